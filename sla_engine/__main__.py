@@ -1,0 +1,8 @@
+"""`python -m sla_engine`: schema, evaluate, ingest, report, credits, terms, demo."""
+from __future__ import annotations
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,59 @@
+"""High-level calls used by the CLI and the pages: per-ticket results, monthly report, credits."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import duckdb
+import pandas as pd
+
+from .credits import monthly_credits, with_status
+from .engine import evaluate_relation
+from .errors import EvaluationError
+from .sqlfiles import sql
+from .terms import Terms
+
+
+def now_us() -> int:
+    return int(datetime.now(timezone.utc).timestamp() * 1_000_000)
+
+
+def parse_as_of(text: str | None) -> int:
+    """--as-of value (ISO 8601 with offset) -> UTC microseconds; None = now."""
+    if not text:
+        return now_us()
+    ts = pd.Timestamp(text)
+    if ts.tzinfo is None:
+        raise EvaluationError(f"--as-of {text!r} has no UTC offset; write e.g. 2025-07-01T00:00:00+00:00")
+    return int(ts.tz_convert("UTC").value // 1000)
+
+
+def evaluate_to_table(con: duckdb.DuckDBPyConnection, terms: list[Terms], as_of_us: int) -> None:
+    """Materialise per-ticket results as temp table `per_ticket` and check nothing was lost."""
+    rel = evaluate_relation(con, terms, as_of_us)
+    con.execute("CREATE OR REPLACE TEMP TABLE per_ticket AS " + rel.sql_query())
+    covered = con.execute(
+        "SELECT count(*) FROM tickets t JOIN t_terms m ON t.contract_id = m.contract_id"
+        " AND t.created_us >= m.from_us AND t.created_us < m.to_us WHERE t.created_us <= getvariable('as_of')"
+    ).fetchone()[0]
+    got = con.execute("SELECT count(*) FROM per_ticket").fetchone()[0]
+    if covered != got:
+        raise EvaluationError(f"internal: {covered} tickets in force but {got} evaluated (calendar range?)")
+
+
+def uncovered_count(con: duckdb.DuckDBPyConnection) -> int:
+    """Tickets created when no terms version of their contract was in force."""
+    return con.execute(
+        "SELECT count(*) FROM tickets t WHERE NOT EXISTS (SELECT 1 FROM t_terms m WHERE t.contract_id = m.contract_id"
+        " AND t.created_us >= m.from_us AND t.created_us < m.to_us)"
+    ).fetchone()[0]
+
+
+def monthly_report(con: duckdb.DuckDBPyConnection, terms: list[Terms]) -> pd.DataFrame:
+    """Compliance per contract x month x tier x metric from `per_ticket`, with status."""
+    rep = con.execute(sql("report")).df()
+    rep["month"] = pd.to_datetime(rep["month"]).dt.strftime("%Y-%m")
+    return with_status(rep, {t.terms_id: t for t in terms})
+
+
+def credits(report: pd.DataFrame, terms: list[Terms]) -> pd.DataFrame:
+    return monthly_credits(report, {t.terms_id: t for t in terms})

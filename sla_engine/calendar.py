@@ -1,0 +1,222 @@
+"""Business calendars turned into exact UTC intervals and an hourly lookup table.
+
+Why a lookup table: business time between two instants is cum(b) - cum(a),
+where cum(t) counts business microseconds up to t. Precomputing cum at every
+UTC hour plus the (at most two) business segments inside that hour lets DuckDB
+evaluate cum(t) with one equi-join per timestamp instead of a per-ticket loop,
+and keeps DST exact because windows are converted to UTC here, once, with
+zoneinfo.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import holidays as holidays_pkg
+import numpy as np
+import pandas as pd
+
+from .errors import CalendarError
+from .terms import Calendar
+
+US = 1_000_000  # microseconds per second
+BUCKET_US = 3600 * US  # one UTC hour
+UTC = timezone.utc
+
+
+def holiday_dates(cal: Calendar, years: range) -> set[date]:
+    """Public holidays (observed days when asked) plus the contract's extra days."""
+    days: set[date] = set(cal.extra_holidays)
+    if cal.holidays is not None:
+        try:
+            hol = holidays_pkg.country_holidays(
+                cal.holidays.country,
+                subdiv=cal.holidays.subdivision,
+                years=list(years),
+                observed=cal.holidays.observed,
+            )
+        except NotImplementedError as exc:
+            raise CalendarError(
+                f"holidays: no calendar for country {cal.holidays.country!r}"
+                f" subdivision {cal.holidays.subdivision!r}: {exc}"
+            ) from exc
+        days.update(hol.keys())
+    return days
+
+
+def _epoch_us(dt: datetime) -> int:
+    return int((dt - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1))
+
+
+def _offset_us(zone: ZoneInfo, t_us: int) -> int:
+    dt = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=t_us)
+    off = dt.astimezone(zone).utcoffset()
+    assert off is not None
+    return int(off // timedelta(microseconds=1))
+
+
+def _transition_between(zone: ZoneInfo, a_us: int, b_us: int) -> int:
+    """First instant in (a, b] whose offset differs from a's (to the second)."""
+    oa = _offset_us(zone, a_us)
+    lo, hi = a_us, b_us
+    while hi - lo > US:
+        mid = (lo + hi) // 2 // US * US
+        if mid <= lo:
+            mid = lo + US
+        if _offset_us(zone, mid) == oa:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def local_window_to_utc(zone: ZoneInfo, start_local: datetime, end_local: datetime) -> list[tuple[int, int]]:
+    """Every real instant whose local wall time lies in [start_local, end_local).
+
+    Exact across DST: a window that spans the spring-forward gap is shorter in
+    real time, one that spans the fall-back hour is longer, and a wall time
+    that does not exist maps to nothing.
+    """
+    naive_s = _epoch_us(start_local.replace(tzinfo=UTC))
+    naive_e = _epoch_us(end_local.replace(tzinfo=UTC))
+    offsets = set()
+    for wall in (start_local, end_local):
+        for fold in (0, 1):
+            off = wall.replace(tzinfo=zone, fold=fold).utcoffset()
+            assert off is not None
+            offsets.add(int(off // timedelta(microseconds=1)))
+    pieces: list[tuple[int, int]] = []
+    for off in sorted(offsets):
+        # UTC instants if `off` were in force throughout; keep the parts where it is
+        for s, e, actual in _constant_offset_pieces(zone, naive_s - off, naive_e - off):
+            if actual == off:
+                pieces.append((s, e))
+    return _merge(pieces)
+
+
+def _constant_offset_pieces(zone: ZoneInfo, a_us: int, b_us: int) -> list[tuple[int, int, int]]:
+    """Split [a, b) where the zone's offset changes (sampled hourly, bisected to the second)."""
+    samples = list(range(a_us, b_us, BUCKET_US)) + [b_us - 1]
+    pieces: list[tuple[int, int, int]] = []
+    start, off = a_us, _offset_us(zone, a_us)
+    for prev, cur in zip(samples, samples[1:]):
+        o = _offset_us(zone, cur)
+        if o != off:
+            tr = _transition_between(zone, prev, cur)
+            pieces.append((start, tr, off))
+            start, off = tr, o
+    pieces.append((start, b_us, off))
+    return pieces
+
+
+def _merge(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(pieces):
+        if e <= s:
+            continue
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def business_intervals(cal: Calendar, first_day: date, last_day: date) -> list[tuple[int, int]]:
+    """Business time as merged UTC [start, end) microsecond intervals for local days in range."""
+    zone = ZoneInfo(cal.timezone)
+    if cal.is_24x7:
+        s = datetime.combine(first_day, time(0), zone)
+        e = datetime.combine(last_day + timedelta(days=1), time(0), zone)
+        return [(_epoch_us(s), _epoch_us(e))]
+    hol = holiday_dates(cal, range(first_day.year, last_day.year + 1))
+    windows = cal.minute_windows()
+    pieces: list[tuple[int, int]] = []
+    day = first_day
+    while day <= last_day:
+        if day not in hol:
+            for s_min, e_min in windows.get(day.weekday(), []):
+                start = datetime.combine(day, time(0)) + timedelta(minutes=s_min)
+                end = datetime.combine(day, time(0)) + timedelta(minutes=e_min)
+                pieces.extend(local_window_to_utc(zone, start, end))
+        day += timedelta(days=1)
+    return _merge(pieces)
+
+
+@dataclass(frozen=True)
+class CalendarTable:
+    """Hourly lookup rows for one calendar, covering [first_bucket, last_bucket]."""
+
+    cal_id: str
+    frame: pd.DataFrame  # bucket, cum_us, s1, e1, s2, e2, offset_us
+
+
+def build_table(cal: Calendar, start_us: int, end_us: int) -> CalendarTable:
+    """Lookup rows for every UTC hour in [start_us, end_us], with margin of a day each side."""
+    zone = ZoneInfo(cal.timezone)
+    first_b = start_us // BUCKET_US - 24
+    last_b = end_us // BUCKET_US + 24
+    t0 = first_b * BUCKET_US
+    t1 = (last_b + 1) * BUCKET_US
+    d0 = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=t0)).date() - timedelta(days=1)
+    d1 = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=t1)).date() + timedelta(days=1)
+    ivs = [(max(s, t0), min(e, t1)) for s, e in business_intervals(cal, d0, d1) if e > t0 and s < t1]
+    n = last_b - first_b + 1
+    buckets = np.arange(first_b, last_b + 1, dtype=np.int64)
+    seg = np.zeros((n, 4), dtype=np.int64)
+    nseg = np.zeros(n, dtype=np.int64)
+    per_bucket = np.zeros(n, dtype=np.int64)
+    for s, e in ivs:
+        bs, be = s // BUCKET_US - first_b, (e - 1) // BUCKET_US - first_b
+        for b in (bs, be) if be > bs else (bs,):
+            lo = max(s, (b + first_b) * BUCKET_US) - (b + first_b) * BUCKET_US
+            hi = min(e, (b + first_b + 1) * BUCKET_US) - (b + first_b) * BUCKET_US
+            k = nseg[b]
+            if k >= 2:
+                raise CalendarError(
+                    f"calendar {cal.timezone}: more than two business windows start or end within one hour"
+                    f" (UTC hour {datetime.fromtimestamp((b + first_b) * 3600, UTC):%Y-%m-%d %H:00});"
+                    " windows and gaps must be at least an hour apart"
+                )
+            seg[b, 2 * k], seg[b, 2 * k + 1] = lo, hi
+            nseg[b] = k + 1
+            per_bucket[b] += hi - lo
+        if be - bs > 1:
+            mid = slice(bs + 1, be)
+            if (nseg[mid] > 0).any():
+                raise CalendarError(f"calendar {cal.timezone}: overlapping business intervals")
+            seg[mid, 0], seg[mid, 1] = 0, BUCKET_US
+            nseg[mid] = 1
+            per_bucket[mid] = BUCKET_US
+    cum = np.concatenate([[0], np.cumsum(per_bucket)[:-1]])
+    offsets = _hourly_offsets(zone, first_b, last_b)
+    frame = pd.DataFrame(
+        {
+            "bucket": buckets,
+            "cum_us": cum,
+            "s1": seg[:, 0],
+            "e1": seg[:, 1],
+            "s2": seg[:, 2],
+            "e2": seg[:, 3],
+            "offset_us": offsets,
+        }
+    )
+    return CalendarTable(cal.fingerprint(), frame)
+
+
+def _hourly_offsets(zone: ZoneInfo, first_b: int, last_b: int) -> np.ndarray:
+    """UTC offset in force through each UTC hour; refuses zones that change offset mid-hour."""
+    out = np.empty(last_b - first_b + 1, dtype=np.int64)
+    prev = None
+    for i, b in enumerate(range(first_b, last_b + 1)):
+        off = _offset_us(zone, b * BUCKET_US)
+        out[i] = off
+        if prev is not None and off != prev:
+            # the change happened in (b-1, b]: it must be exactly at b
+            if _offset_us(zone, b * BUCKET_US - US) != prev:
+                raise CalendarError(
+                    f"time zone {zone.key} changes its UTC offset in the middle of an hour"
+                    " (around " + datetime.fromtimestamp(b * 3600, UTC).isoformat() + "); not supported"
+                )
+        prev = off
+    return out

@@ -1,0 +1,158 @@
+"""Command line; named errors are caught here, once, and printed without a traceback."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from . import analysis
+from .errors import SlaEngineError
+from .plainfiles import load_plain, results_csv_frame
+from .terms import Terms, json_schema, load_terms
+
+DEFAULT_STORE = os.environ.get("COVENANT_STORE", str(Path(__file__).resolve().parent.parent / "data" / "store"))
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m sla_engine", description="SLA compliance in business time")
+    p.add_argument("--store", default=DEFAULT_STORE, help="ticket store directory (default: %(default)s)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("schema", help="print the JSON Schema of the SLA terms document")
+
+    def files_args(sp: argparse.ArgumentParser, required: bool) -> None:
+        sp.add_argument("--tickets", required=required, help="tickets CSV (generic columns)")
+        sp.add_argument("--history", help="history CSV: ticket_id, changed_at, field, value")
+        sp.add_argument("--terms", required=required, help="terms JSON/YAML: one document or a list")
+        sp.add_argument("--as-of", help="evaluation instant, ISO 8601 with offset (default: now)")
+        sp.add_argument("--tz", help="zone for naive timestamps in the files (default: none; naive is an error)")
+
+    ev = sub.add_parser("evaluate", help="per-ticket results from plain files")
+    files_args(ev, True)
+    ev.add_argument("--out", required=True, help="output CSV")
+    for name, helptext in (("report", "monthly compliance"), ("credits", "service credits per contract-month")):
+        sp = sub.add_parser(name, help=f"{helptext}, from the store or from plain files")
+        files_args(sp, False)
+        sp.add_argument("--contract", help="only this contract")
+        sp.add_argument("--out", help="write CSV here instead of printing")
+
+    ing = sub.add_parser("ingest", help="load a help-desk export into the store")
+    ing.add_argument("file")
+    ing.add_argument("--profile", required=True, help="generic, zendesk, jsm, servicenow, freshdesk, eventlog")
+    ing.add_argument("--tz", help="IANA zone of naive timestamps in the file")
+    ing.add_argument("--contract", help="contract for every row (exports without a contract column)")
+    ing.add_argument("--history", help="generic/zendesk: status/severity history file")
+    ing.add_argument("--mapping", help="eventlog: JSON/YAML column mapping file")
+    for flag in ("case", "status", "time", "severity", "contract-col"):
+        ing.add_argument(f"--{flag}", help=f"eventlog: column holding the {flag.replace('-col', '')}")
+    ing.add_argument("--response-status", action="append", default=[],
+                     help="eventlog: status that marks the first response (repeatable)")
+
+    q = sub.add_parser("quarantine", help="rows that were not loaded, with reasons")
+    q.add_argument("--out", help="CSV file")
+
+    t = sub.add_parser("terms", help="manage SLA terms in the store")
+    tsub = t.add_subparsers(dest="terms_cmd", required=True)
+    ta = tsub.add_parser("add", help="register terms documents")
+    ta.add_argument("files", nargs="+")
+    tsub.add_parser("list", help="list registered terms")
+
+    d = sub.add_parser("demo", help="build the embedded demo data (deterministic)")
+    d.add_argument("--if-absent", action="store_true", help="do nothing when the store already has data")
+    return p
+
+
+def _plain_or_store(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> list[Terms]:
+    """Set up `con` from --tickets/--terms files, or from the store."""
+    if args.tickets or args.terms:
+        if not (args.tickets and args.terms):
+            raise SlaEngineError("--tickets and --terms go together")
+        terms = load_terms(args.terms)
+        load_plain(con, args.tickets, args.history, terms, args.tz)
+        return terms
+    from .store import Store
+
+    store = Store(Path(args.store))
+    store.attach(con)
+    return store.terms()
+
+
+def _emit(df: pd.DataFrame, out: str | None) -> None:
+    if out:
+        df.to_csv(out, index=False)
+        print(f"wrote {len(df)} rows to {out}")
+    else:
+        with pd.option_context("display.max_rows", 500, "display.width", 200, "display.max_columns", 20,
+                               "display.max_colwidth", 120):
+            print(df.to_string(index=False) if len(df) else "(no rows)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.cmd == "schema":
+        print(json.dumps(json_schema(), indent=2))
+        return 0
+    if args.cmd == "evaluate":
+        con = duckdb.connect()
+        terms = load_terms(args.terms)
+        load_plain(con, args.tickets, args.history, terms, args.tz)
+        as_of = analysis.parse_as_of(args.as_of)
+        analysis.evaluate_to_table(con, terms, as_of)
+        missing = analysis.uncovered_count(con)
+        out = results_csv_frame(con.execute("SELECT * FROM per_ticket ORDER BY ticket_id").df())
+        out.to_csv(args.out, index=False)
+        print(f"evaluated {len(out)} tickets -> {args.out}")
+        if missing:
+            print(f"warning: {missing} tickets were created when no terms version was in force; not evaluated",
+                  file=sys.stderr)
+        return 0
+    if args.cmd in ("report", "credits"):
+        con = duckdb.connect()
+        terms = _plain_or_store(args, con)
+        if args.contract:
+            terms = [t for t in terms if t.contract_id == args.contract]
+        analysis.evaluate_to_table(con, terms, analysis.parse_as_of(args.as_of))
+        rep = analysis.monthly_report(con, terms)
+        _emit(rep if args.cmd == "report" else analysis.credits(rep, terms), args.out)
+        return 0
+    if args.cmd == "ingest":
+        from .ingest import ingest_file
+
+        report = ingest_file(Path(args.store), args)
+        print(report.text())
+        return 0
+    if args.cmd == "quarantine":
+        from .store import Store
+
+        _emit(Store(Path(args.store)).quarantine(), args.out)
+        return 0
+    if args.cmd == "terms":
+        from .store import Store
+
+        store = Store(Path(args.store))
+        if args.terms_cmd == "add":
+            added = store.add_terms([t for f in args.files for t in load_terms(f)])
+            print("registered: " + ", ".join(added))
+        else:
+            for t in store.terms():
+                print(f"{t.terms_id}\t{t.effective_from}..{t.effective_to or ''}\t{t.calendar.timezone}\t"
+                      + ",".join(t.tiers))
+        return 0
+    if args.cmd == "demo":
+        from .demo import build_demo
+
+        print(build_demo(Path(args.store), if_absent=args.if_absent))
+        return 0
+    raise AssertionError(args.cmd)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return run(args)
+    except SlaEngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,39 @@
+-- Derive the engine's relations from base tickets `t_in` and change events `e_in`.
+-- t_in(contract_id, ticket_id, severity, created_us, first_response_us, resolved_us)
+-- e_in(contract_id, ticket_id, changed_us, field, value, seq)
+CREATE OR REPLACE TEMP TABLE n_t AS
+SELECT row_number() OVER (ORDER BY contract_id, ticket_id) AS tid, * FROM t_in;
+
+CREATE OR REPLACE TEMP TABLE status_log AS
+SELECT t.tid, lower(trim(e.value)) AS status, e.changed_us AS start_us,
+       lead(e.changed_us) OVER (PARTITION BY t.tid ORDER BY e.changed_us, e.seq) AS end_us
+FROM e_in e JOIN n_t t USING (contract_id, ticket_id)
+WHERE e.field = 'status';
+
+-- severity values in order; the first is backdated to creation, repeats collapsed
+CREATE OR REPLACE TEMP TABLE severity_log AS
+WITH s0 AS (
+    SELECT t.tid, t.created_us, e.changed_us, e.value AS severity,
+           row_number() OVER (PARTITION BY t.tid ORDER BY e.changed_us, e.seq) AS k
+    FROM e_in e JOIN n_t t USING (contract_id, ticket_id)
+    WHERE e.field = 'severity'
+), s1 AS (
+    SELECT tid, CASE WHEN k = 1 THEN least(changed_us, created_us) ELSE changed_us END AS start_us, severity,
+           lag(severity) OVER (PARTITION BY tid ORDER BY k) AS prev
+    FROM s0
+)
+SELECT tid, start_us, severity FROM s1 WHERE prev IS NULL OR prev <> severity;
+
+CREATE OR REPLACE TEMP TABLE tickets AS
+WITH last_sev AS (SELECT tid, arg_max(severity, start_us) AS severity, count(*) AS n FROM severity_log GROUP BY tid),
+     has_status AS (SELECT DISTINCT tid FROM status_log)
+SELECT t.tid, t.ticket_id, t.contract_id, coalesce(l.severity, t.severity) AS severity,
+       t.created_us, t.first_response_us, t.resolved_us,
+       (h.tid IS NOT NULL OR coalesce(l.n, 0) > 1) AS has_history
+FROM n_t t
+LEFT JOIN last_sev l USING (tid)
+LEFT JOIN has_status h USING (tid);
+
+-- only tickets whose severity changed need the severity log
+DELETE FROM severity_log WHERE tid IN (SELECT tid FROM severity_log GROUP BY tid HAVING count(*) = 1);
+DROP TABLE n_t;

@@ -1,0 +1,92 @@
+"""Read a whole export file (CSV, XLSX, JSON, Parquet; gzip too) into string columns.
+
+Everything is read as text so that validation, not the reader, decides what a
+bad value is, and can name the row and column.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import IngestError
+
+
+def _suffixes(path: Path) -> list[str]:
+    return [s.lower() for s in path.suffixes]
+
+
+def file_kind(path: Path) -> tuple[str, bool]:
+    """('csv'|'xlsx'|'json'|'parquet', gzipped?) from the file name."""
+    sfx = _suffixes(path)
+    gz = bool(sfx) and sfx[-1] == ".gz"
+    if gz:
+        sfx = sfx[:-1]
+    ext = sfx[-1] if sfx else ""
+    kinds = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".json": "json", ".jsonl": "json",
+             ".ndjson": "json", ".parquet": "parquet"}
+    if ext not in kinds:
+        raise IngestError(f"{path}: unknown file type {ext or '(none)'!r}; use .csv, .xlsx, .json or .parquet (optionally .gz)")
+    return kinds[ext], gz
+
+
+def read_table(path: str | Path, json_key: str | None = None) -> pd.DataFrame:
+    """The file as a DataFrame of strings (NA for missing), with column names stripped.
+
+    Raises IngestError naming the file when it cannot be read at all.
+    """
+    p = Path(path)
+    kind, gz = file_kind(p)
+    try:
+        raw = p.read_bytes()
+        if gz:
+            raw = gzip.decompress(raw)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise IngestError(f"{p}: cannot read: {exc}") from exc
+    try:
+        if kind == "csv":
+            sep = "\t" if ".tsv" in _suffixes(p) else None
+            df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, sep=sep, engine="python" if sep is None else "c")
+        elif kind == "xlsx":
+            df = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="openpyxl")
+        elif kind == "parquet":
+            df = pd.read_parquet(io.BytesIO(raw)).astype("string")
+        else:
+            df = _read_json(raw, json_key)
+    except IngestError:
+        raise
+    except Exception as exc:  # the parsers raise many types; all mean "not readable"
+        raise IngestError(f"{p}: not a readable {kind.upper()} file: {exc}") from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    return df.astype("string")
+
+
+def _read_json(raw: bytes, key: str | None) -> pd.DataFrame:
+    text = raw.decode("utf-8-sig")
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        records = json.loads(text)
+    elif stripped.startswith("{") and "\n{" not in stripped[:1] and _is_single_object(stripped):
+        obj = json.loads(text)
+        if key and key in obj:
+            records = obj[key]
+        else:
+            lists = [v for v in obj.values() if isinstance(v, list)]
+            if len(lists) != 1:
+                raise IngestError("JSON object must hold exactly one list of records (e.g. {\"tickets\": [...]})")
+            records = lists[0]
+    else:  # JSON lines
+        records = [json.loads(line) for line in text.splitlines() if line.strip()]
+    df = pd.json_normalize(records, sep=".")
+    return df.map(lambda v: None if v is None else (json.dumps(v) if isinstance(v, (list, dict)) else str(v)))
+
+
+def _is_single_object(text: str) -> bool:
+    try:
+        json.loads(text)
+        return True
+    except json.JSONDecodeError:
+        return False

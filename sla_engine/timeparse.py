@@ -1,0 +1,52 @@
+"""Parse export timestamps into UTC epoch microseconds, never guessing a zone silently."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+_EMPTY = {"", "?", "null", "none", "nan", "nat", "n/a", "-"}
+
+
+def is_blank(series: pd.Series) -> pd.Series:
+    """Cells that mean 'no value' in the exports we read."""
+    s = series.astype("string")
+    return s.isna() | s.str.strip().str.lower().isin(_EMPTY)
+
+
+def parse_instants(series: pd.Series, tz: str | None, formats: tuple[str, ...] = ()) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Text -> (UTC microseconds as Int64, blank mask, bad mask).
+
+    Values with an offset are exact. Naive values are read in `tz`; with no
+    `tz` they are bad ("naive timestamp and no --tz"), so nothing is guessed.
+    Non-existent local times (spring-forward gap) are bad; ambiguous ones
+    (fall-back hour) take the first occurrence.
+    """
+    raw = series.astype("string").str.strip()
+    blank = is_blank(raw)
+    values = raw.where(~blank)
+    out = pd.Series(pd.array([pd.NA] * len(raw), dtype="Int64"), index=raw.index)
+    bad = pd.Series(False, index=raw.index)
+    if not (~blank).any():
+        return out, blank, bad
+    has_offset = values.str.contains(r"(?:[+-]\d\d:?\d\d|Z)$", regex=True, na=False)
+    for aware in (True, False):
+        mask = (~blank) & (has_offset if aware else ~has_offset)
+        if not mask.any():
+            continue
+        part = values[mask]
+        if not aware and tz is None:
+            bad |= mask
+            continue
+        parsed = pd.to_datetime(part, format="ISO8601", errors="coerce", utc=aware)
+        for fmt in formats:  # profile-specific layouts, tried for what ISO 8601 did not read
+            miss = parsed.isna()
+            if not miss.any():
+                break
+            parsed[miss] = pd.to_datetime(part[miss], format=fmt, errors="coerce", utc=aware)
+        if not aware:
+            parsed = parsed.dt.tz_localize(tz, ambiguous=np.ones(len(parsed), dtype=bool), nonexistent="NaT")
+        ok = parsed.notna()
+        us = parsed[ok].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]").astype("int64")
+        out.loc[us.index] = us.values
+        bad.loc[ok[~ok].index] = True
+    return out, blank, bad
