@@ -48,8 +48,8 @@ def read_table(path: str | Path, json_key: str | None = None) -> pd.DataFrame:
         raise IngestError(f"{p}: cannot read: {exc}") from exc
     try:
         if kind == "csv":
-            sep = "\t" if ".tsv" in _suffixes(p) else None
-            df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, sep=sep, engine="python" if sep is None else "c")
+            sep = "\t" if ".tsv" in _suffixes(p) else ("," if b"," in raw[:4096].split(b"\n")[0] else ";")
+            df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, sep=sep)
         elif kind == "xlsx":
             df = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="openpyxl")
         elif kind == "parquet":

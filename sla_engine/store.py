@@ -1,0 +1,155 @@
+"""The ticket store: immutable Parquet generations plus an atomically swapped pointer.
+
+Why not one DuckDB file: DuckDB lets one process write a database file and
+then nobody else may even read it, so a running dashboard would lock out the
+command-line ingest. Here every ingest writes a complete new generation
+directory under a file lock, fsyncs it, and then replaces CURRENT with
+os.replace (atomic on POSIX). Readers (any number of processes) read CURRENT
+once and query that generation's Parquet files with an in-memory DuckDB, so
+they never take a lock and never see a half-written ingest. A crash or kill
+mid-ingest leaves an unreferenced directory that the next ingest deletes.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+
+from .errors import StoreError, TermsError
+from .terms import Terms, check_no_overlap, parse_terms
+
+KEEP_GENERATIONS = 3
+FILES = ("base", "events", "tickets", "status_log", "severity_log", "quarantine", "batches")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write-then-rename so a reader sees the old or the new file, never a torn one."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+class Store:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    # ---- pointer and generations ----
+    def current(self) -> Path | None:
+        """Directory of the current generation, or None for an empty store."""
+        ptr = self.root / "CURRENT"
+        if not ptr.exists():
+            return None
+        gen = self.root / ptr.read_text(encoding="utf-8").strip()
+        if not gen.is_dir():
+            raise StoreError(f"{ptr} points to {gen.name}, which is missing")
+        return gen
+
+    def generation_number(self) -> int:
+        cur = self.current()
+        return int(cur.name.split("-")[1]) if cur else 0
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """One writer at a time (two ingests queue; readers are never blocked)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def new_generation_dir(self) -> Path:
+        """A fresh directory for the next generation (leftovers of crashed ingests removed)."""
+        n = self.generation_number() + 1
+        for stale in self.root.glob("gen-*"):
+            if stale.is_dir() and int(stale.name.split("-")[1]) >= n:
+                shutil.rmtree(stale)
+        path = self.root / f"gen-{n:06d}"
+        path.mkdir(parents=True)
+        return path
+
+    def publish(self, gen: Path) -> None:
+        """Make `gen` current, then drop generations older than the last few."""
+        for f in gen.iterdir():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        _fsync_dir(gen)
+        atomic_write(self.root / "CURRENT", gen.name + "\n")
+        gens = sorted(p for p in self.root.glob("gen-*") if p.is_dir())
+        for old in gens[:-KEEP_GENERATIONS]:
+            shutil.rmtree(old, ignore_errors=False)
+
+    # ---- reading ----
+    def attach(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Views over the current generation: tickets, status_log, severity_log, base, events, quarantine, batches."""
+        gen = self.current()
+        if gen is None:
+            raise StoreError(f"the store {self.root} is empty: ingest an export or run `python -m sla_engine demo`")
+        for name in FILES:
+            con.read_parquet(str(gen / f"{name}.parquet")).create_view(name, replace=True)
+
+    def quarantine(self) -> pd.DataFrame:
+        con = duckdb.connect()
+        self.attach(con)
+        return con.execute("SELECT * FROM quarantine ORDER BY batch_id, file, row").df()
+
+    def batches(self) -> pd.DataFrame:
+        if self.current() is None:
+            return pd.DataFrame()
+        con = duckdb.connect()
+        self.attach(con)
+        return con.execute("SELECT * FROM batches ORDER BY batch_id").df()
+
+    # ---- terms ----
+    def terms(self) -> list[Terms]:
+        out: list[Terms] = []
+        for f in sorted((self.root / "terms").glob("*.json")):
+            out.extend(parse_terms(json.loads(f.read_text(encoding="utf-8")), str(f)))
+        return out
+
+    def terms_by_contract(self) -> dict[str, list[Terms]]:
+        by: dict[str, list[Terms]] = {}
+        for t in self.terms():
+            by.setdefault(t.contract_id, []).append(t)
+        return by
+
+    def add_terms(self, new: list[Terms]) -> list[str]:
+        """Register (or replace, same contract and effective_from) terms versions."""
+        with self.write_lock():
+            existing = {t.terms_id: t for t in self.terms()}
+            for t in new:
+                existing[t.terms_id] = t
+            check_no_overlap(list(existing.values()))
+            folder = self.root / "terms"
+            folder.mkdir(parents=True, exist_ok=True)
+            for t in new:
+                name = "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in t.terms_id) + ".json"
+                atomic_write(folder / name, t.model_dump_json(indent=2))
+        return [t.terms_id for t in new]
+
+
+def require_terms(store: Store, contract: str | None) -> dict[str, list[Terms]]:
+    by = store.terms_by_contract()
+    if contract is not None and contract not in by:
+        raise TermsError(f"no SLA terms registered for contract {contract}: `python -m sla_engine terms add FILE`")
+    return by
