@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays as holidays_pkg
@@ -123,24 +124,45 @@ def _merge(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def business_intervals(cal: Calendar, first_day: date, last_day: date) -> list[tuple[int, int]]:
-    """Business time as merged UTC [start, end) microsecond intervals for local days in range."""
-    zone = ZoneInfo(cal.timezone)
+    """Business time as merged UTC [start, end) microsecond intervals for local days in range.
+
+    Computed per calendar year and cached: the app and the CLI ask for the same years again and again.
+    """
     if cal.is_24x7:
-        s = datetime.combine(first_day, time(0), zone)
-        e = datetime.combine(last_day + timedelta(days=1), time(0), zone)
-        return [(_epoch_us(s), _epoch_us(e))]
-    hol = holiday_dates(cal, range(first_day.year, last_day.year + 1))
-    windows = cal.minute_windows()
+        return _intervals_for_days(cal, first_day, last_day)
+    key = cal.model_dump_json()
     pieces: list[tuple[int, int]] = []
-    day = first_day
-    while day <= last_day:
+    for year in range(first_day.year, last_day.year + 1):
+        pieces.extend(
+            (s, e) for s, e, d in _year_intervals(key, year) if first_day <= d <= last_day
+        )
+    return _merge(pieces)
+
+
+@lru_cache(maxsize=256)
+def _year_intervals(cal_json: str, year: int) -> tuple[tuple[int, int, date], ...]:
+    cal = Calendar.model_validate_json(cal_json)
+    zone = ZoneInfo(cal.timezone)
+    hol = holiday_dates(cal, range(year, year + 1))
+    windows = cal.minute_windows()
+    out = []
+    day = date(year, 1, 1)
+    while day.year == year:
         if day not in hol:
             for s_min, e_min in windows.get(day.weekday(), []):
                 start = datetime.combine(day, time(0)) + timedelta(minutes=s_min)
                 end = datetime.combine(day, time(0)) + timedelta(minutes=e_min)
-                pieces.extend(local_window_to_utc(zone, start, end))
+                out.extend((s, e, day) for s, e in local_window_to_utc(zone, start, end))
         day += timedelta(days=1)
-    return _merge(pieces)
+    return tuple(out)
+
+
+def _intervals_for_days(cal: Calendar, first_day: date, last_day: date) -> list[tuple[int, int]]:
+    """24x7: one interval from the first local midnight to the last (real elapsed time)."""
+    zone = ZoneInfo(cal.timezone)
+    s = datetime.combine(first_day, time(0), zone)
+    e = datetime.combine(last_day + timedelta(days=1), time(0), zone)
+    return [(_epoch_us(s), _epoch_us(e))]
 
 
 @dataclass(frozen=True)
@@ -205,18 +227,40 @@ def build_table(cal: Calendar, start_us: int, end_us: int) -> CalendarTable:
 
 
 def _hourly_offsets(zone: ZoneInfo, first_b: int, last_b: int) -> np.ndarray:
-    """UTC offset in force through each UTC hour; refuses zones that change offset mid-hour."""
-    out = np.empty(last_b - first_b + 1, dtype=np.int64)
-    prev = None
-    for i, b in enumerate(range(first_b, last_b + 1)):
-        off = _offset_us(zone, b * BUCKET_US)
-        out[i] = off
-        if prev is not None and off != prev:
-            # the change happened in (b-1, b]: it must be exactly at b
-            if _offset_us(zone, b * BUCKET_US - US) != prev:
-                raise CalendarError(
-                    f"time zone {zone.key} changes its UTC offset in the middle of an hour"
-                    " (around " + datetime.fromtimestamp(b * 3600, UTC).isoformat() + "); not supported"
-                )
-        prev = off
+    """UTC offset in force through each UTC hour; refuses zones that change offset mid-hour.
+
+    Sampled daily and bisected at each change, so a decade costs a few thousand lookups.
+    """
+    changes: list[tuple[int, int]] = [(first_b, _offset_us(zone, first_b * BUCKET_US))]
+    day = 24
+    b = first_b
+    while b < last_b:
+        nxt = min(b + day, last_b)
+        off = _offset_us(zone, nxt * BUCKET_US)
+        if off != changes[-1][1]:
+            for t_us in _all_transitions(zone, b * BUCKET_US, nxt * BUCKET_US):
+                if t_us % BUCKET_US:
+                    raise CalendarError(
+                        f"time zone {zone.key} changes its UTC offset in the middle of an hour"
+                        f" ({datetime.fromtimestamp(t_us / US, UTC).isoformat()}); not supported"
+                    )
+                changes.append((t_us // BUCKET_US, _offset_us(zone, t_us)))
+        b = nxt
+    starts = np.array([c[0] for c in changes], dtype=np.int64)
+    offs = np.array([c[1] for c in changes], dtype=np.int64)
+    idx = np.searchsorted(starts, np.arange(first_b, last_b + 1, dtype=np.int64), side="right") - 1
+    return offs[idx]
+
+
+def _all_transitions(zone: ZoneInfo, a_us: int, b_us: int) -> list[int]:
+    """Every offset change in (a, b], found by hourly sampling and bisection."""
+    out = []
+    prev_t, prev_off = a_us, _offset_us(zone, a_us)
+    t = a_us
+    while t < b_us:
+        t = min(t + BUCKET_US, b_us)
+        off = _offset_us(zone, t)
+        if off != prev_off:
+            out.append(_transition_between(zone, prev_t, t))
+        prev_t, prev_off = t, off
     return out

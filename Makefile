@@ -1,0 +1,46 @@
+# Two commands: `make run` (app on the embedded demo data) and `make test` (the whole suite).
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | sha256sum | cut -c1-12)
+TSTAMP := $(VENV)/.installed-test-$(shell cat requirements.txt requirements-test.txt | sha256sum | cut -c1-12)
+DEB_TEST_PACKAGES := poppler-utils qpdf libnss3-tools chromium
+PORT ?= 8501
+
+.PHONY: run test demo bench deb clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(TSTAMP): requirements.txt requirements-test.txt | $(PY)
+	$(PY) -m pip install -q -r requirements.txt -r requirements-test.txt
+	touch $@
+
+demo: $(STAMP)
+	$(PY) -m sla_engine demo --if-absent
+
+run: demo
+	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
+	    --server.headless true --browser.gatherUsageStats false
+
+# Debian packages the tests use (PDF validators, browser); installed only when root and missing.
+deb:
+	@missing=""; for p in $(DEB_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	  else echo "not root: tests that need$$missing will skip"; fi; \
+	fi
+
+test: $(TSTAMP) deb
+	$(PY) -m pytest -q
+
+bench: $(TSTAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) data/store
