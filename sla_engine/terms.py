@@ -68,7 +68,10 @@ class Calendar(_Strict):
         for day, windows in week.items():
             spans = []
             for start, end in windows:
-                s, e = hhmm_to_minutes(start), hhmm_to_minutes(end)
+                try:
+                    s, e = hhmm_to_minutes(start), hhmm_to_minutes(end)
+                except ValueError as exc:
+                    raise ValueError(f"{day}: {exc}") from exc
                 if s == 1440:
                     raise ValueError(f"{day}: 24:00 can only end a window")
                 if e <= s:
