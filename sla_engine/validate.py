@@ -112,6 +112,13 @@ def validate(
             bad = bad | blank
         t[name.replace("_at", "_us")] = us
         t = t[~bad]
+    if "first_response_minutes" in t.columns:  # Zendesk: reply time in minutes after creation
+        mins = pd.to_numeric(t["first_response_minutes"], errors="coerce")
+        bad = t["first_response_minutes"].notna() & (t["first_response_minutes"].str.strip() != "") & mins.isna()
+        q.add(t.loc[bad, "_row"], col("first_response_at"), "not a number of minutes")
+        t = t[~bad]
+        mins = mins[~bad]
+        t["first_response_us"] = (t["created_us"] + (mins * 60e6).round().astype("Int64")).astype("Int64")
     early = t["first_response_us"].notna() & (t["first_response_us"] < t["created_us"])
     q.add(t.loc[early, "_row"], col("first_response_at"), "first response before creation")
     t = t[~early]

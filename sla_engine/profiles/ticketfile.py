@@ -70,20 +70,21 @@ def read(profile: str, df: pd.DataFrame, file: str) -> Extract:
     required = ("ticket_id", "severity", "created_at")
     cols = {name: find_column(df, cands, name, file, required=name in required) for name, cands in spec.items()}
     notes = []
+    reply_minutes = None
     if profile == "zendesk" and not cols.get("first_response_at") and cols.get("reply_minutes"):
-        # Zendesk gives the first reply as minutes after creation; rebuild the instant
-        created = pd.to_datetime(df[cols["created_at"]], errors="coerce", utc=True, format="ISO8601")
-        minutes = pd.to_numeric(df[cols["reply_minutes"]], errors="coerce")
-        df["_first_response"] = (created + pd.to_timedelta(minutes, unit="m")).dt.strftime("%Y-%m-%dT%H:%M:%S%z")
-        df["_first_response"] = df["_first_response"].astype("string")
-        cols["first_response_at"] = "_first_response"
+        # Zendesk gives the first reply as minutes after creation; validation rebuilds the instant
+        reply_minutes = df[cols["reply_minutes"]]
         notes.append(f"first response = created_at + {cols['reply_minutes']}")
     if profile == "freshdesk":
         df[cols["severity"]] = df[cols["severity"]].replace(FRESHDESK_PRIORITY)
-    if not cols.get("first_response_at"):
+    if not cols.get("first_response_at") and reply_minutes is None:
         notes.append("no first-response column: a resolved ticket's response counts as fulfilled at resolution;"
                      " open tickets stay pending for response")
     tickets = ticket_frame(df, cols)
+    if reply_minutes is not None:
+        tickets["first_response_minutes"] = reply_minutes
     src = {k: v for k, v in cols.items() if v and k in tickets.columns}
+    if reply_minutes is not None:
+        src["first_response_at"] = cols["reply_minutes"]
     return Extract(tickets=tickets, events=empty_events(), row_ticket=tickets[["_row", "ticket_id"]],
                    source_columns=src, time_formats=TIME_FORMATS.get(profile, ()), notes=notes)
