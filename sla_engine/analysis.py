@@ -27,25 +27,23 @@ def parse_as_of(text: str | None) -> int:
     return int(ts.tz_convert("UTC").value // 1000)
 
 
-def evaluate_to_table(con: duckdb.DuckDBPyConnection, terms: list[Terms], as_of_us: int) -> None:
-    """Materialise per-ticket results as temp table `per_ticket` and check nothing was lost."""
+def evaluate_to_table(con: duckdb.DuckDBPyConnection, terms: list[Terms], as_of_us: int) -> int:
+    """Materialise narrow per-ticket results as temp table `per_ticket`.
+
+    Returns how many tickets were left out because no terms version in force has a tier for their
+    severity, or none is in force at their creation (callers warn about them).
+    """
     rel = evaluate_relation(con, terms, as_of_us)
     con.execute("CREATE OR REPLACE TEMP TABLE per_ticket AS " + rel.sql_query())
-    covered = con.execute(
-        "SELECT count(*) FROM tickets t JOIN t_terms m ON t.contract_id = m.contract_id"
-        " AND t.created_us >= m.from_us AND t.created_us < m.to_us WHERE t.created_us <= getvariable('as_of')"
-    ).fetchone()[0]
+    eligible = con.execute("SELECT count(*) FROM tickets WHERE created_us <= getvariable('as_of')").fetchone()[0]
     got = con.execute("SELECT count(*) FROM per_ticket").fetchone()[0]
-    if covered != got:
-        raise EvaluationError(f"internal: {covered} tickets in force but {got} evaluated (calendar range?)")
+    return int(eligible - got)
 
 
-def uncovered_count(con: duckdb.DuckDBPyConnection) -> int:
-    """Tickets created when no terms version of their contract was in force."""
-    return con.execute(
-        "SELECT count(*) FROM tickets t WHERE NOT EXISTS (SELECT 1 FROM t_terms m WHERE t.contract_id = m.contract_id"
-        " AND t.created_us >= m.from_us AND t.created_us < m.to_us)"
-    ).fetchone()[0]
+def per_ticket_frame(con: duckdb.DuckDBPyConnection, where: str = "", params: list | None = None) -> pd.DataFrame:
+    """Named per-ticket results (after evaluate_to_table); `where` filters with bound params."""
+    query = "SELECT * FROM (" + sql("per_ticket") + ") " + (f"WHERE {where}" if where else "")
+    return con.execute(query + " ORDER BY contract_id, ticket_id", params or []).df()
 
 
 def monthly_report(con: duckdb.DuckDBPyConnection, terms: list[Terms]) -> pd.DataFrame:

@@ -100,21 +100,23 @@ def run(args: argparse.Namespace) -> int:
         terms = load_terms(args.terms)
         load_plain(con, args.tickets, args.history, terms, args.tz)
         as_of = analysis.parse_as_of(args.as_of)
-        analysis.evaluate_to_table(con, terms, as_of)
-        missing = analysis.uncovered_count(con)
-        out = results_csv_frame(con.execute("SELECT * FROM per_ticket ORDER BY ticket_id").df())
+        missing = analysis.evaluate_to_table(con, terms, as_of)
+        out = results_csv_frame(analysis.per_ticket_frame(con))
         out.to_csv(args.out, index=False)
         print(f"evaluated {len(out)} tickets -> {args.out}")
         if missing:
-            print(f"warning: {missing} tickets were created when no terms version was in force; not evaluated",
-                  file=sys.stderr)
+            print(f"warning: {missing} tickets not evaluated: no terms version with a tier for their severity"
+                  " was in force when they were created", file=sys.stderr)
         return 0
     if args.cmd in ("report", "credits"):
         con = duckdb.connect()
         terms = _plain_or_store(args, con)
         if args.contract:
             terms = [t for t in terms if t.contract_id == args.contract]
-        analysis.evaluate_to_table(con, terms, analysis.parse_as_of(args.as_of))
+        missing = analysis.evaluate_to_table(con, terms, analysis.parse_as_of(args.as_of))
+        if missing:
+            print(f"warning: {missing} tickets not evaluated: no terms in force for their contract and severity",
+                  file=sys.stderr)
         rep = analysis.monthly_report(con, terms)
         _emit(rep if args.cmd == "report" else analysis.credits(rep, terms), args.out)
         return 0

@@ -17,7 +17,6 @@ from .errors import EvaluationError
 from .terms import Terms
 
 MIN_US = 60_000_000
-CAL_STRIDE = 1_000_000_000  # ckey = cal_index * CAL_STRIDE + UTC hour number
 FAR_FUTURE_US = 253_402_300_799 * 1_000_000  # 9999-12-31
 
 
@@ -27,68 +26,63 @@ def local_midnight_us(day, tz: str) -> int:
     return int(dt.timestamp()) * 1_000_000
 
 
-def terms_frames(terms: list[Terms]) -> dict[str, pd.DataFrame]:
-    """Small tables describing every terms version (joined by terms_id)."""
-    cal_index: dict[str, int] = {}
-    rows, tiers, statuses = [], [], []
-    for t in terms:
-        cal_id = t.calendar.fingerprint()
-        idx = cal_index.setdefault(cal_id, len(cal_index) + 1)
+def terms_frames(terms: list[Terms], cal_bases: dict[str, int]) -> dict[str, pd.DataFrame]:
+    """Small tables describing every terms version x tier (joined by integer keys)."""
+    tiers, statuses = [], []
+    for terms_key, t in enumerate(terms, start=1):
         tz = t.calendar.timezone
         to_us = (
             local_midnight_us(t.effective_to + timedelta(days=1), tz) if t.effective_to else FAR_FUTURE_US
         )
-        rows.append(
-            {
-                "terms_id": t.terms_id,
-                "contract_id": t.contract_id,
-                "from_us": local_midnight_us(t.effective_from, tz),
-                "to_us": to_us,
-                "cal_id": cal_id,
-                "cal_base": idx * CAL_STRIDE,
-                "met_when_equal": t.met_when_equal,
-                "retro": t.severity_change == "retroactive",
-                "timezone": tz,
-            }
-        )
         for name, tier in t.tiers.items():
             tiers.append(
                 {
+                    "tier_key": len(tiers) + 1,
+                    "terms_key": terms_key,
                     "terms_id": t.terms_id,
+                    "contract_id": t.contract_id,
                     "severity": name,
+                    "from_us": local_midnight_us(t.effective_from, tz),
+                    "to_us": to_us,
+                    "cal_base": cal_bases[t.calendar.fingerprint()],
+                    "met_when_equal": t.met_when_equal,
+                    "retro": t.severity_change == "retroactive",
                     "resp_us": round(tier.response_minutes * MIN_US),
                     "res_us": round(tier.resolution_minutes * MIN_US),
                     "business": tier.clock == "business",
                     "target_pct": tier.target_pct,
+                    "timezone": tz,
                 }
             )
         for s in t.pause_statuses:
-            statuses.append({"terms_id": t.terms_id, "status": s.strip().lower(), "kind": "pause"})
+            statuses.append({"terms_key": terms_key, "status": s.strip().lower(), "kind": "pause"})
         for s in t.resolved_statuses:
-            statuses.append({"terms_id": t.terms_id, "status": s.strip().lower(), "kind": "resolved"})
-    status_df = pd.DataFrame(statuses, columns=["terms_id", "status", "kind"]).astype(
-        {"terms_id": "string", "status": "string", "kind": "string"}
+            statuses.append({"terms_key": terms_key, "status": s.strip().lower(), "kind": "resolved"})
+    status_df = pd.DataFrame(statuses, columns=["terms_key", "status", "kind"]).astype(
+        {"terms_key": "int64", "status": "string", "kind": "string"}
     )
-    return {
-        "t_terms": pd.DataFrame(rows),
-        "t_tiers": pd.DataFrame(tiers),
-        "t_status": status_df,
-    }
+    return {"t_tiers": pd.DataFrame(tiers), "t_status": status_df}
 
 
-def calendar_frame(terms: list[Terms], start_us: int, end_us: int) -> pd.DataFrame:
-    """Hourly lookup rows for every distinct calendar, keyed by ckey."""
-    frames = []
-    seen: dict[str, int] = {}
+def calendar_frame(terms: list[Terms], start_us: int, end_us: int) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Hourly lookup rows for every distinct calendar, and each calendar's key base.
+
+    Keys are dense (block i holds calendar i's hours), so DuckDB can use a perfect hash join.
+    """
+    frames: list[pd.DataFrame] = []
+    bases: dict[str, int] = {}
+    offset = 0
     for t in terms:
         cal_id = t.calendar.fingerprint()
-        if cal_id in seen:
+        if cal_id in bases:
             continue
-        seen[cal_id] = len(seen) + 1
         table = build_table(t.calendar, start_us, end_us).frame
-        table.insert(0, "ckey", table["bucket"] + seen[cal_id] * CAL_STRIDE)
+        first = int(table["bucket"].iloc[0])
+        bases[cal_id] = offset - first
+        table.insert(0, "ckey", table["bucket"] + bases[cal_id])
         frames.append(table.drop(columns=["bucket"]))
-    return pd.concat(frames, ignore_index=True)
+        offset += len(table)
+    return pd.concat(frames, ignore_index=True), bases
 
 
 def install(con: duckdb.DuckDBPyConnection, terms: list[Terms], start_us: int, end_us: int) -> None:
@@ -98,14 +92,12 @@ def install(con: duckdb.DuckDBPyConnection, terms: list[Terms], start_us: int, e
     if not terms:
         raise EvaluationError("no SLA terms given: nothing to judge tickets against")
     con.execute(sql("macros"))
-    for name, frame in terms_frames(terms).items():
+    cal, bases = calendar_frame(terms, start_us, end_us)
+    tables = terms_frames(terms, bases) | {"t_cal": cal}
+    for name, frame in tables.items():
         con.register(f"_{name}_df", frame)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _{name}_df")
         con.unregister(f"_{name}_df")
-    cal = calendar_frame(terms, start_us, end_us)
-    con.register("_t_cal_df", cal)
-    con.execute("CREATE OR REPLACE TEMP TABLE t_cal AS SELECT * FROM _t_cal_df")
-    con.unregister("_t_cal_df")
 
 
 def time_span(con: duckdb.DuckDBPyConnection, as_of_us: int) -> tuple[int, int]:

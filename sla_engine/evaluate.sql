@@ -1,34 +1,76 @@
--- Per-ticket SLA evaluation. Inputs (views or tables, all times in UTC epoch microseconds):
+-- Per-ticket SLA evaluation, narrow (integers only) so that 10M tickets stay fast.
+-- Inputs (views or tables; times are UTC epoch microseconds):
 --   tickets(tid, ticket_id, contract_id, severity, created_us, first_response_us, resolved_us, has_history)
---   status_log(tid, status, start_us, end_us)      -- lower-cased status, end NULL = current
---   severity_log(tid, start_us, severity)         -- tier names; first row is the initial severity
---   t_terms(terms_id, contract_id, from_us, to_us, cal_base, met_when_equal, retro)
---   t_tiers(terms_id, severity, resp_us, res_us, business, target_pct)
---   t_status(terms_id, status, kind)               -- kind 'pause' | 'resolved'
---   t_cal(ckey, cum_us, s1, e1, s2, e2, offset_us) -- ckey = cal_base + UTC hour number
--- Variable as_of (SET VARIABLE, bound by the caller): evaluation instant; nothing after it is known.
--- cum(t): business microseconds before t = cum at t's hour + business part of the hour before t.
+--   status_log(tid, status, start_us, end_us)       -- lower-cased status; end NULL = current status
+--   severity_log(tid, start_us, severity)          -- only tickets whose severity changed
+--   t_tiers(tier_key, terms_key, contract_id, severity, from_us, to_us, cal_base, met_when_equal, retro,
+--           resp_us, res_us, business, target_pct) -- one row per terms version x tier
+--   t_status(terms_key, status, kind)               -- kind 'pause' | 'resolved'
+--   t_cal(ckey, cum_us, s1, e1, s2, e2, offset_us)  -- ckey = cal_base + UTC hour number (dense)
+-- Variable as_of (SET VARIABLE, bound by the caller): nothing after it is known.
+-- cum(t) = business microseconds before t; business time between a and b is cum(b) - cum(a).
+-- Output: tid, terms_key, month, resp_tier_key, res_tier_key, resp_done, resp_el, resp_met,
+--         res_done, res_el, res_met, paused.
 WITH
-tk AS (
-    SELECT t.tid, t.ticket_id, t.contract_id, t.severity, t.created_us, t.has_history,
-           CASE WHEN t.first_response_us <= getvariable('as_of') THEN t.first_response_us END AS fr_us,
-           CASE WHEN t.resolved_us <= getvariable('as_of') THEN t.resolved_us END AS rs_us,
-           m.terms_id, m.cal_base, m.met_when_equal, m.retro
+-- ======== fast path: tickets without history (one severity, no pauses) ========
+f0 AS (
+    SELECT t.tid, x.tier_key, x.terms_key, x.cal_base, x.business, x.met_when_equal, x.resp_us, x.res_us,
+           t.created_us,
+           CASE WHEN t.resolved_us <= getvariable('as_of') THEN t.resolved_us END AS res_end,
+           coalesce(CASE WHEN t.first_response_us <= getvariable('as_of') THEN t.first_response_us END,
+                    CASE WHEN t.resolved_us <= getvariable('as_of') THEN t.resolved_us END) AS resp_end
     FROM tickets t
-    JOIN t_terms m
-      ON t.contract_id = m.contract_id AND t.created_us >= m.from_us AND t.created_us < m.to_us
-    WHERE t.created_us <= getvariable('as_of')
+    JOIN t_tiers x
+      ON x.contract_id = t.contract_id AND x.severity = t.severity
+     AND t.created_us >= x.from_us AND t.created_us < x.to_us
+    WHERE NOT t.has_history AND t.created_us <= getvariable('as_of')
 ),
--- ---- status history (only tickets that have one) ----
+f1 AS (
+    SELECT f0.*,
+           coalesce(resp_end, getvariable('as_of')) AS resp_eval,
+           coalesce(res_end, getvariable('as_of')) AS res_eval
+    FROM f0
+),
+fast AS (
+    SELECT f.tid, f.terms_key,
+           date_trunc('month', make_timestamp(f.created_us + c0.offset_us))::DATE AS month,
+           f.tier_key AS resp_tier_key, f.tier_key AS res_tier_key,
+           f.resp_end IS NOT NULL AS resp_done,
+           CASE WHEN f.business
+                THEN cumv(f.resp_eval, c1.cum_us, c1.s1, c1.e1, c1.s2, c1.e2) - cumv(f.created_us, c0.cum_us, c0.s1, c0.e1, c0.s2, c0.e2)
+                ELSE f.resp_eval - f.created_us END AS resp_el,
+           f.resp_us AS resp_target,
+           f.res_end IS NOT NULL AS res_done,
+           CASE WHEN f.business
+                THEN cumv(f.res_eval, c2.cum_us, c2.s1, c2.e1, c2.s2, c2.e2) - cumv(f.created_us, c0.cum_us, c0.s1, c0.e1, c0.s2, c0.e2)
+                ELSE f.res_eval - f.created_us END AS res_el,
+           f.res_us AS res_target,
+           0::BIGINT AS paused, f.met_when_equal
+    FROM f1 f
+    JOIN t_cal c0 ON c0.ckey = f.cal_base + f.created_us // 3600000000
+    JOIN t_cal c1 ON c1.ckey = f.cal_base + f.resp_eval // 3600000000
+    JOIN t_cal c2 ON c2.ckey = f.cal_base + f.res_eval // 3600000000
+),
+-- ======== history path: status and/or severity history ========
+hk AS (
+    SELECT t.tid, t.severity, t.created_us, x.terms_key, x.contract_id, x.cal_base, x.met_when_equal, x.retro,
+           CASE WHEN t.first_response_us <= getvariable('as_of') THEN t.first_response_us END AS fr_us,
+           CASE WHEN t.resolved_us <= getvariable('as_of') THEN t.resolved_us END AS rs_us
+    FROM tickets t
+    JOIN (SELECT DISTINCT terms_key, contract_id, from_us, to_us, cal_base, met_when_equal, retro FROM t_tiers) x
+      ON x.contract_id = t.contract_id AND t.created_us >= x.from_us AND t.created_us < x.to_us
+    WHERE t.has_history AND t.created_us <= getvariable('as_of')
+),
 st AS (
     SELECT s.tid, s.start_us,
            CASE WHEN s.end_us <= getvariable('as_of') THEN s.end_us END AS end_us,
            k.kind
     FROM status_log s
-    JOIN tk ON tk.tid = s.tid
-    LEFT JOIN t_status k ON k.terms_id = tk.terms_id AND k.status = s.status
+    JOIN hk ON hk.tid = s.tid
+    LEFT JOIN t_status k ON k.terms_key = hk.terms_key AND k.status = s.status
     WHERE s.start_us <= getvariable('as_of')
 ),
+-- final resolution = start of the last unbroken run of resolved statuses, when the history has any
 hist AS (
     SELECT tid,
            CASE WHEN bool_or(end_us IS NULL AND kind = 'resolved')
@@ -37,44 +79,39 @@ hist AS (
            bool_or(kind = 'resolved') AS has_res
     FROM st GROUP BY tid
 ),
--- ---- per-ticket completion instants: the status history decides resolution when it has resolved statuses ----
-tk2 AS (
-    SELECT tk.*,
-           CASE WHEN h.has_res THEN h.res_us ELSE tk.rs_us END AS res_end,
-           coalesce(tk.fr_us, CASE WHEN h.has_res THEN h.res_us ELSE tk.rs_us END) AS resp_end
-    FROM tk LEFT JOIN hist h ON h.tid = tk.tid
+hk2 AS (
+    SELECT hk.*,
+           CASE WHEN h.has_res THEN h.res_us ELSE hk.rs_us END AS res_end,
+           coalesce(hk.fr_us, CASE WHEN h.has_res THEN h.res_us ELSE hk.rs_us END) AS resp_end
+    FROM hk LEFT JOIN hist h ON h.tid = hk.tid
 ),
--- ---- severity in force (only tickets with a severity history) ----
+-- severity in force when each metric completed (or now), and since when
 sv AS (
-    SELECT tk2.tid,
-           r.severity AS resp_sev, CASE WHEN tk2.retro THEN tk2.created_us ELSE r.start_us END AS resp_start,
-           f.severity AS res_sev, CASE WHEN tk2.retro THEN tk2.created_us ELSE f.start_us END AS res_start
-    FROM tk2
-    ASOF JOIN severity_log r ON r.tid = tk2.tid AND r.start_us <= coalesce(tk2.resp_end, getvariable('as_of'))
-    ASOF JOIN severity_log f ON f.tid = tk2.tid AND f.start_us <= coalesce(tk2.res_end, getvariable('as_of'))
-    WHERE tk2.has_history
+    SELECT hk2.tid, r.severity AS resp_sev, r.start_us AS resp_since, f.severity AS res_sev, f.start_us AS res_since
+    FROM hk2
+    ASOF JOIN severity_log r ON r.tid = hk2.tid AND r.start_us <= coalesce(hk2.resp_end, getvariable('as_of'))
+    ASOF JOIN severity_log f ON f.tid = hk2.tid AND f.start_us <= coalesce(hk2.res_end, getvariable('as_of'))
 ),
-tk3 AS (
-    SELECT tk2.tid, tk2.ticket_id, tk2.contract_id, tk2.severity, tk2.created_us, tk2.terms_id, tk2.cal_base,
-           tk2.met_when_equal, tk2.resp_end, tk2.res_end,
-           CASE WHEN tk2.retro OR sv.tid IS NULL THEN tk2.severity ELSE sv.resp_sev END AS resp_sev,
-           CASE WHEN tk2.retro OR sv.tid IS NULL THEN tk2.severity ELSE sv.res_sev END AS res_sev,
-           coalesce(sv.resp_start, tk2.created_us) AS resp_start,
-           coalesce(sv.res_start, tk2.created_us) AS res_start,
-           coalesce(tk2.resp_end, getvariable('as_of')) AS resp_eval,
-           coalesce(tk2.res_end, getvariable('as_of')) AS res_eval
-    FROM tk2 LEFT JOIN sv ON sv.tid = tk2.tid
+hk3 AS (
+    SELECT hk2.tid, hk2.terms_key, hk2.contract_id, hk2.created_us, hk2.cal_base, hk2.met_when_equal,
+           hk2.resp_end, hk2.res_end,
+           CASE WHEN hk2.retro OR sv.tid IS NULL THEN hk2.severity ELSE sv.resp_sev END AS resp_sev,
+           CASE WHEN hk2.retro OR sv.tid IS NULL THEN hk2.severity ELSE sv.res_sev END AS res_sev,
+           CASE WHEN hk2.retro OR sv.tid IS NULL THEN hk2.created_us ELSE sv.resp_since END AS resp_start,
+           CASE WHEN hk2.retro OR sv.tid IS NULL THEN hk2.created_us ELSE sv.res_since END AS res_start,
+           coalesce(hk2.resp_end, getvariable('as_of')) AS resp_eval,
+           coalesce(hk2.res_end, getvariable('as_of')) AS res_eval
+    FROM hk2 LEFT JOIN sv ON sv.tid = hk2.tid
 ),
--- ---- targets ----
-tk4 AS (
-    SELECT tk3.*,
-           a.resp_us AS resp_target, a.business AS resp_business, a.target_pct AS resp_target_pct,
-           b.res_us AS res_target, b.business AS res_business, b.target_pct AS res_target_pct
-    FROM tk3
-    LEFT JOIN t_tiers a ON a.terms_id = tk3.terms_id AND a.severity = tk3.resp_sev
-    LEFT JOIN t_tiers b ON b.terms_id = tk3.terms_id AND b.severity = tk3.res_sev
+hk4 AS (
+    SELECT hk3.*,
+           a.tier_key AS resp_tier_key, a.resp_us AS resp_target, a.business AS resp_business,
+           b.tier_key AS res_tier_key, b.res_us AS res_target, b.business AS res_business
+    FROM hk3
+    JOIN t_tiers a ON a.terms_key = hk3.terms_key AND a.severity = hk3.resp_sev
+    JOIN t_tiers b ON b.terms_key = hk3.terms_key AND b.severity = hk3.res_sev
 ),
--- ---- excluded intervals (pauses, and resolved time before a reopen), clipped per metric ----
+-- excluded intervals: pauses, and time spent resolved before a reopen; clipped to each metric's window
 ex AS (
     SELECT st.tid, st.start_us AS a, coalesce(st.end_us, getvariable('as_of')) AS b
     FROM st JOIN hist h ON h.tid = st.tid
@@ -85,14 +122,16 @@ exc AS (
            greatest(ex.a, k.resp_start) AS ra, least(ex.b, k.resp_eval) AS rb, k.resp_business,
            greatest(ex.a, k.res_start) AS sa, least(ex.b, k.res_eval) AS sb, k.res_business,
            k.cal_base
-    FROM ex JOIN tk4 k ON k.tid = ex.tid
+    FROM ex JOIN hk4 k ON k.tid = ex.tid
 ),
 exq AS (
     SELECT exc.tid,
            sum(CASE WHEN rb <= ra THEN 0
-                    WHEN resp_business THEN cumv(rb, c1.cum_us, c1.s1, c1.e1, c1.s2, c1.e2) - cumv(ra, c2.cum_us, c2.s1, c2.e1, c2.s2, c2.e2) ELSE rb - ra END) AS resp_ex,
+                    WHEN resp_business THEN cumv(rb, c1.cum_us, c1.s1, c1.e1, c1.s2, c1.e2) - cumv(ra, c2.cum_us, c2.s1, c2.e1, c2.s2, c2.e2)
+                    ELSE rb - ra END) AS resp_ex,
            sum(CASE WHEN sb <= sa THEN 0
-                    WHEN res_business THEN cumv(sb, c3.cum_us, c3.s1, c3.e1, c3.s2, c3.e2) - cumv(sa, c4.cum_us, c4.s1, c4.e1, c4.s2, c4.e2) ELSE sb - sa END) AS res_ex
+                    WHEN res_business THEN cumv(sb, c3.cum_us, c3.s1, c3.e1, c3.s2, c3.e2) - cumv(sa, c4.cum_us, c4.s1, c4.e1, c4.s2, c4.e2)
+                    ELSE sb - sa END) AS res_ex
     FROM exc
     JOIN t_cal c1 ON c1.ckey = exc.cal_base + greatest(exc.rb, exc.ra) // 3600000000
     JOIN t_cal c2 ON c2.ckey = exc.cal_base + exc.ra // 3600000000
@@ -100,33 +139,40 @@ exq AS (
     JOIN t_cal c4 ON c4.ckey = exc.cal_base + exc.sa // 3600000000
     GROUP BY exc.tid
 ),
--- ---- elapsed ----
-el AS (
-    SELECT k.*,
+slow AS (
+    SELECT k.tid, k.terms_key,
            date_trunc('month', make_timestamp(k.created_us + cc.offset_us))::DATE AS month,
+           k.resp_tier_key, k.res_tier_key,
+           k.resp_end IS NOT NULL AS resp_done,
            (CASE WHEN k.resp_business THEN cumv(k.resp_eval, ce1.cum_us, ce1.s1, ce1.e1, ce1.s2, ce1.e2) - cumv(k.resp_start, cs1.cum_us, cs1.s1, cs1.e1, cs1.s2, cs1.e2)
                  ELSE k.resp_eval - k.resp_start END) - coalesce(q.resp_ex, 0) AS resp_el,
+           k.resp_target,
+           k.res_end IS NOT NULL AS res_done,
            (CASE WHEN k.res_business THEN cumv(k.res_eval, ce2.cum_us, ce2.s1, ce2.e1, ce2.s2, ce2.e2) - cumv(k.res_start, cs2.cum_us, cs2.s1, cs2.e1, cs2.s2, cs2.e2)
                  ELSE k.res_eval - k.res_start END) - coalesce(q.res_ex, 0) AS res_el,
-           coalesce(q.res_ex, 0) AS paused
-    FROM tk4 k
+           k.res_target,
+           coalesce(q.res_ex, 0)::BIGINT AS paused, k.met_when_equal
+    FROM hk4 k
     JOIN t_cal cc ON cc.ckey = k.cal_base + k.created_us // 3600000000
     JOIN t_cal cs1 ON cs1.ckey = k.cal_base + k.resp_start // 3600000000
     JOIN t_cal ce1 ON ce1.ckey = k.cal_base + k.resp_eval // 3600000000
     JOIN t_cal cs2 ON cs2.ckey = k.cal_base + k.res_start // 3600000000
     JOIN t_cal ce2 ON ce2.ckey = k.cal_base + k.res_eval // 3600000000
     LEFT JOIN exq q ON q.tid = k.tid
+),
+both_paths AS (
+    SELECT * FROM fast
+    UNION ALL
+    SELECT * FROM slow
 )
-SELECT ticket_id, contract_id, terms_id, res_sev AS severity, month, created_us,
-       resp_end IS NOT NULL AS resp_done, resp_el, resp_target, resp_target_pct,
-       CASE WHEN resp_target IS NULL THEN NULL
-            WHEN resp_end IS NOT NULL THEN (resp_el < resp_target OR (met_when_equal AND resp_el = resp_target))
+SELECT tid, terms_key, month, resp_tier_key, res_tier_key,
+       resp_done, resp_el,
+       CASE WHEN resp_done THEN (resp_el < resp_target OR (met_when_equal AND resp_el = resp_target))
             WHEN resp_el > resp_target OR (NOT met_when_equal AND resp_el = resp_target) THEN false
        END AS resp_met,
-       res_end IS NOT NULL AS res_done, res_el, res_target, res_target_pct,
-       CASE WHEN res_target IS NULL THEN NULL
-            WHEN res_end IS NOT NULL THEN (res_el < res_target OR (met_when_equal AND res_el = res_target))
+       res_done, res_el,
+       CASE WHEN res_done THEN (res_el < res_target OR (met_when_equal AND res_el = res_target))
             WHEN res_el > res_target OR (NOT met_when_equal AND res_el = res_target) THEN false
        END AS res_met,
-       paused, resp_sev
-FROM el
+       paused
+FROM both_paths

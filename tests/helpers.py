@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from sla_engine.analysis import evaluate_to_table
+from sla_engine.analysis import evaluate_to_table, per_ticket_frame
 from sla_engine.normalize import load_frames
 from sla_engine.terms import Terms, parse_terms
 
@@ -64,7 +64,7 @@ def run_engine(terms: list[Terms] | dict | list[dict], tickets: list[dict], even
     con = duckdb.connect()
     load_frames(con, t, ev)
     evaluate_to_table(con, terms, as_of_us if as_of_us is not None else us("2030-01-01 00:00"))
-    return con.execute("SELECT * FROM per_ticket").df().set_index("ticket_id")
+    return per_ticket_frame(con).set_index("ticket_id")
 
 
 def minutes(v) -> float | None:
