@@ -46,9 +46,17 @@ def per_ticket_frame(con: duckdb.DuckDBPyConnection, where: str = "", params: li
     return con.execute(query + " ORDER BY contract_id, ticket_id", params or []).df()
 
 
-def monthly_report(con: duckdb.DuckDBPyConnection, terms: list[Terms]) -> pd.DataFrame:
-    """Compliance per contract x month x tier x metric from `per_ticket`, with status."""
-    rep = con.execute(sql("report")).df()
+def monthly_report(con: duckdb.DuckDBPyConnection, terms: list[Terms], as_of_us: int | None = None) -> pd.DataFrame:
+    """Compliance per contract x month x tier x metric, with status.
+
+    With `as_of_us` the per-ticket evaluation is streamed straight into the aggregation (nothing
+    materialised); without it, it reads the `per_ticket` table left by evaluate_to_table.
+    """
+    if as_of_us is None:
+        rep = con.execute(sql("report")).df()
+    else:
+        rel = evaluate_relation(con, terms, as_of_us)
+        rep = con.execute("WITH per_ticket AS (" + rel.sql_query() + ") " + sql("report")).df()
     rep["month"] = pd.to_datetime(rep["month"]).dt.strftime("%Y-%m")
     return with_status(rep, {t.terms_id: t for t in terms})
 

@@ -23,6 +23,7 @@ from .terms import Calendar
 
 US = 1_000_000  # microseconds per second
 BUCKET_US = 3600 * US  # one UTC hour
+MINUTE_US = 60 * US
 UTC = timezone.utc
 
 
@@ -141,19 +142,38 @@ def business_intervals(cal: Calendar, first_day: date, last_day: date) -> list[t
 
 @lru_cache(maxsize=256)
 def _year_intervals(cal_json: str, year: int) -> tuple[tuple[int, int, date], ...]:
+    """One calendar year of business intervals.
+
+    Days whose UTC offset is constant from local midnight to the next are done
+    with vectorised pandas arithmetic (window start - offset); the few days with
+    a DST change go through the exact per-window conversion.
+    """
     cal = Calendar.model_validate_json(cal_json)
     zone = ZoneInfo(cal.timezone)
     hol = holiday_dates(cal, range(year, year + 1))
     windows = cal.minute_windows()
-    out = []
-    day = date(year, 1, 1)
-    while day.year == year:
-        if day not in hol:
-            for s_min, e_min in windows.get(day.weekday(), []):
+    days = pd.date_range(f"{year}-01-01", f"{year + 1}-01-01", freq="D")  # naive local midnights, +1
+    aware = days.tz_localize(zone, ambiguous=True, nonexistent="shift_forward")
+    naive_us = days.as_unit("us").asi8
+    utc_us = aware.as_unit("us").asi8
+    offset = naive_us - utc_us  # local - UTC at each local midnight
+    steady = offset[:-1] == offset[1:]
+    out: list[tuple[int, int, date]] = []
+    day_list = [d.date() for d in days[:-1]]
+    for i, day in enumerate(day_list):
+        if day in hol:
+            continue
+        wins = windows.get(day.weekday(), [])
+        if not wins:
+            continue
+        if steady[i]:
+            base = int(naive_us[i] - offset[i])
+            out.extend((base + s * MINUTE_US, base + e * MINUTE_US, day) for s, e in wins)
+        else:
+            for s_min, e_min in wins:
                 start = datetime.combine(day, time(0)) + timedelta(minutes=s_min)
                 end = datetime.combine(day, time(0)) + timedelta(minutes=e_min)
-                out.extend((s, e, day) for s, e in local_window_to_utc(zone, start, end))
-        day += timedelta(days=1)
+                out.extend((a, b, day) for a, b in local_window_to_utc(zone, start, end))
     return tuple(out)
 
 

@@ -113,11 +113,7 @@ def run(args: argparse.Namespace) -> int:
         terms = _plain_or_store(args, con)
         if args.contract:
             terms = [t for t in terms if t.contract_id == args.contract]
-        missing = analysis.evaluate_to_table(con, terms, analysis.parse_as_of(args.as_of))
-        if missing:
-            print(f"warning: {missing} tickets not evaluated: no terms in force for their contract and severity",
-                  file=sys.stderr)
-        rep = analysis.monthly_report(con, terms)
+        rep = analysis.monthly_report(con, terms, analysis.parse_as_of(args.as_of))
         _emit(rep if args.cmd == "report" else analysis.credits(rep, terms), args.out)
         return 0
     if args.cmd == "ingest":

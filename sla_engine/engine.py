@@ -98,6 +98,12 @@ def install(con: duckdb.DuckDBPyConnection, terms: list[Terms], start_us: int, e
         con.register(f"_{name}_df", frame)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _{name}_df")
         con.unregister(f"_{name}_df")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE t_cal_l AS SELECT"
+        " list(((cum_us // 1000000) << 24) | ((s1 // 60000000) << 18) | ((e1 // 60000000) << 12)"
+        " | ((s2 // 60000000) << 6) | (e2 // 60000000) ORDER BY ckey) AS p,"
+        " list(offset_us ORDER BY ckey) AS off FROM t_cal"
+    )
 
 
 def time_span(con: duckdb.DuckDBPyConnection, as_of_us: int) -> tuple[int, int]:

@@ -28,28 +28,30 @@ f0 AS (
 f1 AS (
     SELECT f0.*,
            coalesce(resp_end, getvariable('as_of')) AS resp_eval,
-           coalesce(res_end, getvariable('as_of')) AS res_eval
+           coalesce(res_end, getvariable('as_of')) AS res_eval,
+           cal_base + created_us // 3600000000 + 1 AS k0,
+           cal_base + coalesce(resp_end, getvariable('as_of')) // 3600000000 + 1 AS k1,
+           cal_base + coalesce(res_end, getvariable('as_of')) // 3600000000 + 1 AS k2
     FROM f0
+),
+f2 AS (
+    SELECT f.*, L.p[f.k0] AS p0, L.p[f.k1] AS p1, L.p[f.k2] AS p2, L.off[f.k0] AS off0
+    FROM f1 f CROSS JOIN t_cal_l L
 ),
 fast AS (
     SELECT f.tid, f.terms_key,
-           date_trunc('month', make_timestamp(f.created_us + c0.offset_us))::DATE AS month,
+           date_trunc('month', make_timestamp(f.created_us + f.off0))::DATE AS month,
            f.tier_key AS resp_tier_key, f.tier_key AS res_tier_key,
            f.resp_end IS NOT NULL AS resp_done,
-           CASE WHEN f.business
-                THEN cumv(f.resp_eval, c1.cum_us, c1.s1, c1.e1, c1.s2, c1.e2) - cumv(f.created_us, c0.cum_us, c0.s1, c0.e1, c0.s2, c0.e2)
+           CASE WHEN f.business THEN cump(f.resp_eval, f.p1) - cump(f.created_us, f.p0)
                 ELSE f.resp_eval - f.created_us END AS resp_el,
            f.resp_us AS resp_target,
            f.res_end IS NOT NULL AS res_done,
-           CASE WHEN f.business
-                THEN cumv(f.res_eval, c2.cum_us, c2.s1, c2.e1, c2.s2, c2.e2) - cumv(f.created_us, c0.cum_us, c0.s1, c0.e1, c0.s2, c0.e2)
+           CASE WHEN f.business THEN cump(f.res_eval, f.p2) - cump(f.created_us, f.p0)
                 ELSE f.res_eval - f.created_us END AS res_el,
            f.res_us AS res_target,
            0::BIGINT AS paused, f.met_when_equal
-    FROM f1 f
-    JOIN t_cal c0 ON c0.ckey = f.cal_base + f.created_us // 3600000000
-    JOIN t_cal c1 ON c1.ckey = f.cal_base + f.resp_eval // 3600000000
-    JOIN t_cal c2 ON c2.ckey = f.cal_base + f.res_eval // 3600000000
+    FROM f2 f
 ),
 -- ======== history path: status and/or severity history ========
 hk AS (
