@@ -56,7 +56,8 @@ def monthly_report(con: duckdb.DuckDBPyConnection, terms: list[Terms], as_of_us:
         rep = con.execute(sql("report")).df()
     else:
         rel = evaluate_relation(con, terms, as_of_us)
-        rep = con.execute("WITH per_ticket AS (" + rel.sql_query() + ") " + sql("report")).df()
+        rep = con.execute("WITH per_ticket AS (" + rel.sql_query() + ") SELECT * FROM (" + sql("report")
+                          + ") ORDER BY contract_id, month, severity, metric").df()
     rep["month"] = pd.to_datetime(rep["month"]).dt.strftime("%Y-%m")
     return with_status(rep, {t.terms_id: t for t in terms})
 
