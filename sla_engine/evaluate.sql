@@ -6,7 +6,8 @@
 --   t_tiers(tier_key, terms_key, contract_id, severity, from_us, to_us, cal_base, met_when_equal, retro,
 --           resp_us, res_us, business, target_pct) -- one row per terms version x tier
 --   t_status(terms_key, status, kind)               -- kind 'pause' | 'resolved'
---   t_cal(ckey, cum_us, s1, e1, s2, e2, offset_us)  -- ckey = cal_base + UTC hour number (dense)
+--   t_cal_l(p, off)                                 -- one row: packed hourly calendar rows as lists,
+--                                                   -- hour h of a calendar at index cal_base + h + 1
 -- Variable as_of (SET VARIABLE, bound by the caller): nothing after it is known.
 -- cum(t) = business microseconds before t; business time between a and b is cum(b) - cum(a).
 -- Output: tid, terms_key, month, resp_tier_key, res_tier_key, resp_done, resp_el, resp_met,
@@ -89,10 +90,13 @@ hk2 AS (
 ),
 -- severity in force when each metric completed (or now), and since when
 sv AS (
-    SELECT hk2.tid, r.severity AS resp_sev, r.start_us AS resp_since, f.severity AS res_sev, f.start_us AS res_since
-    FROM hk2
-    ASOF JOIN severity_log r ON r.tid = hk2.tid AND r.start_us <= coalesce(hk2.resp_end, getvariable('as_of'))
-    ASOF JOIN severity_log f ON f.tid = hk2.tid AND f.start_us <= coalesce(hk2.res_end, getvariable('as_of'))
+    SELECT hk2.tid,
+           arg_max(r.severity, r.start_us) FILTER (WHERE r.start_us <= coalesce(hk2.resp_end, getvariable('as_of'))) AS resp_sev,
+           max(r.start_us) FILTER (WHERE r.start_us <= coalesce(hk2.resp_end, getvariable('as_of'))) AS resp_since,
+           arg_max(r.severity, r.start_us) FILTER (WHERE r.start_us <= coalesce(hk2.res_end, getvariable('as_of'))) AS res_sev,
+           max(r.start_us) FILTER (WHERE r.start_us <= coalesce(hk2.res_end, getvariable('as_of'))) AS res_since
+    FROM hk2 JOIN severity_log r ON r.tid = hk2.tid
+    GROUP BY hk2.tid
 ),
 hk3 AS (
     SELECT hk2.tid, hk2.terms_key, hk2.contract_id, hk2.created_us, hk2.cal_base, hk2.met_when_equal,
@@ -127,39 +131,35 @@ exc AS (
     FROM ex JOIN hk4 k ON k.tid = ex.tid
 ),
 exq AS (
-    SELECT exc.tid,
+    SELECT e.tid,
            sum(CASE WHEN rb <= ra THEN 0
-                    WHEN resp_business THEN cumv(rb, c1.cum_us, c1.s1, c1.e1, c1.s2, c1.e2) - cumv(ra, c2.cum_us, c2.s1, c2.e1, c2.s2, c2.e2)
+                    WHEN resp_business THEN cump(rb, L.p[cal_base + rb // 3600000000 + 1]) - cump(ra, L.p[cal_base + ra // 3600000000 + 1])
                     ELSE rb - ra END) AS resp_ex,
            sum(CASE WHEN sb <= sa THEN 0
-                    WHEN res_business THEN cumv(sb, c3.cum_us, c3.s1, c3.e1, c3.s2, c3.e2) - cumv(sa, c4.cum_us, c4.s1, c4.e1, c4.s2, c4.e2)
+                    WHEN res_business THEN cump(sb, L.p[cal_base + sb // 3600000000 + 1]) - cump(sa, L.p[cal_base + sa // 3600000000 + 1])
                     ELSE sb - sa END) AS res_ex
-    FROM exc
-    JOIN t_cal c1 ON c1.ckey = exc.cal_base + greatest(exc.rb, exc.ra) // 3600000000
-    JOIN t_cal c2 ON c2.ckey = exc.cal_base + exc.ra // 3600000000
-    JOIN t_cal c3 ON c3.ckey = exc.cal_base + greatest(exc.sb, exc.sa) // 3600000000
-    JOIN t_cal c4 ON c4.ckey = exc.cal_base + exc.sa // 3600000000
-    GROUP BY exc.tid
+    FROM exc e CROSS JOIN t_cal_l L
+    GROUP BY e.tid
 ),
 slow AS (
     SELECT k.tid, k.terms_key,
-           date_trunc('month', make_timestamp(k.created_us + cc.offset_us))::DATE AS month,
+           date_trunc('month', make_timestamp(k.created_us + L.off[k.cal_base + k.created_us // 3600000000 + 1]))::DATE AS month,
            k.resp_tier_key, k.res_tier_key,
            k.resp_end IS NOT NULL AS resp_done,
-           (CASE WHEN k.resp_business THEN cumv(k.resp_eval, ce1.cum_us, ce1.s1, ce1.e1, ce1.s2, ce1.e2) - cumv(k.resp_start, cs1.cum_us, cs1.s1, cs1.e1, cs1.s2, cs1.e2)
+           (CASE WHEN k.resp_business
+                 THEN cump(k.resp_eval, L.p[k.cal_base + k.resp_eval // 3600000000 + 1])
+                      - cump(k.resp_start, L.p[k.cal_base + k.resp_start // 3600000000 + 1])
                  ELSE k.resp_eval - k.resp_start END) - coalesce(q.resp_ex, 0) AS resp_el,
            k.resp_target,
            k.res_end IS NOT NULL AS res_done,
-           (CASE WHEN k.res_business THEN cumv(k.res_eval, ce2.cum_us, ce2.s1, ce2.e1, ce2.s2, ce2.e2) - cumv(k.res_start, cs2.cum_us, cs2.s1, cs2.e1, cs2.s2, cs2.e2)
+           (CASE WHEN k.res_business
+                 THEN cump(k.res_eval, L.p[k.cal_base + k.res_eval // 3600000000 + 1])
+                      - cump(k.res_start, L.p[k.cal_base + k.res_start // 3600000000 + 1])
                  ELSE k.res_eval - k.res_start END) - coalesce(q.res_ex, 0) AS res_el,
            k.res_target,
            coalesce(q.res_ex, 0)::BIGINT AS paused, k.met_when_equal
     FROM hk4 k
-    JOIN t_cal cc ON cc.ckey = k.cal_base + k.created_us // 3600000000
-    JOIN t_cal cs1 ON cs1.ckey = k.cal_base + k.resp_start // 3600000000
-    JOIN t_cal ce1 ON ce1.ckey = k.cal_base + k.resp_eval // 3600000000
-    JOIN t_cal cs2 ON cs2.ckey = k.cal_base + k.res_start // 3600000000
-    JOIN t_cal ce2 ON ce2.ckey = k.cal_base + k.res_eval // 3600000000
+    CROSS JOIN t_cal_l L
     LEFT JOIN exq q ON q.tid = k.tid
 ),
 both_paths AS (
