@@ -19,7 +19,8 @@ REPEATS = 3
 BASELINE = """
 import duckdb, sys, time
 d = sys.argv[1]
-con = duckdb.connect(config={'enable_progress_bar': False})
+con = duckdb.connect()
+con.execute('SET enable_progress_bar = false')
 t = time.perf_counter()
 con.execute(f\"\"\"SELECT date_trunc('month', make_timestamp(created_us)) AS month, severity,
        count(*), avg(resolved_us - created_us)
@@ -35,7 +36,8 @@ from sla_engine import analysis
 from sla_engine.terms import load_terms
 d = sys.argv[1]
 terms = load_terms(d + '/terms.json')
-con = duckdb.connect(config={'enable_progress_bar': False})
+con = duckdb.connect()
+con.execute('SET enable_progress_bar = false')
 t = time.perf_counter()
 for name in ('tickets', 'status_log', 'severity_log'):
     con.read_parquet(f'{d}/{name}.parquet').create_view(name)
