@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from .calendar import build_table
-from .errors import EvaluationError
+from .errors import CalendarError, EvaluationError
 from .terms import Terms
 
 MIN_US = 60_000_000
@@ -77,6 +77,12 @@ def calendar_frame(terms: list[Terms], start_us: int, end_us: int) -> tuple[pd.D
         if cal_id in bases:
             continue
         table = build_table(t.calendar, start_us, end_us).frame
+        seg = table[["s1", "e1", "s2", "e2"]].to_numpy()
+        if (seg % 60_000_000).any() or (table["cum_us"] % 1_000_000).any():
+            raise CalendarError(
+                f"calendar {t.calendar.timezone}: business hours must start and end on whole minutes of UTC"
+                " (a zone with a seconds offset cannot be packed)"
+            )
         first = int(table["bucket"].iloc[0])
         bases[cal_id] = offset - first
         table.insert(0, "ckey", table["bucket"] + bases[cal_id])

@@ -1,9 +1,4 @@
--- cum(t) inside one UTC hour row: business microseconds before t.
-CREATE OR REPLACE TEMP MACRO cumv(t, cum, s1, e1, s2, e2) AS
-    cum + greatest(0, least(t % 3600000000, e1) - s1) + greatest(0, least(t % 3600000000, e2) - s2);
--- dense calendar keys (ckey) fit a perfect hash table up to 2^20 hours (about 120 calendar-years)
-SET perfect_ht_threshold = 20;
--- the same from one packed BIGINT per hour (t_cal_l.p, 1-based):
+-- cum(t): business microseconds before t, from the packed row of t's UTC hour (t_cal_l.p, 1-based):
 --   p = cum_seconds << 24 | s1 << 18 | e1 << 12 | s2 << 6 | e2   (segment bounds in minutes 0..60)
 -- one list lookup per instant instead of a join; bounds in minutes are exact because business windows
 -- start and end on whole local minutes and UTC offsets are whole minutes.
