@@ -106,8 +106,10 @@ def install(con: duckdb.DuckDBPyConnection, terms: list[Terms], start_us: int, e
         con.unregister(f"_{name}_df")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE t_cal_l AS SELECT"
-        " list(((cum_us // 1000000) << 24) | ((s1 // 60000000) << 18) | ((e1 // 60000000) << 12)"
-        " | ((s2 // 60000000) << 6) | (e2 // 60000000) ORDER BY ckey) AS p,"
+        " list(((cum_us // 1000000) << 2) | CASE WHEN e1 = 0 THEN 0 WHEN s1 = 0 AND e1 = 3600000000 AND e2 = 0"
+        " THEN 1 ELSE 2 END ORDER BY ckey) AS q,"
+        " list(((s1 // 60000000) << 18) | ((e1 // 60000000) << 12) | ((s2 // 60000000) << 6) | (e2 // 60000000)"
+        " ORDER BY ckey) AS seg,"
         " list(offset_us ORDER BY ckey) AS off FROM t_cal"
     )
 

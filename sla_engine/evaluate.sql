@@ -6,7 +6,7 @@
 --   t_tiers(tier_key, terms_key, contract_id, severity, from_us, to_us, cal_base, met_when_equal, retro,
 --           resp_us, res_us, business, target_pct) -- one row per terms version x tier
 --   t_status(terms_key, status, kind)               -- kind 'pause' | 'resolved'
---   t_cal_l(p, off)                                 -- one row: packed hourly calendar rows as lists,
+--   t_cal_l(q, seg, off)                            -- one row: packed hourly calendar rows as lists,
 --                                                   -- hour h of a calendar at index cal_base + h + 1
 -- Variable as_of (SET VARIABLE, bound by the caller): nothing after it is known.
 -- cum(t) = business microseconds before t; business time between a and b is cum(b) - cum(a).
@@ -36,7 +36,7 @@ f1 AS (
     FROM f0
 ),
 f2 AS (
-    SELECT f.*, L.p[f.k0] AS p0, L.p[f.k1] AS p1, L.p[f.k2] AS p2, L.off[f.k0] AS off0
+    SELECT f.*, L.q[f.k0] AS q0, L.q[f.k1] AS q1, L.q[f.k2] AS q2, L.off[f.k0] AS off0, L.seg
     FROM f1 f CROSS JOIN t_cal_l L
 ),
 fast AS (
@@ -44,11 +44,11 @@ fast AS (
            date_trunc('month', make_timestamp(f.created_us + f.off0))::DATE AS month,
            f.tier_key AS resp_tier_key, f.tier_key AS res_tier_key,
            f.resp_end IS NOT NULL AS resp_done,
-           CASE WHEN f.business THEN cump(f.resp_eval, f.p1) - cump(f.created_us, f.p0)
+           CASE WHEN f.business THEN cumq(f.resp_eval, f.q1, f.k1, f.seg) - cumq(f.created_us, f.q0, f.k0, f.seg)
                 ELSE f.resp_eval - f.created_us END AS resp_el,
            f.resp_us AS resp_target,
            f.res_end IS NOT NULL AS res_done,
-           CASE WHEN f.business THEN cump(f.res_eval, f.p2) - cump(f.created_us, f.p0)
+           CASE WHEN f.business THEN cumq(f.res_eval, f.q2, f.k2, f.seg) - cumq(f.created_us, f.q0, f.k0, f.seg)
                 ELSE f.res_eval - f.created_us END AS res_el,
            f.res_us AS res_target,
            0::BIGINT AS paused, f.met_when_equal
@@ -133,10 +133,10 @@ exc AS (
 exq AS (
     SELECT e.tid,
            sum(CASE WHEN rb <= ra THEN 0
-                    WHEN resp_business THEN cump(rb, L.p[cal_base + rb // 3600000000 + 1]) - cump(ra, L.p[cal_base + ra // 3600000000 + 1])
+                    WHEN resp_business THEN cumq(rb, L.q[cal_base + rb // 3600000000 + 1], cal_base + rb // 3600000000 + 1, L.seg) - cumq(ra, L.q[cal_base + ra // 3600000000 + 1], cal_base + ra // 3600000000 + 1, L.seg)
                     ELSE rb - ra END) AS resp_ex,
            sum(CASE WHEN sb <= sa THEN 0
-                    WHEN res_business THEN cump(sb, L.p[cal_base + sb // 3600000000 + 1]) - cump(sa, L.p[cal_base + sa // 3600000000 + 1])
+                    WHEN res_business THEN cumq(sb, L.q[cal_base + sb // 3600000000 + 1], cal_base + sb // 3600000000 + 1, L.seg) - cumq(sa, L.q[cal_base + sa // 3600000000 + 1], cal_base + sa // 3600000000 + 1, L.seg)
                     ELSE sb - sa END) AS res_ex
     FROM exc e CROSS JOIN t_cal_l L
     GROUP BY e.tid
@@ -147,14 +147,14 @@ slow AS (
            k.resp_tier_key, k.res_tier_key,
            k.resp_end IS NOT NULL AS resp_done,
            (CASE WHEN k.resp_business
-                 THEN cump(k.resp_eval, L.p[k.cal_base + k.resp_eval // 3600000000 + 1])
-                      - cump(k.resp_start, L.p[k.cal_base + k.resp_start // 3600000000 + 1])
+                 THEN cumq(k.resp_eval, L.q[k.cal_base + k.resp_eval // 3600000000 + 1], k.cal_base + k.resp_eval // 3600000000 + 1, L.seg)
+                      - cumq(k.resp_start, L.q[k.cal_base + k.resp_start // 3600000000 + 1], k.cal_base + k.resp_start // 3600000000 + 1, L.seg)
                  ELSE k.resp_eval - k.resp_start END) - coalesce(q.resp_ex, 0) AS resp_el,
            k.resp_target,
            k.res_end IS NOT NULL AS res_done,
            (CASE WHEN k.res_business
-                 THEN cump(k.res_eval, L.p[k.cal_base + k.res_eval // 3600000000 + 1])
-                      - cump(k.res_start, L.p[k.cal_base + k.res_start // 3600000000 + 1])
+                 THEN cumq(k.res_eval, L.q[k.cal_base + k.res_eval // 3600000000 + 1], k.cal_base + k.res_eval // 3600000000 + 1, L.seg)
+                      - cumq(k.res_start, L.q[k.cal_base + k.res_start // 3600000000 + 1], k.cal_base + k.res_start // 3600000000 + 1, L.seg)
                  ELSE k.res_eval - k.res_start END) - coalesce(q.res_ex, 0) AS res_el,
            k.res_target,
            coalesce(q.res_ex, 0)::BIGINT AS paused, k.met_when_equal
