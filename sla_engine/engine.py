@@ -6,7 +6,11 @@ terms tables and calendar lookups and runs evaluate.sql.
 """
 from __future__ import annotations
 
+import os
+import tempfile
+import warnings
 from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -14,7 +18,7 @@ import pandas as pd
 
 from .calendar import build_table
 from .errors import CalendarError, EvaluationError
-from .terms import Terms
+from .terms import Calendar, Terms
 
 MIN_US = 60_000_000
 FAR_FUTURE_US = 253_402_300_799 * 1_000_000  # 9999-12-31
@@ -64,54 +68,92 @@ def terms_frames(terms: list[Terms], cal_bases: dict[str, int]) -> dict[str, pd.
     return {"t_tiers": pd.DataFrame(tiers), "t_status": status_df}
 
 
-def calendar_frame(terms: list[Terms], start_us: int, end_us: int) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Hourly lookup rows for every distinct calendar, and each calendar's key base.
+def year_span(start_us: int, end_us: int) -> tuple[int, int]:
+    """Whole UTC years around [start, end], so that the same tables serve many reports."""
+    y0 = datetime.fromtimestamp(start_us / 1e6, timezone.utc).year
+    y1 = datetime.fromtimestamp(end_us / 1e6, timezone.utc).year
+    return (int(datetime(y0, 1, 1, tzinfo=timezone.utc).timestamp()) * 1_000_000,
+            int(datetime(y1, 12, 31, 23, tzinfo=timezone.utc).timestamp()) * 1_000_000)
 
-    Keys are dense (block i holds calendar i's hours), so DuckDB can use a perfect hash join.
+
+def cached_table(cal: Calendar, start_us: int, end_us: int) -> Path:
+    """Parquet file of build_table(...).frame, from the on-disk cache or built and stored now.
+
+    Keyed by calendar fingerprint, range, holidays version and engine version, so a changed
+    calendar or a new holidays release never reads a stale table.
     """
-    frames: list[pd.DataFrame] = []
-    bases: dict[str, int] = {}
-    offset = 0
-    for t in terms:
-        cal_id = t.calendar.fingerprint()
-        if cal_id in bases:
-            continue
-        table = build_table(t.calendar, start_us, end_us).frame
-        seg = table[["s1", "e1", "s2", "e2"]].to_numpy()
-        if (seg % 60_000_000).any() or (table["cum_us"] % 1_000_000).any():
-            raise CalendarError(
-                f"calendar {t.calendar.timezone}: business hours must start and end on whole minutes of UTC"
-                " (a zone with a seconds offset cannot be packed)"
-            )
-        first = int(table["bucket"].iloc[0])
-        bases[cal_id] = offset - first
-        table.insert(0, "ckey", table["bucket"] + bases[cal_id])
-        frames.append(table.drop(columns=["bucket"]))
-        offset += len(table)
-    return pd.concat(frames, ignore_index=True), bases
+    import holidays as holidays_pkg
+
+    from . import __version__
+
+    key = f"{cal.fingerprint()}-{start_us}-{end_us}-h{holidays_pkg.__version__}-e{__version__}"
+    path = calendar_cache_dir() / f"{key}.parquet"
+    if path.exists():
+        return path
+    frame = build_table(cal, start_us, end_us).frame
+    seg = frame[["s1", "e1", "s2", "e2"]].to_numpy()
+    if (seg % 60_000_000).any() or (frame["cum_us"] % 1_000_000).any():
+        raise CalendarError(
+            f"calendar {cal.timezone}: business hours must start and end on whole minutes of UTC"
+            " (a zone with a seconds offset cannot be packed)"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a read-only cache slows later runs down; it must not stop this one
+        warnings.warn(f"calendar cache {path.parent} not writable ({exc}); using a temporary directory")
+        path = Path(tempfile.mkdtemp(prefix="covenant-cal-")) / path.name
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    frame.to_parquet(tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def calendar_cache_dir() -> Path:
+    """$COVENANT_CACHE, else ~/.cache/covenant/calendars."""
+    root = os.environ.get("COVENANT_CACHE")
+    return Path(root) if root else Path.home() / ".cache" / "covenant" / "calendars"
 
 
 def install(con: duckdb.DuckDBPyConnection, terms: list[Terms], start_us: int, end_us: int) -> None:
-    """Create the macro, terms tables and calendar lookup in this connection."""
+    """Create the macros, terms tables and calendar lookup lists in this connection.
+
+    Calendar i's hours occupy a dense block of the lists; hour h of it is at index cal_base + h + 1.
+    """
     from .sqlfiles import sql
 
     if not terms:
         raise EvaluationError("no SLA terms given: nothing to judge tickets against")
     con.execute(sql("macros"))
-    cal, bases = calendar_frame(terms, start_us, end_us)
-    tables = terms_frames(terms, bases) | {"t_cal": cal}
-    for name, frame in tables.items():
-        con.register(f"_{name}_df", frame)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _{name}_df")
-        con.unregister(f"_{name}_df")
+    span = year_span(start_us, end_us)
+    files: dict[str, Path] = {}
+    for t in terms:
+        files.setdefault(t.calendar.fingerprint(), cached_table(t.calendar, *span))
+    bases: dict[str, int] = {}
+    rels = []
+    offset = 0
+    for cal_id, path in files.items():
+        rel = con.read_parquet(str(path))
+        first, n = rel.aggregate("min(bucket), count(*)").fetchall()[0]
+        bases[cal_id] = offset - int(first)
+        rels.append(rel.project(f"bucket + {bases[cal_id]:d} AS ckey, cum_us, s1, e1, s2, e2, offset_us"))
+        offset += int(n)
+    union = rels[0]
+    for r in rels[1:]:
+        union = union.union(r)
+    union.create("t_cal_u")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE t_cal_l AS SELECT"
         " list(((cum_us // 1000000) << 2) | CASE WHEN e1 = 0 THEN 0 WHEN s1 = 0 AND e1 = 3600000000 AND e2 = 0"
         " THEN 1 ELSE 2 END ORDER BY ckey) AS q,"
         " list(((s1 // 60000000) << 18) | ((e1 // 60000000) << 12) | ((s2 // 60000000) << 6) | (e2 // 60000000)"
         " ORDER BY ckey) AS seg,"
-        " list(offset_us ORDER BY ckey) AS off FROM t_cal"
+        " list(offset_us ORDER BY ckey) AS off FROM t_cal_u"
     )
+    con.execute("DROP TABLE t_cal_u")
+    for name, frame in terms_frames(terms, bases).items():
+        con.register(f"_{name}_df", frame)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _{name}_df")
+        con.unregister(f"_{name}_df")
 
 
 def time_span(con: duckdb.DuckDBPyConnection, as_of_us: int) -> tuple[int, int]:
