@@ -1,0 +1,132 @@
+"""Command line; named errors are caught here, once, and printed without a traceback."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from . import services
+from .db import make_engine
+from .errors import ContractsError, FieldsError
+from .pdf import extract_terms
+from .repository import UnitOfWork
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m contracts", description="Contract templates, contracts and PDFs")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("template", help="template library").add_subparsers(dest="tcmd", required=True)
+    t.add_parser("list", help="templates and their versions")
+    sh = t.add_parser("show", help="one version's text")
+    sh.add_argument("ref", help="NAME or NAME@VERSION")
+    df = t.add_parser("diff", help="readable diff of two versions")
+    df.add_argument("name")
+    df.add_argument("a", type=int)
+    df.add_argument("b", type=int)
+    pb = t.add_parser("publish", help="freeze the draft (or a numbered draft)")
+    pb.add_argument("ref", help="NAME or NAME@VERSION")
+    ed = t.add_parser("edit", help="replace the draft text (a published version gets a new draft)")
+    ed.add_argument("name")
+    ed.add_argument("--text-file", required=True)
+    im = t.add_parser("import", help="add a template from a YAML definition")
+    im.add_argument("file")
+    t.add_parser("install-starters", help="add the shipped starter templates (published v1)")
+
+    c = sub.add_parser("contract", help="contracts").add_subparsers(dest="ccmd", required=True)
+    cr = c.add_parser("create", help="a draft contract from a published template version")
+    cr.add_argument("--template", required=True, help="NAME[@VERSION]; default the latest published")
+    cr.add_argument("--fields", required=True, help="JSON file of field values")
+    cr.add_argument("--amends", help="id of the signed contract this amendment supersedes")
+    c.add_parser("list", help="contracts and their states")
+    pd = c.add_parser("pdf", help="render the contract PDF")
+    pd.add_argument("id")
+    pd.add_argument("--out", required=True)
+    tr = c.add_parser("terms", help="SLA terms document in force")
+    tr.add_argument("id")
+    tr.add_argument("--at", help="date (YYYY-MM-DD); default: every signed version")
+    st = c.add_parser("set-state", help="move a contract through its lifecycle")
+    st.add_argument("id")
+    st.add_argument("state")
+    st.add_argument("--reason")
+
+    ex = sub.add_parser("extract-terms", help="SLA terms from a contract PDF (also one signed elsewhere)")
+    ex.add_argument("file")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.cmd == "extract-terms":
+        print(extract_terms(Path(args.file)).model_dump_json(indent=2))
+        return 0
+    engine = make_engine()
+    if args.cmd == "template":
+        if args.tcmd == "install-starters":
+            print("added: " + (", ".join(services.install_starters(engine)) or "(all present)"))
+        elif args.tcmd == "import":
+            print(f"imported {services.import_template(engine, Path(args.file)).name} (draft v1)")
+        elif args.tcmd == "list":
+            with UnitOfWork(engine) as uow:
+                for t in uow.repo.list_templates():
+                    vs = ", ".join(f"v{v.number} {v.status}" for v in t.versions)
+                    print(f"{t.name}\t{t.title}\t{vs}")
+        elif args.tcmd == "show":
+            name, num = services.parse_template_ref(args.ref)
+            with UnitOfWork(engine) as uow:
+                v = uow.repo.get_template(name).version(num)
+                print(f"# {name} v{v.number} ({v.status}; requires: {', '.join(v.requires) or 'nothing extra'};"
+                      f" text sha256 {v.text_sha256 or '-'})\n{v.text}")
+        elif args.tcmd == "diff":
+            with UnitOfWork(engine) as uow:
+                print(uow.repo.get_template(args.name).diff(args.a, args.b))
+        elif args.tcmd == "publish":
+            name, num = services.parse_template_ref(args.ref)
+            print(f"published {name} v{services.publish_template(engine, name, num)}")
+        elif args.tcmd == "edit":
+            n = services.edit_template(engine, args.name, Path(args.text_file).read_text(encoding="utf-8"))
+            print(f"{args.name}: draft v{n} saved")
+        return 0
+    if args.ccmd == "create":
+        try:
+            values = json.loads(Path(args.fields).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ContractsError(f"{args.fields}: cannot read field values: {exc}") from exc
+        c = services.create_contract(engine, args.template, values, supersedes=args.amends)
+        print(f"created {c.id} from {c.template_name} v{c.template_version} (draft)")
+    elif args.ccmd == "list":
+        with UnitOfWork(engine) as uow:
+            for c in uow.repo.list_contracts():
+                f = c.typed
+                print(f"{c.id}\t{c.state}\t{f.title}\t{f.party('customer').name}\t{f.start_date}..{f.end_date}"
+                      f"\trenews {c.renewal_date()}\tnotice by {c.notice_deadline()}")
+    elif args.ccmd == "pdf":
+        pdf = services.contract_pdf(engine, args.id)
+        Path(args.out).write_bytes(pdf)
+        from .pdf import sha256_bytes
+
+        print(f"wrote {args.out} ({len(pdf)} bytes, sha256 {sha256_bytes(pdf)})")
+    elif args.ccmd == "terms":
+        if args.at:
+            t = services.terms_in_force(engine, args.id, date.fromisoformat(args.at))
+            print(t.model_dump_json(indent=2))
+        else:
+            print(json.dumps([t.model_dump(mode="json") for t in services.terms_versions(engine, args.id)], indent=2))
+    elif args.ccmd == "set-state":
+        c = services.transition(engine, args.id, args.state, reason=args.reason)
+        print(f"{c.id}: {c.state}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return run(args)
+    except FieldsError as exc:
+        print("error: invalid contract fields:", file=sys.stderr)
+        for f, m in exc.problems:
+            print(f"  {f}: {m}", file=sys.stderr)
+        return 2
+    except ContractsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

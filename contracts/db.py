@@ -1,0 +1,111 @@
+"""Database tables (SQLAlchemy 2.x typed models) and the engine factory.
+
+SQLite file under data/ by default; PostgreSQL (psycopg 3) when DATABASE_URL says so. The schema is
+owned by Alembic (contracts/migrations) and upgraded when the engine is created.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+DEFAULT_SQLITE = Path(__file__).resolve().parent.parent / "data" / "covenant.sqlite"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class TemplateRow(Base):
+    __tablename__ = "templates"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TemplateVersionRow(Base):
+    __tablename__ = "template_versions"
+    __table_args__ = (UniqueConstraint("template_name", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    template_name: Mapped[str] = mapped_column(ForeignKey("templates.name"))
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    requires: Mapped[list] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))
+    text_sha256: Mapped[str | None] = mapped_column(String(64))
+    schema_sha256: Mapped[str | None] = mapped_column(String(64))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ContractRow(Base):
+    __tablename__ = "contracts"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    template_name: Mapped[str] = mapped_column(ForeignKey("templates.name"))
+    template_version: Mapped[int] = mapped_column(Integer)
+    template_text_sha256: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(30), index=True)
+    supersedes: Mapped[str | None] = mapped_column(ForeignKey("contracts.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": row_version}
+
+
+class EventRow(Base):
+    """Domain events in the order they happened; the audit trail reads and chains them."""
+
+    __tablename__ = "domain_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(60), index=True)
+    aggregate: Mapped[str] = mapped_column(String(100), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict] = mapped_column(JSON)
+
+
+def database_url() -> str:
+    """DATABASE_URL, with postgresql:// meaning psycopg 3; default a SQLite file in data/."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        DEFAULT_SQLITE.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{DEFAULT_SQLITE}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def make_engine(url: str | None = None, migrate: bool = True, **kwargs) -> Engine:
+    """Engine for the URL (default: database_url()), schema upgraded to the latest migration."""
+    url = url or database_url()
+    engine = create_engine(url, future=True, **kwargs)
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _rec):  # noqa: ANN001 - DB-API objects
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=5000")
+            cur.close()
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply Alembic migrations up to head on this engine."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).resolve().parent / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
