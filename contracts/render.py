@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jinja2 import StrictUndefined, TemplateError as JinjaError
+from jinja2 import DictLoader, StrictUndefined, TemplateError as JinjaError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import TemplateError
 from .fields import ContractFields
 
-_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True,
-                                     lstrip_blocks=True)
+# an empty loader: {% include %} / {% import %} find nothing, so a template can never read a file
+_ENV = ImmutableSandboxedEnvironment(loader=DictLoader({}), undefined=StrictUndefined, autoescape=False,
+                                     trim_blocks=True, lstrip_blocks=True)
 _ENV.filters["money"] = lambda v, cur="": f"{cur} {float(v):,.2f}".strip()
 
 
