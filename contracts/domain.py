@@ -191,6 +191,13 @@ class Contract:
         self.events.append(Event("contract.state_changed", self.id,
                                  {"from": frm, "to": to, "reason": reason}, actor=actor))
 
+    def record_pdf(self, sha256: str, actor: str = "system") -> None:
+        """The fingerprint of the document people will sign (drafts only: later states keep theirs)."""
+        if self.state != "draft":
+            raise IllegalTransition(f"contract {self.id} is {self.state}; its document is fixed")
+        self.pdf_sha256 = sha256
+        self.events.append(Event("contract.pdf_rendered", self.id, {"sha256": sha256}, actor=actor))
+
     # ---- term and renewal ----
     @property
     def start(self) -> date:

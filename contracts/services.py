@@ -99,7 +99,7 @@ def contract_pdf(engine: Engine, contract_id: str) -> bytes:
         pdf = render_pdf(c.id, fields.title, fields, render_text(v.text, fields), f"{t.name} v{v.number}")
         digest = sha256_bytes(pdf)
         if c.pdf_sha256 != digest and c.state == "draft":
-            c.pdf_sha256 = digest
+            c.record_pdf(digest)
             uow.repo.save_contract(c)
             uow.commit()
         return pdf
