@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("state")
     st.add_argument("--reason")
 
+    au = sub.add_parser("audit", help="the hash-chained audit trail").add_subparsers(dest="acmd", required=True)
+    au.add_parser("verify", help="walk the chain; report the first broken link (exit 1 if broken)")
+    al = au.add_parser("list", help="entries, oldest first")
+    al.add_argument("--subject", help="only this envelope, contract or template")
+
     ex = sub.add_parser("extract-terms", help="SLA terms from a contract PDF (also one signed elsewhere)")
     ex.add_argument("file")
     return p
@@ -61,6 +66,17 @@ def run(args: argparse.Namespace) -> int:
         print(extract_terms(Path(args.file)).model_dump_json(indent=2))
         return 0
     engine = make_engine()
+    if args.cmd == "audit":
+        from . import audit
+
+        with UnitOfWork(engine) as uow:
+            if args.acmd == "verify":
+                verdict = audit.verify(uow.session)
+                print(verdict.text())
+                return 0 if verdict.ok else 1
+            for r in audit.entries(uow.session, args.subject):
+                print(f"{r.seq}\t{r.at}\t{r.actor}\t{r.subject}\t{r.kind}\t{json.dumps(r.payload)}\t{r.hash[:12]}")
+        return 0
     if args.cmd == "template":
         if args.tcmd == "install-starters":
             print("added: " + (", ".join(services.install_starters(engine)) or "(all present)"))

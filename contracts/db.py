@@ -57,16 +57,21 @@ class ContractRow(Base):
     __mapper_args__ = {"version_id_col": row_version}
 
 
-class EventRow(Base):
-    """Domain events in the order they happened; the audit trail reads and chains them."""
+class AuditRow(Base):
+    """One audit entry; hash-chained to the one before (see contracts/audit.py)."""
 
-    __tablename__ = "domain_events"
+    __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    kind: Mapped[str] = mapped_column(String(60), index=True)
-    aggregate: Mapped[str] = mapped_column(String(100), index=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    at: Mapped[str] = mapped_column(String(40))  # ISO 8601 UTC text: hashed exactly as stored
     actor: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(60), index=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(400))
     payload: Mapped[dict] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 def database_url() -> str:

@@ -45,6 +45,8 @@ class Event:
     payload: dict[str, Any]
     at: datetime = field(default_factory=utcnow)
     actor: str = "system"
+    ip: str | None = None
+    user_agent: str | None = None
 
 
 @dataclass

@@ -1,13 +1,15 @@
 """Repository and unit of work: the only code that knows the domain is stored with SQLAlchemy."""
 from __future__ import annotations
 
+from datetime import datetime
 from types import TracebackType
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .db import ContractRow, EventRow, TemplateRow, TemplateVersionRow
+from . import audit
+from .db import ContractRow, TemplateRow, TemplateVersionRow
 from .domain import Contract, Event, Template, TemplateVersion, utcnow
 from .errors import FrozenVersionError, NotFound
 
@@ -122,6 +124,7 @@ class UnitOfWork:
     def __enter__(self) -> "UnitOfWork":
         self.session = self._factory()
         self.repo = Repository(self.session)
+        self.extra_events: list[Event] = []
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -130,16 +133,21 @@ class UnitOfWork:
             self.session.rollback()
         self.session.close()
 
+    def record(self, event: Event) -> None:
+        """An audit entry that belongs to no aggregate change (a view, a download, a failed code)."""
+        self.extra_events.append(event)
+
     def commit(self) -> None:
+        """Aggregates and their events (as chained audit entries) in one transaction."""
         for agg in self.repo.seen:
             for e in agg.events:
-                self.session.add(EventRow(at=e.at, kind=e.kind, aggregate=e.aggregate, actor=e.actor,
-                                          payload=e.payload))
+                audit.append(self.session, e)
             agg.events.clear()
+        for e in self.extra_events:
+            audit.append(self.session, e)
+        self.extra_events.clear()
         self.session.commit()
 
     def events(self, aggregate: str | None = None) -> list[Event]:
-        q = select(EventRow).order_by(EventRow.id)
-        if aggregate:
-            q = q.where(EventRow.aggregate == aggregate)
-        return [Event(r.kind, r.aggregate, dict(r.payload), r.at, r.actor) for r in self.session.scalars(q)]
+        return [Event(r.kind, r.subject, dict(r.payload), datetime.fromisoformat(r.at), r.actor, r.ip, r.user_agent)
+                for r in audit.entries(self.session, aggregate)]
