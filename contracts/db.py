@@ -9,7 +9,8 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine, event
+from sqlalchemy import (JSON, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint,
+                        create_engine, event)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -74,6 +75,71 @@ class AuditRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class EnvelopeRow(Base):
+    __tablename__ = "envelopes"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"), index=True)
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    sender: Mapped[str] = mapped_column(String(200))
+    auth_method: Mapped[str] = mapped_column(String(20))
+    reminder_hours: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cc: Mapped[list] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    final_sha256: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": row_version}
+
+
+class SignerRow(Base):
+    __tablename__ = "envelope_signers"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    envelope_id: Mapped[str] = mapped_column(ForeignKey("envelopes.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    state: Mapped[dict] = mapped_column(JSON)  # the Signer dataclass, minus token hashes
+
+
+class TokenRow(Base):
+    """Link tokens, stored only as SHA-256; the lookup key for the signing page."""
+
+    __tablename__ = "signer_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    signer_id: Mapped[str] = mapped_column(ForeignKey("envelope_signers.id"), index=True)
+    envelope_id: Mapped[str] = mapped_column(ForeignKey("envelopes.id"), index=True)
+
+
+class DocumentRow(Base):
+    """Stored files: the sent original, the sealed final PDF."""
+
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    envelope_id: Mapped[str] = mapped_column(ForeignKey("envelopes.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    filename: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxRow(Base):
+    """Mail to send: written in the same transaction as the change, delivered (and retried) later."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    to_addr: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[list] = mapped_column(JSON)  # document ids
+    envelope_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 def database_url() -> str:
     """DATABASE_URL, with postgresql:// meaning psycopg 3; default a SQLite file in data/."""
     url = os.environ.get("DATABASE_URL")
@@ -97,8 +163,15 @@ def make_engine(url: str | None = None, migrate: bool = True, **kwargs) -> Engin
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute("PRAGMA busy_timeout=15000")
             cur.close()
+            dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN below
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):  # noqa: ANN001
+            # take the write lock at the start: two transactions that read then write (two signers at once)
+            # queue up instead of one failing on a stale snapshot
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
     if migrate:
         upgrade(engine)
     return engine

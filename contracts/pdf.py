@@ -100,8 +100,33 @@ def credits_text(terms: Terms) -> str:
             f"than {c.min_tickets} tickets in a month is not measurable and earns no credit.")
 
 
-def render_pdf(contract_id: str, title: str, fields: ContractFields, clause_text: str, template_label: str) -> bytes:
-    """The contract as PDF bytes, with its SLA terms as form fields and an embedded JSON file."""
+def _signature_cell(sig: dict | None):
+    """The right-hand cell of a signature block: empty lines to sign on, or the adopted signature."""
+    if not sig:
+        return Paragraph("Signature:<br/><br/><br/>Date:", STYLES["cell"])
+    flow = []
+    if sig.get("kind") == "drawn" and sig.get("image"):
+        import base64
+
+        from reportlab.platypus import Image
+
+        raw = base64.b64decode(sig["image"].split(",", 1)[-1])
+        flow.append(Image(io.BytesIO(raw), width=45 * mm, height=12 * mm, kind="proportional"))
+    else:
+        flow.append(Paragraph(f'<font name="Times-BoldItalic" size="17">{escape(sig.get("value", ""))}</font>',
+                              STYLES["cell"]))
+    flow.append(Paragraph(f"Signed electronically by {escape(sig['name'])}<br/>{escape(sig['at'])} UTC<br/>"
+                          f"Signer ID {escape(sig['signer_id'])}", STYLES["small"]))
+    return flow
+
+
+def render_pdf(contract_id: str, title: str, fields: ContractFields, clause_text: str, template_label: str,
+               signatures: dict[str, dict] | None = None, appendix: list | None = None) -> bytes:
+    """The contract as PDF bytes, with its SLA terms as form fields and an embedded JSON file.
+
+    `signatures` (signer e-mail -> name, at, signer_id, kind, value/image) fills the signature blocks;
+    `appendix` (reportlab flowables) is added after a page break, e.g. the certificate of completion.
+    """
     terms = fields.terms(contract_id, version=template_label)
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
@@ -152,7 +177,7 @@ def render_pdf(contract_id: str, title: str, fields: ContractFields, clause_text
         party = cust.name if s.party == "customer" else vend.name
         sig_rows.append([Paragraph(f"<b>{escape(party)}</b><br/>{escape(s.name)}, {escape(s.title)}<br/>"
                                    f"{escape(s.email)}", STYLES["cell"]),
-                         Paragraph("Signature:<br/><br/><br/>Date:", STYLES["cell"])])
+                         _signature_cell((signatures or {}).get(s.email))])
     st = Table(sig_rows, colWidths=[85 * mm, 83 * mm], rowHeights=[24 * mm] * len(sig_rows))
     st.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.4, colors.grey), ("INNERGRID", (0, 0), (-1, -1), 0.4, colors.grey),
                             ("VALIGN", (0, 0), (-1, -1), "TOP")]))
@@ -160,6 +185,8 @@ def render_pdf(contract_id: str, title: str, fields: ContractFields, clause_text
     story.append(Spacer(1, 6))
     story.append(_p("The service levels above are also embedded in this file in machine-readable form (form "
                     "fields named sla.* and the attachment sla-terms.json); they are part of this agreement.", "small"))
+    if appendix:
+        story += [PageBreak(), *appendix]
     form_fields = terms_to_fields(terms)
 
     def on_page(canvas, _doc) -> None:

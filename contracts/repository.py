@@ -124,6 +124,9 @@ class UnitOfWork:
     def __enter__(self) -> "UnitOfWork":
         self.session = self._factory()
         self.repo = Repository(self.session)
+        from .envelope_repo import EnvelopeRepository
+
+        self.envelopes = EnvelopeRepository(self.session, self.repo.seen)
         self.extra_events: list[Event] = []
         return self
 
