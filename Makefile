@@ -24,6 +24,7 @@ $(TSTAMP): requirements.txt requirements-test.txt | $(PY)
 demo: $(STAMP)
 	$(PY) -m sla_engine demo --if-absent
 	$(PY) -m contracts template install-starters
+	$(PY) -m contracts init-seal
 
 run: demo
 	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \

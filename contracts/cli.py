@@ -56,6 +56,25 @@ def _parser() -> argparse.ArgumentParser:
     al = au.add_parser("list", help="entries, oldest first")
     al.add_argument("--subject", help="only this envelope, contract or template")
 
+    sd = sub.add_parser("send", help="send a contract for signature")
+    sd.add_argument("id")
+    sd.add_argument("--signer", action="append", required=True,
+                    help="NAME,EMAIL,ROLE[,GROUP] (repeatable; same GROUP = parallel, groups sign in order)")
+    sd.add_argument("--cc", action="append", default=[], help="NAME,EMAIL of a copy recipient")
+    sd.add_argument("--sender", required=True, help="e-mail of the sender (gets decline/expiry notices)")
+    sd.add_argument("--auth", default="email_code", choices=["email_link", "email_code", "sms_code"])
+    sd.add_argument("--reminder-hours", type=float, default=48.0)
+    sd.add_argument("--expires-days", type=int, default=30)
+    vd = sub.add_parser("void", help="void an envelope (with a reason)")
+    vd.add_argument("envelope")
+    vd.add_argument("--reason", required=True)
+    vd.add_argument("--actor", required=True)
+    sub.add_parser("remind", help="send due reminders and expire envelopes (for cron; idempotent)")
+    sub.add_parser("deliver-mail", help="send the outbox over SMTP (COVENANT_SMTP_*); failed sends are retried")
+    cp = sub.add_parser("complete", help="retry sealing a fully signed envelope (after a TSA failure)")
+    cp.add_argument("envelope")
+    sub.add_parser("init-seal", help="create the local root CA and seal certificate in data/secrets/ if absent")
+
     ex = sub.add_parser("extract-terms", help="SLA terms from a contract PDF (also one signed elsewhere)")
     ex.add_argument("file")
     return p
@@ -65,7 +84,42 @@ def run(args: argparse.Namespace) -> int:
     if args.cmd == "extract-terms":
         print(extract_terms(Path(args.file)).model_dump_json(indent=2))
         return 0
+    if args.cmd == "init-seal":
+        from .seal import ensure_local_ca
+
+        paths = ensure_local_ca()
+        print(f"local seal certificate: {paths['seal-cert']} (root CA {paths['root-cert']}).\n"
+              "For trying Covenant on one machine only: in production configure COVENANT_SEAL_P12 (or "
+              "COVENANT_SEAL_KEY/CERT) with a certificate trusted by Adobe (AATL) or a key held in an HSM.")
+        return 0
     engine = make_engine()
+    if args.cmd in ("send", "void", "remind", "deliver-mail", "complete"):
+        from . import signing
+        from .mailer import deliver
+
+        if args.cmd == "send":
+            signers = []
+            for i, spec in enumerate(args.signer):
+                parts = [p.strip() for p in spec.split(",")]
+                if len(parts) not in (3, 4):
+                    raise ContractsError(f"--signer {spec!r}: expected NAME,EMAIL,ROLE[,GROUP]")
+                signers.append({"name": parts[0], "email": parts[1], "role": parts[2],
+                                "group": int(parts[3]) if len(parts) == 4 else i + 1})
+            cc = [dict(zip(("name", "email"), (p.strip() for p in c.split(",", 1)))) for c in args.cc]
+            env = signing.send_for_signature(engine, args.id, signers, args.sender, args.auth, args.reminder_hours,
+                                             args.expires_days, cc)
+            print(f"sent: envelope {env}")
+        elif args.cmd == "void":
+            signing.void(engine, args.envelope, args.reason, args.actor)
+            print(f"voided {args.envelope}")
+        elif args.cmd == "remind":
+            print(f"reminders sent: {signing.remind_due(engine)}")
+        elif args.cmd == "deliver-mail":
+            sent, failed = deliver(engine)
+            print(f"delivered {sent}, failed {failed} (failed messages are retried on the next run)")
+        else:
+            print("sealed" if signing.complete(engine, args.envelope) else "nothing to do")
+        return 0
     if args.cmd == "audit":
         from . import audit
 
