@@ -74,6 +74,15 @@ def _parser() -> argparse.ArgumentParser:
     cp = sub.add_parser("complete", help="retry sealing a fully signed envelope (after a TSA failure)")
     cp.add_argument("envelope")
     sub.add_parser("init-seal", help="create the local root CA and seal certificate in data/secrets/ if absent")
+    rt = sub.add_parser("retention", help="retention and legal holds").add_subparsers(dest="rcmd", required=True)
+    for name, helptext in (("status", "keep-until date and holds"), ("hold", "place a legal hold"),
+                           ("release", "release the legal holds"), ("purge", "delete after retention")):
+        r = rt.add_parser(name, help=helptext)
+        r.add_argument("id")
+        if name != "status":
+            r.add_argument("--actor", required=True)
+        if name == "hold":
+            r.add_argument("--reason", required=True)
 
     ex = sub.add_parser("extract-terms", help="SLA terms from a contract PDF (also one signed elsewhere)")
     ex.add_argument("file")
@@ -119,6 +128,21 @@ def run(args: argparse.Namespace) -> int:
             print(f"delivered {sent}, failed {failed} (failed messages are retried on the next run)")
         else:
             print("sealed" if signing.complete(engine, args.envelope) else "nothing to do")
+        return 0
+    if args.cmd == "retention":
+        from . import retention
+
+        if args.rcmd == "status":
+            st = retention.status(engine, args.id)
+            print(f"{args.id}: keep until {st.keep_until}; legal holds: {'; '.join(st.holds) or 'none'}")
+        elif args.rcmd == "hold":
+            retention.place_hold(engine, args.id, args.reason, args.actor)
+            print(f"{args.id}: legal hold placed")
+        elif args.rcmd == "release":
+            print(f"{args.id}: {retention.release_hold(engine, args.id, args.actor)} hold(s) released")
+        else:
+            what = retention.purge(engine, args.id, args.actor)
+            print(f"purged {what['contract']}: {len(what['envelopes'])} envelope(s), {len(what['documents'])} document(s)")
         return 0
     if args.cmd == "audit":
         from . import audit

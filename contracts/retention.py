@@ -1,0 +1,93 @@
+"""Retention: signed contracts, their documents and the audit trail are kept at least N years (default 7)
+from the contract's end; a legal hold blocks deletion indefinitely; a purge after retention removes the
+contract's data and documents and leaves an audit entry of what was purged. Audit entries themselves are
+never deleted by the application (the chain would break, and they are the evidence of the purge).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+
+from .db import ContractRow, DocumentRow, EnvelopeRow, LegalHoldRow, OutboxRow, SignerRow, TokenRow
+from .domain import Event, add_months, utcnow
+from .errors import ContractsError
+from .repository import UnitOfWork
+
+
+class RetentionError(ContractsError):
+    """Deletion refused: still within retention, or under legal hold."""
+
+
+def retention_years() -> int:
+    return int(os.environ.get("COVENANT_RETENTION_YEARS", "7"))
+
+
+@dataclass(frozen=True)
+class RetentionStatus:
+    contract_id: str
+    keep_until: date
+    holds: list[str]
+
+    def can_purge(self, today: date) -> bool:
+        return today > self.keep_until and not self.holds
+
+
+def status(engine: Engine, contract_id: str) -> RetentionStatus:
+    with UnitOfWork(engine) as uow:
+        c = uow.repo.get_contract(contract_id)
+        end = c.typed.end_date
+        holds = [h.reason for h in uow.session.scalars(select(LegalHoldRow).where(
+            LegalHoldRow.contract_id == contract_id, LegalHoldRow.released_at.is_(None)))]
+        return RetentionStatus(contract_id, add_months(end, 12 * retention_years()), holds)
+
+
+def place_hold(engine: Engine, contract_id: str, reason: str, actor: str) -> None:
+    if not reason.strip():
+        raise RetentionError("a legal hold needs a reason (matter, case number)")
+    with UnitOfWork(engine) as uow:
+        uow.repo.get_contract(contract_id)
+        uow.session.add(LegalHoldRow(contract_id=contract_id, reason=reason, placed_by=actor, placed_at=utcnow()))
+        uow.record(Event("retention.hold_placed", contract_id, {"reason": reason}, utcnow(), actor))
+        uow.commit()
+
+
+def release_hold(engine: Engine, contract_id: str, actor: str) -> int:
+    with UnitOfWork(engine) as uow:
+        holds = list(uow.session.scalars(select(LegalHoldRow).where(LegalHoldRow.contract_id == contract_id,
+                                                                    LegalHoldRow.released_at.is_(None))))
+        for h in holds:
+            h.released_by, h.released_at = actor, utcnow()
+        uow.record(Event("retention.hold_released", contract_id, {"holds": len(holds)}, utcnow(), actor))
+        uow.commit()
+        return len(holds)
+
+
+def purge(engine: Engine, contract_id: str, actor: str, today: date | None = None) -> dict:
+    """Delete a contract whose retention has passed and that is not on hold; returns (and audits) what went."""
+    today = today or utcnow().date()
+    st = status(engine, contract_id)
+    if st.holds:
+        raise RetentionError(f"contract {contract_id} is under legal hold ({'; '.join(st.holds)}); deletion refused")
+    if today <= st.keep_until:
+        raise RetentionError(f"contract {contract_id} must be kept until {st.keep_until} "
+                             f"({retention_years()} years after its end); deletion refused")
+    with UnitOfWork(engine) as uow:
+        c = uow.session.get(ContractRow, contract_id)
+        envelopes = list(uow.session.scalars(select(EnvelopeRow.id).where(EnvelopeRow.contract_id == contract_id)))
+        docs = [(d.kind, d.filename, d.sha256) for d in uow.session.scalars(
+            select(DocumentRow).where(DocumentRow.envelope_id.in_(envelopes)))]
+        for table in (TokenRow, DocumentRow, SignerRow):
+            uow.session.execute(delete(table).where(table.envelope_id.in_(envelopes)))
+        uow.session.execute(delete(OutboxRow).where(OutboxRow.envelope_id.in_(envelopes)))
+        uow.session.execute(delete(EnvelopeRow).where(EnvelopeRow.id.in_(envelopes)))
+        uow.session.delete(c)
+        what = {"contract": contract_id, "template": f"{c.template_name} v{c.template_version}",
+                "envelopes": envelopes, "documents": [{"kind": k, "file": f, "sha256": h} for k, f, h in docs],
+                "kept_until": st.keep_until.isoformat()}
+        uow.record(Event("retention.purged", contract_id, what, utcnow(), actor))
+        uow.commit()
+        return what
