@@ -1,0 +1,158 @@
+"""Embedded signing page, reached as /sign?token=...: no dashboard login, phone-sized, one envelope only.
+
+It reads its widgets, calls contracts.signing, renders the result. The token identifies the signer; the
+page shows nothing but that signer's own envelope.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from contracts import disclosure, signing
+from contracts.db import make_engine
+from contracts.envelope import InvalidToken, SigningError
+from contracts.errors import ContractsError
+from contracts.mailer import SmtpConfig, deliver
+
+st.set_page_config(page_title="Sign a contract", page_icon=":material/signature:", layout="centered",
+                   initial_sidebar_state="collapsed")
+# a signer's link opens this page and nothing else: no navigation to the rest of the app
+st.markdown("<style>[data-testid='stSidebarNav'],[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']"
+            "{display:none}</style>", unsafe_allow_html=True)
+
+
+@st.cache_resource
+def engine():
+    return make_engine()
+
+
+def client() -> tuple[str | None, str | None]:
+    """Where the server sees the signer come from (audited with every action)."""
+    ip = getattr(st.context, "ip_address", None)
+    ua = st.context.headers.get("User-Agent") if st.context.headers else None
+    return (ip if isinstance(ip, str) else None), (ua if isinstance(ua, str) else None)
+
+
+def send_mail_now() -> None:
+    """Codes should arrive at once when SMTP is configured; otherwise they wait in the outbox."""
+    if SmtpConfig.from_env() is not None:
+        deliver(engine())
+
+
+token = st.query_params.get("token")
+st.title("Sign a contract")
+if not token:
+    st.info("This page opens from the link in your invitation e-mail. Use that link to review and sign.")
+    st.stop()
+
+ip, ua = client()
+try:
+    if st.session_state.get("viewed_token") != token:
+        view = signing.open_link(engine(), token, ip, ua)
+        st.session_state["viewed_token"] = token
+    else:
+        view = signing.open_link(engine(), token, ip, ua) if st.session_state.get("refresh") else \
+            st.session_state["view"]
+    st.session_state["view"] = view
+    st.session_state["refresh"] = False
+except InvalidToken as exc:
+    st.error(f"{exc}. If you expected to sign, ask the sender to send you a new link.")
+    st.stop()
+except ContractsError as exc:
+    st.error(str(exc))
+    st.stop()
+
+
+def refresh() -> None:
+    st.session_state["refresh"] = True
+    st.rerun()
+
+
+st.subheader(view.contract_title)
+st.caption(f"Envelope {view.envelope_id} · signing as **{view.signer_name}** ({view.signer_email})")
+
+if view.signer_status == "signed":
+    st.success("You have signed. When everyone has signed you will receive the sealed copy by e-mail.")
+    st.stop()
+if not view.my_turn:
+    st.info("It is not your turn yet: waiting for " + (", ".join(view.waiting_for) or "the other signers") +
+            ". You will get an e-mail when it is.")
+    st.stop()
+
+step_code = view.needs_code
+if step_code:
+    st.markdown("#### 1. Confirm it is you")
+    if view.code_locked:
+        st.error("Too many wrong codes. For your security this link is locked; ask the sender to resend it.")
+        st.stop()
+    channel = "text message" if view.auth_method == "sms_code" else "e-mail"
+    if st.button(f"Send me a one-time code by {channel}", key="send_code"):
+        try:
+            signing.request_code(engine(), token)
+            send_mail_now()
+            st.session_state["code_sent"] = True
+        except SigningError as exc:
+            st.error(str(exc))
+    if st.session_state.get("code_sent"):
+        st.caption(f"A 6-digit code was sent to you by {channel}. It is valid for 10 minutes.")
+    with st.form("code_form"):
+        code = st.text_input("One-time code", max_chars=6, key="code")
+        if st.form_submit_button("Verify code"):
+            try:
+                if signing.verify_code(engine(), token, code, ip, ua):
+                    refresh()
+                else:
+                    st.error("That code is not right or has expired. Try again, or send a new code.")
+            except SigningError as exc:
+                st.error(str(exc))
+    st.stop()
+
+if not view.consent_given:
+    st.markdown("#### Consent to electronic records and signatures")
+    st.text(disclosure.TEXT)
+    st.caption(f"Disclosure version {disclosure.VERSION}")
+    agree = st.checkbox("I agree to receive and sign this contract electronically", key="agree")
+    if st.button("Continue", key="consent", disabled=not agree):
+        try:
+            signing.give_consent(engine(), token, ip, ua)
+            refresh()
+        except SigningError as exc:
+            st.error(str(exc))
+    st.stop()
+
+st.markdown("#### Review the contract")
+try:
+    from streamlit_pdf_viewer import pdf_viewer
+
+    pdf_viewer(view.document, width="100%", height=600, key="contract_pdf")
+except ImportError:
+    st.warning("The in-page viewer is not installed; download the contract to read it.")
+st.download_button("Download the contract (PDF)", view.document, file_name=f"{view.envelope_id}.pdf",
+                   mime="application/pdf", key="download")
+
+st.markdown("#### Adopt your signature")
+typed = st.text_input("Type your full name", value="", key="typed_name")
+if typed.strip():
+    st.markdown(f"<div style='font-family:\"Brush Script MT\",\"Segoe Script\",cursive;font-size:2.2rem;"
+                f"border-bottom:1px solid #999;padding:0 .3rem'>{typed.strip()}</div>", unsafe_allow_html=True)
+if st.button("I agree and sign this contract", type="primary", key="sign", disabled=not typed.strip(),
+             width="stretch"):
+    try:
+        result = signing.sign(engine(), token, "typed", typed.strip(), ip, ua)
+        send_mail_now()
+        st.session_state["refresh"] = True
+        st.success("Signed. " + ("Everyone has signed: the sealed contract is on its way to you."
+                                 if result == "completed" else "The next signer has been invited."))
+        st.stop()
+    except ContractsError as exc:
+        st.error(str(exc))
+
+with st.expander("Decline to sign"):
+    reason = st.text_area("Why do you decline?", key="decline_reason")
+    if st.button("Decline", key="decline", disabled=not reason.strip()):
+        try:
+            signing.decline(engine(), token, reason.strip(), ip, ua)
+            send_mail_now()
+            st.warning("You declined. The sender has been told; this envelope is closed for everyone.")
+            st.stop()
+        except ContractsError as exc:
+            st.error(str(exc))

@@ -1,0 +1,103 @@
+"""The embedded signing page under Streamlit's AppTest: one signer, e-mail code, consent, typed signature."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from contracts import services, signing
+from contracts.db import make_engine
+from contracts.mailer import deliver
+from contracts.repository import UnitOfWork
+from contracts_fixtures import example
+from smtp_fixture import smtp  # noqa: F401 - fixture
+from test_signing import seal_ca, seal_env  # noqa: F401 - fixtures
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "sign.py")
+A, B = "a@customer.example", "b@vendor.example"
+
+
+@pytest.fixture
+def setup(tmp_path, monkeypatch, smtp):
+    inbox, cfg = smtp
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    for k, v in (("COVENANT_SMTP_HOST", cfg.host), ("COVENANT_SMTP_PORT", str(cfg.port)),
+                 ("COVENANT_MAIL_FROM", cfg.sender)):
+        monkeypatch.setenv(k, v)
+    st.cache_resource.clear()
+    eng = make_engine(url)
+    services.install_starters(eng)
+    cid = services.create_contract(eng, "saas-support", example("saas-support")).id
+    env = signing.send_for_signature(eng, cid, [{"name": "Ann", "email": A, "role": "CIO", "group": 1},
+                                                {"name": "Bob", "email": B, "role": "VP", "group": 2}],
+                                     "legal@customer.example")
+    deliver(eng, cfg)
+    return eng, inbox, env
+
+
+def page(token: str | None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    if token:
+        at.query_params["token"] = token
+    return at.run()
+
+
+def test_without_token_explains(setup):
+    at = page(None)
+    assert not at.exception and "link in your invitation" in at.info[0].value
+
+
+def test_bad_token_refused(setup):
+    at = page("nope")
+    assert "not valid" in at.error[0].value
+
+
+def test_first_signer_journey(setup):
+    eng, inbox, env = setup
+    token = inbox.last_link_token(A)
+    at = page(token)
+    assert at.subheader[0].value == "SaaS Support Agreement"
+    at.button(key="send_code").click().run()
+    code = inbox.last_code(A)
+    at.text_input(key="code").input("000000" if code != "000000" else "111111")
+    at.button[1].click().run()
+    assert "not right" in at.error[0].value
+    at.text_input(key="code").input(code)
+    at.button[1].click().run()
+    assert "Consent to electronic records" in at.markdown[1].value or any(
+        "Consent" in m.value for m in at.markdown)
+    at.checkbox(key="agree").check().run()
+    at.button(key="consent").click().run()
+    assert any(b.label == "I agree and sign this contract" for b in at.button)
+    at.text_input(key="typed_name").input("Ann Example").run()
+    at.button(key="sign").click().run()
+    assert "next signer has been invited" in at.success[0].value
+    assert inbox.last_link_token(B)  # Bob got his invitation by SMTP
+    with UnitOfWork(eng) as uow:
+        e = uow.envelopes.get(env)
+        assert e.signers[0].status == "signed" and e.signers[0].signature["value"] == "Ann Example"
+
+
+def _sign_as(inbox, addr: str, name: str) -> AppTest:
+    at = page(inbox.last_link_token(addr))
+    at.button(key="send_code").click().run()
+    at.text_input(key="code").input(inbox.last_code(addr))
+    at.button[1].click().run()
+    at.checkbox(key="agree").check().run()
+    at.button(key="consent").click().run()
+    at.text_input(key="typed_name").input(name).run()
+    return at.button(key="sign").click().run()
+
+
+def test_both_signers_complete_the_envelope(setup):
+    eng, inbox, env = setup
+    assert not inbox.to(B)
+    _sign_as(inbox, A, "Ann Example")
+    at = _sign_as(inbox, B, "Bob Example")
+    assert "Everyone has signed" in at.success[0].value
+    assert any(m["Subject"].startswith("Completed") for m in inbox.to(A))
+    at2 = page(inbox.last_link_token(B))  # the link of a finished envelope opens nothing
+    assert "completed" in at2.error[0].value
