@@ -27,7 +27,7 @@ class Inbox:
         return re.search(r"\b(\d{6})\b", bodies[-1]).group(1)
 
     def last_link_token(self, addr: str) -> str:
-        bodies = [m.get_body().get_content() for m in self.to(addr) if "sign" in m["Subject"].lower()]
+        bodies = [m.get_body().get_content() for m in self.to(addr) if "please sign" in m["Subject"].lower()]
         return re.search(r"/sign\?token=([A-Za-z0-9_\-]+)", bodies[-1]).group(1)
 
 
