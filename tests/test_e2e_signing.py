@@ -1,0 +1,109 @@
+"""End to end in headless Chromium: two signers in sequence, codes read from the loopback SMTP server,
+ending in a sealed PDF that pdfsig validates. Uses Debian's chromium through Playwright (no browser download)."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from contracts import services, signing
+from contracts.db import make_engine
+from contracts.mailer import deliver
+from contracts.repository import UnitOfWork
+from contracts_fixtures import example
+from smtp_fixture import smtp  # noqa: F401 - fixture
+from test_signing import nss_db, seal_ca  # noqa: F401 - fixture
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or not shutil.which("pdfsig"),
+                                reason="needs Debian chromium and poppler-utils (make test installs them as root)")
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path, smtp, seal_ca):
+    inbox, cfg = smtp
+    port = _port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite'}", "COVENANT_SMTP_HOST": cfg.host,
+           "COVENANT_SMTP_PORT": str(cfg.port), "COVENANT_MAIL_FROM": cfg.sender,
+           "COVENANT_BASE_URL": f"http://127.0.0.1:{port}", "COVENANT_SEAL_KEY": str(seal_ca["seal-key"]),
+           "COVENANT_SEAL_CERT": str(seal_ca["seal-cert"]), "COVENANT_SEAL_CHAIN": str(seal_ca["root-cert"]),
+           "COVENANT_STORE": str(tmp_path / "store"), "COVENANT_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.25)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
+    yield base, inbox, cfg, make_engine(env["DATABASE_URL"])
+    proc.terminate()
+    proc.wait(15)
+
+
+def test_two_signers_in_sequence_end_with_a_validated_seal(server, tmp_path, seal_ca):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, inbox, cfg, eng = server
+    services.install_starters(eng)
+    cid = services.create_contract(eng, "saas-support", example("saas-support")).id
+    people = [("Ann Customer", "ann@customer.example"), ("Bob Vendor", "bob@vendor.example")]
+    env_id = signing.send_for_signature(eng, cid, [{"name": n, "email": e, "role": "signer", "group": i + 1}
+                                                   for i, (n, e) in enumerate(people)],
+                                        "legal@customer.example", base_url=base)
+    deliver(eng, cfg)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        for i, (name, addr) in enumerate(people):
+            link = next(m.get_body().get_content() for m in reversed(inbox.to(addr))
+                        if "please sign" in m["Subject"].lower())
+            url = link[link.index(base):].split()[0]
+            page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+            page.goto(url, wait_until="domcontentloaded")
+            page.get_by_role("heading", name="Sign a contract").wait_for(timeout=30000)
+            page.get_by_role("button", name="Send me a one-time code by e-mail").click()
+            expect(page.get_by_text("A 6-digit code was sent")).to_be_visible(timeout=30000)
+            page.get_by_label("One-time code").fill(inbox.last_code(addr))
+            page.get_by_role("button", name="Verify code").click()
+            page.get_by_text("I agree to receive and sign this contract electronically").click()
+            page.get_by_role("button", name="Continue").click()
+            page.get_by_label("Type your full name").fill(name)
+            page.get_by_label("Type your full name").press("Enter")
+            page.get_by_role("button", name="I agree and sign this contract").click()
+            expected = "next signer has been invited" if i == 0 else "Everyone has signed"
+            expect(page.get_by_text(expected)).to_be_visible(timeout=60000)
+            if i == 1:
+                page.screenshot(path=str(tmp_path / "signed.png"))
+            page.close()
+        browser.close()
+    with UnitOfWork(eng) as uow:
+        pdf = bytes(uow.envelopes.document(env_id, "final").data)
+        assert uow.repo.get_contract(cid).state == "signed"
+    f = tmp_path / "final.pdf"
+    f.write_bytes(pdf)
+    out = subprocess.run(["pdfsig", "-nssdir", nss_db(tmp_path, seal_ca["root-cert"]), str(f)],
+                         capture_output=True, text=True).stdout
+    assert "Signature is Valid." in out and "Certificate is Trusted." in out
+    assert subprocess.run(["qpdf", "--check", str(f)], capture_output=True).returncode == 0
