@@ -178,6 +178,11 @@ def render_pdf(contract_id: str, title: str, fields: ContractFields, clause_text
         sig_rows.append([Paragraph(f"<b>{escape(party)}</b><br/>{escape(s.name)}, {escape(s.title)}<br/>"
                                    f"{escape(s.email)}", STYLES["cell"]),
                          _signature_cell((signatures or {}).get(s.email))])
+    listed = {s.email for s in fields.signers}
+    for email, sig in (signatures or {}).items():  # signers added at sending time, beyond the contract's list
+        if email not in listed:
+            sig_rows.append([Paragraph(f"<b>{escape(sig.get('role', 'Signer'))}</b><br/>{escape(sig['name'])}<br/>"
+                                       f"{escape(email)}", STYLES["cell"]), _signature_cell(sig)])
     st = Table(sig_rows, colWidths=[85 * mm, 83 * mm], rowHeights=[24 * mm] * len(sig_rows))
     st.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.4, colors.grey), ("INNERGRID", (0, 0), (-1, -1), 0.4, colors.grey),
                             ("VALIGN", (0, 0), (-1, -1), "TOP")]))

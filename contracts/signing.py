@@ -176,8 +176,8 @@ def complete(engine: Engine, envelope_id: str, tsa_url: str | None = None) -> bo
             v = t.version(c.template_version)
             fields = c.typed
             now = utcnow()
-            signatures = {s.email: {"name": s.name, "at": s.signed_at.isoformat(timespec="seconds"),
-                                    "signer_id": s.id, **(s.signature or {})} for s in env.signers}
+            signatures = {s.email: {"name": s.name, "role": s.role, "signer_id": s.id, **(s.signature or {}),
+                                    "at": s.signed_at.isoformat(timespec="seconds")} for s in env.signers}
             text = render_text(v.text, fields)
             label = f"{t.name} v{v.number}"
             signed_pages = render_pdf(c.id, fields.title, fields, text, label, signatures=signatures)

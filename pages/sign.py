@@ -5,6 +5,8 @@ page shows nothing but that signer's own envelope.
 """
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
 from contracts import disclosure, signing
@@ -30,6 +32,18 @@ def client() -> tuple[str | None, str | None]:
     ip = getattr(st.context, "ip_address", None)
     ua = st.context.headers.get("User-Agent") if st.context.headers else None
     return (ip if isinstance(ip, str) else None), (ua if isinstance(ua, str) else None)
+
+
+def png_data_url(image_data) -> str:
+    """The drawn signature (RGBA array from the canvas) as a PNG data URL for the final PDF."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(image_data.astype("uint8"), "RGBA").save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 def send_mail_now() -> None:
@@ -130,14 +144,25 @@ st.download_button("Download the contract (PDF)", view.document, file_name=f"{vi
                    mime="application/pdf", key="download")
 
 st.markdown("#### Adopt your signature")
-typed = st.text_input("Type your full name", value="", key="typed_name")
-if typed.strip():
-    st.markdown(f"<div style='font-family:\"Brush Script MT\",\"Segoe Script\",cursive;font-size:2.2rem;"
-                f"border-bottom:1px solid #999;padding:0 .3rem'>{typed.strip()}</div>", unsafe_allow_html=True)
-if st.button("I agree and sign this contract", type="primary", key="sign", disabled=not typed.strip(),
-             width="stretch"):
+style = st.radio("Signature", ["Type my name", "Draw it"], horizontal=True, key="sig_style")
+kind, value = "typed", ""
+if style == "Type my name":
+    value = st.text_input("Type your full name", value="", key="typed_name").strip()
+    if value:
+        st.markdown("<div style='font-family:\"Brush Script MT\",\"Segoe Script\",cursive;font-size:2.2rem;"
+                    "border-bottom:1px solid #999;padding:0 .3rem'>" + html.escape(value) + "</div>",
+                    unsafe_allow_html=True)
+else:
+    from streamlit_drawable_canvas import st_canvas
+
+    drawing = st_canvas(stroke_width=3, stroke_color="#1a2b4c", background_color="#ffffff", height=150,
+                        width=340, drawing_mode="freedraw", return_image_data=True, key="sig_canvas")
+    if drawing is not None and drawing.image_data is not None and drawing.json_data \
+            and drawing.json_data.get("objects"):
+        kind, value = "drawn", png_data_url(drawing.image_data)
+if st.button("I agree and sign this contract", type="primary", key="sign", disabled=not value, width="stretch"):
     try:
-        result = signing.sign(engine(), token, "typed", typed.strip(), ip, ua)
+        result = signing.sign(engine(), token, kind, value, ip, ua)
         send_mail_now()
         st.session_state["refresh"] = True
         st.success("Signed. " + ("Everyone has signed: the sealed contract is on its way to you."

@@ -89,8 +89,20 @@ def test_two_signers_in_sequence_end_with_a_validated_seal(server, tmp_path, sea
             page.get_by_role("button", name="Verify code").click()
             page.get_by_text("I agree to receive and sign this contract electronically").click()
             page.get_by_role("button", name="Continue").click()
-            page.get_by_label("Type your full name").fill(name)
-            page.get_by_label("Type your full name").press("Enter")
+            if i == 0:  # the first signer types a name, the second one draws
+                page.get_by_label("Type your full name").fill(name)
+                page.get_by_label("Type your full name").press("Enter")
+            else:
+                page.get_by_text("Draw it").click()
+                canvas = page.locator(".canvas-root canvas").last
+                canvas.wait_for(state="visible", timeout=30000)
+                box = canvas.bounding_box()
+                page.mouse.move(box["x"] + 30, box["y"] + 100)
+                page.mouse.down()
+                for k in range(1, 12):
+                    page.mouse.move(box["x"] + 30 + 25 * k, box["y"] + 100 - (30 if k % 2 else -10), steps=3)
+                page.mouse.up()
+                expect(page.get_by_role("button", name="I agree and sign this contract")).to_be_enabled(timeout=30000)
             page.get_by_role("button", name="I agree and sign this contract").click()
             expected = "next signer has been invited" if i == 0 else "Everyone has signed"
             expect(page.get_by_text(expected)).to_be_visible(timeout=60000)
@@ -107,3 +119,9 @@ def test_two_signers_in_sequence_end_with_a_validated_seal(server, tmp_path, sea
                          capture_output=True, text=True).stdout
     assert "Signature is Valid." in out and "Certificate is Trusted." in out
     assert subprocess.run(["qpdf", "--check", str(f)], capture_output=True).returncode == 0
+    with UnitOfWork(eng) as uow:
+        kinds = {s.name: s.signature["kind"] for s in uow.envelopes.get(env_id).signers}
+    assert kinds == {"Ann Customer": "typed", "Bob Vendor": "drawn"}
+    from pypdf import PdfReader
+
+    assert any(len(pg.images) for pg in PdfReader(f).pages), [len(pg.images) for pg in PdfReader(f).pages]
