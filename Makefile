@@ -27,7 +27,7 @@ demo: $(STAMP)
 	$(PY) -m contracts init-seal
 
 run: demo
-	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
+	COVENANT_DEMO_OUTBOX=1 $(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
 	    --server.headless true --browser.gatherUsageStats false
 
 # Debian packages the tests use (PDF validators, browser); installed only when root and missing.

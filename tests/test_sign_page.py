@@ -101,3 +101,25 @@ def test_both_signers_complete_the_envelope(setup):
     assert any(m["Subject"].startswith("Completed") for m in inbox.to(A))
     at2 = page(inbox.last_link_token(B))  # the link of a finished envelope opens nothing
     assert "completed" in at2.error[0].value
+
+
+OUTBOX = str(Path(__file__).resolve().parents[1] / "pages" / "outbox.py")
+
+
+def test_outbox_page_only_in_demo_mode_without_smtp(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'o.sqlite'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.delenv("COVENANT_SMTP_HOST", raising=False)
+    st.cache_resource.clear()
+    eng = make_engine(url)
+    services.install_starters(eng)
+    cid = services.create_contract(eng, "saas-support", example("saas-support")).id
+    signing.send_for_signature(eng, cid, [{"name": "Ann", "email": A, "role": "CIO"}], "legal@customer.example")
+    monkeypatch.delenv("COVENANT_DEMO_OUTBOX", raising=False)
+    at = AppTest.from_file(OUTBOX, default_timeout=30).run()
+    assert "only in the one-machine demo" in at.error[0].value
+    monkeypatch.setenv("COVENANT_DEMO_OUTBOX", "1")
+    at = AppTest.from_file(OUTBOX, default_timeout=30).run()
+    assert not at.exception
+    assert any("/sign?token=" in t.value for t in at.text)
+    assert list(at.dataframe[0].value["to"]) == [A]

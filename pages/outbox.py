@@ -1,0 +1,57 @@
+"""Outbox (one-machine demo): the mail Covenant would send, for following a signing without an SMTP server.
+
+Shown only when no SMTP server is configured, COVENANT_DEMO_OUTBOX=1 (make run sets it) and the browser is on
+this machine: the messages hold personal signing links. With SMTP configured, mail leaves through the server.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import select
+
+from contracts.db import OutboxRow, make_engine
+from contracts.mailer import SmtpConfig
+from contracts.repository import UnitOfWork
+
+st.set_page_config(page_title="Outbox", page_icon=":material/outbox:", layout="wide")
+st.title("Outbox")
+
+
+@st.cache_resource
+def engine():
+    return make_engine()
+
+
+def local_viewer() -> bool:
+    ip = getattr(st.context, "ip_address", None)
+    if not isinstance(ip, str):
+        return True  # no network peer (tests, bare mode)
+    try:
+        return ipaddress.ip_address(ip).is_loopback
+    except ValueError:
+        return False
+
+
+if SmtpConfig.from_env() is not None:
+    st.info("Mail is delivered through the configured SMTP server; the outbox is not shown.")
+    st.stop()
+if os.environ.get("COVENANT_DEMO_OUTBOX") != "1" or not local_viewer():
+    st.error("The outbox is shown only in the one-machine demo (make run), to a browser on that machine.")
+    st.stop()
+
+with UnitOfWork(engine()) as uow:
+    rows = [{"id": m.id, "created (UTC)": m.created_at, "to": m.to_addr, "subject": m.subject, "body": m.body,
+             "envelope": m.envelope_id, "sent": m.sent_at is not None}
+            for m in uow.session.scalars(select(OutboxRow).order_by(OutboxRow.id.desc()).limit(200))]
+if not rows:
+    st.info("Nothing here yet. Send a contract for signature (`python -m contracts send ...`) and its mail appears here.")
+    st.stop()
+st.caption("No SMTP server is configured (COVENANT_SMTP_HOST), so messages wait here. Open a signing link from a "
+           "message body to act as that signer.")
+for m in rows[:50]:
+    with st.expander(f"{m['created (UTC)']:%Y-%m-%d %H:%M} · to {m['to']} · {m['subject']}"):
+        st.text(m["body"])
+st.dataframe(pd.DataFrame(rows).drop(columns=["body"]), hide_index=True)
