@@ -5,6 +5,8 @@ import io
 import shutil
 import subprocess
 import threading
+import time
+from pathlib import Path
 from datetime import timedelta
 
 import pytest
@@ -255,3 +257,59 @@ def test_parallel_signers_and_double_clicks_at_the_same_moment(engine, contract,
                                     .where(DocumentRow.envelope_id == env_id, DocumentRow.kind == "final"))
         assert audit.verify(uow.session).ok
     assert kinds.count("envelope.signed") == 2 and kinds.count("envelope.completed") == 1 and finals == 1
+
+
+def test_two_processes_sign_at_the_same_moment_on_postgresql(tmp_path, smtp):
+    """Two app processes (separate interpreters) sign the two parallel signers at once: one completion."""
+    import os
+    import sys
+    import textwrap
+
+    from contracts_fixtures import PG_URL, _pg_available
+
+    reason = _pg_available()
+    if reason:
+        pytest.skip(reason)
+    import uuid
+
+    import psycopg
+
+    from contracts.db import make_engine
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        eng = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+        inbox, cfg = smtp
+        services.install_starters(eng)
+        cid = services.create_contract(eng, "saas-support", example("saas-support")).id
+        env_id = signing.send_for_signature(eng, cid, [dict(s, group=1) for s in SIGNERS], "legal@acme.example",
+                                            auth_method="email_link")
+        deliver(eng, cfg)
+        tokens = [inbox.last_link_token(a) for a in (CUSTOMER, VENDOR)]
+        for t in tokens:
+            signing.give_consent(eng, t)
+        start = time.time() + 3
+        script = textwrap.dedent(f"""
+            import sys, time
+            from contracts.db import make_engine
+            from contracts import signing
+            eng = make_engine({PG_URL!r}, connect_args={{"options": "-csearch_path={schema}"}})
+            time.sleep(max(0, {start} - time.time()))
+            print(signing.sign(eng, sys.argv[1], "typed", sys.argv[2]))
+        """)
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        procs = [subprocess.Popen([sys.executable, "-c", script, t, n], env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for t, n in zip(tokens, ("Dana", "Ravi"))]
+        outs = [p.communicate(timeout=120) for p in procs]
+        assert all(p.returncode == 0 for p in procs), outs
+        assert sorted(o[0].strip() for o in outs) == ["completed", "signed"]
+        with UnitOfWork(eng) as uow:
+            kinds = [r.kind for r in audit.entries(uow.session, env_id)]
+            assert audit.verify(uow.session).ok
+        assert kinds.count("envelope.signed") == 2 and kinds.count("envelope.completed") == 1
+        eng.dispose()
+    finally:
+        with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
