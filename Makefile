@@ -25,6 +25,7 @@ demo: $(STAMP)
 	$(PY) -m sla_engine demo --if-absent
 	$(PY) -m contracts template install-starters
 	$(PY) -m contracts init-seal
+	$(PY) -m contracts demo-users
 
 run: demo
 	COVENANT_DEMO_OUTBOX=1 $(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \

@@ -1,60 +1,31 @@
-"""Covenant: SLA compliance overview (placeholder home page until the dashboard lands).
-
-The page reads its widgets, calls the engine, renders the result; caching stays here.
-"""
+"""Covenant: the router. Signers reach only the signing page; everyone else signs in and sees the pages of their roles."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import duckdb
-import pandas as pd
 import streamlit as st
 
-from sla_engine import analysis
-from sla_engine.errors import SlaEngineError
-from sla_engine.store import Store
+from ui.auth import login_page, roles, sign_out_button
 
-STORE = Path(os.environ.get("COVENANT_STORE", Path(__file__).parent / "data" / "store"))
+st.set_page_config(page_title="Covenant", page_icon=":material/handshake:", layout="wide")
 
-st.set_page_config(page_title="Covenant: SLA compliance", page_icon=":material/verified:", layout="wide")
-
-
-@st.cache_data(show_spinner="Computing compliance…")
-def monthly_report(store_root: str, generation: str, as_of_us: int) -> pd.DataFrame:
-    """Report for one store generation (a new ingest makes a new cache key)."""
-    store = Store(Path(store_root))
-    con = duckdb.connect()
-    store.attach(con)
-    terms = store.terms()
-    analysis.evaluate_to_table(con, terms, as_of_us)
-    return analysis.monthly_report(con, terms)
-
-
-st.title("SLA compliance")
-store = Store(STORE)
-try:
-    gen = store.current()
-    if gen is None:
-        st.info("No tickets yet. Run `make run` (it loads the demo) or "
-                "`python -m sla_engine ingest FILE --profile NAME --contract ID`.")
-        st.stop()
-    # hourly as-of keeps the cache useful while open tickets still age
-    as_of = analysis.now_us() // 3_600_000_000 * 3_600_000_000
-    report = monthly_report(str(STORE), gen.name, as_of)
-except SlaEngineError as exc:
-    st.error(f"{exc}")
+sign = st.Page("pages/sign.py", title="Sign a contract", icon=":material/signature:", url_path="sign",
+               visibility="hidden")
+if not st.session_state.get("authentication_status"):
+    # no dashboard without a login; a signing link still works
+    page = st.navigation([st.Page(login_page, title="Sign in", icon=":material/login:", default=True), sign],
+                         position="hidden")
+    page.run()
     st.stop()
 
-contracts = sorted(report["contract_id"].unique())
-c1, c2 = st.columns([2, 1])
-contract = c1.selectbox("Contract", contracts, key="contract")
-metric = c2.radio("Metric", ["response", "resolution"], horizontal=True, key="metric")
-view = report[(report["contract_id"] == contract) & (report["metric"] == metric)]
-latest = view["month"].max()
-st.subheader(f"{contract}: {metric} compliance, {latest}")
-cols = st.columns(max(1, view["severity"].nunique()))
-for col, (_, row) in zip(cols, view[view["month"] == latest].iterrows()):
-    pct = "n/a" if pd.isna(row["compliance_pct"]) else f"{row['compliance_pct']:.1f} %"
-    col.metric(f"{row['severity']} (target {row['target_pct']:.0f} %)", pct, help=f"{row['status']}")
-st.dataframe(view.drop(columns=["contract_id", "metric"]), hide_index=True, width="stretch")
+have = roles()
+PAGES = [  # (file, title, icon, roles that may open it; admin may open everything)
+    ("pages/overview.py", "Overview", ":material/dashboard:", None),
+    ("pages/compliance.py", "Compliance", ":material/monitoring:", {"support_manager", "vendor_manager"}),
+    ("pages/credits.py", "Credits", ":material/payments:", {"finance"}),
+    ("pages/audit.py", "Audit", ":material/policy:", {"legal"}),
+    ("pages/admin.py", "Admin", ":material/admin_panel_settings:", set()),
+    ("pages/outbox.py", "Outbox", ":material/outbox:", set()),
+]
+visible = [st.Page(f, title=t, icon=i, default=(f == "pages/overview.py")) for f, t, i, r in PAGES
+           if r is None or "admin" in have or (r & have)]
+sign_out_button()
+st.navigation(visible + [sign]).run()

@@ -74,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     cp = sub.add_parser("complete", help="retry sealing a fully signed envelope (after a TSA failure)")
     cp.add_argument("envelope")
     sub.add_parser("init-seal", help="create the local root CA and seal certificate in data/secrets/ if absent")
+    sub.add_parser("demo-users", help="create the demo dashboard users (one per role; demo only)")
     rt = sub.add_parser("retention", help="retention and legal holds").add_subparsers(dest="rcmd", required=True)
     for name, helptext in (("status", "keep-until date and holds"), ("hold", "place a legal hold"),
                            ("release", "release the legal holds"), ("purge", "delete after retention")):
@@ -128,6 +129,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"delivered {sent}, failed {failed} (failed messages are retried on the next run)")
         else:
             print("sealed" if signing.complete(engine, args.envelope) else "nothing to do")
+        return 0
+    if args.cmd == "demo-users":
+        from .users import DEMO_PASSWORD, ensure_demo_users
+
+        made = ensure_demo_users(engine)
+        print(f"demo users: {', '.join(made) or 'already present'} (password {DEMO_PASSWORD!r}; demo only)")
         return 0
     if args.cmd == "retention":
         from . import retention

@@ -16,7 +16,9 @@ from contracts.db import OutboxRow, make_engine
 from contracts.mailer import SmtpConfig
 from contracts.repository import UnitOfWork
 
-st.set_page_config(page_title="Outbox", page_icon=":material/outbox:", layout="wide")
+from ui.auth import require
+
+require("admin")
 st.title("Outbox")
 
 

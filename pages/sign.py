@@ -15,8 +15,6 @@ from contracts.envelope import InvalidToken, SigningError
 from contracts.errors import ContractsError
 from contracts.mailer import SmtpConfig, deliver
 
-st.set_page_config(page_title="Sign a contract", page_icon=":material/signature:", layout="centered",
-                   initial_sidebar_state="collapsed")
 # a signer's link opens this page and nothing else: no navigation to the rest of the app
 st.markdown("<style>[data-testid='stSidebarNav'],[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']"
             "{display:none}</style>", unsafe_allow_html=True)

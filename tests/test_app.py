@@ -1,4 +1,4 @@
-"""The placeholder home page runs on the demo store and shows compliance (Streamlit AppTest)."""
+"""Every page under AppTest as each role: allowed roles see data, others get a clear refusal; login works."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,33 +7,108 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from contracts import services
+from contracts.db import make_engine
+from contracts.users import DEMO_PASSWORD, ensure_demo_users
+from contracts_fixtures import example
 from sla_engine.demo import build_demo
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+PAGES = {
+    "overview": ({"support_manager", "vendor_manager", "finance", "legal"}, "Overview"),
+    "compliance": ({"support_manager", "vendor_manager"}, "Compliance"),
+    "credits": ({"finance"}, "Service credits"),
+    "audit": ({"legal"}, "Audit trail"),
+    "admin": (set(), "Users and roles"),
+}
+ROLES = ["admin", "support_manager", "vendor_manager", "finance", "legal"]
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo") / "store"
-    build_demo(root)
-    return root
+def world(tmp_path_factory):
+    root = tmp_path_factory.mktemp("world")
+    build_demo(root / "store")
+    url = f"sqlite:///{root / 'c.sqlite'}"
+    eng = make_engine(url)
+    services.install_starters(eng)
+    services.create_contract(eng, "saas-support", example("saas-support"))
+    ensure_demo_users(eng)
+    return root, url
 
 
-def test_home_shows_compliance_for_demo_contract(demo_store, monkeypatch):
-    monkeypatch.setenv("COVENANT_STORE", str(demo_store))
+@pytest.fixture(autouse=True)
+def env(world, monkeypatch):
+    root, url = world
+    monkeypatch.setenv("COVENANT_STORE", str(root / "store"))
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("COVENANT_COOKIE_KEY", "test-cookie-key-not-secret-0123456789abcdef")
+    st.cache_resource.clear()
     st.cache_data.clear()
+
+
+def as_role(page: str, role: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=90)
+    at.session_state["authentication_status"] = True
+    at.session_state["roles"] = [role]
+    at.session_state["name"] = f"Test {role}"
+    at.session_state["username"] = role
+    return at.run()
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+@pytest.mark.parametrize("role", ROLES)
+def test_page_allows_or_refuses_by_role(page, role):
+    allowed, title = PAGES[page]
+    at = as_role(page, role)
+    assert not at.exception, at.exception
+    if role == "admin" or role in allowed:
+        assert at.title[0].value == title
+        assert not [e for e in at.error if "does not give access" in e.value]
+    else:
+        assert any("does not give access to this page" in e.value for e in at.error)
+        assert not at.dataframe  # no data behind the refusal
+
+
+def test_not_signed_in_is_refused():
+    at = AppTest.from_file(str(ROOT / "pages" / "credits.py"), default_timeout=30).run()
+    assert "Please sign in" in at.error[0].value and not at.dataframe
+
+
+def test_login_wrong_then_right_password():
     at = AppTest.from_file(APP, default_timeout=60).run()
-    assert not at.exception
-    assert at.title[0].value == "SLA compliance"
-    assert at.selectbox(key="contract").options == ["ACME-SAAS", "GLOBEX-EU", "INITECH-APAC"]
-    at.selectbox(key="contract").select("GLOBEX-EU").run()
-    assert at.subheader[0].value.startswith("GLOBEX-EU: response compliance")
-    df = at.dataframe[0].value
-    assert set(df["severity"]) == {"P1", "P2", "P3"} and len(df) == 3 * 24
+    assert at.title[0].value == "Covenant"
+    at.text_input[0].input("finance")
+    at.text_input[1].input("wrong password!")
+    at.button[0].click().run()
+    assert "incorrect" in at.error[0].value
+    at.text_input[0].input("finance")
+    at.text_input[1].input(DEMO_PASSWORD)
+    at.button[0].click().run()
+    assert at.session_state["authentication_status"] is True and at.session_state["roles"] == ["finance"]
 
 
-def test_empty_store_says_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.setenv("COVENANT_STORE", str(tmp_path / "none"))
-    at = AppTest.from_file(APP, default_timeout=30).run()
-    assert not at.exception
-    assert "No tickets yet" in at.info[0].value
+def test_compliance_shows_chart_with_target_and_drilldown():
+    at = as_role("compliance", "support_manager")
+    at.selectbox(key="contract").select("ACME-SAAS").run()
+    import base64
+    import json
+
+    import numpy as np
+
+    def values(v):  # plotly 7 sends numeric arrays base64-encoded
+        return list(np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])) if isinstance(v, dict) else v
+
+    data = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    assert [t["name"] for t in data] == ["compliance %", "target"]
+    assert set(values(data[1]["y"])) == {95.0}  # ACME P1 target drawn in
+    assert len(values(data[0]["x"])) == 12  # the last twelve months by default
+    trace = next(d for d in at.dataframe if "minutes counted" in d.value.columns).value
+    assert {"ticket", "state", "minutes counted", "target (min)", "terms version"} <= set(trace.columns)
+    assert set(trace["state"]) <= {"breached", "pending"}
+
+
+def test_credits_page_lists_amounts():
+    at = as_role("credits", "finance")
+    df = next(d for d in at.dataframe if "credit_pct" in d.value.columns).value
+    assert len(df) > 0 and {"credit_pct", "amount", "reason", "capped"} <= set(df.columns)

@@ -115,11 +115,17 @@ def test_outbox_page_only_in_demo_mode_without_smtp(tmp_path, monkeypatch):
     services.install_starters(eng)
     cid = services.create_contract(eng, "saas-support", example("saas-support")).id
     signing.send_for_signature(eng, cid, [{"name": "Ann", "email": A, "role": "CIO"}], "legal@customer.example")
+    def as_admin():
+        at = AppTest.from_file(OUTBOX, default_timeout=30)
+        at.session_state["authentication_status"] = True
+        at.session_state["roles"] = ["admin"]
+        return at.run()
+
     monkeypatch.delenv("COVENANT_DEMO_OUTBOX", raising=False)
-    at = AppTest.from_file(OUTBOX, default_timeout=30).run()
+    at = as_admin()
     assert "only in the one-machine demo" in at.error[0].value
     monkeypatch.setenv("COVENANT_DEMO_OUTBOX", "1")
-    at = AppTest.from_file(OUTBOX, default_timeout=30).run()
+    at = as_admin()
     assert not at.exception
     assert any("/sign?token=" in t.value for t in at.text)
     assert list(at.dataframe[0].value["to"]) == [A]

@@ -1,0 +1,67 @@
+"""Compliance (support managers): monthly compliance per tier and metric, target drawn in, drill-down, evidence export."""
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from ui.auth import require
+from ui.resources import generation, hourly_as_of, month_tickets, monthly_report, timezone_of
+
+require("support_manager", "vendor_manager")
+st.title("Compliance")
+gen = generation()
+if gen is None:
+    st.info("No tickets yet. Ingest a help-desk export first.")
+    st.stop()
+report = monthly_report(gen, hourly_as_of())
+c1, c2, c3 = st.columns([2, 1, 1])
+contract = c1.selectbox("Contract", sorted(report["contract_id"].unique()), key="contract")
+metric = c2.radio("Metric", ["response", "resolution"], horizontal=True, key="metric")
+view = report[(report["contract_id"] == contract) & (report["metric"] == metric)]
+tiers = sorted(view["severity"].unique())
+tier = c3.selectbox("Tier", tiers, key="tier")
+months = sorted(view["month"].unique())
+m0, m1 = st.select_slider("Months", options=months, value=(months[max(0, len(months) - 12)], months[-1]), key="months")
+v = view[(view["severity"] == tier) & (view["month"] >= m0) & (view["month"] <= m1)]
+
+fig = go.Figure()
+fig.add_bar(x=v["month"], y=v["compliance_pct"], name="compliance %",
+            marker_color=["#2e7d32" if s == "met" else "#c62828" if s == "missed" else "#9e9e9e" for s in v["status"]],
+            customdata=v[["met", "breached", "pending", "tickets"]],
+            hovertemplate="%{x}: %{y:.1f} %<br>met %{customdata[0]}, breached %{customdata[1]}, "
+                          "pending %{customdata[2]} of %{customdata[3]}<extra></extra>")
+fig.add_scatter(x=v["month"], y=v["target_pct"], mode="lines", name="target", line={"dash": "dash", "color": "#333"})
+fig.update_layout(title=f"{contract} · {tier} · {metric} compliance", yaxis_title="% of tickets within target",
+                  yaxis_range=[0, 100], height=380, margin={"t": 50, "b": 30})
+st.plotly_chart(fig, key="chart")
+st.dataframe(v.drop(columns=["contract_id", "metric"]), hide_index=True, key="table")
+
+st.subheader("Drill down")
+month = st.selectbox("Month", list(reversed(v["month"].tolist())), key="drill_month")
+tickets = month_tickets(gen, hourly_as_of(), contract, month)
+col = "resp_met" if metric == "response" else "res_met"
+sev_col = "resp_sev" if metric == "response" else "severity"
+sel = tickets[(tickets[sev_col] == tier) & (tickets[col] != True)]  # noqa: E712 - breached (False) and pending (NA)
+tz = timezone_of(contract)
+trace = pd.DataFrame({
+    "ticket": sel["ticket_id"],
+    "state": sel[col].map(lambda x: "pending" if pd.isna(x) else "breached"),
+    f"created ({tz})": pd.to_datetime(sel["created_us"], unit="us", utc=True).dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M"),
+    "minutes counted": ((sel["resp_el"] if metric == "response" else sel["res_el"]) / 60e6).round(1),
+    "target (min)": ((sel["resp_target"] if metric == "response" else sel["res_target"]) / 60e6).round(1),
+    "paused (min)": (sel["paused"] / 60e6).round(1),
+    "terms version": sel["terms_id"],
+})
+st.caption(f"{len(trace)} breached or pending {tier} tickets in {month} ({metric}); minutes are business minutes "
+           "on the tier's clock, pauses subtracted.")
+st.dataframe(trace, hide_index=True, key="trace")
+csv = trace.to_csv(index=False).encode()
+xlsx = io.BytesIO()
+trace.to_excel(xlsx, index=False, sheet_name=f"{contract} {month}"[:31])
+e1, e2 = st.columns(2)
+e1.download_button("Evidence (CSV)", csv, f"breaches-{contract}-{month}-{tier}-{metric}.csv", "text/csv", key="csv")
+e2.download_button("Evidence (XLSX)", xlsx.getvalue(), f"breaches-{contract}-{month}-{tier}-{metric}.xlsx",
+                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="xlsx")

@@ -1,0 +1,1 @@
+"""UI layer helpers: cached resources, login and role checks. Only pages import this."""

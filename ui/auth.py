@@ -1,0 +1,72 @@
+"""Login (streamlit-authenticator over the users table) and server-side role checks for every page."""
+from __future__ import annotations
+
+import copy
+import os
+import secrets
+from pathlib import Path
+
+import streamlit as st
+import streamlit_authenticator as stauth
+
+from contracts.users import credentials
+
+from .resources import ROOT, engine
+
+COOKIE = "covenant_session"
+SESSION_DAYS = 0.5  # a session (cookie) lasts 12 hours
+MAX_LOGIN_ATTEMPTS = 5
+
+
+def cookie_key() -> str:
+    """COVENANT_COOKIE_KEY, else a random key generated on first run and kept in data/secrets/."""
+    key = os.environ.get("COVENANT_COOKIE_KEY")
+    if key:
+        return key
+    path = Path(os.environ.get("COVENANT_SECRETS", ROOT / "data" / "secrets")) / "cookie_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def authenticator() -> stauth.Authenticate:
+    if "authenticator" not in st.session_state:
+        st.session_state["authenticator"] = stauth.Authenticate(
+            copy.deepcopy(credentials(engine())), COOKIE, cookie_key(), SESSION_DAYS, auto_hash=False,
+            login_sleep_time=0)
+    return st.session_state["authenticator"]
+
+
+def roles() -> set[str]:
+    return set(st.session_state.get("roles") or []) if st.session_state.get("authentication_status") else set()
+
+
+def require(*allowed: str) -> None:
+    """Stop the page with a clear refusal unless the signed-in user has one of the roles (admin always may)."""
+    have = roles()
+    if not st.session_state.get("authentication_status"):
+        st.error("Please sign in to see this page.")
+        st.stop()
+    if not (have & (set(allowed) | {"admin"})):
+        st.error(f"Your role ({', '.join(sorted(have)) or 'none'}) does not give access to this page. "
+                 f"It is for: {', '.join(allowed)}. Ask an administrator if you need it.")
+        st.stop()
+
+
+def login_page() -> None:
+    st.title("Covenant")
+    st.caption("Support contracts, signatures and SLA compliance")
+    authenticator().login(location="main", max_login_attempts=MAX_LOGIN_ATTEMPTS, key="login")
+    if st.session_state.get("authentication_status") is False:
+        st.error("Username or password is incorrect.")
+    if st.session_state.get("authentication_status"):
+        st.rerun()
+
+
+def sign_out_button() -> None:
+    with st.sidebar:
+        st.caption(f"Signed in as **{st.session_state.get('name')}** ({', '.join(sorted(roles()))})")
+        authenticator().logout("Sign out", "sidebar", key="logout_btn")

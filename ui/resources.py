@@ -1,0 +1,70 @@
+"""Connections and stores, cached once per process (st.cache_resource), and cached results (st.cache_data)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from contracts.db import make_engine
+from sla_engine import analysis
+from sla_engine.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@st.cache_resource
+def engine():
+    return make_engine()
+
+
+def store() -> Store:
+    return Store(Path(os.environ.get("COVENANT_STORE", ROOT / "data" / "store")))
+
+
+def generation() -> str | None:
+    gen = store().current()
+    return gen.name if gen else None
+
+
+def hourly_as_of() -> int:
+    """Evaluation instant rounded to the hour: open tickets age, and the cache stays useful."""
+    return analysis.now_us() // 3_600_000_000 * 3_600_000_000
+
+
+def _evaluated(as_of_us: int) -> tuple[duckdb.DuckDBPyConnection, list]:
+    s = store()
+    con = duckdb.connect()
+    s.attach(con)
+    terms = s.terms()
+    analysis.evaluate_to_table(con, terms, as_of_us)
+    return con, terms
+
+
+@st.cache_data(show_spinner="Computing compliance…")
+def monthly_report(generation: str, as_of_us: int) -> pd.DataFrame:
+    """Keyed by the store generation: an ingest makes a new key, so nothing stale is shown."""
+    con, terms = _evaluated(as_of_us)
+    return analysis.monthly_report(con, terms)
+
+
+@st.cache_data(show_spinner="Computing credits…")
+def monthly_credits(generation: str, as_of_us: int) -> pd.DataFrame:
+    s = store()
+    return analysis.credits(monthly_report(generation, as_of_us), s.terms())
+
+
+@st.cache_data(show_spinner="Loading tickets…")
+def month_tickets(generation: str, as_of_us: int, contract_id: str, month: str) -> pd.DataFrame:
+    """Per-ticket results of one contract-month (drill-down)."""
+    con, _ = _evaluated(as_of_us)
+    return analysis.per_ticket_frame(con, "contract_id = ? AND strftime(month, '%Y-%m') = ?", [contract_id, month])
+
+
+def timezone_of(contract_id: str) -> str:
+    for t in store().terms():
+        if t.contract_id == contract_id:
+            return t.calendar.timezone
+    return "UTC"
