@@ -40,7 +40,10 @@ st.plotly_chart(fig, key="chart")
 st.dataframe(v.drop(columns=["contract_id", "metric"]), hide_index=True, key="table")
 
 st.subheader("Drill down")
-month = st.selectbox("Month", list(reversed(v["month"].tolist())), key="drill_month")
+choices = list(reversed(v["month"].tolist()))
+flagged = [m for m, b, p in zip(v["month"], v["breached"], v["pending"]) if b + p > 0]
+month = st.selectbox("Month", choices, index=choices.index(flagged[-1]) if flagged else 0, key="drill_month",
+                     help="Defaults to the latest month with breached or pending tickets")
 tickets = month_tickets(gen, hourly_as_of(), contract, month)
 col = "resp_met" if metric == "response" else "res_met"
 sev_col = "resp_sev" if metric == "response" else "severity"

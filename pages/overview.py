@@ -20,16 +20,22 @@ else:
     latest = rep["month"].max()
     st.subheader(f"Compliance in {latest}")
     now = rep[rep["month"] == latest]
-    c1, c2, c3 = st.columns(3)
-    c1.metric("Tier-metrics missing target", int((now["status"] == "missed").sum()))
-    c2.metric("Open tickets already breached", int(now["breached"].sum()))
     credits = monthly_credits(gen, hourly_as_of())
-    owed = credits[credits["month"] == latest]
-    c3.metric("Credits owed this month", ", ".join(f"{a:,.2f} {c}" for c, a in owed.groupby("currency")["amount"].sum().items()) or "0")
-    table = now.pivot_table(index=["contract_id", "severity"], columns="metric", values="compliance_pct").reset_index()
-    st.dataframe(table, hide_index=True, column_config={
-        "response": st.column_config.NumberColumn("response %", format="%.1f %%"),
-        "resolution": st.column_config.NumberColumn("resolution %", format="%.1f %%")})
+    owed = credits[credits["month"] == latest].groupby("currency")["amount"].sum()
+    cols = st.columns(2 + max(1, len(owed)))
+    cols[0].metric("Tier-metrics below target", int((now["status"] == "missed").sum()))
+    cols[1].metric("Breached tickets", int(now["breached"].sum()), help="responses or resolutions over target")
+    for col, (cur, amount) in zip(cols[2:], owed.items()):
+        col.metric(f"Credits owed ({cur})", f"{amount:,.2f}")
+    table = now.pivot_table(index=["contract_id", "severity"], columns="metric", values="compliance_pct",
+                            aggfunc="first").reset_index()
+    table.columns = [str(c) for c in table.columns]
+    targets = now.groupby(["contract_id", "severity"])["target_pct"].first().reset_index(name="target")
+    table = table.merge(targets, on=["contract_id", "severity"])
+    st.dataframe(table, hide_index=True, key="month_table", column_config={
+        "response": st.column_config.NumberColumn("response %", format="%.1f"),
+        "resolution": st.column_config.NumberColumn("resolution %", format="%.1f"),
+        "target": st.column_config.NumberColumn("target %", format="%.1f")})
 
 st.subheader("Contracts")
 with UnitOfWork(engine()) as uow:
@@ -43,5 +49,8 @@ else:
              "renews": c.renewal_date(), "notice deadline": c.notice_deadline()} for c in contracts]
     soon = [r for r in rows if 0 <= (r["notice deadline"] - today).days <= 90]
     st.metric("Envelopes awaiting signature", len(waiting))
-    st.caption("Notice deadlines in the next 90 days")
-    st.dataframe(pd.DataFrame(soon or rows[:0]), hide_index=True)
+    st.caption("Renewals: notice deadlines in the next 90 days")
+    if soon:
+        st.dataframe(pd.DataFrame(soon), hide_index=True, key="renewals")
+    else:
+        st.info("No notice deadline in the next 90 days.")

@@ -1,0 +1,115 @@
+"""Dashboard journeys in headless Chromium (Debian's, via Playwright): log in, see the chart, drill down, export."""
+from __future__ import annotations
+
+import os
+import tempfile
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from contracts import services
+from contracts.db import make_engine
+from contracts.users import DEMO_PASSWORD, ensure_demo_users
+from contracts_fixtures import example
+from sla_engine.demo import build_demo
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# README screenshots are refreshed with COVENANT_SCREENSHOTS=1; otherwise they go to a temporary folder
+SHOTS = ROOT / "docs" if os.environ.get("COVENANT_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp(prefix="shots-"))
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium (make test installs it)")
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dash")
+    build_demo(root / "store")
+    url = f"sqlite:///{root / 'c.sqlite'}"
+    eng = make_engine(url)
+    services.install_starters(eng)
+    services.create_contract(eng, "saas-support", example("saas-support"))
+    ensure_demo_users(eng)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(root), "DATABASE_URL": url, "COVENANT_STORE": str(root / "store"),
+           "COVENANT_COOKIE_KEY": "e2e-cookie-key-0123456789abcdef0123456789", "COVENANT_CACHE": str(root / "cache")}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.25)
+    yield base
+    proc.terminate()
+    proc.wait(15)
+
+
+def login(page, base, user):
+    page.goto(base, wait_until="domcontentloaded")
+    page.get_by_label("Username").fill(user)
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Login").click()
+
+
+def test_support_manager_sees_chart_drills_down_and_exports(app, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 1800})
+        login(page, app, "support")
+        expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=60000)
+        expect(page.get_by_text("Envelopes awaiting signature")).to_be_visible(timeout=60000)
+        page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60000)
+        expect(page.get_by_role("button", name="Login")).to_have_count(0, timeout=30000)
+        page.screenshot(path=str(SHOTS / "overview.png"))
+        page.get_by_role("link", name="Compliance").click()
+        expect(page.get_by_role("heading", name="Compliance")).to_be_visible(timeout=60000)
+        page.locator(".js-plotly-plot").first.wait_for(state="visible", timeout=60000)
+        expect(page.get_by_role("heading", name="Drill down")).to_be_visible(timeout=30000)
+        page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60000)
+        page.screenshot(path=str(SHOTS / "compliance.png"))
+        with page.expect_download() as dl:
+            page.get_by_role("button", name="Evidence (CSV)").click()
+        path = tmp_path / "evidence.csv"
+        dl.value.save_as(path)
+        assert path.read_text().startswith("ticket,state,created")
+        assert page.get_by_role("link", name="Credits").count() == 0  # not a finance user
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("button", name="Login")).to_be_visible(timeout=30000)
+        browser.close()
+
+
+def test_finance_exports_credits(app, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        login(page, app, "finance")
+        page.get_by_role("link", name="Credits").click()
+        expect(page.get_by_role("heading", name="Service credits")).to_be_visible(timeout=60000)
+        page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60000)
+        page.screenshot(path=str(SHOTS / "credits.png"))
+        with page.expect_download() as dl:
+            page.get_by_role("button", name="Credits (XLSX)").click()
+        path = tmp_path / "credits.xlsx"
+        dl.value.save_as(path)
+        import pandas as pd
+
+        df = pd.read_excel(path)
+        assert {"contract_id", "month", "credit_pct", "amount", "reason"} <= set(df.columns) and len(df) > 0
+        browser.close()
