@@ -21,6 +21,7 @@ PAGES = [  # (file, title, icon, roles that may open it; admin may open everythi
     ("pages/overview.py", "Overview", ":material/dashboard:", None),
     ("pages/compliance.py", "Compliance", ":material/monitoring:", {"support_manager", "vendor_manager"}),
     ("pages/credits.py", "Credits", ":material/payments:", {"finance"}),
+    ("pages/contracts.py", "Contracts", ":material/contract:", {"legal"}),
     ("pages/audit.py", "Audit", ":material/policy:", {"legal"}),
     ("pages/admin.py", "Admin", ":material/admin_panel_settings:", set()),
     ("pages/outbox.py", "Outbox", ":material/outbox:", set()),

@@ -20,6 +20,7 @@ PAGES = {
     "compliance": ({"support_manager", "vendor_manager"}, "Compliance"),
     "credits": ({"finance"}, "Service credits"),
     "audit": ({"legal"}, "Audit trail"),
+    "contracts": ({"legal"}, "Contracts and templates"),
     "admin": (set(), "Users and roles"),
 }
 ROLES = ["admin", "support_manager", "vendor_manager", "finance", "legal"]
@@ -112,3 +113,20 @@ def test_credits_page_lists_amounts():
     at = as_role("credits", "finance")
     df = next(d for d in at.dataframe if "credit_pct" in d.value.columns).value
     assert len(df) > 0 and {"credit_pct", "amount", "reason", "capped"} <= set(df.columns)
+
+
+def test_legal_creates_a_contract_and_sends_it():
+    at = as_role("contracts", "legal")
+    at.button(key="create").click().run()
+    assert any("Created C-" in s.value for s in at.success)
+    at = as_role("contracts", "legal")
+    at.button(key="send").click().run()
+    assert any("Sent: envelope E-" in s.value for s in at.success), [e.value for e in at.error]
+
+
+def test_invalid_fields_are_shown_per_field():
+    at = as_role("contracts", "legal")
+    at.text_area(key="new_fields").input('{"title": "x"}').run()
+    at.button(key="create").click().run()
+    problems = next(d for d in at.dataframe if "problem" in d.value.columns).value
+    assert {"parties", "signers", "sla", "start_date"} <= set(problems["field"])

@@ -1,0 +1,130 @@
+"""Contracts and templates (legal): list, create from a published template, preview, send, follow, download."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from contracts import services, signing
+from contracts.errors import ContractsError, FieldsError
+from contracts.pdf import extract_terms
+from contracts.repository import UnitOfWork
+from ui.auth import require
+from ui.resources import engine
+
+require("legal")
+st.title("Contracts and templates")
+eng = engine()
+actor = st.session_state.get("username") or "legal"
+tab_list, tab_new, tab_send, tab_tpl, tab_extract = st.tabs(
+    ["Contracts", "New contract", "Send for signature", "Templates", "Extract SLA terms"])
+
+with UnitOfWork(eng) as uow:
+    contracts = uow.repo.list_contracts()
+    templates = uow.repo.list_templates()
+    envelopes = {c.id: uow.envelopes.for_contract(c.id) for c in contracts}
+
+with tab_list:
+    if not contracts:
+        st.info("No contracts yet. Create one in the next tab from a published template.")
+    else:
+        states = sorted({c.state for c in contracts})
+        pick = st.multiselect("State", states, default=states, key="states")
+        rows = [{"contract": c.id, "title": c.typed.title, "customer": c.typed.party("customer").name,
+                 "state": c.state, "template": f"{c.template_name} v{c.template_version}",
+                 "term": f"{c.typed.start_date} to {c.typed.end_date}", "renews": c.renewal_date(),
+                 "notice by": c.notice_deadline()} for c in contracts if c.state in pick]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="contract_list")
+        chosen = st.selectbox("Open", [r["contract"] for r in rows], key="open_contract")
+        if chosen:
+            for env in envelopes.get(chosen, []):
+                st.markdown(f"**Envelope {env.id}** — {env.status}")
+                st.dataframe(pd.DataFrame([{"signer": s.name, "email": s.email, "role": s.role, "group": s.group,
+                                            "status": s.status, "viewed": s.viewed_at, "signed": s.signed_at}
+                                           for s in env.signers]), hide_index=True, key=f"signers_{env.id}")
+                if env.status == "completed":
+                    with UnitOfWork(eng) as uow:
+                        final = bytes(uow.envelopes.document(env.id, "final").data)
+                    st.download_button("Signed PDF with certificate", final, f"{chosen}-signed.pdf",
+                                       "application/pdf", key=f"dl_{env.id}")
+                if env.status == "sent":
+                    reason = st.text_input("Void reason", key=f"void_reason_{env.id}")
+                    if st.button("Void envelope", key=f"void_{env.id}", disabled=not reason.strip()):
+                        try:
+                            signing.void(eng, env.id, reason, actor)
+                            st.rerun()
+                        except ContractsError as exc:
+                            st.error(str(exc))
+            if st.button("Preview PDF", key="preview"):
+                pdf = services.contract_pdf(eng, chosen)
+                st.download_button("Download the PDF", pdf, f"{chosen}.pdf", "application/pdf", key="preview_dl")
+
+with tab_new:
+    published = [f"{t.name}@{v.number}" for t in templates for v in t.versions if v.frozen]
+    if not published:
+        st.info("No published template yet: publish one in the Templates tab.")
+    else:
+        ref = st.selectbox("Template version", published, key="new_tpl")
+        st.caption("Field values as JSON (the template's typed fields). Start from the example and edit it.")
+        from contracts.starters import STARTERS
+
+        example_path = STARTERS / "examples" / f"{ref.split('@')[0]}.json"
+        default = example_path.read_text() if example_path.exists() else "{}"
+        values_text = st.text_area("Fields", value=default, height=300, key="new_fields")
+        if st.button("Create draft contract", key="create"):
+            try:
+                c = services.create_contract(eng, ref, json.loads(values_text), actor=actor)
+                st.success(f"Created {c.id} (draft) from {ref}.")
+            except json.JSONDecodeError as exc:
+                st.error(f"The fields are not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}")
+            except FieldsError as exc:
+                st.error("Some fields are missing or invalid:")
+                st.dataframe(pd.DataFrame(exc.problems, columns=["field", "problem"]), hide_index=True, key="problems")
+            except ContractsError as exc:
+                st.error(str(exc))
+
+with tab_send:
+    drafts = [c for c in contracts if c.state in ("draft", "declined", "voided")]
+    if not drafts:
+        st.info("No draft contract to send.")
+    else:
+        cid = st.selectbox("Contract", [c.id for c in drafts], key="send_contract")
+        c = next(x for x in drafts if x.id == cid)
+        default_signers = pd.DataFrame([{"name": s.name, "email": s.email, "role": s.title, "group": i + 1}
+                                        for i, s in enumerate(c.typed.signers)])
+        st.caption("Signers: the same group signs in parallel; groups sign in order.")
+        table = st.data_editor(default_signers, num_rows="dynamic", key="send_signers")
+        auth = st.selectbox("Authentication", ["email_code", "email_link", "sms_code"], key="send_auth",
+                            format_func={"email_code": "E-mail link + one-time code", "email_link": "E-mail link only",
+                                         "sms_code": "E-mail link + SMS code"}.get)
+        reminder = st.number_input("Remind every (hours)", min_value=1, value=48, key="send_reminder")
+        cc = st.text_input("Copy recipients (e-mails, comma separated)", key="send_cc")
+        if st.button("Send for signature", type="primary", key="send"):
+            try:
+                env = signing.send_for_signature(
+                    eng, cid, table.to_dict("records"), st.session_state.get("username", actor), auth,
+                    float(reminder), cc=[{"name": e.strip(), "email": e.strip()} for e in cc.split(",") if e.strip()])
+                st.success(f"Sent: envelope {env}. Invitations are in the outbox.")
+            except ContractsError as exc:
+                st.error(str(exc))
+
+with tab_tpl:
+    for t in templates:
+        with st.expander(f"{t.title} ({t.name}): " + ", ".join(f"v{v.number} {v.status}" for v in t.versions)):
+            st.code(t.latest.text, language="markdown")
+            if len(t.versions) > 1:
+                a, b = st.columns(2)
+                va = a.selectbox("From", [v.number for v in t.versions], key=f"da_{t.name}")
+                vb = b.selectbox("To", [v.number for v in t.versions], index=len(t.versions) - 1, key=f"db_{t.name}")
+                st.code(t.diff(va, vb), language="diff")
+
+with tab_extract:
+    up = st.file_uploader("A contract PDF (also one signed in another product)", type=["pdf"], key="extract_pdf")
+    if up is not None:
+        try:
+            terms = extract_terms(up.getvalue(), up.name)
+            st.success(f"SLA terms of {terms.contract_id}, in force from {terms.effective_from}")
+            st.json(terms.model_dump(mode="json"))
+        except ContractsError as exc:
+            st.error(str(exc))
