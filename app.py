@@ -20,6 +20,7 @@ have = roles()
 PAGES = [  # (file, title, icon, roles that may open it; admin may open everything)
     ("pages/overview.py", "Overview", ":material/dashboard:", None),
     ("pages/compliance.py", "Compliance", ":material/monitoring:", {"support_manager", "vendor_manager"}),
+    ("pages/ingest.py", "Ingest", ":material/upload_file:", {"support_manager"}),
     ("pages/credits.py", "Credits", ":material/payments:", {"finance"}),
     ("pages/contracts.py", "Contracts", ":material/contract:", {"legal"}),
     ("pages/audit.py", "Audit", ":material/policy:", {"legal"}),

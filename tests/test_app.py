@@ -19,6 +19,7 @@ PAGES = {
     "overview": ({"support_manager", "vendor_manager", "finance", "legal"}, "Overview"),
     "compliance": ({"support_manager", "vendor_manager"}, "Compliance"),
     "credits": ({"finance"}, "Service credits"),
+    "ingest": ({"support_manager"}, "Ingest a help-desk export"),
     "audit": ({"legal"}, "Audit trail"),
     "contracts": ({"legal"}, "Contracts and templates"),
     "admin": (set(), "Users and roles"),
@@ -130,3 +131,16 @@ def test_invalid_fields_are_shown_per_field():
     at.button(key="create").click().run()
     problems = next(d for d in at.dataframe if "problem" in d.value.columns).value
     assert {"parties", "signers", "sla", "start_date"} <= set(problems["field"])
+
+
+def test_support_manager_ingests_an_export_and_sees_quarantine(world, tmp_path):
+    csv = ("ticket_id,contract_id,severity,created_at,first_response_at,resolved_at\n"
+           "N1,ACME-SAAS,P2,2026-10-05T10:00:00-04:00,2026-10-05T10:30:00-04:00,\n"
+           "N2,ACME-SAAS,P9,2026-10-05T10:00:00-04:00,,\n")
+    at = as_role("ingest", "support_manager")
+    at.file_uploader(key="upload").upload("new.csv", csv.encode(), "text/csv").run()
+    assert at.selectbox(key="profile").value == "generic"
+    at.button(key="ingest").click().run()
+    assert "1 loaded" in at.success[0].value and "1 quarantined" in at.success[0].value
+    q = next(d for d in at.dataframe if "reason" in d.value.columns).value
+    assert list(q["reason"]) == ["unknown severity P9"]

@@ -60,3 +60,21 @@ def read_profile(profile: str, path: Path, history: Path | None, options: dict,
         ex.events, ex.rejected = read_history_columns(hdf, str(history))
         hist_rows = len(hdf)
     return ex, hist_rows
+
+
+def detect_profile(columns: list[str]) -> str | None:
+    """A best guess from column names, for the user to accept or change (never applied silently)."""
+    cols = {c.strip().lower() for c in columns}
+    if {"ticket_id", "created_at", "severity"} <= cols:
+        return "generic"
+    if {"number", "incident_state", "sys_mod_count"} <= cols or {"number", "opened_at", "priority"} <= cols:
+        return "servicenow"
+    if "issue key" in cols or "fields.created" in cols:
+        return "jsm"
+    if "ticket id" in cols and ("created time" in cols or "initial response time" in cols):
+        return "freshdesk"
+    if ("id" in cols and "created_at" in cols and "priority" in cols) or "created at" in cols:
+        return "zendesk"
+    if any(c.startswith("case") for c in cols) and any("timestamp" in c or c.startswith("time") for c in cols):
+        return "eventlog"
+    return None

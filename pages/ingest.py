@@ -1,0 +1,75 @@
+"""Ingest (support managers, admins): upload an export, confirm the profile and time zone, preview, load."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from zoneinfo import available_timezones
+
+import pandas as pd
+import streamlit as st
+
+from sla_engine.errors import SlaEngineError
+from sla_engine.ingest import ingest
+from sla_engine.profiles.registry import PROFILES, detect_profile
+from sla_engine.readers import read_table
+from ui.auth import require
+from ui.resources import store
+
+require("support_manager")
+st.title("Ingest a help-desk export")
+s = store()
+terms = s.terms()
+if not terms:
+    st.info("No SLA terms are registered yet: add a contract's terms first (`python -m sla_engine terms add FILE`).")
+    st.stop()
+up = st.file_uploader("Export file (CSV, XLSX, JSON or Parquet, optionally .gz)", key="upload",
+                      type=["csv", "gz", "xlsx", "json", "jsonl", "parquet", "tsv"])
+if up is None:
+    st.stop()
+tmp = Path(tempfile.mkdtemp(prefix="covenant-upload-")) / Path(up.name).name
+tmp.write_bytes(up.getvalue())
+try:
+    preview = read_table(tmp)
+except SlaEngineError as exc:
+    st.error(str(exc))
+    st.stop()
+guess = detect_profile(list(preview.columns))
+c1, c2, c3 = st.columns(3)
+profile = c1.selectbox("Source profile", PROFILES, index=PROFILES.index(guess) if guess else 0, key="profile",
+                       help=f"Detected: {guess}" if guess else "Not detected: choose one")
+zones = ["(timestamps carry an offset)"] + sorted(available_timezones())
+tz = c2.selectbox("Time zone of naive timestamps", zones, key="tz")
+contracts = sorted({t.contract_id for t in terms})
+contract = c3.selectbox("Contract (when the file has no contract column)", ["(from the file)"] + contracts,
+                        key="contract")
+options: dict = {}
+if profile == "eventlog":
+    e1, e2, e3, e4 = st.columns(4)
+    cols = list(preview.columns)
+    options = {"case": e1.selectbox("Case column", cols, key="ev_case"),
+               "status": e2.selectbox("Status column", cols, key="ev_status"),
+               "time": e3.selectbox("Time column", cols, key="ev_time"),
+               "severity": e4.selectbox("Severity column", cols, key="ev_sev")}
+    options["response_status"] = st.multiselect("Statuses that mark the first response",
+                                                sorted(preview[options["status"]].dropna().unique())[:200],
+                                                key="ev_resp")
+st.caption(f"{len(preview):,} rows, {len(preview.columns)} columns; first rows:")
+st.dataframe(preview.head(20), hide_index=True, key="preview")
+if st.button("Ingest", type="primary", key="ingest"):
+    bar = st.progress(0.1, text="Reading and validating…")
+    try:
+        rep = ingest(s, tmp, profile, tz=None if tz.startswith("(") else tz,
+                     contract=None if contract.startswith("(") else contract, options=options)
+    except SlaEngineError as exc:
+        bar.empty()
+        st.error(str(exc))
+        st.stop()
+    bar.progress(1.0, text="Done")
+    (st.info if rep.noop_of else st.success)(rep.text())
+    q = s.quarantine()
+    q = q[q["batch_id"] == rep.batch_id]
+    if len(q):
+        st.warning(f"{len(q)} rows were quarantined; download them with their reasons.")
+        st.dataframe(q.head(200), hide_index=True, key="quarantine")
+        st.download_button("Quarantined rows (CSV)", q.to_csv(index=False).encode(), "quarantine.csv", "text/csv",
+                           key="quarantine_csv")
