@@ -22,6 +22,7 @@ PAGES = [  # (file, title, icon, roles that may open it; admin may open everythi
     ("pages/compliance.py", "Compliance", ":material/monitoring:", {"support_manager", "vendor_manager"}),
     ("pages/ingest.py", "Ingest", ":material/upload_file:", {"support_manager"}),
     ("pages/credits.py", "Credits", ":material/payments:", {"finance"}),
+    ("pages/renewals.py", "Renewals", ":material/autorenew:", {"vendor_manager"}),
     ("pages/contracts.py", "Contracts", ":material/contract:", {"legal"}),
     ("pages/audit.py", "Audit", ":material/policy:", {"legal"}),
     ("pages/admin.py", "Admin", ":material/admin_panel_settings:", set()),

@@ -20,6 +20,7 @@ PAGES = {
     "compliance": ({"support_manager", "vendor_manager"}, "Compliance"),
     "credits": ({"finance"}, "Service credits"),
     "ingest": ({"support_manager"}, "Ingest a help-desk export"),
+    "renewals": ({"vendor_manager"}, "Renewals"),
     "audit": ({"legal"}, "Audit trail"),
     "contracts": ({"legal"}, "Contracts and templates"),
     "admin": (set(), "Users and roles"),
