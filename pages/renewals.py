@@ -30,7 +30,7 @@ for cid in chosen:
                  "months with a missed target": r[r["status"] == "missed"]["month"].nunique(),
                  "breached tickets": int(r["breached"].sum()),
                  "credits": ", ".join(f"{a:,.2f} {cur}" for cur, a in c.groupby("currency")["amount"].sum().items()),
-                 "term ends": last or "open-ended"})
+                 "term ends": last.isoformat() if last else "open-ended"})
 st.dataframe(pd.DataFrame(rows), hide_index=True, key="summary")
 metric = st.radio("Metric", ["resolution", "response"], horizontal=True, key="metric")
 trend = rep[rep["contract_id"].isin(chosen) & (rep["metric"] == metric)]
@@ -40,4 +40,4 @@ fig.update_yaxes(range=[0, 100])
 st.plotly_chart(fig, key="trend")
 st.caption("Credits by month")
 st.bar_chart(cr[cr["contract_id"].isin(chosen)].pivot_table(index="month", columns="contract_id", values="amount",
-                                                             aggfunc="sum").fillna(0), key="credits")
+                                                             aggfunc="sum").fillna(0))
