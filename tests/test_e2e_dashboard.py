@@ -59,9 +59,12 @@ def app(tmp_path_factory):
 
 def login(page, base, user):
     page.goto(base, wait_until="domcontentloaded")
-    page.get_by_label("Username").fill(user)
-    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Login").click()
+    page.get_by_label("Username").first.wait_for(timeout=60000)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60000)
+    page.get_by_label("Username").first.fill(user)
+    page.get_by_label("Password", exact=True).first.fill(DEMO_PASSWORD)
+    # while a rerun is in flight Streamlit may briefly show the previous form too: take the live one
+    page.get_by_role("button", name="Login", exact=True).first.click()
 
 
 def test_support_manager_sees_chart_drills_down_and_exports(app, tmp_path):
@@ -74,7 +77,7 @@ def test_support_manager_sees_chart_drills_down_and_exports(app, tmp_path):
         expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=60000)
         expect(page.get_by_text("Envelopes awaiting signature")).to_be_visible(timeout=60000)
         page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60000)
-        expect(page.get_by_role("button", name="Login")).to_have_count(0, timeout=30000)
+        expect(page.get_by_role("button", name="Login", exact=True)).to_have_count(0, timeout=30000)
         page.screenshot(path=str(SHOTS / "overview.png"))
         page.get_by_role("link", name="Compliance").click()
         expect(page.get_by_role("heading", name="Compliance")).to_be_visible(timeout=60000)
@@ -89,7 +92,7 @@ def test_support_manager_sees_chart_drills_down_and_exports(app, tmp_path):
         assert path.read_text().startswith("ticket,state,created")
         assert page.get_by_role("link", name="Credits").count() == 0  # not a finance user
         page.get_by_role("button", name="Sign out").click()
-        expect(page.get_by_role("button", name="Login")).to_be_visible(timeout=30000)
+        expect(page.get_by_role("button", name="Login", exact=True).first).to_be_visible(timeout=30000)
         browser.close()
 
 
