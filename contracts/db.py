@@ -163,6 +163,17 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ClosedMonthRow(Base):
+    __tablename__ = "closed_months"
+    __table_args__ = (UniqueConstraint("contract_id", "month"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contract_id: Mapped[str] = mapped_column(String(40))
+    month: Mapped[str] = mapped_column(String(7))
+    figures: Mapped[dict] = mapped_column(JSON)
+    approved_by: Mapped[str] = mapped_column(String(200))
+    approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 def database_url() -> str:
     """DATABASE_URL, with postgresql:// meaning psycopg 3; default a SQLite file in data/."""
     url = os.environ.get("DATABASE_URL")

@@ -6,7 +6,9 @@ import io
 import streamlit as st
 
 from ui.auth import require
-from ui.resources import generation, hourly_as_of, monthly_credits
+from contracts.closing import close_month, with_closed
+from contracts.errors import ContractsError
+from ui.resources import engine, generation, hourly_as_of, monthly_credits
 
 require("finance")
 st.title("Service credits")
@@ -14,7 +16,7 @@ gen = generation()
 if gen is None:
     st.info("No tickets yet, so no credits to compute.")
     st.stop()
-cr = monthly_credits(gen, hourly_as_of())
+cr = with_closed(engine(), monthly_credits(gen, hourly_as_of()))
 contract = st.selectbox("Contract", ["All"] + sorted(cr["contract_id"].unique()), key="contract")
 view = cr if contract == "All" else cr[cr["contract_id"] == contract]
 st.metric("Credits in view", ", ".join(f"{a:,.2f} {c}" for c, a in view.groupby("currency")["amount"].sum().items()))
@@ -27,3 +29,22 @@ c1, c2 = st.columns(2)
 c1.download_button("Credits (CSV)", view.to_csv(index=False).encode(), "credits.csv", "text/csv", key="csv")
 c2.download_button("Credits (XLSX)", xlsx.getvalue(), "credits.xlsx",
                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="xlsx")
+
+changed = view[(view["closed_by"].notna()) & (view["difference"] != 0)]
+if len(changed):
+    st.warning(f"{len(changed)} closed month(s) would come out differently with today's data (see 'difference'); "
+               "their approved figures stay as closed.")
+st.subheader("Close a month")
+open_rows = view[view["closed_by"].isna()]
+if len(open_rows):
+    label = st.selectbox("Contract-month", [f"{r.contract_id} {r.month}" for r in open_rows.itertuples()],
+                         key="close_pick")
+    if st.button("Approve and close", key="close"):
+        cid, month = label.split(" ")
+        row = open_rows[(open_rows["contract_id"] == cid) & (open_rows["month"] == month)].iloc[0].to_dict()
+        try:
+            close_month(engine(), row, st.session_state.get("username") or "finance")
+            st.success(f"Closed {label}: figures frozen, approval recorded in the audit trail.")
+            st.rerun()
+        except ContractsError as exc:
+            st.error(str(exc))

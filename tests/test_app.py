@@ -145,3 +145,19 @@ def test_support_manager_ingests_an_export_and_sees_quarantine(world, tmp_path):
     assert "1 loaded" in at.success[0].value and "1 quarantined" in at.success[0].value
     q = next(d for d in at.dataframe if "reason" in d.value.columns).value
     assert list(q["reason"]) == ["unknown severity P9"]
+
+
+def test_finance_closes_a_month_and_it_stays_frozen(world):
+    from contracts import audit
+    from contracts.repository import UnitOfWork
+
+    at = as_role("credits", "finance")
+    at.selectbox(key="close_pick").select("ACME-SAAS 2025-07").run()
+    at.button(key="close").click().run()
+    at = as_role("credits", "finance")
+    df = next(d for d in at.dataframe if "closed_by" in d.value.columns).value
+    row = df[(df["contract_id"] == "ACME-SAAS") & (df["month"] == "2025-07")].iloc[0]
+    assert row["closed_by"].startswith("finance ") and row["difference"] == 0
+    with UnitOfWork(make_engine(world[1])) as uow:
+        e = audit.entries(uow.session, "ACME-SAAS")[-1]
+    assert e.kind == "credits.month_closed" and e.actor == "finance" and e.payload["month"] == "2025-07"
