@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui.auth import require
-from ui.resources import generation, hourly_as_of, month_tickets, monthly_report, timezone_of
+from contracts.evidence import evidence_pdf, signed_document
+from ui.resources import engine, generation, hourly_as_of, month_tickets, monthly_report, store, timezone_of
 
 require("support_manager", "vendor_manager")
 st.title("Compliance")
@@ -64,7 +65,15 @@ st.dataframe(trace, hide_index=True, key="trace")
 csv = trace.to_csv(index=False).encode()
 xlsx = io.BytesIO()
 trace.to_excel(xlsx, index=False, sheet_name=f"{contract} {month}"[:31])
-e1, e2 = st.columns(2)
+facts = [("Contract", contract), ("Month / tier / metric", f"{month} / {tier} / {metric}"),
+         ("Terms version(s)", ", ".join(sorted(set(sel["terms_id"]))) or "-"),
+         ("Template version", ", ".join(sorted({t.version or "-" for t in store().terms() if t.contract_id == contract}))),
+         ("Signed document SHA-256", signed_document(engine(), contract) or "no sealed document held by Covenant"),
+         ("Computed", f"as of {pd.Timestamp(hourly_as_of(), unit='us', tz='UTC'):%Y-%m-%d %H:%M} UTC; store {gen}")]
+pdf = evidence_pdf(f"Breach evidence: {contract} {month} {tier} {metric}", facts, trace)
+e1, e2, e3 = st.columns(3)
+e3.download_button("Evidence (PDF)", pdf, f"breaches-{contract}-{month}-{tier}-{metric}.pdf", "application/pdf",
+                   key="pdf")
 e1.download_button("Evidence (CSV)", csv, f"breaches-{contract}-{month}-{tier}-{metric}.csv", "text/csv", key="csv")
 e2.download_button("Evidence (XLSX)", xlsx.getvalue(), f"breaches-{contract}-{month}-{tier}-{metric}.xlsx",
                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="xlsx")

@@ -161,3 +161,21 @@ def test_finance_closes_a_month_and_it_stays_frozen(world):
     with UnitOfWork(make_engine(world[1])) as uow:
         e = audit.entries(uow.session, "ACME-SAAS")[-1]
     assert e.kind == "credits.month_closed" and e.actor == "finance" and e.payload["month"] == "2025-07"
+
+
+def test_evidence_pdf_names_contract_terms_and_document():
+    import io
+
+    import pandas as pd
+    from pypdf import PdfReader
+
+    from contracts.evidence import evidence_pdf
+
+    facts = [("Contract", "ACME-SAAS"), ("Terms version(s)", "ACME-SAAS@2024-11-01"),
+             ("Signed document SHA-256", "ab" * 32)]
+    table = pd.DataFrame({"ticket": ["ACM-000123"], "state": ["breached"], "minutes counted": [150.0]})
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(evidence_pdf("Breach evidence", facts, table))).pages)
+    for s in ("ACME-SAAS@2024-11-01", "ab" * 32, "ACM-000123", "breached", "1 tickets"):
+        assert s in text.replace("\n", " "), s
+    at = as_role("compliance", "support_manager")
+    assert any("Evidence (PDF)" in str(b.proto.label) for b in at.get("download_button"))
