@@ -24,3 +24,32 @@ if q and len(df):
     df = df[mask]
 st.caption(f"{len(df)} entries")
 st.dataframe(df.astype({"details": str}) if len(df) else df, hide_index=True, key="entries")
+
+st.subheader("Retention and legal holds")
+from contracts import retention  # noqa: E402 - page sections read top to bottom
+from contracts.errors import ContractsError  # noqa: E402
+
+with UnitOfWork(engine()) as uow:
+    ids = [c.id for c in uow.repo.list_contracts()]
+if not ids:
+    st.info("No contracts yet.")
+else:
+    cid = st.selectbox("Contract", ids, key="ret_contract")
+    status = retention.status(engine(), cid)
+    st.write(f"Kept until **{status.keep_until}** ({retention.retention_years()} years after the contract ends); "
+             f"legal holds: **{'; '.join(status.holds) or 'none'}**")
+    actor = st.session_state.get("username") or "legal"
+    reason = st.text_input("Legal hold reason (matter, case number)", key="hold_reason")
+    h1, h2, h3 = st.columns(3)
+    if h1.button("Place legal hold", key="hold", disabled=not reason.strip()):
+        retention.place_hold(engine(), cid, reason, actor)
+        st.rerun()
+    if h2.button("Release holds", key="release", disabled=not status.holds):
+        retention.release_hold(engine(), cid, actor)
+        st.rerun()
+    if h3.button("Purge (after retention only)", key="purge"):
+        try:
+            what = retention.purge(engine(), cid, actor)
+            st.success(f"Purged {what['contract']}; the audit trail records what was deleted.")
+        except ContractsError as exc:
+            st.error(str(exc))

@@ -179,3 +179,13 @@ def test_evidence_pdf_names_contract_terms_and_document():
         assert s in text.replace("\n", " "), s
     at = as_role("compliance", "support_manager")
     assert any("Evidence (PDF)" in str(b.proto.label) for b in at.get("download_button"))
+
+
+def test_legal_places_a_hold_and_purge_is_refused():
+    at = as_role("audit", "legal")
+    at.text_input(key="hold_reason").input("Matter 17").run()
+    at.button(key="hold").click().run()
+    at = as_role("audit", "legal")
+    assert any("Matter 17" in m.value for m in at.markdown)
+    at.button(key="purge").click().run()
+    assert any("legal hold" in e.value for e in at.error)
