@@ -1,15 +1,14 @@
 """Compliance (support managers): monthly compliance per tier and metric, target drawn in, drill-down, evidence export."""
 from __future__ import annotations
 
-import io
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from ui.auth import require
-from contracts.evidence import evidence_pdf, signed_document
-from ui.resources import engine, generation, hourly_as_of, month_tickets, monthly_report, store, timezone_of
+from contracts.evidence import signed_document
+from ui.resources import (engine, evidence_files, generation, hourly_as_of, month_tickets, monthly_report, store,
+                          timezone_of)
 
 require("support_manager", "vendor_manager")
 st.title("Compliance")
@@ -63,17 +62,16 @@ st.caption(f"{len(trace)} breached or pending {tier} tickets in {month} ({metric
            "on the tier's clock, pauses subtracted.")
 st.dataframe(trace, hide_index=True, key="trace")
 csv = trace.to_csv(index=False).encode()
-xlsx = io.BytesIO()
-trace.to_excel(xlsx, index=False, sheet_name=f"{contract} {month}"[:31])
 facts = [("Contract", contract), ("Month / tier / metric", f"{month} / {tier} / {metric}"),
          ("Terms version(s)", ", ".join(sorted(set(sel["terms_id"]))) or "-"),
          ("Template version", ", ".join(sorted({t.version or "-" for t in store().terms() if t.contract_id == contract}))),
          ("Signed document SHA-256", signed_document(engine(), contract) or "no sealed document held by Covenant"),
          ("Computed", f"as of {pd.Timestamp(hourly_as_of(), unit='us', tz='UTC'):%Y-%m-%d %H:%M} UTC; store {gen}")]
-pdf = evidence_pdf(f"Breach evidence: {contract} {month} {tier} {metric}", facts, trace)
+xlsx, pdf = evidence_files(f"Breach evidence: {contract} {month} {tier} {metric}", tuple(facts), trace,
+                           f"{contract} {month}")
 e1, e2, e3 = st.columns(3)
 e3.download_button("Evidence (PDF)", pdf, f"breaches-{contract}-{month}-{tier}-{metric}.pdf", "application/pdf",
                    key="pdf")
 e1.download_button("Evidence (CSV)", csv, f"breaches-{contract}-{month}-{tier}-{metric}.csv", "text/csv", key="csv")
-e2.download_button("Evidence (XLSX)", xlsx.getvalue(), f"breaches-{contract}-{month}-{tier}-{metric}.xlsx",
+e2.download_button("Evidence (XLSX)", xlsx, f"breaches-{contract}-{month}-{tier}-{metric}.xlsx",
                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="xlsx")

@@ -100,13 +100,19 @@ class Store:
             shutil.rmtree(old, ignore_errors=False)
 
     # ---- reading ----
-    def attach(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Views over the current generation: tickets, status_log, severity_log, base, events, quarantine, batches."""
+    def attach(self, con: duckdb.DuckDBPyConnection, only_contract: str | None = None) -> None:
+        """Views over the current generation: tickets, status_log, severity_log, base, events, quarantine, batches.
+
+        `only_contract` restricts `tickets` to one contract (drill-downs evaluate only what they show).
+        """
         gen = self.current()
         if gen is None:
             raise StoreError(f"the store {self.root} is empty: ingest an export or run `python -m sla_engine demo`")
         for name in FILES:
-            con.read_parquet(str(gen / f"{name}.parquet")).create_view(name, replace=True)
+            rel = con.read_parquet(str(gen / f"{name}.parquet"))
+            if name == "tickets" and only_contract is not None:
+                rel = rel.filter(duckdb.ColumnExpression("contract_id") == duckdb.ConstantExpression(only_contract))
+            rel.create_view(name, replace=True)
 
     def quarantine(self) -> pd.DataFrame:
         con = duckdb.connect()

@@ -34,10 +34,10 @@ def hourly_as_of() -> int:
     return analysis.now_us() // 3_600_000_000 * 3_600_000_000
 
 
-def _evaluated(as_of_us: int) -> tuple[duckdb.DuckDBPyConnection, list]:
+def _evaluated(as_of_us: int, contract_id: str | None = None) -> tuple[duckdb.DuckDBPyConnection, list]:
     s = store()
     con = duckdb.connect()
-    s.attach(con)
+    s.attach(con, only_contract=contract_id)
     terms = s.terms()
     analysis.evaluate_to_table(con, terms, as_of_us)
     return con, terms
@@ -59,7 +59,7 @@ def monthly_credits(generation: str, as_of_us: int) -> pd.DataFrame:
 @st.cache_data(show_spinner="Loading tickets…")
 def month_tickets(generation: str, as_of_us: int, contract_id: str, month: str) -> pd.DataFrame:
     """Per-ticket results of one contract-month (drill-down)."""
-    con, _ = _evaluated(as_of_us)
+    con, _ = _evaluated(as_of_us, contract_id)
     return analysis.per_ticket_frame(con, "contract_id = ? AND strftime(month, '%Y-%m') = ?", [contract_id, month])
 
 
@@ -68,3 +68,15 @@ def timezone_of(contract_id: str) -> str:
         if t.contract_id == contract_id:
             return t.calendar.timezone
     return "UTC"
+
+
+@st.cache_data(show_spinner=False)
+def evidence_files(title: str, facts: tuple[tuple[str, str], ...], trace: pd.DataFrame, sheet: str) -> tuple[bytes, bytes]:
+    """XLSX and PDF of a drill-down, built once per view (not on every rerun)."""
+    import io
+
+    from contracts.evidence import evidence_pdf
+
+    xlsx = io.BytesIO()
+    trace.to_excel(xlsx, index=False, sheet_name=sheet[:31])
+    return xlsx.getvalue(), evidence_pdf(title, list(facts), trace)
