@@ -3,11 +3,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,9 +14,7 @@ from contracts_fixtures import example
 from sla_engine.demo import build_demo
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from streamlit_server import CHROMIUM, CHROMIUM_ARGS as ARGS, free_port, running_app  # noqa: E402
 # README screenshots are refreshed with COVENANT_SCREENSHOTS=1; otherwise they go to a temporary folder
 SHOTS = ROOT / "docs" if os.environ.get("COVENANT_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp(prefix="shots-"))
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium (make test installs it)")
@@ -36,25 +29,10 @@ def app(tmp_path_factory):
     services.install_starters(eng)
     services.create_contract(eng, "saas-support", example("saas-support"))
     ensure_demo_users(eng)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {"PATH": "/usr/bin:/bin", "HOME": str(root), "DATABASE_URL": url, "COVENANT_STORE": str(root / "store"),
            "COVENANT_COOKIE_KEY": "e2e-cookie-key-0123456789abcdef0123456789", "COVENANT_CACHE": str(root / "cache")}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.25)
-    yield base
-    proc.terminate()
-    proc.wait(15)
+    with running_app(env, free_port()) as base:
+        yield base
 
 
 def login(page, base, user):

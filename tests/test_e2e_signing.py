@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,46 +17,23 @@ from contracts_fixtures import example
 from smtp_fixture import smtp  # noqa: F401 - fixture
 from test_signing import nss_db, seal_ca  # noqa: F401 - fixture
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from streamlit_server import CHROMIUM, free_port, running_app
+from streamlit_server import CHROMIUM_ARGS as ARGS
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or not shutil.which("pdfsig"),
                                 reason="needs Debian chromium and poppler-utils (make test installs them as root)")
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def server(tmp_path, smtp, seal_ca):
     inbox, cfg = smtp
-    port = _port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite'}", "COVENANT_SMTP_HOST": cfg.host,
            "COVENANT_SMTP_PORT": str(cfg.port), "COVENANT_MAIL_FROM": cfg.sender,
            "COVENANT_BASE_URL": f"http://127.0.0.1:{port}", "COVENANT_SEAL_KEY": str(seal_ca["seal-key"]),
            "COVENANT_SEAL_CERT": str(seal_ca["seal-cert"]), "COVENANT_SEAL_CHAIN": str(seal_ca["root-cert"]),
            "COVENANT_STORE": str(tmp_path / "store"), "COVENANT_CACHE": str(tmp_path / "cache")}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.25)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
-    yield base, inbox, cfg, make_engine(env["DATABASE_URL"])
-    proc.terminate()
-    proc.wait(15)
+    with running_app(env, port) as base:
+        yield base, inbox, cfg, make_engine(env["DATABASE_URL"])
 
 
 def test_two_signers_in_sequence_end_with_a_validated_seal(server, tmp_path, seal_ca):
