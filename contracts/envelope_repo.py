@@ -11,6 +11,7 @@ from .db import DocumentRow, EnvelopeRow, OutboxRow, SignerRow, TokenRow
 from .domain import utcnow
 from .envelope import Envelope, InvalidToken, Signer, digest
 from .errors import NotFound
+from .pdf import sha256_bytes
 
 _DT_FIELDS = {"invited_at", "viewed_at", "last_reminded_at", "code_expires", "code_verified_at", "signed_at"}
 
@@ -111,7 +112,7 @@ class EnvelopeRepository:
 
     # ---- documents and mail ----
     def store_document(self, envelope_id: str, kind: str, filename: str, data: bytes) -> int:
-        row = DocumentRow(envelope_id=envelope_id, kind=kind, filename=filename, sha256=digest_bytes(data), data=data,
+        row = DocumentRow(envelope_id=envelope_id, kind=kind, filename=filename, sha256=sha256_bytes(data), data=data,
                           created_at=utcnow())
         self.session.add(row)
         self.session.flush()
@@ -130,8 +131,3 @@ class EnvelopeRepository:
         self.session.add(OutboxRow(to_addr=to, subject=subject, body=body, attachments=list(attachments or []),
                                    envelope_id=envelope_id, created_at=utcnow(), attempts=0))
 
-
-def digest_bytes(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()

@@ -145,23 +145,16 @@ def give_consent(engine: Engine, token: str, ip: str | None = None, ua: str | No
 def sign(engine: Engine, token: str, kind: str, value: str, ip: str | None = None, ua: str | None = None,
          base_url: str | None = None) -> str:
     """Record one signature ('signed'), inviting the next group; the last one also completes ('completed')."""
-    def go(uow: UnitOfWork, env: Envelope, s: Signer, now: datetime) -> bool:
+    def go(uow: UnitOfWork, env: Envelope, s: Signer, now: datetime) -> tuple[bool, str]:
         tokens, done = env.sign(s, kind, value, now, ip, ua)
         _invite(uow, env, tokens, uow.repo.get_contract(env.contract_id).typed.title, base_url)
-        return done
+        return done, env.id
 
-    env_id = _envelope_of(engine, token)
-    done = _act(engine, token, go)
+    done, env_id = _act(engine, token, go)
     if done:
         complete(engine, env_id)
         return "completed"
     return "signed"
-
-
-def _envelope_of(engine: Engine, token: str) -> str:
-    with UnitOfWork(engine) as uow:
-        env, _ = uow.envelopes.by_token(token)
-        return env.id
 
 
 def complete(engine: Engine, envelope_id: str, tsa_url: str | None = None) -> bool:

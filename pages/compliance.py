@@ -7,8 +7,7 @@ import streamlit as st
 
 from ui.auth import require
 from contracts.evidence import signed_document
-from ui.resources import (engine, evidence_files, generation, hourly_as_of, month_tickets, monthly_report, store,
-                          timezone_of)
+from ui.resources import engine, evidence_files, generation, hourly_as_of, month_tickets, monthly_report, store
 
 require("support_manager", "vendor_manager")
 st.title("Compliance")
@@ -48,7 +47,8 @@ tickets = month_tickets(gen, hourly_as_of(), contract, month)
 col = "resp_met" if metric == "response" else "res_met"
 sev_col = "resp_sev" if metric == "response" else "severity"
 sel = tickets[(tickets[sev_col] == tier) & (tickets[col] != True)]  # noqa: E712 - breached (False) and pending (NA)
-tz = timezone_of(contract)
+contract_terms = [t for t in store().terms() if t.contract_id == contract]  # read once per render
+tz = contract_terms[0].calendar.timezone if contract_terms else "UTC"
 trace = pd.DataFrame({
     "ticket": sel["ticket_id"],
     "state": sel[col].map(lambda x: "pending" if pd.isna(x) else "breached"),
@@ -64,7 +64,7 @@ st.dataframe(trace, hide_index=True, key="trace")
 csv = trace.to_csv(index=False).encode()
 facts = [("Contract", contract), ("Month / tier / metric", f"{month} / {tier} / {metric}"),
          ("Terms version(s)", ", ".join(sorted(set(sel["terms_id"]))) or "-"),
-         ("Template version", ", ".join(sorted({t.version or "-" for t in store().terms() if t.contract_id == contract}))),
+         ("Template version", ", ".join(sorted({t.version or "-" for t in contract_terms}))),
          ("Signed document SHA-256", signed_document(engine(), contract) or "no sealed document held by Covenant"),
          ("Computed", f"as of {pd.Timestamp(hourly_as_of(), unit='us', tz='UTC'):%Y-%m-%d %H:%M} UTC; store {gen}")]
 xlsx, pdf = evidence_files(f"Breach evidence: {contract} {month} {tier} {metric}", tuple(facts), trace,

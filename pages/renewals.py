@@ -16,7 +16,10 @@ if gen is None:
     st.stop()
 rep = monthly_report(gen, hourly_as_of())
 cr = monthly_credits(gen, hourly_as_of())
-terms = {t.contract_id: t for t in store().terms()}
+term_ends: dict[str, object] = {}  # last day of the latest version with an end date, per contract
+for t in store().terms():
+    if t.effective_to and (t.contract_id not in term_ends or t.effective_to > term_ends[t.contract_id]):
+        term_ends[t.contract_id] = t.effective_to
 chosen = st.multiselect("Contracts side by side", sorted(rep["contract_id"].unique()),
                         default=sorted(rep["contract_id"].unique())[:2], key="contracts")
 if not chosen:
@@ -25,7 +28,7 @@ rows = []
 for cid in chosen:
     r = rep[rep["contract_id"] == cid]
     c = cr[cr["contract_id"] == cid]
-    last = max((t.effective_to for t in store().terms() if t.contract_id == cid and t.effective_to), default=None)
+    last = term_ends.get(cid)
     rows.append({"contract": cid, "months measured": r["month"].nunique(),
                  "months with a missed target": r[r["status"] == "missed"]["month"].nunique(),
                  "breached tickets": int(r["breached"].sum()),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -100,7 +101,7 @@ def ingest(store: Store, path: Path, profile: str, tz: str | None = None, contra
     fingerprint = "|".join([sha256_file(path), profile, tz or "", contract or "", sha256_file(history),
                             repr(sorted((options or {}).items()))])
     by_contract = require_terms(store, contract)
-    done = _already(store, fingerprint)
+    done = _already(store.batches(), fingerprint)
     if done is not None:  # same bytes and options: a no-op, without reading the file again
         return IngestReport(str(path), profile, done[0], done[1], unchanged_rows=done[1], noop_of=done[0])
     ex, hist_rows = read_profile(profile, path, history, options or {}, tz)
@@ -108,7 +109,7 @@ def ingest(store: Store, path: Path, profile: str, tz: str | None = None, contra
 
     with store.write_lock():
         prev = store.batches()
-        done = _already(store, fingerprint)
+        done = _already(prev, fingerprint)
         if done is not None:  # another process ingested the same file while we validated
             return IngestReport(str(path), profile, done[0], done[1], unchanged_rows=done[1], noop_of=done[0])
         batch_id = int(prev["batch_id"].max()) + 1 if len(prev) else 1
@@ -175,16 +176,13 @@ def ingest(store: Store, path: Path, profile: str, tz: str | None = None, contra
             store.publish(gen)
         except BaseException:
             # never leave a half-written generation behind; CURRENT still names the old one
-            import shutil
-
             shutil.rmtree(gen, ignore_errors=True)
             raise
         return report
 
 
-def _already(store: Store, fingerprint: str) -> tuple[int, int] | None:
+def _already(prev: pd.DataFrame, fingerprint: str) -> tuple[int, int] | None:
     """(batch_id, input_rows) of an earlier ingest of exactly this file and options."""
-    prev = store.batches()
     if len(prev) == 0:
         return None
     hit = prev[prev["fingerprint"] == fingerprint]

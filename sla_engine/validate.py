@@ -172,7 +172,7 @@ def validate(
     lost = ~rt["ticket_id"].isin(kept_ids) & ~rt["_row"].isin(quarantined_rows)
     if lost.any() and not history_file:
         q.add(rt.loc[lost, "_row"], col("ticket_id"), "ticket quarantined (see its other rows)")
-    quarantined_rows = {r for _f, r, _c, _w in q.rows}
+    # rows of quarantined tickets are outside kept_ids anyway, so the set above still holds
     rt = rt[rt["ticket_id"].isin(kept_ids) & ~rt["_row"].isin(quarantined_rows)]
     rt["contract_id"] = rt["ticket_id"].map(ids)
 

@@ -63,13 +63,6 @@ def month_tickets(generation: str, as_of_us: int, contract_id: str, month: str) 
     return analysis.per_ticket_frame(con, "contract_id = ? AND strftime(month, '%Y-%m') = ?", [contract_id, month])
 
 
-def timezone_of(contract_id: str) -> str:
-    for t in store().terms():
-        if t.contract_id == contract_id:
-            return t.calendar.timezone
-    return "UTC"
-
-
 @st.cache_data(show_spinner=False)
 def evidence_files(title: str, facts: tuple[tuple[str, str], ...], trace: pd.DataFrame, sheet: str) -> tuple[bytes, bytes]:
     """XLSX and PDF of a drill-down, built once per view (not on every rerun)."""
