@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from .credits import monthly_credits, with_status
 from .engine import evaluate_relation
-from .errors import EvaluationError
+from . import ledger
+from .errors import EvaluationError, StoreError, TermsError
 from .sqlfiles import sql
+from .store import Store
 from .terms import Terms
 
 
@@ -58,9 +61,49 @@ def monthly_report(con: duckdb.DuckDBPyConnection, terms: list[Terms], as_of_us:
         rel = evaluate_relation(con, terms, as_of_us)
         rep = con.execute("WITH per_ticket AS (" + rel.sql_query() + ") SELECT * FROM (" + sql("report")
                           + ") ORDER BY contract_id, month, severity, metric").df()
+    return _finish(rep, terms)
+
+
+def _finish(rep: pd.DataFrame, terms: list[Terms]) -> pd.DataFrame:
     rep["month"] = pd.to_datetime(rep["month"]).dt.strftime("%Y-%m")
     return with_status(rep, {t.terms_id: t for t in terms})
 
 
+def store_report(store: Store, as_of_us: int, contract: str | None = None,
+                 build_ledger: bool = True) -> tuple[pd.DataFrame, str]:
+    """Monthly report of the store's current generation; returns (report, how it was computed).
+
+    'ledger': final tickets read from the generation's SLA ledger, open ones evaluated now (the usual
+    case); 'full': every ticket evaluated now — for an instant before the ledger's latest fact, or
+    when the ledger cannot be written (read-only store) and `build_ledger` is off.
+    """
+    gen = store.current()
+    if gen is None:
+        raise StoreError(f"the store {store.root} is empty: ingest an export or run `python -m sla_engine demo`")
+    terms = store.terms()
+    if not terms:
+        raise EvaluationError("no SLA terms registered: `python -m sla_engine terms add FILE`")
+    if contract is not None and contract not in {t.contract_id for t in terms}:
+        raise TermsError(f"no SLA terms registered for contract {contract}: `python -m sla_engine terms add FILE`")
+    rep, how = generation_report(gen, terms, as_of_us, build_ledger)
+    if contract is not None:
+        rep = rep[rep["contract_id"] == contract].reset_index(drop=True)
+    return _finish(rep, terms), how
+
+
 def credits(report: pd.DataFrame, terms: list[Terms]) -> pd.DataFrame:
     return monthly_credits(report, {t.terms_id: t for t in terms})
+
+
+def generation_report(gen: Path, terms: list[Terms], as_of_us: int, build_ledger: bool = True) -> tuple[pd.DataFrame, str]:
+    """Raw monthly rows of one generation directory (see store_report), and 'ledger' or 'full'."""
+    led = ledger.load(gen, terms)
+    if led is None and build_ledger:
+        led = ledger.build(gen, terms)
+    if led is not None and as_of_us >= led.settled_us:
+        return ledger.monthly_report(led, terms, as_of_us), "ledger"
+    con = duckdb.connect()
+    for name in ledger.INPUTS:
+        con.read_parquet(str(gen / f"{name}.parquet")).create_view(name)
+    rel = evaluate_relation(con, terms, as_of_us)
+    return con.execute("WITH per_ticket AS (" + rel.sql_query() + ") SELECT * FROM (" + sql("report") + ")").df(), "full"

@@ -109,11 +109,19 @@ def run(args: argparse.Namespace) -> int:
                   " was in force when they were created", file=sys.stderr)
         return 0
     if args.cmd in ("report", "credits"):
-        con = duckdb.connect()
-        terms = _plain_or_store(args, con)
-        if args.contract:
-            terms = [t for t in terms if t.contract_id == args.contract]
-        rep = analysis.monthly_report(con, terms, analysis.parse_as_of(args.as_of))
+        as_of = analysis.parse_as_of(args.as_of)
+        if args.tickets or args.terms:
+            con = duckdb.connect()
+            terms = _plain_or_store(args, con)
+            if args.contract:
+                terms = [t for t in terms if t.contract_id == args.contract]
+            rep = analysis.monthly_report(con, terms, as_of)
+        else:  # from the store: final tickets come from the generation's SLA ledger
+            from .store import Store
+
+            store = Store(Path(args.store))
+            rep, _ = analysis.store_report(store, as_of, args.contract)
+            terms = store.terms()
         _emit(rep if args.cmd == "report" else analysis.credits(rep, terms), args.out)
         return 0
     if args.cmd == "ingest":
@@ -134,6 +142,12 @@ def run(args: argparse.Namespace) -> int:
         if args.terms_cmd == "add":
             added = store.add_terms([t for f in args.files for t in load_terms(f)])
             print("registered: " + ", ".join(added))
+            gen = store.current()
+            if gen is not None:  # judge the stored tickets against the new terms now, not at the first report
+                from .ledger import build
+
+                led = build(gen, store.terms())
+                print(f"SLA ledger: {led.final_tickets} tickets final, {led.live_tickets} open")
         else:
             for t in store.terms():
                 print(f"{t.terms_id}\t{t.effective_from}..{t.effective_to or ''}\t{t.calendar.timezone}\t"

@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from .errors import IngestError
+from .ledger import build as build_ledger
 from .normalize import derive
 from .profiles.registry import read_profile
 from .sqlfiles import sql
@@ -173,6 +174,9 @@ def ingest(store: Store, path: Path, profile: str, tz: str | None = None, contra
             for name, query in outputs.items():
                 target = str(gen / (name + ".parquet")).replace("'", "''")  # COPY takes no bound path
                 con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")
+            terms = store.terms()
+            if terms:  # published together with its SLA ledger, so the first report needs no full evaluation
+                build_ledger(gen, terms)
             store.publish(gen)
         except BaseException:
             # never leave a half-written generation behind; CURRENT still names the old one

@@ -90,9 +90,12 @@ class Store:
 
     def publish(self, gen: Path) -> None:
         """Make `gen` current, then drop generations older than the last few."""
-        for f in gen.iterdir():
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
+        for f in gen.rglob("*"):
+            if f.is_file():
+                with open(f, "rb") as fh:
+                    os.fsync(fh.fileno())
+            else:
+                _fsync_dir(f)
         _fsync_dir(gen)
         atomic_write(self.root / "CURRENT", gen.name + "\n")
         gens = sorted(p for p in self.root.glob("gen-*") if p.is_dir())

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from contracts.db import make_engine
-from sla_engine import analysis
+from sla_engine import analysis, ledger
 from sla_engine.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,8 +25,12 @@ def store() -> Store:
 
 
 def generation() -> str | None:
-    gen = store().current()
-    return gen.name if gen else None
+    """Names what the figures are computed from: store generation and SLA terms set (cache key, evidence)."""
+    s = store()
+    gen = s.current()
+    if gen is None:
+        return None
+    return f"{gen.name}, terms {ledger.fingerprint(s.terms())[:10]}"
 
 
 def hourly_as_of() -> int:
@@ -45,9 +49,12 @@ def _evaluated(as_of_us: int, contract_id: str | None = None) -> tuple[duckdb.Du
 
 @st.cache_data(show_spinner="Computing compliance…")
 def monthly_report(generation: str, as_of_us: int) -> pd.DataFrame:
-    """Keyed by the store generation: an ingest makes a new key, so nothing stale is shown."""
-    con, terms = _evaluated(as_of_us)
-    return analysis.monthly_report(con, terms)
+    """Keyed by store generation and terms: an ingest or new terms make a new key, so nothing stale is shown.
+
+    Final tickets come from the generation's SLA ledger; only open ones are evaluated now.
+    """
+    rep, _ = analysis.store_report(store(), as_of_us)
+    return rep
 
 
 @st.cache_data(show_spinner="Computing credits…")
