@@ -62,8 +62,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="NAME,EMAIL,ROLE[,GROUP] (repeatable; same GROUP = parallel, groups sign in order)")
     sd.add_argument("--cc", action="append", default=[], help="NAME,EMAIL of a copy recipient")
     sd.add_argument("--sender", required=True, help="e-mail of the sender (gets decline/expiry notices)")
-    sd.add_argument("--auth", default="email_code", choices=["email_link", "email_code", "sms_code"])
-    sd.add_argument("--reminder-hours", type=float, default=48.0)
+    sd.add_argument("--auth", choices=["email_link", "email_code", "sms_code"],
+                    help="default: the workflow defaults (Admin page; e-mail link + code out of the box)")
+    sd.add_argument("--reminder-hours", type=float, help="default: the workflow defaults (48 out of the box)")
     sd.add_argument("--expires-days", type=int, default=30)
     vd = sub.add_parser("void", help="void an envelope (with a reason)")
     vd.add_argument("envelope")

@@ -174,6 +174,14 @@ class ClosedMonthRow(Base):
     approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+
+class SettingRow(Base):
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
 def database_url() -> str:
     """DATABASE_URL, with postgresql:// meaning psycopg 3; default a SQLite file in data/."""
     url = os.environ.get("DATABASE_URL")

@@ -107,3 +107,16 @@ def _send(config: SmtpConfig, m: OutboxRow, docs: list[DocumentRow]) -> None:
         if config.user:
             smtp.login(config.user, config.password or "")
         smtp.send_message(msg)
+
+
+def outbox_counts(engine: Engine) -> dict[str, int]:
+    """Messages waiting, sent, and given up on (after MAX_ATTEMPTS failures), for the Admin page."""
+    from sqlalchemy import func
+
+    with UnitOfWork(engine) as uow:
+        rows = uow.session.execute(select(
+            func.count().filter(OutboxRow.sent_at.is_(None), OutboxRow.attempts < MAX_ATTEMPTS),
+            func.count().filter(OutboxRow.sent_at.is_not(None)),
+            func.count().filter(OutboxRow.sent_at.is_(None), OutboxRow.attempts >= MAX_ATTEMPTS),
+        )).one()
+    return {"waiting": int(rows[0]), "sent": int(rows[1]), "given up": int(rows[2])}

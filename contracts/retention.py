@@ -1,11 +1,10 @@
-"""Retention: signed contracts, their documents and the audit trail are kept at least N years (default 7)
+"""Retention: signed contracts, their documents and the audit trail are kept at least N years (default 7, set on the Admin page)
 from the contract's end; a legal hold blocks deletion indefinitely; a purge after retention removes the
 contract's data and documents and leaves an audit entry of what was purged. Audit entries themselves are
 never deleted by the application (the chain would break, and they are the evidence of the purge).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,8 +21,11 @@ class RetentionError(ContractsError):
     """Deletion refused: still within retention, or under legal hold."""
 
 
-def retention_years() -> int:
-    return int(os.environ.get("COVENANT_RETENTION_YEARS", "7"))
+def retention_years(engine: Engine) -> int:
+    """From the Admin page's workflow defaults (seven years unless an admin changed it)."""
+    from .settings import workflow_defaults
+
+    return workflow_defaults(engine).retention_years
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,13 @@ class RetentionStatus:
 
 
 def status(engine: Engine, contract_id: str) -> RetentionStatus:
+    years = retention_years(engine)  # read first: one unit of work at a time (SQLite writes are exclusive)
     with UnitOfWork(engine) as uow:
         c = uow.repo.get_contract(contract_id)
         end = c.typed.end_date
         holds = [h.reason for h in uow.session.scalars(select(LegalHoldRow).where(
             LegalHoldRow.contract_id == contract_id, LegalHoldRow.released_at.is_(None)))]
-        return RetentionStatus(contract_id, add_months(end, 12 * retention_years()), holds)
+        return RetentionStatus(contract_id, add_months(end, 12 * years), holds)
 
 
 def place_hold(engine: Engine, contract_id: str, reason: str, actor: str) -> None:
@@ -74,7 +77,7 @@ def purge(engine: Engine, contract_id: str, actor: str, today: date | None = Non
         raise RetentionError(f"contract {contract_id} is under legal hold ({'; '.join(st.holds)}); deletion refused")
     if today <= st.keep_until:
         raise RetentionError(f"contract {contract_id} must be kept until {st.keep_until} "
-                             f"({retention_years()} years after its end); deletion refused")
+                             f"({retention_years(engine)} years after its end); deletion refused")
     with UnitOfWork(engine) as uow:
         c = uow.session.get(ContractRow, contract_id)
         envelopes = list(uow.session.scalars(select(EnvelopeRow.id).where(EnvelopeRow.contract_id == contract_id)))

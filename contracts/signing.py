@@ -45,9 +45,19 @@ def _invite(uow: UnitOfWork, env: Envelope, tokens: dict[str, str], title: str, 
 
 
 def send_for_signature(engine: Engine, contract_id: str, signers: list[dict], sender: str,
-                       auth_method: str = "email_code", reminder_hours: float = 48.0, expires_days: int = 30,
-                       cc: list[dict] | None = None, base_url: str | None = None) -> str:
-    """Create the envelope, freeze the document, invite the first routing group. Returns the envelope id."""
+                       auth_method: str | None = None, reminder_hours: float | None = None,
+                       expires_days: int | None = None, cc: list[dict] | None = None,
+                       base_url: str | None = None) -> str:
+    """Create the envelope, freeze the document, invite the first routing group. Returns the envelope id.
+
+    Authentication, reminder frequency and expiry not given come from the Admin page's workflow defaults.
+    """
+    from .settings import workflow_defaults
+
+    defaults = workflow_defaults(engine)
+    auth_method = auth_method or defaults.auth_method
+    reminder_hours = reminder_hours if reminder_hours is not None else defaults.reminder_hours
+    expires_days = expires_days if expires_days is not None else defaults.expires_days
     pdf = contract_pdf(engine, contract_id)
     with UnitOfWork(engine) as uow:
         c = uow.repo.get_contract(contract_id)

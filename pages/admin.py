@@ -1,44 +1,147 @@
-"""Admin: users and roles."""
+"""Admin: users and roles, workflow defaults, calendars and holidays, mail settings."""
 from __future__ import annotations
+
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from contracts.errors import ContractsError
+from contracts.mailer import SmtpConfig, deliver, outbox_counts
+from contracts.settings import AUTH_METHODS, workflow_defaults, set_workflow_defaults
 from contracts.users import ROLES, create_user, list_users, set_active, set_roles
+from sla_engine.calendar import holiday_list
+from sla_engine.errors import SlaEngineError
+from sla_engine.ledger import build as build_ledger
+from sla_engine.terms import DAYS, load_terms
 from ui.auth import require
-from ui.resources import engine
+from ui.resources import engine, store
 
 require("admin")
-st.title("Users and roles")
-users = list_users(engine())
-st.dataframe(pd.DataFrame(users), hide_index=True, key="users")
-if any(u["demo"] for u in users):
-    st.warning("Demo users (password from the README) exist: disable them before real use.")
+st.title("Administration")
 actor = st.session_state.get("username") or "admin"
-with st.form("new_user"):
-    st.subheader("Add a user")
-    c1, c2 = st.columns(2)
-    username = c1.text_input("Username", key="nu_username")
-    name = c2.text_input("Full name", key="nu_name")
-    email = c1.text_input("E-mail", key="nu_email")
-    password = c2.text_input("Initial password (at least 10 characters)", type="password", key="nu_password")
-    new_roles = st.multiselect("Roles", ROLES, key="nu_roles")
-    if st.form_submit_button("Add user"):
+tab_users, tab_flow, tab_cal, tab_mail = st.tabs(["Users and roles", "Workflow defaults", "Calendars and holidays",
+                                                  "Mail"])
+
+with tab_flow:
+    d = workflow_defaults(engine())
+    st.caption("Used when legal sends a contract for signature (each envelope can still override them) and by "
+               "retention. Out of the box: reminders every 48 hours until completed, sequential routing, e-mail "
+               "link plus one-time code, 30 days to sign, records kept seven years. Every change is audited.")
+    with st.form("workflow"):
+        c1, c2 = st.columns(2)
+        reminder = c1.number_input("Remind unsigned signers every (hours)", min_value=1.0, max_value=720.0,
+                                   value=float(d.reminder_hours), step=1.0, key="wf_reminder")
+        routing = c2.selectbox("Routing", ["sequential", "parallel"], index=["sequential", "parallel"].index(d.routing),
+                               key="wf_routing", help="sequential: one signer after another; parallel: all at once")
+        auth = c1.selectbox("Signer authentication", list(AUTH_METHODS), index=list(AUTH_METHODS).index(d.auth_method),
+                            format_func=AUTH_METHODS.get, key="wf_auth")
+        expires = c2.number_input("Envelope expires after (days)", min_value=1, max_value=365, value=d.expires_days,
+                                  key="wf_expires")
+        years = c1.number_input("Retain contracts and documents (years after the end)", min_value=1, max_value=50,
+                                value=d.retention_years, key="wf_years")
+        if st.form_submit_button("Save workflow defaults"):
+            try:
+                set_workflow_defaults(engine(), {"reminder_hours": reminder, "routing": routing, "auth_method": auth,
+                                                 "expires_days": int(expires), "retention_years": int(years)}, actor)
+                st.success("Workflow defaults saved.")
+            except ContractsError as exc:
+                st.error(str(exc))
+
+with tab_cal:
+    s = store()
+    terms = s.terms()
+    st.caption("Business calendars come from each contract's SLA terms (time zone, weekly hours, public holidays "
+               "of a country or region, extra closed days). Register a terms document to add or replace a version.")
+    up = st.file_uploader("SLA terms document (JSON or YAML)", type=["json", "yaml", "yml"], key="terms_upload")
+    if up is not None and st.button("Register these terms", key="terms_register"):
+        tmp = Path(tempfile.mkdtemp(prefix="covenant-terms-")) / Path(up.name).name
+        tmp.write_bytes(up.getvalue())
         try:
-            create_user(engine(), username, name, email, password, new_roles, actor)
-            st.success(f"User {username} added.")
-            st.rerun()
-        except ContractsError as exc:
+            added = s.add_terms(load_terms(tmp))
+            if s.current() is not None:  # judge the stored tickets against them now, not at the first report
+                build_ledger(s.current(), s.terms())
+            st.success("Registered: " + ", ".join(added))
+            st.cache_data.clear()
+            terms = s.terms()
+        except SlaEngineError as exc:
             st.error(str(exc))
-st.subheader("Change a user")
-who = st.selectbox("User", [u["username"] for u in users], key="edit_user")
-current = next(u for u in users if u["username"] == who)
-roles = st.multiselect("Roles", ROLES, default=current["roles"], key="edit_roles")
-c1, c2 = st.columns(2)
-if c1.button("Save roles", key="save_roles"):
-    set_roles(engine(), who, roles, actor)
-    st.success("Roles saved.")
-if c2.button("Disable" if current["active"] else "Enable", key="toggle"):
-    set_active(engine(), who, not current["active"], actor)
-    st.rerun()
+    if not terms:
+        st.info("No SLA terms registered yet.")
+    else:
+        pick = st.selectbox("Terms version", [t.terms_id for t in terms], key="cal_terms")
+        t = next(x for x in terms if x.terms_id == pick)
+        cal = t.calendar
+        hol = cal.holidays
+        st.markdown(f"**{t.contract_id}**, in force {t.effective_from} → {t.effective_to or 'open-ended'}; "
+                    f"time zone **{cal.timezone}**; public holidays: "
+                    + (f"{hol.country}{'-' + hol.subdivision if hol.subdivision else ''}"
+                       f"{' (observed days included)' if hol.observed else ''}" if hol else "none"))
+        week = pd.DataFrame([{"day": day, "business hours": ", ".join(f"{a}–{b}" for a, b in cal.week.get(day, []))
+                              or "closed"} for day in DAYS])
+        st.dataframe(week, hide_index=True, key="cal_week")
+        year = st.number_input("Year", min_value=2000, max_value=2100,
+                               value=pd.Timestamp.now(tz=cal.timezone).year, key="cal_year")
+        try:
+            days = pd.DataFrame(holiday_list(cal, int(year)), columns=["date", "name", "source"])
+            st.dataframe(days, hide_index=True, key="cal_holidays")
+            st.caption(f"{len(days)} closed days in {int(year)}.")
+        except SlaEngineError as exc:
+            st.error(str(exc))
+
+with tab_mail:
+    cfg = SmtpConfig.from_env()
+    counts = outbox_counts(engine())
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Waiting in the outbox", counts["waiting"])
+    c2.metric("Sent", counts["sent"])
+    c3.metric("Given up (10 failed attempts)", counts["given up"])
+    if cfg is None:
+        st.warning("No SMTP server configured: messages stay in the outbox. Set COVENANT_SMTP_HOST (and "
+                   "COVENANT_SMTP_PORT, COVENANT_SMTP_STARTTLS, COVENANT_SMTP_USER, COVENANT_SMTP_PASSWORD, "
+                   "COVENANT_MAIL_FROM) in the server's environment; secrets are never stored in the database.")
+    else:
+        st.dataframe(pd.DataFrame([{"setting": "server", "value": f"{cfg.host}:{cfg.port}"},
+                                   {"setting": "STARTTLS", "value": "yes" if cfg.starttls else "no"},
+                                   {"setting": "sender", "value": cfg.sender},
+                                   {"setting": "login", "value": cfg.user or "(none)"},
+                                   {"setting": "password", "value": "set" if cfg.password else "not set"}]),
+                     hide_index=True, key="smtp")
+        if st.button("Deliver waiting mail now", key="deliver"):
+            sent, failed = deliver(engine(), cfg)
+            (st.success if not failed else st.warning)(f"{sent} sent, {failed} failed (failures are in the audit "
+                                                       "trail and retried later).")
+    st.caption("The Outbox page lists the messages themselves (demo mode, on this machine only).")
+
+with tab_users:
+    users = list_users(engine())
+    st.dataframe(pd.DataFrame(users), hide_index=True, key="users")
+    if any(u["demo"] for u in users):
+        st.warning("Demo users (password from the README) exist: disable them before real use.")
+    with st.form("new_user"):
+        st.subheader("Add a user")
+        c1, c2 = st.columns(2)
+        username = c1.text_input("Username", key="nu_username")
+        name = c2.text_input("Full name", key="nu_name")
+        email = c1.text_input("E-mail", key="nu_email")
+        password = c2.text_input("Initial password (at least 10 characters)", type="password", key="nu_password")
+        new_roles = st.multiselect("Roles", ROLES, key="nu_roles")
+        if st.form_submit_button("Add user"):
+            try:
+                create_user(engine(), username, name, email, password, new_roles, actor)
+                st.success(f"User {username} added.")
+                st.rerun()
+            except ContractsError as exc:
+                st.error(str(exc))
+    st.subheader("Change a user")
+    who = st.selectbox("User", [u["username"] for u in users], key="edit_user")
+    current = next(u for u in users if u["username"] == who)
+    roles = st.multiselect("Roles", ROLES, default=current["roles"], key="edit_roles")
+    c1, c2 = st.columns(2)
+    if c1.button("Save roles", key="save_roles"):
+        set_roles(engine(), who, roles, actor)
+        st.success("Roles saved.")
+    if c2.button("Disable" if current["active"] else "Enable", key="toggle"):
+        set_active(engine(), who, not current["active"], actor)
+        st.rerun()

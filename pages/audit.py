@@ -36,7 +36,7 @@ if not ids:
 else:
     cid = st.selectbox("Contract", ids, key="ret_contract")
     status = retention.status(engine(), cid)
-    st.write(f"Kept until **{status.keep_until}** ({retention.retention_years()} years after the contract ends); "
+    st.write(f"Kept until **{status.keep_until}** ({retention.retention_years(engine())} years after the contract ends); "
              f"legal holds: **{'; '.join(status.holds) or 'none'}**")
     actor = st.session_state.get("username") or "legal"
     reason = st.text_input("Legal hold reason (matter, case number)", key="hold_reason")

@@ -10,6 +10,7 @@ from contracts import services, signing
 from contracts.errors import ContractsError, FieldsError
 from contracts.pdf import extract_terms
 from contracts.repository import UnitOfWork
+from contracts.settings import AUTH_METHODS, workflow_defaults
 from ui.auth import require
 from ui.resources import engine
 
@@ -91,14 +92,16 @@ with tab_send:
     else:
         cid = st.selectbox("Contract", [c.id for c in drafts], key="send_contract")
         c = next(x for x in drafts if x.id == cid)
-        default_signers = pd.DataFrame([{"name": s.name, "email": s.email, "role": s.title, "group": i + 1}
+        wf = workflow_defaults(eng)  # the Admin page's defaults; this envelope may override them
+        default_signers = pd.DataFrame([{"name": s.name, "email": s.email, "role": s.title,
+                                         "group": i + 1 if wf.routing == "sequential" else 1}
                                         for i, s in enumerate(c.typed.signers)])
-        st.caption("Signers: the same group signs in parallel; groups sign in order.")
+        st.caption(f"Signers: the same group signs in parallel; groups sign in order (default routing: {wf.routing}).")
         table = st.data_editor(default_signers, num_rows="dynamic", key="send_signers")
-        auth = st.selectbox("Authentication", ["email_code", "email_link", "sms_code"], key="send_auth",
-                            format_func={"email_code": "E-mail link + one-time code", "email_link": "E-mail link only",
-                                         "sms_code": "E-mail link + SMS code"}.get)
-        reminder = st.number_input("Remind every (hours)", min_value=1, value=48, key="send_reminder")
+        auth = st.selectbox("Authentication", list(AUTH_METHODS), index=list(AUTH_METHODS).index(wf.auth_method),
+                            key="send_auth", format_func=AUTH_METHODS.get)
+        reminder = st.number_input("Remind every (hours)", min_value=1.0, value=float(wf.reminder_hours),
+                                   key="send_reminder")
         cc = st.text_input("Copy recipients (e-mails, comma separated)", key="send_cc")
         if st.button("Send for signature", type="primary", key="send"):
             try:

@@ -47,6 +47,22 @@ def holiday_dates(cal: Calendar, years: range) -> set[date]:
     return days
 
 
+
+def holiday_list(cal: Calendar, year: int) -> list[dict]:
+    """The closed days of one year with their names, for people to check (Admin page)."""
+    rows = [{"date": d, "name": "extra holiday (contract)", "source": "extra_holidays"}
+            for d in cal.extra_holidays if d.year == year]
+    if cal.holidays is not None:
+        try:
+            hol = holidays_pkg.country_holidays(cal.holidays.country, subdiv=cal.holidays.subdivision,
+                                                years=[year], observed=cal.holidays.observed)
+        except NotImplementedError as exc:
+            raise CalendarError(f"holidays: no calendar for country {cal.holidays.country!r}"
+                                f" subdivision {cal.holidays.subdivision!r}: {exc}") from exc
+        source = cal.holidays.country + (f"-{cal.holidays.subdivision}" if cal.holidays.subdivision else "")
+        rows += [{"date": d, "name": name, "source": source} for d, name in hol.items()]
+    return sorted(rows, key=lambda r: r["date"])
+
 def _epoch_us(dt: datetime) -> int:
     return int((dt - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1))
 

@@ -23,7 +23,7 @@ PAGES = {
     "renewals": ({"vendor_manager"}, "Renewals"),
     "audit": ({"legal"}, "Audit trail"),
     "contracts": ({"legal"}, "Contracts and templates"),
-    "admin": (set(), "Users and roles"),
+    "admin": (set(), "Administration"),
 }
 ROLES = ["admin", "support_manager", "vendor_manager", "finance", "legal"]
 
@@ -189,3 +189,45 @@ def test_legal_places_a_hold_and_purge_is_refused():
     assert any("Matter 17" in m.value for m in at.markdown)
     at.button(key="purge").click().run()
     assert any("legal hold" in e.value for e in at.error)
+
+
+def test_admin_changes_workflow_defaults_and_they_are_audited(world):
+    at = as_role("admin", "admin")
+    at.number_input(key="wf_reminder").set_value(24.0)
+    at.selectbox(key="wf_routing").set_value("parallel")
+    at.button(key="FormSubmitter:workflow-Save workflow defaults").click().run()
+    assert not at.exception, at.exception
+    assert any("Workflow defaults saved" in s.value for s in at.success)
+    from contracts import audit
+    from contracts.repository import UnitOfWork
+    from contracts.settings import set_workflow_defaults, workflow_defaults
+    eng = make_engine(world[1])
+    d = workflow_defaults(eng)
+    assert (d.reminder_hours, d.routing) == (24.0, "parallel")
+    with UnitOfWork(eng) as uow:
+        last = [r for r in audit.entries(uow.session) if r.kind == "settings.workflow_changed"][-1]
+    assert last.actor == "admin" and last.payload["routing"] == ["sequential", "parallel"]
+    # the send form of the Contracts page now proposes them
+    legal = as_role("contracts", "legal")
+    assert legal.number_input(key="send_reminder").value == 24.0
+    set_workflow_defaults(eng, {}, "admin")  # back to the out-of-the-box defaults for the other tests
+
+
+def test_admin_sees_a_contracts_calendar_and_its_holidays():
+    at = as_role("admin", "admin")
+    at.selectbox(key="cal_terms").set_value(next(o for o in at.selectbox(key="cal_terms").options
+                                                 if o.startswith("ACME-SAAS"))).run()
+    at.number_input(key="cal_year").set_value(2025).run()
+    assert not at.exception, at.exception
+    week = next(d for d in at.dataframe if "business hours" in d.value.columns).value.set_index("day")["business hours"]
+    assert week["sat"] == "closed" and "–" in week["mon"]
+    hol = next(d for d in at.dataframe if "source" in d.value.columns).value
+    assert "Independence Day" in set(hol["name"]) and (hol["source"] == "US").any()
+    assert any("America/New_York" in m.value for m in at.markdown)
+
+
+def test_admin_mail_tab_says_what_is_waiting_and_how_to_configure(monkeypatch):
+    monkeypatch.delenv("COVENANT_SMTP_HOST", raising=False)
+    at = as_role("admin", "admin")
+    assert any("No SMTP server configured" in w.value for w in at.warning)
+    assert [m.label for m in at.metric][:1] == ["Waiting in the outbox"]

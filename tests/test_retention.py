@@ -9,6 +9,7 @@ from contracts import audit, retention, services, signing
 from contracts.errors import NotFound
 from contracts.mailer import deliver
 from contracts.repository import UnitOfWork
+from contracts.settings import set_workflow_defaults
 from contracts_fixtures import engine, example  # noqa: F401 - fixture
 from smtp_fixture import smtp  # noqa: F401 - fixture
 from test_signing import CUSTOMER, contract, seal_ca, seal_env  # noqa: F401 - fixtures
@@ -35,10 +36,10 @@ def test_purge_refused_within_retention_and_under_hold(engine, contract, smtp, m
     with pytest.raises(retention.RetentionError, match="legal hold"):
         retention.purge(engine, contract, "admin@acme.example", today=date(2040, 1, 1))
     assert retention.release_hold(engine, contract, "legal@acme.example") == 1
-    monkeypatch.setenv("COVENANT_RETENTION_YEARS", "10")
+    set_workflow_defaults(engine, {"retention_years": 10}, "admin@acme.example")  # the Admin page's setting
     with pytest.raises(retention.RetentionError, match="2035-12-31"):
         retention.purge(engine, contract, "admin@acme.example", today=date(2033, 1, 1))
-    monkeypatch.delenv("COVENANT_RETENTION_YEARS")
+    set_workflow_defaults(engine, {"retention_years": 7}, "admin@acme.example")
     what = retention.purge(engine, contract, "admin@acme.example", today=date(2033, 1, 1))
     assert what["envelopes"] == [env] and {d["kind"] for d in what["documents"]} == {"original", "final"}
     with UnitOfWork(engine) as uow:
