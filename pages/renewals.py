@@ -5,42 +5,60 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from contracts.renewal_brief import ContractTerm, renewal_brief_pdf, summary
+from contracts.repository import UnitOfWork
 from ui.auth import require
-from ui.resources import generation, hourly_as_of, monthly_credits, monthly_report, store
+from ui.resources import engine, generation, hourly_as_of, monthly_credits, monthly_report, store
 
 require("vendor_manager")
 st.title("Renewals")
 gen = generation()
 if gen is None:
-    st.info("No tickets yet: performance appears here once exports are ingested.")
+    st.info("No tickets yet: performance appears here once exports are ingested (Ingest page).")
     st.stop()
-rep = monthly_report(gen, hourly_as_of())
-cr = monthly_credits(gen, hourly_as_of())
-term_ends: dict[str, object] = {}  # last day of the latest version with an end date, per contract
+as_of = hourly_as_of()
+rep = monthly_report(gen, as_of)
+cr = monthly_credits(gen, as_of)
+term_ends: dict[str, object] = {}  # last day of the latest terms version with an end date, per contract
 for t in store().terms():
     if t.effective_to and (t.contract_id not in term_ends or t.effective_to > term_ends[t.contract_id]):
         term_ends[t.contract_id] = t.effective_to
-chosen = st.multiselect("Contracts side by side", sorted(rep["contract_id"].unique()),
-                        default=sorted(rep["contract_id"].unique())[:2], key="contracts")
+with UnitOfWork(engine()) as uow:  # contracts Covenant holds: renewal date and notice deadline from the signed terms
+    held = {c.id: c for c in uow.repo.list_contracts()}
+
+
+def term_of(cid: str) -> ContractTerm:
+    c = held.get(cid)
+    if c is None:
+        return ContractTerm(None, None, None, term_ends.get(cid))
+    return ContractTerm(c.typed.party("customer").name, c.renewal_date(), c.notice_deadline(), c.typed.end_date)
+
+
+options = sorted(rep["contract_id"].unique())
+chosen = st.multiselect("Contracts side by side", options, default=options[:2], key="contracts")
 if not chosen:
+    st.info("Choose one or more contracts to compare.")
     st.stop()
-rows = []
-for cid in chosen:
-    r = rep[rep["contract_id"] == cid]
-    c = cr[cr["contract_id"] == cid]
-    last = term_ends.get(cid)
-    rows.append({"contract": cid, "months measured": r["month"].nunique(),
-                 "months with a missed target": r[r["status"] == "missed"]["month"].nunique(),
-                 "breached tickets": int(r["breached"].sum()),
-                 "credits": ", ".join(f"{a:,.2f} {cur}" for cur, a in c.groupby("currency")["amount"].sum().items()),
-                 "term ends": last.isoformat() if last else "open-ended"})
-st.dataframe(pd.DataFrame(rows), hide_index=True, key="summary")
+today = pd.Timestamp.now(tz="UTC").date()
+terms = {cid: term_of(cid) for cid in chosen}
+st.dataframe(pd.DataFrame([summary(rep, cr, cid, terms[cid], today) for cid in chosen]), hide_index=True,
+             key="summary")
+as_of_text = f"{pd.Timestamp(as_of, unit='us', tz='UTC'):%Y-%m-%d %H:%M} UTC"
+st.download_button("Renewal brief (PDF)", renewal_brief_pdf(rep[rep["contract_id"].isin(chosen)],
+                                                            cr[cr["contract_id"].isin(chosen)], terms, as_of_text, today),
+                   f"renewal-brief-{'-'.join(chosen)}.pdf", "application/pdf", key="brief")
 metric = st.radio("Metric", ["resolution", "response"], horizontal=True, key="metric")
 trend = rep[rep["contract_id"].isin(chosen) & (rep["metric"] == metric)]
 fig = px.line(trend, x="month", y="compliance_pct", color="severity", facet_col="contract_id", markers=True,
               labels={"compliance_pct": "% within target", "month": ""}, title=f"{metric.capitalize()} compliance by tier")
-fig.update_yaxes(range=[0, 100])
+fig.update_yaxes(range=[0, 100], ticksuffix=" %")
 st.plotly_chart(fig, key="trend")
-st.caption("Credits by month")
+st.caption("Credits by month (amount in the contract's currency)")
 st.bar_chart(cr[cr["contract_id"].isin(chosen)].pivot_table(index="month", columns="contract_id", values="amount",
                                                              aggfunc="sum").fillna(0))
+missed = rep[rep["contract_id"].isin(chosen) & (rep["status"] == "missed")]
+st.caption(f"{len(missed)} tier-metric-months below target")
+st.dataframe(missed[["contract_id", "month", "severity", "metric", "compliance_pct", "target_pct", "breached", "tickets"]],
+             hide_index=True, key="missed", column_config={
+                 "compliance_pct": st.column_config.NumberColumn("compliance", format="%.1f %%"),
+                 "target_pct": st.column_config.NumberColumn("target", format="%.1f %%")})

@@ -231,3 +231,16 @@ def test_admin_mail_tab_says_what_is_waiting_and_how_to_configure(monkeypatch):
     at = as_role("admin", "admin")
     assert any("No SMTP server configured" in w.value for w in at.warning)
     assert [m.label for m in at.metric][:1] == ["Waiting in the outbox"]
+
+
+def test_vendor_manager_compares_contracts_and_gets_a_renewal_brief():
+    at = as_role("renewals", "vendor_manager")
+    assert not at.exception, at.exception
+    side = next(d for d in at.dataframe if "notice deadline" in d.value.columns).value
+    assert list(side["contract"]) == ["ACME-SAAS", "GLOBEX-EU"]
+    assert (side["months with a missed target"] <= side["months measured"]).all()
+    # the demo SLA contracts were signed elsewhere: no notice deadline on file, said so rather than left blank
+    assert set(side["notice deadline"]) == {"not on file"}
+    assert at.get("download_button")[0].proto.label == "Renewal brief (PDF)"
+    missed = next(d for d in at.dataframe if "target_pct" in d.value.columns).value
+    assert (missed["compliance_pct"] < missed["target_pct"]).all() and len(missed) > 0
