@@ -5,6 +5,7 @@ import json
 
 import pandas as pd
 import streamlit as st
+from streamlit_pdf_viewer import pdf_viewer
 
 from contracts import services, signing
 from contracts.errors import ContractsError, FieldsError
@@ -12,6 +13,8 @@ from contracts.pdf import extract_terms
 from contracts.repository import UnitOfWork
 from contracts.settings import AUTH_METHODS, workflow_defaults
 from ui.auth import require
+from ui.fields_form import render as render_form
+from ui.fields_form import to_json_ready
 from ui.resources import engine
 
 require("legal")
@@ -57,9 +60,10 @@ with tab_list:
                             st.rerun()
                         except ContractsError as exc:
                             st.error(str(exc))
-            if st.button("Preview PDF", key="preview"):
+            if st.toggle("Preview the PDF here", key="preview"):
                 pdf = services.contract_pdf(eng, chosen)
                 st.download_button("Download the PDF", pdf, f"{chosen}.pdf", "application/pdf", key="preview_dl")
+                pdf_viewer(pdf, width="100%", height=700, key=f"pdf_{chosen}")
 
 with tab_new:
     published = [f"{t.name}@{v.number}" for t in templates for v in t.versions if v.frozen]
@@ -67,21 +71,37 @@ with tab_new:
         st.info("No published template yet: publish one in the Templates tab.")
     else:
         ref = st.selectbox("Template version", published, key="new_tpl")
-        st.caption("Field values as JSON (the template's typed fields). Start from the example and edit it.")
+        from contracts.fields import ContractFields
         from contracts.starters import STARTERS
 
         example_path = STARTERS / "examples" / f"{ref.split('@')[0]}.json"
-        default = example_path.read_text() if example_path.exists() else "{}"
-        values_text = st.text_area("Fields", value=default, height=300, key="new_fields")
-        if st.button("Create draft contract", key="create"):
+        example = json.loads(example_path.read_text()) if example_path.exists() else {}
+        problems: dict[str, str] = dict(st.session_state.get("new_problems", {}))
+        mode = st.radio("Enter the fields", ["Form", "JSON"], horizontal=True, key="new_mode",
+                        help="The form is generated from the template's typed fields; JSON takes the same values.")
+        values = None
+        if mode == "Form":
+            st.caption("Prefilled from the template's example: change what differs. Problems appear under their field.")
+            values = to_json_ready(render_form(ContractFields, example, problems, prefix=f"ff.{ref}"))
+        else:
+            values_text = st.text_area("Fields (JSON)", value=json.dumps(example, indent=1), height=300,
+                                       key="new_fields")
+        if problems:
+            st.error("Some fields are missing or invalid:")
+            st.dataframe(pd.DataFrame(list(problems.items()), columns=["field", "problem"]), hide_index=True,
+                         key="problems")
+        if st.button("Create draft contract", type="primary", key="create"):
             try:
-                c = services.create_contract(eng, ref, json.loads(values_text), actor=actor)
-                st.success(f"Created {c.id} (draft) from {ref}.")
+                if values is None:
+                    values = json.loads(values_text)
+                c = services.create_contract(eng, ref, values, actor=actor)
+                st.session_state.pop("new_problems", None)
+                st.success(f"Created {c.id} (draft) from {ref}. Preview it in the Contracts tab, send it in the next.")
             except json.JSONDecodeError as exc:
                 st.error(f"The fields are not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}")
             except FieldsError as exc:
-                st.error("Some fields are missing or invalid:")
-                st.dataframe(pd.DataFrame(exc.problems, columns=["field", "problem"]), hide_index=True, key="problems")
+                st.session_state["new_problems"] = dict(exc.problems)
+                st.rerun()
             except ContractsError as exc:
                 st.error(str(exc))
 

@@ -1,6 +1,7 @@
 """Every page under AppTest as each role: allowed roles see data, others get a clear refusal; login works."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from contracts import services
 from contracts.db import make_engine
+from contracts.repository import UnitOfWork
 from contracts.users import DEMO_PASSWORD, ensure_demo_users
 from contracts_fixtures import example
 from sla_engine.demo import build_demo
@@ -128,10 +130,37 @@ def test_legal_creates_a_contract_and_sends_it():
 
 def test_invalid_fields_are_shown_per_field():
     at = as_role("contracts", "legal")
+    at.radio(key="new_mode").set_value("JSON").run()
     at.text_area(key="new_fields").input('{"title": "x"}').run()
     at.button(key="create").click().run()
     problems = next(d for d in at.dataframe if "problem" in d.value.columns).value
     assert {"parties", "signers", "sla", "start_date"} <= set(problems["field"])
+
+
+def test_the_generated_form_creates_a_contract_and_shows_problems_under_their_fields():
+    at = as_role("contracts", "legal")
+    at.selectbox(key="new_tpl").set_value("saas-support@1").run()
+    k = "ff.saas-support@1."
+    assert at.text_input(key=k + "title").value == "SaaS Support Agreement"  # prefilled from the example
+    assert at.text_input(key=k + "sla.calendar.timezone").value == "America/New_York"
+    at.text_input(key=k + "title").input("Support for Initech").run()
+    at.number_input(key=k + "notice_period_days").set_value(-5).run()
+    at.text_input(key=k + "sla.calendar.timezone").input("Mars/Olympus").run()
+    at.button(key="create").click().run()
+    assert not at.exception, at.exception
+    warnings = [m.value for m in at.markdown if m.value.startswith(":red[")]
+    assert any("greater than or equal to 0" in w for w in warnings)  # under notice period days
+    assert any("Mars/Olympus" in w for w in warnings)                 # under the time zone
+    at.number_input(key=k + "notice_period_days").set_value(60).run()
+    at.text_input(key=k + "sla.calendar.timezone").input("America/Chicago").run()
+    at.button(key="create").click().run()
+    created = [s.value for s in at.success if "Created C-" in s.value]
+    assert created, [e.value for e in at.error]
+    cid = created[0].split()[1]
+    with UnitOfWork(make_engine(os.environ["DATABASE_URL"])) as uow:
+        c = uow.repo.get_contract(cid)
+    assert c.typed.title == "Support for Initech" and c.typed.notice_period_days == 60
+    assert c.typed.sla.calendar.timezone == "America/Chicago" and c.typed.sla.tiers  # tiers came through the table
 
 
 def test_support_manager_ingests_an_export_and_sees_quarantine(world, tmp_path):

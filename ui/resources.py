@@ -80,3 +80,4 @@ def evidence_files(title: str, facts: tuple[tuple[str, str], ...], trace: pd.Dat
     xlsx = io.BytesIO()
     trace.to_excel(xlsx, index=False, sheet_name=sheet[:31])
     return xlsx.getvalue(), evidence_pdf(title, list(facts), trace)
+
