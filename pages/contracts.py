@@ -21,6 +21,9 @@ require("legal")
 st.title("Contracts and templates")
 eng = engine()
 actor = st.session_state.get("username") or "legal"
+flash = st.empty()  # always there, so the tabs below keep their identity (and the open tab) across reruns
+if "flash" in st.session_state:  # the outcome of the last action, shown once after the rerun that lists it
+    flash.success(st.session_state.pop("flash"))
 tab_list, tab_new, tab_send, tab_tpl, tab_extract = st.tabs(
     ["Contracts", "New contract", "Send for signature", "Templates", "Extract SLA terms"])
 
@@ -34,7 +37,7 @@ with tab_list:
         st.info("No contracts yet. Create one in the next tab from a published template.")
     else:
         states = sorted({c.state for c in contracts})
-        pick = st.multiselect("State", states, default=states, key="states")
+        pick = st.multiselect("State", states, key="states", placeholder="All states") or states
         rows = [{"contract": c.id, "title": c.typed.title, "customer": c.typed.party("customer").name,
                  "state": c.state, "template": f"{c.template_name} v{c.template_version}",
                  "term": f"{c.typed.start_date} to {c.typed.end_date}", "renews": c.renewal_date(),
@@ -96,7 +99,9 @@ with tab_new:
                     values = json.loads(values_text)
                 c = services.create_contract(eng, ref, values, actor=actor)
                 st.session_state.pop("new_problems", None)
-                st.success(f"Created {c.id} (draft) from {ref}. Preview it in the Contracts tab, send it in the next.")
+                st.session_state["flash"] = (f"Created {c.id} (draft) from {ref}. Preview it in the Contracts tab, "
+                                             "send it from the Send for signature tab.")
+                st.rerun()  # every tab lists the new draft
             except json.JSONDecodeError as exc:
                 st.error(f"The fields are not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}")
             except FieldsError as exc:
@@ -128,7 +133,8 @@ with tab_send:
                 env = signing.send_for_signature(
                     eng, cid, table.to_dict("records"), st.session_state.get("username", actor), auth,
                     float(reminder), cc=[{"name": e.strip(), "email": e.strip()} for e in cc.split(",") if e.strip()])
-                st.success(f"Sent: envelope {env}. Invitations are in the outbox.")
+                st.session_state["flash"] = f"Sent: envelope {env}. Invitations are in the outbox."
+                st.rerun()  # the Contracts tab shows the envelope and each signer's status
             except ContractsError as exc:
                 st.error(str(exc))
 

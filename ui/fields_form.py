@@ -20,8 +20,13 @@ from pydantic import BaseModel
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+ACRONYMS = {"sla": "SLA", "hipaa": "HIPAA", "pct": "%"}
+
+
 def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+    words = name.split("_")
+    return " ".join(ACRONYMS.get(w, w) for w in [words[0].capitalize() if words[0] not in ACRONYMS else words[0]]
+                    + words[1:])
 
 
 def _is_model(t: Any) -> bool:

@@ -1,0 +1,182 @@
+"""Browser journeys (Debian chromium via Playwright): a support manager ingests a real ServiceNow export and
+drills into a breach; legal creates a contract with the generated form and sends it; every page renders."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from contracts import services
+from contracts.db import make_engine
+from contracts.users import DEMO_PASSWORD, ensure_demo_users
+from contracts_fixtures import example
+from helpers import FIXTURES, SHARED
+from sla_engine.demo import build_demo
+from sla_engine.store import Store
+from sla_engine.terms import load_terms
+from streamlit_server import CHROMIUM, CHROMIUM_ARGS as ARGS, free_port, running_app
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "docs" if os.environ.get("COVENANT_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp(prefix="shots-"))
+UCI = SHARED / "uci-incident-event-log" / "incident_event_log.csv.gz"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium (make test installs it)")
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    root = tmp_path_factory.mktemp("journeys")
+    build_demo(root / "store")
+    Store(root / "store").add_terms(load_terms(FIXTURES / "terms_uci.json"))  # the UCI contract's signed terms
+    url = f"sqlite:///{root / 'c.sqlite'}"
+    eng = make_engine(url)
+    services.install_starters(eng)
+    services.create_contract(eng, "saas-support", example("saas-support"))
+    ensure_demo_users(eng)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(root), "DATABASE_URL": url, "COVENANT_STORE": str(root / "store"),
+           "COVENANT_COOKIE_KEY": "e2e-cookie-key-0123456789abcdef0123456789", "COVENANT_CACHE": str(root / "cache"),
+           "COVENANT_DEMO_OUTBOX": "1"}
+    with running_app(env, free_port()) as base:
+        yield base
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def settled(page, timeout: int = 120_000) -> None:
+    """Wait until Streamlit has finished the current run."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
+
+
+def login(page, base: str, user: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(base, wait_until="domcontentloaded")
+    page.get_by_label("Username").first.wait_for(timeout=60000)
+    settled(page)
+    page.get_by_label("Username").first.fill(user)
+    page.get_by_label("Password", exact=True).first.fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Login", exact=True).first.click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=60000)
+    settled(page)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of the Streamlit selectbox whose label is `label` (typing filters long lists)."""
+    page.get_by_role("combobox", name=label, exact=True).first.click()
+    page.keyboard.type(option)
+    page.get_by_role("option", name=option, exact=True).first.click()
+    settled(page)
+
+
+def no_exception(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]').first.inner_text()
+
+
+@pytest.mark.skipif(not UCI.exists(), reason=f"{UCI} is not here: ../shared/data must sit beside the checkout")
+def test_support_manager_ingests_a_real_servicenow_export_and_drills_into_a_breach(app, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    login(page, app, "support")
+    page.get_by_role("link", name="Ingest").click()
+    expect(page.get_by_role("heading", name="Ingest a help-desk export")).to_be_visible(timeout=60000)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(UCI))
+    expect(page.get_by_text("141,712 rows")).to_be_visible(timeout=120000)  # the preview read the whole file
+    settled(page)
+    # the profile was detected from the columns; the export has naive times and no contract column
+    expect(page.get_by_role("combobox", name="Source profile")).to_have_value("servicenow")
+    choose(page, "Time zone of naive timestamps", "America/Sao_Paulo")
+    choose(page, "Contract (when the file has no contract column)", "UCI-SN")
+    page.get_by_role("button", name="Ingest", exact=True).click()
+    expect(page.get_by_text("rows: 141712 in")).to_be_visible(timeout=240000)
+    settled(page)
+    report = page.locator('[data-testid="stAlert"]').filter(has_text="ingest report").first.inner_text()
+    assert "24916 loaded" in report.replace(",", "") or "24916" in report  # distinct tickets, as the CLI says
+    page.screenshot(path=str(SHOTS / "ingest.png"))
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Quarantined rows (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text())))
+    assert len({r["row"] for r in rows}) == 21 and all(r["reason"] and r["column"] for r in rows)
+    no_exception(page)
+
+    # the new contract's months are on the Compliance page; drill into a breach and export the evidence
+    page.get_by_role("link", name="Compliance").click()
+    expect(page.get_by_role("heading", name="Compliance")).to_be_visible(timeout=60000)
+    settled(page)
+    choose(page, "Contract", "UCI-SN")
+    expect(page.locator(".js-plotly-plot").first).to_contain_text("UCI-SN", timeout=60000)
+    expect(page.get_by_role("heading", name="Drill down")).to_be_visible(timeout=60000)
+    settled(page)
+    no_exception(page)
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Evidence (CSV)").click()
+    evidence = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text())))
+    assert evidence and evidence[0]["ticket"].startswith("INC")  # ServiceNow incident numbers
+    assert {r["state"] for r in evidence} <= {"breached", "pending"}
+
+
+def test_legal_creates_a_contract_with_the_form_and_sends_it(app, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    login(page, app, "legal")
+    page.get_by_role("link", name="Contracts").click()
+    expect(page.get_by_role("heading", name="Contracts and templates")).to_be_visible(timeout=60000)
+    settled(page)
+    page.get_by_role("tab", name="New contract").click()
+    choose(page, "Template version", "saas-support@1")
+    title = page.get_by_label("Title", exact=True)
+    expect(title).to_have_value("SaaS Support Agreement")
+    title.fill("Support for Initech (browser)")
+    title.press("Enter")
+    settled(page)
+    page.screenshot(path=str(SHOTS / "contract-form.png"))
+    page.get_by_role("button", name="Create draft contract").click()
+    created = page.get_by_text("Created C-")
+    expect(created).to_be_visible(timeout=60000)
+    cid = created.inner_text().split()[1]
+    settled(page)
+
+    page.get_by_role("tab", name="Send for signature").click()
+    choose(page, "Contract", cid)
+    page.get_by_role("button", name="Send for signature").click()
+    expect(page.get_by_text("Sent: envelope E-")).to_be_visible(timeout=60000)
+    settled(page)
+    no_exception(page)
+
+    page.get_by_role("tab", name="Contracts").click()  # the list shows the envelope and each signer's status
+    choose(page, "Open", cid)
+    expect(page.get_by_text("— sent")).to_be_visible(timeout=60000)
+    page.screenshot(path=str(SHOTS / "contracts.png"))
+    no_exception(page)
+
+
+PAGES = [("Overview", "Overview"), ("Compliance", "Compliance"), ("Credits", "Service credits"),
+         ("Ingest", "Ingest a help-desk export"), ("Renewals", "Renewals"), ("Contracts", "Contracts and templates"),
+         ("Audit", "Audit trail"), ("Admin", "Administration")]
+
+
+def test_every_page_renders_for_an_admin(app, browser):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    login(page, app, "admin")
+    for link, heading in PAGES:
+        page.get_by_role("link", name=link, exact=True).click()
+        expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=60000)
+        settled(page)
+        no_exception(page)
+        page.screenshot(path=str(SHOTS / f"page-{link.lower()}.png"))
