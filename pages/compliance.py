@@ -49,10 +49,19 @@ sev_col = "resp_sev" if metric == "response" else "severity"
 sel = tickets[(tickets[sev_col] == tier) & (tickets[col] != True)]  # noqa: E712 - breached (False) and pending (NA)
 contract_terms = [t for t in store().terms() if t.contract_id == contract]  # read once per render
 tz = contract_terms[0].calendar.timezone if contract_terms else "UTC"
+
+
+def local(us: pd.Series) -> pd.Series:
+    """UTC microseconds -> wall-clock time in the contract's zone (empty while pending)."""
+    return pd.to_datetime(us, unit="us", utc=True).dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M").fillna("")
+
+
 trace = pd.DataFrame({
     "ticket": sel["ticket_id"],
     "state": sel[col].map(lambda x: "pending" if pd.isna(x) else "breached"),
-    f"created ({tz})": pd.to_datetime(sel["created_us"], unit="us", utc=True).dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M"),
+    f"created ({tz})": local(sel["created_us"]),
+    f"first response ({tz})": local(sel["resp_at"]),
+    f"resolved ({tz})": local(sel["res_at"]),
     "minutes counted": ((sel["resp_el"] if metric == "response" else sel["res_el"]) / 60e6).round(1),
     "target (min)": ((sel["resp_target"] if metric == "response" else sel["res_target"]) / 60e6).round(1),
     "paused (min)": (sel["paused"] / 60e6).round(1),

@@ -10,8 +10,8 @@
 --                                                   -- hour h of a calendar at index cal_base + h + 1
 -- Variable as_of (SET VARIABLE, bound by the caller): nothing after it is known.
 -- cum(t) = business microseconds before t; business time between a and b is cum(b) - cum(a).
--- Output: tid, terms_key, month, resp_tier_key, res_tier_key, resp_done, resp_el, resp_met,
---         res_done, res_el, res_met, paused.
+-- Output: tid, terms_key, month, resp_tier_key, res_tier_key, resp_at, res_at (when each metric completed,
+--         NULL while pending), resp_done, resp_el, resp_met, res_done, res_el, res_met, paused.
 WITH
 -- ======== fast path: tickets without history (one severity, no pauses) ========
 f0 AS (
@@ -43,6 +43,7 @@ fast AS (
     SELECT f.tid, f.terms_key,
            date_trunc('month', make_timestamp(f.created_us + f.off0))::DATE AS month,
            f.tier_key AS resp_tier_key, f.tier_key AS res_tier_key,
+           f.resp_end AS resp_at, f.res_end AS res_at,
            f.resp_end IS NOT NULL AS resp_done,
            CASE WHEN f.business THEN cumq(f.resp_eval, f.q1, f.k1, f.seg) - cumq(f.created_us, f.q0, f.k0, f.seg)
                 ELSE f.resp_eval - f.created_us END AS resp_el,
@@ -145,6 +146,7 @@ slow AS (
     SELECT k.tid, k.terms_key,
            date_trunc('month', make_timestamp(k.created_us + L.off[k.cal_base + k.created_us // 3600000000 + 1]))::DATE AS month,
            k.resp_tier_key, k.res_tier_key,
+           k.resp_end AS resp_at, k.res_end AS res_at,
            k.resp_end IS NOT NULL AS resp_done,
            (CASE WHEN k.resp_business
                  THEN cumq(k.resp_eval, L.q[k.cal_base + k.resp_eval // 3600000000 + 1], k.cal_base + k.resp_eval // 3600000000 + 1, L.seg)
@@ -167,7 +169,7 @@ both_paths AS (
     UNION ALL
     SELECT * FROM slow
 )
-SELECT tid, terms_key, month, resp_tier_key, res_tier_key,
+SELECT tid, terms_key, month, resp_tier_key, res_tier_key, resp_at, res_at,
        resp_done, resp_el,
        CASE WHEN resp_done THEN (resp_el < resp_target OR (met_when_equal AND resp_el = resp_target))
             WHEN resp_el > resp_target OR (NOT met_when_equal AND resp_el = resp_target) THEN false

@@ -111,6 +111,15 @@ def test_compliance_shows_chart_with_target_and_drilldown():
     trace = next(d for d in at.dataframe if "minutes counted" in d.value.columns).value
     assert {"ticket", "state", "minutes counted", "target (min)", "terms version"} <= set(trace.columns)
     assert set(trace["state"]) <= {"breached", "pending"}
+    zone = "America/New_York"  # ACME's contract time zone: every time in the trace is local to it
+    created, responded, resolved = (trace[f"{c} ({zone})"] for c in ("created", "first response", "resolved"))
+    done = resolved != ""
+    assert (created[done] <= resolved[done]).all() and (responded[done] != "").all()
+    assert (trace.loc[trace["state"] == "pending", f"resolved ({zone})"] == "").all() or metric_is_response(at)
+
+
+def metric_is_response(at) -> bool:
+    return at.radio(key="metric").value == "response"
 
 
 def test_credits_page_lists_amounts():

@@ -48,7 +48,8 @@ def test_final_results_equal_a_full_evaluation_ticket_by_ticket(demo):
     kept = duckdb.sql(f"SELECT * EXCLUDE (created_us) FROM read_parquet('{led.results}')").df()
     merged = kept.merge(full, on="tid", suffixes=("_ledger", "_full"), validate="one_to_one")
     assert len(merged) == led.final_tickets
-    for col in ("terms_key", "month", "resp_tier_key", "res_tier_key", "resp_el", "res_el", "resp_met", "res_met",
+    for col in ("terms_key", "month", "resp_tier_key", "res_tier_key", "resp_at", "res_at", "resp_el", "res_el",
+                "resp_met", "res_met",
                 "paused"):
         pd.testing.assert_series_equal(merged[f"{col}_ledger"], merged[f"{col}_full"], check_names=False,
                                       check_dtype=False)
