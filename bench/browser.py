@@ -1,7 +1,7 @@
 """Browser benchmark: the Compliance page with 1M tickets in the store, measured in headless Chromium.
 
 Builds a store from bench/generate.py's data, starts the app, logs in as the demo support manager and times
-(1) the Compliance page's first render (cold cache: evaluation of every ticket) and (2) a filter change.
+(1) the Compliance page's first render (cold cache: the SLA ledger read, open tickets evaluated) and (2) a filter change.
 Usage: python bench/browser.py [N]   (default 1000000; prints a markdown row)
 """
 from __future__ import annotations
@@ -50,6 +50,12 @@ def make_store(n: int, root: Path) -> Path:
     for doc in json.loads((data / "terms.json").read_text()):
         (store / "terms" / f"{doc['contract_id']}.json").write_text(json.dumps(doc))
     (store / "CURRENT").write_text("gen-000001\n")
+    from sla_engine.ledger import build
+    from sla_engine.store import Store
+
+    t = time.perf_counter()
+    build(gen, Store(store).terms())  # as an ingest does before it publishes a generation
+    print(f"SLA ledger built in {time.perf_counter() - t:.1f} s (paid at ingest)", flush=True)
     return store
 
 
@@ -110,7 +116,7 @@ def main(n: int) -> None:
         proc.terminate()
         proc.wait(15)
     print("runs:", [round(x, 2) for x in cold], [round(x, 2) for x in first], [round(x, 2) for x in change])
-    print("| tickets | login → Overview, run 1 (cold: evaluates every ticket) | same, runs 2-3 (cached) |"
+    print("| tickets | login → Overview, run 1 (cold cache: ledger + open tickets) | same, runs 2-3 (cached) |"
           " Compliance first render (median) | filter change (median) |")
     print(f"| {n:,} | {cold[0]:.2f} | {statistics.median(cold[1:]):.2f} | {statistics.median(first):.2f} |"
           f" {statistics.median(change):.2f} |")

@@ -65,7 +65,7 @@ if st.button("Ingest", type="primary", key="ingest"):
         st.error(str(exc))
         st.stop()
     bar.progress(1.0, text="Done")
-    (st.info if rep.noop_of else st.success)(rep.text())
+    (st.info if rep.noop_of else st.success)(rep.text().replace("\n", "  \n"))  # one line per figure
     q = s.quarantine()
     q = q[q["batch_id"] == rep.batch_id]
     if len(q):

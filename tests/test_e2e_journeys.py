@@ -179,4 +179,5 @@ def test_every_page_renders_for_an_admin(app, browser):
         expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=60000)
         settled(page)
         no_exception(page)
-        page.screenshot(path=str(SHOTS / f"page-{link.lower()}.png"))
+        if link in ("Renewals", "Audit", "Admin"):  # the others are pictured by the journeys
+            page.screenshot(path=str(SHOTS / f"page-{link.lower()}.png"))
