@@ -1,6 +1,7 @@
 """Ingest (support managers, admins): upload an export, confirm the profile and time zone, preview, load."""
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from zoneinfo import available_timezones
@@ -10,7 +11,7 @@ import streamlit as st
 
 from sla_engine.errors import SlaEngineError
 from sla_engine.ingest import ingest
-from sla_engine.profiles.registry import PROFILES, detect_profile
+from sla_engine.profiles.registry import PROFILES, detect_profile, read_profile
 from sla_engine.readers import read_table
 from ui.auth import require
 from ui.resources import store
@@ -26,10 +27,28 @@ up = st.file_uploader("Export file (CSV, XLSX, JSON or Parquet, optionally .gz)"
                       type=["csv", "gz", "xlsx", "json", "jsonl", "parquet", "tsv"])
 if up is None:
     st.stop()
-tmp = Path(tempfile.mkdtemp(prefix="covenant-upload-")) / Path(up.name).name
-tmp.write_bytes(up.getvalue())
+uploads = st.session_state.setdefault("uploads", {})  # one temporary copy per uploaded file, not per rerun
+if up.file_id not in uploads:
+    path = Path(tempfile.mkdtemp(prefix="covenant-upload-")) / Path(up.name).name
+    path.write_bytes(up.getvalue())
+    uploads[up.file_id] = str(path)
+tmp = Path(uploads[up.file_id])
+
+
+@st.cache_data(show_spinner="Reading the export…", max_entries=4)
+def table_of(path: str) -> pd.DataFrame:
+    return read_table(Path(path))
+
+
+@st.cache_data(show_spinner="Mapping the columns…", max_entries=8)
+def mapping_of(path: str, profile: str, options_json: str, tz: str | None) -> tuple[dict[str, str], list[str]]:
+    """Which column of the export feeds which field, as the profile will read it, and its notes."""
+    ex, _ = read_profile(profile, Path(path), None, json.loads(options_json), tz)
+    return dict(ex.source_columns), list(ex.notes)
+
+
 try:
-    preview = read_table(tmp)
+    preview = table_of(str(tmp))
 except SlaEngineError as exc:
     st.error(str(exc))
     st.stop()
@@ -53,6 +72,16 @@ if profile == "eventlog":
     options["response_status"] = st.multiselect("Statuses that mark the first response",
                                                 sorted(preview[options["status"]].dropna().unique())[:200],
                                                 key="ev_resp")
+st.markdown("**Column mapping** (how this profile reads the file)")
+try:
+    mapped, notes = mapping_of(str(tmp), profile, json.dumps(options, sort_keys=True),
+                               None if tz.startswith("(") else tz)
+    st.dataframe(pd.DataFrame([{"Covenant field": k, "column in the export": v} for k, v in mapped.items()]),
+                 hide_index=True, key="mapping")
+    for n in notes:
+        st.caption(n)
+except SlaEngineError as exc:
+    st.error(f"The {profile} profile cannot read this file: {exc}. Choose another profile or fix the export.")
 st.caption(f"{len(preview):,} rows, {len(preview.columns)} columns; first rows:")
 st.dataframe(preview.head(20), hide_index=True, key="preview")
 if st.button("Ingest", type="primary", key="ingest"):

@@ -179,6 +179,11 @@ def test_support_manager_ingests_an_export_and_sees_quarantine(world, tmp_path):
     at = as_role("ingest", "support_manager")
     at.file_uploader(key="upload").upload("new.csv", csv.encode(), "text/csv").run()
     assert at.selectbox(key="profile").value == "generic"
+    mapping = next(d for d in at.dataframe if "Covenant field" in d.value.columns).value
+    assert dict(zip(mapping["Covenant field"], mapping["column in the export"]))["created_at"] == "created_at"
+    at.selectbox(key="profile").set_value("freshdesk").run()  # the wrong profile says why before anything is loaded
+    assert any("freshdesk profile cannot read this file" in e.value and "Ticket ID" in e.value for e in at.error)
+    at.selectbox(key="profile").set_value("generic").run()
     at.button(key="ingest").click().run()
     assert "1 loaded" in at.success[0].value and "1 quarantined" in at.success[0].value
     q = next(d for d in at.dataframe if "reason" in d.value.columns).value
