@@ -88,7 +88,8 @@ if st.button("Ingest", type="primary", key="ingest"):
     bar = st.progress(0.1, text="Reading and validating…")
     try:
         rep = ingest(s, tmp, profile, tz=None if tz.startswith("(") else tz,
-                     contract=None if contract.startswith("(") else contract, options=options)
+                     contract=None if contract.startswith("(") else contract, options=options,
+                     display_name=up.name)
     except SlaEngineError as exc:
         bar.empty()
         st.error(str(exc))

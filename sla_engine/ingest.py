@@ -95,8 +95,13 @@ def ingest_file(store_root: Path, args: argparse.Namespace) -> IngestReport:
 
 
 def ingest(store: Store, path: Path, profile: str, tz: str | None = None, contract: str | None = None,
-           history: Path | None = None, options: dict | None = None) -> IngestReport:
-    """Load one export; all-or-nothing. Returns the report (rows and tickets accounted)."""
+           history: Path | None = None, options: dict | None = None, display_name: str | None = None) -> IngestReport:
+    """Load one export; all-or-nothing. Returns the report (rows and tickets accounted).
+
+    `display_name` names the file in the report, the quarantine and the batch list (an upload's own name,
+    not the temporary copy the page reads).
+    """
+    label = display_name or str(path)
     if not path.exists():
         raise IngestError(f"{path}: no such file")
     fingerprint = "|".join([sha256_file(path), profile, tz or "", contract or "", sha256_file(history),
@@ -104,15 +109,15 @@ def ingest(store: Store, path: Path, profile: str, tz: str | None = None, contra
     by_contract = require_terms(store, contract)
     done = _already(store.batches(), fingerprint)
     if done is not None:  # same bytes and options: a no-op, without reading the file again
-        return IngestReport(str(path), profile, done[0], done[1], unchanged_rows=done[1], noop_of=done[0])
+        return IngestReport(label, profile, done[0], done[1], unchanged_rows=done[1], noop_of=done[0])
     ex, hist_rows = read_profile(profile, path, history, options or {}, tz)
-    valid = validate(ex, str(path), tz, contract, by_contract, str(history) if history else None)
+    valid = validate(ex, label, tz, contract, by_contract, str(history) if history else None)
 
     with store.write_lock():
         prev = store.batches()
         done = _already(prev, fingerprint)
         if done is not None:  # another process ingested the same file while we validated
-            return IngestReport(str(path), profile, done[0], done[1], unchanged_rows=done[1], noop_of=done[0])
+            return IngestReport(label, profile, done[0], done[1], unchanged_rows=done[1], noop_of=done[0])
         batch_id = int(prev["batch_id"].max()) + 1 if len(prev) else 1
         con = duckdb.connect()
         con.execute("SET VARIABLE batch_id = ?", [batch_id])
@@ -144,12 +149,12 @@ def ingest(store: Store, path: Path, profile: str, tz: str | None = None, contra
         classes = con.execute("SELECT contract_id, ticket_id, outcome FROM nb_class").df()
         derive(con)
 
-        report = _account(valid, classes, str(path), profile, batch_id, hist_rows, ex.notes)
+        report = _account(valid, classes, label, profile, batch_id, hist_rows, ex.notes)
         q = valid.quarantine.copy()
         q.insert(0, "batch_id", batch_id)
         con.register("_q", q)
         batch_row = pd.DataFrame([{
-            "batch_id": batch_id, "file": str(path), "history_file": str(history) if history else None,
+            "batch_id": batch_id, "file": label, "history_file": str(history) if history else None,
             "profile": profile, "tz": tz, "contract": contract, "fingerprint": fingerprint,
             "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "input_rows": report.input_rows, "loaded_rows": report.loaded_rows, "updated_rows": report.updated_rows,

@@ -187,7 +187,7 @@ def test_support_manager_ingests_an_export_and_sees_quarantine(world, tmp_path):
     at.button(key="ingest").click().run()
     assert "1 loaded" in at.success[0].value and "1 quarantined" in at.success[0].value
     q = next(d for d in at.dataframe if "reason" in d.value.columns).value
-    assert list(q["reason"]) == ["unknown severity P9"]
+    assert list(q["reason"]) == ["unknown severity P9"] and list(q["file"]) == ["new.csv"]
 
 
 def test_finance_closes_a_month_and_it_stays_frozen(world):

@@ -110,6 +110,7 @@ def test_support_manager_ingests_a_real_servicenow_export_and_drills_into_a_brea
         page.get_by_role("button", name="Quarantined rows (CSV)").click()
     rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text())))
     assert len({r["row"] for r in rows}) == 21 and all(r["reason"] and r["column"] for r in rows)
+    assert {r["file"] for r in rows} == {"incident_event_log.csv.gz"}  # the upload's name, not a temporary path
     no_exception(page)
 
     # the new contract's months are on the Compliance page; drill into a breach and export the evidence
