@@ -46,3 +46,22 @@ def running_app(env: dict[str, str], port: int) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def demo_world(root: Path) -> dict[str, str]:
+    """The embedded demo store, a SQLite database with the starters, one draft contract and the demo users;
+    returns the environment the app runs with (no secrets from the machine, its own calendar cache)."""
+    from contracts import services
+    from contracts.db import make_engine
+    from contracts.users import ensure_demo_users
+    from contracts_fixtures import example
+    from sla_engine.demo import build_demo
+
+    build_demo(root / "store")
+    url = f"sqlite:///{root / 'c.sqlite'}"
+    eng = make_engine(url)
+    services.install_starters(eng)
+    services.create_contract(eng, "saas-support", example("saas-support"))
+    ensure_demo_users(eng)
+    return {"PATH": "/usr/bin:/bin", "HOME": str(root), "DATABASE_URL": url, "COVENANT_STORE": str(root / "store"),
+            "COVENANT_COOKIE_KEY": "e2e-cookie-key-0123456789abcdef0123456789", "COVENANT_CACHE": str(root / "cache")}

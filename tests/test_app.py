@@ -8,12 +8,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from contracts import services
 from contracts.db import make_engine
 from contracts.repository import UnitOfWork
-from contracts.users import DEMO_PASSWORD, ensure_demo_users
-from contracts_fixtures import example
-from sla_engine.demo import build_demo
+from contracts.users import DEMO_PASSWORD
+from streamlit_server import demo_world
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -33,13 +31,7 @@ ROLES = ["admin", "support_manager", "vendor_manager", "finance", "legal"]
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("world")
-    build_demo(root / "store")
-    url = f"sqlite:///{root / 'c.sqlite'}"
-    eng = make_engine(url)
-    services.install_starters(eng)
-    services.create_contract(eng, "saas-support", example("saas-support"))
-    ensure_demo_users(eng)
-    return root, url
+    return root, demo_world(root)["DATABASE_URL"]
 
 
 @pytest.fixture(autouse=True)

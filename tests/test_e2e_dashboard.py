@@ -7,14 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from contracts import services
-from contracts.db import make_engine
-from contracts.users import DEMO_PASSWORD, ensure_demo_users
-from contracts_fixtures import example
-from sla_engine.demo import build_demo
+from contracts.users import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[1]
-from streamlit_server import CHROMIUM, CHROMIUM_ARGS as ARGS, free_port, running_app  # noqa: E402
+from streamlit_server import CHROMIUM, CHROMIUM_ARGS as ARGS, demo_world, free_port, running_app  # noqa: E402
 # README screenshots are refreshed with COVENANT_SCREENSHOTS=1; otherwise they go to a temporary folder
 SHOTS = ROOT / "docs" if os.environ.get("COVENANT_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp(prefix="shots-"))
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium (make test installs it)")
@@ -22,15 +18,7 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debia
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    root = tmp_path_factory.mktemp("dash")
-    build_demo(root / "store")
-    url = f"sqlite:///{root / 'c.sqlite'}"
-    eng = make_engine(url)
-    services.install_starters(eng)
-    services.create_contract(eng, "saas-support", example("saas-support"))
-    ensure_demo_users(eng)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(root), "DATABASE_URL": url, "COVENANT_STORE": str(root / "store"),
-           "COVENANT_COOKIE_KEY": "e2e-cookie-key-0123456789abcdef0123456789", "COVENANT_CACHE": str(root / "cache")}
+    env = demo_world(tmp_path_factory.mktemp("dash"))
     with running_app(env, free_port()) as base:
         yield base
 

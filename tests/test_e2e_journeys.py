@@ -10,15 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from contracts import services
-from contracts.db import make_engine
-from contracts.users import DEMO_PASSWORD, ensure_demo_users
-from contracts_fixtures import example
+from contracts.users import DEMO_PASSWORD
 from helpers import FIXTURES, SHARED
-from sla_engine.demo import build_demo
 from sla_engine.store import Store
 from sla_engine.terms import load_terms
-from streamlit_server import CHROMIUM, CHROMIUM_ARGS as ARGS, free_port, running_app
+from streamlit_server import CHROMIUM, CHROMIUM_ARGS as ARGS, demo_world, free_port, running_app
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "docs" if os.environ.get("COVENANT_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp(prefix="shots-"))
@@ -29,16 +25,8 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debia
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     root = tmp_path_factory.mktemp("journeys")
-    build_demo(root / "store")
+    env = {**demo_world(root), "COVENANT_DEMO_OUTBOX": "1"}
     Store(root / "store").add_terms(load_terms(FIXTURES / "terms_uci.json"))  # the UCI contract's signed terms
-    url = f"sqlite:///{root / 'c.sqlite'}"
-    eng = make_engine(url)
-    services.install_starters(eng)
-    services.create_contract(eng, "saas-support", example("saas-support"))
-    ensure_demo_users(eng)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(root), "DATABASE_URL": url, "COVENANT_STORE": str(root / "store"),
-           "COVENANT_COOKIE_KEY": "e2e-cookie-key-0123456789abcdef0123456789", "COVENANT_CACHE": str(root / "cache"),
-           "COVENANT_DEMO_OUTBOX": "1"}
     with running_app(env, free_port()) as base:
         yield base
 
