@@ -32,42 +32,39 @@ import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 AS_OF = 1_798_761_600_000_000  # 2027-01-01: after every generated fact, like `report`'s default "now"
 
 SETUP = """
-import duckdb, sys, time
+import sys, time
 sys.path.insert(0, sys.argv[2])
 from pathlib import Path
-from sla_engine import analysis, ledger
+from sla_engine import analysis, engine, ledger
 from sla_engine.terms import load_terms
 d = Path(sys.argv[1])
 terms = load_terms(d / 'terms.json')
-t = time.perf_counter()
-"""
-
-# what `report` does on a store: final tickets from the generation's SLA ledger, open ones evaluated now
-REPORT = SETUP + f"""
-rep, how = analysis.generation_report(d, terms, {AS_OF}, build_ledger=False)
-assert how == 'ledger', how
-"""
-
-# the same report with no ledger: every ticket evaluated from scratch (calendars, business time, aggregation)
-FULL = SETUP + f"""
-con = duckdb.connect()
-con.execute('SET enable_progress_bar = false')
-for name in ('tickets', 'status_log', 'severity_log'):
-    con.read_parquet(str(d / f'{{name}}.parquet')).create_view(name)
-rep = analysis.monthly_report(con, terms, {AS_OF})
-"""
-
-# what an ingest adds: judging every ticket once and writing the ledger beside the generation
-BUILD = SETUP.replace("t = time.perf_counter()", "import shutil\nfor old in d.glob('sla-*'): shutil.rmtree(old)\n"
-                      "t = time.perf_counter()") + """
-led = ledger.build(d, terms)
 """
 
 TAIL = """
 print(time.perf_counter() - t)
 import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
-REPORT, FULL, BUILD = REPORT + TAIL, FULL + TAIL, BUILD + TAIL
+
+
+def timed(body: str, before: str = "") -> str:
+    """A child program: set up, run `before` untimed, then time `body` and print seconds and peak RSS."""
+    return SETUP + before + "t = time.perf_counter()\n" + body + TAIL
+
+
+# what `report` does on a store: final tickets from the generation's SLA ledger, open ones evaluated now
+REPORT = timed(f"""
+rep, how = analysis.generation_report(d, terms, {AS_OF}, build_ledger=False)
+assert how == 'ledger', how
+""")
+
+# the same report with no ledger: every ticket evaluated from scratch (calendars, business time, aggregation)
+FULL = timed(f"""
+rep = analysis.monthly_report(engine.open_inputs(d), terms, {AS_OF})
+""")
+
+# what an ingest adds: judging every ticket once and writing the ledger beside the generation
+BUILD = timed("led = ledger.build(d, terms)\n", before="import shutil\nfor old in d.glob('sla-*'): shutil.rmtree(old)\n")
 
 
 def measure(code: str, data: Path) -> tuple[float, float]:

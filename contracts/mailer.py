@@ -15,7 +15,7 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from .db import DocumentRow, OutboxRow
@@ -111,8 +111,6 @@ def _send(config: SmtpConfig, m: OutboxRow, docs: list[DocumentRow]) -> None:
 
 def outbox_counts(engine: Engine) -> dict[str, int]:
     """Messages waiting, sent, and given up on (after MAX_ATTEMPTS failures), for the Admin page."""
-    from sqlalchemy import func
-
     with UnitOfWork(engine) as uow:
         rows = uow.session.execute(select(
             func.count().filter(OutboxRow.sent_at.is_(None), OutboxRow.attempts < MAX_ATTEMPTS),

@@ -5,7 +5,6 @@ entries, and the mail it causes is written to the outbox in the same transaction
 """
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import dataclass
 from datetime import datetime

@@ -9,11 +9,11 @@ import streamlit as st
 
 from contracts.errors import ContractsError
 from contracts.mailer import SmtpConfig, deliver, outbox_counts
-from contracts.settings import AUTH_METHODS, workflow_defaults, set_workflow_defaults
+from contracts.settings import AUTH_METHODS, set_workflow_defaults, workflow_defaults
 from contracts.users import ROLES, create_user, list_users, set_active, set_roles
+from sla_engine.analysis import register_terms
 from sla_engine.calendar import holiday_list
 from sla_engine.errors import SlaEngineError
-from sla_engine.ledger import build as build_ledger
 from sla_engine.terms import DAYS, load_terms
 from ui.auth import require
 from ui.resources import engine, store
@@ -59,9 +59,7 @@ with tab_cal:
         tmp = Path(tempfile.mkdtemp(prefix="covenant-terms-")) / Path(up.name).name
         tmp.write_bytes(up.getvalue())
         try:
-            added = s.add_terms(load_terms(tmp))
-            if s.current() is not None:  # judge the stored tickets against them now, not at the first report
-                build_ledger(s.current(), s.terms())
+            added, _ = register_terms(s, load_terms(tmp))
             st.success("Registered: " + ", ".join(added))
             st.cache_data.clear()
             terms = s.terms()

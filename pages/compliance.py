@@ -7,14 +7,11 @@ import streamlit as st
 
 from ui.auth import require
 from contracts.evidence import signed_document
-from ui.resources import engine, evidence_files, generation, hourly_as_of, month_tickets, monthly_report, store
+from ui.resources import engine, evidence_files, generation_or_stop, hourly_as_of, month_tickets, monthly_report, store
 
 require("support_manager", "vendor_manager")
 st.title("Compliance")
-gen = generation()
-if gen is None:
-    st.info("No tickets yet. Ingest a help-desk export first.")
-    st.stop()
+gen = generation_or_stop("No tickets yet. Ingest a help-desk export first.")
 report = monthly_report(gen, hourly_as_of())
 c1, c2, c3 = st.columns([2, 1, 1])
 contract = c1.selectbox("Contract", sorted(report["contract_id"].unique()), key="contract")

@@ -8,14 +8,11 @@ import streamlit as st
 from ui.auth import require
 from contracts.closing import close_month, with_closed
 from contracts.errors import ContractsError
-from ui.resources import engine, generation, hourly_as_of, monthly_credits
+from ui.resources import engine, generation_or_stop, hourly_as_of, monthly_credits
 
 require("finance")
 st.title("Service credits")
-gen = generation()
-if gen is None:
-    st.info("No tickets yet, so no credits to compute.")
-    st.stop()
+gen = generation_or_stop("No tickets yet, so no credits to compute.")
 cr = with_closed(engine(), monthly_credits(gen, hourly_as_of()))
 contract = st.selectbox("Contract", ["All"] + sorted(cr["contract_id"].unique()), key="contract")
 view = cr if contract == "All" else cr[cr["contract_id"] == contract]

@@ -11,10 +11,9 @@ import streamlit as st
 
 from sla_engine.errors import SlaEngineError
 from sla_engine.ingest import ingest
-from sla_engine.profiles.registry import PROFILES, detect_profile, read_profile
-from sla_engine.readers import read_table
+from sla_engine.profiles.registry import PROFILES, detect_profile
 from ui.auth import require
-from ui.resources import store
+from ui.resources import export_mapping, export_table, store
 
 require("support_manager")
 st.title("Ingest a help-desk export")
@@ -35,20 +34,8 @@ if up.file_id not in uploads:
 tmp = Path(uploads[up.file_id])
 
 
-@st.cache_data(show_spinner="Reading the export…", max_entries=4)
-def table_of(path: str) -> pd.DataFrame:
-    return read_table(Path(path))
-
-
-@st.cache_data(show_spinner="Mapping the columns…", max_entries=8)
-def mapping_of(path: str, profile: str, options_json: str, tz: str | None) -> tuple[dict[str, str], list[str]]:
-    """Which column of the export feeds which field, as the profile will read it, and its notes."""
-    ex, _ = read_profile(profile, Path(path), None, json.loads(options_json), tz)
-    return dict(ex.source_columns), list(ex.notes)
-
-
 try:
-    preview = table_of(str(tmp))
+    preview = export_table(str(tmp))
 except SlaEngineError as exc:
     st.error(str(exc))
     st.stop()
@@ -74,7 +61,7 @@ if profile == "eventlog":
                                                 key="ev_resp")
 st.markdown("**Column mapping** (how this profile reads the file)")
 try:
-    mapped, notes = mapping_of(str(tmp), profile, json.dumps(options, sort_keys=True),
+    mapped, notes = export_mapping(str(tmp), profile, json.dumps(options, sort_keys=True),
                                None if tz.startswith("(") else tz)
     st.dataframe(pd.DataFrame([{"Covenant field": k, "column in the export": v} for k, v in mapped.items()]),
                  hide_index=True, key="mapping")

@@ -5,17 +5,14 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from contracts.renewal_brief import ContractTerm, renewal_brief_pdf, summary
+from contracts.renewal_brief import ContractTerm, summary
 from contracts.repository import UnitOfWork
 from ui.auth import require
-from ui.resources import engine, generation, hourly_as_of, monthly_credits, monthly_report, store
+from ui.resources import engine, generation_or_stop, hourly_as_of, monthly_credits, monthly_report, renewal_brief, store
 
 require("vendor_manager")
 st.title("Renewals")
-gen = generation()
-if gen is None:
-    st.info("No tickets yet: performance appears here once exports are ingested (Ingest page).")
-    st.stop()
+gen = generation_or_stop("No tickets yet: performance appears here once exports are ingested (Ingest page).")
 as_of = hourly_as_of()
 rep = monthly_report(gen, as_of)
 cr = monthly_credits(gen, as_of)
@@ -43,9 +40,7 @@ today = pd.Timestamp.now(tz="UTC").date()
 terms = {cid: term_of(cid) for cid in chosen}
 st.dataframe(pd.DataFrame([summary(rep, cr, cid, terms[cid], today) for cid in chosen]), hide_index=True,
              key="summary")
-as_of_text = f"{pd.Timestamp(as_of, unit='us', tz='UTC'):%Y-%m-%d %H:%M} UTC"
-st.download_button("Renewal brief (PDF)", renewal_brief_pdf(rep[rep["contract_id"].isin(chosen)],
-                                                            cr[cr["contract_id"].isin(chosen)], terms, as_of_text, today),
+st.download_button("Renewal brief (PDF)", renewal_brief(gen, as_of, tuple(terms.items()), today),
                    f"renewal-brief-{'-'.join(chosen)}.pdf", "application/pdf", key="brief")
 metric = st.radio("Metric", ["resolution", "response"], horizontal=True, key="metric")
 trend = rep[rep["contract_id"].isin(chosen) & (rep["metric"] == metric)]

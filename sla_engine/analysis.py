@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 
 from .credits import monthly_credits, with_status
-from .engine import evaluate_relation
+from .engine import aggregate_report, evaluate_relation, open_inputs
 from . import ledger
 from .errors import EvaluationError, StoreError, TermsError
 from .sqlfiles import sql
@@ -58,9 +58,7 @@ def monthly_report(con: duckdb.DuckDBPyConnection, terms: list[Terms], as_of_us:
     if as_of_us is None:
         rep = con.execute(sql("report")).df()
     else:
-        rel = evaluate_relation(con, terms, as_of_us)
-        rep = con.execute("WITH per_ticket AS (" + rel.sql_query() + ") SELECT * FROM (" + sql("report")
-                          + ") ORDER BY contract_id, month, severity, metric").df()
+        rep = aggregate_report(con, evaluate_relation(con, terms, as_of_us).sql_query())
     return _finish(rep, terms)
 
 
@@ -91,6 +89,16 @@ def store_report(store: Store, as_of_us: int, contract: str | None = None,
     return _finish(rep, terms), how
 
 
+def register_terms(store: Store, new: list[Terms]) -> tuple[list[str], ledger.Ledger | None]:
+    """Register terms versions and judge the stored tickets against them now, not at the first report.
+
+    Returns the registered ids and the new ledger (None while the store has no tickets).
+    """
+    added = store.add_terms(new)
+    gen = store.current()
+    return added, (ledger.build(gen, store.terms()) if gen is not None else None)
+
+
 def credits(report: pd.DataFrame, terms: list[Terms]) -> pd.DataFrame:
     return monthly_credits(report, {t.terms_id: t for t in terms})
 
@@ -102,8 +110,5 @@ def generation_report(gen: Path, terms: list[Terms], as_of_us: int, build_ledger
         led = ledger.build(gen, terms)
     if led is not None and as_of_us >= led.settled_us:
         return ledger.monthly_report(led, terms, as_of_us), "ledger"
-    con = duckdb.connect()
-    for name in ledger.INPUTS:
-        con.read_parquet(str(gen / f"{name}.parquet")).create_view(name)
-    rel = evaluate_relation(con, terms, as_of_us)
-    return con.execute("WITH per_ticket AS (" + rel.sql_query() + ") SELECT * FROM (" + sql("report") + ")").df(), "full"
+    con = open_inputs(gen)
+    return aggregate_report(con, evaluate_relation(con, terms, as_of_us).sql_query()), "full"

@@ -140,13 +140,9 @@ def run(args: argparse.Namespace) -> int:
 
         store = Store(Path(args.store))
         if args.terms_cmd == "add":
-            added = store.add_terms([t for f in args.files for t in load_terms(f)])
+            added, led = analysis.register_terms(store, [t for f in args.files for t in load_terms(f)])
             print("registered: " + ", ".join(added))
-            gen = store.current()
-            if gen is not None:  # judge the stored tickets against the new terms now, not at the first report
-                from .ledger import build
-
-                led = build(gen, store.terms())
+            if led is not None:
                 print(f"SLA ledger: {led.final_tickets} tickets final, {led.live_tickets} open")
         else:
             for t in store.terms():

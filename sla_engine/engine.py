@@ -21,6 +21,7 @@ from .errors import CalendarError, EvaluationError
 from .terms import Calendar, Terms
 
 MIN_US = 60_000_000
+INPUTS = ("tickets", "status_log", "severity_log")  # what evaluate.sql reads
 FAR_FUTURE_US = 253_402_300_799 * 1_000_000  # 9999-12-31
 
 
@@ -173,3 +174,19 @@ def evaluate_relation(con: duckdb.DuckDBPyConnection, terms: list[Terms], as_of_
     install(con, terms, lo, hi)
     con.execute("SET VARIABLE as_of = ?", [int(as_of_us)])
     return con.sql(sql("evaluate"))
+
+
+def open_inputs(folder: Path, prefix: str = "") -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory connection with the evaluation's inputs as views over folder/<prefix><name>.parquet."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    for name in INPUTS:
+        con.read_parquet(str(folder / f"{prefix}{name}.parquet")).create_view(name)
+    return con
+
+
+def aggregate_report(con: duckdb.DuckDBPyConnection, per_ticket_sql: str) -> pd.DataFrame:
+    """report.sql over a per-ticket query (streamed: nothing materialised), ordered by contract, month, tier, metric."""
+    from .sqlfiles import sql
+
+    return con.execute("WITH per_ticket AS (" + per_ticket_sql + ") SELECT * FROM (" + sql("report") + ")").df()

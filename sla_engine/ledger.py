@@ -29,11 +29,11 @@ import duckdb
 import pandas as pd
 
 from . import __version__
-from .engine import evaluate_relation
+from .engine import INPUTS, aggregate_report, evaluate_relation, open_inputs
 from .sqlfiles import sql
+from .store import fsync_tree
 from .terms import Terms
 
-INPUTS = ("tickets", "status_log", "severity_log")
 ENGINE_SQL = ("macros", "evaluate")
 
 
@@ -61,6 +61,7 @@ class Ledger:
         return self.path / "results.parquet"
 
     def live(self, name: str) -> Path:
+        """The open tickets' rows of one evaluation input (read with the prefix `live_`)."""
         return self.path / f"live_{name}.parquet"
 
 
@@ -70,7 +71,10 @@ def ledger_dir(gen: Path, terms: list[Terms]) -> Path:
 
 def load(gen: Path, terms: list[Terms]) -> Ledger | None:
     """The ledger of this generation and terms list, if it has been built."""
-    path = ledger_dir(gen, terms)
+    return _load(ledger_dir(gen, terms))
+
+
+def _load(path: Path) -> Ledger | None:
     meta = path / "meta.json"
     if not meta.exists():
         return None
@@ -85,18 +89,15 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
 
 def build(gen: Path, terms: list[Terms]) -> Ledger:
     """Judge every ticket of the generation once and write the ledger (or return the one already there)."""
-    existing = load(gen, terms)
+    final_path = ledger_dir(gen, terms)
+    existing = _load(final_path)
     if existing is not None:
         return existing
-    final_path = ledger_dir(gen, terms)
     tmp = gen / f".{final_path.name}.{os.getpid()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        con = duckdb.connect()
-        con.execute("SET enable_progress_bar = false")
-        for name in INPUTS:
-            con.read_parquet(str(gen / f"{name}.parquet")).create_view(name)
+        con = open_inputs(gen)
         settled = con.execute(
             "SELECT greatest((SELECT max(greatest(created_us, coalesce(first_response_us, 0), coalesce(resolved_us, 0)))"
             " FROM tickets), (SELECT max(greatest(start_us, coalesce(end_us, 0))) FROM status_log),"
@@ -110,24 +111,20 @@ def build(gen: Path, terms: list[Terms]) -> Ledger:
                    " WHERE e.resp_done AND e.res_done ORDER BY e.tid", tmp / "results.parquet")
         for name in INPUTS:
             _copy(con, f"SELECT * FROM {name} WHERE tid IN (SELECT tid FROM live_tid)", tmp / f"live_{name}.parquet")
-        final_n, live_n = con.execute(
-            "SELECT count(*) FILTER (WHERE resp_done AND res_done), count(*) FILTER (WHERE NOT (resp_done AND res_done))"
-            " FROM ev").fetchone()
+        total, live_n = con.execute("SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM live_tid)").fetchone()
         con.close()
-        meta = {"fingerprint": final_path.name[4:], "settled_us": settled, "final_tickets": int(final_n),
+        meta = {"fingerprint": final_path.name[4:], "settled_us": settled, "final_tickets": int(total - live_n),
                 "live_tickets": int(live_n), "terms": [t.terms_id for t in terms]}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
-        for f in tmp.iterdir():
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
+        fsync_tree(tmp)
         try:
             os.rename(tmp, final_path)
         except OSError:
-            if load(gen, terms) is None:  # not a lost race with another builder: a real failure
+            if _load(final_path) is None:  # not a lost race with another builder: a real failure
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    built = load(gen, terms)
+    built = _load(final_path)
     assert built is not None
     return built
 
@@ -136,13 +133,9 @@ def monthly_report(ledger: Ledger, terms: list[Terms], as_of_us: int) -> pd.Data
     """Raw monthly rows (before status) from the ledger: final results plus the live tickets evaluated now."""
     if as_of_us < ledger.settled_us:
         raise ValueError("a ledger answers only at or after its settled instant")  # callers check first
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    for name in INPUTS:
-        con.read_parquet(str(ledger.live(name))).create_view(name)
+    con = open_inputs(ledger.path, prefix="live_")
     rel = evaluate_relation(con, terms, as_of_us)
     cols = "terms_key, month, resp_tier_key, res_tier_key, resp_met, res_met"
     results = str(ledger.results).replace("'", "''")
-    per_ticket = (f"SELECT {cols} FROM read_parquet('{results}') UNION ALL SELECT {cols} FROM ("
-                  + rel.sql_query() + ")")
-    return con.execute("WITH per_ticket AS (" + per_ticket + ") SELECT * FROM (" + sql("report") + ")").df()
+    return aggregate_report(con, f"SELECT {cols} FROM read_parquet('{results}') UNION ALL SELECT {cols} FROM ("
+                                 + rel.sql_query() + ")")

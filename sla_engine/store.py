@@ -37,6 +37,17 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def fsync_tree(root: Path) -> None:
+    """Every file and folder under `root`, and `root` itself, on disk before a rename makes them visible."""
+    for f in root.rglob("*"):
+        if f.is_file():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        else:
+            _fsync_dir(f)
+    _fsync_dir(root)
+
+
 def atomic_write(path: Path, text: str) -> None:
     """Write-then-rename so a reader sees the old or the new file, never a torn one."""
     tmp = path.with_name(path.name + ".tmp")
@@ -90,13 +101,7 @@ class Store:
 
     def publish(self, gen: Path) -> None:
         """Make `gen` current, then drop generations older than the last few."""
-        for f in gen.rglob("*"):
-            if f.is_file():
-                with open(f, "rb") as fh:
-                    os.fsync(fh.fileno())
-            else:
-                _fsync_dir(f)
-        _fsync_dir(gen)
+        fsync_tree(gen)
         atomic_write(self.root / "CURRENT", gen.name + "\n")
         gens = sorted(p for p in self.root.glob("gen-*") if p.is_dir())
         for old in gens[:-KEEP_GENERATIONS]:

@@ -1,9 +1,11 @@
 """Start the app with `streamlit run` on a free loopback port for browser tests, and stop it."""
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -14,6 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
+# README screenshots are refreshed with COVENANT_SCREENSHOTS=1; otherwise they go to a temporary folder
+SHOTS = ROOT / "docs" if os.environ.get("COVENANT_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp(prefix="shots-"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -26,11 +30,15 @@ def free_port() -> int:
 
 @contextmanager
 def running_app(env: dict[str, str], port: int) -> Iterator[str]:
-    """The app's base URL while it runs (bound to 127.0.0.1; stopped with SIGTERM afterwards)."""
+    """The app's base URL while it runs (bound to 127.0.0.1; stopped with SIGTERM afterwards).
+
+    Its output goes to a log file, not a pipe: a pipe nobody reads fills up and blocks the server mid-run.
+    """
+    log = tempfile.NamedTemporaryFile(prefix=f"streamlit-{port}-", suffix=".log", delete=False)
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.port", str(port), "--server.address", "127.0.0.1",
                              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -41,11 +49,13 @@ def running_app(env: dict[str, str], port: int) -> Iterator[str]:
                 time.sleep(0.25)
         else:
             proc.kill()
-            pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
+            pytest.fail("streamlit did not start: " + Path(log.name).read_text(errors="replace")[-2000:])
         yield base
     finally:
         proc.terminate()
         proc.wait(15)
+        log.close()
+        print(f"streamlit log: {log.name}")
 
 
 def demo_world(root: Path) -> dict[str, str]:
@@ -65,3 +75,37 @@ def demo_world(root: Path) -> dict[str, str]:
     ensure_demo_users(eng)
     return {"PATH": "/usr/bin:/bin", "HOME": str(root), "DATABASE_URL": url, "COVENANT_STORE": str(root / "store"),
             "COVENANT_COOKIE_KEY": "e2e-cookie-key-0123456789abcdef0123456789", "COVENANT_CACHE": str(root / "cache")}
+
+
+@pytest.fixture
+def browser():
+    """Debian's chromium, headless, driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def settled(page, timeout: int = 120_000) -> None:
+    """Wait until Streamlit has finished the current run."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
+
+
+def login(page, base: str, user: str) -> None:
+    """Sign in as a demo user and wait for the first page to settle."""
+    from playwright.sync_api import expect
+
+    from contracts.users import DEMO_PASSWORD
+
+    page.goto(base, wait_until="domcontentloaded")
+    page.get_by_label("Username").first.wait_for(timeout=60000)
+    settled(page)
+    page.get_by_label("Username").first.fill(user)
+    page.get_by_label("Password", exact=True).first.fill(DEMO_PASSWORD)
+    # while a rerun is in flight Streamlit may briefly show the previous form too: take the live one
+    page.get_by_role("button", name="Login", exact=True).first.click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=60000)
+    settled(page)

@@ -1,18 +1,12 @@
 """Dashboard journeys in headless Chromium (Debian's, via Playwright): log in, see the chart, drill down, export."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from contracts.users import DEMO_PASSWORD
+from streamlit_server import CHROMIUM, SHOTS, browser, demo_world, free_port, login, running_app  # noqa: F401
 
-ROOT = Path(__file__).resolve().parents[1]
-from streamlit_server import CHROMIUM, CHROMIUM_ARGS as ARGS, demo_world, free_port, running_app  # noqa: E402
-# README screenshots are refreshed with COVENANT_SCREENSHOTS=1; otherwise they go to a temporary folder
-SHOTS = ROOT / "docs" if os.environ.get("COVENANT_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp(prefix="shots-"))
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium (make test installs it)")
 
 
@@ -23,62 +17,46 @@ def app(tmp_path_factory):
         yield base
 
 
-def login(page, base, user):
-    page.goto(base, wait_until="domcontentloaded")
-    page.get_by_label("Username").first.wait_for(timeout=60000)
+def test_support_manager_sees_chart_drills_down_and_exports(app, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 1800})
+    login(page, app, "support")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=60000)
+    expect(page.get_by_text("Envelopes awaiting signature")).to_be_visible(timeout=60000)
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60000)
-    page.get_by_label("Username").first.fill(user)
-    page.get_by_label("Password", exact=True).first.fill(DEMO_PASSWORD)
-    # while a rerun is in flight Streamlit may briefly show the previous form too: take the live one
-    page.get_by_role("button", name="Login", exact=True).first.click()
+    expect(page.get_by_role("button", name="Login", exact=True)).to_have_count(0, timeout=30000)
+    page.screenshot(path=str(SHOTS / "overview.png"))
+    page.get_by_role("link", name="Compliance").click()
+    expect(page.get_by_role("heading", name="Compliance")).to_be_visible(timeout=60000)
+    page.locator(".js-plotly-plot").first.wait_for(state="visible", timeout=60000)
+    expect(page.get_by_role("heading", name="Drill down")).to_be_visible(timeout=30000)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60000)
+    page.screenshot(path=str(SHOTS / "compliance.png"))
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Evidence (CSV)").click()
+    path = tmp_path / "evidence.csv"
+    dl.value.save_as(path)
+    assert path.read_text().startswith("ticket,state,created")
+    assert page.get_by_role("link", name="Credits").count() == 0  # not a finance user
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Login", exact=True).first).to_be_visible(timeout=30000)
 
 
-def test_support_manager_sees_chart_drills_down_and_exports(app, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+def test_finance_exports_credits(app, browser, tmp_path):
+    from playwright.sync_api import expect
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1280, "height": 1800})
-        login(page, app, "support")
-        expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=60000)
-        expect(page.get_by_text("Envelopes awaiting signature")).to_be_visible(timeout=60000)
-        page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60000)
-        expect(page.get_by_role("button", name="Login", exact=True)).to_have_count(0, timeout=30000)
-        page.screenshot(path=str(SHOTS / "overview.png"))
-        page.get_by_role("link", name="Compliance").click()
-        expect(page.get_by_role("heading", name="Compliance")).to_be_visible(timeout=60000)
-        page.locator(".js-plotly-plot").first.wait_for(state="visible", timeout=60000)
-        expect(page.get_by_role("heading", name="Drill down")).to_be_visible(timeout=30000)
-        page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60000)
-        page.screenshot(path=str(SHOTS / "compliance.png"))
-        with page.expect_download() as dl:
-            page.get_by_role("button", name="Evidence (CSV)").click()
-        path = tmp_path / "evidence.csv"
-        dl.value.save_as(path)
-        assert path.read_text().startswith("ticket,state,created")
-        assert page.get_by_role("link", name="Credits").count() == 0  # not a finance user
-        page.get_by_role("button", name="Sign out").click()
-        expect(page.get_by_role("button", name="Login", exact=True).first).to_be_visible(timeout=30000)
-        browser.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    login(page, app, "finance")
+    page.get_by_role("link", name="Credits").click()
+    expect(page.get_by_role("heading", name="Service credits")).to_be_visible(timeout=60000)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60000)
+    page.screenshot(path=str(SHOTS / "credits.png"))
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Credits (XLSX)").click()
+    path = tmp_path / "credits.xlsx"
+    dl.value.save_as(path)
+    import pandas as pd
 
-
-def test_finance_exports_credits(app, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1280, "height": 1400})
-        login(page, app, "finance")
-        page.get_by_role("link", name="Credits").click()
-        expect(page.get_by_role("heading", name="Service credits")).to_be_visible(timeout=60000)
-        page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60000)
-        page.screenshot(path=str(SHOTS / "credits.png"))
-        with page.expect_download() as dl:
-            page.get_by_role("button", name="Credits (XLSX)").click()
-        path = tmp_path / "credits.xlsx"
-        dl.value.save_as(path)
-        import pandas as pd
-
-        df = pd.read_excel(path)
-        assert {"contract_id", "month", "credit_pct", "amount", "reason"} <= set(df.columns) and len(df) > 0
-        browser.close()
+    df = pd.read_excel(path)
+    assert {"contract_id", "month", "credit_pct", "amount", "reason"} <= set(df.columns) and len(df) > 0

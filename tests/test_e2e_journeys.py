@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
+import re
 from pathlib import Path
 
 import pytest
 
-from contracts.users import DEMO_PASSWORD
 from helpers import FIXTURES, SHARED
 from sla_engine.store import Store
 from sla_engine.terms import load_terms
-from streamlit_server import CHROMIUM, CHROMIUM_ARGS as ARGS, demo_world, free_port, running_app
+from streamlit_server import CHROMIUM, SHOTS, browser, demo_world, free_port, login, running_app, settled  # noqa: F401
 
-ROOT = Path(__file__).resolve().parents[1]
-SHOTS = ROOT / "docs" if os.environ.get("COVENANT_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp(prefix="shots-"))
 UCI = SHARED / "uci-incident-event-log" / "incident_event_log.csv.gz"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium (make test installs it)")
 
@@ -29,35 +25,6 @@ def app(tmp_path_factory):
     Store(root / "store").add_terms(load_terms(FIXTURES / "terms_uci.json"))  # the UCI contract's signed terms
     with running_app(env, free_port()) as base:
         yield base
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-def settled(page, timeout: int = 120_000) -> None:
-    """Wait until Streamlit has finished the current run."""
-    page.wait_for_timeout(300)
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
-
-
-def login(page, base: str, user: str) -> None:
-    from playwright.sync_api import expect
-
-    page.goto(base, wait_until="domcontentloaded")
-    page.get_by_label("Username").first.wait_for(timeout=60000)
-    settled(page)
-    page.get_by_label("Username").first.fill(user)
-    page.get_by_label("Password", exact=True).first.fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Login", exact=True).first.click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=60000)
-    settled(page)
 
 
 def choose(page, label: str, option: str) -> None:
@@ -108,6 +75,8 @@ def test_support_manager_ingests_a_real_servicenow_export_and_drills_into_a_brea
     choose(page, "Contract", "UCI-SN")
     expect(page.locator(".js-plotly-plot").first).to_contain_text("UCI-SN", timeout=60000)
     expect(page.get_by_role("heading", name="Drill down")).to_be_visible(timeout=60000)
+    # the drill-down of this contract (its months are 2016-17), not the previous contract's (2024-26) still on screen
+    expect(page.get_by_text(re.compile(r"tickets in 201[67]-\d\d"))).to_be_visible(timeout=120000)
     settled(page)
     no_exception(page)
     with page.expect_download() as dl:

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from contracts import audit, retention, services, signing
+from contracts import audit, retention, signing
 from contracts.errors import NotFound
 from contracts.mailer import deliver
 from contracts.repository import UnitOfWork

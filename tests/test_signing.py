@@ -265,21 +265,10 @@ def test_two_processes_sign_at_the_same_moment_on_postgresql(tmp_path, smtp):
     import sys
     import textwrap
 
-    from contracts_fixtures import PG_URL, _pg_available
-
-    reason = _pg_available()
-    if reason:
-        pytest.skip(reason)
-    import uuid
-
-    import psycopg
-
     from contracts.db import make_engine
+    from contracts_fixtures import PG_URL, pg_schema
 
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
+    with pg_schema() as schema:
         eng = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
         inbox, cfg = smtp
         services.install_starters(eng)
@@ -310,6 +299,3 @@ def test_two_processes_sign_at_the_same_moment_on_postgresql(tmp_path, smtp):
             assert audit.verify(uow.session).ok
         assert kinds.count("envelope.signed") == 2 and kinds.count("envelope.completed") == 1
         eng.dispose()
-    finally:
-        with psycopg.connect("host=127.0.0.1 port=5432 dbname=test user=postgres", autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -62,15 +62,14 @@ def _scalar(t: Any, label: str, value: Any, key: str, help_: str | None) -> Any:
     if t is date:
         return st.date_input(label, value=date.fromisoformat(value) if isinstance(value, str) else value, key=key,
                              help=help_)
-    text = st.text_input(label, value="" if value is None else str(value), key=key, help=help_)
-    return text
+    return st.text_input(label, value="" if value is None else str(value), key=key, help=help_)
 
 
 def _table(item: type[BaseModel], rows: list[dict], key: str, key_col: str | None = None) -> list[dict]:
     cols = ([key_col] if key_col else []) + list(item.model_fields)
     config = {}
     for name, f in item.model_fields.items():
-        opt, t = _optional(f.annotation)
+        _, t = _optional(f.annotation)
         if get_origin(t) is Literal:
             config[name] = st.column_config.SelectboxColumn(_label(name), options=list(get_args(t)))
     frame = pd.DataFrame(rows, columns=cols)

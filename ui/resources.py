@@ -33,6 +33,15 @@ def generation() -> str | None:
     return f"{gen.name}, terms {ledger.fingerprint(s.terms())[:10]}"
 
 
+def generation_or_stop(empty: str) -> str:
+    """The current generation's key; with an empty store, `empty` (what to do next) and the page stops."""
+    gen = generation()
+    if gen is None:
+        st.info(empty)
+        st.stop()
+    return gen
+
+
 def hourly_as_of() -> int:
     """Evaluation instant rounded to the hour: open tickets age, and the cache stays useful."""
     return analysis.now_us() // 3_600_000_000 * 3_600_000_000
@@ -81,3 +90,34 @@ def evidence_files(title: str, facts: tuple[tuple[str, str], ...], trace: pd.Dat
     trace.to_excel(xlsx, index=False, sheet_name=sheet[:31])
     return xlsx.getvalue(), evidence_pdf(title, list(facts), trace)
 
+
+
+@st.cache_data(show_spinner="Drawing the renewal brief…", max_entries=8)
+def renewal_brief(generation: str, as_of_us: int, terms: tuple, today) -> bytes:
+    """The renewal brief PDF of the chosen contracts (`terms`: (contract, ContractTerm) pairs), built once per view."""
+    from contracts.renewal_brief import renewal_brief_pdf
+
+    chosen = [cid for cid, _ in terms]
+    rep, cr = monthly_report(generation, as_of_us), monthly_credits(generation, as_of_us)
+    as_of_text = f"{pd.Timestamp(as_of_us, unit='us', tz='UTC'):%Y-%m-%d %H:%M} UTC"
+    return renewal_brief_pdf(rep[rep["contract_id"].isin(chosen)], cr[cr["contract_id"].isin(chosen)], dict(terms),
+                             as_of_text, today)
+
+
+@st.cache_data(show_spinner="Reading the export…", max_entries=4)
+def export_table(path: str) -> pd.DataFrame:
+    """An uploaded export as a table, for the preview."""
+    from sla_engine.readers import read_table
+
+    return read_table(Path(path))
+
+
+@st.cache_data(show_spinner="Mapping the columns…", max_entries=8)
+def export_mapping(path: str, profile: str, options_json: str, tz: str | None) -> tuple[dict[str, str], list[str]]:
+    """Which column of the export feeds which field, as the profile will read it, and the profile's notes."""
+    import json
+
+    from sla_engine.profiles.registry import read_profile
+
+    ex, _ = read_profile(profile, Path(path), None, json.loads(options_json), tz)
+    return dict(ex.source_columns), list(ex.notes)
