@@ -62,8 +62,8 @@ def make_store(n: int, root: Path) -> Path:
 def main(n: int) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    from contracts.db import make_engine
-    from contracts.users import DEMO_PASSWORD, ensure_demo_users
+    from contracts.adapters.orm import make_engine
+    from contracts.services.users import DEMO_PASSWORD, ensure_demo_users
 
     root = Path(tempfile.mkdtemp(prefix="covenant-bench-"))
     store = make_store(n, root)

@@ -7,11 +7,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from . import services
-from .db import make_engine
-from .errors import ContractsError, FieldsError
-from .pdf import extract_terms
-from .repository import UnitOfWork
+from contracts.services import contracts as contract_service
+
+from contracts.services import templates as template_service
+from contracts.adapters.orm import make_engine
+from contracts.errors import ContractsError, FieldsError
+from contracts.documents.pdf import extract_terms
+from contracts.adapters.repository import UnitOfWork
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         print(extract_terms(Path(args.file)).model_dump_json(indent=2))
         return 0
     if args.cmd == "init-seal":
-        from .seal import ensure_local_ca
+        from contracts.adapters.seal import ensure_local_ca
 
         paths = ensure_local_ca()
         print(f"local seal certificate: {paths['seal-cert']} (root CA {paths['root-cert']}).\n"
@@ -105,8 +107,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     engine = make_engine()
     if args.cmd in ("send", "void", "remind", "deliver-mail", "complete"):
-        from . import signing
-        from .mailer import deliver
+        from contracts.services import signing
+        from contracts.adapters.mailer import deliver
 
         if args.cmd == "send":
             signers = []
@@ -117,43 +119,43 @@ def run(args: argparse.Namespace) -> int:
                 signers.append({"name": parts[0], "email": parts[1], "role": parts[2],
                                 "group": int(parts[3]) if len(parts) == 4 else i + 1})
             cc = [dict(zip(("name", "email"), (p.strip() for p in c.split(",", 1)))) for c in args.cc]
-            env = signing.send_for_signature(engine, args.id, signers, args.sender, args.auth, args.reminder_hours,
+            env = signing.send_for_signature(UnitOfWork(engine), args.id, signers, args.sender, args.auth, args.reminder_hours,
                                              args.expires_days, cc)
             print(f"sent: envelope {env}")
         elif args.cmd == "void":
-            signing.void(engine, args.envelope, args.reason, args.actor)
+            signing.void(UnitOfWork(engine), args.envelope, args.reason, args.actor)
             print(f"voided {args.envelope}")
         elif args.cmd == "remind":
-            print(f"reminders sent: {signing.remind_due(engine)}")
+            print(f"reminders sent: {signing.remind_due(UnitOfWork(engine))}")
         elif args.cmd == "deliver-mail":
             sent, failed = deliver(engine)
             print(f"delivered {sent}, failed {failed} (failed messages are retried on the next run)")
         else:
-            print("sealed" if signing.complete(engine, args.envelope) else "nothing to do")
+            print("sealed" if signing.complete(UnitOfWork(engine), args.envelope) else "nothing to do")
         return 0
     if args.cmd == "demo-users":
-        from .users import DEMO_PASSWORD, ensure_demo_users
+        from contracts.services.users import DEMO_PASSWORD, ensure_demo_users
 
-        made = ensure_demo_users(engine)
+        made = ensure_demo_users(UnitOfWork(engine))
         print(f"demo users: {', '.join(made) or 'already present'} (password {DEMO_PASSWORD!r}; demo only)")
         return 0
     if args.cmd == "retention":
-        from . import retention
+        from contracts.services import retention
 
         if args.rcmd == "status":
-            st = retention.status(engine, args.id)
+            st = retention.status(UnitOfWork(engine), args.id)
             print(f"{args.id}: keep until {st.keep_until}; legal holds: {'; '.join(st.holds) or 'none'}")
         elif args.rcmd == "hold":
-            retention.place_hold(engine, args.id, args.reason, args.actor)
+            retention.place_hold(UnitOfWork(engine), args.id, args.reason, args.actor)
             print(f"{args.id}: legal hold placed")
         elif args.rcmd == "release":
-            print(f"{args.id}: {retention.release_hold(engine, args.id, args.actor)} hold(s) released")
+            print(f"{args.id}: {retention.release_hold(UnitOfWork(engine), args.id, args.actor)} hold(s) released")
         else:
-            what = retention.purge(engine, args.id, args.actor)
+            what = retention.purge(UnitOfWork(engine), args.id, args.actor)
             print(f"purged {what['contract']}: {len(what['envelopes'])} envelope(s), {len(what['documents'])} document(s)")
         return 0
     if args.cmd == "audit":
-        from . import audit
+        from contracts.adapters import audit
 
         with UnitOfWork(engine) as uow:
             if args.acmd == "verify":
@@ -165,16 +167,16 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.cmd == "template":
         if args.tcmd == "install-starters":
-            print("added: " + (", ".join(services.install_starters(engine)) or "(all present)"))
+            print("added: " + (", ".join(template_service.install_starters(UnitOfWork(engine))) or "(all present)"))
         elif args.tcmd == "import":
-            print(f"imported {services.import_template(engine, Path(args.file)).name} (draft v1)")
+            print(f"imported {template_service.import_template(UnitOfWork(engine), Path(args.file)).name} (draft v1)")
         elif args.tcmd == "list":
             with UnitOfWork(engine) as uow:
                 for t in uow.repo.list_templates():
                     vs = ", ".join(f"v{v.number} {v.status}" for v in t.versions)
                     print(f"{t.name}\t{t.title}\t{vs}")
         elif args.tcmd == "show":
-            name, num = services.parse_template_ref(args.ref)
+            name, num = template_service.parse_template_ref(args.ref)
             with UnitOfWork(engine) as uow:
                 v = uow.repo.get_template(name).version(num)
                 print(f"# {name} v{v.number} ({v.status}; requires: {', '.join(v.requires) or 'nothing extra'};"
@@ -183,10 +185,10 @@ def run(args: argparse.Namespace) -> int:
             with UnitOfWork(engine) as uow:
                 print(uow.repo.get_template(args.name).diff(args.a, args.b))
         elif args.tcmd == "publish":
-            name, num = services.parse_template_ref(args.ref)
-            print(f"published {name} v{services.publish_template(engine, name, num)}")
+            name, num = template_service.parse_template_ref(args.ref)
+            print(f"published {name} v{template_service.publish_template(UnitOfWork(engine), name, num)}")
         elif args.tcmd == "edit":
-            n = services.edit_template(engine, args.name, Path(args.text_file).read_text(encoding="utf-8"))
+            n = template_service.edit_template(UnitOfWork(engine), args.name, Path(args.text_file).read_text(encoding="utf-8"))
             print(f"{args.name}: draft v{n} saved")
         return 0
     if args.ccmd == "create":
@@ -194,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
             values = json.loads(Path(args.fields).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ContractsError(f"{args.fields}: cannot read field values: {exc}") from exc
-        c = services.create_contract(engine, args.template, values, supersedes=args.amends)
+        c = contract_service.create_contract(UnitOfWork(engine), args.template, values, supersedes=args.amends)
         print(f"created {c.id} from {c.template_name} v{c.template_version} (draft)")
     elif args.ccmd == "list":
         with UnitOfWork(engine) as uow:
@@ -203,19 +205,19 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{c.id}\t{c.state}\t{f.title}\t{f.party('customer').name}\t{f.start_date}..{f.end_date}"
                       f"\trenews {c.renewal_date()}\tnotice by {c.notice_deadline()}")
     elif args.ccmd == "pdf":
-        pdf = services.contract_pdf(engine, args.id)
+        pdf = contract_service.contract_pdf(UnitOfWork(engine), args.id)
         Path(args.out).write_bytes(pdf)
-        from .pdf import sha256_bytes
+        from contracts.documents.pdf import sha256_bytes
 
         print(f"wrote {args.out} ({len(pdf)} bytes, sha256 {sha256_bytes(pdf)})")
     elif args.ccmd == "terms":
         if args.at:
-            t = services.terms_in_force(engine, args.id, date.fromisoformat(args.at))
+            t = contract_service.terms_in_force(UnitOfWork(engine), args.id, date.fromisoformat(args.at))
             print(t.model_dump_json(indent=2))
         else:
-            print(json.dumps([t.model_dump(mode="json") for t in services.terms_versions(engine, args.id)], indent=2))
+            print(json.dumps([t.model_dump(mode="json") for t in contract_service.terms_versions(UnitOfWork(engine), args.id)], indent=2))
     elif args.ccmd == "set-state":
-        c = services.transition(engine, args.id, args.state, reason=args.reason)
+        c = contract_service.transition(UnitOfWork(engine), args.id, args.state, reason=args.reason)
         print(f"{c.id}: {c.state}")
     return 0
 

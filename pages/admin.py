@@ -8,15 +8,15 @@ import pandas as pd
 import streamlit as st
 
 from contracts.errors import ContractsError
-from contracts.mailer import SmtpConfig, deliver, outbox_counts
-from contracts.settings import AUTH_METHODS, set_workflow_defaults, workflow_defaults
-from contracts.users import ROLES, create_user, list_users, set_active, set_roles
+from contracts.adapters.mailer import SmtpConfig, deliver, outbox_counts
+from contracts.services.settings import AUTH_METHODS, set_workflow_defaults, workflow_defaults
+from contracts.services.users import ROLES, create_user, list_users, set_active, set_roles
 from sla_engine.analysis import register_terms
 from sla_engine.calendar import holiday_list
 from sla_engine.errors import SlaEngineError
 from sla_engine.terms import DAYS, load_terms
 from ui.auth import require
-from ui.resources import engine, store
+from ui.resources import engine, unit_of_work, store
 
 require("admin")
 st.title("Administration")
@@ -25,7 +25,7 @@ tab_users, tab_flow, tab_cal, tab_mail = st.tabs(["Users and roles", "Workflow d
                                                   "Mail"])
 
 with tab_flow:
-    d = workflow_defaults(engine())
+    d = workflow_defaults(unit_of_work())
     st.caption("Used when legal sends a contract for signature (each envelope can still override them) and by "
                "retention. Out of the box: reminders every 48 hours until completed, sequential routing, e-mail "
                "link plus one-time code, 30 days to sign, records kept seven years. Every change is audited.")
@@ -43,7 +43,7 @@ with tab_flow:
                                 value=d.retention_years, key="wf_years")
         if st.form_submit_button("Save workflow defaults"):
             try:
-                set_workflow_defaults(engine(), {"reminder_hours": reminder, "routing": routing, "auth_method": auth,
+                set_workflow_defaults(unit_of_work(), {"reminder_hours": reminder, "routing": routing, "auth_method": auth,
                                                  "expires_days": int(expires), "retention_years": int(years)}, actor)
                 st.success("Workflow defaults saved.")
             except ContractsError as exc:
@@ -113,7 +113,7 @@ with tab_mail:
     st.caption("The Outbox page lists the messages themselves (demo mode, on this machine only).")
 
 with tab_users:
-    users = list_users(engine())
+    users = list_users(unit_of_work())
     st.dataframe(pd.DataFrame(users), hide_index=True, key="users")
     if any(u["demo"] for u in users):
         st.warning("Demo users (password from the README) exist: disable them before real use.")
@@ -127,7 +127,7 @@ with tab_users:
         new_roles = st.multiselect("Roles", ROLES, key="nu_roles")
         if st.form_submit_button("Add user"):
             try:
-                create_user(engine(), username, name, email, password, new_roles, actor)
+                create_user(unit_of_work(), username, name, email, password, new_roles, actor)
                 st.success(f"User {username} added.")
                 st.rerun()
             except ContractsError as exc:
@@ -138,8 +138,8 @@ with tab_users:
     roles = st.multiselect("Roles", ROLES, default=current["roles"], key="edit_roles")
     c1, c2 = st.columns(2)
     if c1.button("Save roles", key="save_roles"):
-        set_roles(engine(), who, roles, actor)
+        set_roles(unit_of_work(), who, roles, actor)
         st.success("Roles saved.")
     if c2.button("Disable" if current["active"] else "Enable", key="toggle"):
-        set_active(engine(), who, not current["active"], actor)
+        set_active(unit_of_work(), who, not current["active"], actor)
         st.rerun()

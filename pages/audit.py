@@ -4,14 +4,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from contracts import audit
-from contracts.repository import UnitOfWork
+from contracts.adapters import audit
 from ui.auth import require
-from ui.resources import engine
+from ui.resources import unit_of_work
 
 require("legal")
 st.title("Audit trail")
-with UnitOfWork(engine()) as uow:
+with unit_of_work() as uow:
     if st.button("Verify the hash chain", key="verify"):
         verdict = audit.verify(uow.session)
         (st.success if verdict.ok else st.error)(verdict.text())
@@ -26,30 +25,30 @@ st.caption(f"{len(df)} entries")
 st.dataframe(df.astype({"details": str}) if len(df) else df, hide_index=True, key="entries")
 
 st.subheader("Retention and legal holds")
-from contracts import retention  # noqa: E402 - page sections read top to bottom
+from contracts.services import retention  # noqa: E402 - page sections read top to bottom
 from contracts.errors import ContractsError  # noqa: E402
 
-with UnitOfWork(engine()) as uow:
+with unit_of_work() as uow:
     ids = [c.id for c in uow.repo.list_contracts()]
 if not ids:
     st.info("No contracts yet.")
 else:
     cid = st.selectbox("Contract", ids, key="ret_contract")
-    status = retention.status(engine(), cid)
-    st.write(f"Kept until **{status.keep_until}** ({retention.retention_years(engine())} years after the contract ends); "
+    status = retention.status(unit_of_work(), cid)
+    st.write(f"Kept until **{status.keep_until}** ({retention.retention_years(unit_of_work())} years after the contract ends); "
              f"legal holds: **{'; '.join(status.holds) or 'none'}**")
     actor = st.session_state.get("username") or "legal"
     reason = st.text_input("Legal hold reason (matter, case number)", key="hold_reason")
     h1, h2, h3 = st.columns(3)
     if h1.button("Place legal hold", key="hold", disabled=not reason.strip()):
-        retention.place_hold(engine(), cid, reason, actor)
+        retention.place_hold(unit_of_work(), cid, reason, actor)
         st.rerun()
     if h2.button("Release holds", key="release", disabled=not status.holds):
-        retention.release_hold(engine(), cid, actor)
+        retention.release_hold(unit_of_work(), cid, actor)
         st.rerun()
     if h3.button("Purge (after retention only)", key="purge"):
         try:
-            what = retention.purge(engine(), cid, actor)
+            what = retention.purge(unit_of_work(), cid, actor)
             st.success(f"Purged {what['contract']}; the audit trail records what was deleted.")
         except ContractsError as exc:
             st.error(str(exc))

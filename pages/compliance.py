@@ -1,13 +1,14 @@
 """Compliance (support managers): monthly compliance per tier and metric, target drawn in, drill-down, evidence export."""
 from __future__ import annotations
 
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from ui.auth import require
-from contracts.evidence import signed_document
-from ui.resources import engine, evidence_files, generation_or_stop, hourly_as_of, month_tickets, monthly_report, store
+from flows.evidence import signed_document
+from ui.resources import unit_of_work, evidence_files, generation_or_stop, hourly_as_of, month_tickets, monthly_report, store
 
 require("support_manager", "vendor_manager")
 st.title("Compliance")
@@ -71,7 +72,7 @@ csv = trace.to_csv(index=False).encode()
 facts = [("Contract", contract), ("Month / tier / metric", f"{month} / {tier} / {metric}"),
          ("Terms version(s)", ", ".join(sorted(set(sel["terms_id"]))) or "-"),
          ("Template version", ", ".join(sorted({t.version or "-" for t in contract_terms}))),
-         ("Signed document SHA-256", signed_document(engine(), contract) or "no sealed document held by Covenant"),
+         ("Signed document SHA-256", signed_document(unit_of_work(), contract) or "no sealed document held by Covenant"),
          ("Computed", f"as of {pd.Timestamp(hourly_as_of(), unit='us', tz='UTC'):%Y-%m-%d %H:%M} UTC; store {gen}")]
 xlsx, pdf = evidence_files(f"Breach evidence: {contract} {month} {tier} {metric}", tuple(facts), trace,
                            f"{contract} {month}")

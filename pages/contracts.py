@@ -1,17 +1,22 @@
 """Contracts and templates (legal): list, create from a published template, preview, send, follow, download."""
 from __future__ import annotations
 
+from contracts.domain.lifecycle import SENDABLE, EnvelopeState
+
 import json
 
 import pandas as pd
 import streamlit as st
 from streamlit_pdf_viewer import pdf_viewer
 
-from contracts import services, signing
+from contracts.services import contracts as contract_service
+
+
+from contracts.services import signing
 from contracts.errors import ContractsError, FieldsError
-from contracts.pdf import extract_terms
-from contracts.repository import UnitOfWork
-from contracts.settings import AUTH_METHODS, workflow_defaults
+from contracts.documents.pdf import extract_terms
+from contracts.adapters.repository import UnitOfWork
+from contracts.services.settings import AUTH_METHODS, workflow_defaults
 from ui.auth import require
 from ui.fields_form import render as render_form
 from ui.fields_form import to_json_ready
@@ -50,21 +55,21 @@ with tab_list:
                 st.dataframe(pd.DataFrame([{"signer": s.name, "email": s.email, "role": s.role, "group": s.group,
                                             "status": s.status, "viewed": s.viewed_at, "signed": s.signed_at}
                                            for s in env.signers]), hide_index=True, key=f"signers_{env.id}")
-                if env.status == "completed":
+                if env.status == EnvelopeState.COMPLETED:
                     with UnitOfWork(eng) as uow:
                         final = bytes(uow.envelopes.document(env.id, "final").data)
                     st.download_button("Signed PDF with certificate", final, f"{chosen}-signed.pdf",
                                        "application/pdf", key=f"dl_{env.id}")
-                if env.status == "sent":
+                if env.status == EnvelopeState.SENT:
                     reason = st.text_input("Void reason", key=f"void_reason_{env.id}")
                     if st.button("Void envelope", key=f"void_{env.id}", disabled=not reason.strip()):
                         try:
-                            signing.void(eng, env.id, reason, actor)
+                            signing.void(UnitOfWork(eng), env.id, reason, actor)
                             st.rerun()
                         except ContractsError as exc:
                             st.error(str(exc))
             if st.toggle("Preview the PDF here", key="preview"):
-                pdf = services.contract_pdf(eng, chosen)
+                pdf = contract_service.contract_pdf(UnitOfWork(eng), chosen)
                 st.download_button("Download the PDF", pdf, f"{chosen}.pdf", "application/pdf", key="preview_dl")
                 pdf_viewer(pdf, width="100%", height=700, key=f"pdf_{chosen}")
 
@@ -74,8 +79,8 @@ with tab_new:
         st.info("No published template yet: publish one in the Templates tab.")
     else:
         ref = st.selectbox("Template version", published, key="new_tpl")
-        from contracts.fields import ContractFields
-        from contracts.starters import STARTERS
+        from contracts.domain.fields import ContractFields
+        from contracts.documents.starters import STARTERS
 
         example_path = STARTERS / "examples" / f"{ref.split('@')[0]}.json"
         example = json.loads(example_path.read_text()) if example_path.exists() else {}
@@ -97,7 +102,7 @@ with tab_new:
             try:
                 if values is None:
                     values = json.loads(values_text)
-                c = services.create_contract(eng, ref, values, actor=actor)
+                c = contract_service.create_contract(UnitOfWork(eng), ref, values, actor=actor)
                 st.session_state.pop("new_problems", None)
                 st.session_state["flash"] = (f"Created {c.id} (draft) from {ref}. Preview it in the Contracts tab, "
                                              "send it from the Send for signature tab.")
@@ -111,13 +116,13 @@ with tab_new:
                 st.error(str(exc))
 
 with tab_send:
-    drafts = [c for c in contracts if c.state in ("draft", "declined", "voided")]
+    drafts = [c for c in contracts if c.state in SENDABLE]
     if not drafts:
         st.info("No draft contract to send.")
     else:
         cid = st.selectbox("Contract", [c.id for c in drafts], key="send_contract")
         c = next(x for x in drafts if x.id == cid)
-        wf = workflow_defaults(eng)  # the Admin page's defaults; this envelope may override them
+        wf = workflow_defaults(UnitOfWork(eng))  # the Admin page's defaults; this envelope may override them
         default_signers = pd.DataFrame([{"name": s.name, "email": s.email, "role": s.title,
                                          "group": i + 1 if wf.routing == "sequential" else 1}
                                         for i, s in enumerate(c.typed.signers)])
@@ -130,8 +135,7 @@ with tab_send:
         cc = st.text_input("Copy recipients (e-mails, comma separated)", key="send_cc")
         if st.button("Send for signature", type="primary", key="send"):
             try:
-                env = signing.send_for_signature(
-                    eng, cid, table.to_dict("records"), st.session_state.get("username", actor), auth,
+                env = signing.send_for_signature(UnitOfWork(eng), cid, table.to_dict("records"), st.session_state.get("username", actor), auth,
                     float(reminder), cc=[{"name": e.strip(), "email": e.strip()} for e in cc.split(",") if e.strip()])
                 st.session_state["flash"] = f"Sent: envelope {env}. Invitations are in the outbox."
                 st.rerun()  # the Contracts tab shows the envelope and each signer's status

@@ -6,14 +6,14 @@ import io
 import streamlit as st
 
 from ui.auth import require
-from contracts.closing import close_month, with_closed
+from flows.closing import close_month, with_closed
 from contracts.errors import ContractsError
-from ui.resources import engine, generation_or_stop, hourly_as_of, monthly_credits
+from ui.resources import unit_of_work, generation_or_stop, hourly_as_of, monthly_credits
 
 require("finance")
 st.title("Service credits")
 gen = generation_or_stop("No tickets yet, so no credits to compute.")
-cr = with_closed(engine(), monthly_credits(gen, hourly_as_of()))
+cr = with_closed(unit_of_work(), monthly_credits(gen, hourly_as_of()))
 contract = st.selectbox("Contract", ["All"] + sorted(cr["contract_id"].unique()), key="contract")
 view = cr if contract == "All" else cr[cr["contract_id"] == contract]
 st.metric("Credits in view", ", ".join(f"{a:,.2f} {c}" for c, a in view.groupby("currency")["amount"].sum().items()))
@@ -40,7 +40,7 @@ if len(open_rows):
         cid, month = label.split(" ")
         row = open_rows[(open_rows["contract_id"] == cid) & (open_rows["month"] == month)].iloc[0].to_dict()
         try:
-            close_month(engine(), row, st.session_state.get("username") or "finance")
+            close_month(unit_of_work(), row, st.session_state.get("username") or "finance")
             st.success(f"Closed {label}: figures frozen, approval recorded in the audit trail.")
             st.rerun()
         except ContractsError as exc:

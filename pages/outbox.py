@@ -12,11 +12,11 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
-from contracts.db import OutboxRow, make_engine
-from contracts.mailer import SmtpConfig
-from contracts.repository import UnitOfWork
+from contracts.adapters.orm import OutboxRow, make_engine
+from contracts.adapters.mailer import SmtpConfig
 
 from ui.auth import require
+from ui.resources import unit_of_work
 
 require("admin")
 st.title("Outbox")
@@ -44,7 +44,7 @@ if os.environ.get("COVENANT_DEMO_OUTBOX") != "1" or not local_viewer():
     st.error("The outbox is shown only in the one-machine demo (make run), to a browser on that machine.")
     st.stop()
 
-with UnitOfWork(engine()) as uow:
+with unit_of_work() as uow:
     rows = [{"id": m.id, "created (UTC)": m.created_at, "to": m.to_addr, "subject": m.subject, "body": m.body,
              "envelope": m.envelope_id, "sent": m.sent_at is not None}
             for m in uow.session.scalars(select(OutboxRow).order_by(OutboxRow.id.desc()).limit(200))]

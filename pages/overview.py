@@ -1,12 +1,13 @@
 """Overview: this month at a glance for every role."""
 from __future__ import annotations
 
+from contracts.domain.lifecycle import EnvelopeState
+
 import pandas as pd
 import streamlit as st
 
-from contracts.repository import UnitOfWork
 from ui.auth import require
-from ui.resources import engine, generation, hourly_as_of, monthly_credits, monthly_report
+from ui.resources import unit_of_work, generation, hourly_as_of, monthly_credits, monthly_report
 
 require("support_manager", "vendor_manager", "finance", "legal")
 st.title("Overview")
@@ -38,9 +39,9 @@ else:
         "target": st.column_config.NumberColumn("target %", format="%.1f")})
 
 st.subheader("Contracts")
-with UnitOfWork(engine()) as uow:
+with unit_of_work() as uow:
     contracts = uow.repo.list_contracts()
-    waiting = [e for c in contracts for e in uow.envelopes.for_contract(c.id) if e.status == "sent"]
+    waiting = [e for c in contracts for e in uow.envelopes.for_contract(c.id) if e.status == EnvelopeState.SENT]
 if not contracts:
     st.info("No contracts yet: legal creates one from a template (`python -m contracts contract create ...`).")
 else:

@@ -5,10 +5,9 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from contracts.renewal_brief import ContractTerm, summary
-from contracts.repository import UnitOfWork
+from flows.renewal_brief import ContractTerm, summary
 from ui.auth import require
-from ui.resources import engine, generation_or_stop, hourly_as_of, monthly_credits, monthly_report, renewal_brief, store
+from ui.resources import generation_or_stop, hourly_as_of, monthly_credits, monthly_report, renewal_brief, store, unit_of_work
 
 require("vendor_manager")
 st.title("Renewals")
@@ -20,7 +19,7 @@ term_ends: dict[str, object] = {}  # last day of the latest terms version with a
 for t in store().terms():
     if t.effective_to and (t.contract_id not in term_ends or t.effective_to > term_ends[t.contract_id]):
         term_ends[t.contract_id] = t.effective_to
-with UnitOfWork(engine()) as uow:  # contracts Covenant holds: renewal date and notice deadline from the signed terms
+with unit_of_work() as uow:  # contracts Covenant holds: renewal date and notice deadline from the signed terms
     held = {c.id: c for c in uow.repo.list_contracts()}
 
 

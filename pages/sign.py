@@ -5,24 +5,23 @@ page shows nothing but that signer's own envelope.
 """
 from __future__ import annotations
 
+from contracts.domain.lifecycle import SignerStatus
+
 import html
 
 import streamlit as st
 
-from contracts import disclosure, signing
-from contracts.db import make_engine
-from contracts.envelope import InvalidToken, SigningError
+from contracts.domain import disclosure
+
+from contracts.services import signing
+from ui.resources import engine, unit_of_work
+from contracts.errors import InvalidToken, SigningError
 from contracts.errors import ContractsError
-from contracts.mailer import SmtpConfig, deliver
+from contracts.adapters.mailer import SmtpConfig, deliver
 
 # a signer's link opens this page and nothing else: no navigation to the rest of the app
 st.markdown("<style>[data-testid='stSidebarNav'],[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']"
             "{display:none}</style>", unsafe_allow_html=True)
-
-
-@st.cache_resource
-def engine():
-    return make_engine()
 
 
 def client() -> tuple[str | None, str | None]:
@@ -59,10 +58,10 @@ if not token:
 ip, ua = client()
 try:
     if st.session_state.get("viewed_token") != token:
-        view = signing.open_link(engine(), token, ip, ua)
+        view = signing.open_link(unit_of_work(), token, ip, ua)
         st.session_state["viewed_token"] = token
     else:
-        view = signing.open_link(engine(), token, ip, ua) if st.session_state.get("refresh") else \
+        view = signing.open_link(unit_of_work(), token, ip, ua) if st.session_state.get("refresh") else \
             st.session_state["view"]
     st.session_state["view"] = view
     st.session_state["refresh"] = False
@@ -82,7 +81,7 @@ def refresh() -> None:
 st.subheader(view.contract_title)
 st.caption(f"Envelope {view.envelope_id} · signing as **{view.signer_name}** ({view.signer_email})")
 
-if view.signer_status == "signed":
+if view.signer_status == SignerStatus.SIGNED:
     st.success("You have signed. When everyone has signed you will receive the sealed copy by e-mail.")
     st.stop()
 if not view.my_turn:
@@ -99,7 +98,7 @@ if step_code:
     channel = "text message" if view.auth_method == "sms_code" else "e-mail"
     if st.button(f"Send me a one-time code by {channel}", key="send_code"):
         try:
-            signing.request_code(engine(), token)
+            signing.request_code(unit_of_work(), token)
             send_mail_now()
             st.session_state["code_sent"] = True
         except SigningError as exc:
@@ -110,7 +109,7 @@ if step_code:
         code = st.text_input("One-time code", max_chars=6, key="code")
         if st.form_submit_button("Verify code"):
             try:
-                if signing.verify_code(engine(), token, code, ip, ua):
+                if signing.verify_code(unit_of_work(), token, code, ip, ua):
                     refresh()
                 else:
                     st.error("That code is not right or has expired. Try again, or send a new code.")
@@ -125,7 +124,7 @@ if not view.consent_given:
     agree = st.checkbox("I agree to receive and sign this contract electronically", key="agree")
     if st.button("Continue", key="consent", disabled=not agree):
         try:
-            signing.give_consent(engine(), token, ip, ua)
+            signing.give_consent(unit_of_work(), token, ip, ua)
             refresh()
         except SigningError as exc:
             st.error(str(exc))
@@ -160,7 +159,7 @@ else:
         kind, value = "drawn", png_data_url(drawing.image_data)
 if st.button("I agree and sign this contract", type="primary", key="sign", disabled=not value, width="stretch"):
     try:
-        result = signing.sign(engine(), token, kind, value, ip, ua)
+        result = signing.sign(unit_of_work(), token, kind, value, ip, ua)
         send_mail_now()
         st.session_state["refresh"] = True
         st.success("Signed. " + ("Everyone has signed: the sealed contract is on its way to you."
@@ -173,7 +172,7 @@ with st.expander("Decline to sign"):
     reason = st.text_area("Why do you decline?", key="decline_reason")
     if st.button("Decline", key="decline", disabled=not reason.strip()):
         try:
-            signing.decline(engine(), token, reason.strip(), ip, ua)
+            signing.decline(unit_of_work(), token, reason.strip(), ip, ua)
             send_mail_now()
             st.warning("You declined. The sender has been told; this envelope is closed for everyone.")
             st.stop()

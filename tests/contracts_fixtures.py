@@ -9,7 +9,7 @@ from typing import Iterator
 
 import pytest
 
-from contracts.db import make_engine
+from contracts.adapters.orm import make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "data" / "templates" / "examples"

@@ -8,7 +8,7 @@ import socket
 import pytest
 from aiosmtpd.controller import Controller
 
-from contracts.mailer import SmtpConfig
+from contracts.adapters.mailer import SmtpConfig
 
 
 class Inbox:

@@ -1,6 +1,8 @@
 """Start the app with `streamlit run` on a free loopback port for browser tests, and stop it."""
 from __future__ import annotations
 
+from contracts.adapters.repository import UnitOfWork
+
 import os
 import socket
 import subprocess
@@ -61,18 +63,19 @@ def running_app(env: dict[str, str], port: int) -> Iterator[str]:
 def demo_world(root: Path) -> dict[str, str]:
     """The embedded demo store, a SQLite database with the starters, one draft contract and the demo users;
     returns the environment the app runs with (no secrets from the machine, its own calendar cache)."""
-    from contracts import services
-    from contracts.db import make_engine
-    from contracts.users import ensure_demo_users
+    from contracts.services import contracts as contract_service
+    from contracts.services import templates as template_service
+    from contracts.adapters.orm import make_engine
+    from contracts.services.users import ensure_demo_users
     from contracts_fixtures import example
     from sla_engine.demo import build_demo
 
     build_demo(root / "store")
     url = f"sqlite:///{root / 'c.sqlite'}"
     eng = make_engine(url)
-    services.install_starters(eng)
-    services.create_contract(eng, "saas-support", example("saas-support"))
-    ensure_demo_users(eng)
+    template_service.install_starters(UnitOfWork(eng))
+    contract_service.create_contract(UnitOfWork(eng), "saas-support", example("saas-support"))
+    ensure_demo_users(UnitOfWork(eng))
     return {"PATH": "/usr/bin:/bin", "HOME": str(root), "DATABASE_URL": url, "COVENANT_STORE": str(root / "store"),
             "COVENANT_COOKIE_KEY": "e2e-cookie-key-0123456789abcdef0123456789", "COVENANT_CACHE": str(root / "cache")}
 
@@ -98,7 +101,7 @@ def login(page, base: str, user: str) -> None:
     """Sign in as a demo user and wait for the first page to settle."""
     from playwright.sync_api import expect
 
-    from contracts.users import DEMO_PASSWORD
+    from contracts.services.users import DEMO_PASSWORD
 
     page.goto(base, wait_until="domcontentloaded")
     page.get_by_label("Username").first.wait_for(timeout=60000)

@@ -8,9 +8,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from contracts.db import make_engine
-from contracts.repository import UnitOfWork
-from contracts.users import DEMO_PASSWORD
+from contracts.adapters.orm import make_engine
+from contracts.adapters.repository import UnitOfWork
+from contracts.services.users import DEMO_PASSWORD
 from streamlit_server import demo_world
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,8 +183,8 @@ def test_support_manager_ingests_an_export_and_sees_quarantine(world, tmp_path):
 
 
 def test_finance_closes_a_month_and_it_stays_frozen(world):
-    from contracts import audit
-    from contracts.repository import UnitOfWork
+    from contracts.adapters import audit
+    from contracts.adapters.repository import UnitOfWork
 
     at = as_role("credits", "finance")
     at.selectbox(key="close_pick").select("ACME-SAAS 2025-07").run()
@@ -204,7 +204,7 @@ def test_evidence_pdf_names_contract_terms_and_document():
     import pandas as pd
     from pypdf import PdfReader
 
-    from contracts.evidence import evidence_pdf
+    from flows.evidence import evidence_pdf
 
     facts = [("Contract", "ACME-SAAS"), ("Terms version(s)", "ACME-SAAS@2024-11-01"),
              ("Signed document SHA-256", "ab" * 32)]
@@ -233,11 +233,11 @@ def test_admin_changes_workflow_defaults_and_they_are_audited(world):
     at.button(key="FormSubmitter:workflow-Save workflow defaults").click().run()
     assert not at.exception, at.exception
     assert any("Workflow defaults saved" in s.value for s in at.success)
-    from contracts import audit
-    from contracts.repository import UnitOfWork
-    from contracts.settings import set_workflow_defaults, workflow_defaults
+    from contracts.adapters import audit
+    from contracts.adapters.repository import UnitOfWork
+    from contracts.services.settings import set_workflow_defaults, workflow_defaults
     eng = make_engine(world[1])
-    d = workflow_defaults(eng)
+    d = workflow_defaults(UnitOfWork(eng))
     assert (d.reminder_hours, d.routing) == (24.0, "parallel")
     with UnitOfWork(eng) as uow:
         last = [r for r in audit.entries(uow.session) if r.kind == "settings.workflow_changed"][-1]
@@ -245,7 +245,7 @@ def test_admin_changes_workflow_defaults_and_they_are_audited(world):
     # the send form of the Contracts page now proposes them
     legal = as_role("contracts", "legal")
     assert legal.number_input(key="send_reminder").value == 24.0
-    set_workflow_defaults(eng, {}, "admin")  # back to the out-of-the-box defaults for the other tests
+    set_workflow_defaults(UnitOfWork(eng), {}, "admin")  # back to the out-of-the-box defaults for the other tests
 
 
 def test_admin_sees_a_contracts_calendar_and_its_holidays():

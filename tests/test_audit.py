@@ -7,16 +7,20 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from contracts import audit, services
-from contracts.repository import UnitOfWork
-from contracts_fixtures import ROOT, engine, example  # noqa: F401 - fixture
+from contracts.adapters import audit
+
+from contracts.services import contracts as contract_service
+
+from contracts.services import templates as template_service
+from contracts.adapters.repository import UnitOfWork
+from contracts_fixtures import ROOT, example
 
 
 def populate(engine) -> int:
-    services.install_starters(engine)
-    c = services.create_contract(engine, "saas-support", example("saas-support"))
-    services.transition(engine, c.id, "out_for_signature")
-    services.transition(engine, c.id, "signed")
+    template_service.install_starters(UnitOfWork(engine))
+    c = contract_service.create_contract(UnitOfWork(engine), "saas-support", example("saas-support"))
+    contract_service.transition(UnitOfWork(engine), c.id, "out_for_signature")
+    contract_service.transition(UnitOfWork(engine), c.id, "signed")
     with UnitOfWork(engine) as uow:
         v = audit.verify(uow.session)
     assert v.ok, v.text()

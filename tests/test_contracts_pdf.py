@@ -13,11 +13,11 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 
 from contracts.errors import TemplateError, TermsExtractionError
-from contracts.fields import validate_fields
-from contracts.formfields import fields_to_terms, terms_to_fields
-from contracts.pdf import ATTACHMENT, extract_terms, render_pdf, sha256_bytes
-from contracts.render import render_text
-from contracts.starters import starter_templates
+from contracts.domain.fields import validate_fields
+from contracts.documents.formfields import fields_to_terms, terms_to_fields
+from contracts.documents.pdf import ATTACHMENT, extract_terms, render_pdf, sha256_bytes
+from contracts.documents.render import render_text
+from contracts.documents.starters import starter_templates
 from contracts_fixtures import ROOT, example
 from sla_engine.terms import parse_terms
 

@@ -6,15 +6,17 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from contracts import services
+from contracts.services import contracts as contract_service
+
+from contracts.services import templates as template_service
 from contracts.errors import FieldsError, FrozenVersionError, IllegalTransition, NotFound
-from contracts.repository import UnitOfWork
-from contracts_fixtures import engine, example  # noqa: F401 - fixture
+from contracts.adapters.repository import UnitOfWork
+from contracts_fixtures import example
 
 
 def test_starters_installed_published_with_hashes(engine):
-    assert services.install_starters(engine) == ["hardware-maintenance", "healthcare-it", "saas-support"]
-    assert services.install_starters(engine) == []
+    assert template_service.install_starters(UnitOfWork(engine)) == ["hardware-maintenance", "healthcare-it", "saas-support"]
+    assert template_service.install_starters(UnitOfWork(engine)) == []
     with UnitOfWork(engine) as uow:
         t = uow.repo.get_template("saas-support")
     v = t.version(1)
@@ -22,7 +24,7 @@ def test_starters_installed_published_with_hashes(engine):
 
 
 def test_published_version_is_frozen_and_edit_makes_new_draft(engine):
-    services.install_starters(engine)
+    template_service.install_starters(UnitOfWork(engine))
     with UnitOfWork(engine) as uow:
         t = uow.repo.get_template("saas-support")
         with pytest.raises(FrozenVersionError):
@@ -33,7 +35,7 @@ def test_published_version_is_frozen_and_edit_makes_new_draft(engine):
     with UnitOfWork(engine) as uow:  # the stored v1 is unchanged
         old = uow.repo.get_template("saas-support").version(1)
     assert "tampered" not in old.text
-    n = services.edit_template(engine, "saas-support", old.text.replace("five business days", "ten business days"))
+    n = template_service.edit_template(UnitOfWork(engine), "saas-support", old.text.replace("five business days", "ten business days"))
     assert n == 2
     with UnitOfWork(engine) as uow:
         t = uow.repo.get_template("saas-support")
@@ -42,15 +44,15 @@ def test_published_version_is_frozen_and_edit_makes_new_draft(engine):
     assert "five business days" in diff and "ten business days" in diff and diff.startswith("--- saas-support v1")
     # a draft cannot be used for contracts until published
     with pytest.raises(IllegalTransition, match="draft"):
-        services.create_contract(engine, "saas-support@2", example("saas-support"))
-    assert services.publish_template(engine, "saas-support") == 2
-    c = services.create_contract(engine, "saas-support", example("saas-support"))
+        contract_service.create_contract(UnitOfWork(engine), "saas-support@2", example("saas-support"))
+    assert template_service.publish_template(UnitOfWork(engine), "saas-support") == 2
+    c = contract_service.create_contract(UnitOfWork(engine), "saas-support", example("saas-support"))
     assert c.template_version == 2
 
 
 def test_contract_records_exact_template_version(engine):
-    services.install_starters(engine)
-    c = services.create_contract(engine, "saas-support@1", example("saas-support"))
+    template_service.install_starters(UnitOfWork(engine))
+    c = contract_service.create_contract(UnitOfWork(engine), "saas-support@1", example("saas-support"))
     with UnitOfWork(engine) as uow:
         stored = uow.repo.get_contract(c.id)
         v1 = uow.repo.get_template("saas-support").version(1)
@@ -59,14 +61,14 @@ def test_contract_records_exact_template_version(engine):
 
 
 def test_required_fields_named_all_at_once(engine):
-    services.install_starters(engine)
+    template_service.install_starters(UnitOfWork(engine))
     values = example("healthcare-it")
     for k in ("hipaa", "governing_law", "start_date"):
         values.pop(k)
     values["sla"]["tiers"]["S1"]["response_minutes"] = -1
     values["handles_health_data"] = False
     with pytest.raises(FieldsError) as err:
-        services.create_contract(engine, "healthcare-it", values)
+        contract_service.create_contract(UnitOfWork(engine), "healthcare-it", values)
     named = {f for f, _ in err.value.problems}
     assert {"hipaa", "handles_health_data", "governing_law", "start_date",
             "sla.tiers.S1.response_minutes"} <= named
@@ -83,13 +85,13 @@ def test_required_fields_named_all_at_once(engine):
     (["out_for_signature", "signed", "expired"], "signed", False),
 ])
 def test_lifecycle(engine, path, to, ok):
-    services.install_starters(engine)
-    c = services.create_contract(engine, "saas-support", example("saas-support"))
+    template_service.install_starters(UnitOfWork(engine))
+    c = contract_service.create_contract(UnitOfWork(engine), "saas-support", example("saas-support"))
     for state in path:
-        services.transition(engine, c.id, state)
+        contract_service.transition(UnitOfWork(engine), c.id, state)
     if to is not None:
         with pytest.raises(IllegalTransition):
-            services.transition(engine, c.id, to)
+            contract_service.transition(UnitOfWork(engine), c.id, to)
     with UnitOfWork(engine) as uow:
         kinds = [(e.kind, e.payload.get("to")) for e in uow.events(c.id)]
     assert kinds[0] == ("contract.created", None)
@@ -97,34 +99,34 @@ def test_lifecycle(engine, path, to, ok):
 
 
 def test_terms_in_force_and_amendment(engine):
-    services.install_starters(engine)
-    c = services.create_contract(engine, "saas-support", example("saas-support"))
+    template_service.install_starters(UnitOfWork(engine))
+    c = contract_service.create_contract(UnitOfWork(engine), "saas-support", example("saas-support"))
     with pytest.raises(NotFound, match="no signed SLA terms"):
-        services.terms_in_force(engine, c.id, date(2025, 3, 1))
-    services.transition(engine, c.id, "out_for_signature")
-    services.transition(engine, c.id, "signed")
-    t = services.terms_in_force(engine, c.id, date(2025, 3, 1))
+        contract_service.terms_in_force(UnitOfWork(engine), c.id, date(2025, 3, 1))
+    contract_service.transition(UnitOfWork(engine), c.id, "out_for_signature")
+    contract_service.transition(UnitOfWork(engine), c.id, "signed")
+    t = contract_service.terms_in_force(UnitOfWork(engine), c.id, date(2025, 3, 1))
     assert t.contract_id == c.id and t.tiers["P1"].response_minutes == 30
     amended = example("saas-support")
     amended["start_date"] = "2025-07-01"
     amended["sla"]["tiers"]["P1"]["response_minutes"] = 15
-    a = services.create_contract(engine, "saas-support", amended, supersedes=c.id)
+    a = contract_service.create_contract(UnitOfWork(engine), "saas-support", amended, supersedes=c.id)
     # not signed yet: the original is still in force for the whole term
-    assert services.terms_in_force(engine, c.id, date(2025, 8, 1)).tiers["P1"].response_minutes == 30
-    services.transition(engine, a.id, "out_for_signature")
-    services.transition(engine, a.id, "signed")
-    before = services.terms_in_force(engine, a.id, date(2025, 6, 30))
-    after = services.terms_in_force(engine, c.id, date(2025, 7, 1))
+    assert contract_service.terms_in_force(UnitOfWork(engine), c.id, date(2025, 8, 1)).tiers["P1"].response_minutes == 30
+    contract_service.transition(UnitOfWork(engine), a.id, "out_for_signature")
+    contract_service.transition(UnitOfWork(engine), a.id, "signed")
+    before = contract_service.terms_in_force(UnitOfWork(engine), a.id, date(2025, 6, 30))
+    after = contract_service.terms_in_force(UnitOfWork(engine), c.id, date(2025, 7, 1))
     assert before.tiers["P1"].response_minutes == 30 and before.effective_to == date(2025, 6, 30)
     assert after.tiers["P1"].response_minutes == 15 and after.contract_id == c.id
-    assert len(services.terms_versions(engine, c.id)) == 2
+    assert len(contract_service.terms_versions(UnitOfWork(engine), c.id)) == 2
     with UnitOfWork(engine) as uow:  # the superseded contract is kept
         assert uow.repo.get_contract(c.id).state == "signed"
 
 
 def test_renewal_and_notice_deadline(engine):
-    services.install_starters(engine)
-    c = services.create_contract(engine, "saas-support", example("saas-support"))
+    template_service.install_starters(UnitOfWork(engine))
+    c = contract_service.create_contract(UnitOfWork(engine), "saas-support", example("saas-support"))
     assert c.renewal_date() == date(2026, 1, 1)
     assert c.notice_deadline() == date(2025, 11, 1)  # 60 days before 2025-12-31
 

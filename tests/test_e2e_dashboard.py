@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from streamlit_server import CHROMIUM, SHOTS, browser, demo_world, free_port, login, running_app  # noqa: F401
+from streamlit_server import CHROMIUM, SHOTS, demo_world, free_port, login, running_app
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium (make test installs it)")
 

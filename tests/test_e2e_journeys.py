@@ -12,7 +12,7 @@ import pytest
 from helpers import FIXTURES, SHARED
 from sla_engine.store import Store
 from sla_engine.terms import load_terms
-from streamlit_server import CHROMIUM, SHOTS, browser, demo_world, free_port, login, running_app, settled  # noqa: F401
+from streamlit_server import CHROMIUM, SHOTS, demo_world, free_port, login, running_app, settled
 
 UCI = SHARED / "uci-incident-event-log" / "incident_event_log.csv.gz"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium (make test installs it)")

@@ -9,13 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from contracts import services, signing
-from contracts.db import make_engine
-from contracts.mailer import deliver
-from contracts.repository import UnitOfWork
+from contracts.services import contracts as contract_service
+
+from contracts.services import templates as template_service
+
+from contracts.services import signing
+from contracts.adapters.orm import make_engine
+from contracts.adapters.mailer import deliver
+from contracts.adapters.repository import UnitOfWork
 from contracts_fixtures import example
-from smtp_fixture import smtp  # noqa: F401 - fixture
-from test_signing import nss_db, seal_ca  # noqa: F401 - fixture
+from signing_fixtures import nss_db
 
 from streamlit_server import CHROMIUM, free_port, running_app
 from streamlit_server import CHROMIUM_ARGS as ARGS
@@ -40,10 +43,10 @@ def test_two_signers_in_sequence_end_with_a_validated_seal(server, tmp_path, sea
     from playwright.sync_api import expect, sync_playwright
 
     base, inbox, cfg, eng = server
-    services.install_starters(eng)
-    cid = services.create_contract(eng, "saas-support", example("saas-support")).id
+    template_service.install_starters(UnitOfWork(eng))
+    cid = contract_service.create_contract(UnitOfWork(eng), "saas-support", example("saas-support")).id
     people = [("Ann Customer", "ann@customer.example"), ("Bob Vendor", "bob@vendor.example")]
-    env_id = signing.send_for_signature(eng, cid, [{"name": n, "email": e, "role": "signer", "group": i + 1}
+    env_id = signing.send_for_signature(UnitOfWork(eng), cid, [{"name": n, "email": e, "role": "signer", "group": i + 1}
                                                    for i, (n, e) in enumerate(people)],
                                         "legal@customer.example", base_url=base)
     deliver(eng, cfg)

@@ -5,12 +5,17 @@ import socket
 
 from sqlalchemy import select
 
-from contracts import audit, services, signing
-from contracts.db import OutboxRow
-from contracts.mailer import SmtpConfig, deliver
-from contracts.repository import UnitOfWork
-from contracts_fixtures import engine, example  # noqa: F401 - fixture
-from smtp_fixture import smtp  # noqa: F401 - fixture
+from contracts.adapters import audit
+
+from contracts.services import contracts as contract_service
+
+from contracts.services import templates as template_service
+
+from contracts.services import signing
+from contracts.adapters.orm import OutboxRow
+from contracts.adapters.mailer import SmtpConfig, deliver
+from contracts.adapters.repository import UnitOfWork
+from contracts_fixtures import example
 
 
 def _dead() -> SmtpConfig:
@@ -22,9 +27,9 @@ def _dead() -> SmtpConfig:
 
 def test_server_down_then_up(engine, smtp):
     inbox, cfg = smtp
-    services.install_starters(engine)
-    cid = services.create_contract(engine, "saas-support", example("saas-support")).id
-    env = signing.send_for_signature(engine, cid, [{"name": "Ann", "email": "ann@x.example", "role": "CIO"}],
+    template_service.install_starters(UnitOfWork(engine))
+    cid = contract_service.create_contract(UnitOfWork(engine), "saas-support", example("saas-support")).id
+    env = signing.send_for_signature(UnitOfWork(engine), cid, [{"name": "Ann", "email": "ann@x.example", "role": "CIO"}],
                                      "legal@x.example", auth_method="email_link")
     assert deliver(engine, _dead()) == (0, 1)
     with UnitOfWork(engine) as uow:
@@ -40,9 +45,9 @@ def test_server_down_then_up(engine, smtp):
 
 def test_no_smtp_configured_keeps_mail_in_outbox(engine, monkeypatch):
     monkeypatch.delenv("COVENANT_SMTP_HOST", raising=False)
-    services.install_starters(engine)
-    cid = services.create_contract(engine, "saas-support", example("saas-support")).id
-    signing.send_for_signature(engine, cid, [{"name": "Ann", "email": "ann@x.example", "role": "CIO"}],
+    template_service.install_starters(UnitOfWork(engine))
+    cid = contract_service.create_contract(UnitOfWork(engine), "saas-support", example("saas-support")).id
+    signing.send_for_signature(UnitOfWork(engine), cid, [{"name": "Ann", "email": "ann@x.example", "role": "CIO"}],
                                "legal@x.example")
     assert deliver(engine) == (0, 0)
     with UnitOfWork(engine) as uow:

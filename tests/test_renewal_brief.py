@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from contracts.renewal_brief import ContractTerm, renewal_brief_pdf, summary
+from flows.renewal_brief import ContractTerm, renewal_brief_pdf, summary
 from sla_engine import analysis, ledger
 from sla_engine.demo import build_demo
 from sla_engine.store import Store

@@ -7,16 +7,20 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from contracts import services, signing
-from contracts.db import make_engine
-from contracts.mailer import deliver
-from contracts.repository import UnitOfWork
+from contracts.services import contracts as contract_service
+
+from contracts.services import templates as template_service
+
+from contracts.services import signing
+from contracts.adapters.orm import make_engine
+from contracts.adapters.mailer import deliver
+from contracts.adapters.repository import UnitOfWork
 from contracts_fixtures import example
-from smtp_fixture import smtp  # noqa: F401 - fixture
-from test_signing import seal_ca, seal_env  # noqa: F401 - fixtures
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "sign.py")
 A, B = "a@customer.example", "b@vendor.example"
+
+pytestmark = pytest.mark.usefixtures("seal_env")
 
 
 @pytest.fixture
@@ -29,9 +33,9 @@ def setup(tmp_path, monkeypatch, smtp):
         monkeypatch.setenv(k, v)
     st.cache_resource.clear()
     eng = make_engine(url)
-    services.install_starters(eng)
-    cid = services.create_contract(eng, "saas-support", example("saas-support")).id
-    env = signing.send_for_signature(eng, cid, [{"name": "Ann", "email": A, "role": "CIO", "group": 1},
+    template_service.install_starters(UnitOfWork(eng))
+    cid = contract_service.create_contract(UnitOfWork(eng), "saas-support", example("saas-support")).id
+    env = signing.send_for_signature(UnitOfWork(eng), cid, [{"name": "Ann", "email": A, "role": "CIO", "group": 1},
                                                 {"name": "Bob", "email": B, "role": "VP", "group": 2}],
                                      "legal@customer.example")
     deliver(eng, cfg)
@@ -112,9 +116,9 @@ def test_outbox_page_only_in_demo_mode_without_smtp(tmp_path, monkeypatch):
     monkeypatch.delenv("COVENANT_SMTP_HOST", raising=False)
     st.cache_resource.clear()
     eng = make_engine(url)
-    services.install_starters(eng)
-    cid = services.create_contract(eng, "saas-support", example("saas-support")).id
-    signing.send_for_signature(eng, cid, [{"name": "Ann", "email": A, "role": "CIO"}], "legal@customer.example")
+    template_service.install_starters(UnitOfWork(eng))
+    cid = contract_service.create_contract(UnitOfWork(eng), "saas-support", example("saas-support")).id
+    signing.send_for_signature(UnitOfWork(eng), cid, [{"name": "Ann", "email": A, "role": "CIO"}], "legal@customer.example")
     def as_admin():
         at = AppTest.from_file(OUTBOX, default_timeout=30)
         at.session_state["authentication_status"] = True

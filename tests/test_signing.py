@@ -13,68 +13,27 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy import func, select
 
-from contracts import audit, services, signing
-from contracts.db import DocumentRow
-from contracts.domain import utcnow
-from contracts.envelope import InvalidToken, SigningError
-from contracts.mailer import deliver
-from contracts.repository import UnitOfWork
-from contracts.seal import ensure_local_ca
-from contracts_fixtures import engine, example  # noqa: F401 - fixture
-from smtp_fixture import smtp  # noqa: F401 - fixture
+from contracts.adapters import audit
 
-CUSTOMER, VENDOR = "dana.whitfield@acme.example", "ravi.menon@cloudworks.example"
-SIGNERS = [{"name": "Dana Whitfield", "email": CUSTOMER, "role": "Customer CIO", "group": 1},
-           {"name": "Ravi Menon", "email": VENDOR, "role": "Vendor VP", "group": 2}]
+from contracts.services import contracts as contract_service
 
+from contracts.services import templates as template_service
 
-@pytest.fixture(scope="module")
-def seal_ca(tmp_path_factory):
-    return ensure_local_ca(tmp_path_factory.mktemp("secrets"))
+from contracts.services import signing
+from contracts.adapters.orm import DocumentRow
+from contracts.domain.events import utcnow
+from contracts.errors import InvalidToken, SigningError
+from contracts.adapters.mailer import deliver
+from contracts.adapters.repository import UnitOfWork
+from contracts_fixtures import example
+from signing_fixtures import CUSTOMER, SIGNERS, VENDOR, final_pdf, nss_db, sign_in
 
-
-@pytest.fixture(autouse=True)
-def seal_env(seal_ca, monkeypatch):
-    monkeypatch.setenv("COVENANT_SEAL_KEY", str(seal_ca["seal-key"]))
-    monkeypatch.setenv("COVENANT_SEAL_CERT", str(seal_ca["seal-cert"]))
-    monkeypatch.setenv("COVENANT_SEAL_CHAIN", str(seal_ca["root-cert"]))
-    monkeypatch.delenv("COVENANT_TSA_URL", raising=False)
-
-
-@pytest.fixture
-def contract(engine):
-    services.install_starters(engine)
-    return services.create_contract(engine, "saas-support", example("saas-support")).id
-
-
-def sign_in(engine, inbox, cfg, email_addr: str, name: str) -> str:
-    deliver(engine, cfg)
-    token = inbox.last_link_token(email_addr)
-    view = signing.open_link(engine, token, "203.0.113.7", "pytest-browser")
-    assert view.my_turn and view.needs_code and view.document.startswith(b"%PDF")
-    signing.request_code(engine, token)
-    deliver(engine, cfg)
-    assert signing.verify_code(engine, token, inbox.last_code(email_addr), "203.0.113.7", "pytest-browser")
-    signing.give_consent(engine, token, "203.0.113.7", "pytest-browser")
-    return signing.sign(engine, token, "typed", name, "203.0.113.7", "pytest-browser")
-
-
-def final_pdf(engine, envelope_id) -> bytes:
-    with UnitOfWork(engine) as uow:
-        return bytes(uow.envelopes.document(envelope_id, "final").data)
-
-
-def nss_db(tmp_path, root_pem) -> str:
-    db = tmp_path / "nss"
-    db.mkdir()
-    subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True)
-    subprocess.run(["certutil", "-A", "-d", f"sql:{db}", "-n", "root", "-t", "CT,C,C", "-i", str(root_pem)], check=True)
-    return f"sql:{db}"
+pytestmark = pytest.mark.usefixtures("seal_env")
 
 
 def test_sequential_signing_with_email_codes_ends_sealed(engine, contract, smtp, tmp_path, seal_ca):
     inbox, cfg = smtp
-    env_id = signing.send_for_signature(engine, contract, SIGNERS, "legal@acme.example",
+    env_id = signing.send_for_signature(UnitOfWork(engine), contract, SIGNERS, "legal@acme.example",
                                         cc=[{"name": "Finance", "email": "finance@acme.example"}])
     deliver(engine, cfg)
     assert inbox.to(CUSTOMER) and not inbox.to(VENDOR)  # the vendor is invited only after the customer signs
@@ -107,13 +66,13 @@ def test_sequential_signing_with_email_codes_ends_sealed(engine, contract, smtp,
 @pytest.mark.parametrize("tamper", ["byte_flip", "incremental_field_edit"])
 def test_tampered_seal_fails_validation(engine, contract, smtp, tmp_path, seal_ca, tamper):
     inbox, cfg = smtp
-    env_id = signing.send_for_signature(engine, contract, SIGNERS, "legal@acme.example", auth_method="email_link")
+    env_id = signing.send_for_signature(UnitOfWork(engine), contract, SIGNERS, "legal@acme.example", auth_method="email_link")
     for addr, name in ((CUSTOMER, "Dana Whitfield"), (VENDOR, "Ravi Menon")):
         deliver(engine, cfg)
         token = inbox.last_link_token(addr)
-        signing.open_link(engine, token)
-        signing.give_consent(engine, token)
-        signing.sign(engine, token, "typed", name)
+        signing.open_link(UnitOfWork(engine), token)
+        signing.give_consent(UnitOfWork(engine), token)
+        signing.sign(UnitOfWork(engine), token, "typed", name)
     pdf = final_pdf(engine, env_id)
     if tamper == "byte_flip":
         i = pdf.index(b"Acme Retail") if b"Acme Retail" in pdf else len(pdf) // 3
@@ -132,7 +91,7 @@ def test_tampered_seal_fails_validation(engine, contract, smtp, tmp_path, seal_c
         assert "Signature is Valid." not in out
     else:  # the signed bytes are intact but the file is no longer what was certified
         assert "Not total document signed" in out
-    from contracts.seal_check import check_sealed
+    from contracts.adapters.seal_check import check_sealed
 
     assert not check_sealed(bad, seal_ca["root-cert"]).ok
     assert check_sealed(pdf, seal_ca["root-cert"]).ok
@@ -140,15 +99,15 @@ def test_tampered_seal_fails_validation(engine, contract, smtp, tmp_path, seal_c
 
 def test_wrong_codes_lock_the_signer_and_are_audited(engine, contract, smtp):
     inbox, cfg = smtp
-    signing.send_for_signature(engine, contract, SIGNERS, "legal@acme.example")
+    signing.send_for_signature(UnitOfWork(engine), contract, SIGNERS, "legal@acme.example")
     deliver(engine, cfg)
     token = inbox.last_link_token(CUSTOMER)
-    signing.request_code(engine, token)
+    signing.request_code(UnitOfWork(engine), token)
     for _ in range(5):
-        signing.verify_code(engine, token, "abcdef")  # never a valid code (codes are digits)
+        signing.verify_code(UnitOfWork(engine), token, "abcdef")  # never a valid code (codes are digits)
     deliver(engine, cfg)
     with pytest.raises(SigningError, match="locked"):
-        signing.verify_code(engine, token, inbox.last_code(CUSTOMER))
+        signing.verify_code(UnitOfWork(engine), token, inbox.last_code(CUSTOMER))
     with UnitOfWork(engine) as uow:
         kinds = [r.kind for r in audit.entries(uow.session)]
     assert kinds.count("envelope.code_failed") >= 4 and "envelope.signer_locked" in kinds
@@ -157,55 +116,55 @@ def test_wrong_codes_lock_the_signer_and_are_audited(engine, contract, smtp):
 def test_decline_ends_envelope_for_everyone_and_notifies_sender(engine, contract, smtp):
     inbox, cfg = smtp
     signers = [dict(s, group=1) for s in SIGNERS]  # parallel
-    signing.send_for_signature(engine, contract, signers, "legal@acme.example", auth_method="email_link")
+    signing.send_for_signature(UnitOfWork(engine), contract, signers, "legal@acme.example", auth_method="email_link")
     deliver(engine, cfg)
     t1, t2 = inbox.last_link_token(CUSTOMER), inbox.last_link_token(VENDOR)
-    signing.give_consent(engine, t1)
-    signing.decline(engine, t1, "Liability cap too low")
+    signing.give_consent(UnitOfWork(engine), t1)
+    signing.decline(UnitOfWork(engine), t1, "Liability cap too low")
     deliver(engine, cfg)
     assert "Liability cap too low" in inbox.to("legal@acme.example")[-1].get_body().get_content()
     with pytest.raises(InvalidToken, match="declined"):
-        signing.open_link(engine, t2)
+        signing.open_link(UnitOfWork(engine), t2)
     with UnitOfWork(engine) as uow:
         assert uow.repo.get_contract(contract).state == "declined"
 
 
 def test_void_and_resend(engine, contract, smtp):
     inbox, cfg = smtp
-    env_id = signing.send_for_signature(engine, contract, SIGNERS, "legal@acme.example", auth_method="email_link")
+    env_id = signing.send_for_signature(UnitOfWork(engine), contract, SIGNERS, "legal@acme.example", auth_method="email_link")
     deliver(engine, cfg)
     old = inbox.last_link_token(CUSTOMER)
     with UnitOfWork(engine) as uow:
         sid = uow.envelopes.get(env_id).signers[0].id
-    signing.resend(engine, env_id, sid, "legal@acme.example")
+    signing.resend(UnitOfWork(engine), env_id, sid, "legal@acme.example")
     deliver(engine, cfg)
     new = inbox.last_link_token(CUSTOMER)
     assert new != old
     with pytest.raises(InvalidToken):
-        signing.open_link(engine, old)
-    assert signing.open_link(engine, new).signer_name == "Dana Whitfield"
-    signing.void(engine, env_id, "Wrong price list attached", "legal@acme.example")
+        signing.open_link(UnitOfWork(engine), old)
+    assert signing.open_link(UnitOfWork(engine), new).signer_name == "Dana Whitfield"
+    signing.void(UnitOfWork(engine), env_id, "Wrong price list attached", "legal@acme.example")
     with pytest.raises(InvalidToken, match="voided"):
-        signing.open_link(engine, new)
+        signing.open_link(UnitOfWork(engine), new)
     with pytest.raises(SigningError):
-        signing.void(engine, env_id, "again", "legal@acme.example")
+        signing.void(UnitOfWork(engine), env_id, "again", "legal@acme.example")
 
 
 def test_reminders_every_48h_idempotent_and_expiry(engine, contract, smtp):
     inbox, cfg = smtp
-    env_id = signing.send_for_signature(engine, contract, SIGNERS, "legal@acme.example", expires_days=5)
+    env_id = signing.send_for_signature(UnitOfWork(engine), contract, SIGNERS, "legal@acme.example", expires_days=5)
     now = utcnow()
-    assert signing.remind_due(engine, now + timedelta(hours=47)) == 0
-    assert signing.remind_due(engine, now + timedelta(hours=49)) == 1
-    assert signing.remind_due(engine, now + timedelta(hours=49)) == 0  # cron ran twice: nothing twice
-    assert signing.remind_due(engine, now + timedelta(hours=98)) == 1
+    assert signing.remind_due(UnitOfWork(engine), now + timedelta(hours=47)) == 0
+    assert signing.remind_due(UnitOfWork(engine), now + timedelta(hours=49)) == 1
+    assert signing.remind_due(UnitOfWork(engine), now + timedelta(hours=49)) == 0  # cron ran twice: nothing twice
+    assert signing.remind_due(UnitOfWork(engine), now + timedelta(hours=98)) == 1
     deliver(engine, cfg)
     reminders = [m for m in inbox.to(CUSTOMER) if m["Subject"].startswith("Reminder")]
     assert len(reminders) == 2 and not inbox.to(VENDOR)  # only the signer whose turn it is
     token = inbox.last_link_token(CUSTOMER)
-    assert signing.remind_due(engine, now + timedelta(days=6)) == 0
+    assert signing.remind_due(UnitOfWork(engine), now + timedelta(days=6)) == 0
     with pytest.raises(InvalidToken, match="expired"):
-        signing.open_link(engine, token)
+        signing.open_link(UnitOfWork(engine), token)
     with UnitOfWork(engine) as uow:
         kinds = [r.kind for r in audit.entries(uow.session, env_id)]
     assert kinds.count("envelope.reminded") == 2 and "envelope.expired" in kinds
@@ -213,33 +172,33 @@ def test_reminders_every_48h_idempotent_and_expiry(engine, contract, smtp):
 
 def test_token_opens_only_its_own_envelope(engine, contract, smtp):
     inbox, cfg = smtp
-    a = signing.send_for_signature(engine, contract, SIGNERS[:1], "legal@acme.example", auth_method="email_link")
-    other = services.create_contract(engine, "saas-support", example("saas-support")).id
-    b = signing.send_for_signature(engine, other, [dict(SIGNERS[0], email="x@y.example")], "legal@acme.example",
+    a = signing.send_for_signature(UnitOfWork(engine), contract, SIGNERS[:1], "legal@acme.example", auth_method="email_link")
+    other = contract_service.create_contract(UnitOfWork(engine), "saas-support", example("saas-support")).id
+    b = signing.send_for_signature(UnitOfWork(engine), other, [dict(SIGNERS[0], email="x@y.example")], "legal@acme.example",
                                    auth_method="email_link")
     deliver(engine, cfg)
-    assert signing.open_link(engine, inbox.last_link_token(CUSTOMER)).envelope_id == a
-    assert signing.open_link(engine, inbox.last_link_token("x@y.example")).envelope_id == b
+    assert signing.open_link(UnitOfWork(engine), inbox.last_link_token(CUSTOMER)).envelope_id == a
+    assert signing.open_link(UnitOfWork(engine), inbox.last_link_token("x@y.example")).envelope_id == b
     with pytest.raises(InvalidToken):
-        signing.open_link(engine, "A" * 43)
+        signing.open_link(UnitOfWork(engine), "A" * 43)
 
 
 def test_parallel_signers_and_double_clicks_at_the_same_moment(engine, contract, smtp):
     """Two signers of one group, each clicking twice, in threads: one signature each, one completion."""
     inbox, cfg = smtp
     signers = [dict(s, group=1) for s in SIGNERS]
-    env_id = signing.send_for_signature(engine, contract, signers, "legal@acme.example", auth_method="email_link")
+    env_id = signing.send_for_signature(UnitOfWork(engine), contract, signers, "legal@acme.example", auth_method="email_link")
     deliver(engine, cfg)
     tokens = {addr: inbox.last_link_token(addr) for addr in (CUSTOMER, VENDOR)}
     for t in tokens.values():
-        signing.give_consent(engine, t)
+        signing.give_consent(UnitOfWork(engine), t)
     barrier = threading.Barrier(4)
     results, errors = [], []
 
     def click(token, name):
         barrier.wait()
         try:
-            results.append(signing.sign(engine, token, "typed", name))
+            results.append(signing.sign(UnitOfWork(engine), token, "typed", name))
         except SigningError as exc:
             errors.append(str(exc))
 
@@ -265,28 +224,29 @@ def test_two_processes_sign_at_the_same_moment_on_postgresql(tmp_path, smtp):
     import sys
     import textwrap
 
-    from contracts.db import make_engine
+    from contracts.adapters.orm import make_engine
     from contracts_fixtures import PG_URL, pg_schema
 
     with pg_schema() as schema:
         eng = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
         inbox, cfg = smtp
-        services.install_starters(eng)
-        cid = services.create_contract(eng, "saas-support", example("saas-support")).id
-        env_id = signing.send_for_signature(eng, cid, [dict(s, group=1) for s in SIGNERS], "legal@acme.example",
+        template_service.install_starters(UnitOfWork(eng))
+        cid = contract_service.create_contract(UnitOfWork(eng), "saas-support", example("saas-support")).id
+        env_id = signing.send_for_signature(UnitOfWork(eng), cid, [dict(s, group=1) for s in SIGNERS], "legal@acme.example",
                                             auth_method="email_link")
         deliver(eng, cfg)
         tokens = [inbox.last_link_token(a) for a in (CUSTOMER, VENDOR)]
         for t in tokens:
-            signing.give_consent(eng, t)
+            signing.give_consent(UnitOfWork(eng), t)
         start = time.time() + 3
         script = textwrap.dedent(f"""
             import sys, time
-            from contracts.db import make_engine
-            from contracts import signing
+            from contracts.adapters.orm import make_engine
+            from contracts.adapters.repository import UnitOfWork
+            from contracts.services import signing
             eng = make_engine({PG_URL!r}, connect_args={{"options": "-csearch_path={schema}"}})
             time.sleep(max(0, {start} - time.time()))
-            print(signing.sign(eng, sys.argv[1], "typed", sys.argv[2]))
+            print(signing.sign(UnitOfWork(eng), sys.argv[1], "typed", sys.argv[2]))
         """)
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
         procs = [subprocess.Popen([sys.executable, "-c", script, t, n], env=env, stdout=subprocess.PIPE,

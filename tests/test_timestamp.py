@@ -13,14 +13,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from contracts import audit, signing
-from contracts.envelope import SigningError
-from contracts.mailer import deliver
-from contracts.repository import UnitOfWork
-from contracts.seal import SealError
-from contracts_fixtures import engine, example  # noqa: F401 - fixture
-from smtp_fixture import smtp  # noqa: F401 - fixture
-from test_signing import CUSTOMER, contract, seal_ca, seal_env  # noqa: F401 - fixtures
+from contracts.adapters import audit
+
+from contracts.services import signing
+from contracts.errors import SigningError
+from contracts.adapters.mailer import deliver
+from contracts.adapters.repository import UnitOfWork
+from contracts.errors import SealError
+from signing_fixtures import CUSTOMER
+
+pytestmark = pytest.mark.usefixtures("seal_env")
 
 
 def _tsa_cert(tmp_path):
@@ -77,11 +79,11 @@ def _dead_port() -> int:
 
 def _fully_signed(engine, contract, smtp):
     inbox, cfg = smtp
-    env_id = signing.send_for_signature(engine, contract, [{"name": "Dana", "email": CUSTOMER, "role": "CIO"}],
+    env_id = signing.send_for_signature(UnitOfWork(engine), contract, [{"name": "Dana", "email": CUSTOMER, "role": "CIO"}],
                                         "legal@acme.example", auth_method="email_link")
     deliver(engine, cfg)
     token = inbox.last_link_token(CUSTOMER)
-    signing.give_consent(engine, token)
+    signing.give_consent(UnitOfWork(engine), token)
     return env_id, token
 
 
@@ -90,7 +92,7 @@ def test_tsa_failure_is_audited_and_retry_seals_with_timestamp(engine, contract,
     env_id, token = _fully_signed(engine, contract, smtp)
     monkeypatch.setenv("COVENANT_TSA_URL", f"http://127.0.0.1:{_dead_port()}/tsa")
     with pytest.raises(SealError, match="sealing failed"):
-        signing.sign(engine, token, "typed", "Dana")
+        signing.sign(UnitOfWork(engine), token, "typed", "Dana")
     with UnitOfWork(engine) as uow:
         env = uow.envelopes.get(env_id)
         kinds = [r.kind for r in audit.entries(uow.session, env_id)]
@@ -99,9 +101,9 @@ def test_tsa_failure_is_audited_and_retry_seals_with_timestamp(engine, contract,
             uow.envelopes.document(env_id, "final")
     assert "envelope.seal_failed" in kinds and "envelope.completed" not in kinds
     with pytest.raises(SigningError, match="already signed"):
-        signing.sign(engine, token, "typed", "Dana")
+        signing.sign(UnitOfWork(engine), token, "typed", "Dana")
     monkeypatch.setenv("COVENANT_TSA_URL", url)
-    assert signing.complete(engine, env_id) is True
+    assert signing.complete(UnitOfWork(engine), env_id) is True
     assert calls, "the TSA was asked"
     with UnitOfWork(engine) as uow:
         pdf = bytes(uow.envelopes.document(env_id, "final").data)

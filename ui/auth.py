@@ -9,9 +9,9 @@ from pathlib import Path
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from contracts.users import credentials
+from contracts.services.users import credentials
 
-from .resources import ROOT, engine
+from .resources import ROOT, unit_of_work
 
 COOKIE = "covenant_session"
 SESSION_DAYS = 0.5  # a session (cookie) lasts 12 hours
@@ -35,7 +35,7 @@ def cookie_key() -> str:
 def authenticator() -> stauth.Authenticate:
     if "authenticator" not in st.session_state:
         st.session_state["authenticator"] = stauth.Authenticate(
-            copy.deepcopy(credentials(engine())), COOKIE, cookie_key(), SESSION_DAYS, auto_hash=False,
+            copy.deepcopy(credentials(unit_of_work())), COOKIE, cookie_key(), SESSION_DAYS, auto_hash=False,
             login_sleep_time=0)
     return st.session_state["authenticator"]
 

@@ -8,7 +8,10 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from contracts.db import make_engine
+from sqlalchemy.engine import Engine
+
+from contracts.adapters.orm import make_engine
+from contracts.adapters.repository import UnitOfWork
 from sla_engine import analysis, ledger
 from sla_engine.store import Store
 
@@ -16,8 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @st.cache_resource
-def engine():
+def engine() -> Engine:
     return make_engine()
+
+
+def unit_of_work() -> UnitOfWork:
+    """A unit of work on the app's database, for one service call."""
+    return UnitOfWork(engine())
 
 
 def store() -> Store:
@@ -84,7 +92,7 @@ def evidence_files(title: str, facts: tuple[tuple[str, str], ...], trace: pd.Dat
     """XLSX and PDF of a drill-down, built once per view (not on every rerun)."""
     import io
 
-    from contracts.evidence import evidence_pdf
+    from flows.evidence import evidence_pdf
 
     xlsx = io.BytesIO()
     trace.to_excel(xlsx, index=False, sheet_name=sheet[:31])
@@ -95,7 +103,7 @@ def evidence_files(title: str, facts: tuple[tuple[str, str], ...], trace: pd.Dat
 @st.cache_data(show_spinner="Drawing the renewal brief…", max_entries=8)
 def renewal_brief(generation: str, as_of_us: int, terms: tuple, today) -> bytes:
     """The renewal brief PDF of the chosen contracts (`terms`: (contract, ContractTerm) pairs), built once per view."""
-    from contracts.renewal_brief import renewal_brief_pdf
+    from flows.renewal_brief import renewal_brief_pdf
 
     chosen = [cid for cid, _ in terms]
     rep, cr = monthly_report(generation, as_of_us), monthly_credits(generation, as_of_us)

@@ -1,0 +1,1 @@
+"""The domain: plain classes and the rules of templates, contracts and envelopes. No SQLAlchemy, no I/O."""

@@ -1,0 +1,86 @@
+"""Contracts: field values from one frozen template version, a lifecycle (see lifecycle.py), term dates."""
+from __future__ import annotations
+
+import calendar
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from contracts.domain.events import Event, utcnow
+from contracts.domain.fields import ContractFields
+from contracts.domain.lifecycle import CONTRACT_TRANSITIONS, AuditKind, ContractState
+from contracts.domain.template import Template, TemplateVersion
+from contracts.errors import IllegalTransition
+
+def add_months(d: date, months: int) -> date:
+    y, m = divmod(d.month - 1 + months, 12)
+    y += d.year
+    m += 1
+    return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
+
+
+@dataclass
+class Contract:
+    id: str
+    template_name: str
+    template_version: int
+    template_text_sha256: str
+    fields: dict[str, Any]
+    state: ContractState = ContractState.DRAFT
+    supersedes: str | None = None
+    created_at: datetime = field(default_factory=utcnow)
+    pdf_sha256: str | None = None
+    events: list[Event] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, template: Template, version: TemplateVersion, fields: ContractFields,
+               supersedes: str | None = None, actor: str = "system") -> "Contract":
+        if not version.frozen:
+            raise IllegalTransition(f"{template.name} v{version.number} is a draft; publish it before use")
+        c = cls(id=f"C-{uuid.uuid4().hex[:10].upper()}", template_name=template.name,
+                template_version=version.number, template_text_sha256=version.text_sha256 or "",
+                fields=fields.model_dump(mode="json"), supersedes=supersedes)
+        c.events.append(Event(AuditKind.CONTRACT_CREATED, c.id, {"template": template.name, "version": version.number,
+                                                        "supersedes": supersedes}, actor=actor))
+        return c
+
+    @property
+    def typed(self) -> ContractFields:
+        return ContractFields.model_validate(self.fields)
+
+    def transition(self, to: str, actor: str = "system", reason: str | None = None) -> None:
+        """Move along CONTRACT_TRANSITIONS (lifecycle.py); anything else is an IllegalTransition."""
+        try:
+            target = ContractState(to)
+        except ValueError:
+            raise IllegalTransition(f"unknown state {to!r}") from None
+        if target not in CONTRACT_TRANSITIONS[self.state]:
+            raise IllegalTransition(f"contract {self.id}: cannot go from {self.state} to {target}")
+        frm, self.state = self.state, target
+        self.events.append(Event(AuditKind.CONTRACT_STATE_CHANGED, self.id,
+                                 {"from": frm, "to": to, "reason": reason}, actor=actor))
+
+    def record_pdf(self, sha256: str, actor: str = "system") -> None:
+        """The fingerprint of the document people will sign (drafts only: later states keep theirs)."""
+        if self.state != ContractState.DRAFT:
+            raise IllegalTransition(f"contract {self.id} is {self.state}; its document is fixed")
+        self.pdf_sha256 = sha256
+        self.events.append(Event(AuditKind.CONTRACT_PDF_RENDERED, self.id, {"sha256": sha256}, actor=actor))
+
+    # ---- term and renewal ----
+    @property
+    def start(self) -> date:
+        return self.typed.start_date
+
+    @property
+    def end(self) -> date:
+        return self.typed.end_date
+
+    def renewal_date(self) -> date:
+        """The day the next term starts (the day after the end date)."""
+        return self.end + timedelta(days=1)
+
+    def notice_deadline(self) -> date:
+        """Last day to give notice of non-renewal."""
+        return self.end - timedelta(days=self.typed.notice_period_days)

@@ -1,0 +1,310 @@
+"""Envelopes: who signs a contract, in what order, how they prove who they are, and what they did.
+
+Pure domain (no database, no mail): methods change state, append events, and return what must be sent.
+Tokens and one-time codes are returned to the caller once and kept only as SHA-256 hashes.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from contracts.domain.events import Event, utcnow
+from contracts.domain.lifecycle import (
+    ENVELOPE_TRANSITIONS,
+    SIGNER_TRANSITIONS,
+    AuditKind,
+    EnvelopeState,
+    SignerStatus,
+)
+from contracts.errors import IllegalTransition, InvalidToken, SigningError
+
+AUTH_METHODS = ("email_link", "email_code", "sms_code")
+CODE_TTL = timedelta(minutes=10)
+CODE_TRIES = 5
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _move_signer(s: Signer, to: SignerStatus) -> None:
+    """The one place a signer changes status, along SIGNER_TRANSITIONS (lifecycle.py)."""
+    if to not in SIGNER_TRANSITIONS[s.status]:
+        raise IllegalTransition(f"signer {s.id}: cannot go from {s.status} to {to}")
+    s.status = to
+
+
+@dataclass
+class Signer:
+    id: str
+    name: str
+    email: str
+    role: str
+    group: int
+    phone: str | None = None
+    status: SignerStatus = SignerStatus.WAITING
+    token_hashes: list[str] = field(default_factory=list)  # links that open the page (reminders add one)
+    invited_at: datetime | None = None
+    viewed_at: datetime | None = None
+    last_reminded_at: datetime | None = None
+    reminders: int = 0
+    consent: dict[str, Any] | None = None
+    code_hash: str | None = None
+    code_expires: datetime | None = None
+    code_tries: int = 0
+    code_locked: bool = False
+    code_verified_at: datetime | None = None
+    signature: dict[str, Any] | None = None
+    signed_at: datetime | None = None
+
+
+@dataclass
+class Envelope:
+    id: str
+    contract_id: str
+    document_sha256: str
+    sender: str
+    auth_method: str
+    reminder_hours: float
+    expires_at: datetime
+    signers: list[Signer]
+    cc: list[dict[str, str]] = field(default_factory=list)
+    status: EnvelopeState = EnvelopeState.SENT
+    created_at: datetime = field(default_factory=utcnow)
+    completed_at: datetime | None = None
+    final_sha256: str | None = None
+    reason: str | None = None
+    events: list[Event] = field(default_factory=list)
+
+    # ---- creation and routing ----
+    @classmethod
+    def create(cls, contract_id: str, document_sha256: str, signers: list[dict], sender: str,
+               auth_method: str = "email_code", reminder_hours: float = 48.0, expires_days: int = 30,
+               cc: list[dict] | None = None, now: datetime | None = None) -> tuple["Envelope", dict[str, str]]:
+        """A new envelope, its first group invited. Returns {signer id: token} for the invitations."""
+        if auth_method not in AUTH_METHODS:
+            raise SigningError(f"unknown authentication method {auth_method!r}; use one of {AUTH_METHODS}")
+        if not signers:
+            raise SigningError("an envelope needs at least one signer")
+        if reminder_hours <= 0:
+            raise SigningError("reminder_hours must be positive")
+        now = now or utcnow()
+        people = []
+        for i, s in enumerate(signers):
+            missing = [k for k in ("name", "email", "role") if not s.get(k)]
+            if missing:
+                raise SigningError(f"signer {i + 1}: missing {', '.join(missing)}")
+            if auth_method == "sms_code" and not s.get("phone"):
+                raise SigningError(f"signer {i + 1}: an SMS code needs a phone number")
+            people.append(Signer(id=f"S-{uuid.uuid4().hex[:10].upper()}", name=s["name"], email=s["email"],
+                                 role=s["role"], group=int(s.get("group", i + 1)), phone=s.get("phone")))
+        env = cls(id=f"E-{uuid.uuid4().hex[:10].upper()}", contract_id=contract_id, document_sha256=document_sha256,
+                  sender=sender, auth_method=auth_method, reminder_hours=reminder_hours,
+                  expires_at=now + timedelta(days=expires_days), signers=people, cc=list(cc or []), created_at=now)
+        env._event(AuditKind.ENVELOPE_CREATED, sender, {"contract": contract_id, "document_sha256": document_sha256,
+                                                "routing": [[s.id for s in env.group(g)] for g in env.groups()],
+                                                "auth_method": auth_method, "expires_at": env.expires_at.isoformat()},
+                   now)
+        return env, env._invite_next(now)
+
+    def _move(self, to: EnvelopeState) -> None:
+        """The one place an envelope changes state, along ENVELOPE_TRANSITIONS (lifecycle.py)."""
+        if to not in ENVELOPE_TRANSITIONS[self.status]:
+            raise IllegalTransition(f"envelope {self.id}: cannot go from {self.status} to {to}")
+        self.status = to
+
+    def groups(self) -> list[int]:
+        return sorted({s.group for s in self.signers})
+
+    def group(self, g: int) -> list[Signer]:
+        return [s for s in self.signers if s.group == g]
+
+    def current_group(self) -> int | None:
+        for g in self.groups():
+            if any(s.status != SignerStatus.SIGNED for s in self.group(g)):
+                return g
+        return None
+
+    def _invite_next(self, now: datetime) -> dict[str, str]:
+        g = self.current_group()
+        tokens: dict[str, str] = {}
+        if g is None:
+            return tokens
+        for s in self.group(g):
+            if s.status == SignerStatus.WAITING:
+                tokens[s.id] = self._issue_token(s, now)
+                _move_signer(s, SignerStatus.INVITED)
+                s.invited_at = now
+                self._event(AuditKind.ENVELOPE_SENT, self.sender, {"signer": s.id, "email": s.email, "group": g}, now)
+        return tokens
+
+    def _issue_token(self, s: Signer, now: datetime, replace: bool = False) -> str:
+        """A new random link token (256 bits); only its hash is kept. `replace` revokes the older links."""
+        token = secrets.token_urlsafe(32)
+        s.token_hashes = ([] if replace else s.token_hashes) + [digest(token)]
+        return token
+
+    # ---- checks ----
+    def _event(self, kind: str, actor: str, payload: dict, now: datetime | None = None,
+               ip: str | None = None, ua: str | None = None) -> None:
+        self.events.append(Event(kind, self.id, payload, now or utcnow(), actor, ip, ua))
+
+    def expire_if_due(self, now: datetime) -> bool:
+        if self.status == EnvelopeState.SENT and now >= self.expires_at:
+            self._move(EnvelopeState.EXPIRED)
+            self._event(AuditKind.ENVELOPE_EXPIRED, "system", {}, now)
+            return True
+        return False
+
+    def signer(self, signer_id: str) -> Signer:
+        for s in self.signers:
+            if s.id == signer_id:
+                return s
+        raise SigningError(f"no signer {signer_id} in envelope {self.id}")
+
+    def signer_for_token(self, token: str, now: datetime) -> Signer:
+        """The signer a link belongs to, if this envelope can still be acted on."""
+        h = digest(token)
+        match = next((s for s in self.signers if any(hmac.compare_digest(t, h) for t in s.token_hashes)), None)
+        if match is None:
+            raise InvalidToken("this link is not valid")
+        self.expire_if_due(now)
+        if self.status != EnvelopeState.SENT:
+            raise InvalidToken(f"this envelope is {self.status}; it can no longer be signed")
+        return match
+
+    def _require_turn(self, s: Signer) -> None:
+        if self.status != EnvelopeState.SENT:
+            raise SigningError(f"envelope {self.id} is {self.status}")
+        if s.status == SignerStatus.SIGNED:
+            raise SigningError(f"{s.name} has already signed")
+        if s.status != SignerStatus.INVITED or s.group != self.current_group():
+            raise SigningError(f"it is not {s.name}'s turn to sign yet")
+
+    def _require_auth(self, s: Signer) -> None:
+        if self.auth_method != "email_link" and s.code_verified_at is None:
+            raise SigningError("enter the one-time code first")
+        if s.consent is None:
+            raise SigningError("accept the electronic records disclosure first")
+
+    # ---- signer actions ----
+    def view(self, s: Signer, now: datetime, ip: str | None, ua: str | None) -> None:
+        if s.viewed_at is None:
+            s.viewed_at = now
+        self._event(AuditKind.ENVELOPE_VIEWED, s.email, {"signer": s.id}, now, ip, ua)
+
+    def issue_code(self, s: Signer, now: datetime) -> str:
+        """A fresh 6-digit code for this signer (valid 10 minutes); returned once, stored hashed."""
+        self._require_turn(s)
+        if s.code_locked:
+            raise SigningError("too many wrong codes: this signer is locked; ask the sender to resend")
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        s.code_hash = digest(f"{s.id}:{code}")
+        s.code_expires = now + CODE_TTL
+        s.code_tries = 0
+        channel = "sms" if self.auth_method == "sms_code" else "email"
+        self._event(AuditKind.ENVELOPE_CODE_SENT, "system", {"signer": s.id, "channel": channel}, now)
+        return code
+
+    def verify_code(self, s: Signer, code: str, now: datetime, ip: str | None, ua: str | None) -> bool:
+        self._require_turn(s)
+        if s.code_locked:
+            raise SigningError("too many wrong codes: this signer is locked; ask the sender to resend")
+        if s.code_hash is None or s.code_expires is None or now > s.code_expires:
+            self._event(AuditKind.ENVELOPE_CODE_FAILED, s.email, {"signer": s.id, "why": "expired or not sent"}, now, ip, ua)
+            return False
+        if hmac.compare_digest(s.code_hash, digest(f"{s.id}:{code.strip()}")):
+            s.code_verified_at = now
+            s.code_hash = None
+            self._event(AuditKind.ENVELOPE_CODE_VERIFIED, s.email, {"signer": s.id}, now, ip, ua)
+            return True
+        s.code_tries += 1
+        self._event(AuditKind.ENVELOPE_CODE_FAILED, s.email, {"signer": s.id, "tries": s.code_tries}, now, ip, ua)
+        if s.code_tries >= CODE_TRIES:
+            s.code_locked = True
+            self._event(AuditKind.ENVELOPE_SIGNER_LOCKED, "system", {"signer": s.id, "tries": s.code_tries}, now, ip, ua)
+        return False
+
+    def give_consent(self, s: Signer, disclosure_version: str, disclosure_sha256: str, now: datetime,
+                     ip: str | None, ua: str | None) -> None:
+        self._require_turn(s)
+        s.consent = {"version": disclosure_version, "sha256": disclosure_sha256, "at": now.isoformat(),
+                     "ip": ip, "user_agent": ua}
+        self._event(AuditKind.ENVELOPE_CONSENT_GIVEN, s.email, {"signer": s.id, **s.consent}, now, ip, ua)
+
+    def sign(self, s: Signer, kind: str, value: str, now: datetime, ip: str | None,
+             ua: str | None) -> tuple[dict[str, str], bool]:
+        """Record the signature. Returns (tokens for newly invited signers, whether the envelope completed)."""
+        self._require_turn(s)
+        self._require_auth(s)
+        if kind not in ("typed", "drawn") or not value.strip():
+            raise SigningError("adopt a signature: type your name or draw it")
+        _move_signer(s, SignerStatus.SIGNED)
+        s.signed_at = now
+        s.signature = {"kind": kind, "value": value if kind == "typed" else digest(value), "at": now.isoformat(),
+                       "ip": ip, "user_agent": ua}
+        if kind == "drawn":
+            s.signature["image"] = value  # data URL of the drawn image, for the final PDF
+        self._event(AuditKind.ENVELOPE_SIGNED, s.email, {"signer": s.id, "kind": kind,
+                                                 "intent": "I agree and sign this contract"}, now, ip, ua)
+        tokens = self._invite_next(now)
+        done = self.current_group() is None
+        return tokens, done
+
+    def complete(self, final_sha256: str, now: datetime) -> None:
+        if self.status != EnvelopeState.SENT or self.current_group() is not None:
+            raise SigningError("the envelope is not fully signed")
+        self._move(EnvelopeState.COMPLETED)
+        self.completed_at = now
+        self.final_sha256 = final_sha256
+        self._event(AuditKind.ENVELOPE_COMPLETED, "system", {"final_sha256": final_sha256}, now)
+
+    def decline(self, s: Signer, reason: str, now: datetime, ip: str | None, ua: str | None) -> None:
+        self._require_turn(s)
+        if not reason.strip():
+            raise SigningError("say why you decline")
+        _move_signer(s, SignerStatus.DECLINED)
+        self._move(EnvelopeState.DECLINED)
+        self.reason = reason
+        self._event(AuditKind.ENVELOPE_DECLINED, s.email, {"signer": s.id, "reason": reason}, now, ip, ua)
+
+    # ---- sender actions ----
+    def void(self, reason: str, actor: str, now: datetime) -> None:
+        if self.status != EnvelopeState.SENT:
+            raise SigningError(f"envelope {self.id} is {self.status}; only an envelope out for signature can be voided")
+        if not reason.strip():
+            raise SigningError("a void needs a reason")
+        self._move(EnvelopeState.VOIDED)
+        self.reason = reason
+        self._event(AuditKind.ENVELOPE_VOIDED, actor, {"reason": reason}, now)
+
+    def resend(self, s: Signer, actor: str, now: datetime) -> str:
+        """A new link (the old one stops working) and a fresh code allowance."""
+        if self.status != EnvelopeState.SENT or s.status != SignerStatus.INVITED:
+            raise SigningError(f"{s.name} has no pending invitation")
+        token = self._issue_token(s, now, replace=True)
+        s.code_locked, s.code_tries, s.code_hash = False, 0, None
+        s.last_reminded_at = now
+        self._event(AuditKind.ENVELOPE_RESENT, actor, {"signer": s.id}, now)
+        return token
+
+    def due_reminders(self, now: datetime) -> list[Signer]:
+        """Signers whose turn it is, not signed, last invited or reminded at least reminder_hours ago."""
+        if self.status != EnvelopeState.SENT or now >= self.expires_at:
+            return []
+        every = timedelta(hours=self.reminder_hours)
+        return [s for s in self.signers if s.status == SignerStatus.INVITED
+                and now - (s.last_reminded_at or s.invited_at or now) >= every]
+
+    def remind(self, s: Signer, now: datetime) -> str:
+        """Mark a reminder as sent, with a new link (earlier links keep working; only hashes are stored)."""
+        token = self._issue_token(s, now)
+        s.last_reminded_at = now
+        s.reminders += 1
+        self._event(AuditKind.ENVELOPE_REMINDED, "system", {"signer": s.id, "reminder": s.reminders}, now)
+        return token

@@ -1,0 +1,135 @@
+"""Both lifecycles, written down as data: every state, every allowed transition, and every audit kind.
+
+Contract:  draft -> out_for_signature -> signed -> expired | terminated
+           out_for_signature -> declined | voided  (an ended signing attempt; fix and send again)
+Envelope:  sent -> completed | declined | voided | expired
+Signer:    waiting -> invited -> signed | declined
+
+The contract follows its envelope (`CONTRACT_FOLLOWS_ENVELOPE`): it becomes signed when the envelope
+completes, declined or voided when the envelope is. Nothing else assigns a state; `Contract.transition`,
+`Envelope._move` and `Signer` moves check these tables and raise `IllegalTransition` otherwise.
+
+`AuditKind` lists every kind of entry the audit trail holds; every event is created with one of them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ContractState(StrEnum):
+    DRAFT = "draft"
+    OUT_FOR_SIGNATURE = "out_for_signature"
+    SIGNED = "signed"
+    DECLINED = "declined"
+    VOIDED = "voided"
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
+
+
+CONTRACT_TRANSITIONS: dict[ContractState, frozenset[ContractState]] = {
+    ContractState.DRAFT: frozenset({ContractState.OUT_FOR_SIGNATURE}),
+    ContractState.OUT_FOR_SIGNATURE: frozenset(
+        {ContractState.SIGNED, ContractState.DECLINED, ContractState.VOIDED}
+    ),
+    # a declined or voided attempt ends; the contract can be fixed (back to draft) and sent again
+    ContractState.DECLINED: frozenset({ContractState.DRAFT, ContractState.OUT_FOR_SIGNATURE}),
+    ContractState.VOIDED: frozenset({ContractState.DRAFT, ContractState.OUT_FOR_SIGNATURE}),
+    ContractState.SIGNED: frozenset({ContractState.EXPIRED, ContractState.TERMINATED}),
+    ContractState.EXPIRED: frozenset(),
+    ContractState.TERMINATED: frozenset(),
+}
+
+# states from which a contract may be sent for signature
+SENDABLE = frozenset({ContractState.DRAFT, ContractState.DECLINED, ContractState.VOIDED})
+# states whose SLA terms were signed (in force, or were in force until expiry or termination)
+SIGNED_STATES = frozenset({ContractState.SIGNED, ContractState.EXPIRED, ContractState.TERMINATED})
+
+
+class EnvelopeState(StrEnum):
+    SENT = "sent"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    VOIDED = "voided"
+    EXPIRED = "expired"
+
+
+ENVELOPE_TRANSITIONS: dict[EnvelopeState, frozenset[EnvelopeState]] = {
+    EnvelopeState.SENT: frozenset(
+        {EnvelopeState.COMPLETED, EnvelopeState.DECLINED, EnvelopeState.VOIDED, EnvelopeState.EXPIRED}
+    ),
+    EnvelopeState.COMPLETED: frozenset(),
+    EnvelopeState.DECLINED: frozenset(),
+    EnvelopeState.VOIDED: frozenset(),
+    EnvelopeState.EXPIRED: frozenset(),
+}
+
+# the contract's state once its envelope reaches a final state (expiry leaves the contract as it is)
+CONTRACT_FOLLOWS_ENVELOPE: dict[EnvelopeState, ContractState] = {
+    EnvelopeState.COMPLETED: ContractState.SIGNED,
+    EnvelopeState.DECLINED: ContractState.DECLINED,
+    EnvelopeState.VOIDED: ContractState.VOIDED,
+}
+
+
+class SignerStatus(StrEnum):
+    WAITING = "waiting"  # an earlier routing group has not signed yet
+    INVITED = "invited"
+    SIGNED = "signed"
+    DECLINED = "declined"
+
+
+SIGNER_TRANSITIONS: dict[SignerStatus, frozenset[SignerStatus]] = {
+    SignerStatus.WAITING: frozenset({SignerStatus.INVITED}),
+    SignerStatus.INVITED: frozenset({SignerStatus.SIGNED, SignerStatus.DECLINED}),
+    SignerStatus.SIGNED: frozenset(),
+    SignerStatus.DECLINED: frozenset(),
+}
+
+
+class AuditKind(StrEnum):
+    """Every kind of audit entry. The value is what the trail stores."""
+
+    TEMPLATE_CREATED = "template.created"
+    TEMPLATE_DRAFT_CREATED = "template.draft_created"
+    TEMPLATE_DRAFT_EDITED = "template.draft_edited"
+    TEMPLATE_PUBLISHED = "template.published"
+
+    CONTRACT_CREATED = "contract.created"
+    CONTRACT_STATE_CHANGED = "contract.state_changed"
+    CONTRACT_PDF_RENDERED = "contract.pdf_rendered"
+
+    ENVELOPE_CREATED = "envelope.created"
+    ENVELOPE_SENT = "envelope.sent"
+    ENVELOPE_VIEWED = "envelope.viewed"
+    ENVELOPE_CONSENT_GIVEN = "envelope.consent_given"
+    ENVELOPE_CODE_SENT = "envelope.code_sent"
+    ENVELOPE_CODE_VERIFIED = "envelope.code_verified"
+    ENVELOPE_CODE_FAILED = "envelope.code_failed"
+    ENVELOPE_SIGNER_LOCKED = "envelope.signer_locked"
+    ENVELOPE_SIGNED = "envelope.signed"
+    ENVELOPE_DECLINED = "envelope.declined"
+    ENVELOPE_VOIDED = "envelope.voided"
+    ENVELOPE_RESENT = "envelope.resent"
+    ENVELOPE_REMINDED = "envelope.reminded"
+    ENVELOPE_EXPIRED = "envelope.expired"
+    ENVELOPE_COMPLETED = "envelope.completed"
+    ENVELOPE_SEAL_FAILED = "envelope.seal_failed"
+
+    MAIL_DELIVERED = "mail.delivered"
+    MAIL_FAILED = "mail.failed"
+
+    RETENTION_HOLD_PLACED = "retention.hold_placed"
+    RETENTION_HOLD_RELEASED = "retention.hold_released"
+    RETENTION_PURGED = "retention.purged"
+
+    USER_CREATED = "user.created"
+    USER_ENABLED = "user.enabled"
+    USER_DISABLED = "user.disabled"
+    USER_ROLES_CHANGED = "user.roles_changed"
+
+    SETTINGS_WORKFLOW_CHANGED = "settings.workflow_changed"
+
+    CREDITS_MONTH_CLOSED = "credits.month_closed"
+
+

@@ -1,0 +1,105 @@
+"""Contract use cases: create a draft, render its PDF, move it along its lifecycle, its SLA terms."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from contracts.adapters.repository import AbstractUnitOfWork
+from contracts.documents.pdf import render_pdf, sha256_bytes
+from contracts.documents.render import render_text
+from contracts.domain.contract import Contract
+from contracts.domain.lifecycle import SIGNED_STATES, ContractState
+from contracts.domain.validation import fields_for
+from contracts.errors import IllegalTransition, NotFound
+from contracts.services.templates import parse_template_ref
+from sla_engine.terms import Terms
+
+
+def create_contract(
+    uow: AbstractUnitOfWork,
+    template_ref: str,
+    values: dict[str, Any],
+    supersedes: str | None = None,
+    actor: str = "system",
+) -> Contract:
+    """A draft from a published template version and field values (FieldsError names each bad field)."""
+    name, number = parse_template_ref(template_ref)
+    with uow:
+        t = uow.repo.get_template(name)
+        v = t.version(number)
+        fields = fields_for(v, values)
+        render_text(v.text, fields)  # a template that cannot render is refused now, not at PDF time
+        if supersedes:
+            old = uow.repo.get_contract(supersedes)
+            if old.state != ContractState.SIGNED:
+                raise IllegalTransition(
+                    f"only a signed contract can be amended; {supersedes} is {old.state}"
+                )
+        c = Contract.create(t, v, fields, supersedes=supersedes, actor=actor)
+        uow.repo.add_contract(c)
+        uow.commit()
+        return c
+
+
+def contract_pdf(uow: AbstractUnitOfWork, contract_id: str) -> bytes:
+    """Render with the exact template version the contract came from; records the PDF's SHA-256."""
+    with uow:
+        c = uow.repo.get_contract(contract_id)
+        t = uow.repo.get_template(c.template_name)
+        v = t.version(c.template_version)
+        fields = c.typed
+        text = render_text(v.text, fields)
+        pdf = render_pdf(c.id, fields.title, fields, text, f"{t.name} v{v.number}")
+        digest = sha256_bytes(pdf)
+        if c.pdf_sha256 != digest and c.state == ContractState.DRAFT:
+            c.record_pdf(digest)
+            uow.repo.save_contract(c)
+            uow.commit()
+        return pdf
+
+
+def transition(
+    uow: AbstractUnitOfWork,
+    contract_id: str,
+    to: str,
+    actor: str = "system",
+    reason: str | None = None,
+) -> Contract:
+    with uow:
+        c = uow.repo.get_contract(contract_id)
+        c.transition(to, actor=actor, reason=reason)
+        uow.repo.save_contract(c)
+        uow.commit()
+        return c
+
+
+def terms_versions(uow: AbstractUnitOfWork, contract_id: str) -> list[Terms]:
+    """Every signed version of a contract family as SLA terms, each cut where its amendment starts.
+
+    The terms carry the family's root id, so tickets keep one contract id across amendments.
+    """
+    with uow:
+        family = uow.repo.family(contract_id)
+        root = family[0].id
+        signed = sorted(
+            (c for c in family if c.state in SIGNED_STATES), key=lambda c: c.typed.start_date
+        )
+        out: list[Terms] = []
+        for i, c in enumerate(signed):
+            f = c.typed
+            t = f.terms(root, version=f"{c.id} ({c.template_name} v{c.template_version})")
+            if i + 1 < len(signed):
+                cut = signed[i + 1].typed.start_date - timedelta(days=1)
+                end = min(cut, t.effective_to) if t.effective_to else cut
+                t = t.model_copy(update={"effective_to": end})
+            out.append(t)
+        return out
+
+
+def terms_in_force(uow: AbstractUnitOfWork, contract_id: str, when: date) -> Terms:
+    """The SLA terms of the signed version in force on `when`; an unsigned contract has none."""
+    for t in terms_versions(uow, contract_id):
+        if t.effective_from <= when and (t.effective_to is None or when <= t.effective_to):
+            return t
+    raise NotFound(f"contract {contract_id} has no signed SLA terms in force on {when}")
