@@ -7,15 +7,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from contracts.errors import ContractsError
 from contracts.adapters.mailer import SmtpConfig, deliver, outbox_counts
 from contracts.services.settings import AUTH_METHODS, set_workflow_defaults, workflow_defaults
 from contracts.services.users import ROLES, create_user, list_users, set_active, set_roles
 from sla_engine.analysis import register_terms
 from sla_engine.calendar import holiday_list
-from sla_engine.errors import SlaEngineError
 from sla_engine.terms import DAYS, load_terms
 from ui.auth import require
+from ui.errors import shown_errors
 from ui.resources import engine, unit_of_work, store
 
 require("admin")
@@ -42,12 +41,10 @@ with tab_flow:
         years = c1.number_input("Retain contracts and documents (years after the end)", min_value=1, max_value=50,
                                 value=d.retention_years, key="wf_years")
         if st.form_submit_button("Save workflow defaults"):
-            try:
+            with shown_errors():
                 set_workflow_defaults(unit_of_work(), {"reminder_hours": reminder, "routing": routing, "auth_method": auth,
                                                  "expires_days": int(expires), "retention_years": int(years)}, actor)
                 st.success("Workflow defaults saved.")
-            except ContractsError as exc:
-                st.error(str(exc))
 
 with tab_cal:
     s = store()
@@ -58,13 +55,11 @@ with tab_cal:
     if up is not None and st.button("Register these terms", key="terms_register"):
         tmp = Path(tempfile.mkdtemp(prefix="covenant-terms-")) / Path(up.name).name
         tmp.write_bytes(up.getvalue())
-        try:
+        with shown_errors():
             added, _ = register_terms(s, load_terms(tmp))
             st.success("Registered: " + ", ".join(added))
             st.cache_data.clear()
             terms = s.terms()
-        except SlaEngineError as exc:
-            st.error(str(exc))
     if not terms:
         st.info("No SLA terms registered yet.")
     else:
@@ -81,12 +76,10 @@ with tab_cal:
         st.dataframe(week, hide_index=True, key="cal_week")
         year = st.number_input("Year", min_value=2000, max_value=2100,
                                value=pd.Timestamp.now(tz=cal.timezone).year, key="cal_year")
-        try:
+        with shown_errors():
             days = pd.DataFrame(holiday_list(cal, int(year)), columns=["date", "name", "source"])
             st.dataframe(days, hide_index=True, key="cal_holidays")
             st.caption(f"{len(days)} closed days in {int(year)}.")
-        except SlaEngineError as exc:
-            st.error(str(exc))
 
 with tab_mail:
     cfg = SmtpConfig.from_env()
@@ -126,12 +119,10 @@ with tab_users:
         password = c2.text_input("Initial password (at least 10 characters)", type="password", key="nu_password")
         new_roles = st.multiselect("Roles", ROLES, key="nu_roles")
         if st.form_submit_button("Add user"):
-            try:
+            with shown_errors():
                 create_user(unit_of_work(), username, name, email, password, new_roles, actor)
                 st.success(f"User {username} added.")
                 st.rerun()
-            except ContractsError as exc:
-                st.error(str(exc))
     st.subheader("Change a user")
     who = st.selectbox("User", [u["username"] for u in users], key="edit_user")
     current = next(u for u in users if u["username"] == who)

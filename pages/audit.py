@@ -6,9 +6,10 @@ import streamlit as st
 
 from contracts.adapters import audit
 from ui.auth import require
+from ui.errors import shown_errors
 from ui.resources import unit_of_work
 
-require("legal")
+require("audit")
 st.title("Audit trail")
 with unit_of_work() as uow:
     if st.button("Verify the hash chain", key="verify"):
@@ -26,7 +27,6 @@ st.dataframe(df.astype({"details": str}) if len(df) else df, hide_index=True, ke
 
 st.subheader("Retention and legal holds")
 from contracts.services import retention  # noqa: E402 - page sections read top to bottom
-from contracts.errors import ContractsError  # noqa: E402
 
 with unit_of_work() as uow:
     ids = [c.id for c in uow.repo.list_contracts()]
@@ -47,8 +47,6 @@ else:
         retention.release_hold(unit_of_work(), cid, actor)
         st.rerun()
     if h3.button("Purge (after retention only)", key="purge"):
-        try:
+        with shown_errors():
             what = retention.purge(unit_of_work(), cid, actor)
             st.success(f"Purged {what['contract']}; the audit trail records what was deleted.")
-        except ContractsError as exc:
-            st.error(str(exc))

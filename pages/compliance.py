@@ -10,7 +10,7 @@ from ui.auth import require
 from flows.evidence import signed_document
 from ui.resources import unit_of_work, evidence_files, generation_or_stop, hourly_as_of, month_tickets, monthly_report, store
 
-require("support_manager", "vendor_manager")
+require("compliance")
 st.title("Compliance")
 gen = generation_or_stop("No tickets yet. Ingest a help-desk export first.")
 report = monthly_report(gen, hourly_as_of())

@@ -13,16 +13,17 @@ from contracts.services import contracts as contract_service
 
 
 from contracts.services import signing
-from contracts.errors import ContractsError, FieldsError
+from contracts.errors import FieldsError
 from contracts.documents.pdf import extract_terms
 from contracts.adapters.repository import UnitOfWork
 from contracts.services.settings import AUTH_METHODS, workflow_defaults
 from ui.auth import require
+from ui.errors import shown_errors
 from ui.fields_form import render as render_form
 from ui.fields_form import to_json_ready
 from ui.resources import engine
 
-require("legal")
+require("contracts")
 st.title("Contracts and templates")
 eng = engine()
 actor = st.session_state.get("username") or "legal"
@@ -63,11 +64,9 @@ with tab_list:
                 if env.status == EnvelopeState.SENT:
                     reason = st.text_input("Void reason", key=f"void_reason_{env.id}")
                     if st.button("Void envelope", key=f"void_{env.id}", disabled=not reason.strip()):
-                        try:
+                        with shown_errors():
                             signing.void(UnitOfWork(eng), env.id, reason, actor)
                             st.rerun()
-                        except ContractsError as exc:
-                            st.error(str(exc))
             if st.toggle("Preview the PDF here", key="preview"):
                 pdf = contract_service.contract_pdf(UnitOfWork(eng), chosen)
                 st.download_button("Download the PDF", pdf, f"{chosen}.pdf", "application/pdf", key="preview_dl")
@@ -99,21 +98,20 @@ with tab_new:
             st.dataframe(pd.DataFrame(list(problems.items()), columns=["field", "problem"]), hide_index=True,
                          key="problems")
         if st.button("Create draft contract", type="primary", key="create"):
-            try:
-                if values is None:
-                    values = json.loads(values_text)
-                c = contract_service.create_contract(UnitOfWork(eng), ref, values, actor=actor)
-                st.session_state.pop("new_problems", None)
-                st.session_state["flash"] = (f"Created {c.id} (draft) from {ref}. Preview it in the Contracts tab, "
-                                             "send it from the Send for signature tab.")
-                st.rerun()  # every tab lists the new draft
-            except json.JSONDecodeError as exc:
-                st.error(f"The fields are not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}")
-            except FieldsError as exc:
-                st.session_state["new_problems"] = dict(exc.problems)
-                st.rerun()
-            except ContractsError as exc:
-                st.error(str(exc))
+            with shown_errors():
+                try:
+                    if values is None:
+                        values = json.loads(values_text)
+                    c = contract_service.create_contract(UnitOfWork(eng), ref, values, actor=actor)
+                    st.session_state.pop("new_problems", None)
+                    st.session_state["flash"] = (f"Created {c.id} (draft) from {ref}. Preview it in the Contracts "
+                                                 "tab, send it from the Send for signature tab.")
+                    st.rerun()  # every tab lists the new draft
+                except json.JSONDecodeError as exc:
+                    st.error(f"The fields are not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}")
+                except FieldsError as exc:
+                    st.session_state["new_problems"] = dict(exc.problems)
+                    st.rerun()
 
 with tab_send:
     drafts = [c for c in contracts if c.state in SENDABLE]
@@ -134,13 +132,11 @@ with tab_send:
                                    key="send_reminder")
         cc = st.text_input("Copy recipients (e-mails, comma separated)", key="send_cc")
         if st.button("Send for signature", type="primary", key="send"):
-            try:
+            with shown_errors():
                 env = signing.send_for_signature(UnitOfWork(eng), cid, table.to_dict("records"), st.session_state.get("username", actor), auth,
                     float(reminder), cc=[{"name": e.strip(), "email": e.strip()} for e in cc.split(",") if e.strip()])
                 st.session_state["flash"] = f"Sent: envelope {env}. Invitations are in the outbox."
                 st.rerun()  # the Contracts tab shows the envelope and each signer's status
-            except ContractsError as exc:
-                st.error(str(exc))
 
 with tab_tpl:
     for t in templates:
@@ -155,9 +151,7 @@ with tab_tpl:
 with tab_extract:
     up = st.file_uploader("A contract PDF (also one signed in another product)", type=["pdf"], key="extract_pdf")
     if up is not None:
-        try:
+        with shown_errors():
             terms = extract_terms(up.getvalue(), up.name)
             st.success(f"SLA terms of {terms.contract_id}, in force from {terms.effective_from}")
             st.json(terms.model_dump(mode="json"))
-        except ContractsError as exc:
-            st.error(str(exc))

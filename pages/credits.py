@@ -6,11 +6,11 @@ import io
 import streamlit as st
 
 from ui.auth import require
+from ui.errors import shown_errors
 from flows.closing import close_month, with_closed
-from contracts.errors import ContractsError
 from ui.resources import unit_of_work, generation_or_stop, hourly_as_of, monthly_credits
 
-require("finance")
+require("credits")
 st.title("Service credits")
 gen = generation_or_stop("No tickets yet, so no credits to compute.")
 cr = with_closed(unit_of_work(), monthly_credits(gen, hourly_as_of()))
@@ -39,9 +39,7 @@ if len(open_rows):
     if st.button("Approve and close", key="close"):
         cid, month = label.split(" ")
         row = open_rows[(open_rows["contract_id"] == cid) & (open_rows["month"] == month)].iloc[0].to_dict()
-        try:
+        with shown_errors():
             close_month(unit_of_work(), row, st.session_state.get("username") or "finance")
             st.success(f"Closed {label}: figures frozen, approval recorded in the audit trail.")
             st.rerun()
-        except ContractsError as exc:
-            st.error(str(exc))

@@ -9,13 +9,13 @@ from zoneinfo import available_timezones
 import pandas as pd
 import streamlit as st
 
-from sla_engine.errors import SlaEngineError
 from sla_engine.ingest import ingest
 from sla_engine.profiles.registry import PROFILES, detect_profile
 from ui.auth import require
+from ui.errors import shown_errors
 from ui.resources import export_mapping, export_table, store
 
-require("support_manager")
+require("ingest")
 st.title("Ingest a help-desk export")
 s = store()
 terms = s.terms()
@@ -34,11 +34,8 @@ if up.file_id not in uploads:
 tmp = Path(uploads[up.file_id])
 
 
-try:
+with shown_errors(stop=True):
     preview = export_table(str(tmp))
-except SlaEngineError as exc:
-    st.error(str(exc))
-    st.stop()
 guess = detect_profile(list(preview.columns))
 c1, c2, c3 = st.columns(3)
 profile = c1.selectbox("Source profile", PROFILES, index=PROFILES.index(guess) if guess else 0, key="profile",
@@ -60,28 +57,25 @@ if profile == "eventlog":
                                                 sorted(preview[options["status"]].dropna().unique())[:200],
                                                 key="ev_resp")
 st.markdown("**Column mapping** (how this profile reads the file)")
-try:
+with shown_errors(f"The {profile} profile cannot read this file: ",
+                  ". Choose another profile or fix the export."):
     mapped, notes = export_mapping(str(tmp), profile, json.dumps(options, sort_keys=True),
-                               None if tz.startswith("(") else tz)
+                                   None if tz.startswith("(") else tz)
     st.dataframe(pd.DataFrame([{"Covenant field": k, "column in the export": v} for k, v in mapped.items()]),
                  hide_index=True, key="mapping")
     for n in notes:
         st.caption(n)
-except SlaEngineError as exc:
-    st.error(f"The {profile} profile cannot read this file: {exc}. Choose another profile or fix the export.")
 st.caption(f"{len(preview):,} rows, {len(preview.columns)} columns; first rows:")
 st.dataframe(preview.head(20), hide_index=True, key="preview")
 if st.button("Ingest", type="primary", key="ingest"):
     bar = st.progress(0.1, text="Reading and validating…")
-    try:
-        rep = ingest(s, tmp, profile, tz=None if tz.startswith("(") else tz,
-                     contract=None if contract.startswith("(") else contract, options=options,
-                     display_name=up.name)
-    except SlaEngineError as exc:
-        bar.empty()
-        st.error(str(exc))
-        st.stop()
-    bar.progress(1.0, text="Done")
+    with shown_errors(stop=True):
+        try:
+            rep = ingest(s, tmp, profile, tz=None if tz.startswith("(") else tz,
+                         contract=None if contract.startswith("(") else contract, options=options,
+                         display_name=up.name)
+        finally:
+            bar.empty()
     (st.info if rep.noop_of else st.success)(rep.text().replace("\n", "  \n"))  # one line per figure
     q = s.quarantine()
     q = q[q["batch_id"] == rep.batch_id]

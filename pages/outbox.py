@@ -18,7 +18,7 @@ from contracts.adapters.mailer import SmtpConfig
 from ui.auth import require
 from ui.resources import unit_of_work
 
-require("admin")
+require("outbox")
 st.title("Outbox")
 
 

@@ -9,7 +9,7 @@ import streamlit as st
 from ui.auth import require
 from ui.resources import unit_of_work, generation, hourly_as_of, monthly_credits, monthly_report
 
-require("support_manager", "vendor_manager", "finance", "legal")
+require("overview")
 st.title("Overview")
 
 gen = generation()

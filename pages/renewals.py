@@ -9,7 +9,7 @@ from flows.renewal_brief import ContractTerm, summary
 from ui.auth import require
 from ui.resources import generation_or_stop, hourly_as_of, monthly_credits, monthly_report, renewal_brief, store, unit_of_work
 
-require("vendor_manager")
+require("renewals")
 st.title("Renewals")
 gen = generation_or_stop("No tickets yet: performance appears here once exports are ingested (Ingest page).")
 as_of = hourly_as_of()

@@ -14,9 +14,9 @@ import streamlit as st
 from contracts.domain import disclosure
 
 from contracts.services import signing
+from ui.errors import shown_errors
 from ui.resources import engine, unit_of_work
-from contracts.errors import InvalidToken, SigningError
-from contracts.errors import ContractsError
+from contracts.errors import InvalidToken
 from contracts.adapters.mailer import SmtpConfig, deliver
 
 # a signer's link opens this page and nothing else: no navigation to the rest of the app
@@ -56,21 +56,19 @@ if not token:
     st.stop()
 
 ip, ua = client()
-try:
-    if st.session_state.get("viewed_token") != token:
-        view = signing.open_link(unit_of_work(), token, ip, ua)
-        st.session_state["viewed_token"] = token
-    else:
-        view = signing.open_link(unit_of_work(), token, ip, ua) if st.session_state.get("refresh") else \
-            st.session_state["view"]
-    st.session_state["view"] = view
-    st.session_state["refresh"] = False
-except InvalidToken as exc:
-    st.error(f"{exc}. If you expected to sign, ask the sender to send you a new link.")
-    st.stop()
-except ContractsError as exc:
-    st.error(str(exc))
-    st.stop()
+with shown_errors(stop=True):
+    try:
+        if st.session_state.get("viewed_token") != token:
+            view = signing.open_link(unit_of_work(), token, ip, ua)
+            st.session_state["viewed_token"] = token
+        else:
+            view = signing.open_link(unit_of_work(), token, ip, ua) if st.session_state.get("refresh") else \
+                st.session_state["view"]
+        st.session_state["view"] = view
+        st.session_state["refresh"] = False
+    except InvalidToken as exc:
+        st.error(f"{exc}. If you expected to sign, ask the sender to send you a new link.")
+        st.stop()
 
 
 def refresh() -> None:
@@ -97,24 +95,20 @@ if step_code:
         st.stop()
     channel = "text message" if view.auth_method == "sms_code" else "e-mail"
     if st.button(f"Send me a one-time code by {channel}", key="send_code"):
-        try:
+        with shown_errors():
             signing.request_code(unit_of_work(), token)
             send_mail_now()
             st.session_state["code_sent"] = True
-        except SigningError as exc:
-            st.error(str(exc))
     if st.session_state.get("code_sent"):
         st.caption(f"A 6-digit code was sent to you by {channel}. It is valid for 10 minutes.")
     with st.form("code_form"):
         code = st.text_input("One-time code", max_chars=6, key="code")
         if st.form_submit_button("Verify code"):
-            try:
+            with shown_errors():
                 if signing.verify_code(unit_of_work(), token, code, ip, ua):
                     refresh()
                 else:
                     st.error("That code is not right or has expired. Try again, or send a new code.")
-            except SigningError as exc:
-                st.error(str(exc))
     st.stop()
 
 if not view.consent_given:
@@ -123,11 +117,9 @@ if not view.consent_given:
     st.caption(f"Disclosure version {disclosure.VERSION}")
     agree = st.checkbox("I agree to receive and sign this contract electronically", key="agree")
     if st.button("Continue", key="consent", disabled=not agree):
-        try:
+        with shown_errors():
             signing.give_consent(unit_of_work(), token, ip, ua)
             refresh()
-        except SigningError as exc:
-            st.error(str(exc))
     st.stop()
 
 st.markdown("#### Review the contract")
@@ -158,23 +150,19 @@ else:
             and drawing.json_data.get("objects"):
         kind, value = "drawn", png_data_url(drawing.image_data)
 if st.button("I agree and sign this contract", type="primary", key="sign", disabled=not value, width="stretch"):
-    try:
+    with shown_errors():
         result = signing.sign(unit_of_work(), token, kind, value, ip, ua)
         send_mail_now()
         st.session_state["refresh"] = True
         st.success("Signed. " + ("Everyone has signed: the sealed contract is on its way to you."
                                  if result == "completed" else "The next signer has been invited."))
         st.stop()
-    except ContractsError as exc:
-        st.error(str(exc))
 
 with st.expander("Decline to sign"):
     reason = st.text_area("Why do you decline?", key="decline_reason")
     if st.button("Decline", key="decline", disabled=not reason.strip()):
-        try:
+        with shown_errors():
             signing.decline(unit_of_work(), token, reason.strip(), ip, ua)
             send_mail_now()
             st.warning("You declined. The sender has been told; this envelope is closed for everyone.")
             st.stop()
-        except ContractsError as exc:
-            st.error(str(exc))

@@ -11,6 +11,7 @@ import streamlit_authenticator as stauth
 
 from contracts.services.users import credentials
 
+from .access import page
 from .resources import ROOT, unit_of_work
 
 COOKIE = "covenant_session"
@@ -44,15 +45,18 @@ def roles() -> set[str]:
     return set(st.session_state.get("roles") or []) if st.session_state.get("authentication_status") else set()
 
 
-def require(*allowed: str) -> None:
-    """Stop the page with a clear refusal unless the signed-in user has one of the roles (admin always may)."""
-    have = roles()
+def require(key: str) -> None:
+    """Stop the page with a clear refusal unless the signed-in user may open it (ui/access.py)."""
     if not st.session_state.get("authentication_status"):
         st.error("Please sign in to see this page.")
         st.stop()
-    if not (have & (set(allowed) | {"admin"})):
-        st.error(f"Your role ({', '.join(sorted(have)) or 'none'}) does not give access to this page. "
-                 f"It is for: {', '.join(allowed)}. Ask an administrator if you need it.")
+    have = roles()
+    spec = page(key)
+    if not spec.allows(have):
+        st.error(
+            f"Your role ({', '.join(sorted(have)) or 'none'}) does not give access to this page. "
+            f"It is for: {spec.who()}. Ask an administrator if you need it."
+        )
         st.stop()
 
 

@@ -1,0 +1,30 @@
+"""The one place a page turns a named error into a message: `with shown_errors(): ...`.
+
+Named errors (contracts, SLA engine, cross-engine flows) say what went wrong in the user's words; they
+are shown with st.error. Anything else is a bug and is not caught here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from contracts.errors import ContractsError
+from flows.errors import FlowError
+from sla_engine.errors import SlaEngineError
+
+NAMED_ERRORS: tuple[type[Exception], ...] = (ContractsError, SlaEngineError, FlowError)
+
+
+@contextmanager
+def shown_errors(prefix: str = "", suffix: str = "", stop: bool = False) -> Iterator[None]:
+    """Run a user action; a named error is shown (between `prefix` and `suffix`) and, with `stop`,
+    ends the page run. st.rerun and st.stop pass through."""
+    try:
+        yield
+    except NAMED_ERRORS as exc:
+        st.error(f"{prefix}{exc}{suffix}")
+        if stop:
+            st.stop()
