@@ -13,6 +13,7 @@ import pandas as pd
 from . import analysis
 from .errors import SlaEngineError
 from .plainfiles import load_plain, results_csv_frame
+from .store import Store
 from .terms import Terms, json_schema, load_terms
 
 DEFAULT_STORE = os.environ.get("COVENANT_STORE", str(Path(__file__).resolve().parent.parent / "data" / "store"))
@@ -22,7 +23,9 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m sla_engine", description="SLA compliance in business time")
     p.add_argument("--store", default=DEFAULT_STORE, help="ticket store directory (default: %(default)s)")
     sub = p.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("schema", help="print the JSON Schema of the SLA terms document")
+    sub.add_parser(
+        "schema", help="print the JSON Schema of the SLA terms document"
+    ).set_defaults(func=cmd_schema)
 
     def files_args(sp: argparse.ArgumentParser, required: bool) -> None:
         sp.add_argument("--tickets", required=required, help="tickets CSV (generic columns)")
@@ -34,11 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="per-ticket results from plain files")
     files_args(ev, True)
     ev.add_argument("--out", required=True, help="output CSV")
+    ev.set_defaults(func=cmd_evaluate)
     for name, helptext in (("report", "monthly compliance"), ("credits", "service credits per contract-month")):
         sp = sub.add_parser(name, help=f"{helptext}, from the store or from plain files")
         files_args(sp, False)
         sp.add_argument("--contract", help="only this contract")
         sp.add_argument("--out", help="write CSV here instead of printing")
+        sp.set_defaults(func=cmd_report)
 
     ing = sub.add_parser("ingest", help="load a help-desk export into the store")
     ing.add_argument("file")
@@ -51,18 +56,22 @@ def _parser() -> argparse.ArgumentParser:
         ing.add_argument(f"--{flag}", help=f"eventlog: column holding the {flag.replace('-col', '')}")
     ing.add_argument("--response-status", action="append", default=[],
                      help="eventlog: status that marks the first response (repeatable)")
+    ing.set_defaults(func=cmd_ingest)
 
     q = sub.add_parser("quarantine", help="rows that were not loaded, with reasons")
     q.add_argument("--out", help="CSV file")
+    q.set_defaults(func=cmd_quarantine)
 
     t = sub.add_parser("terms", help="manage SLA terms in the store")
     tsub = t.add_subparsers(dest="terms_cmd", required=True)
     ta = tsub.add_parser("add", help="register terms documents")
     ta.add_argument("files", nargs="+")
-    tsub.add_parser("list", help="list registered terms")
+    ta.set_defaults(func=cmd_terms_add)
+    tsub.add_parser("list", help="list registered terms").set_defaults(func=cmd_terms_list)
 
     d = sub.add_parser("demo", help="build the embedded demo data (deterministic)")
     d.add_argument("--if-absent", action="store_true", help="do nothing when the store already has data")
+    d.set_defaults(func=cmd_demo)
     return p
 
 
@@ -74,8 +83,6 @@ def _plain_or_store(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) ->
         terms = load_terms(args.terms)
         load_plain(con, args.tickets, args.history, terms, args.tz)
         return terms
-    from .store import Store
-
     store = Store(Path(args.store))
     store.attach(con)
     return store.terms()
@@ -91,76 +98,86 @@ def _emit(df: pd.DataFrame, out: str | None) -> None:
             print(df.to_string(index=False) if len(df) else "(no rows)")
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.cmd == "schema":
-        print(json.dumps(json_schema(), indent=2))
-        return 0
-    if args.cmd == "evaluate":
+def cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    con = duckdb.connect()
+    terms = load_terms(args.terms)
+    load_plain(con, args.tickets, args.history, terms, args.tz)
+    as_of = analysis.parse_as_of(args.as_of)
+    missing = analysis.evaluate_to_table(con, terms, as_of)
+    out = results_csv_frame(analysis.per_ticket_frame(con))
+    out.to_csv(args.out, index=False)
+    print(f"evaluated {len(out)} tickets -> {args.out}")
+    if missing:
+        print(
+            f"warning: {missing} tickets not evaluated: no terms version with a tier for their "
+            "severity was in force when they were created",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """`report` and `credits`: from plain files, or from the store (final tickets from the ledger)."""
+    as_of = analysis.parse_as_of(args.as_of)
+    if args.tickets or args.terms:
         con = duckdb.connect()
-        terms = load_terms(args.terms)
-        load_plain(con, args.tickets, args.history, terms, args.tz)
-        as_of = analysis.parse_as_of(args.as_of)
-        missing = analysis.evaluate_to_table(con, terms, as_of)
-        out = results_csv_frame(analysis.per_ticket_frame(con))
-        out.to_csv(args.out, index=False)
-        print(f"evaluated {len(out)} tickets -> {args.out}")
-        if missing:
-            print(f"warning: {missing} tickets not evaluated: no terms version with a tier for their severity"
-                  " was in force when they were created", file=sys.stderr)
-        return 0
-    if args.cmd in ("report", "credits"):
-        as_of = analysis.parse_as_of(args.as_of)
-        if args.tickets or args.terms:
-            con = duckdb.connect()
-            terms = _plain_or_store(args, con)
-            if args.contract:
-                terms = [t for t in terms if t.contract_id == args.contract]
-            rep = analysis.monthly_report(con, terms, as_of)
-        else:  # from the store: final tickets come from the generation's SLA ledger
-            from .store import Store
-
-            store = Store(Path(args.store))
-            rep, _ = analysis.store_report(store, as_of, args.contract)
-            terms = store.terms()
-        _emit(rep if args.cmd == "report" else analysis.credits(rep, terms), args.out)
-        return 0
-    if args.cmd == "ingest":
-        from .ingest import ingest_file
-
-        report = ingest_file(Path(args.store), args)
-        print(report.text())
-        return 0
-    if args.cmd == "quarantine":
-        from .store import Store
-
-        _emit(Store(Path(args.store)).quarantine(), args.out)
-        return 0
-    if args.cmd == "terms":
-        from .store import Store
-
+        terms = _plain_or_store(args, con)
+        if args.contract:
+            terms = [t for t in terms if t.contract_id == args.contract]
+        rep = analysis.monthly_report(con, terms, as_of)
+    else:
         store = Store(Path(args.store))
-        if args.terms_cmd == "add":
-            added, led = analysis.register_terms(store, [t for f in args.files for t in load_terms(f)])
-            print("registered: " + ", ".join(added))
-            if led is not None:
-                print(f"SLA ledger: {led.final_tickets} tickets final, {led.live_tickets} open")
-        else:
-            for t in store.terms():
-                print(f"{t.terms_id}\t{t.effective_from}..{t.effective_to or ''}\t{t.calendar.timezone}\t"
-                      + ",".join(t.tiers))
-        return 0
-    if args.cmd == "demo":
-        from .demo import build_demo
+        rep, _ = analysis.store_report(store, as_of, args.contract)
+        terms = store.terms()
+    _emit(rep if args.cmd == "report" else analysis.credits(rep, terms), args.out)
+    return 0
 
-        print(build_demo(Path(args.store), if_absent=args.if_absent))
-        return 0
-    raise AssertionError(args.cmd)
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from .ingest import ingest_file
+
+    print(ingest_file(Path(args.store), args).text())
+    return 0
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    _emit(Store(Path(args.store)).quarantine(), args.out)
+    return 0
+
+
+def cmd_terms_add(args: argparse.Namespace) -> int:
+    store = Store(Path(args.store))
+    added, led = analysis.register_terms(store, [t for f in args.files for t in load_terms(f)])
+    print("registered: " + ", ".join(added))
+    if led is not None:
+        print(f"SLA ledger: {led.final_tickets} tickets final, {led.live_tickets} open")
+    return 0
+
+
+def cmd_terms_list(args: argparse.Namespace) -> int:
+    for t in Store(Path(args.store)).terms():
+        until = t.effective_to or ""
+        tiers = ",".join(t.tiers)
+        print(f"{t.terms_id}\t{t.effective_from}..{until}\t{t.calendar.timezone}\t{tiers}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import build_demo
+
+    print(build_demo(Path(args.store), if_absent=args.if_absent))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return run(args)
+        return int(args.func(args))
     except SlaEngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
