@@ -7,7 +7,7 @@ TSTAMP := $(VENV)/.installed-test-$(shell cat requirements.txt requirements-test
 DEB_TEST_PACKAGES := poppler-utils qpdf libnss3-tools chromium
 PORT ?= 8501
 
-.PHONY: run test demo bench deb clean
+.PHONY: run test check demo bench deb clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,13 @@ deb:
 	  else echo "not root: tests that need$$missing will skip"; fi; \
 	fi
 
-test: $(TSTAMP) deb
+# lint, format and types first (seconds), then the whole suite
+check: $(TSTAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m mypy
+
+test: check deb
 	$(PY) -m pytest -q
 
 bench: $(TSTAMP)

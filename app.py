@@ -1,4 +1,5 @@
-"""Covenant: the router. Signers reach only the signing page; everyone else signs in and sees the pages
+"""Covenant: the router. Signers reach only the signing page; everyone else signs in and sees the
+pages
 their roles open (the table in ui/access.py, which every page checks again on the server)."""
 
 from __future__ import annotations

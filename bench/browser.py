@@ -1,9 +1,13 @@
-"""Browser benchmark: the Compliance page with 1M tickets in the store, measured in headless Chromium.
+"""Browser benchmark: the Compliance page with 1M tickets in the store, measured in headless
+Chromium.
 
-Builds a store from bench/generate.py's data, starts the app, logs in as the demo support manager and times
-(1) the Compliance page's first render (cold cache: the SLA ledger read, open tickets evaluated) and (2) a filter change.
+Builds a store from bench/generate.py's data, starts the app, logs in as the demo support manager
+and times
+(1) the Compliance page's first render (cold cache: the SLA ledger read, open tickets evaluated)
+and (2) a filter change.
 Usage: python bench/browser.py [N]   (default 1000000; prints a markdown row)
 """
+
 from __future__ import annotations
 
 import json
@@ -22,14 +26,24 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def make_store(n: int, root: Path) -> Path:
     data = ROOT / "bench" / "out" / str(n)
     if not (data / "terms.json").exists():
-        subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), str(n), str(data)], check=True)
+        subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "generate.py"), str(n), str(data)], check=True
+        )
     store = root / "store"
     gen = store / "gen-000001"
     gen.mkdir(parents=True)
@@ -37,12 +51,17 @@ def make_store(n: int, root: Path) -> Path:
     for name in ("tickets", "status_log", "severity_log"):
         (gen / f"{name}.parquet").symlink_to(data / f"{name}.parquet")
     empty = {
-        "base": "SELECT ''::VARCHAR contract_id, ''::VARCHAR ticket_id, ''::VARCHAR severity, 0::BIGINT created_us,"
-                " 0::BIGINT first_response_us, 0::BIGINT resolved_us, ''::VARCHAR content_hash, 0::BIGINT batch_id",
-        "events": "SELECT ''::VARCHAR contract_id, ''::VARCHAR ticket_id, 0::BIGINT changed_us, ''::VARCHAR field,"
-                  " ''::VARCHAR value, 0::BIGINT seq",
-        "quarantine": "SELECT 0::BIGINT batch_id, ''::VARCHAR file, 0::BIGINT row, ''::VARCHAR \"column\", ''::VARCHAR reason",
-        "batches": "SELECT 1::BIGINT batch_id, 'bench'::VARCHAR file, ''::VARCHAR fingerprint, 0::BIGINT input_rows",
+        "base": "SELECT ''::VARCHAR contract_id, ''::VARCHAR ticket_id, ''::VARCHAR severity,"
+        " 0::BIGINT created_us,"
+        " 0::BIGINT first_response_us, 0::BIGINT resolved_us, ''::VARCHAR content_hash, 0::BIGINT "
+        "batch_id",
+        "events": "SELECT ''::VARCHAR contract_id, ''::VARCHAR ticket_id, 0::BIGINT changed_us,"
+        " ''::VARCHAR field,"
+        " ''::VARCHAR value, 0::BIGINT seq",
+        "quarantine": "SELECT 0::BIGINT batch_id, ''::VARCHAR file, 0::BIGINT row,"
+        " ''::VARCHAR \"column\", ''::VARCHAR reason",
+        "batches": "SELECT 1::BIGINT batch_id, 'bench'::VARCHAR file, ''::VARCHAR fingerprint,"
+        " 0::BIGINT input_rows",
     }
     for name, q in empty.items():
         con.execute(f"COPY ({q} LIMIT 0) TO '{gen / (name + '.parquet')}' (FORMAT parquet)")
@@ -72,12 +91,33 @@ def main(n: int) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": url, "COVENANT_STORE": str(store),
-           "COVENANT_COOKIE_KEY": "bench-cookie-key-0123456789abcdef0123456789"}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--server.fileWatcherType", "none"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "COVENANT_STORE": str(store),
+        "COVENANT_COOKIE_KEY": "bench-cookie-key-0123456789abcdef0123456789",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:
@@ -89,7 +129,7 @@ def main(n: int) -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            for run in range(3):
+            for _run in range(3):
                 page = browser.new_page(viewport={"width": 1280, "height": 1400})
                 page.goto(base, wait_until="domcontentloaded")
                 page.get_by_label("Username").first.fill("support")
@@ -98,28 +138,45 @@ def main(n: int) -> None:
                 page.get_by_role("button", name="Login", exact=True).first.click()
                 expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=300000)
                 expect(page.get_by_role("heading", name="Contracts")).to_be_visible(timeout=300000)
-                page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=300000)
+                page.wait_for_selector(
+                    '[data-testid="stStatusWidget"]', state="detached", timeout=300000
+                )
                 cold.append(time.perf_counter() - t)
                 t = time.perf_counter()
                 page.get_by_role("link", name="Compliance").click()
                 page.locator(".js-plotly-plot").first.wait_for(state="visible", timeout=300000)
-                page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=300000)
+                page.wait_for_selector(
+                    '[data-testid="stStatusWidget"]', state="detached", timeout=300000
+                )
                 first.append(time.perf_counter() - t)
                 t = time.perf_counter()
                 page.get_by_text("resolution", exact=True).click()
                 expect(page.get_by_text("· resolution compliance")).to_be_visible(timeout=300000)
-                page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=300000)
+                page.wait_for_selector(
+                    '[data-testid="stStatusWidget"]', state="detached", timeout=300000
+                )
                 change.append(time.perf_counter() - t)
                 page.close()
             browser.close()
     finally:
         proc.terminate()
         proc.wait(15)
-    print("runs:", [round(x, 2) for x in cold], [round(x, 2) for x in first], [round(x, 2) for x in change])
-    print("| tickets | login → Overview, run 1 (cold cache: ledger + open tickets) | same, runs 2-3 (cached) |"
-          " Compliance first render (median) | filter change (median) |")
-    print(f"| {n:,} | {cold[0]:.2f} | {statistics.median(cold[1:]):.2f} | {statistics.median(first):.2f} |"
-          f" {statistics.median(change):.2f} |")
+    print(
+        "runs:",
+        [round(x, 2) for x in cold],
+        [round(x, 2) for x in first],
+        [round(x, 2) for x in change],
+    )
+    print(
+        "| tickets | login → Overview, run 1 (cold cache: ledger + open tickets) | same, runs 2-3 "
+        "(cached) |"
+        " Compliance first render (median) | filter change (median) |"
+    )
+    print(
+        f"| {n:,} | {cold[0]:.2f} | {statistics.median(cold[1:]):.2f} | "
+        f"{statistics.median(first):.2f} |"
+        f" {statistics.median(change):.2f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
-"""Benchmark: `report` (from the ledger, and with no ledger) vs a plain DuckDB scan-and-group-by of the same Parquet.
+"""Benchmark: `report` (from the ledger, and with no ledger) vs a plain DuckDB scan-and-group-by of
+the same Parquet.
 
-Each measurement runs in its own process (so peak RSS is its own), three times; the table shows the median.
+Each measurement runs in its own process (so peak RSS is its own), three times; the table shows the
+median.
 Usage: python bench/run.py [N ...]   (default 1000000 10000000)
 """
+
 from __future__ import annotations
 
 import json
@@ -29,7 +32,9 @@ print(time.perf_counter() - t)
 import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
-AS_OF = 1_798_761_600_000_000  # 2027-01-01: after every generated fact, like `report`'s default "now"
+AS_OF = (
+    1_798_761_600_000_000  # 2027-01-01: after every generated fact, like `report`'s default "now"
+)
 
 SETUP = """
 import sys, time
@@ -48,29 +53,39 @@ import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def timed(body: str, before: str = "") -> str:
-    """A child program: set up, run `before` untimed, then time `body` and print seconds and peak RSS."""
+    """A child program: set up, run `before` untimed, then time `body` and print seconds and peak
+    RSS."""
     return SETUP + before + "t = time.perf_counter()\n" + body + TAIL
 
 
-# what `report` does on a store: final tickets from the generation's SLA ledger, open ones evaluated now
+# what `report` does on a store: final tickets from the generation's SLA ledger, open ones evaluated
+# now
 REPORT = timed(f"""
 rep, how = analysis.generation_report(d, terms, {AS_OF}, build_ledger=False)
 assert how == 'ledger', how
 """)
 
-# the same report with no ledger: every ticket evaluated from scratch (calendars, business time, aggregation)
+# the same report with no ledger: every ticket evaluated from scratch (calendars, business time,
+# aggregation)
 FULL = timed(f"""
 rep = analysis.monthly_report(engine.open_inputs(d), terms, {AS_OF})
 """)
 
 # what an ingest adds: judging every ticket once and writing the ledger beside the generation
-BUILD = timed("led = ledger.build(d, terms)\n", before="import shutil\nfor old in d.glob('sla-*'): shutil.rmtree(old)\n")
+BUILD = timed(
+    "led = ledger.build(d, terms)\n",
+    before="import shutil\nfor old in d.glob('sla-*'): shutil.rmtree(old)\n",
+)
 
 
 def measure(code: str, data: Path) -> tuple[float, float]:
     """(seconds, peak RSS in MiB), both as the child measured itself."""
-    proc = subprocess.run([sys.executable, "-c", code, str(data), str(ROOT.parent)],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(data), str(ROOT.parent)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     seconds, peak = proc.stdout.strip().splitlines()[-2:]
     return float(seconds), float(peak)
 
@@ -81,7 +96,9 @@ def main(sizes: list[int]) -> None:
         data = OUT / str(n)
         if not (data / "terms.json").exists():
             t = time.perf_counter()
-            subprocess.run([sys.executable, str(ROOT / "generate.py"), str(n), str(data)], check=True)
+            subprocess.run(
+                [sys.executable, str(ROOT / "generate.py"), str(n), str(data)], check=True
+            )
             print(f"generated {n:,} tickets in {time.perf_counter() - t:.1f} s", flush=True)
         build_s, build_mem = measure(BUILD, data)  # once: the cost an ingest pays
         runs: dict[str, list[tuple[float, float]]] = {"scan": [], "report": [], "full": []}
@@ -91,19 +108,37 @@ def main(sizes: list[int]) -> None:
         med = {k: statistics.median(s for s, _ in v) for k, v in runs.items()}
         peak = {k: max(m for _, m in v) for k, v in runs.items()}
         live = json.loads(next(data.glob("sla-*/meta.json")).read_text())["live_tickets"]
-        rows.append({"tickets": n, "scan_s": round(med["scan"], 3), "report_s": round(med["report"], 3),
-                     "ratio": round(med["report"] / med["scan"], 2), "report_peak_mib": round(peak["report"]),
-                     "full_s": round(med["full"], 3), "full_ratio": round(med["full"] / med["scan"], 2),
-                     "full_peak_mib": round(peak["full"]), "ledger_build_s": round(build_s, 3),
-                     "ledger_build_peak_mib": round(build_mem), "live_tickets": live})
+        rows.append(
+            {
+                "tickets": n,
+                "scan_s": round(med["scan"], 3),
+                "report_s": round(med["report"], 3),
+                "ratio": round(med["report"] / med["scan"], 2),
+                "report_peak_mib": round(peak["report"]),
+                "full_s": round(med["full"], 3),
+                "full_ratio": round(med["full"] / med["scan"], 2),
+                "full_peak_mib": round(peak["full"]),
+                "ledger_build_s": round(build_s, 3),
+                "ledger_build_peak_mib": round(build_mem),
+                "live_tickets": live,
+            }
+        )
         print(json.dumps(rows[-1]), flush=True)
-    print("\n| tickets | scan + group-by (s) | `report` from the store (s) | ratio | peak RSS (MiB) "
-          "| no ledger: full evaluation (s) | ratio | peak RSS (MiB) | ledger build at ingest (s) | open tickets |")
+    print(
+        "\n| tickets | scan + group-by (s) | `report` from the store (s) | ratio | peak RSS (MiB) "
+        "| no ledger: full evaluation (s) | ratio | peak RSS (MiB) | ledger build at ingest (s) | "
+        "open tickets |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['tickets']:,} | {r['scan_s']} | {r['report_s']} | {r['ratio']}× | {r['report_peak_mib']:,} "
-              f"| {r['full_s']} | {r['full_ratio']}× | {r['full_peak_mib']:,} | {r['ledger_build_s']} "
-              f"| {r['live_tickets']:,} |")
+        print(
+            f"| {r['tickets']:,} | {r['scan_s']} | {r['report_s']} | {r['ratio']}× | "
+            f"{r['report_peak_mib']:,} "
+            f"| {r['full_s']} | {r['full_ratio']}× | {r['full_peak_mib']:,} | "
+            f"{r['ledger_build_s']} "
+            f"| {r['live_tickets']:,} |"
+        )
+
 
 if __name__ == "__main__":
     main([int(a) for a in sys.argv[1:]] or [1_000_000, 10_000_000])

@@ -1,4 +1,5 @@
 """`python -m contracts`: templates, contracts, PDFs, SLA terms."""
+
 from __future__ import annotations
 
 import sys

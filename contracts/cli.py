@@ -40,8 +40,10 @@ def template_show(args: argparse.Namespace) -> int:
     with _uow() as uow:
         v = uow.repo.get_template(name).version(num)
         requires = ", ".join(v.requires) or "nothing extra"
-        print(f"# {name} v{v.number} ({v.status}; requires: {requires}; "
-              f"text sha256 {v.text_sha256 or '-'})\n{v.text}")
+        print(
+            f"# {name} v{v.number} ({v.status}; requires: {requires}; "
+            f"text sha256 {v.text_sha256 or '-'})\n{v.text}"
+        )
     return 0
 
 
@@ -89,9 +91,11 @@ def contract_list(args: argparse.Namespace) -> int:
     with _uow() as uow:
         for c in uow.repo.list_contracts():
             f = c.typed
-            print(f"{c.id}\t{c.state}\t{f.title}\t{f.party('customer').name}\t"
-                  f"{f.start_date}..{f.end_date}\trenews {c.renewal_date()}\t"
-                  f"notice by {c.notice_deadline()}")
+            print(
+                f"{c.id}\t{c.state}\t{f.title}\t{f.party('customer').name}\t"
+                f"{f.start_date}..{f.end_date}\trenews {c.renewal_date()}\t"
+                f"notice by {c.notice_deadline()}"
+            )
     return 0
 
 
@@ -134,10 +138,13 @@ def _signer(spec: str, i: int) -> dict[str, object]:
 
 def send(args: argparse.Namespace) -> int:
     signers = [_signer(spec, i) for i, spec in enumerate(args.signer)]
-    cc = [dict(zip(("name", "email"), (p.strip() for p in c.split(",", 1)), strict=False))
-          for c in args.cc]
-    env = signing.send_for_signature(_uow(), args.id, signers, args.sender, args.auth,
-                                     args.reminder_hours, args.expires_days, cc)
+    cc = [
+        dict(zip(("name", "email"), (p.strip() for p in c.split(",", 1)), strict=False))
+        for c in args.cc
+    ]
+    env = signing.send_for_signature(
+        _uow(), args.id, signers, args.sender, args.auth, args.reminder_hours, args.expires_days, cc
+    )
     print(f"sent: envelope {env}")
     return 0
 
@@ -168,10 +175,12 @@ def init_seal(args: argparse.Namespace) -> int:
     from contracts.adapters.seal import ensure_local_ca
 
     paths = ensure_local_ca()
-    print(f"local seal certificate: {paths['seal-cert']} (root CA {paths['root-cert']}).\n"
-          "For trying Covenant on one machine only: in production configure COVENANT_SEAL_P12 "
-          "(or COVENANT_SEAL_KEY/CERT) with a certificate trusted by Adobe (AATL) or a key held "
-          "in an HSM.")
+    print(
+        f"local seal certificate: {paths['seal-cert']} (root CA {paths['root-cert']}).\n"
+        "For trying Covenant on one machine only: in production configure COVENANT_SEAL_P12 "
+        "(or COVENANT_SEAL_KEY/CERT) with a certificate trusted by Adobe (AATL) or a key held "
+        "in an HSM."
+    )
     return 0
 
 
@@ -179,8 +188,10 @@ def demo_users(args: argparse.Namespace) -> int:
     from contracts.services.users import DEMO_PASSWORD, ensure_demo_users
 
     made = ensure_demo_users(_uow())
-    print(f"demo users: {', '.join(made) or 'already present'} "
-          f"(password {DEMO_PASSWORD!r}; demo only)")
+    print(
+        f"demo users: {', '.join(made) or 'already present'} "
+        f"(password {DEMO_PASSWORD!r}; demo only)"
+    )
     return 0
 
 
@@ -195,8 +206,10 @@ def audit_verify(args: argparse.Namespace) -> int:
 def audit_list(args: argparse.Namespace) -> int:
     with _uow() as uow:
         for r in audit.entries(uow.session, args.subject):
-            print(f"{r.seq}\t{r.at}\t{r.actor}\t{r.subject}\t{r.kind}\t{json.dumps(r.payload)}\t"
-                  f"{r.hash[:12]}")
+            print(
+                f"{r.seq}\t{r.at}\t{r.actor}\t{r.subject}\t{r.kind}\t{json.dumps(r.payload)}\t"
+                f"{r.hash[:12]}"
+            )
     return 0
 
 
@@ -219,8 +232,10 @@ def retention_release(args: argparse.Namespace) -> int:
 
 def retention_purge(args: argparse.Namespace) -> int:
     what = retention.purge(_uow(), args.id, args.actor)
-    print(f"purged {what['contract']}: {len(what['envelopes'])} envelope(s), "
-          f"{len(what['documents'])} document(s)")
+    print(
+        f"purged {what['contract']}: {len(what['envelopes'])} envelope(s), "
+        f"{len(what['documents'])} document(s)"
+    )
     return 0
 
 

@@ -8,11 +8,15 @@ from types import ModuleType
 
 
 def build_parser(cli: ModuleType) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m contracts",
-                                description="Contract templates, contracts, signing and the audit trail")
+    p = argparse.ArgumentParser(
+        prog="python -m contracts",
+        description="Contract templates, contracts, signing and the audit trail",
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
 
-    t = sub.add_parser("template", help="template library").add_subparsers(dest="tcmd", required=True)
+    t = sub.add_parser("template", help="template library").add_subparsers(
+        dest="tcmd", required=True
+    )
     t.add_parser("list", help="templates and their versions").set_defaults(func=cli.template_list)
     sh = t.add_parser("show", help="one version's text")
     sh.add_argument("ref", help="NAME or NAME@VERSION")
@@ -32,12 +36,15 @@ def build_parser(cli: ModuleType) -> argparse.ArgumentParser:
     im = t.add_parser("import", help="add a template from a YAML definition")
     im.add_argument("file")
     im.set_defaults(func=cli.template_import)
-    t.add_parser("install-starters", help="add the shipped starter templates (published v1)") \
-        .set_defaults(func=cli.template_install_starters)
+    t.add_parser(
+        "install-starters", help="add the shipped starter templates (published v1)"
+    ).set_defaults(func=cli.template_install_starters)
 
     c = sub.add_parser("contract", help="contracts").add_subparsers(dest="ccmd", required=True)
     cr = c.add_parser("create", help="a draft contract from a published template version")
-    cr.add_argument("--template", required=True, help="NAME[@VERSION]; default the latest published")
+    cr.add_argument(
+        "--template", required=True, help="NAME[@VERSION]; default the latest published"
+    )
     cr.add_argument("--fields", required=True, help="JSON file of field values")
     cr.add_argument("--amends", help="id of the signed contract this amendment supersedes")
     cr.set_defaults(func=cli.contract_create)
@@ -56,24 +63,36 @@ def build_parser(cli: ModuleType) -> argparse.ArgumentParser:
     st.add_argument("--reason")
     st.set_defaults(func=cli.contract_set_state)
 
-    au = sub.add_parser("audit", help="the hash-chained audit trail") \
-        .add_subparsers(dest="acmd", required=True)
-    au.add_parser("verify", help="walk the chain; report the first broken link (exit 1 if broken)") \
-        .set_defaults(func=cli.audit_verify)
+    au = sub.add_parser("audit", help="the hash-chained audit trail").add_subparsers(
+        dest="acmd", required=True
+    )
+    au.add_parser(
+        "verify", help="walk the chain; report the first broken link (exit 1 if broken)"
+    ).set_defaults(func=cli.audit_verify)
     al = au.add_parser("list", help="entries, oldest first")
     al.add_argument("--subject", help="only this envelope, contract or template")
     al.set_defaults(func=cli.audit_list)
 
     sd = sub.add_parser("send", help="send a contract for signature")
     sd.add_argument("id")
-    sd.add_argument("--signer", action="append", required=True,
-                    help="NAME,EMAIL,ROLE[,GROUP] (repeatable; same GROUP = parallel, groups in order)")
+    sd.add_argument(
+        "--signer",
+        action="append",
+        required=True,
+        help="NAME,EMAIL,ROLE[,GROUP] (repeatable; same GROUP = parallel, groups in order)",
+    )
     sd.add_argument("--cc", action="append", default=[], help="NAME,EMAIL of a copy recipient")
-    sd.add_argument("--sender", required=True, help="e-mail of the sender (gets decline/expiry notices)")
-    sd.add_argument("--auth", choices=["email_link", "email_code", "sms_code"],
-                    help="default: the workflow defaults (Admin page; e-mail code out of the box)")
-    sd.add_argument("--reminder-hours", type=float,
-                    help="default: the workflow defaults (48 out of the box)")
+    sd.add_argument(
+        "--sender", required=True, help="e-mail of the sender (gets decline/expiry notices)"
+    )
+    sd.add_argument(
+        "--auth",
+        choices=["email_link", "email_code", "sms_code"],
+        help="default: the workflow defaults (Admin page; e-mail code out of the box)",
+    )
+    sd.add_argument(
+        "--reminder-hours", type=float, help="default: the workflow defaults (48 out of the box)"
+    )
     sd.add_argument("--expires-days", type=int, default=30)
     sd.set_defaults(func=cli.send)
     vd = sub.add_parser("void", help="void an envelope (with a reason)")
@@ -81,20 +100,27 @@ def build_parser(cli: ModuleType) -> argparse.ArgumentParser:
     vd.add_argument("--reason", required=True)
     vd.add_argument("--actor", required=True)
     vd.set_defaults(func=cli.void)
-    sub.add_parser("remind", help="send due reminders and expire envelopes (for cron; idempotent)") \
-        .set_defaults(func=cli.remind)
-    sub.add_parser("deliver-mail", help="send the outbox over SMTP (COVENANT_SMTP_*); failures retry") \
-        .set_defaults(func=cli.deliver_mail)
-    cp = sub.add_parser("complete", help="retry sealing a fully signed envelope (after a TSA failure)")
+    sub.add_parser(
+        "remind", help="send due reminders and expire envelopes (for cron; idempotent)"
+    ).set_defaults(func=cli.remind)
+    sub.add_parser(
+        "deliver-mail", help="send the outbox over SMTP (COVENANT_SMTP_*); failures retry"
+    ).set_defaults(func=cli.deliver_mail)
+    cp = sub.add_parser(
+        "complete", help="retry sealing a fully signed envelope (after a TSA failure)"
+    )
     cp.add_argument("envelope")
     cp.set_defaults(func=cli.complete)
-    sub.add_parser("init-seal", help="create the local root CA and seal certificate if absent") \
-        .set_defaults(func=cli.init_seal)
-    sub.add_parser("demo-users", help="create the demo dashboard users (one per role; demo only)") \
-        .set_defaults(func=cli.demo_users)
+    sub.add_parser(
+        "init-seal", help="create the local root CA and seal certificate if absent"
+    ).set_defaults(func=cli.init_seal)
+    sub.add_parser(
+        "demo-users", help="create the demo dashboard users (one per role; demo only)"
+    ).set_defaults(func=cli.demo_users)
 
-    rt = sub.add_parser("retention", help="retention and legal holds") \
-        .add_subparsers(dest="rcmd", required=True)
+    rt = sub.add_parser("retention", help="retention and legal holds").add_subparsers(
+        dest="rcmd", required=True
+    )
     rs = rt.add_parser("status", help="keep-until date and holds")
     rs.add_argument("id")
     rs.set_defaults(func=cli.retention_status)
@@ -112,7 +138,9 @@ def build_parser(cli: ModuleType) -> argparse.ArgumentParser:
     rp.add_argument("--actor", required=True)
     rp.set_defaults(func=cli.retention_purge)
 
-    ex = sub.add_parser("extract-terms", help="SLA terms from a contract PDF (also one signed elsewhere)")
+    ex = sub.add_parser(
+        "extract-terms", help="SLA terms from a contract PDF (also one signed elsewhere)"
+    )
     ex.add_argument("file")
     ex.set_defaults(func=cli.extract)
     return p

@@ -1,18 +1,19 @@
-"""Every named exception of the contracts package, caught once at the edge (the CLI, or `ui.errors`).
+"""Every named exception of the contracts package, caught once at the edge (the CLI, or
+`ui.errors`).
 
-    ContractsError
-    ├── FieldsError            field values break a template's schema (`problems` names each field)
-    ├── TemplateError          a template cannot be rendered, or its text is unsafe
-    ├── FrozenVersionError     a published template version cannot change
-    ├── IllegalTransition      a move the lifecycle tables (domain/lifecycle.py) do not allow
-    ├── NotFound               no template, version, contract or envelope by that name or id
-    ├── TermsExtractionError   a PDF carries no readable SLA terms (`problems` names each field)
-    ├── SigningError           a signing action not allowed now (finished, not your turn, locked, ...)
-    │   └── InvalidToken       a signing link that is unknown or can no longer be opened
-    ├── SealError              the document could not be sealed (key, certificate, time-stamping)
-    ├── RetentionError         deletion refused: within retention, or under a legal hold
-    ├── SettingsError          a setting was given a value it cannot take
-    └── UserError              a dashboard user cannot be created or changed as asked
+ContractsError
+├── FieldsError            field values break a template's schema (`problems` names each field)
+├── TemplateError          a template cannot be rendered, or its text is unsafe
+├── FrozenVersionError     a published template version cannot change
+├── IllegalTransition      a move the lifecycle tables (domain/lifecycle.py) do not allow
+├── NotFound               no template, version, contract or envelope by that name or id
+├── TermsExtractionError   a PDF carries no readable SLA terms (`problems` names each field)
+├── SigningError           a signing action not allowed now (finished, not your turn, locked, ...)
+│   └── InvalidToken       a signing link that is unknown or can no longer be opened
+├── SealError              the document could not be sealed (key, certificate, time-stamping)
+├── RetentionError         deletion refused: within retention, or under a legal hold
+├── SettingsError          a setting was given a value it cannot take
+└── UserError              a dashboard user cannot be created or changed as asked
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ class TermsExtractionError(ContractsError):
 
 
 class SigningError(ContractsError):
-    """A signing action that is not allowed now (finished envelope, wrong turn, locked code, ...)."""
+    """A signing action that is not allowed now (finished envelope, wrong turn, locked code,
+    ...)."""
 
 
 class InvalidToken(SigningError):

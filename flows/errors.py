@@ -1,7 +1,7 @@
 """Named exceptions of the flows that cross both engines, caught once at the edge (`ui.errors`).
 
-    FlowError
-    └── ClosingError    a credit month cannot be closed (already closed, or no figures)
+FlowError
+└── ClosingError    a credit month cannot be closed (already closed, or no figures)
 """
 
 from __future__ import annotations

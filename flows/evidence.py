@@ -1,8 +1,8 @@
-"""Breach evidence as PDF: the tickets with their calculation, tied to the contract, its terms version and the
+"""Breach evidence as PDF: the tickets with their calculation, tied to the contract, its terms
+version and the
 signed document's SHA-256, so the evidence points at exactly what was signed."""
-from __future__ import annotations
 
-from contracts.domain.lifecycle import EnvelopeState
+from __future__ import annotations
 
 import io
 from xml.sax.saxutils import escape
@@ -14,29 +14,57 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 from sqlalchemy import select
 
 from contracts.adapters.orm import EnvelopeRow
-from contracts.documents.pdf import GRID, STYLES
 from contracts.adapters.repository import UnitOfWork
+from contracts.documents.pdf import GRID, STYLES
+from contracts.domain.lifecycle import EnvelopeState
 
 
 def signed_document(uow: UnitOfWork, contract_id: str) -> str | None:
     """SHA-256 of the sealed PDF of the contract's completed envelope, if Covenant holds one."""
     with uow:
-        row = uow.session.scalars(select(EnvelopeRow).where(EnvelopeRow.contract_id == contract_id,
-                                                            EnvelopeRow.status == str(EnvelopeState.COMPLETED))
-                                  .order_by(EnvelopeRow.completed_at.desc())).first()
+        row = uow.session.scalars(
+            select(EnvelopeRow)
+            .where(
+                EnvelopeRow.contract_id == contract_id,
+                EnvelopeRow.status == str(EnvelopeState.COMPLETED),
+            )
+            .order_by(EnvelopeRow.completed_at.desc())
+        ).first()
         return row.final_sha256 if row else None
 
 
 def evidence_pdf(title: str, facts: list[tuple[str, str]], table: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=14 * mm, rightMargin=14 * mm,
-                            topMargin=14 * mm, bottomMargin=14 * mm, title=title, creator="Covenant")
-    ft = Table([[Paragraph(escape(a), STYLES["cell"]), Paragraph(escape(b), STYLES["cell"])] for a, b in facts],
-               colWidths=[60 * mm, 200 * mm])
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=landscape(A4),
+        leftMargin=14 * mm,
+        rightMargin=14 * mm,
+        topMargin=14 * mm,
+        bottomMargin=14 * mm,
+        title=title,
+        creator="Covenant",
+    )
+    ft = Table(
+        [
+            [Paragraph(escape(a), STYLES["cell"]), Paragraph(escape(b), STYLES["cell"])]
+            for a, b in facts
+        ],
+        colWidths=[60 * mm, 200 * mm],
+    )
     ft.setStyle(GRID)
-    rows = [list(table.columns)] + [[escape(str(v)) for v in r] for r in table.itertuples(index=False)]
+    rows = [list(table.columns)] + [
+        [escape(str(v)) for v in r] for r in table.itertuples(index=False)
+    ]
     tt = Table(rows, repeatRows=1)
     tt.setStyle(GRID)
-    doc.build([Paragraph(escape(title), STYLES["title"]), ft, Spacer(1, 6),
-               Paragraph(f"{len(table)} tickets", STYLES["h"]), tt])
+    doc.build(
+        [
+            Paragraph(escape(title), STYLES["title"]),
+            ft,
+            Spacer(1, 6),
+            Paragraph(f"{len(table)} tickets", STYLES["h"]),
+            tt,
+        ]
+    )
     return buf.getvalue()

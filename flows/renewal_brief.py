@@ -1,9 +1,13 @@
-"""The renewal brief: a vendor manager's PDF for a renewal meeting, one or more contracts side by side.
+"""The renewal brief: a vendor manager's PDF for a renewal meeting, one or more contracts side by
+side.
 
-Figures come from the SLA engine's monthly report and credits (passed in, so this module computes nothing
-the dashboard does not show); the charts are drawn with reportlab's own graphics (vector, no browser or
+Figures come from the SLA engine's monthly report and credits (passed in, so this module computes
+nothing
+the dashboard does not show); the charts are drawn with reportlab's own graphics (vector, no
+browser or
 image exporter needed): compliance per tier by month against the target, and credits by month.
 """
+
 from __future__ import annotations
 
 import io
@@ -23,20 +27,24 @@ from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemp
 
 from contracts.documents.pdf import GRID, STYLES
 
-TIER_COLOURS = [colors.HexColor(c) for c in ("#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b")]
+TIER_COLOURS = [
+    colors.HexColor(c) for c in ("#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b")
+]
 
 
 @dataclass(frozen=True)
 class ContractTerm:
     """What the contract store knows of a contract's term (None when it was signed elsewhere)."""
+
     customer: str | None
     renewal_date: date | None
     notice_deadline: date | None
     term_end: date | None
 
 
-def summary(report: pd.DataFrame, credits: pd.DataFrame, contract_id: str, term: ContractTerm,
-            today: date) -> dict:
+def summary(
+    report: pd.DataFrame, credits: pd.DataFrame, contract_id: str, term: ContractTerm, today: date
+) -> dict:
     """One row of the side-by-side table (also shown on the Renewals page)."""
     r = report[report["contract_id"] == contract_id]
     c = credits[credits["contract_id"] == contract_id]
@@ -47,11 +55,17 @@ def summary(report: pd.DataFrame, credits: pd.DataFrame, contract_id: str, term:
         "months measured": int(r["month"].nunique()),
         "months with a missed target": int(r.loc[r["status"] == "missed", "month"].nunique()),
         "breached tickets": int(r["breached"].sum()),
-        "credits": ", ".join(f"{a:,.2f} {cur}" for cur, a in c.groupby("currency")["amount"].sum().items()) or "0",
+        "credits": ", ".join(
+            f"{a:,.2f} {cur}" for cur, a in c.groupby("currency")["amount"].sum().items()
+        )
+        or "0",
         "term ends": term.term_end.isoformat() if term.term_end else "open-ended",
         "renews": term.renewal_date.isoformat() if term.renewal_date else "—",
-        "notice deadline": (f"{term.notice_deadline.isoformat()} ({days_left} days)" if term.notice_deadline
-                            else "not on file"),
+        "notice deadline": (
+            f"{term.notice_deadline.isoformat()} ({days_left} days)"
+            if term.notice_deadline
+            else "not on file"
+        ),
     }
 
 
@@ -64,13 +78,24 @@ def compliance_chart(report: pd.DataFrame, metric: str, width: float, height: fl
     r = report[report["metric"] == metric]
     months = _months(r)
     d = Drawing(width, height)
-    d.add(String(0, height - 10, f"{metric.capitalize()}: % within target by month (dashed: target)",
-                 fontName="Helvetica-Bold", fontSize=9))
+    d.add(
+        String(
+            0,
+            height - 10,
+            f"{metric.capitalize()}: % within target by month (dashed: target)",
+            fontName="Helvetica-Bold",
+            fontSize=9,
+        )
+    )
     lp = LinePlot()
     lp.x, lp.y, lp.width, lp.height = 30, 30, width - 120, height - 55
     data, names = [], []
     for sev, g in r.groupby("severity"):
-        pts = [(months.index(m), float(v)) for m, v in zip(g["month"], g["compliance_pct"]) if pd.notna(v)]
+        pts = [
+            (months.index(m), float(v))
+            for m, v in zip(g["month"], g["compliance_pct"], strict=False)
+            if pd.notna(v)
+        ]
         if pts:
             data.append(pts)
             names.append(str(sev))
@@ -109,8 +134,15 @@ def compliance_chart(report: pd.DataFrame, metric: str, width: float, height: fl
 def credits_chart(credits: pd.DataFrame, width: float, height: float) -> Drawing:
     d = Drawing(width, height)
     cur = ", ".join(sorted(credits["currency"].dropna().unique())) or ""
-    d.add(String(0, height - 10, f"Service credits by month ({cur})".replace(" ()", ""), fontName="Helvetica-Bold",
-                 fontSize=9))
+    d.add(
+        String(
+            0,
+            height - 10,
+            f"Service credits by month ({cur})".replace(" ()", ""),
+            fontName="Helvetica-Bold",
+            fontSize=9,
+        )
+    )
     by = credits.groupby("month")["amount"].sum().sort_index()
     if by.empty:
         d.add(String(30, height / 2, "no credits", fontSize=9))
@@ -119,7 +151,9 @@ def credits_chart(credits: pd.DataFrame, width: float, height: float) -> Drawing
     bc.x, bc.y, bc.width, bc.height = 40, 30, width - 60, height - 55
     bc.data = [[float(v) for v in by.values]]
     bc.bars[0].fillColor = colors.HexColor("#1f77b4")
-    bc.categoryAxis.categoryNames = [m if i % max(1, len(by) // 8) == 0 else "" for i, m in enumerate(by.index)]
+    bc.categoryAxis.categoryNames = [
+        m if i % max(1, len(by) // 8) == 0 else "" for i, m in enumerate(by.index)
+    ]
     bc.categoryAxis.labels.fontSize = 7
     bc.valueAxis.labels.fontSize = 7
     bc.valueAxis.valueMin = 0
@@ -132,35 +166,73 @@ def missed_table(report: pd.DataFrame) -> Table | Paragraph:
     if m.empty:
         return Paragraph("No tier missed its target in a measured month.", STYLES["cell"])
     rows = [["month", "tier", "metric", "compliance", "target", "breached / tickets"]] + [
-        [r.month, r.severity, r.metric, f"{r.compliance_pct:.1f} %", f"{r.target_pct:.1f} %", f"{r.breached} / {r.tickets}"]
-        for r in m.itertuples()]
+        [
+            r.month,
+            r.severity,
+            r.metric,
+            f"{r.compliance_pct:.1f} %",
+            f"{r.target_pct:.1f} %",
+            f"{r.breached} / {r.tickets}",
+        ]
+        for r in m.itertuples()
+    ]
     t = Table(rows, repeatRows=1)
     t.setStyle(GRID)
     return t
 
 
-def renewal_brief_pdf(report: pd.DataFrame, credits: pd.DataFrame, terms: dict[str, ContractTerm],
-                      as_of: str, today: date) -> bytes:
-    """`report`/`credits` as the SLA engine returns them, for the chosen contracts (keys of `terms`)."""
+def renewal_brief_pdf(
+    report: pd.DataFrame,
+    credits: pd.DataFrame,
+    terms: dict[str, ContractTerm],
+    as_of: str,
+    today: date,
+) -> bytes:
+    """`report`/`credits` as the SLA engine returns them, for the chosen contracts (keys of
+    `terms`)."""
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=14 * mm, rightMargin=14 * mm,
-                            topMargin=12 * mm, bottomMargin=12 * mm, title="Renewal brief", creator="Covenant")
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=landscape(A4),
+        leftMargin=14 * mm,
+        rightMargin=14 * mm,
+        topMargin=12 * mm,
+        bottomMargin=12 * mm,
+        title="Renewal brief",
+        creator="Covenant",
+    )
     width = landscape(A4)[0] - 28 * mm
     rows = [summary(report, credits, cid, t, today) for cid, t in terms.items()]
     head = list(rows[0].keys())
-    side = Table([head] + [[Paragraph(escape(str(r[k])), STYLES["cell"]) for k in head] for r in rows], repeatRows=1)
+    side = Table(
+        [head] + [[Paragraph(escape(str(r[k])), STYLES["cell"]) for k in head] for r in rows],
+        repeatRows=1,
+    )
     side.setStyle(GRID)
-    story = [Paragraph("Renewal brief: " + escape(", ".join(terms)), STYLES["title"]),
-             Paragraph(escape(f"SLA performance over the contract term, computed as of {as_of}. Compliance is the "
-                              "share of tickets within target among those judged; months with fewer tickets than "
-                              "the contract's minimum are not measurable."), STYLES["cell"]),
-             Spacer(1, 6), side]
+    story = [
+        Paragraph("Renewal brief: " + escape(", ".join(terms)), STYLES["title"]),
+        Paragraph(
+            escape(
+                f"SLA performance over the contract term, computed as of {as_of}. Compliance is "
+                f"the "
+                "share of tickets within target among those judged; months with fewer tickets than "
+                "the contract's minimum are not measurable."
+            ),
+            STYLES["cell"],
+        ),
+        Spacer(1, 6),
+        side,
+    ]
     for cid in terms:
         r = report[report["contract_id"] == cid]
         c = credits[credits["contract_id"] == cid]
-        story += [PageBreak(), Paragraph(escape(f"{cid}: performance by month"), STYLES["h"]),
-                  compliance_chart(r, "resolution", width, 150), compliance_chart(r, "response", width, 150),
-                  credits_chart(c, width, 120),
-                  KeepTogether([Paragraph("Months with a missed target", STYLES["h"]), missed_table(r)])]
+        story += [
+            PageBreak(),
+            Paragraph(escape(f"{cid}: performance by month"), STYLES["h"]),
+            compliance_chart(r, "resolution", width, 150),
+            compliance_chart(r, "response", width, 150),
+            credits_chart(c, width, 120),
+            KeepTogether([Paragraph("Months with a missed target", STYLES["h"]), missed_table(r)]),
+        ]
     doc.build(story)
     return buf.getvalue()

@@ -1,4 +1,5 @@
 """Admin: users and roles, workflow defaults, calendars and holidays, mail settings."""
+
 from __future__ import annotations
 
 import tempfile
@@ -15,43 +16,90 @@ from sla_engine.calendar import holiday_list
 from sla_engine.terms import DAYS, load_terms
 from ui.auth import require
 from ui.errors import shown_errors
-from ui.resources import engine, unit_of_work, store
+from ui.resources import engine, store, unit_of_work
 
 require("admin")
 st.title("Administration")
 actor = st.session_state.get("username") or "admin"
-tab_users, tab_flow, tab_cal, tab_mail = st.tabs(["Users and roles", "Workflow defaults", "Calendars and holidays",
-                                                  "Mail"])
+tab_users, tab_flow, tab_cal, tab_mail = st.tabs(
+    ["Users and roles", "Workflow defaults", "Calendars and holidays", "Mail"]
+)
 
 with tab_flow:
     d = workflow_defaults(unit_of_work())
-    st.caption("Used when legal sends a contract for signature (each envelope can still override them) and by "
-               "retention. Out of the box: reminders every 48 hours until completed, sequential routing, e-mail "
-               "link plus one-time code, 30 days to sign, records kept seven years. Every change is audited.")
+    st.caption(
+        "Used when legal sends a contract for signature (each envelope can still override them) "
+        "and by "
+        "retention. Out of the box: reminders every 48 hours until completed, sequential routing, "
+        "e-mail "
+        "link plus one-time code, 30 days to sign, records kept seven years. Every change is "
+        "audited."
+    )
     with st.form("workflow"):
         c1, c2 = st.columns(2)
-        reminder = c1.number_input("Remind unsigned signers every (hours)", min_value=1.0, max_value=720.0,
-                                   value=float(d.reminder_hours), step=1.0, key="wf_reminder")
-        routing = c2.selectbox("Routing", ["sequential", "parallel"], index=["sequential", "parallel"].index(d.routing),
-                               key="wf_routing", help="sequential: one signer after another; parallel: all at once")
-        auth = c1.selectbox("Signer authentication", list(AUTH_METHODS), index=list(AUTH_METHODS).index(d.auth_method),
-                            format_func=AUTH_METHODS.get, key="wf_auth")
-        expires = c2.number_input("Envelope expires after (days)", min_value=1, max_value=365, value=d.expires_days,
-                                  key="wf_expires")
-        years = c1.number_input("Retain contracts and documents (years after the end)", min_value=1, max_value=50,
-                                value=d.retention_years, key="wf_years")
+        reminder = c1.number_input(
+            "Remind unsigned signers every (hours)",
+            min_value=1.0,
+            max_value=720.0,
+            value=float(d.reminder_hours),
+            step=1.0,
+            key="wf_reminder",
+        )
+        routing = c2.selectbox(
+            "Routing",
+            ["sequential", "parallel"],
+            index=["sequential", "parallel"].index(d.routing),
+            key="wf_routing",
+            help="sequential: one signer after another; parallel: all at once",
+        )
+        auth = c1.selectbox(
+            "Signer authentication",
+            list(AUTH_METHODS),
+            index=list(AUTH_METHODS).index(d.auth_method),
+            format_func=AUTH_METHODS.get,
+            key="wf_auth",
+        )
+        expires = c2.number_input(
+            "Envelope expires after (days)",
+            min_value=1,
+            max_value=365,
+            value=d.expires_days,
+            key="wf_expires",
+        )
+        years = c1.number_input(
+            "Retain contracts and documents (years after the end)",
+            min_value=1,
+            max_value=50,
+            value=d.retention_years,
+            key="wf_years",
+        )
         if st.form_submit_button("Save workflow defaults"):
             with shown_errors():
-                set_workflow_defaults(unit_of_work(), {"reminder_hours": reminder, "routing": routing, "auth_method": auth,
-                                                 "expires_days": int(expires), "retention_years": int(years)}, actor)
+                set_workflow_defaults(
+                    unit_of_work(),
+                    {
+                        "reminder_hours": reminder,
+                        "routing": routing,
+                        "auth_method": auth,
+                        "expires_days": int(expires),
+                        "retention_years": int(years),
+                    },
+                    actor,
+                )
                 st.success("Workflow defaults saved.")
 
 with tab_cal:
     s = store()
     terms = s.terms()
-    st.caption("Business calendars come from each contract's SLA terms (time zone, weekly hours, public holidays "
-               "of a country or region, extra closed days). Register a terms document to add or replace a version.")
-    up = st.file_uploader("SLA terms document (JSON or YAML)", type=["json", "yaml", "yml"], key="terms_upload")
+    st.caption(
+        "Business calendars come from each contract's SLA terms (time zone, weekly hours, public "
+        "holidays "
+        "of a country or region, extra closed days). Register a terms document to add or replace a "
+        "version."
+    )
+    up = st.file_uploader(
+        "SLA terms document (JSON or YAML)", type=["json", "yaml", "yml"], key="terms_upload"
+    )
     if up is not None and st.button("Register these terms", key="terms_register"):
         tmp = Path(tempfile.mkdtemp(prefix="covenant-terms-")) / Path(up.name).name
         tmp.write_bytes(up.getvalue())
@@ -67,15 +115,34 @@ with tab_cal:
         t = next(x for x in terms if x.terms_id == pick)
         cal = t.calendar
         hol = cal.holidays
-        st.markdown(f"**{t.contract_id}**, in force {t.effective_from} → {t.effective_to or 'open-ended'}; "
-                    f"time zone **{cal.timezone}**; public holidays: "
-                    + (f"{hol.country}{'-' + hol.subdivision if hol.subdivision else ''}"
-                       f"{' (observed days included)' if hol.observed else ''}" if hol else "none"))
-        week = pd.DataFrame([{"day": day, "business hours": ", ".join(f"{a}–{b}" for a, b in cal.week.get(day, []))
-                              or "closed"} for day in DAYS])
+        st.markdown(
+            f"**{t.contract_id}**, in force {t.effective_from} → {t.effective_to or 'open-ended'}; "
+            f"time zone **{cal.timezone}**; public holidays: "
+            + (
+                f"{hol.country}{'-' + hol.subdivision if hol.subdivision else ''}"
+                f"{' (observed days included)' if hol.observed else ''}"
+                if hol
+                else "none"
+            )
+        )
+        week = pd.DataFrame(
+            [
+                {
+                    "day": day,
+                    "business hours": ", ".join(f"{a}–{b}" for a, b in cal.week.get(day, []))
+                    or "closed",
+                }
+                for day in DAYS
+            ]
+        )
         st.dataframe(week, hide_index=True, key="cal_week")
-        year = st.number_input("Year", min_value=2000, max_value=2100,
-                               value=pd.Timestamp.now(tz=cal.timezone).year, key="cal_year")
+        year = st.number_input(
+            "Year",
+            min_value=2000,
+            max_value=2100,
+            value=pd.Timestamp.now(tz=cal.timezone).year,
+            key="cal_year",
+        )
         with shown_errors():
             days = pd.DataFrame(holiday_list(cal, int(year)), columns=["date", "name", "source"])
             st.dataframe(days, hide_index=True, key="cal_holidays")
@@ -89,20 +156,32 @@ with tab_mail:
     c2.metric("Sent", counts["sent"])
     c3.metric("Given up (10 failed attempts)", counts["given up"])
     if cfg is None:
-        st.warning("No SMTP server configured: messages stay in the outbox. Set COVENANT_SMTP_HOST (and "
-                   "COVENANT_SMTP_PORT, COVENANT_SMTP_STARTTLS, COVENANT_SMTP_USER, COVENANT_SMTP_PASSWORD, "
-                   "COVENANT_MAIL_FROM) in the server's environment; secrets are never stored in the database.")
+        st.warning(
+            "No SMTP server configured: messages stay in the outbox. Set COVENANT_SMTP_HOST (and "
+            "COVENANT_SMTP_PORT, COVENANT_SMTP_STARTTLS, COVENANT_SMTP_USER, "
+            "COVENANT_SMTP_PASSWORD, "
+            "COVENANT_MAIL_FROM) in the server's environment; secrets are never stored in the "
+            "database."
+        )
     else:
-        st.dataframe(pd.DataFrame([{"setting": "server", "value": f"{cfg.host}:{cfg.port}"},
-                                   {"setting": "STARTTLS", "value": "yes" if cfg.starttls else "no"},
-                                   {"setting": "sender", "value": cfg.sender},
-                                   {"setting": "login", "value": cfg.user or "(none)"},
-                                   {"setting": "password", "value": "set" if cfg.password else "not set"}]),
-                     hide_index=True, key="smtp")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"setting": "server", "value": f"{cfg.host}:{cfg.port}"},
+                    {"setting": "STARTTLS", "value": "yes" if cfg.starttls else "no"},
+                    {"setting": "sender", "value": cfg.sender},
+                    {"setting": "login", "value": cfg.user or "(none)"},
+                    {"setting": "password", "value": "set" if cfg.password else "not set"},
+                ]
+            ),
+            hide_index=True,
+            key="smtp",
+        )
         if st.button("Deliver waiting mail now", key="deliver"):
             sent, failed = deliver(engine(), cfg)
-            (st.success if not failed else st.warning)(f"{sent} sent, {failed} failed (failures are in the audit "
-                                                       "trail and retried later).")
+            (st.success if not failed else st.warning)(
+                f"{sent} sent, {failed} failed (failures are in the audit trail and retried later)."
+            )
     st.caption("The Outbox page lists the messages themselves (demo mode, on this machine only).")
 
 with tab_users:
@@ -116,7 +195,9 @@ with tab_users:
         username = c1.text_input("Username", key="nu_username")
         name = c2.text_input("Full name", key="nu_name")
         email = c1.text_input("E-mail", key="nu_email")
-        password = c2.text_input("Initial password (at least 10 characters)", type="password", key="nu_password")
+        password = c2.text_input(
+            "Initial password (at least 10 characters)", type="password", key="nu_password"
+        )
         new_roles = st.multiselect("Roles", ROLES, key="nu_roles")
         if st.form_submit_button("Add user"):
             with shown_errors():

@@ -1,4 +1,5 @@
 """Audit (legal, admins): search the audit trail and verify its hash chain."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -15,12 +16,27 @@ with unit_of_work() as uow:
     if st.button("Verify the hash chain", key="verify"):
         verdict = audit.verify(uow.session)
         (st.success if verdict.ok else st.error)(verdict.text())
-    rows = [{"#": r.seq, "time (UTC)": r.at[:19], "actor": r.actor, "subject": r.subject, "event": r.kind,
-             "ip": r.ip, "details": r.payload, "hash": r.hash[:16]} for r in audit.entries(uow.session)]
+    rows = [
+        {
+            "#": r.seq,
+            "time (UTC)": r.at[:19],
+            "actor": r.actor,
+            "subject": r.subject,
+            "event": r.kind,
+            "ip": r.ip,
+            "details": r.payload,
+            "hash": r.hash[:16],
+        }
+        for r in audit.entries(uow.session)
+    ]
 df = pd.DataFrame(rows)
 q = st.text_input("Search (subject, actor or event)", key="q")
 if q and len(df):
-    mask = df[["subject", "actor", "event"]].apply(lambda c: c.str.contains(q, case=False, regex=False)).any(axis=1)
+    mask = (
+        df[["subject", "actor", "event"]]
+        .apply(lambda c: c.str.contains(q, case=False, regex=False))
+        .any(axis=1)
+    )
     df = df[mask]
 st.caption(f"{len(df)} entries")
 st.dataframe(df.astype({"details": str}) if len(df) else df, hide_index=True, key="entries")
@@ -35,8 +51,11 @@ if not ids:
 else:
     cid = st.selectbox("Contract", ids, key="ret_contract")
     status = retention.status(unit_of_work(), cid)
-    st.write(f"Kept until **{status.keep_until}** ({retention.retention_years(unit_of_work())} years after the contract ends); "
-             f"legal holds: **{'; '.join(status.holds) or 'none'}**")
+    st.write(
+        f"Kept until **{status.keep_until}** ({retention.retention_years(unit_of_work())} years "
+        f"after the contract ends); "
+        f"legal holds: **{'; '.join(status.holds) or 'none'}**"
+    )
     actor = st.session_state.get("username") or "legal"
     reason = st.text_input("Legal hold reason (matter, case number)", key="hold_reason")
     h1, h2, h3 = st.columns(3)

@@ -1,14 +1,23 @@
-"""Compliance (support managers): monthly compliance per tier and metric, target drawn in, drill-down, evidence export."""
-from __future__ import annotations
+"""Compliance (support managers): monthly compliance per tier and metric, target drawn in,
+drill-down, evidence export."""
 
+from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui.auth import require
 from flows.evidence import signed_document
-from ui.resources import unit_of_work, evidence_files, generation_or_stop, hourly_as_of, month_tickets, monthly_report, store
+from ui.auth import require
+from ui.resources import (
+    evidence_files,
+    generation_or_stop,
+    hourly_as_of,
+    month_tickets,
+    monthly_report,
+    store,
+    unit_of_work,
+)
 
 require("compliance")
 st.title("Compliance")
@@ -21,26 +30,50 @@ view = report[(report["contract_id"] == contract) & (report["metric"] == metric)
 tiers = sorted(view["severity"].unique())
 tier = c3.selectbox("Tier", tiers, key="tier")
 months = sorted(view["month"].unique())
-m0, m1 = st.select_slider("Months", options=months, value=(months[max(0, len(months) - 12)], months[-1]), key="months")
+m0, m1 = st.select_slider(
+    "Months", options=months, value=(months[max(0, len(months) - 12)], months[-1]), key="months"
+)
 v = view[(view["severity"] == tier) & (view["month"] >= m0) & (view["month"] <= m1)]
 
 fig = go.Figure()
-fig.add_bar(x=v["month"], y=v["compliance_pct"], name="compliance %",
-            marker_color=["#2e7d32" if s == "met" else "#c62828" if s == "missed" else "#9e9e9e" for s in v["status"]],
-            customdata=v[["met", "breached", "pending", "tickets"]],
-            hovertemplate="%{x}: %{y:.1f} %<br>met %{customdata[0]}, breached %{customdata[1]}, "
-                          "pending %{customdata[2]} of %{customdata[3]}<extra></extra>")
-fig.add_scatter(x=v["month"], y=v["target_pct"], mode="lines", name="target", line={"dash": "dash", "color": "#333"})
-fig.update_layout(title=f"{contract} · {tier} · {metric} compliance", yaxis_title="% of tickets within target",
-                  yaxis_range=[0, 100], height=380, margin={"t": 50, "b": 30})
+fig.add_bar(
+    x=v["month"],
+    y=v["compliance_pct"],
+    name="compliance %",
+    marker_color=[
+        "#2e7d32" if s == "met" else "#c62828" if s == "missed" else "#9e9e9e" for s in v["status"]
+    ],
+    customdata=v[["met", "breached", "pending", "tickets"]],
+    hovertemplate="%{x}: %{y:.1f} %<br>met %{customdata[0]}, breached %{customdata[1]}, "
+    "pending %{customdata[2]} of %{customdata[3]}<extra></extra>",
+)
+fig.add_scatter(
+    x=v["month"],
+    y=v["target_pct"],
+    mode="lines",
+    name="target",
+    line={"dash": "dash", "color": "#333"},
+)
+fig.update_layout(
+    title=f"{contract} · {tier} · {metric} compliance",
+    yaxis_title="% of tickets within target",
+    yaxis_range=[0, 100],
+    height=380,
+    margin={"t": 50, "b": 30},
+)
 st.plotly_chart(fig, key="chart")
 st.dataframe(v.drop(columns=["contract_id", "metric"]), hide_index=True, key="table")
 
 st.subheader("Drill down")
 choices = list(reversed(v["month"].tolist()))
-flagged = [m for m, b, p in zip(v["month"], v["breached"], v["pending"]) if b + p > 0]
-month = st.selectbox("Month", choices, index=choices.index(flagged[-1]) if flagged else 0, key="drill_month",
-                     help="Defaults to the latest month with breached or pending tickets")
+flagged = [m for m, b, p in zip(v["month"], v["breached"], v["pending"], strict=False) if b + p > 0]
+month = st.selectbox(
+    "Month",
+    choices,
+    index=choices.index(flagged[-1]) if flagged else 0,
+    key="drill_month",
+    help="Defaults to the latest month with breached or pending tickets",
+)
 tickets = month_tickets(gen, hourly_as_of(), contract, month)
 col = "resp_met" if metric == "response" else "res_met"
 sev_col = "resp_sev" if metric == "response" else "severity"
@@ -51,34 +84,74 @@ tz = contract_terms[0].calendar.timezone if contract_terms else "UTC"
 
 def local(us: pd.Series) -> pd.Series:
     """UTC microseconds -> wall-clock time in the contract's zone (empty while pending)."""
-    return pd.to_datetime(us, unit="us", utc=True).dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M").fillna("")
+    return (
+        pd.to_datetime(us, unit="us", utc=True)
+        .dt.tz_convert(tz)
+        .dt.strftime("%Y-%m-%d %H:%M")
+        .fillna("")
+    )
 
 
-trace = pd.DataFrame({
-    "ticket": sel["ticket_id"],
-    "state": sel[col].map(lambda x: "pending" if pd.isna(x) else "breached"),
-    f"created ({tz})": local(sel["created_us"]),
-    f"first response ({tz})": local(sel["resp_at"]),
-    f"resolved ({tz})": local(sel["res_at"]),
-    "minutes counted": ((sel["resp_el"] if metric == "response" else sel["res_el"]) / 60e6).round(1),
-    "target (min)": ((sel["resp_target"] if metric == "response" else sel["res_target"]) / 60e6).round(1),
-    "paused (min)": (sel["paused"] / 60e6).round(1),
-    "terms version": sel["terms_id"],
-})
-st.caption(f"{len(trace)} breached or pending {tier} tickets in {month} ({metric}); minutes are business minutes "
-           "on the tier's clock, pauses subtracted.")
+trace = pd.DataFrame(
+    {
+        "ticket": sel["ticket_id"],
+        "state": sel[col].map(lambda x: "pending" if pd.isna(x) else "breached"),
+        f"created ({tz})": local(sel["created_us"]),
+        f"first response ({tz})": local(sel["resp_at"]),
+        f"resolved ({tz})": local(sel["res_at"]),
+        "minutes counted": (
+            (sel["resp_el"] if metric == "response" else sel["res_el"]) / 60e6
+        ).round(1),
+        "target (min)": (
+            (sel["resp_target"] if metric == "response" else sel["res_target"]) / 60e6
+        ).round(1),
+        "paused (min)": (sel["paused"] / 60e6).round(1),
+        "terms version": sel["terms_id"],
+    }
+)
+st.caption(
+    f"{len(trace)} breached or pending {tier} tickets in {month} ({metric}); minutes are business "
+    f"minutes "
+    "on the tier's clock, pauses subtracted."
+)
 st.dataframe(trace, hide_index=True, key="trace")
 csv = trace.to_csv(index=False).encode()
-facts = [("Contract", contract), ("Month / tier / metric", f"{month} / {tier} / {metric}"),
-         ("Terms version(s)", ", ".join(sorted(set(sel["terms_id"]))) or "-"),
-         ("Template version", ", ".join(sorted({t.version or "-" for t in contract_terms}))),
-         ("Signed document SHA-256", signed_document(unit_of_work(), contract) or "no sealed document held by Covenant"),
-         ("Computed", f"as of {pd.Timestamp(hourly_as_of(), unit='us', tz='UTC'):%Y-%m-%d %H:%M} UTC; store {gen}")]
-xlsx, pdf = evidence_files(f"Breach evidence: {contract} {month} {tier} {metric}", tuple(facts), trace,
-                           f"{contract} {month}")
+facts = [
+    ("Contract", contract),
+    ("Month / tier / metric", f"{month} / {tier} / {metric}"),
+    ("Terms version(s)", ", ".join(sorted(set(sel["terms_id"]))) or "-"),
+    ("Template version", ", ".join(sorted({t.version or "-" for t in contract_terms}))),
+    (
+        "Signed document SHA-256",
+        signed_document(unit_of_work(), contract) or "no sealed document held by Covenant",
+    ),
+    (
+        "Computed",
+        f"as of {pd.Timestamp(hourly_as_of(), unit='us', tz='UTC'):%Y-%m-%d %H:%M} UTC; store "
+        f"{gen}",
+    ),
+]
+xlsx, pdf = evidence_files(
+    f"Breach evidence: {contract} {month} {tier} {metric}",
+    tuple(facts),
+    trace,
+    f"{contract} {month}",
+)
 e1, e2, e3 = st.columns(3)
-e3.download_button("Evidence (PDF)", pdf, f"breaches-{contract}-{month}-{tier}-{metric}.pdf", "application/pdf",
-                   key="pdf")
-e1.download_button("Evidence (CSV)", csv, f"breaches-{contract}-{month}-{tier}-{metric}.csv", "text/csv", key="csv")
-e2.download_button("Evidence (XLSX)", xlsx, f"breaches-{contract}-{month}-{tier}-{metric}.xlsx",
-                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="xlsx")
+e3.download_button(
+    "Evidence (PDF)",
+    pdf,
+    f"breaches-{contract}-{month}-{tier}-{metric}.pdf",
+    "application/pdf",
+    key="pdf",
+)
+e1.download_button(
+    "Evidence (CSV)", csv, f"breaches-{contract}-{month}-{tier}-{metric}.csv", "text/csv", key="csv"
+)
+e2.download_button(
+    "Evidence (XLSX)",
+    xlsx,
+    f"breaches-{contract}-{month}-{tier}-{metric}.xlsx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    key="xlsx",
+)

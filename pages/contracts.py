@@ -1,7 +1,7 @@
-"""Contracts and templates (legal): list, create from a published template, preview, send, follow, download."""
-from __future__ import annotations
+"""Contracts and templates (legal): list, create from a published template, preview, send, follow,
+download."""
 
-from contracts.domain.lifecycle import SENDABLE, EnvelopeState
+from __future__ import annotations
 
 import json
 
@@ -9,13 +9,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_pdf_viewer import pdf_viewer
 
-from contracts.services import contracts as contract_service
-
-
-from contracts.services import signing
-from contracts.errors import FieldsError
-from contracts.documents.pdf import extract_terms
 from contracts.adapters.repository import UnitOfWork
+from contracts.documents.pdf import extract_terms
+from contracts.domain.lifecycle import SENDABLE, EnvelopeState
+from contracts.errors import FieldsError
+from contracts.services import contracts as contract_service
+from contracts.services import signing
 from contracts.services.settings import AUTH_METHODS, workflow_defaults
 from ui.auth import require
 from ui.errors import shown_errors
@@ -27,11 +26,16 @@ require("contracts")
 st.title("Contracts and templates")
 eng = engine()
 actor = st.session_state.get("username") or "legal"
-flash = st.empty()  # always there, so the tabs below keep their identity (and the open tab) across reruns
-if "flash" in st.session_state:  # the outcome of the last action, shown once after the rerun that lists it
+flash = (
+    st.empty()
+)  # always there, so the tabs below keep their identity (and the open tab) across reruns
+if (
+    "flash" in st.session_state
+):  # the outcome of the last action, shown once after the rerun that lists it
     flash.success(st.session_state.pop("flash"))
 tab_list, tab_new, tab_send, tab_tpl, tab_extract = st.tabs(
-    ["Contracts", "New contract", "Send for signature", "Templates", "Extract SLA terms"])
+    ["Contracts", "New contract", "Send for signature", "Templates", "Extract SLA terms"]
+)
 
 with UnitOfWork(eng) as uow:
     contracts = uow.repo.list_contracts()
@@ -44,32 +48,66 @@ with tab_list:
     else:
         states = sorted({c.state for c in contracts})
         pick = st.multiselect("State", states, key="states", placeholder="All states") or states
-        rows = [{"contract": c.id, "title": c.typed.title, "customer": c.typed.party("customer").name,
-                 "state": c.state, "template": f"{c.template_name} v{c.template_version}",
-                 "term": f"{c.typed.start_date} to {c.typed.end_date}", "renews": c.renewal_date(),
-                 "notice by": c.notice_deadline()} for c in contracts if c.state in pick]
+        rows = [
+            {
+                "contract": c.id,
+                "title": c.typed.title,
+                "customer": c.typed.party("customer").name,
+                "state": c.state,
+                "template": f"{c.template_name} v{c.template_version}",
+                "term": f"{c.typed.start_date} to {c.typed.end_date}",
+                "renews": c.renewal_date(),
+                "notice by": c.notice_deadline(),
+            }
+            for c in contracts
+            if c.state in pick
+        ]
         st.dataframe(pd.DataFrame(rows), hide_index=True, key="contract_list")
         chosen = st.selectbox("Open", [r["contract"] for r in rows], key="open_contract")
         if chosen:
             for env in envelopes.get(chosen, []):
                 st.markdown(f"**Envelope {env.id}** — {env.status}")
-                st.dataframe(pd.DataFrame([{"signer": s.name, "email": s.email, "role": s.role, "group": s.group,
-                                            "status": s.status, "viewed": s.viewed_at, "signed": s.signed_at}
-                                           for s in env.signers]), hide_index=True, key=f"signers_{env.id}")
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {
+                                "signer": s.name,
+                                "email": s.email,
+                                "role": s.role,
+                                "group": s.group,
+                                "status": s.status,
+                                "viewed": s.viewed_at,
+                                "signed": s.signed_at,
+                            }
+                            for s in env.signers
+                        ]
+                    ),
+                    hide_index=True,
+                    key=f"signers_{env.id}",
+                )
                 if env.status == EnvelopeState.COMPLETED:
                     with UnitOfWork(eng) as uow:
                         final = bytes(uow.envelopes.document(env.id, "final").data)
-                    st.download_button("Signed PDF with certificate", final, f"{chosen}-signed.pdf",
-                                       "application/pdf", key=f"dl_{env.id}")
+                    st.download_button(
+                        "Signed PDF with certificate",
+                        final,
+                        f"{chosen}-signed.pdf",
+                        "application/pdf",
+                        key=f"dl_{env.id}",
+                    )
                 if env.status == EnvelopeState.SENT:
                     reason = st.text_input("Void reason", key=f"void_reason_{env.id}")
-                    if st.button("Void envelope", key=f"void_{env.id}", disabled=not reason.strip()):
+                    if st.button(
+                        "Void envelope", key=f"void_{env.id}", disabled=not reason.strip()
+                    ):
                         with shown_errors():
                             signing.void(UnitOfWork(eng), env.id, reason, actor)
                             st.rerun()
             if st.toggle("Preview the PDF here", key="preview"):
                 pdf = contract_service.contract_pdf(UnitOfWork(eng), chosen)
-                st.download_button("Download the PDF", pdf, f"{chosen}.pdf", "application/pdf", key="preview_dl")
+                st.download_button(
+                    "Download the PDF", pdf, f"{chosen}.pdf", "application/pdf", key="preview_dl"
+                )
                 pdf_viewer(pdf, width="100%", height=700, key=f"pdf_{chosen}")
 
 with tab_new:
@@ -78,25 +116,40 @@ with tab_new:
         st.info("No published template yet: publish one in the Templates tab.")
     else:
         ref = st.selectbox("Template version", published, key="new_tpl")
-        from contracts.domain.fields import ContractFields
         from contracts.documents.starters import STARTERS
+        from contracts.domain.fields import ContractFields
 
         example_path = STARTERS / "examples" / f"{ref.split('@')[0]}.json"
         example = json.loads(example_path.read_text()) if example_path.exists() else {}
         problems: dict[str, str] = dict(st.session_state.get("new_problems", {}))
-        mode = st.radio("Enter the fields", ["Form", "JSON"], horizontal=True, key="new_mode",
-                        help="The form is generated from the template's typed fields; JSON takes the same values.")
+        mode = st.radio(
+            "Enter the fields",
+            ["Form", "JSON"],
+            horizontal=True,
+            key="new_mode",
+            help="The form is generated from the template's typed fields; "
+            "JSON takes the same values.",
+        )
         values = None
         if mode == "Form":
-            st.caption("Prefilled from the template's example: change what differs. Problems appear under their field.")
-            values = to_json_ready(render_form(ContractFields, example, problems, prefix=f"ff.{ref}"))
+            st.caption(
+                "Prefilled from the template's example: change what differs. Problems appear under "
+                "their field."
+            )
+            values = to_json_ready(
+                render_form(ContractFields, example, problems, prefix=f"ff.{ref}")
+            )
         else:
-            values_text = st.text_area("Fields (JSON)", value=json.dumps(example, indent=1), height=300,
-                                       key="new_fields")
+            values_text = st.text_area(
+                "Fields (JSON)", value=json.dumps(example, indent=1), height=300, key="new_fields"
+            )
         if problems:
             st.error("Some fields are missing or invalid:")
-            st.dataframe(pd.DataFrame(list(problems.items()), columns=["field", "problem"]), hide_index=True,
-                         key="problems")
+            st.dataframe(
+                pd.DataFrame(list(problems.items()), columns=["field", "problem"]),
+                hide_index=True,
+                key="problems",
+            )
         if st.button("Create draft contract", type="primary", key="create"):
             with shown_errors():
                 try:
@@ -104,11 +157,16 @@ with tab_new:
                         values = json.loads(values_text)
                     c = contract_service.create_contract(UnitOfWork(eng), ref, values, actor=actor)
                     st.session_state.pop("new_problems", None)
-                    st.session_state["flash"] = (f"Created {c.id} (draft) from {ref}. Preview it in the Contracts "
-                                                 "tab, send it from the Send for signature tab.")
+                    st.session_state["flash"] = (
+                        f"Created {c.id} (draft) from {ref}. Preview it in the Contracts "
+                        "tab, send it from the Send for signature tab."
+                    )
                     st.rerun()  # every tab lists the new draft
                 except json.JSONDecodeError as exc:
-                    st.error(f"The fields are not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}")
+                    st.error(
+                        f"The fields are not valid JSON: line {exc.lineno}, column {exc.colno}: "
+                        f"{exc.msg}"
+                    )
                 except FieldsError as exc:
                     st.session_state["new_problems"] = dict(exc.problems)
                     st.rerun()
@@ -120,36 +178,76 @@ with tab_send:
     else:
         cid = st.selectbox("Contract", [c.id for c in drafts], key="send_contract")
         c = next(x for x in drafts if x.id == cid)
-        wf = workflow_defaults(UnitOfWork(eng))  # the Admin page's defaults; this envelope may override them
-        default_signers = pd.DataFrame([{"name": s.name, "email": s.email, "role": s.title,
-                                         "group": i + 1 if wf.routing == "sequential" else 1}
-                                        for i, s in enumerate(c.typed.signers)])
-        st.caption(f"Signers: the same group signs in parallel; groups sign in order (default routing: {wf.routing}).")
+        wf = workflow_defaults(
+            UnitOfWork(eng)
+        )  # the Admin page's defaults; this envelope may override them
+        default_signers = pd.DataFrame(
+            [
+                {
+                    "name": s.name,
+                    "email": s.email,
+                    "role": s.title,
+                    "group": i + 1 if wf.routing == "sequential" else 1,
+                }
+                for i, s in enumerate(c.typed.signers)
+            ]
+        )
+        st.caption(
+            f"Signers: the same group signs in parallel; groups sign in order (default routing: "
+            f"{wf.routing})."
+        )
         table = st.data_editor(default_signers, num_rows="dynamic", key="send_signers")
-        auth = st.selectbox("Authentication", list(AUTH_METHODS), index=list(AUTH_METHODS).index(wf.auth_method),
-                            key="send_auth", format_func=AUTH_METHODS.get)
-        reminder = st.number_input("Remind every (hours)", min_value=1.0, value=float(wf.reminder_hours),
-                                   key="send_reminder")
+        auth = st.selectbox(
+            "Authentication",
+            list(AUTH_METHODS),
+            index=list(AUTH_METHODS).index(wf.auth_method),
+            key="send_auth",
+            format_func=AUTH_METHODS.get,
+        )
+        reminder = st.number_input(
+            "Remind every (hours)",
+            min_value=1.0,
+            value=float(wf.reminder_hours),
+            key="send_reminder",
+        )
         cc = st.text_input("Copy recipients (e-mails, comma separated)", key="send_cc")
         if st.button("Send for signature", type="primary", key="send"):
             with shown_errors():
-                env = signing.send_for_signature(UnitOfWork(eng), cid, table.to_dict("records"), st.session_state.get("username", actor), auth,
-                    float(reminder), cc=[{"name": e.strip(), "email": e.strip()} for e in cc.split(",") if e.strip()])
+                env = signing.send_for_signature(
+                    UnitOfWork(eng),
+                    cid,
+                    table.to_dict("records"),
+                    st.session_state.get("username", actor),
+                    auth,
+                    float(reminder),
+                    cc=[
+                        {"name": e.strip(), "email": e.strip()} for e in cc.split(",") if e.strip()
+                    ],
+                )
                 st.session_state["flash"] = f"Sent: envelope {env}. Invitations are in the outbox."
                 st.rerun()  # the Contracts tab shows the envelope and each signer's status
 
 with tab_tpl:
     for t in templates:
-        with st.expander(f"{t.title} ({t.name}): " + ", ".join(f"v{v.number} {v.status}" for v in t.versions)):
+        with st.expander(
+            f"{t.title} ({t.name}): " + ", ".join(f"v{v.number} {v.status}" for v in t.versions)
+        ):
             st.code(t.latest.text, language="markdown")
             if len(t.versions) > 1:
                 a, b = st.columns(2)
                 va = a.selectbox("From", [v.number for v in t.versions], key=f"da_{t.name}")
-                vb = b.selectbox("To", [v.number for v in t.versions], index=len(t.versions) - 1, key=f"db_{t.name}")
+                vb = b.selectbox(
+                    "To",
+                    [v.number for v in t.versions],
+                    index=len(t.versions) - 1,
+                    key=f"db_{t.name}",
+                )
                 st.code(t.diff(va, vb), language="diff")
 
 with tab_extract:
-    up = st.file_uploader("A contract PDF (also one signed in another product)", type=["pdf"], key="extract_pdf")
+    up = st.file_uploader(
+        "A contract PDF (also one signed in another product)", type=["pdf"], key="extract_pdf"
+    )
     if up is not None:
         with shown_errors():
             terms = extract_terms(up.getvalue(), up.name)

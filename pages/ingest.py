@@ -1,4 +1,6 @@
-"""Ingest (support managers, admins): upload an export, confirm the profile and time zone, preview, load."""
+"""Ingest (support managers, admins): upload an export, confirm the profile and time zone, preview,
+load."""
+
 from __future__ import annotations
 
 import json
@@ -20,13 +22,21 @@ st.title("Ingest a help-desk export")
 s = store()
 terms = s.terms()
 if not terms:
-    st.info("No SLA terms are registered yet: add a contract's terms first (`python -m sla_engine terms add FILE`).")
+    st.info(
+        "No SLA terms are registered yet: add a contract's terms first (`python -m sla_engine "
+        "terms add FILE`)."
+    )
     st.stop()
-up = st.file_uploader("Export file (CSV, XLSX, JSON or Parquet, optionally .gz)", key="upload",
-                      type=["csv", "gz", "xlsx", "json", "jsonl", "parquet", "tsv"])
+up = st.file_uploader(
+    "Export file (CSV, XLSX, JSON or Parquet, optionally .gz)",
+    key="upload",
+    type=["csv", "gz", "xlsx", "json", "jsonl", "parquet", "tsv"],
+)
 if up is None:
     st.stop()
-uploads = st.session_state.setdefault("uploads", {})  # one temporary copy per uploaded file, not per rerun
+uploads = st.session_state.setdefault(
+    "uploads", {}
+)  # one temporary copy per uploaded file, not per rerun
 if up.file_id not in uploads:
     path = Path(tempfile.mkdtemp(prefix="covenant-upload-")) / Path(up.name).name
     path.write_bytes(up.getvalue())
@@ -38,31 +48,48 @@ with shown_errors(stop=True):
     preview = export_table(str(tmp))
 guess = detect_profile(list(preview.columns))
 c1, c2, c3 = st.columns(3)
-profile = c1.selectbox("Source profile", PROFILES, index=PROFILES.index(guess) if guess else 0, key="profile",
-                       help=f"Detected: {guess}" if guess else "Not detected: choose one")
+profile = c1.selectbox(
+    "Source profile",
+    PROFILES,
+    index=PROFILES.index(guess) if guess else 0,
+    key="profile",
+    help=f"Detected: {guess}" if guess else "Not detected: choose one",
+)
 zones = ["(timestamps carry an offset)"] + sorted(available_timezones())
 tz = c2.selectbox("Time zone of naive timestamps", zones, key="tz")
 contracts = sorted({t.contract_id for t in terms})
-contract = c3.selectbox("Contract (when the file has no contract column)", ["(from the file)"] + contracts,
-                        key="contract")
+contract = c3.selectbox(
+    "Contract (when the file has no contract column)",
+    ["(from the file)"] + contracts,
+    key="contract",
+)
 options: dict = {}
 if profile == "eventlog":
     e1, e2, e3, e4 = st.columns(4)
     cols = list(preview.columns)
-    options = {"case": e1.selectbox("Case column", cols, key="ev_case"),
-               "status": e2.selectbox("Status column", cols, key="ev_status"),
-               "time": e3.selectbox("Time column", cols, key="ev_time"),
-               "severity": e4.selectbox("Severity column", cols, key="ev_sev")}
-    options["response_status"] = st.multiselect("Statuses that mark the first response",
-                                                sorted(preview[options["status"]].dropna().unique())[:200],
-                                                key="ev_resp")
+    options = {
+        "case": e1.selectbox("Case column", cols, key="ev_case"),
+        "status": e2.selectbox("Status column", cols, key="ev_status"),
+        "time": e3.selectbox("Time column", cols, key="ev_time"),
+        "severity": e4.selectbox("Severity column", cols, key="ev_sev"),
+    }
+    options["response_status"] = st.multiselect(
+        "Statuses that mark the first response",
+        sorted(preview[options["status"]].dropna().unique())[:200],
+        key="ev_resp",
+    )
 st.markdown("**Column mapping** (how this profile reads the file)")
-with shown_errors(f"The {profile} profile cannot read this file: ",
-                  ". Choose another profile or fix the export."):
-    mapped, notes = export_mapping(str(tmp), profile, json.dumps(options, sort_keys=True),
-                                   None if tz.startswith("(") else tz)
-    st.dataframe(pd.DataFrame([{"Covenant field": k, "column in the export": v} for k, v in mapped.items()]),
-                 hide_index=True, key="mapping")
+with shown_errors(
+    f"The {profile} profile cannot read this file: ", ". Choose another profile or fix the export."
+):
+    mapped, notes = export_mapping(
+        str(tmp), profile, json.dumps(options, sort_keys=True), None if tz.startswith("(") else tz
+    )
+    st.dataframe(
+        pd.DataFrame([{"Covenant field": k, "column in the export": v} for k, v in mapped.items()]),
+        hide_index=True,
+        key="mapping",
+    )
     for n in notes:
         st.caption(n)
 st.caption(f"{len(preview):,} rows, {len(preview.columns)} columns; first rows:")
@@ -71,16 +98,29 @@ if st.button("Ingest", type="primary", key="ingest"):
     bar = st.progress(0.1, text="Reading and validating…")
     with shown_errors(stop=True):
         try:
-            rep = ingest(s, tmp, profile, tz=None if tz.startswith("(") else tz,
-                         contract=None if contract.startswith("(") else contract, options=options,
-                         display_name=up.name)
+            rep = ingest(
+                s,
+                tmp,
+                profile,
+                tz=None if tz.startswith("(") else tz,
+                contract=None if contract.startswith("(") else contract,
+                options=options,
+                display_name=up.name,
+            )
         finally:
             bar.empty()
-    (st.info if rep.noop_of else st.success)(rep.text().replace("\n", "  \n"))  # one line per figure
+    (st.info if rep.noop_of else st.success)(
+        rep.text().replace("\n", "  \n")
+    )  # one line per figure
     q = s.quarantine()
     q = q[q["batch_id"] == rep.batch_id]
     if len(q):
         st.warning(f"{len(q)} rows were quarantined; download them with their reasons.")
         st.dataframe(q.head(200), hide_index=True, key="quarantine")
-        st.download_button("Quarantined rows (CSV)", q.to_csv(index=False).encode(), "quarantine.csv", "text/csv",
-                           key="quarantine_csv")
+        st.download_button(
+            "Quarantined rows (CSV)",
+            q.to_csv(index=False).encode(),
+            "quarantine.csv",
+            "text/csv",
+            key="quarantine_csv",
+        )

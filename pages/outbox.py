@@ -1,8 +1,12 @@
-"""Outbox (one-machine demo): the mail Covenant would send, for following a signing without an SMTP server.
+"""Outbox (one-machine demo): the mail Covenant would send, for following a signing without an SMTP
+server.
 
-Shown only when no SMTP server is configured, COVENANT_DEMO_OUTBOX=1 (make run sets it) and the browser is on
-this machine: the messages hold personal signing links. With SMTP configured, mail leaves through the server.
+Shown only when no SMTP server is configured, COVENANT_DEMO_OUTBOX=1 (make run sets it) and the
+browser is on
+this machine: the messages hold personal signing links. With SMTP configured, mail leaves through
+the server.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -12,9 +16,8 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
-from contracts.adapters.orm import OutboxRow, make_engine
 from contracts.adapters.mailer import SmtpConfig
-
+from contracts.adapters.orm import OutboxRow, make_engine
 from ui.auth import require
 from ui.resources import unit_of_work
 
@@ -41,18 +44,35 @@ if SmtpConfig.from_env() is not None:
     st.info("Mail is delivered through the configured SMTP server; the outbox is not shown.")
     st.stop()
 if os.environ.get("COVENANT_DEMO_OUTBOX") != "1" or not local_viewer():
-    st.error("The outbox is shown only in the one-machine demo (make run), to a browser on that machine.")
+    st.error(
+        "The outbox is shown only in the one-machine demo (make run), to a browser on that machine."
+    )
     st.stop()
 
 with unit_of_work() as uow:
-    rows = [{"id": m.id, "created (UTC)": m.created_at, "to": m.to_addr, "subject": m.subject, "body": m.body,
-             "envelope": m.envelope_id, "sent": m.sent_at is not None}
-            for m in uow.session.scalars(select(OutboxRow).order_by(OutboxRow.id.desc()).limit(200))]
+    rows = [
+        {
+            "id": m.id,
+            "created (UTC)": m.created_at,
+            "to": m.to_addr,
+            "subject": m.subject,
+            "body": m.body,
+            "envelope": m.envelope_id,
+            "sent": m.sent_at is not None,
+        }
+        for m in uow.session.scalars(select(OutboxRow).order_by(OutboxRow.id.desc()).limit(200))
+    ]
 if not rows:
-    st.info("Nothing here yet. Send a contract for signature (`python -m contracts send ...`) and its mail appears here.")
+    st.info(
+        "Nothing here yet. Send a contract for signature (`python -m contracts send ...`) and its "
+        "mail appears here."
+    )
     st.stop()
-st.caption("No SMTP server is configured (COVENANT_SMTP_HOST), so messages wait here. Open a signing link from a "
-           "message body to act as that signer.")
+st.caption(
+    "No SMTP server is configured (COVENANT_SMTP_HOST), so messages wait here. Open a signing link "
+    "from a "
+    "message body to act as that signer."
+)
 for m in rows[:50]:
     with st.expander(f"{m['created (UTC)']:%Y-%m-%d %H:%M} · to {m['to']} · {m['subject']}"):
         st.text(m["body"])

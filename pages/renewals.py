@@ -1,4 +1,6 @@
-"""Renewals (vendor managers): performance over each contract's term, side by side, before the notice deadline."""
+"""Renewals (vendor managers): performance over each contract's term, side by side, before the
+notice deadline."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -7,19 +9,35 @@ import streamlit as st
 
 from flows.renewal_brief import ContractTerm, summary
 from ui.auth import require
-from ui.resources import generation_or_stop, hourly_as_of, monthly_credits, monthly_report, renewal_brief, store, unit_of_work
+from ui.resources import (
+    generation_or_stop,
+    hourly_as_of,
+    monthly_credits,
+    monthly_report,
+    renewal_brief,
+    store,
+    unit_of_work,
+)
 
 require("renewals")
 st.title("Renewals")
-gen = generation_or_stop("No tickets yet: performance appears here once exports are ingested (Ingest page).")
+gen = generation_or_stop(
+    "No tickets yet: performance appears here once exports are ingested (Ingest page)."
+)
 as_of = hourly_as_of()
 rep = monthly_report(gen, as_of)
 cr = monthly_credits(gen, as_of)
-term_ends: dict[str, object] = {}  # last day of the latest terms version with an end date, per contract
+term_ends: dict[
+    str, object
+] = {}  # last day of the latest terms version with an end date, per contract
 for t in store().terms():
-    if t.effective_to and (t.contract_id not in term_ends or t.effective_to > term_ends[t.contract_id]):
+    if t.effective_to and (
+        t.contract_id not in term_ends or t.effective_to > term_ends[t.contract_id]
+    ):
         term_ends[t.contract_id] = t.effective_to
-with unit_of_work() as uow:  # contracts Covenant holds: renewal date and notice deadline from the signed terms
+with (
+    unit_of_work() as uow
+):  # contracts Covenant holds: renewal date and notice deadline from the signed terms
     held = {c.id: c for c in uow.repo.list_contracts()}
 
 
@@ -27,7 +45,9 @@ def term_of(cid: str) -> ContractTerm:
     c = held.get(cid)
     if c is None:
         return ContractTerm(None, None, None, term_ends.get(cid))
-    return ContractTerm(c.typed.party("customer").name, c.renewal_date(), c.notice_deadline(), c.typed.end_date)
+    return ContractTerm(
+        c.typed.party("customer").name, c.renewal_date(), c.notice_deadline(), c.typed.end_date
+    )
 
 
 options = sorted(rep["contract_id"].unique())
@@ -37,22 +57,57 @@ if not chosen:
     st.stop()
 today = pd.Timestamp.now(tz="UTC").date()
 terms = {cid: term_of(cid) for cid in chosen}
-st.dataframe(pd.DataFrame([summary(rep, cr, cid, terms[cid], today) for cid in chosen]), hide_index=True,
-             key="summary")
-st.download_button("Renewal brief (PDF)", renewal_brief(gen, as_of, tuple(terms.items()), today),
-                   f"renewal-brief-{'-'.join(chosen)}.pdf", "application/pdf", key="brief")
+st.dataframe(
+    pd.DataFrame([summary(rep, cr, cid, terms[cid], today) for cid in chosen]),
+    hide_index=True,
+    key="summary",
+)
+st.download_button(
+    "Renewal brief (PDF)",
+    renewal_brief(gen, as_of, tuple(terms.items()), today),
+    f"renewal-brief-{'-'.join(chosen)}.pdf",
+    "application/pdf",
+    key="brief",
+)
 metric = st.radio("Metric", ["resolution", "response"], horizontal=True, key="metric")
 trend = rep[rep["contract_id"].isin(chosen) & (rep["metric"] == metric)]
-fig = px.line(trend, x="month", y="compliance_pct", color="severity", facet_col="contract_id", markers=True,
-              labels={"compliance_pct": "% within target", "month": ""}, title=f"{metric.capitalize()} compliance by tier")
+fig = px.line(
+    trend,
+    x="month",
+    y="compliance_pct",
+    color="severity",
+    facet_col="contract_id",
+    markers=True,
+    labels={"compliance_pct": "% within target", "month": ""},
+    title=f"{metric.capitalize()} compliance by tier",
+)
 fig.update_yaxes(range=[0, 100], ticksuffix=" %")
 st.plotly_chart(fig, key="trend")
 st.caption("Credits by month (amount in the contract's currency)")
-st.bar_chart(cr[cr["contract_id"].isin(chosen)].pivot_table(index="month", columns="contract_id", values="amount",
-                                                             aggfunc="sum").fillna(0))
+st.bar_chart(
+    cr[cr["contract_id"].isin(chosen)]
+    .pivot_table(index="month", columns="contract_id", values="amount", aggfunc="sum")
+    .fillna(0)
+)
 missed = rep[rep["contract_id"].isin(chosen) & (rep["status"] == "missed")]
 st.caption(f"{len(missed)} tier-metric-months below target")
-st.dataframe(missed[["contract_id", "month", "severity", "metric", "compliance_pct", "target_pct", "breached", "tickets"]],
-             hide_index=True, key="missed", column_config={
-                 "compliance_pct": st.column_config.NumberColumn("compliance", format="%.1f %%"),
-                 "target_pct": st.column_config.NumberColumn("target", format="%.1f %%")})
+st.dataframe(
+    missed[
+        [
+            "contract_id",
+            "month",
+            "severity",
+            "metric",
+            "compliance_pct",
+            "target_pct",
+            "breached",
+            "tickets",
+        ]
+    ],
+    hide_index=True,
+    key="missed",
+    column_config={
+        "compliance_pct": st.column_config.NumberColumn("compliance", format="%.1f %%"),
+        "target_pct": st.column_config.NumberColumn("target", format="%.1f %%"),
+    },
+)

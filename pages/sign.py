@@ -1,27 +1,31 @@
-"""Embedded signing page, reached as /sign?token=...: no dashboard login, phone-sized, one envelope only.
+"""Embedded signing page, reached as /sign?token=...: no dashboard login, phone-sized, one envelope
+only.
 
-It reads its widgets, calls contracts.signing, renders the result. The token identifies the signer; the
+It reads its widgets, calls contracts.signing, renders the result. The token identifies the signer;
+the
 page shows nothing but that signer's own envelope.
 """
-from __future__ import annotations
 
-from contracts.domain.lifecycle import SignerStatus
+from __future__ import annotations
 
 import html
 
 import streamlit as st
 
+from contracts.adapters.mailer import SmtpConfig, deliver
 from contracts.domain import disclosure
-
+from contracts.domain.lifecycle import SignerStatus
+from contracts.errors import InvalidToken
 from contracts.services import signing
 from ui.errors import shown_errors
 from ui.resources import engine, unit_of_work
-from contracts.errors import InvalidToken
-from contracts.adapters.mailer import SmtpConfig, deliver
 
 # a signer's link opens this page and nothing else: no navigation to the rest of the app
-st.markdown("<style>[data-testid='stSidebarNav'],[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']"
-            "{display:none}</style>", unsafe_allow_html=True)
+st.markdown(
+    "<style>[data-testid='stSidebarNav'],[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']"
+    "{display:none}</style>",
+    unsafe_allow_html=True,
+)
 
 
 def client() -> tuple[str | None, str | None]:
@@ -52,7 +56,9 @@ def send_mail_now() -> None:
 token = st.query_params.get("token")
 st.title("Sign a contract")
 if not token:
-    st.info("This page opens from the link in your invitation e-mail. Use that link to review and sign.")
+    st.info(
+        "This page opens from the link in your invitation e-mail. Use that link to review and sign."
+    )
     st.stop()
 
 ip, ua = client()
@@ -62,8 +68,11 @@ with shown_errors(stop=True):
             view = signing.open_link(unit_of_work(), token, ip, ua)
             st.session_state["viewed_token"] = token
         else:
-            view = signing.open_link(unit_of_work(), token, ip, ua) if st.session_state.get("refresh") else \
-                st.session_state["view"]
+            view = (
+                signing.open_link(unit_of_work(), token, ip, ua)
+                if st.session_state.get("refresh")
+                else st.session_state["view"]
+            )
         st.session_state["view"] = view
         st.session_state["refresh"] = False
     except InvalidToken as exc:
@@ -80,18 +89,26 @@ st.subheader(view.contract_title)
 st.caption(f"Envelope {view.envelope_id} · signing as **{view.signer_name}** ({view.signer_email})")
 
 if view.signer_status == SignerStatus.SIGNED:
-    st.success("You have signed. When everyone has signed you will receive the sealed copy by e-mail.")
+    st.success(
+        "You have signed. When everyone has signed you will receive the sealed copy by e-mail."
+    )
     st.stop()
 if not view.my_turn:
-    st.info("It is not your turn yet: waiting for " + (", ".join(view.waiting_for) or "the other signers") +
-            ". You will get an e-mail when it is.")
+    st.info(
+        "It is not your turn yet: waiting for "
+        + (", ".join(view.waiting_for) or "the other signers")
+        + ". You will get an e-mail when it is."
+    )
     st.stop()
 
 step_code = view.needs_code
 if step_code:
     st.markdown("#### 1. Confirm it is you")
     if view.code_locked:
-        st.error("Too many wrong codes. For your security this link is locked; ask the sender to resend it.")
+        st.error(
+            "Too many wrong codes. For your security this link is locked; ask the sender to resend "
+            "it."
+        )
         st.stop()
     channel = "text message" if view.auth_method == "sms_code" else "e-mail"
     if st.button(f"Send me a one-time code by {channel}", key="send_code"):
@@ -108,7 +125,9 @@ if step_code:
                 if signing.verify_code(unit_of_work(), token, code, ip, ua):
                     refresh()
                 else:
-                    st.error("That code is not right or has expired. Try again, or send a new code.")
+                    st.error(
+                        "That code is not right or has expired. Try again, or send a new code."
+                    )
     st.stop()
 
 if not view.consent_given:
@@ -129,8 +148,13 @@ try:
     pdf_viewer(view.document, width="100%", height=600, key="contract_pdf")
 except ImportError:
     st.warning("The in-page viewer is not installed; download the contract to read it.")
-st.download_button("Download the contract (PDF)", view.document, file_name=f"{view.envelope_id}.pdf",
-                   mime="application/pdf", key="download")
+st.download_button(
+    "Download the contract (PDF)",
+    view.document,
+    file_name=f"{view.envelope_id}.pdf",
+    mime="application/pdf",
+    key="download",
+)
 
 st.markdown("#### Adopt your signature")
 style = st.radio("Signature", ["Type my name", "Draw it"], horizontal=True, key="sig_style")
@@ -138,24 +162,50 @@ kind, value = "typed", ""
 if style == "Type my name":
     value = st.text_input("Type your full name", value="", key="typed_name").strip()
     if value:
-        st.markdown("<div style='font-family:\"Brush Script MT\",\"Segoe Script\",cursive;font-size:2.2rem;"
-                    "border-bottom:1px solid #999;padding:0 .3rem'>" + html.escape(value) + "</div>",
-                    unsafe_allow_html=True)
+        st.markdown(
+            '<div style=\'font-family:"Brush Script MT","Segoe Script",cursive;font-size:2.2rem;'
+            "border-bottom:1px solid #999;padding:0 .3rem'>" + html.escape(value) + "</div>",
+            unsafe_allow_html=True,
+        )
 else:
     from streamlit_drawable_canvas import st_canvas
 
-    drawing = st_canvas(stroke_width=3, stroke_color="#1a2b4c", background_color="#ffffff", height=150,
-                        width=340, drawing_mode="freedraw", return_image_data=True, key="sig_canvas")
-    if drawing is not None and drawing.image_data is not None and drawing.json_data \
-            and drawing.json_data.get("objects"):
+    drawing = st_canvas(
+        stroke_width=3,
+        stroke_color="#1a2b4c",
+        background_color="#ffffff",
+        height=150,
+        width=340,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key="sig_canvas",
+    )
+    if (
+        drawing is not None
+        and drawing.image_data is not None
+        and drawing.json_data
+        and drawing.json_data.get("objects")
+    ):
         kind, value = "drawn", png_data_url(drawing.image_data)
-if st.button("I agree and sign this contract", type="primary", key="sign", disabled=not value, width="stretch"):
+if st.button(
+    "I agree and sign this contract",
+    type="primary",
+    key="sign",
+    disabled=not value,
+    width="stretch",
+):
     with shown_errors():
         result = signing.sign(unit_of_work(), token, kind, value, ip, ua)
         send_mail_now()
         st.session_state["refresh"] = True
-        st.success("Signed. " + ("Everyone has signed: the sealed contract is on its way to you."
-                                 if result == "completed" else "The next signer has been invited."))
+        st.success(
+            "Signed. "
+            + (
+                "Everyone has signed: the sealed contract is on its way to you."
+                if result == "completed"
+                else "The next signer has been invited."
+            )
+        )
         st.stop()
 
 with st.expander("Decline to sign"):
@@ -164,5 +214,7 @@ with st.expander("Decline to sign"):
         with shown_errors():
             signing.decline(unit_of_work(), token, reason.strip(), ip, ua)
             send_mail_now()
-            st.warning("You declined. The sender has been told; this envelope is closed for everyone.")
+            st.warning(
+                "You declined. The sender has been told; this envelope is closed for everyone."
+            )
             st.stop()

@@ -1,4 +1,5 @@
 """SLA engine: ticket exports in, business-time compliance and service credits out (DuckDB)."""
+
 from __future__ import annotations
 
 __all__ = ["__version__"]

@@ -1,4 +1,5 @@
 """`python -m sla_engine`: schema, evaluate, ingest, report, credits, terms, demo."""
+
 from __future__ import annotations
 
 import sys

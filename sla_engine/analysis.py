@@ -1,23 +1,24 @@
 """High-level calls used by the CLI and the pages: per-ticket results, monthly report, credits."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from . import ledger
 from .credits import monthly_credits, with_status
 from .engine import aggregate_report, evaluate_relation, open_inputs
-from . import ledger
 from .errors import EvaluationError, StoreError, TermsError
-from .sqlfiles import sql
+from .sqlfiles import one_row, sql
 from .store import Store
 from .terms import Terms
 
 
 def now_us() -> int:
-    return int(datetime.now(timezone.utc).timestamp() * 1_000_000)
+    return int(datetime.now(UTC).timestamp() * 1_000_000)
 
 
 def parse_as_of(text: str | None) -> int:
@@ -26,7 +27,9 @@ def parse_as_of(text: str | None) -> int:
         return now_us()
     ts = pd.Timestamp(text)
     if ts.tzinfo is None:
-        raise EvaluationError(f"--as-of {text!r} has no UTC offset; write e.g. 2025-07-01T00:00:00+00:00")
+        raise EvaluationError(
+            f"--as-of {text!r} has no UTC offset; write e.g. 2025-07-01T00:00:00+00:00"
+        )
     return int(ts.tz_convert("UTC").value // 1000)
 
 
@@ -38,18 +41,24 @@ def evaluate_to_table(con: duckdb.DuckDBPyConnection, terms: list[Terms], as_of_
     """
     rel = evaluate_relation(con, terms, as_of_us)
     con.execute("CREATE OR REPLACE TEMP TABLE per_ticket AS " + rel.sql_query())
-    eligible = con.execute("SELECT count(*) FROM tickets WHERE created_us <= getvariable('as_of')").fetchone()[0]
-    got = con.execute("SELECT count(*) FROM per_ticket").fetchone()[0]
+    eligible = one_row(
+        con, "SELECT count(*) FROM tickets WHERE created_us <= getvariable('as_of')"
+    )[0]
+    got = one_row(con, "SELECT count(*) FROM per_ticket")[0]
     return int(eligible - got)
 
 
-def per_ticket_frame(con: duckdb.DuckDBPyConnection, where: str = "", params: list | None = None) -> pd.DataFrame:
+def per_ticket_frame(
+    con: duckdb.DuckDBPyConnection, where: str = "", params: list | None = None
+) -> pd.DataFrame:
     """Named per-ticket results (after evaluate_to_table); `where` filters with bound params."""
     query = "SELECT * FROM (" + sql("per_ticket") + ") " + (f"WHERE {where}" if where else "")
     return con.execute(query + " ORDER BY contract_id, ticket_id", params or []).df()
 
 
-def monthly_report(con: duckdb.DuckDBPyConnection, terms: list[Terms], as_of_us: int | None = None) -> pd.DataFrame:
+def monthly_report(
+    con: duckdb.DuckDBPyConnection, terms: list[Terms], as_of_us: int | None = None
+) -> pd.DataFrame:
     """Compliance per contract x month x tier x metric, with status.
 
     With `as_of_us` the per-ticket evaluation is streamed straight into the aggregation (nothing
@@ -67,22 +76,29 @@ def _finish(rep: pd.DataFrame, terms: list[Terms]) -> pd.DataFrame:
     return with_status(rep, {t.terms_id: t for t in terms})
 
 
-def store_report(store: Store, as_of_us: int, contract: str | None = None,
-                 build_ledger: bool = True) -> tuple[pd.DataFrame, str]:
+def store_report(
+    store: Store, as_of_us: int, contract: str | None = None, build_ledger: bool = True
+) -> tuple[pd.DataFrame, str]:
     """Monthly report of the store's current generation; returns (report, how it was computed).
 
-    'ledger': final tickets read from the generation's SLA ledger, open ones evaluated now (the usual
+    'ledger': final tickets read from the generation's SLA ledger, open ones evaluated now (the
+    usual
     case); 'full': every ticket evaluated now — for an instant before the ledger's latest fact, or
     when the ledger cannot be written (read-only store) and `build_ledger` is off.
     """
     gen = store.current()
     if gen is None:
-        raise StoreError(f"the store {store.root} is empty: ingest an export or run `python -m sla_engine demo`")
+        raise StoreError(
+            f"the store {store.root} is empty: ingest an export or run `python -m sla_engine demo`"
+        )
     terms = store.terms()
     if not terms:
         raise EvaluationError("no SLA terms registered: `python -m sla_engine terms add FILE`")
     if contract is not None and contract not in {t.contract_id for t in terms}:
-        raise TermsError(f"no SLA terms registered for contract {contract}: `python -m sla_engine terms add FILE`")
+        raise TermsError(
+            f"no SLA terms registered for contract {contract}: `python -m sla_engine terms add "
+            f"FILE`"
+        )
     rep, how = generation_report(gen, terms, as_of_us, build_ledger)
     if contract is not None:
         rep = rep[rep["contract_id"] == contract].reset_index(drop=True)
@@ -90,7 +106,8 @@ def store_report(store: Store, as_of_us: int, contract: str | None = None,
 
 
 def register_terms(store: Store, new: list[Terms]) -> tuple[list[str], ledger.Ledger | None]:
-    """Register terms versions and judge the stored tickets against them now, not at the first report.
+    """Register terms versions and judge the stored tickets against them now, not at the first
+    report.
 
     Returns the registered ids and the new ledger (None while the store has no tickets).
     """
@@ -103,7 +120,9 @@ def credits(report: pd.DataFrame, terms: list[Terms]) -> pd.DataFrame:
     return monthly_credits(report, {t.terms_id: t for t in terms})
 
 
-def generation_report(gen: Path, terms: list[Terms], as_of_us: int, build_ledger: bool = True) -> tuple[pd.DataFrame, str]:
+def generation_report(
+    gen: Path, terms: list[Terms], as_of_us: int, build_ledger: bool = True
+) -> tuple[pd.DataFrame, str]:
     """Raw monthly rows of one generation directory (see store_report), and 'ledger' or 'full'."""
     led = ledger.load(gen, terms)
     if led is None and build_ledger:

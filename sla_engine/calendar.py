@@ -7,10 +7,11 @@ evaluate cum(t) with one equi-join per timestamp instead of a per-ticket loop,
 and keeps DST exact because windows are converted to UTC here, once, with
 zoneinfo.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,7 @@ from .terms import Calendar
 US = 1_000_000  # microseconds per second
 BUCKET_US = 3600 * US  # one UTC hour
 MINUTE_US = 60 * US
-UTC = timezone.utc
+UTC = UTC
 
 
 def holiday_dates(cal: Calendar, years: range) -> set[date]:
@@ -47,21 +48,32 @@ def holiday_dates(cal: Calendar, years: range) -> set[date]:
     return days
 
 
-
 def holiday_list(cal: Calendar, year: int) -> list[dict]:
     """The closed days of one year with their names, for people to check (Admin page)."""
-    rows = [{"date": d, "name": "extra holiday (contract)", "source": "extra_holidays"}
-            for d in cal.extra_holidays if d.year == year]
+    rows = [
+        {"date": d, "name": "extra holiday (contract)", "source": "extra_holidays"}
+        for d in cal.extra_holidays
+        if d.year == year
+    ]
     if cal.holidays is not None:
         try:
-            hol = holidays_pkg.country_holidays(cal.holidays.country, subdiv=cal.holidays.subdivision,
-                                                years=[year], observed=cal.holidays.observed)
+            hol = holidays_pkg.country_holidays(
+                cal.holidays.country,
+                subdiv=cal.holidays.subdivision,
+                years=[year],
+                observed=cal.holidays.observed,
+            )
         except NotImplementedError as exc:
-            raise CalendarError(f"holidays: no calendar for country {cal.holidays.country!r}"
-                                f" subdivision {cal.holidays.subdivision!r}: {exc}") from exc
-        source = cal.holidays.country + (f"-{cal.holidays.subdivision}" if cal.holidays.subdivision else "")
+            raise CalendarError(
+                f"holidays: no calendar for country {cal.holidays.country!r}"
+                f" subdivision {cal.holidays.subdivision!r}: {exc}"
+            ) from exc
+        source = cal.holidays.country + (
+            f"-{cal.holidays.subdivision}" if cal.holidays.subdivision else ""
+        )
         rows += [{"date": d, "name": name, "source": source} for d, name in hol.items()]
     return sorted(rows, key=lambda r: r["date"])
+
 
 def _epoch_us(dt: datetime) -> int:
     return int((dt - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1))
@@ -89,7 +101,9 @@ def _transition_between(zone: ZoneInfo, a_us: int, b_us: int) -> int:
     return hi
 
 
-def local_window_to_utc(zone: ZoneInfo, start_local: datetime, end_local: datetime) -> list[tuple[int, int]]:
+def local_window_to_utc(
+    zone: ZoneInfo, start_local: datetime, end_local: datetime
+) -> list[tuple[int, int]]:
     """Every real instant whose local wall time lies in [start_local, end_local).
 
     Exact across DST: a window that spans the spring-forward gap is shorter in
@@ -101,9 +115,9 @@ def local_window_to_utc(zone: ZoneInfo, start_local: datetime, end_local: dateti
     offsets = set()
     for wall in (start_local, end_local):
         for fold in (0, 1):
-            off = wall.replace(tzinfo=zone, fold=fold).utcoffset()
-            assert off is not None
-            offsets.add(int(off // timedelta(microseconds=1)))
+            delta = wall.replace(tzinfo=zone, fold=fold).utcoffset()
+            assert delta is not None
+            offsets.add(int(delta // timedelta(microseconds=1)))
     pieces: list[tuple[int, int]] = []
     for off in sorted(offsets):
         # UTC instants if `off` were in force throughout; keep the parts where it is
@@ -118,7 +132,7 @@ def _constant_offset_pieces(zone: ZoneInfo, a_us: int, b_us: int) -> list[tuple[
     samples = list(range(a_us, b_us, BUCKET_US)) + [b_us - 1]
     pieces: list[tuple[int, int, int]] = []
     start, off = a_us, _offset_us(zone, a_us)
-    for prev, cur in zip(samples, samples[1:]):
+    for prev, cur in zip(samples, samples[1:], strict=False):
         o = _offset_us(zone, cur)
         if o != off:
             tr = _transition_between(zone, prev, cur)
@@ -143,7 +157,8 @@ def _merge(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def business_intervals(cal: Calendar, first_day: date, last_day: date) -> list[tuple[int, int]]:
     """Business time as merged UTC [start, end) microsecond intervals for local days in range.
 
-    Computed per calendar year and cached: the app and the CLI ask for the same years again and again.
+    Computed per calendar year and cached: the app and the CLI ask for the same years again and
+    again.
     """
     if cal.is_24x7:
         return _intervals_for_days(cal, first_day, last_day)
@@ -168,7 +183,9 @@ def _year_intervals(cal_json: str, year: int) -> tuple[tuple[int, int, date], ..
     zone = ZoneInfo(cal.timezone)
     hol = holiday_dates(cal, range(year, year + 1))
     windows = cal.minute_windows()
-    days = pd.date_range(f"{year}-01-01", f"{year + 1}-01-01", freq="D")  # naive local midnights, +1
+    days = pd.date_range(
+        f"{year}-01-01", f"{year + 1}-01-01", freq="D"
+    )  # naive local midnights, +1
     aware = days.tz_localize(zone, ambiguous=True, nonexistent="shift_forward")
     naive_us = days.as_unit("us").asi8
     utc_us = aware.as_unit("us").asi8
@@ -218,7 +235,9 @@ def build_table(cal: Calendar, start_us: int, end_us: int) -> CalendarTable:
     t1 = (last_b + 1) * BUCKET_US
     d0 = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=t0)).date() - timedelta(days=1)
     d1 = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=t1)).date() + timedelta(days=1)
-    ivs = [(max(s, t0), min(e, t1)) for s, e in business_intervals(cal, d0, d1) if e > t0 and s < t1]
+    ivs = [
+        (max(s, t0), min(e, t1)) for s, e in business_intervals(cal, d0, d1) if e > t0 and s < t1
+    ]
     n = last_b - first_b + 1
     buckets = np.arange(first_b, last_b + 1, dtype=np.int64)
     seg = np.zeros((n, 4), dtype=np.int64)
@@ -232,8 +251,10 @@ def build_table(cal: Calendar, start_us: int, end_us: int) -> CalendarTable:
             k = nseg[b]
             if k >= 2:
                 raise CalendarError(
-                    f"calendar {cal.timezone}: more than two business windows start or end within one hour"
-                    f" (UTC hour {datetime.fromtimestamp((b + first_b) * 3600, UTC):%Y-%m-%d %H:00});"
+                    f"calendar {cal.timezone}: more than two business windows start or end within "
+                    f"one hour"
+                    " (UTC hour "
+                    f"{datetime.fromtimestamp((b + first_b) * 3600, UTC):%Y-%m-%d %H:00});"
                     " windows and gaps must be at least an hour apart"
                 )
             seg[b, 2 * k], seg[b, 2 * k + 1] = lo, hi

@@ -1,4 +1,5 @@
 """Command line; named errors are caught here, once, and printed without a traceback."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,29 +17,42 @@ from .plainfiles import load_plain, results_csv_frame
 from .store import Store
 from .terms import Terms, json_schema, load_terms
 
-DEFAULT_STORE = os.environ.get("COVENANT_STORE", str(Path(__file__).resolve().parent.parent / "data" / "store"))
+DEFAULT_STORE = os.environ.get(
+    "COVENANT_STORE", str(Path(__file__).resolve().parent.parent / "data" / "store")
+)
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m sla_engine", description="SLA compliance in business time")
-    p.add_argument("--store", default=DEFAULT_STORE, help="ticket store directory (default: %(default)s)")
+    p = argparse.ArgumentParser(
+        prog="python -m sla_engine", description="SLA compliance in business time"
+    )
+    p.add_argument(
+        "--store", default=DEFAULT_STORE, help="ticket store directory (default: %(default)s)"
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
-    sub.add_parser(
-        "schema", help="print the JSON Schema of the SLA terms document"
-    ).set_defaults(func=cmd_schema)
+    sub.add_parser("schema", help="print the JSON Schema of the SLA terms document").set_defaults(
+        func=cmd_schema
+    )
 
     def files_args(sp: argparse.ArgumentParser, required: bool) -> None:
         sp.add_argument("--tickets", required=required, help="tickets CSV (generic columns)")
         sp.add_argument("--history", help="history CSV: ticket_id, changed_at, field, value")
-        sp.add_argument("--terms", required=required, help="terms JSON/YAML: one document or a list")
+        sp.add_argument(
+            "--terms", required=required, help="terms JSON/YAML: one document or a list"
+        )
         sp.add_argument("--as-of", help="evaluation instant, ISO 8601 with offset (default: now)")
-        sp.add_argument("--tz", help="zone for naive timestamps in the files (default: none; naive is an error)")
+        sp.add_argument(
+            "--tz", help="zone for naive timestamps in the files (default: none; naive is an error)"
+        )
 
     ev = sub.add_parser("evaluate", help="per-ticket results from plain files")
     files_args(ev, True)
     ev.add_argument("--out", required=True, help="output CSV")
     ev.set_defaults(func=cmd_evaluate)
-    for name, helptext in (("report", "monthly compliance"), ("credits", "service credits per contract-month")):
+    for name, helptext in (
+        ("report", "monthly compliance"),
+        ("credits", "service credits per contract-month"),
+    ):
         sp = sub.add_parser(name, help=f"{helptext}, from the store or from plain files")
         files_args(sp, False)
         sp.add_argument("--contract", help="only this contract")
@@ -47,15 +61,25 @@ def _parser() -> argparse.ArgumentParser:
 
     ing = sub.add_parser("ingest", help="load a help-desk export into the store")
     ing.add_argument("file")
-    ing.add_argument("--profile", required=True, help="generic, zendesk, jsm, servicenow, freshdesk, eventlog")
+    ing.add_argument(
+        "--profile", required=True, help="generic, zendesk, jsm, servicenow, freshdesk, eventlog"
+    )
     ing.add_argument("--tz", help="IANA zone of naive timestamps in the file")
-    ing.add_argument("--contract", help="contract for every row (exports without a contract column)")
+    ing.add_argument(
+        "--contract", help="contract for every row (exports without a contract column)"
+    )
     ing.add_argument("--history", help="generic/zendesk: status/severity history file")
     ing.add_argument("--mapping", help="eventlog: JSON/YAML column mapping file")
     for flag in ("case", "status", "time", "severity", "contract-col"):
-        ing.add_argument(f"--{flag}", help=f"eventlog: column holding the {flag.replace('-col', '')}")
-    ing.add_argument("--response-status", action="append", default=[],
-                     help="eventlog: status that marks the first response (repeatable)")
+        ing.add_argument(
+            f"--{flag}", help=f"eventlog: column holding the {flag.replace('-col', '')}"
+        )
+    ing.add_argument(
+        "--response-status",
+        action="append",
+        default=[],
+        help="eventlog: status that marks the first response (repeatable)",
+    )
     ing.set_defaults(func=cmd_ingest)
 
     q = sub.add_parser("quarantine", help="rows that were not loaded, with reasons")
@@ -70,7 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     tsub.add_parser("list", help="list registered terms").set_defaults(func=cmd_terms_list)
 
     d = sub.add_parser("demo", help="build the embedded demo data (deterministic)")
-    d.add_argument("--if-absent", action="store_true", help="do nothing when the store already has data")
+    d.add_argument(
+        "--if-absent", action="store_true", help="do nothing when the store already has data"
+    )
     d.set_defaults(func=cmd_demo)
     return p
 
@@ -93,8 +119,16 @@ def _emit(df: pd.DataFrame, out: str | None) -> None:
         df.to_csv(out, index=False)
         print(f"wrote {len(df)} rows to {out}")
     else:
-        with pd.option_context("display.max_rows", 500, "display.width", 200, "display.max_columns", 20,
-                               "display.max_colwidth", 120):
+        with pd.option_context(
+            "display.max_rows",
+            500,
+            "display.width",
+            200,
+            "display.max_columns",
+            20,
+            "display.max_colwidth",
+            120,
+        ):
             print(df.to_string(index=False) if len(df) else "(no rows)")
 
 
@@ -122,7 +156,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """`report` and `credits`: from plain files, or from the store (final tickets from the ledger)."""
+    """`report` and `credits`: from plain files, or from the store (final tickets from the
+    ledger)."""
     as_of = analysis.parse_as_of(args.as_of)
     if args.tickets or args.terms:
         con = duckdb.connect()

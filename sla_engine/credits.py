@@ -7,6 +7,7 @@ Max is the default because one incident usually breaches several measures at
 once (its response and its resolution, or a P1 that was downgraded): summing
 would pay for the same failure more than once.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,20 +35,29 @@ def credit_pct_for(compliance: float, target_pct: float, terms: Terms) -> tuple[
         if not hits:
             return 0.0, f"{compliance:.2f}% is not below any band"
         band = max(hits, key=lambda b: b.credit_pct)
-        return band.credit_pct, f"{compliance:.2f}% < {band.below_pct:g}% band: {band.credit_pct:g}%"
+        return (
+            band.credit_pct,
+            f"{compliance:.2f}% < {band.below_pct:g}% band: {band.credit_pct:g}%",
+        )
     if isinstance(c, PerPointCredits):
         points = math.floor(round(target_pct - compliance, 9)) if compliance < target_pct else 0
         pct = points * c.credit_pct_per_point
-        return pct, f"{points} whole point(s) below {target_pct:g}% x {c.credit_pct_per_point:g}% = {pct:g}%"
+        return (
+            pct,
+            f"{points} whole point(s) below {target_pct:g}% x {c.credit_pct_per_point:g}% = "
+            f"{pct:g}%",
+        )
     return 0.0, "no credit schedule"
 
 
 def with_status(report: pd.DataFrame, terms_by_id: dict[str, Terms]) -> pd.DataFrame:
     """Add the `status` column (needs each version's min_tickets)."""
     out = report.copy()
-    out["status"] = [
-        status_of(r, terms_by_id[r["terms_id"]].credits.min_tickets) for _, r in out.iterrows()
-    ] if len(out) else pd.Series(dtype="string")
+    out["status"] = (
+        [status_of(r, terms_by_id[r["terms_id"]].credits.min_tickets) for _, r in out.iterrows()]
+        if len(out)
+        else pd.Series(dtype="string")
+    )
     return out
 
 
@@ -66,7 +76,9 @@ def monthly_credits(report: pd.DataFrame, terms_by_id: dict[str, Terms]) -> pd.D
             if r["metric"] not in c.metrics:
                 continue
             if r["status"] == "not measurable":
-                reasons.append(f"{label}: not measurable ({int(r['tickets'])} < {c.min_tickets} tickets)")
+                reasons.append(
+                    f"{label}: not measurable ({int(r['tickets'])} < {c.min_tickets} tickets)"
+                )
                 continue
             if pd.isna(r["compliance_pct"]):
                 continue
@@ -94,5 +106,15 @@ def monthly_credits(report: pd.DataFrame, terms_by_id: dict[str, Terms]) -> pd.D
         )
     return pd.DataFrame(
         rows,
-        columns=["contract_id", "terms_id", "month", "compliance", "credit_pct", "amount", "currency", "capped", "reason"],
+        columns=[
+            "contract_id",
+            "terms_id",
+            "month",
+            "compliance",
+            "credit_pct",
+            "amount",
+            "currency",
+            "capped",
+            "reason",
+        ],
     )

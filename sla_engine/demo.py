@@ -4,10 +4,11 @@ Deterministic (fixed seed, fixed dates), written as a generic export plus a
 history file and loaded through the real ingest path, so the demo exercises
 exactly what users run.
 """
+
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,11 +25,26 @@ SEED = 20241101
 
 # contract -> (zone, tickets per day, tiers with (share, response mean min, resolution mean min))
 PROFILE = {
-    "ACME-SAAS": ("America/New_York", 9.0, {"P1": (0.05, 7, 80), "P2": (0.2, 90, 700),
-                                            "P3": (0.45, 300, 2000), "P4": (0.3, 600, 4000)}),
-    "GLOBEX-EU": ("Europe/Berlin", 6.0, {"P1": (0.08, 4, 60), "P2": (0.3, 20, 400), "P3": (0.62, 200, 1500)}),
-    "INITECH-APAC": ("Australia/Sydney", 4.0, {"Sev1": (0.1, 25, 400), "Sev2": (0.4, 100, 900),
-                                               "Sev3": (0.5, 300, 2500)}),
+    "ACME-SAAS": (
+        "America/New_York",
+        9.0,
+        {
+            "P1": (0.05, 7, 80),
+            "P2": (0.2, 90, 700),
+            "P3": (0.45, 300, 2000),
+            "P4": (0.3, 600, 4000),
+        },
+    ),
+    "GLOBEX-EU": (
+        "Europe/Berlin",
+        6.0,
+        {"P1": (0.08, 4, 60), "P2": (0.3, 20, 400), "P3": (0.62, 200, 1500)},
+    ),
+    "INITECH-APAC": (
+        "Australia/Sydney",
+        4.0,
+        {"Sev1": (0.1, 25, 400), "Sev2": (0.4, 100, 900), "Sev3": (0.5, 300, 2500)},
+    ),
 }
 
 
@@ -43,7 +59,16 @@ def generate(out_dir: Path) -> tuple[Path, Path]:
     tickets_path, history_path = out_dir / "tickets.csv", out_dir / "history.csv"
     with open(tickets_path, "w", newline="") as tf, open(history_path, "w", newline="") as hf:
         tw, hw = csv.writer(tf), csv.writer(hf)
-        tw.writerow(["ticket_id", "contract_id", "severity", "created_at", "first_response_at", "resolved_at"])
+        tw.writerow(
+            [
+                "ticket_id",
+                "contract_id",
+                "severity",
+                "created_at",
+                "first_response_at",
+                "resolved_at",
+            ]
+        )
         hw.writerow(["ticket_id", "changed_at", "field", "value"])
         for cid, (zone, per_day, tiers) in PROFILE.items():
             tz = ZoneInfo(zone)
@@ -55,15 +80,20 @@ def generate(out_dir: Path) -> tuple[Path, Path]:
             while day <= END:
                 weekday = day.weekday() < 5
                 count = rng.poisson(per_day if weekday else per_day * 0.2)
-                slow = 2.2 if date(2025, 6, 1) <= day <= date(2025, 8, 31) and cid != "GLOBEX-EU" else 1.0
+                slow = (
+                    2.2
+                    if date(2025, 6, 1) <= day <= date(2025, 8, 31) and cid != "GLOBEX-EU"
+                    else 1.0
+                )
                 for _ in range(count):
                     n += 1
                     tid = f"{cid.split('-')[0][:3]}-{n:06d}"
                     sev = names[int(rng.choice(len(names), p=shares / shares.sum()))]
                     _share, resp_mean, res_mean = tiers[sev]
                     local = datetime.combine(day, datetime.min.time()) + timedelta(
-                        minutes=int(rng.normal(13 * 60, 3 * 60)) % (24 * 60))
-                    created = local.replace(tzinfo=tz).astimezone(timezone.utc)
+                        minutes=int(rng.normal(13 * 60, 3 * 60)) % (24 * 60)
+                    )
+                    created = local.replace(tzinfo=tz).astimezone(UTC)
                     resp = created + timedelta(minutes=float(rng.exponential(resp_mean * slow)))
                     res = resp + timedelta(minutes=float(rng.exponential(res_mean * slow)))
                     still_open = res.date() > END
@@ -84,12 +114,23 @@ def generate(out_dir: Path) -> tuple[Path, Path]:
                         if rng.random() < 0.1 and len(names) > 1:  # severity changed once
                             other = names[(names.index(sev) + 1) % len(names)]
                             change = created + (resp - created) * 0.5
-                            events = [(created, "severity", other), (change, "severity", sev)] + events
+                            events = [
+                                (created, "severity", other),
+                                (change, "severity", sev),
+                            ] + events
                         for when, field, value in events:
                             if when.date() <= END:
                                 hw.writerow([tid, _iso(when), field, value])
-                    tw.writerow([tid, cid, sev, _iso(created), _iso(resp) if resp.date() <= END else "",
-                                 "" if still_open else _iso(res)])
+                    tw.writerow(
+                        [
+                            tid,
+                            cid,
+                            sev,
+                            _iso(created),
+                            _iso(resp) if resp.date() <= END else "",
+                            "" if still_open else _iso(res),
+                        ]
+                    )
                 day += timedelta(days=1)
     return tickets_path, history_path
 

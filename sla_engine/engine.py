@@ -4,13 +4,15 @@ The caller registers `tickets`, `status_log` and `severity_log` (views over the
 store's Parquet files, or DataFrames from plain files); this module adds the
 terms tables and calendar lookups and runs evaluate.sql.
 """
+
 from __future__ import annotations
 
 import os
 import tempfile
 import warnings
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -33,11 +35,14 @@ def local_midnight_us(day, tz: str) -> int:
 
 def terms_frames(terms: list[Terms], cal_bases: dict[str, int]) -> dict[str, pd.DataFrame]:
     """Small tables describing every terms version x tier (joined by integer keys)."""
-    tiers, statuses = [], []
+    tiers: list[dict[str, Any]] = []
+    statuses: list[dict[str, Any]] = []
     for terms_key, t in enumerate(terms, start=1):
         tz = t.calendar.timezone
         to_us = (
-            local_midnight_us(t.effective_to + timedelta(days=1), tz) if t.effective_to else FAR_FUTURE_US
+            local_midnight_us(t.effective_to + timedelta(days=1), tz)
+            if t.effective_to
+            else FAR_FUTURE_US
         )
         for name, tier in t.tiers.items():
             tiers.append(
@@ -62,7 +67,9 @@ def terms_frames(terms: list[Terms], cal_bases: dict[str, int]) -> dict[str, pd.
         for s in t.pause_statuses:
             statuses.append({"terms_key": terms_key, "status": s.strip().lower(), "kind": "pause"})
         for s in t.resolved_statuses:
-            statuses.append({"terms_key": terms_key, "status": s.strip().lower(), "kind": "resolved"})
+            statuses.append(
+                {"terms_key": terms_key, "status": s.strip().lower(), "kind": "resolved"}
+            )
     status_df = pd.DataFrame(statuses, columns=["terms_key", "status", "kind"]).astype(
         {"terms_key": "int64", "status": "string", "kind": "string"}
     )
@@ -71,10 +78,12 @@ def terms_frames(terms: list[Terms], cal_bases: dict[str, int]) -> dict[str, pd.
 
 def year_span(start_us: int, end_us: int) -> tuple[int, int]:
     """Whole UTC years around [start, end], so that the same tables serve many reports."""
-    y0 = datetime.fromtimestamp(start_us / 1e6, timezone.utc).year
-    y1 = datetime.fromtimestamp(end_us / 1e6, timezone.utc).year
-    return (int(datetime(y0, 1, 1, tzinfo=timezone.utc).timestamp()) * 1_000_000,
-            int(datetime(y1, 12, 31, 23, tzinfo=timezone.utc).timestamp()) * 1_000_000)
+    y0 = datetime.fromtimestamp(start_us / 1e6, UTC).year
+    y1 = datetime.fromtimestamp(end_us / 1e6, UTC).year
+    return (
+        int(datetime(y0, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000,
+        int(datetime(y1, 12, 31, 23, tzinfo=UTC).timestamp()) * 1_000_000,
+    )
 
 
 def cached_table(cal: Calendar, start_us: int, end_us: int) -> Path:
@@ -101,7 +110,10 @@ def cached_table(cal: Calendar, start_us: int, end_us: int) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a read-only cache slows later runs down; it must not stop this one
-        warnings.warn(f"calendar cache {path.parent} not writable ({exc}); using a temporary directory")
+        warnings.warn(
+            f"calendar cache {path.parent} not writable ({exc}); using a temporary directory",
+            stacklevel=2,
+        )
         path = Path(tempfile.mkdtemp(prefix="covenant-cal-")) / path.name
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     frame.to_parquet(tmp)
@@ -136,7 +148,9 @@ def install(con: duckdb.DuckDBPyConnection, terms: list[Terms], start_us: int, e
         rel = con.read_parquet(str(path))
         first, n = rel.aggregate("min(bucket), count(*)").fetchall()[0]
         bases[cal_id] = offset - int(first)
-        rels.append(rel.project(f"bucket + {bases[cal_id]:d} AS ckey, cum_us, s1, e1, s2, e2, offset_us"))
+        rels.append(
+            rel.project(f"bucket + {bases[cal_id]:d} AS ckey, cum_us, s1, e1, s2, e2, offset_us")
+        )
         offset += int(n)
     union = rels[0]
     for r in rels[1:]:
@@ -144,9 +158,11 @@ def install(con: duckdb.DuckDBPyConnection, terms: list[Terms], start_us: int, e
     union.create("t_cal_u")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE t_cal_l AS SELECT"
-        " list(((cum_us // 1000000) << 2) | CASE WHEN e1 = 0 THEN 0 WHEN s1 = 0 AND e1 = 3600000000 AND e2 = 0"
+        " list(((cum_us // 1000000) << 2) | CASE WHEN e1 = 0 THEN 0 WHEN s1 = 0 AND e1 = "
+        "3600000000 AND e2 = 0"
         " THEN 1 ELSE 2 END ORDER BY ckey) AS q,"
-        " list(((s1 // 60000000) << 18) | ((e1 // 60000000) << 12) | ((s2 // 60000000) << 6) | (e2 // 60000000)"
+        " list(((s1 // 60000000) << 18) | ((e1 // 60000000) << 12) | ((s2 // 60000000) << 6) | (e2 "
+        "// 60000000)"
         " ORDER BY ckey) AS seg,"
         " list(offset_us ORDER BY ckey) AS off FROM t_cal_u"
     )
@@ -166,7 +182,9 @@ def time_span(con: duckdb.DuckDBPyConnection, as_of_us: int) -> tuple[int, int]:
     return int(lo), int(as_of_us)
 
 
-def evaluate_relation(con: duckdb.DuckDBPyConnection, terms: list[Terms], as_of_us: int) -> duckdb.DuckDBPyRelation:
+def evaluate_relation(
+    con: duckdb.DuckDBPyConnection, terms: list[Terms], as_of_us: int
+) -> duckdb.DuckDBPyRelation:
     """Per-ticket results as a DuckDB relation (lazy: callers aggregate or fetch)."""
     from .sqlfiles import sql
 
@@ -177,7 +195,8 @@ def evaluate_relation(con: duckdb.DuckDBPyConnection, terms: list[Terms], as_of_
 
 
 def open_inputs(folder: Path, prefix: str = "") -> duckdb.DuckDBPyConnection:
-    """A fresh in-memory connection with the evaluation's inputs as views over folder/<prefix><name>.parquet."""
+    """A fresh in-memory connection with the evaluation's inputs as views over
+    folder/<prefix><name>.parquet."""
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     for name in INPUTS:
@@ -186,7 +205,10 @@ def open_inputs(folder: Path, prefix: str = "") -> duckdb.DuckDBPyConnection:
 
 
 def aggregate_report(con: duckdb.DuckDBPyConnection, per_ticket_sql: str) -> pd.DataFrame:
-    """report.sql over a per-ticket query (streamed: nothing materialised), ordered by contract, month, tier, metric."""
+    """report.sql over a per-ticket query (streamed: nothing materialised), ordered by contract,
+    month, tier, metric."""
     from .sqlfiles import sql
 
-    return con.execute("WITH per_ticket AS (" + per_ticket_sql + ") SELECT * FROM (" + sql("report") + ")").df()
+    return con.execute(
+        "WITH per_ticket AS (" + per_ticket_sql + ") SELECT * FROM (" + sql("report") + ")"
+    ).df()

@@ -1,4 +1,5 @@
 """Named exceptions of the SLA engine, caught once at the edge (CLI or page)."""
+
 from __future__ import annotations
 
 

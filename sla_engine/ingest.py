@@ -1,11 +1,12 @@
 """Ingest one export into the store: read -> profile -> validate -> merge -> new generation."""
+
 from __future__ import annotations
 
 import argparse
 import hashlib
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -19,11 +20,19 @@ from .sqlfiles import sql
 from .store import Store, require_terms
 from .validate import validate
 
-EMPTY_BASE = ("CREATE TEMP TABLE old_base (contract_id VARCHAR, ticket_id VARCHAR, severity VARCHAR, created_us BIGINT,"
-              " first_response_us BIGINT, resolved_us BIGINT, content_hash VARCHAR, batch_id BIGINT)")
-EMPTY_EVENTS = ("CREATE TEMP TABLE old_events (contract_id VARCHAR, ticket_id VARCHAR, changed_us BIGINT,"
-                " field VARCHAR, value VARCHAR, seq BIGINT)")
-EMPTY_Q = "CREATE TEMP TABLE old_quarantine (batch_id BIGINT, file VARCHAR, row BIGINT, \"column\" VARCHAR, reason VARCHAR)"
+EMPTY_BASE = (
+    "CREATE TEMP TABLE old_base (contract_id VARCHAR, ticket_id VARCHAR, severity VARCHAR, "
+    "created_us BIGINT,"
+    " first_response_us BIGINT, resolved_us BIGINT, content_hash VARCHAR, batch_id BIGINT)"
+)
+EMPTY_EVENTS = (
+    "CREATE TEMP TABLE old_events (contract_id VARCHAR, ticket_id VARCHAR, changed_us BIGINT,"
+    " field VARCHAR, value VARCHAR, seq BIGINT)"
+)
+EMPTY_Q = (
+    "CREATE TEMP TABLE old_quarantine"
+    ' (batch_id BIGINT, file VARCHAR, row BIGINT, "column" VARCHAR, reason VARCHAR)'
+)
 
 
 @dataclass
@@ -47,22 +56,31 @@ class IngestReport:
 
     @property
     def adds_up(self) -> bool:
-        return self.loaded_rows + self.updated_rows + self.unchanged_rows + self.quarantined_rows == self.input_rows
+        return (
+            self.loaded_rows + self.updated_rows + self.unchanged_rows + self.quarantined_rows
+            == self.input_rows
+        )
 
     def text(self) -> str:
         if self.noop_of is not None:
-            return (f"{self.file}: already ingested as batch {self.noop_of} (same bytes, profile and options);"
-                    f" nothing changed ({self.input_rows} rows unchanged)")
+            return (
+                f"{self.file}: already ingested as batch {self.noop_of} (same bytes, profile and "
+                f"options);"
+                f" nothing changed ({self.input_rows} rows unchanged)"
+            )
         lines = [
             f"ingest report: {self.file} (profile {self.profile}, batch {self.batch_id})",
-            f"  rows: {self.input_rows} in = {self.loaded_rows} loaded + {self.updated_rows} updated"
+            f"  rows: {self.input_rows} in = {self.loaded_rows} loaded + {self.updated_rows} "
+            f"updated"
             f" + {self.unchanged_rows} unchanged + {self.quarantined_rows} quarantined"
             + ("" if self.adds_up else "  (DOES NOT ADD UP)"),
             f"  distinct tickets: {self.tickets_loaded} loaded, {self.tickets_updated} updated,"
             f" {self.tickets_unchanged} unchanged",
         ]
         if self.history_rows:
-            lines.append(f"  history rows: {self.history_rows} in, {self.history_quarantined} quarantined")
+            lines.append(
+                f"  history rows: {self.history_rows} in, {self.history_quarantined} quarantined"
+            )
         for why, n in sorted(self.reasons.items(), key=lambda kv: -kv[1])[:10]:
             lines.append(f"  quarantined {n:>7} x {why}")
         lines.extend(f"  note: {n}" for n in self.notes)
@@ -81,35 +99,77 @@ def sha256_file(path: Path | None) -> str:
 
 def _reason_kind(reason: str) -> str:
     """Group reasons for the summary ('unknown severity X' -> 'unknown severity')."""
-    for prefix in ("unparseable time", "unknown severity", "unknown contract", "duplicate ticket id", "invalid state"):
+    for prefix in (
+        "unparseable time",
+        "unknown severity",
+        "unknown contract",
+        "duplicate ticket id",
+        "invalid state",
+    ):
         if reason.startswith(prefix):
             return prefix
     return reason
 
 
 def ingest_file(store_root: Path, args: argparse.Namespace) -> IngestReport:
-    options = {k: getattr(args, k.replace("-", "_"), None) for k in
-               ("mapping", "case", "status", "time", "severity", "contract_col", "response_status")}
-    return ingest(Store(store_root), Path(args.file), args.profile, tz=args.tz, contract=args.contract,
-                  history=Path(args.history) if args.history else None, options=options)
+    options = {
+        k: getattr(args, k.replace("-", "_"), None)
+        for k in (
+            "mapping",
+            "case",
+            "status",
+            "time",
+            "severity",
+            "contract_col",
+            "response_status",
+        )
+    }
+    return ingest(
+        Store(store_root),
+        Path(args.file),
+        args.profile,
+        tz=args.tz,
+        contract=args.contract,
+        history=Path(args.history) if args.history else None,
+        options=options,
+    )
 
 
-def ingest(store: Store, path: Path, profile: str, tz: str | None = None, contract: str | None = None,
-           history: Path | None = None, options: dict | None = None, display_name: str | None = None) -> IngestReport:
+def ingest(
+    store: Store,
+    path: Path,
+    profile: str,
+    tz: str | None = None,
+    contract: str | None = None,
+    history: Path | None = None,
+    options: dict | None = None,
+    display_name: str | None = None,
+) -> IngestReport:
     """Load one export; all-or-nothing. Returns the report (rows and tickets accounted).
 
-    `display_name` names the file in the report, the quarantine and the batch list (an upload's own name,
+    `display_name` names the file in the report, the quarantine and the batch list (an upload's own
+    name,
     not the temporary copy the page reads).
     """
     label = display_name or str(path)
     if not path.exists():
         raise IngestError(f"{path}: no such file")
-    fingerprint = "|".join([sha256_file(path), profile, tz or "", contract or "", sha256_file(history),
-                            repr(sorted((options or {}).items()))])
+    fingerprint = "|".join(
+        [
+            sha256_file(path),
+            profile,
+            tz or "",
+            contract or "",
+            sha256_file(history),
+            repr(sorted((options or {}).items())),
+        ]
+    )
     by_contract = require_terms(store, contract)
     done = _already(store.batches(), fingerprint)
     if done is not None:  # same bytes and options: a no-op, without reading the file again
-        return IngestReport(label, profile, done[0], done[1], unchanged_rows=done[1], noop_of=done[0])
+        return IngestReport(
+            label, profile, done[0], done[1], unchanged_rows=done[1], noop_of=done[0]
+        )
     ex, hist_rows = read_profile(profile, path, history, options or {}, tz)
     valid = validate(ex, label, tz, contract, by_contract, str(history) if history else None)
 
@@ -117,7 +177,9 @@ def ingest(store: Store, path: Path, profile: str, tz: str | None = None, contra
         prev = store.batches()
         done = _already(prev, fingerprint)
         if done is not None:  # another process ingested the same file while we validated
-            return IngestReport(label, profile, done[0], done[1], unchanged_rows=done[1], noop_of=done[0])
+            return IngestReport(
+                label, profile, done[0], done[1], unchanged_rows=done[1], noop_of=done[0]
+            )
         batch_id = int(prev["batch_id"].max()) + 1 if len(prev) else 1
         con = duckdb.connect()
         con.execute("SET VARIABLE batch_id = ?", [batch_id])
@@ -137,14 +199,26 @@ def ingest(store: Store, path: Path, profile: str, tz: str | None = None, contra
         e["seq"] = range(len(e))
         con.register("_nb_t", t)
         con.register("_nb_e", e)
-        con.execute("CREATE TEMP TABLE nb_t AS SELECT contract_id::VARCHAR contract_id, ticket_id::VARCHAR ticket_id,"
-                    " severity::VARCHAR severity, created_us::BIGINT created_us,"
-                    " first_response_us::BIGINT first_response_us, resolved_us::BIGINT resolved_us FROM _nb_t")
-        con.execute("CREATE TEMP TABLE nb_e AS SELECT contract_id::VARCHAR contract_id, ticket_id::VARCHAR ticket_id,"
-                    " changed_us::BIGINT changed_us, field::VARCHAR field, value::VARCHAR value, seq::BIGINT seq"
-                    " FROM _nb_e")
-        if old is not None:  # events continue the old sequence numbers so order within a ticket is kept
-            con.execute("UPDATE nb_e SET seq = seq + (SELECT coalesce(max(seq), 0) + 1 FROM old_events)")
+        con.execute(
+            "CREATE TEMP TABLE nb_t AS SELECT contract_id::VARCHAR contract_id, ticket_id::VARCHAR "
+            "ticket_id,"
+            " severity::VARCHAR severity, created_us::BIGINT created_us,"
+            " first_response_us::BIGINT first_response_us, resolved_us::BIGINT resolved_us FROM "
+            "_nb_t"
+        )
+        con.execute(
+            "CREATE TEMP TABLE nb_e AS SELECT contract_id::VARCHAR contract_id, ticket_id::VARCHAR "
+            "ticket_id,"
+            " changed_us::BIGINT changed_us, field::VARCHAR field, value::VARCHAR value, "
+            "seq::BIGINT seq"
+            " FROM _nb_e"
+        )
+        if (
+            old is not None
+        ):  # events continue the old sequence numbers so order within a ticket is kept
+            con.execute(
+                "UPDATE nb_e SET seq = seq + (SELECT coalesce(max(seq), 0) + 1 FROM old_events)"
+            )
         con.execute(sql("ingest"))
         classes = con.execute("SELECT contract_id, ticket_id, outcome FROM nb_class").df()
         derive(con)
@@ -153,15 +227,28 @@ def ingest(store: Store, path: Path, profile: str, tz: str | None = None, contra
         q = valid.quarantine.copy()
         q.insert(0, "batch_id", batch_id)
         con.register("_q", q)
-        batch_row = pd.DataFrame([{
-            "batch_id": batch_id, "file": label, "history_file": str(history) if history else None,
-            "profile": profile, "tz": tz, "contract": contract, "fingerprint": fingerprint,
-            "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "input_rows": report.input_rows, "loaded_rows": report.loaded_rows, "updated_rows": report.updated_rows,
-            "unchanged_rows": report.unchanged_rows, "quarantined_rows": report.quarantined_rows,
-            "tickets_loaded": report.tickets_loaded, "tickets_updated": report.tickets_updated,
-            "tickets_unchanged": report.tickets_unchanged,
-        }])
+        batch_row = pd.DataFrame(
+            [
+                {
+                    "batch_id": batch_id,
+                    "file": label,
+                    "history_file": str(history) if history else None,
+                    "profile": profile,
+                    "tz": tz,
+                    "contract": contract,
+                    "fingerprint": fingerprint,
+                    "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "input_rows": report.input_rows,
+                    "loaded_rows": report.loaded_rows,
+                    "updated_rows": report.updated_rows,
+                    "unchanged_rows": report.unchanged_rows,
+                    "quarantined_rows": report.quarantined_rows,
+                    "tickets_loaded": report.tickets_loaded,
+                    "tickets_updated": report.tickets_updated,
+                    "tickets_unchanged": report.tickets_unchanged,
+                }
+            ]
+        )
         con.register("_b", batch_row)
         gen = store.new_generation_dir()
         try:
@@ -171,16 +258,23 @@ def ingest(store: Store, path: Path, profile: str, tz: str | None = None, contra
                 "tickets": "SELECT * FROM tickets ORDER BY tid",
                 "status_log": "SELECT * FROM status_log ORDER BY tid, start_us",
                 "severity_log": "SELECT * FROM severity_log ORDER BY tid, start_us",
-                "quarantine": "SELECT * FROM old_quarantine UNION ALL BY NAME SELECT batch_id::BIGINT batch_id, file, row::BIGINT row,"
-                              " \"column\", reason FROM _q",
-                "batches": ("SELECT * FROM old_batches UNION ALL BY NAME SELECT * FROM _b" if old is not None
-                            else "SELECT * FROM _b"),
+                "quarantine": "SELECT * FROM old_quarantine UNION ALL BY NAME"
+                " SELECT batch_id::BIGINT batch_id, file, row::BIGINT row,"
+                ' "column", reason FROM _q',
+                "batches": (
+                    "SELECT * FROM old_batches UNION ALL BY NAME SELECT * FROM _b"
+                    if old is not None
+                    else "SELECT * FROM _b"
+                ),
             }
             for name, query in outputs.items():
-                target = str(gen / (name + ".parquet")).replace("'", "''")  # COPY takes no bound path
+                target = str(gen / (name + ".parquet")).replace(
+                    "'", "''"
+                )  # COPY takes no bound path
                 con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")
             terms = store.terms()
-            if terms:  # published together with its SLA ledger, so the first report needs no full evaluation
+            # published together with its SLA ledger, so the first report needs no full evaluation
+            if terms:
                 build_ledger(gen, terms)
             store.publish(gen)
         except BaseException:
@@ -198,8 +292,15 @@ def _already(prev: pd.DataFrame, fingerprint: str) -> tuple[int, int] | None:
     return (int(hit["batch_id"].iloc[0]), int(hit["input_rows"].iloc[0])) if len(hit) else None
 
 
-def _account(valid, classes: pd.DataFrame, file: str, profile: str, batch_id: int, hist_rows: int,
-             notes: list[str]) -> IngestReport:
+def _account(
+    valid,
+    classes: pd.DataFrame,
+    file: str,
+    profile: str,
+    batch_id: int,
+    hist_rows: int,
+    notes: list[str],
+) -> IngestReport:
     """Every input row is loaded, updated, unchanged or quarantined; the sums must match."""
     main_q = valid.quarantine[valid.quarantine["file"] == file]
     hist_q = valid.quarantine[valid.quarantine["file"] != file]
@@ -207,12 +308,20 @@ def _account(valid, classes: pd.DataFrame, file: str, profile: str, batch_id: in
     counts = rt["outcome"].value_counts()
     tcounts = classes["outcome"].value_counts()
     rep = IngestReport(
-        file=file, profile=profile, batch_id=batch_id, input_rows=valid.input_rows,
-        loaded_rows=int(counts.get("loaded", 0)), updated_rows=int(counts.get("updated", 0)),
-        unchanged_rows=int(counts.get("unchanged", 0)), quarantined_rows=int(main_q["row"].nunique()),
-        tickets_loaded=int(tcounts.get("loaded", 0)), tickets_updated=int(tcounts.get("updated", 0)),
+        file=file,
+        profile=profile,
+        batch_id=batch_id,
+        input_rows=valid.input_rows,
+        loaded_rows=int(counts.get("loaded", 0)),
+        updated_rows=int(counts.get("updated", 0)),
+        unchanged_rows=int(counts.get("unchanged", 0)),
+        quarantined_rows=int(main_q["row"].nunique()),
+        tickets_loaded=int(tcounts.get("loaded", 0)),
+        tickets_updated=int(tcounts.get("updated", 0)),
         tickets_unchanged=int(tcounts.get("unchanged", 0)),
-        history_rows=hist_rows, history_quarantined=int(hist_q["row"].nunique()), notes=list(notes),
+        history_rows=hist_rows,
+        history_quarantined=int(hist_q["row"].nunique()),
+        notes=list(notes),
     )
     rep.reasons = valid.quarantine["reason"].map(_reason_kind).value_counts().to_dict()
     if not rep.adds_up:

@@ -1,4 +1,5 @@
-"""The SLA ledger: per-ticket results kept with each store generation, so a report is an aggregation.
+"""The SLA ledger: per-ticket results kept with each store generation, so a report is an
+aggregation.
 
 Why: a ticket whose response and resolution are both complete has a result that no later evaluation
 instant can change (every fact it has is in the past), so it is judged once, when its generation is
@@ -6,16 +7,23 @@ written, not on every report — the way ServiceNow keeps task_sla records and Z
 events. Only tickets still open (or otherwise incomplete) are evaluated at report time.
 
 Layout, inside a generation directory (immutable like the rest of it):
-    sla-<fingerprint>/results.parquet   final per-ticket results (tid, terms_key, month, tier keys, met, ...)
-    sla-<fingerprint>/live_*.parquet    the tickets, status and severity rows of the tickets not final
-    sla-<fingerprint>/meta.json         fingerprint, settled_us (latest fact of the generation), counts
-The fingerprint covers the terms list (in order: terms and tier keys are positions in it), the engine's
+    sla-<fingerprint>/results.parquet   final per-ticket results (tid, terms_key, month, tier keys,
+    met, ...)
+    sla-<fingerprint>/live_*.parquet    the tickets, status and severity rows of the tickets not
+    final
+    sla-<fingerprint>/meta.json         fingerprint, settled_us (latest fact of the generation),
+    counts
+The fingerprint covers the terms list (in order: terms and tier keys are positions in it), the
+engine's
 SQL, its version and the holidays release, so a changed rule or calendar never reads a stale ledger.
 
-A ledger answers for any evaluation instant at or after `settled_us`; before it (a report "as of" a past
-day), callers evaluate from scratch. Building the same ledger twice at once is harmless: the directory
+A ledger answers for any evaluation instant at or after `settled_us`; before it (a report "as of" a
+past
+day), callers evaluate from scratch. Building the same ledger twice at once is harmless: the
+directory
 appears with one rename and the loser's copy is discarded.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,7 +38,7 @@ import pandas as pd
 
 from . import __version__
 from .engine import INPUTS, aggregate_report, evaluate_relation, open_inputs
-from .sqlfiles import sql
+from .sqlfiles import one_row, sql
 from .store import fsync_tree
 from .terms import Terms
 
@@ -83,12 +91,15 @@ def _load(path: Path) -> Ledger | None:
 
 
 def _copy(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
-    path = str(target).replace("'", "''")  # COPY takes no bound path; the name is ours, quotes doubled anyway
+    path = str(target).replace(
+        "'", "''"
+    )  # COPY takes no bound path; the name is ours, quotes doubled anyway
     con.execute(f"COPY ({query}) TO '{path}' (FORMAT parquet)")
 
 
 def build(gen: Path, terms: list[Terms]) -> Ledger:
-    """Judge every ticket of the generation once and write the ledger (or return the one already there)."""
+    """Judge every ticket of the generation once and write the ledger (or return the one already
+    there)."""
     final_path = ledger_dir(gen, terms)
     existing = _load(final_path)
     if existing is not None:
@@ -98,23 +109,43 @@ def build(gen: Path, terms: list[Terms]) -> Ledger:
     tmp.mkdir()
     try:
         con = open_inputs(gen)
-        settled = con.execute(
-            "SELECT greatest((SELECT max(greatest(created_us, coalesce(first_response_us, 0), coalesce(resolved_us, 0)))"
+        settled = one_row(
+            con,
+            "SELECT greatest((SELECT max(greatest(created_us, coalesce(first_response_us, 0), "
+            "coalesce(resolved_us, 0)))"
             " FROM tickets), (SELECT max(greatest(start_us, coalesce(end_us, 0))) FROM status_log),"
-            " (SELECT max(start_us) FROM severity_log))"
-        ).fetchone()[0]
-        settled = int(settled or 0)  # a generation whose rows were all quarantined has an empty ledger
+            " (SELECT max(start_us) FROM severity_log))",
+        )[0]
+        # a generation whose rows were all quarantined has an empty ledger
+        settled = int(settled or 0)
         rel = evaluate_relation(con, terms, settled)
         con.execute("CREATE TEMP TABLE ev AS " + rel.sql_query())
-        con.execute("CREATE TEMP TABLE live_tid AS SELECT tid FROM ev WHERE NOT (resp_done AND res_done)")
-        _copy(con, "SELECT e.*, t.created_us FROM ev e JOIN tickets t USING (tid)"
-                   " WHERE e.resp_done AND e.res_done ORDER BY e.tid", tmp / "results.parquet")
+        con.execute(
+            "CREATE TEMP TABLE live_tid AS SELECT tid FROM ev WHERE NOT (resp_done AND res_done)"
+        )
+        _copy(
+            con,
+            "SELECT e.*, t.created_us FROM ev e JOIN tickets t USING (tid)"
+            " WHERE e.resp_done AND e.res_done ORDER BY e.tid",
+            tmp / "results.parquet",
+        )
         for name in INPUTS:
-            _copy(con, f"SELECT * FROM {name} WHERE tid IN (SELECT tid FROM live_tid)", tmp / f"live_{name}.parquet")
-        total, live_n = con.execute("SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM live_tid)").fetchone()
+            _copy(
+                con,
+                f"SELECT * FROM {name} WHERE tid IN (SELECT tid FROM live_tid)",
+                tmp / f"live_{name}.parquet",
+            )
+        total, live_n = one_row(
+            con, "SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM live_tid)"
+        )
         con.close()
-        meta = {"fingerprint": final_path.name[4:], "settled_us": settled, "final_tickets": int(total - live_n),
-                "live_tickets": int(live_n), "terms": [t.terms_id for t in terms]}
+        meta = {
+            "fingerprint": final_path.name[4:],
+            "settled_us": settled,
+            "final_tickets": int(total - live_n),
+            "live_tickets": int(live_n),
+            "terms": [t.terms_id for t in terms],
+        }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
         fsync_tree(tmp)
         try:
@@ -130,12 +161,19 @@ def build(gen: Path, terms: list[Terms]) -> Ledger:
 
 
 def monthly_report(ledger: Ledger, terms: list[Terms], as_of_us: int) -> pd.DataFrame:
-    """Raw monthly rows (before status) from the ledger: final results plus the live tickets evaluated now."""
+    """Raw monthly rows (before status) from the ledger: final results plus the live tickets
+    evaluated now."""
     if as_of_us < ledger.settled_us:
-        raise ValueError("a ledger answers only at or after its settled instant")  # callers check first
+        raise ValueError(
+            "a ledger answers only at or after its settled instant"
+        )  # callers check first
     con = open_inputs(ledger.path, prefix="live_")
     rel = evaluate_relation(con, terms, as_of_us)
     cols = "terms_key, month, resp_tier_key, res_tier_key, resp_met, res_met"
     results = str(ledger.results).replace("'", "''")
-    return aggregate_report(con, f"SELECT {cols} FROM read_parquet('{results}') UNION ALL SELECT {cols} FROM ("
-                                 + rel.sql_query() + ")")
+    return aggregate_report(
+        con,
+        f"SELECT {cols} FROM read_parquet('{results}') UNION ALL SELECT {cols} FROM ("
+        + rel.sql_query()
+        + ")",
+    )

@@ -1,9 +1,11 @@
 """Canonical tickets + change events -> the three relations the engine reads.
 
-tickets:      tid, ticket_id, contract_id, severity, created_us, first_response_us, resolved_us, has_history
+tickets:      tid, ticket_id, contract_id, severity, created_us, first_response_us, resolved_us,
+has_history
 status_log:   tid, status (lower-case), start_us, end_us (NULL = current status)
 severity_log: tid, start_us, severity (first value backdated to creation; repeats collapsed)
 """
+
 from __future__ import annotations
 
 import duckdb
@@ -11,7 +13,14 @@ import pandas as pd
 
 from .sqlfiles import sql
 
-TICKET_COLUMNS = ["contract_id", "ticket_id", "severity", "created_us", "first_response_us", "resolved_us"]
+TICKET_COLUMNS = [
+    "contract_id",
+    "ticket_id",
+    "severity",
+    "created_us",
+    "first_response_us",
+    "resolved_us",
+]
 EVENT_COLUMNS = ["contract_id", "ticket_id", "changed_us", "field", "value"]
 
 
@@ -20,7 +29,9 @@ def derive(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(sql("normalize"))
 
 
-def load_frames(con: duckdb.DuckDBPyConnection, tickets: pd.DataFrame, events: pd.DataFrame) -> None:
+def load_frames(
+    con: duckdb.DuckDBPyConnection, tickets: pd.DataFrame, events: pd.DataFrame
+) -> None:
     """Register validated frames as t_in/e_in and derive the engine's relations."""
     t = tickets[TICKET_COLUMNS].copy()
     ev = events[EVENT_COLUMNS].copy()
@@ -28,13 +39,17 @@ def load_frames(con: duckdb.DuckDBPyConnection, tickets: pd.DataFrame, events: p
     con.register("_t_df", t)
     con.register("_e_df", ev)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE t_in AS SELECT contract_id::VARCHAR AS contract_id, ticket_id::VARCHAR AS ticket_id,"
-        " severity::VARCHAR AS severity, created_us::BIGINT AS created_us, first_response_us::BIGINT AS first_response_us,"
+        "CREATE OR REPLACE TEMP TABLE t_in AS SELECT contract_id::VARCHAR AS contract_id, "
+        "ticket_id::VARCHAR AS ticket_id,"
+        " severity::VARCHAR AS severity, created_us::BIGINT AS created_us, "
+        "first_response_us::BIGINT AS first_response_us,"
         " resolved_us::BIGINT AS resolved_us FROM _t_df"
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE e_in AS SELECT contract_id::VARCHAR AS contract_id, ticket_id::VARCHAR AS ticket_id,"
-        " changed_us::BIGINT AS changed_us, field::VARCHAR AS field, value::VARCHAR AS value, seq::BIGINT AS seq FROM _e_df"
+        "CREATE OR REPLACE TEMP TABLE e_in AS SELECT contract_id::VARCHAR AS contract_id, "
+        "ticket_id::VARCHAR AS ticket_id,"
+        " changed_us::BIGINT AS changed_us, field::VARCHAR AS field, value::VARCHAR AS value, "
+        "seq::BIGINT AS seq FROM _e_df"
     )
     con.unregister("_t_df")
     con.unregister("_e_df")

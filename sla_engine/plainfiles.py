@@ -1,13 +1,13 @@
 """The engine on plain files (no store): tickets CSV, optional history CSV, terms."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from .errors import EvaluationError
-import duckdb
-
 from .normalize import load_frames
 from .profiles import generic
 from .profiles.history import read_history_columns
@@ -16,18 +16,29 @@ from .terms import Terms
 from .validate import validate
 
 
-def load_plain(con: duckdb.DuckDBPyConnection, tickets_path: str | Path, history_path: str | Path | None,
-               terms: list[Terms], tz: str | None = None) -> None:
-    """Read and check the files strictly: any unusable row is an error naming file, row and column."""
+def load_plain(
+    con: duckdb.DuckDBPyConnection,
+    tickets_path: str | Path,
+    history_path: str | Path | None,
+    terms: list[Terms],
+    tz: str | None = None,
+) -> None:
+    """Read and check the files strictly: any unusable row is an error naming file, row and
+    column."""
     by_contract: dict[str, list[Terms]] = {}
     for t in terms:
         by_contract.setdefault(t.contract_id, []).append(t)
     ex = generic.read(read_table(tickets_path), str(tickets_path))
     if history_path is not None:
         ex.events, ex.rejected = read_history_columns(read_table(history_path), str(history_path))
-    v = validate(ex, str(tickets_path), tz, None, by_contract, str(history_path) if history_path else None)
+    v = validate(
+        ex, str(tickets_path), tz, None, by_contract, str(history_path) if history_path else None
+    )
     if len(v.quarantine):
-        lines = [f"{r.file}: row {r.row}, column {r.column}: {r.reason}" for r in v.quarantine.head(20).itertuples()]
+        lines = [
+            f"{r.file}: row {r.row}, column {r.column}: {r.reason}"
+            for r in v.quarantine.head(20).itertuples()
+        ]
         more = f"\n... and {len(v.quarantine) - 20} more" if len(v.quarantine) > 20 else ""
         raise EvaluationError("unusable rows:\n" + "\n".join(lines) + more)
     load_frames(con, v.tickets, v.events)
@@ -35,6 +46,7 @@ def load_plain(con: duckdb.DuckDBPyConnection, tickets_path: str | Path, history
 
 def results_csv_frame(per_ticket: pd.DataFrame) -> pd.DataFrame:
     """The `evaluate` output columns: minutes as decimals, met as true/false/empty."""
+
     def met(s: pd.Series) -> pd.Series:
         return s.map(lambda v: "" if pd.isna(v) else ("true" if v else "false"))
 

@@ -3,6 +3,7 @@
 Everything is read as text so that validation, not the reader, decides what a
 bad value is, and can name the row and column.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -26,10 +27,21 @@ def file_kind(path: Path) -> tuple[str, bool]:
     if gz:
         sfx = sfx[:-1]
     ext = sfx[-1] if sfx else ""
-    kinds = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".json": "json", ".jsonl": "json",
-             ".ndjson": "json", ".parquet": "parquet"}
+    kinds = {
+        ".csv": "csv",
+        ".tsv": "csv",
+        ".txt": "csv",
+        ".xlsx": "xlsx",
+        ".json": "json",
+        ".jsonl": "json",
+        ".ndjson": "json",
+        ".parquet": "parquet",
+    }
     if ext not in kinds:
-        raise IngestError(f"{path}: unknown file type {ext or '(none)'!r}; use .csv, .xlsx, .json or .parquet (optionally .gz)")
+        raise IngestError(
+            f"{path}: unknown file type {ext or '(none)'!r}; use .csv, .xlsx, .json or .parquet "
+            f"(optionally .gz)"
+        )
     return kinds[ext], gz
 
 
@@ -48,7 +60,11 @@ def read_table(path: str | Path, json_key: str | None = None) -> pd.DataFrame:
         raise IngestError(f"{p}: cannot read: {exc}") from exc
     try:
         if kind == "csv":
-            sep = "\t" if ".tsv" in _suffixes(p) else ("," if b"," in raw[:4096].split(b"\n")[0] else ";")
+            sep = (
+                "\t"
+                if ".tsv" in _suffixes(p)
+                else ("," if b"," in raw[:4096].split(b"\n")[0] else ";")
+            )
             df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, sep=sep)
         elif kind == "xlsx":
             df = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="openpyxl")
@@ -76,12 +92,16 @@ def _read_json(raw: bytes, key: str | None) -> pd.DataFrame:
         else:
             lists = [v for v in obj.values() if isinstance(v, list)]
             if len(lists) != 1:
-                raise IngestError("JSON object must hold exactly one list of records (e.g. {\"tickets\": [...]})")
+                raise IngestError(
+                    'JSON object must hold exactly one list of records (e.g. {"tickets": [...]})'
+                )
             records = lists[0]
     else:  # JSON lines
         records = [json.loads(line) for line in text.splitlines() if line.strip()]
     df = pd.json_normalize(records, sep=".")
-    return df.map(lambda v: None if v is None else (json.dumps(v) if isinstance(v, (list, dict)) else str(v)))
+    return df.map(
+        lambda v: None if v is None else (json.dumps(v) if isinstance(v, (list, dict)) else str(v))
+    )
 
 
 def _is_single_object(text: str) -> bool:

@@ -1,8 +1,14 @@
 """Load the .sql files that live beside the engine's modules."""
+
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .errors import EvaluationError
 
 _HERE = Path(__file__).parent
 
@@ -11,3 +17,13 @@ _HERE = Path(__file__).parent
 def sql(name: str) -> str:
     """Text of sla_engine/<name>.sql (read once)."""
     return (_HERE / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def one_row(
+    con: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None
+) -> tuple[Any, ...]:
+    """The single row an aggregate query returns (an aggregate always returns one)."""
+    row = con.execute(query, params or []).fetchone()
+    if row is None:
+        raise EvaluationError(f"expected one row from: {query[:80]}")
+    return row

@@ -9,15 +9,16 @@ once and query that generation's Parquet files with an in-memory DuckDB, so
 they never take a lock and never see a half-written ingest. A crash or kill
 mid-ingest leaves an unreferenced directory that the next ingest deletes.
 """
+
 from __future__ import annotations
 
 import fcntl
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import pandas as pd
@@ -38,7 +39,8 @@ def _fsync_dir(path: Path) -> None:
 
 
 def fsync_tree(root: Path) -> None:
-    """Every file and folder under `root`, and `root` itself, on disk before a rename makes them visible."""
+    """Every file and folder under `root`, and `root` itself, on disk before a rename makes them
+    visible."""
     for f in root.rglob("*"):
         if f.is_file():
             with open(f, "rb") as fh:
@@ -109,17 +111,25 @@ class Store:
 
     # ---- reading ----
     def attach(self, con: duckdb.DuckDBPyConnection, only_contract: str | None = None) -> None:
-        """Views over the current generation: tickets, status_log, severity_log, base, events, quarantine, batches.
+        """Views over the current generation: tickets, status_log, severity_log, base, events,
+        quarantine, batches.
 
-        `only_contract` restricts `tickets` to one contract (drill-downs evaluate only what they show).
+        `only_contract` restricts `tickets` to one contract (drill-downs evaluate only what they
+        show).
         """
         gen = self.current()
         if gen is None:
-            raise StoreError(f"the store {self.root} is empty: ingest an export or run `python -m sla_engine demo`")
+            raise StoreError(
+                f"the store {self.root} is empty: ingest an export or run `python -m sla_engine "
+                f"demo`"
+            )
         for name in FILES:
             rel = con.read_parquet(str(gen / f"{name}.parquet"))
             if name == "tickets" and only_contract is not None:
-                rel = rel.filter(duckdb.ColumnExpression("contract_id") == duckdb.ConstantExpression(only_contract))
+                rel = rel.filter(
+                    duckdb.ColumnExpression("contract_id")
+                    == duckdb.ConstantExpression(only_contract)
+                )
             rel.create_view(name, replace=True)
 
     def quarantine(self) -> pd.DataFrame:
@@ -157,7 +167,10 @@ class Store:
             folder = self.root / "terms"
             folder.mkdir(parents=True, exist_ok=True)
             for t in new:
-                name = "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in t.terms_id) + ".json"
+                name = (
+                    "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in t.terms_id)
+                    + ".json"
+                )
                 atomic_write(folder / name, t.model_dump_json(indent=2))
         return [t.terms_id for t in new]
 
@@ -165,5 +178,8 @@ class Store:
 def require_terms(store: Store, contract: str | None) -> dict[str, list[Terms]]:
     by = store.terms_by_contract()
     if contract is not None and contract not in by:
-        raise TermsError(f"no SLA terms registered for contract {contract}: `python -m sla_engine terms add FILE`")
+        raise TermsError(
+            f"no SLA terms registered for contract {contract}: `python -m sla_engine terms add "
+            f"FILE`"
+        )
     return by

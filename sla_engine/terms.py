@@ -3,6 +3,7 @@
 The contracts package produces these from signed contracts; people may also
 write them by hand. `python -m sla_engine schema` prints the JSON Schema.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,7 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import TermsError
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Metric = Literal["response", "resolution"]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 
 
@@ -28,6 +31,10 @@ def hhmm_to_minutes(text: str) -> int:
         raise ValueError(f"time {text!r} is not HH:MM (00:00..23:59, or 24:00 as an end)")
     h, m = text.split(":")
     return int(h) * 60 + int(m)
+
+
+def _both_metrics() -> list[Metric]:
+    return ["response", "resolution"]
 
 
 class _Strict(BaseModel):
@@ -46,8 +53,9 @@ class Calendar(_Strict):
     """Business hours as local wall-clock intervals in an IANA zone."""
 
     timezone: str = Field(description="IANA time zone, e.g. America/New_York")
-    week: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[tuple[str, str]]] = Field(
-        description="per weekday, [start, end] pairs as HH:MM local time; 24:00 allowed as an end; "
+    week: dict[Weekday, list[tuple[str, str]]] = Field(
+        description="per weekday, [start, end] pairs as HH:MM local time; "
+        "24:00 allowed as an end; "
         "a missing day is closed"
     )
     holidays: HolidaySource | None = None
@@ -64,7 +72,9 @@ class Calendar(_Strict):
 
     @field_validator("week")
     @classmethod
-    def _windows_valid(cls, week: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
+    def _windows_valid(
+        cls, week: dict[str, list[tuple[str, str]]]
+    ) -> dict[str, list[tuple[str, str]]]:
         for day, windows in week.items():
             spans = []
             for start, end in windows:
@@ -78,7 +88,7 @@ class Calendar(_Strict):
                     raise ValueError(f"{day}: window {start}-{end} ends before it starts")
                 spans.append((s, e))
             spans.sort()
-            for (s1, e1), (s2, _e2) in zip(spans, spans[1:]):
+            for (_s1, e1), (s2, _e2) in zip(spans, spans[1:], strict=False):
                 if s2 < e1:
                     raise ValueError(f"{day}: windows overlap around {s2 // 60:02d}:{s2 % 60:02d}")
         return week
@@ -105,17 +115,22 @@ class Tier(_Strict):
     response_minutes: float = Field(gt=0)
     resolution_minutes: float = Field(gt=0)
     clock: Literal["business", "calendar"] = "business"
-    target_pct: float = Field(ge=0, le=100, description="share of tickets that must meet the target")
+    target_pct: float = Field(
+        ge=0, le=100, description="share of tickets that must meet the target"
+    )
 
 
 class _CreditsBase(_Strict):
     cap_pct: float = Field(default=100.0, ge=0, le=100, description="cap as % of the monthly fee")
-    min_tickets: int = Field(default=1, ge=0, description="fewer tickets in a tier-month: not measurable")
+    min_tickets: int = Field(
+        default=1, ge=0, description="fewer tickets in a tier-month: not measurable"
+    )
     combine: Literal["max", "sum"] = Field(
         default="max",
-        description="how tier x metric credits make one monthly credit: the worst one (max) or their sum",
+        description="how tier x metric credits make one monthly credit: "
+        "the worst one (max) or their sum",
     )
-    metrics: list[Literal["response", "resolution"]] = Field(default_factory=lambda: ["response", "resolution"])
+    metrics: list[Metric] = Field(default_factory=_both_metrics)
 
 
 class Band(_Strict):
@@ -144,9 +159,13 @@ class Terms(_Strict):
     """One version of a contract's SLA terms."""
 
     contract_id: str = Field(min_length=1)
-    version: str | None = Field(default=None, description="label of this version, e.g. the template version")
+    version: str | None = Field(
+        default=None, description="label of this version, e.g. the template version"
+    )
     effective_from: date
-    effective_to: date | None = Field(default=None, description="last day in force (inclusive); null = open")
+    effective_to: date | None = Field(
+        default=None, description="last day in force (inclusive); null = open"
+    )
     calendar: Calendar
     tiers: dict[str, Tier] = Field(min_length=1)
     severity_map: dict[str, str] = Field(
@@ -161,13 +180,17 @@ class Terms(_Strict):
     credits: Credits = Field(default_factory=lambda: NoCredits(kind="none"))
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Terms":
+    def _consistent(self) -> Terms:
         if self.effective_to is not None and self.effective_to < self.effective_from:
             raise ValueError("effective_to is before effective_from")
         for label, tier in self.severity_map.items():
             if tier not in self.tiers:
-                raise ValueError(f"severity_map[{label!r}] names tier {tier!r}, which is not in tiers")
-        overlap = {s.lower() for s in self.pause_statuses} & {s.lower() for s in self.resolved_statuses}
+                raise ValueError(
+                    f"severity_map[{label!r}] names tier {tier!r}, which is not in tiers"
+                )
+        overlap = {s.lower() for s in self.pause_statuses} & {
+            s.lower() for s in self.resolved_statuses
+        }
         if overlap:
             raise ValueError(f"statuses both pause and resolve: {sorted(overlap)}")
         return self
@@ -219,7 +242,9 @@ def load_terms(path: str | Path) -> list[Terms]:
     try:
         obj = yaml.safe_load(text) if p.suffix.lower() in (".yaml", ".yml") else json.loads(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise TermsError(f"{p}: not valid {'YAML' if p.suffix in ('.yaml', '.yml') else 'JSON'}: {exc}") from exc
+        raise TermsError(
+            f"{p}: not valid {'YAML' if p.suffix in ('.yaml', '.yml') else 'JSON'}: {exc}"
+        ) from exc
     return parse_terms(obj, str(p))
 
 
@@ -230,10 +255,11 @@ def check_no_overlap(terms: list[Terms]) -> None:
         by_contract.setdefault(t.contract_id, []).append(t)
     for cid, versions in by_contract.items():
         versions.sort(key=lambda t: t.effective_from)
-        for a, b in zip(versions, versions[1:]):
+        for a, b in zip(versions, versions[1:], strict=False):
             if a.effective_to is None or a.effective_to >= b.effective_from:
                 raise TermsError(
-                    f"contract {cid}: version from {a.effective_from} overlaps version from {b.effective_from}"
+                    f"contract {cid}: version from {a.effective_from} overlaps version from "
+                    f"{b.effective_from}"
                 )
 
 

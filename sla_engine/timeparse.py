@@ -1,4 +1,5 @@
 """Parse export timestamps into UTC epoch microseconds, never guessing a zone silently."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +14,9 @@ def is_blank(series: pd.Series) -> pd.Series:
     return s.isna() | s.str.strip().str.lower().isin(_EMPTY)
 
 
-def parse_instants(series: pd.Series, tz: str | None, formats: tuple[str, ...] = ()) -> tuple[pd.Series, pd.Series, pd.Series]:
+def parse_instants(
+    series: pd.Series, tz: str | None, formats: tuple[str, ...] = ()
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Text -> (UTC microseconds as Int64, blank mask, bad mask).
 
     Values with an offset are exact. Naive values are read in `tz`; with no
@@ -44,9 +47,17 @@ def parse_instants(series: pd.Series, tz: str | None, formats: tuple[str, ...] =
                 break
             parsed[miss] = pd.to_datetime(part[miss], format=fmt, errors="coerce", utc=aware)
         if not aware:
-            parsed = parsed.dt.tz_localize(tz, ambiguous=np.ones(len(parsed), dtype=bool), nonexistent="NaT")
+            parsed = parsed.dt.tz_localize(
+                tz, ambiguous=np.ones(len(parsed), dtype=bool), nonexistent="NaT"
+            )
         ok = parsed.notna()
-        us = parsed[ok].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]").astype("int64")
+        us = (
+            parsed[ok]
+            .dt.tz_convert("UTC")
+            .dt.tz_localize(None)
+            .astype("datetime64[us]")
+            .astype("int64")
+        )
         out.loc[us.index] = us.values
         bad.loc[ok[~ok].index] = True
     return out, blank, bad

@@ -3,6 +3,7 @@
 A row that cannot be used is quarantined with file, row, column and reason;
 rows of a quarantined ticket go with it, so every input row is accounted for.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ QUARANTINE_COLUMNS = ["file", "row", "column", "reason"]
 
 @dataclass
 class Valid:
-    tickets: pd.DataFrame  # ticket_id, contract_id, severity, created_us, first_response_us, resolved_us, _row
+    tickets: (
+        pd.DataFrame
+    )  # ticket_id, contract_id, severity, created_us, first_response_us, resolved_us, _row
     events: pd.DataFrame  # ticket_id, contract_id, changed_us, field, value, _row
     quarantine: pd.DataFrame  # file, row, column, reason
     row_ticket: pd.DataFrame  # _row, contract_id, ticket_id for rows that were kept
@@ -36,12 +39,19 @@ class _Q:
 
     def add(self, rows: pd.Series, column: str, reason: str | pd.Series) -> None:
         reasons = reason if isinstance(reason, pd.Series) else pd.Series(reason, index=rows.index)
-        for r, why in zip(rows.astype(int), reasons.astype(str)):
+        for r, why in zip(rows.astype(int), reasons.astype(str), strict=False):
             self.rows.append((self.file, int(r), column, why))
 
     def frame(self) -> pd.DataFrame:
         df = pd.DataFrame(self.rows, columns=QUARANTINE_COLUMNS)
-        return df.drop_duplicates(subset=["file", "row"], keep="first").sort_values(["file", "row"], kind="stable")
+        return df.drop_duplicates(subset=["file", "row"], keep="first").sort_values(
+            ["file", "row"], kind="stable"
+        )
+
+
+def source_column(src: dict[str, str], name: str) -> str:
+    """The export's own name of a field, for messages."""
+    return src.get(name, name)
 
 
 def severity_lookup(terms_by_contract: dict[str, list[Terms]]) -> dict[tuple[str, str], str]:
@@ -71,33 +81,49 @@ def validate(
         (qh if history_file else q).add(pd.Series([row]), col, why)
     t = ex.tickets.copy()
     src = ex.source_columns
-    col = lambda name: src.get(name, name)  # noqa: E731 - message helper
 
     # contract
     if contract is not None:
         if "contract_id" in src and t["contract_id"].notna().any():
             mismatch = t["contract_id"].notna() & (t["contract_id"].str.strip() != contract)
-            q.add(t.loc[mismatch, "_row"], col("contract_id"), f"contract differs from --contract {contract}")
+            q.add(
+                t.loc[mismatch, "_row"],
+                source_column(src, "contract_id"),
+                f"contract differs from --contract {contract}",
+            )
             t = t[~mismatch]
         t["contract_id"] = contract
     elif "contract_id" not in src:
-        raise IngestError(f"{file}: the export has no contract column; say which contract it belongs to with --contract ID")
+        raise IngestError(
+            f"{file}: the export has no contract column; say which contract it belongs to with "
+            f"--contract ID"
+        )
     t["contract_id"] = t["contract_id"].str.strip()
     blank_id = t["ticket_id"].isna() | (t["ticket_id"].str.strip() == "")
-    q.add(t.loc[blank_id, "_row"], col("ticket_id"), "empty ticket id")
+    q.add(t.loc[blank_id, "_row"], source_column(src, "ticket_id"), "empty ticket id")
     t = t[~blank_id]
     t["ticket_id"] = t["ticket_id"].str.strip()
     unknown = ~t["contract_id"].isin(list(terms_by_contract))
-    q.add(t.loc[unknown, "_row"], col("contract_id"),
-          "unknown contract " + t.loc[unknown, "contract_id"].fillna("(empty)") + ": no SLA terms registered")
+    q.add(
+        t.loc[unknown, "_row"],
+        source_column(src, "contract_id"),
+        "unknown contract "
+        + t.loc[unknown, "contract_id"].fillna("(empty)")
+        + ": no SLA terms registered",
+    )
     t = t[~unknown]
 
     # duplicates within this file
     dup = t.duplicated(subset=["contract_id", "ticket_id"], keep=False)
     if dup.any():
-        first_rows = t[dup].groupby("ticket_id")["_row"].apply(lambda s: ", ".join(map(str, s.head(5))))
-        q.add(t.loc[dup, "_row"], col("ticket_id"),
-              "duplicate ticket id in file (rows " + t.loc[dup, "ticket_id"].map(first_rows) + ")")
+        first_rows = (
+            t[dup].groupby("ticket_id")["_row"].apply(lambda s: ", ".join(map(str, s.head(5))))
+        )
+        q.add(
+            t.loc[dup, "_row"],
+            source_column(src, "ticket_id"),
+            "duplicate ticket id in file (rows " + t.loc[dup, "ticket_id"].map(first_rows) + ")",
+        )
         t = t[~dup]
 
     # times
@@ -106,33 +132,51 @@ def validate(
         why = "unparseable time " + t[name].fillna("").str.slice(0, 40)
         if tz is None:
             why = why + " (a naive time needs --tz)"
-        q.add(t.loc[bad, "_row"], col(name), why[bad])
+        q.add(t.loc[bad, "_row"], source_column(src, name), why[bad])
         if name == "created_at":
-            q.add(t.loc[blank & ~bad, "_row"], col(name), "missing creation time")
+            q.add(t.loc[blank & ~bad, "_row"], source_column(src, name), "missing creation time")
             bad = bad | blank
         t[name.replace("_at", "_us")] = us
         t = t[~bad]
     if "first_response_minutes" in t.columns:  # Zendesk: reply time in minutes after creation
         mins = pd.to_numeric(t["first_response_minutes"], errors="coerce")
-        bad = t["first_response_minutes"].notna() & (t["first_response_minutes"].str.strip() != "") & mins.isna()
-        q.add(t.loc[bad, "_row"], col("first_response_at"), "not a number of minutes")
+        bad = (
+            t["first_response_minutes"].notna()
+            & (t["first_response_minutes"].str.strip() != "")
+            & mins.isna()
+        )
+        q.add(
+            t.loc[bad, "_row"], source_column(src, "first_response_at"), "not a number of minutes"
+        )
         t = t[~bad]
         mins = mins[~bad]
-        t["first_response_us"] = (t["created_us"] + (mins * 60e6).round().astype("Int64")).astype("Int64")
+        t["first_response_us"] = (t["created_us"] + (mins * 60e6).round().astype("Int64")).astype(
+            "Int64"
+        )
     early = t["first_response_us"].notna() & (t["first_response_us"] < t["created_us"])
-    q.add(t.loc[early, "_row"], col("first_response_at"), "first response before creation")
+    q.add(
+        t.loc[early, "_row"],
+        source_column(src, "first_response_at"),
+        "first response before creation",
+    )
     t = t[~early]
     early = t["resolved_us"].notna() & (t["resolved_us"] < t["created_us"])
-    q.add(t.loc[early, "_row"], col("resolved_at"), "resolved before creation")
+    q.add(t.loc[early, "_row"], source_column(src, "resolved_at"), "resolved before creation")
     t = t[~early]
 
     # severity
     lookup = severity_lookup(terms_by_contract)
-    keys = list(zip(t["contract_id"], t["severity"].fillna("").str.strip().str.lower()))
+    keys = list(
+        zip(t["contract_id"], t["severity"].fillna("").str.strip().str.lower(), strict=False)
+    )
     t["severity"] = pd.Series([lookup.get(k) for k in keys], index=t.index, dtype="string")
     unknown = t["severity"].isna()
-    q.add(t.loc[unknown, "_row"], col("severity"),
-          "unknown severity " + ex.tickets.loc[unknown[unknown].index, "severity"].fillna("(empty)").astype(str))
+    q.add(
+        t.loc[unknown, "_row"],
+        source_column(src, "severity"),
+        "unknown severity "
+        + ex.tickets.loc[unknown[unknown].index, "severity"].fillna("(empty)").astype(str),
+    )
     t = t[~unknown]
 
     # events
@@ -142,18 +186,30 @@ def validate(
     ids = t.set_index("ticket_id")["contract_id"]
     orphan = ~ev["ticket_id"].isin(ids.index)
     if history_file:
-        eq.add(ev.loc[orphan, "_row"], "ticket_id", "no valid ticket with this id in the tickets file")
+        eq.add(
+            ev.loc[orphan, "_row"], "ticket_id", "no valid ticket with this id in the tickets file"
+        )
     ev = ev[~orphan]
     ev["contract_id"] = ev["ticket_id"].map(ids)
     us, blank, bad = parse_instants(ev["changed_at"], tz, ex.time_formats)
-    eq.add(ev.loc[bad | blank, "_row"], src.get("changed_at", "changed_at"), "unparseable or missing change time")
+    eq.add(
+        ev.loc[bad | blank, "_row"],
+        src.get("changed_at", "changed_at"),
+        "unparseable or missing change time",
+    )
     ev["changed_us"] = us
     ev = ev[~(bad | blank)]
     is_sev = ev["field"] == "severity"
-    keys = list(zip(ev["contract_id"], ev["value"].fillna("").str.strip().str.lower()))
+    keys = list(
+        zip(ev["contract_id"], ev["value"].fillna("").str.strip().str.lower(), strict=False)
+    )
     mapped = pd.Series([lookup.get(k) for k in keys], index=ev.index, dtype="string")
     bad_sev = is_sev & mapped.isna()
-    eq.add(ev.loc[bad_sev, "_row"], src.get("severity", "value"), "unknown severity " + ev.loc[bad_sev, "value"].fillna(""))
+    eq.add(
+        ev.loc[bad_sev, "_row"],
+        src.get("severity", "value"),
+        "unknown severity " + ev.loc[bad_sev, "value"].fillna(""),
+    )
     ev.loc[is_sev, "value"] = mapped[is_sev]
     ev = ev[~bad_sev]
     bad_status = (ev["field"] == "status") & (ev["value"].isna() | (ev["value"].str.strip() == ""))
@@ -161,7 +217,8 @@ def validate(
     ev = ev[~bad_status]
     created = ev["ticket_id"].map(t.set_index("ticket_id")["created_us"])
     before = ev["changed_us"] < created
-    # a change logged before the ticket's creation time is clamped to creation (clock skew), not lost
+    # a change logged before the ticket's creation time is clamped to creation (clock skew), not
+    # lost
     ev.loc[before, "changed_us"] = created[before]
 
     # rows of tickets that did not survive go to quarantine too (every row accounted for)
@@ -171,14 +228,30 @@ def validate(
     quarantined_rows = {r for _f, r, _c, _w in q.rows}
     lost = ~rt["ticket_id"].isin(kept_ids) & ~rt["_row"].isin(quarantined_rows)
     if lost.any() and not history_file:
-        q.add(rt.loc[lost, "_row"], col("ticket_id"), "ticket quarantined (see its other rows)")
+        q.add(
+            rt.loc[lost, "_row"],
+            source_column(src, "ticket_id"),
+            "ticket quarantined (see its other rows)",
+        )
     # rows of quarantined tickets are outside kept_ids anyway, so the set above still holds
     rt = rt[rt["ticket_id"].isin(kept_ids) & ~rt["_row"].isin(quarantined_rows)]
     rt["contract_id"] = rt["ticket_id"].map(ids)
 
     qf = pd.concat([q.frame(), qh.frame()], ignore_index=True) if history_file else q.frame()
-    events = ev[["ticket_id", "contract_id", "changed_us", "field", "value", "_row"]].reset_index(drop=True)
-    tickets = t[["ticket_id", "contract_id", "severity", "created_us", "first_response_us", "resolved_us", "_row"]]
+    events = ev[["ticket_id", "contract_id", "changed_us", "field", "value", "_row"]].reset_index(
+        drop=True
+    )
+    tickets = t[
+        [
+            "ticket_id",
+            "contract_id",
+            "severity",
+            "created_us",
+            "first_response_us",
+            "resolved_us",
+            "_row",
+        ]
+    ]
     return Valid(
         tickets=tickets.reset_index(drop=True),
         events=events,

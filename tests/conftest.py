@@ -10,7 +10,8 @@ import tempfile
 # calendar tables are cached on disk; tests use their own cache so they never read a stale one
 os.environ.setdefault("COVENANT_CACHE", tempfile.mkdtemp(prefix="covenant-test-cache-"))
 
-# the database fixture (SQLite, and PostgreSQL where a server answers) for every test that asks for it
+# the database fixture (SQLite, and PostgreSQL where a server answers) for every test that asks for
+# it
 from contracts_fixtures import engine as engine  # noqa: E402
 from signing_fixtures import contract as contract  # noqa: E402
 from signing_fixtures import seal_ca as seal_ca  # noqa: E402

@@ -1,11 +1,13 @@
-"""Fixtures for the contracts tests: an engine on SQLite and on PostgreSQL (skipped with a reason if absent)."""
+"""Fixtures for the contracts tests: an engine on SQLite and on PostgreSQL (skipped with a reason
+if absent)."""
+
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -46,7 +48,8 @@ def engine(request, tmp_path):
 
 @contextmanager
 def pg_schema() -> Iterator[str]:
-    """A fresh schema in the local PostgreSQL (the test skips, with the reason, when there is none), dropped after."""
+    """A fresh schema in the local PostgreSQL (the test skips, with the reason, when there is
+    none), dropped after."""
     reason = _pg_available()
     if reason:
         pytest.skip(reason)

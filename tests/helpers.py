@@ -1,4 +1,5 @@
 """Small helpers shared by the engine tests: build tickets in memory, run the real engine."""
+
 from __future__ import annotations
 
 import copy
@@ -26,10 +27,25 @@ def terms_doc(**over) -> dict:
     doc = {
         "contract_id": "C",
         "effective_from": "2024-01-01",
-        "calendar": {"timezone": "America/New_York", "week": copy.deepcopy(NY_WEEKDAYS),
-                     "holidays": {"country": "US", "subdivision": None, "observed": True}},
-        "tiers": {"P1": {"response_minutes": 30, "resolution_minutes": 240, "clock": "calendar", "target_pct": 99},
-                  "P2": {"response_minutes": 120, "resolution_minutes": 960, "clock": "business", "target_pct": 95}},
+        "calendar": {
+            "timezone": "America/New_York",
+            "week": copy.deepcopy(NY_WEEKDAYS),
+            "holidays": {"country": "US", "subdivision": None, "observed": True},
+        },
+        "tiers": {
+            "P1": {
+                "response_minutes": 30,
+                "resolution_minutes": 240,
+                "clock": "calendar",
+                "target_pct": 99,
+            },
+            "P2": {
+                "response_minutes": 120,
+                "resolution_minutes": 960,
+                "clock": "business",
+                "target_pct": 95,
+            },
+        },
         "pause_statuses": ["pending", "on-hold"],
         "resolved_statuses": ["solved", "resolved", "closed"],
     }
@@ -47,8 +63,12 @@ def us(local: str, tz: str = "America/New_York") -> int:
     return int(dt.timestamp()) * 1_000_000
 
 
-def run_engine(terms: list[Terms] | dict | list[dict], tickets: list[dict], events: list[dict] | None = None,
-               as_of_us: int | None = None) -> pd.DataFrame:
+def run_engine(
+    terms: list[Terms] | dict | list[dict],
+    tickets: list[dict],
+    events: list[dict] | None = None,
+    as_of_us: int | None = None,
+) -> pd.DataFrame:
     """Per-ticket results from the real engine, indexed by ticket_id."""
     if not isinstance(terms, list) or (terms and isinstance(terms[0], dict)):
         terms = parse_terms(terms)

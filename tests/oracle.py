@@ -4,10 +4,11 @@ It shares nothing with the engine's calendar code or SQL: no interval
 arithmetic, no lookup table, just "is this minute business time, and was the
 ticket paused or already resolved in it?". Inputs must be minute-aligned.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays as holidays_pkg
@@ -18,9 +19,13 @@ MIN = 60_000_000
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-@lru_cache(maxsize=None)
-def _holidays_cached(country: str, subdiv: str | None, observed: bool, year: int) -> frozenset[date]:
-    return frozenset(holidays_pkg.country_holidays(country, subdiv=subdiv, years=[year], observed=observed))
+@cache
+def _holidays_cached(
+    country: str, subdiv: str | None, observed: bool, year: int
+) -> frozenset[date]:
+    return frozenset(
+        holidays_pkg.country_holidays(country, subdiv=subdiv, years=[year], observed=observed)
+    )
 
 
 def _holidays(t: Terms, year: int) -> set[date]:
@@ -32,7 +37,7 @@ def _holidays(t: Terms, year: int) -> set[date]:
 
 
 def is_business_minute(t: Terms, minute_us: int) -> bool:
-    local = datetime.fromtimestamp(minute_us / 1e6, timezone.utc).astimezone(ZoneInfo(t.calendar.timezone))
+    local = datetime.fromtimestamp(minute_us / 1e6, UTC).astimezone(ZoneInfo(t.calendar.timezone))
     week = t.calendar.week
     all_day = all(week.get(d) == [("00:00", "24:00")] for d in DAYS)
     if all_day:
@@ -40,7 +45,9 @@ def is_business_minute(t: Terms, minute_us: int) -> bool:
     if local.date() in _holidays(t, local.year):
         return False
     m = local.hour * 60 + local.minute
-    return any(hhmm_to_minutes(s) <= m < hhmm_to_minutes(e) for s, e in week.get(DAYS[local.weekday()], []))
+    return any(
+        hhmm_to_minutes(s) <= m < hhmm_to_minutes(e) for s, e in week.get(DAYS[local.weekday()], [])
+    )
 
 
 def elapsed(t: Terms, clock: str, start: int, end: int, excluded: list[tuple[int, int]]) -> int:
@@ -48,7 +55,9 @@ def elapsed(t: Terms, clock: str, start: int, end: int, excluded: list[tuple[int
     total = 0
     m = start
     while m < end:
-        if not any(a <= m < b for a, b in excluded) and (clock == "calendar" or is_business_minute(t, m)):
+        if not any(a <= m < b for a, b in excluded) and (
+            clock == "calendar" or is_business_minute(t, m)
+        ):
             total += MIN
         m += MIN
     return total
@@ -60,7 +69,9 @@ def judge(t: Terms, ticket: dict, status_events: list[tuple[int, str]], as_of: i
     tier = t.tiers[ticket["severity"]]
     pause = {s.lower() for s in t.pause_statuses}
     resolved = {s.lower() for s in t.resolved_statuses}
-    ev = sorted(((c, s.lower()) for c, s in status_events if c <= as_of), key=lambda e: e[0])  # stable: ties keep input order
+    ev = sorted(
+        ((c, s.lower()) for c, s in status_events if c <= as_of), key=lambda e: e[0]
+    )  # stable: ties keep input order
     intervals = [(c, ev[i + 1][0] if i + 1 < len(ev) else None, s) for i, (c, s) in enumerate(ev)]
     res = ticket.get("resolved_us")
     res = res if res is not None and res <= as_of else None
@@ -74,10 +85,16 @@ def judge(t: Terms, ticket: dict, status_events: list[tuple[int, str]], as_of: i
     fr = ticket.get("first_response_us")
     fr = fr if fr is not None and fr <= as_of else None
     fr = fr if fr is not None else res
-    excluded = [(a, b if b is not None else as_of) for a, b, s in intervals
-                if s in pause or (s in resolved and (res is None or a < res))]
+    excluded = [
+        (a, b if b is not None else as_of)
+        for a, b, s in intervals
+        if s in pause or (s in resolved and (res is None or a < res))
+    ]
     out = {}
-    for name, end, target in (("resp", fr, tier.response_minutes), ("res", res, tier.resolution_minutes)):
+    for name, end, target in (
+        ("resp", fr, tier.response_minutes),
+        ("res", res, tier.resolution_minutes),
+    ):
         stop = end if end is not None else as_of
         el = elapsed(t, tier.clock, created, stop, excluded)
         tgt = round(target * MIN)

@@ -1,10 +1,12 @@
-"""Shared signing fixtures: a local seal CA, the seal environment, a draft contract, a signer's walk."""
+"""Shared signing fixtures: a local seal CA, the seal environment, a draft contract, a signer's
+walk."""
 
 from __future__ import annotations
 
 import subprocess
 
 import pytest
+from contracts_fixtures import example
 
 from contracts.adapters.mailer import deliver
 from contracts.adapters.repository import UnitOfWork
@@ -12,11 +14,12 @@ from contracts.adapters.seal import ensure_local_ca
 from contracts.services import contracts as contract_service
 from contracts.services import signing
 from contracts.services import templates as template_service
-from contracts_fixtures import example
 
 CUSTOMER, VENDOR = "dana.whitfield@acme.example", "ravi.menon@cloudworks.example"
-SIGNERS = [{"name": "Dana Whitfield", "email": CUSTOMER, "role": "Customer CIO", "group": 1},
-           {"name": "Ravi Menon", "email": VENDOR, "role": "Vendor VP", "group": 2}]
+SIGNERS = [
+    {"name": "Dana Whitfield", "email": CUSTOMER, "role": "Customer CIO", "group": 1},
+    {"name": "Ravi Menon", "email": VENDOR, "role": "Vendor VP", "group": 2},
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +38,9 @@ def seal_env(seal_ca, monkeypatch):
 @pytest.fixture
 def contract(engine):
     template_service.install_starters(UnitOfWork(engine))
-    return contract_service.create_contract(UnitOfWork(engine), "saas-support", example("saas-support")).id
+    return contract_service.create_contract(
+        UnitOfWork(engine), "saas-support", example("saas-support")
+    ).id
 
 
 def sign_in(engine, inbox, cfg, email_addr: str, name: str) -> str:
@@ -45,7 +50,9 @@ def sign_in(engine, inbox, cfg, email_addr: str, name: str) -> str:
     assert view.my_turn and view.needs_code and view.document.startswith(b"%PDF")
     signing.request_code(UnitOfWork(engine), token)
     deliver(engine, cfg)
-    assert signing.verify_code(UnitOfWork(engine), token, inbox.last_code(email_addr), "203.0.113.7", "pytest-browser")
+    assert signing.verify_code(
+        UnitOfWork(engine), token, inbox.last_code(email_addr), "203.0.113.7", "pytest-browser"
+    )
     signing.give_consent(UnitOfWork(engine), token, "203.0.113.7", "pytest-browser")
     return signing.sign(UnitOfWork(engine), token, "typed", name, "203.0.113.7", "pytest-browser")
 
@@ -59,7 +66,8 @@ def nss_db(tmp_path, root_pem) -> str:
     db = tmp_path / "nss"
     db.mkdir()
     subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True)
-    subprocess.run(["certutil", "-A", "-d", f"sql:{db}", "-n", "root", "-t", "CT,C,C", "-i", str(root_pem)], check=True)
+    subprocess.run(
+        ["certutil", "-A", "-d", f"sql:{db}", "-n", "root", "-t", "CT,C,C", "-i", str(root_pem)],
+        check=True,
+    )
     return f"sql:{db}"
-
-

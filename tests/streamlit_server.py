@@ -1,7 +1,6 @@
 """Start the app with `streamlit run` on a free loopback port for browser tests, and stop it."""
-from __future__ import annotations
 
-from contracts.adapters.repository import UnitOfWork
+from __future__ import annotations
 
 import os
 import socket
@@ -10,18 +9,33 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
+from contracts.adapters.repository import UnitOfWork
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-# README screenshots are refreshed with COVENANT_SCREENSHOTS=1; otherwise they go to a temporary folder
-SHOTS = ROOT / "docs" if os.environ.get("COVENANT_SCREENSHOTS") == "1" else Path(tempfile.mkdtemp(prefix="shots-"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# README screenshots are refreshed with COVENANT_SCREENSHOTS=1; otherwise they go to a temporary
+# folder
+SHOTS = (
+    ROOT / "docs"
+    if os.environ.get("COVENANT_SCREENSHOTS") == "1"
+    else Path(tempfile.mkdtemp(prefix="shots-"))
+)
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port() -> int:
@@ -34,13 +48,33 @@ def free_port() -> int:
 def running_app(env: dict[str, str], port: int) -> Iterator[str]:
     """The app's base URL while it runs (bound to 127.0.0.1; stopped with SIGTERM afterwards).
 
-    Its output goes to a log file, not a pipe: a pipe nobody reads fills up and blocks the server mid-run.
+    Its output goes to a log file, not a pipe: a pipe nobody reads fills up and blocks the server
+    mid-run.
     """
     log = tempfile.NamedTemporaryFile(prefix=f"streamlit-{port}-", suffix=".log", delete=False)
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -51,7 +85,9 @@ def running_app(env: dict[str, str], port: int) -> Iterator[str]:
                 time.sleep(0.25)
         else:
             proc.kill()
-            pytest.fail("streamlit did not start: " + Path(log.name).read_text(errors="replace")[-2000:])
+            pytest.fail(
+                "streamlit did not start: " + Path(log.name).read_text(errors="replace")[-2000:]
+            )
         yield base
     finally:
         proc.terminate()
@@ -61,13 +97,16 @@ def running_app(env: dict[str, str], port: int) -> Iterator[str]:
 
 
 def demo_world(root: Path) -> dict[str, str]:
-    """The embedded demo store, a SQLite database with the starters, one draft contract and the demo users;
-    returns the environment the app runs with (no secrets from the machine, its own calendar cache)."""
+    """The embedded demo store, a SQLite database with the starters, one draft contract and the
+    demo users;
+    returns the environment the app runs with (no secrets from the machine, its own calendar
+    cache)."""
+    from contracts_fixtures import example
+
+    from contracts.adapters.orm import make_engine
     from contracts.services import contracts as contract_service
     from contracts.services import templates as template_service
-    from contracts.adapters.orm import make_engine
     from contracts.services.users import ensure_demo_users
-    from contracts_fixtures import example
     from sla_engine.demo import build_demo
 
     build_demo(root / "store")
@@ -76,8 +115,14 @@ def demo_world(root: Path) -> dict[str, str]:
     template_service.install_starters(UnitOfWork(eng))
     contract_service.create_contract(UnitOfWork(eng), "saas-support", example("saas-support"))
     ensure_demo_users(UnitOfWork(eng))
-    return {"PATH": "/usr/bin:/bin", "HOME": str(root), "DATABASE_URL": url, "COVENANT_STORE": str(root / "store"),
-            "COVENANT_COOKIE_KEY": "e2e-cookie-key-0123456789abcdef0123456789", "COVENANT_CACHE": str(root / "cache")}
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(root),
+        "DATABASE_URL": url,
+        "COVENANT_STORE": str(root / "store"),
+        "COVENANT_COOKIE_KEY": "e2e-cookie-key-0123456789abcdef0123456789",
+        "COVENANT_CACHE": str(root / "cache"),
+    }
 
 
 @pytest.fixture

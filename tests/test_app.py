@@ -1,4 +1,6 @@
-"""Every page under AppTest as each role: allowed roles see data, others get a clear refusal; login works."""
+"""Every page under AppTest as each role: allowed roles see data, others get a clear refusal; login
+works."""
+
 from __future__ import annotations
 
 import os
@@ -7,11 +9,11 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from streamlit_server import demo_world
 
 from contracts.adapters.orm import make_engine
 from contracts.adapters.repository import UnitOfWork
 from contracts.services.users import DEMO_PASSWORD
-from streamlit_server import demo_world
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -82,7 +84,9 @@ def test_login_wrong_then_right_password():
     at.text_input[0].input("finance")
     at.text_input[1].input(DEMO_PASSWORD)
     at.button[0].click().run()
-    assert at.session_state["authentication_status"] is True and at.session_state["roles"] == ["finance"]
+    assert at.session_state["authentication_status"] is True and at.session_state["roles"] == [
+        "finance"
+    ]
 
 
 def test_compliance_shows_chart_with_target_and_drilldown():
@@ -94,20 +98,30 @@ def test_compliance_shows_chart_with_target_and_drilldown():
     import numpy as np
 
     def values(v):  # plotly 7 sends numeric arrays base64-encoded
-        return list(np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])) if isinstance(v, dict) else v
+        return (
+            list(np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]))
+            if isinstance(v, dict)
+            else v
+        )
 
     data = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
     assert [t["name"] for t in data] == ["compliance %", "target"]
     assert set(values(data[1]["y"])) == {95.0}  # ACME P1 target drawn in
     assert len(values(data[0]["x"])) == 12  # the last twelve months by default
     trace = next(d for d in at.dataframe if "minutes counted" in d.value.columns).value
-    assert {"ticket", "state", "minutes counted", "target (min)", "terms version"} <= set(trace.columns)
+    assert {"ticket", "state", "minutes counted", "target (min)", "terms version"} <= set(
+        trace.columns
+    )
     assert set(trace["state"]) <= {"breached", "pending"}
     zone = "America/New_York"  # ACME's contract time zone: every time in the trace is local to it
-    created, responded, resolved = (trace[f"{c} ({zone})"] for c in ("created", "first response", "resolved"))
+    created, responded, resolved = (
+        trace[f"{c} ({zone})"] for c in ("created", "first response", "resolved")
+    )
     done = resolved != ""
     assert (created[done] <= resolved[done]).all() and (responded[done] != "").all()
-    assert (trace.loc[trace["state"] == "pending", f"resolved ({zone})"] == "").all() or metric_is_response(at)
+    assert (
+        trace.loc[trace["state"] == "pending", f"resolved ({zone})"] == ""
+    ).all() or metric_is_response(at)
 
 
 def metric_is_response(at) -> bool:
@@ -142,7 +156,9 @@ def test_the_generated_form_creates_a_contract_and_shows_problems_under_their_fi
     at = as_role("contracts", "legal")
     at.selectbox(key="new_tpl").set_value("saas-support@1").run()
     k = "ff.saas-support@1."
-    assert at.text_input(key=k + "title").value == "SaaS Support Agreement"  # prefilled from the example
+    assert (
+        at.text_input(key=k + "title").value == "SaaS Support Agreement"
+    )  # prefilled from the example
     assert at.text_input(key=k + "sla.calendar.timezone").value == "America/New_York"
     at.text_input(key=k + "title").input("Support for Initech").run()
     at.number_input(key=k + "notice_period_days").set_value(-5).run()
@@ -151,7 +167,7 @@ def test_the_generated_form_creates_a_contract_and_shows_problems_under_their_fi
     assert not at.exception, at.exception
     warnings = [m.value for m in at.markdown if m.value.startswith(":red[")]
     assert any("greater than or equal to 0" in w for w in warnings)  # under notice period days
-    assert any("Mars/Olympus" in w for w in warnings)                 # under the time zone
+    assert any("Mars/Olympus" in w for w in warnings)  # under the time zone
     at.number_input(key=k + "notice_period_days").set_value(60).run()
     at.text_input(key=k + "sla.calendar.timezone").input("America/Chicago").run()
     at.button(key="create").click().run()
@@ -161,20 +177,34 @@ def test_the_generated_form_creates_a_contract_and_shows_problems_under_their_fi
     with UnitOfWork(make_engine(os.environ["DATABASE_URL"])) as uow:
         c = uow.repo.get_contract(cid)
     assert c.typed.title == "Support for Initech" and c.typed.notice_period_days == 60
-    assert c.typed.sla.calendar.timezone == "America/Chicago" and c.typed.sla.tiers  # tiers came through the table
+    assert (
+        c.typed.sla.calendar.timezone == "America/Chicago" and c.typed.sla.tiers
+    )  # tiers came through the table
 
 
 def test_support_manager_ingests_an_export_and_sees_quarantine(world, tmp_path):
-    csv = ("ticket_id,contract_id,severity,created_at,first_response_at,resolved_at\n"
-           "N1,ACME-SAAS,P2,2026-10-05T10:00:00-04:00,2026-10-05T10:30:00-04:00,\n"
-           "N2,ACME-SAAS,P9,2026-10-05T10:00:00-04:00,,\n")
+    csv = (
+        "ticket_id,contract_id,severity,created_at,first_response_at,resolved_at\n"
+        "N1,ACME-SAAS,P2,2026-10-05T10:00:00-04:00,2026-10-05T10:30:00-04:00,\n"
+        "N2,ACME-SAAS,P9,2026-10-05T10:00:00-04:00,,\n"
+    )
     at = as_role("ingest", "support_manager")
     at.file_uploader(key="upload").upload("new.csv", csv.encode(), "text/csv").run()
     assert at.selectbox(key="profile").value == "generic"
     mapping = next(d for d in at.dataframe if "Covenant field" in d.value.columns).value
-    assert dict(zip(mapping["Covenant field"], mapping["column in the export"]))["created_at"] == "created_at"
-    at.selectbox(key="profile").set_value("freshdesk").run()  # the wrong profile says why before anything is loaded
-    assert any("freshdesk profile cannot read this file" in e.value and "Ticket ID" in e.value for e in at.error)
+    assert (
+        dict(zip(mapping["Covenant field"], mapping["column in the export"], strict=False))[
+            "created_at"
+        ]
+        == "created_at"
+    )
+    at.selectbox(key="profile").set_value(
+        "freshdesk"
+    ).run()  # the wrong profile says why before anything is loaded
+    assert any(
+        "freshdesk profile cannot read this file" in e.value and "Ticket ID" in e.value
+        for e in at.error
+    )
     at.selectbox(key="profile").set_value("generic").run()
     at.button(key="ingest").click().run()
     assert "1 loaded" in at.success[0].value and "1 quarantined" in at.success[0].value
@@ -195,7 +225,11 @@ def test_finance_closes_a_month_and_it_stays_frozen(world):
     assert row["closed_by"].startswith("finance ") and row["difference"] == 0
     with UnitOfWork(make_engine(world[1])) as uow:
         e = audit.entries(uow.session, "ACME-SAAS")[-1]
-    assert e.kind == "credits.month_closed" and e.actor == "finance" and e.payload["month"] == "2025-07"
+    assert (
+        e.kind == "credits.month_closed"
+        and e.actor == "finance"
+        and e.payload["month"] == "2025-07"
+    )
 
 
 def test_evidence_pdf_names_contract_terms_and_document():
@@ -206,10 +240,18 @@ def test_evidence_pdf_names_contract_terms_and_document():
 
     from flows.evidence import evidence_pdf
 
-    facts = [("Contract", "ACME-SAAS"), ("Terms version(s)", "ACME-SAAS@2024-11-01"),
-             ("Signed document SHA-256", "ab" * 32)]
-    table = pd.DataFrame({"ticket": ["ACM-000123"], "state": ["breached"], "minutes counted": [150.0]})
-    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(evidence_pdf("Breach evidence", facts, table))).pages)
+    facts = [
+        ("Contract", "ACME-SAAS"),
+        ("Terms version(s)", "ACME-SAAS@2024-11-01"),
+        ("Signed document SHA-256", "ab" * 32),
+    ]
+    table = pd.DataFrame(
+        {"ticket": ["ACM-000123"], "state": ["breached"], "minutes counted": [150.0]}
+    )
+    text = " ".join(
+        p.extract_text()
+        for p in PdfReader(io.BytesIO(evidence_pdf("Breach evidence", facts, table))).pages
+    )
     for s in ("ACME-SAAS@2024-11-01", "ab" * 32, "ACM-000123", "breached", "1 tickets"):
         assert s in text.replace("\n", " "), s
     at = as_role("compliance", "support_manager")
@@ -236,6 +278,7 @@ def test_admin_changes_workflow_defaults_and_they_are_audited(world):
     from contracts.adapters import audit
     from contracts.adapters.repository import UnitOfWork
     from contracts.services.settings import set_workflow_defaults, workflow_defaults
+
     eng = make_engine(world[1])
     d = workflow_defaults(UnitOfWork(eng))
     assert (d.reminder_hours, d.routing) == (24.0, "parallel")
@@ -245,16 +288,21 @@ def test_admin_changes_workflow_defaults_and_they_are_audited(world):
     # the send form of the Contracts page now proposes them
     legal = as_role("contracts", "legal")
     assert legal.number_input(key="send_reminder").value == 24.0
-    set_workflow_defaults(UnitOfWork(eng), {}, "admin")  # back to the out-of-the-box defaults for the other tests
+    set_workflow_defaults(
+        UnitOfWork(eng), {}, "admin"
+    )  # back to the out-of-the-box defaults for the other tests
 
 
 def test_admin_sees_a_contracts_calendar_and_its_holidays():
     at = as_role("admin", "admin")
-    at.selectbox(key="cal_terms").set_value(next(o for o in at.selectbox(key="cal_terms").options
-                                                 if o.startswith("ACME-SAAS"))).run()
+    at.selectbox(key="cal_terms").set_value(
+        next(o for o in at.selectbox(key="cal_terms").options if o.startswith("ACME-SAAS"))
+    ).run()
     at.number_input(key="cal_year").set_value(2025).run()
     assert not at.exception, at.exception
-    week = next(d for d in at.dataframe if "business hours" in d.value.columns).value.set_index("day")["business hours"]
+    week = next(d for d in at.dataframe if "business hours" in d.value.columns).value.set_index(
+        "day"
+    )["business hours"]
     assert week["sat"] == "closed" and "–" in week["mon"]
     hol = next(d for d in at.dataframe if "source" in d.value.columns).value
     assert "Independence Day" in set(hol["name"]) and (hol["source"] == "US").any()
@@ -274,7 +322,8 @@ def test_vendor_manager_compares_contracts_and_gets_a_renewal_brief():
     side = next(d for d in at.dataframe if "notice deadline" in d.value.columns).value
     assert list(side["contract"]) == ["ACME-SAAS", "GLOBEX-EU"]
     assert (side["months with a missed target"] <= side["months measured"]).all()
-    # the demo SLA contracts were signed elsewhere: no notice deadline on file, said so rather than left blank
+    # the demo SLA contracts were signed elsewhere: no notice deadline on file, said so rather than
+    # left blank
     assert set(side["notice deadline"]) == {"not on file"}
     assert at.get("download_button")[0].proto.label == "Renewal brief (PDF)"
     missed = next(d for d in at.dataframe if "target_pct" in d.value.columns).value

@@ -1,24 +1,26 @@
-"""The audit trail is hash-chained: editing, deleting or reordering any entry is detected (SQLite and PostgreSQL)."""
+"""The audit trail is hash-chained: editing, deleting or reordering any entry is detected (SQLite
+and PostgreSQL)."""
+
 from __future__ import annotations
 
 import subprocess
 import sys
 
 import pytest
+from contracts_fixtures import ROOT, example
 from sqlalchemy import text
 
 from contracts.adapters import audit
-
-from contracts.services import contracts as contract_service
-
-from contracts.services import templates as template_service
 from contracts.adapters.repository import UnitOfWork
-from contracts_fixtures import ROOT, example
+from contracts.services import contracts as contract_service
+from contracts.services import templates as template_service
 
 
 def populate(engine) -> int:
     template_service.install_starters(UnitOfWork(engine))
-    c = contract_service.create_contract(UnitOfWork(engine), "saas-support", example("saas-support"))
+    c = contract_service.create_contract(
+        UnitOfWork(engine), "saas-support", example("saas-support")
+    )
     contract_service.transition(UnitOfWork(engine), c.id, "out_for_signature")
     contract_service.transition(UnitOfWork(engine), c.id, "signed")
     with UnitOfWork(engine) as uow:
@@ -32,13 +34,16 @@ def verdict(engine) -> audit.Verdict:
         return audit.verify(uow.session)
 
 
-@pytest.mark.parametrize("tamper, broken_at", [
-    ("UPDATE audit_log SET actor = 'mallory' WHERE seq = 4", 4),
-    ("UPDATE audit_log SET payload = '{\"to\": \"voided\"}' WHERE seq = 8", 8),
-    ("UPDATE audit_log SET at = '2020-01-01T00:00:00.000000+00:00' WHERE seq = 2", 2),
-    ("DELETE FROM audit_log WHERE seq = 5", 5),
-    ("DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)", "last"),
-])
+@pytest.mark.parametrize(
+    "tamper, broken_at",
+    [
+        ("UPDATE audit_log SET actor = 'mallory' WHERE seq = 4", 4),
+        ('UPDATE audit_log SET payload = \'{"to": "voided"}\' WHERE seq = 8', 8),
+        ("UPDATE audit_log SET at = '2020-01-01T00:00:00.000000+00:00' WHERE seq = 2", 2),
+        ("DELETE FROM audit_log WHERE seq = 5", 5),
+        ("DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)", "last"),
+    ],
+)
 def test_tampering_is_detected(engine, tamper, broken_at):
     n = populate(engine)
     with engine.begin() as conn:
@@ -51,11 +56,17 @@ def test_tampering_is_detected(engine, tamper, broken_at):
 def test_reordering_two_entries_is_detected(engine):
     populate(engine)
     with engine.begin() as conn:
-        a = conn.execute(text("SELECT actor, subject, kind, payload FROM audit_log WHERE seq = 3")).one()
-        b = conn.execute(text("SELECT actor, subject, kind, payload FROM audit_log WHERE seq = 6")).one()
+        a = conn.execute(
+            text("SELECT actor, subject, kind, payload FROM audit_log WHERE seq = 3")
+        ).one()
+        b = conn.execute(
+            text("SELECT actor, subject, kind, payload FROM audit_log WHERE seq = 6")
+        ).one()
         for seq, row in ((3, b), (6, a)):
-            conn.execute(text("UPDATE audit_log SET actor = :a, subject = :s, kind = :k WHERE seq = :q"),
-                         {"a": row[0], "s": row[1], "k": row[2], "q": seq})
+            conn.execute(
+                text("UPDATE audit_log SET actor = :a, subject = :s, kind = :k WHERE seq = :q"),
+                {"a": row[0], "s": row[1], "k": row[2], "q": seq},
+            )
     v = verdict(engine)
     assert not v.ok and v.first_broken == 3
 
@@ -65,14 +76,30 @@ def test_entries_are_chained_and_cover_state_changes(engine):
     with UnitOfWork(engine) as uow:
         rows = audit.entries(uow.session)
     assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
-    assert all(r.prev_hash == p.hash for p, r in zip(rows, rows[1:]))
-    assert [r.kind for r in rows[-3:]] == ["contract.created", "contract.state_changed", "contract.state_changed"]
+    assert all(r.prev_hash == p.hash for p, r in zip(rows, rows[1:], strict=False))
+    assert [r.kind for r in rows[-3:]] == [
+        "contract.created",
+        "contract.state_changed",
+        "contract.state_changed",
+    ]
 
 
 def test_cli_verify_reports_first_broken_link(tmp_path):
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite'}", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "contracts", *a], capture_output=True, text=True,  # noqa: E731
-                                    env=env, cwd=ROOT)
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite'}",
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+    }
+
+    def run(*a: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "contracts", *a],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
+
     run("template", "install-starters")
     ok = run("audit", "verify")
     assert ok.returncode == 0 and "intact: 6 entries" in ok.stdout

@@ -1,21 +1,26 @@
-"""Templates, versions, contracts and their lifecycle through the real store (SQLite and PostgreSQL)."""
+"""Templates, versions, contracts and their lifecycle through the real store (SQLite and
+PostgreSQL)."""
+
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
+from contracts_fixtures import example
 from sqlalchemy import text
 
-from contracts.services import contracts as contract_service
-
-from contracts.services import templates as template_service
-from contracts.errors import FieldsError, FrozenVersionError, IllegalTransition, NotFound
 from contracts.adapters.repository import UnitOfWork
-from contracts_fixtures import example
+from contracts.errors import FieldsError, FrozenVersionError, IllegalTransition, NotFound
+from contracts.services import contracts as contract_service
+from contracts.services import templates as template_service
 
 
 def test_starters_installed_published_with_hashes(engine):
-    assert template_service.install_starters(UnitOfWork(engine)) == ["hardware-maintenance", "healthcare-it", "saas-support"]
+    assert template_service.install_starters(UnitOfWork(engine)) == [
+        "hardware-maintenance",
+        "healthcare-it",
+        "saas-support",
+    ]
     assert template_service.install_starters(UnitOfWork(engine)) == []
     with UnitOfWork(engine) as uow:
         t = uow.repo.get_template("saas-support")
@@ -35,29 +40,46 @@ def test_published_version_is_frozen_and_edit_makes_new_draft(engine):
     with UnitOfWork(engine) as uow:  # the stored v1 is unchanged
         old = uow.repo.get_template("saas-support").version(1)
     assert "tampered" not in old.text
-    n = template_service.edit_template(UnitOfWork(engine), "saas-support", old.text.replace("five business days", "ten business days"))
+    n = template_service.edit_template(
+        UnitOfWork(engine),
+        "saas-support",
+        old.text.replace("five business days", "ten business days"),
+    )
     assert n == 2
     with UnitOfWork(engine) as uow:
         t = uow.repo.get_template("saas-support")
         assert t.version(1).text_sha256 == old.text_sha256 and t.latest.status == "draft"
         diff = t.diff(1, 2)
-    assert "five business days" in diff and "ten business days" in diff and diff.startswith("--- saas-support v1")
+    assert (
+        "five business days" in diff
+        and "ten business days" in diff
+        and diff.startswith("--- saas-support v1")
+    )
     # a draft cannot be used for contracts until published
     with pytest.raises(IllegalTransition, match="draft"):
-        contract_service.create_contract(UnitOfWork(engine), "saas-support@2", example("saas-support"))
+        contract_service.create_contract(
+            UnitOfWork(engine), "saas-support@2", example("saas-support")
+        )
     assert template_service.publish_template(UnitOfWork(engine), "saas-support") == 2
-    c = contract_service.create_contract(UnitOfWork(engine), "saas-support", example("saas-support"))
+    c = contract_service.create_contract(
+        UnitOfWork(engine), "saas-support", example("saas-support")
+    )
     assert c.template_version == 2
 
 
 def test_contract_records_exact_template_version(engine):
     template_service.install_starters(UnitOfWork(engine))
-    c = contract_service.create_contract(UnitOfWork(engine), "saas-support@1", example("saas-support"))
+    c = contract_service.create_contract(
+        UnitOfWork(engine), "saas-support@1", example("saas-support")
+    )
     with UnitOfWork(engine) as uow:
         stored = uow.repo.get_contract(c.id)
         v1 = uow.repo.get_template("saas-support").version(1)
-    assert (stored.template_name, stored.template_version, stored.template_text_sha256) == \
-        ("saas-support", 1, v1.text_sha256)
+    assert (stored.template_name, stored.template_version, stored.template_text_sha256) == (
+        "saas-support",
+        1,
+        v1.text_sha256,
+    )
 
 
 def test_required_fields_named_all_at_once(engine):
@@ -70,23 +92,37 @@ def test_required_fields_named_all_at_once(engine):
     with pytest.raises(FieldsError) as err:
         contract_service.create_contract(UnitOfWork(engine), "healthcare-it", values)
     named = {f for f, _ in err.value.problems}
-    assert {"hipaa", "handles_health_data", "governing_law", "start_date",
-            "sla.tiers.S1.response_minutes"} <= named
+    assert {
+        "hipaa",
+        "handles_health_data",
+        "governing_law",
+        "start_date",
+        "sla.tiers.S1.response_minutes",
+    } <= named
     with UnitOfWork(engine) as uow:
         assert uow.repo.list_contracts() == []
 
 
-@pytest.mark.parametrize("path, to, ok", [
-    (["out_for_signature", "signed", "expired"], None, True),
-    (["out_for_signature", "declined", "out_for_signature", "signed", "terminated"], None, True),
-    (["out_for_signature", "voided", "draft"], None, True),
-    ([], "signed", False),
-    (["out_for_signature", "signed"], "draft", False),
-    (["out_for_signature", "signed", "expired"], "signed", False),
-])
+@pytest.mark.parametrize(
+    "path, to, ok",
+    [
+        (["out_for_signature", "signed", "expired"], None, True),
+        (
+            ["out_for_signature", "declined", "out_for_signature", "signed", "terminated"],
+            None,
+            True,
+        ),
+        (["out_for_signature", "voided", "draft"], None, True),
+        ([], "signed", False),
+        (["out_for_signature", "signed"], "draft", False),
+        (["out_for_signature", "signed", "expired"], "signed", False),
+    ],
+)
 def test_lifecycle(engine, path, to, ok):
     template_service.install_starters(UnitOfWork(engine))
-    c = contract_service.create_contract(UnitOfWork(engine), "saas-support", example("saas-support"))
+    c = contract_service.create_contract(
+        UnitOfWork(engine), "saas-support", example("saas-support")
+    )
     for state in path:
         contract_service.transition(UnitOfWork(engine), c.id, state)
     if to is not None:
@@ -100,7 +136,9 @@ def test_lifecycle(engine, path, to, ok):
 
 def test_terms_in_force_and_amendment(engine):
     template_service.install_starters(UnitOfWork(engine))
-    c = contract_service.create_contract(UnitOfWork(engine), "saas-support", example("saas-support"))
+    c = contract_service.create_contract(
+        UnitOfWork(engine), "saas-support", example("saas-support")
+    )
     with pytest.raises(NotFound, match="no signed SLA terms"):
         contract_service.terms_in_force(UnitOfWork(engine), c.id, date(2025, 3, 1))
     contract_service.transition(UnitOfWork(engine), c.id, "out_for_signature")
@@ -110,9 +148,16 @@ def test_terms_in_force_and_amendment(engine):
     amended = example("saas-support")
     amended["start_date"] = "2025-07-01"
     amended["sla"]["tiers"]["P1"]["response_minutes"] = 15
-    a = contract_service.create_contract(UnitOfWork(engine), "saas-support", amended, supersedes=c.id)
+    a = contract_service.create_contract(
+        UnitOfWork(engine), "saas-support", amended, supersedes=c.id
+    )
     # not signed yet: the original is still in force for the whole term
-    assert contract_service.terms_in_force(UnitOfWork(engine), c.id, date(2025, 8, 1)).tiers["P1"].response_minutes == 30
+    assert (
+        contract_service.terms_in_force(UnitOfWork(engine), c.id, date(2025, 8, 1))
+        .tiers["P1"]
+        .response_minutes
+        == 30
+    )
     contract_service.transition(UnitOfWork(engine), a.id, "out_for_signature")
     contract_service.transition(UnitOfWork(engine), a.id, "signed")
     before = contract_service.terms_in_force(UnitOfWork(engine), a.id, date(2025, 6, 30))
@@ -126,7 +171,9 @@ def test_terms_in_force_and_amendment(engine):
 
 def test_renewal_and_notice_deadline(engine):
     template_service.install_starters(UnitOfWork(engine))
-    c = contract_service.create_contract(UnitOfWork(engine), "saas-support", example("saas-support"))
+    c = contract_service.create_contract(
+        UnitOfWork(engine), "saas-support", example("saas-support")
+    )
     assert c.renewal_date() == date(2026, 1, 1)
     assert c.notice_deadline() == date(2025, 11, 1)  # 60 days before 2025-12-31
 

@@ -1,13 +1,16 @@
-"""Dashboard journeys in headless Chromium (Debian's, via Playwright): log in, see the chart, drill down, export."""
+"""Dashboard journeys in headless Chromium (Debian's, via Playwright): log in, see the chart, drill
+down, export."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
 from streamlit_server import CHROMIUM, SHOTS, demo_world, free_port, login, running_app
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium (make test installs it)")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="needs Debian chromium (make test installs it)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -59,4 +62,6 @@ def test_finance_exports_credits(app, browser, tmp_path):
     import pandas as pd
 
     df = pd.read_excel(path)
-    assert {"contract_id", "month", "credit_pct", "amount", "reason"} <= set(df.columns) and len(df) > 0
+    assert {"contract_id", "month", "credit_pct", "amount", "reason"} <= set(df.columns) and len(
+        df
+    ) > 0

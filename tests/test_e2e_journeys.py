@@ -1,5 +1,8 @@
-"""Browser journeys (Debian chromium via Playwright): a support manager ingests a real ServiceNow export and
-drills into a breach; legal creates a contract with the generated form and sends it; every page renders."""
+"""Browser journeys (Debian chromium via Playwright): a support manager ingests a real ServiceNow
+export and
+drills into a breach; legal creates a contract with the generated form and sends it; every page
+renders."""
+
 from __future__ import annotations
 
 import csv
@@ -8,27 +11,32 @@ import re
 from pathlib import Path
 
 import pytest
-
 from helpers import FIXTURES, SHARED
-from sla_engine.store import Store
-from sla_engine.terms import load_terms
 from streamlit_server import CHROMIUM, SHOTS, demo_world, free_port, login, running_app, settled
 
+from sla_engine.store import Store
+from sla_engine.terms import load_terms
+
 UCI = SHARED / "uci-incident-event-log" / "incident_event_log.csv.gz"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium (make test installs it)")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="needs Debian chromium (make test installs it)"
+)
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     root = tmp_path_factory.mktemp("journeys")
     env = {**demo_world(root), "COVENANT_DEMO_OUTBOX": "1"}
-    Store(root / "store").add_terms(load_terms(FIXTURES / "terms_uci.json"))  # the UCI contract's signed terms
+    Store(root / "store").add_terms(
+        load_terms(FIXTURES / "terms_uci.json")
+    )  # the UCI contract's signed terms
     with running_app(env, free_port()) as base:
         yield base
 
 
 def choose(page, label: str, option: str) -> None:
-    """Pick an option of the Streamlit selectbox whose label is `label` (typing filters long lists)."""
+    """Pick an option of the Streamlit selectbox whose label is `label` (typing filters long
+    lists)."""
     page.get_by_role("combobox", name=label, exact=True).first.click()
     page.keyboard.type(option)
     page.get_by_role("option", name=option, exact=True).first.click()
@@ -37,19 +45,28 @@ def choose(page, label: str, option: str) -> None:
 
 def no_exception(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]').first.inner_text()
+        '[data-testid="stException"]'
+    ).first.inner_text()
 
 
-@pytest.mark.skipif(not UCI.exists(), reason=f"{UCI} is not here: ../shared/data must sit beside the checkout")
-def test_support_manager_ingests_a_real_servicenow_export_and_drills_into_a_breach(app, browser, tmp_path):
+@pytest.mark.skipif(
+    not UCI.exists(), reason=f"{UCI} is not here: ../shared/data must sit beside the checkout"
+)
+def test_support_manager_ingests_a_real_servicenow_export_and_drills_into_a_breach(
+    app, browser, tmp_path
+):
     from playwright.sync_api import expect
 
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
     login(page, app, "support")
     page.get_by_role("link", name="Ingest").click()
-    expect(page.get_by_role("heading", name="Ingest a help-desk export")).to_be_visible(timeout=60000)
+    expect(page.get_by_role("heading", name="Ingest a help-desk export")).to_be_visible(
+        timeout=60000
+    )
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(UCI))
-    expect(page.get_by_text("141,712 rows")).to_be_visible(timeout=120000)  # the preview read the whole file
+    expect(page.get_by_text("141,712 rows")).to_be_visible(
+        timeout=120000
+    )  # the preview read the whole file
     settled(page)
     # the profile was detected from the columns; the export has naive times and no contract column
     expect(page.get_by_role("combobox", name="Source profile")).to_have_value("servicenow")
@@ -58,24 +75,32 @@ def test_support_manager_ingests_a_real_servicenow_export_and_drills_into_a_brea
     page.get_by_role("button", name="Ingest", exact=True).click()
     expect(page.get_by_text("rows: 141712 in")).to_be_visible(timeout=240000)
     settled(page)
-    report = page.locator('[data-testid="stAlert"]').filter(has_text="ingest report").first.inner_text()
-    assert "24916 loaded" in report.replace(",", "") or "24916" in report  # distinct tickets, as the CLI says
+    report = (
+        page.locator('[data-testid="stAlert"]').filter(has_text="ingest report").first.inner_text()
+    )
+    assert (
+        "24916 loaded" in report.replace(",", "") or "24916" in report
+    )  # distinct tickets, as the CLI says
     page.screenshot(path=str(SHOTS / "ingest.png"))
     with page.expect_download() as dl:
         page.get_by_role("button", name="Quarantined rows (CSV)").click()
     rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text())))
     assert len({r["row"] for r in rows}) == 21 and all(r["reason"] and r["column"] for r in rows)
-    assert {r["file"] for r in rows} == {"incident_event_log.csv.gz"}  # the upload's name, not a temporary path
+    assert {r["file"] for r in rows} == {
+        "incident_event_log.csv.gz"
+    }  # the upload's name, not a temporary path
     no_exception(page)
 
-    # the new contract's months are on the Compliance page; drill into a breach and export the evidence
+    # the new contract's months are on the Compliance page; drill into a breach and export the
+    # evidence
     page.get_by_role("link", name="Compliance").click()
     expect(page.get_by_role("heading", name="Compliance")).to_be_visible(timeout=60000)
     settled(page)
     choose(page, "Contract", "UCI-SN")
     expect(page.locator(".js-plotly-plot").first).to_contain_text("UCI-SN", timeout=60000)
     expect(page.get_by_role("heading", name="Drill down")).to_be_visible(timeout=60000)
-    # the drill-down of this contract (its months are 2016-17), not the previous contract's (2024-26) still on screen
+    # the drill-down of this contract (its months are 2016-17), not the previous contract's
+    # (2024-26) still on screen
     expect(page.get_by_text(re.compile(r"tickets in 201[67]-\d\d"))).to_be_visible(timeout=120000)
     settled(page)
     no_exception(page)
@@ -97,7 +122,9 @@ def test_legal_creates_a_contract_with_the_form_and_sends_it(app, browser):
     page.get_by_role("tab", name="New contract").click()
     choose(page, "Template version", "saas-support@1")
     title = page.get_by_label("Title", exact=True)
-    expect(title).to_have_count(1, timeout=30000)  # the previous template's form is gone (stale until the rerun ends)
+    expect(title).to_have_count(
+        1, timeout=30000
+    )  # the previous template's form is gone (stale until the rerun ends)
     expect(title).to_have_value("SaaS Support Agreement")
     title.fill("Support for Initech (browser)")
     title.press("Enter")
@@ -116,16 +143,25 @@ def test_legal_creates_a_contract_with_the_form_and_sends_it(app, browser):
     settled(page)
     no_exception(page)
 
-    page.get_by_role("tab", name="Contracts").click()  # the list shows the envelope and each signer's status
+    page.get_by_role(
+        "tab", name="Contracts"
+    ).click()  # the list shows the envelope and each signer's status
     choose(page, "Open", cid)
     expect(page.get_by_text("— sent")).to_be_visible(timeout=60000)
     page.screenshot(path=str(SHOTS / "contracts.png"))
     no_exception(page)
 
 
-PAGES = [("Overview", "Overview"), ("Compliance", "Compliance"), ("Credits", "Service credits"),
-         ("Ingest", "Ingest a help-desk export"), ("Renewals", "Renewals"), ("Contracts", "Contracts and templates"),
-         ("Audit", "Audit trail"), ("Admin", "Administration")]
+PAGES = [
+    ("Overview", "Overview"),
+    ("Compliance", "Compliance"),
+    ("Credits", "Service credits"),
+    ("Ingest", "Ingest a help-desk export"),
+    ("Renewals", "Renewals"),
+    ("Contracts", "Contracts and templates"),
+    ("Audit", "Audit trail"),
+    ("Admin", "Administration"),
+]
 
 
 def test_every_page_renders_for_an_admin(app, browser):

@@ -1,5 +1,8 @@
-"""End to end in headless Chromium: two signers in sequence, codes read from the loopback SMTP server,
-ending in a sealed PDF that pdfsig validates. Uses Debian's chromium through Playwright (no browser download)."""
+"""End to end in headless Chromium: two signers in sequence, codes read from the loopback SMTP
+server,
+ending in a sealed PDF that pdfsig validates. Uses Debian's chromium through Playwright (no browser
+download)."""
+
 from __future__ import annotations
 
 import os
@@ -8,33 +11,41 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from contracts.services import contracts as contract_service
-
-from contracts.services import templates as template_service
-
-from contracts.services import signing
-from contracts.adapters.orm import make_engine
-from contracts.adapters.mailer import deliver
-from contracts.adapters.repository import UnitOfWork
 from contracts_fixtures import example
 from signing_fixtures import nss_db
-
 from streamlit_server import CHROMIUM, free_port, running_app
 from streamlit_server import CHROMIUM_ARGS as ARGS
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or not shutil.which("pdfsig"),
-                                reason="needs Debian chromium and poppler-utils (make test installs them as root)")
+
+from contracts.adapters.mailer import deliver
+from contracts.adapters.orm import make_engine
+from contracts.adapters.repository import UnitOfWork
+from contracts.services import contracts as contract_service
+from contracts.services import signing
+from contracts.services import templates as template_service
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() or not shutil.which("pdfsig"),
+    reason="needs Debian chromium and poppler-utils (make test installs them as root)",
+)
 
 
 @pytest.fixture
 def server(tmp_path, smtp, seal_ca):
     inbox, cfg = smtp
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite'}", "COVENANT_SMTP_HOST": cfg.host,
-           "COVENANT_SMTP_PORT": str(cfg.port), "COVENANT_MAIL_FROM": cfg.sender,
-           "COVENANT_BASE_URL": f"http://127.0.0.1:{port}", "COVENANT_SEAL_KEY": str(seal_ca["seal-key"]),
-           "COVENANT_SEAL_CERT": str(seal_ca["seal-cert"]), "COVENANT_SEAL_CHAIN": str(seal_ca["root-cert"]),
-           "COVENANT_STORE": str(tmp_path / "store"), "COVENANT_CACHE": str(tmp_path / "cache")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite'}",
+        "COVENANT_SMTP_HOST": cfg.host,
+        "COVENANT_SMTP_PORT": str(cfg.port),
+        "COVENANT_MAIL_FROM": cfg.sender,
+        "COVENANT_BASE_URL": f"http://127.0.0.1:{port}",
+        "COVENANT_SEAL_KEY": str(seal_ca["seal-key"]),
+        "COVENANT_SEAL_CERT": str(seal_ca["seal-cert"]),
+        "COVENANT_SEAL_CHAIN": str(seal_ca["root-cert"]),
+        "COVENANT_STORE": str(tmp_path / "store"),
+        "COVENANT_CACHE": str(tmp_path / "cache"),
+    }
     with running_app(env, port) as base:
         yield base, inbox, cfg, make_engine(env["DATABASE_URL"])
 
@@ -44,18 +55,30 @@ def test_two_signers_in_sequence_end_with_a_validated_seal(server, tmp_path, sea
 
     base, inbox, cfg, eng = server
     template_service.install_starters(UnitOfWork(eng))
-    cid = contract_service.create_contract(UnitOfWork(eng), "saas-support", example("saas-support")).id
+    cid = contract_service.create_contract(
+        UnitOfWork(eng), "saas-support", example("saas-support")
+    ).id
     people = [("Ann Customer", "ann@customer.example"), ("Bob Vendor", "bob@vendor.example")]
-    env_id = signing.send_for_signature(UnitOfWork(eng), cid, [{"name": n, "email": e, "role": "signer", "group": i + 1}
-                                                   for i, (n, e) in enumerate(people)],
-                                        "legal@customer.example", base_url=base)
+    env_id = signing.send_for_signature(
+        UnitOfWork(eng),
+        cid,
+        [
+            {"name": n, "email": e, "role": "signer", "group": i + 1}
+            for i, (n, e) in enumerate(people)
+        ],
+        "legal@customer.example",
+        base_url=base,
+    )
     deliver(eng, cfg)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         for i, (name, addr) in enumerate(people):
-            link = next(m.get_body().get_content() for m in reversed(inbox.to(addr))
-                        if "please sign" in m["Subject"].lower())
-            url = link[link.index(base):].split()[0]
+            link = next(
+                m.get_body().get_content()
+                for m in reversed(inbox.to(addr))
+                if "please sign" in m["Subject"].lower()
+            )
+            url = link[link.index(base) :].split()[0]
             page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
             page.goto(url, wait_until="domcontentloaded")
             page.get_by_role("heading", name="Sign a contract").wait_for(timeout=30000)
@@ -76,9 +99,13 @@ def test_two_signers_in_sequence_end_with_a_validated_seal(server, tmp_path, sea
                 page.mouse.move(box["x"] + 30, box["y"] + 100)
                 page.mouse.down()
                 for k in range(1, 12):
-                    page.mouse.move(box["x"] + 30 + 25 * k, box["y"] + 100 - (30 if k % 2 else -10), steps=3)
+                    page.mouse.move(
+                        box["x"] + 30 + 25 * k, box["y"] + 100 - (30 if k % 2 else -10), steps=3
+                    )
                 page.mouse.up()
-                expect(page.get_by_role("button", name="I agree and sign this contract")).to_be_enabled(timeout=30000)
+                expect(
+                    page.get_by_role("button", name="I agree and sign this contract")
+                ).to_be_enabled(timeout=30000)
             page.get_by_role("button", name="I agree and sign this contract").click()
             expected = "next signer has been invited" if i == 0 else "Everyone has signed"
             expect(page.get_by_text(expected)).to_be_visible(timeout=60000)
@@ -91,8 +118,11 @@ def test_two_signers_in_sequence_end_with_a_validated_seal(server, tmp_path, sea
         assert uow.repo.get_contract(cid).state == "signed"
     f = tmp_path / "final.pdf"
     f.write_bytes(pdf)
-    out = subprocess.run(["pdfsig", "-nssdir", nss_db(tmp_path, seal_ca["root-cert"]), str(f)],
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["pdfsig", "-nssdir", nss_db(tmp_path, seal_ca["root-cert"]), str(f)],
+        capture_output=True,
+        text=True,
+    ).stdout
     assert "Signature is Valid." in out and "Certificate is Trusted." in out
     assert subprocess.run(["qpdf", "--check", str(f)], capture_output=True).returncode == 0
     with UnitOfWork(eng) as uow:
@@ -100,4 +130,6 @@ def test_two_signers_in_sequence_end_with_a_validated_seal(server, tmp_path, sea
     assert kinds == {"Ann Customer": "typed", "Bob Vendor": "drawn"}
     from pypdf import PdfReader
 
-    assert any(len(pg.images) for pg in PdfReader(f).pages), [len(pg.images) for pg in PdfReader(f).pages]
+    assert any(len(pg.images) for pg in PdfReader(f).pages), [
+        len(pg.images) for pg in PdfReader(f).pages
+    ]

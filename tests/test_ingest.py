@@ -1,4 +1,6 @@
-"""Ingest: quarantine with file/row/column/reason, row accounting, no-op re-ingest, updates, atomicity."""
+"""Ingest: quarantine with file/row/column/reason, row accounting, no-op re-ingest, updates,
+atomicity."""
+
 from __future__ import annotations
 
 import gzip
@@ -14,20 +16,30 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-
 from helpers import FIXTURES, SHARED, terms_doc
+
 from sla_engine.errors import IngestError
 from sla_engine.ingest import ingest
 from sla_engine.store import Store
 from sla_engine.terms import parse_terms
 
 GOOD = [
-    ("T1", "P1", "2025-03-04T10:00:00-05:00", "2025-03-04T10:10:00-05:00", "2025-03-04T12:00:00-05:00"),
+    (
+        "T1",
+        "P1",
+        "2025-03-04T10:00:00-05:00",
+        "2025-03-04T10:10:00-05:00",
+        "2025-03-04T12:00:00-05:00",
+    ),
     ("T2", "P2", "2025-03-04T11:00:00-05:00", "2025-03-04T12:00:00-05:00", ""),
 ]
 
 
-def write_csv(path: Path, rows, header=("ticket_id", "severity", "created_at", "first_response_at", "resolved_at")):
+def write_csv(
+    path: Path,
+    rows,
+    header=("ticket_id", "severity", "created_at", "first_response_at", "resolved_at"),
+):
     pd.DataFrame(rows, columns=list(header)).to_csv(path, index=False)
     return path
 
@@ -68,9 +80,21 @@ def test_bad_rows_are_quarantined_with_row_column_and_reason(store, tmp_path):
 
 
 def test_unknown_contract_and_naive_time_without_tz(store, tmp_path):
-    f = write_csv(tmp_path / "t.csv", [("T1", "OTHER", "P1", "2025-03-04T10:00:00-05:00", "", ""),
-                                       ("T2", "ACME", "P1", "2025-03-04 10:00", "", "")],
-                  header=("ticket_id", "contract_id", "severity", "created_at", "first_response_at", "resolved_at"))
+    f = write_csv(
+        tmp_path / "t.csv",
+        [
+            ("T1", "OTHER", "P1", "2025-03-04T10:00:00-05:00", "", ""),
+            ("T2", "ACME", "P1", "2025-03-04 10:00", "", ""),
+        ],
+        header=(
+            "ticket_id",
+            "contract_id",
+            "severity",
+            "created_at",
+            "first_response_at",
+            "resolved_at",
+        ),
+    )
     rep = ingest(store, f, "generic")
     q = store.quarantine().set_index("row")
     assert q.loc[1, "reason"] == "unknown contract OTHER: no SLA terms registered"
@@ -91,8 +115,14 @@ def test_reingest_is_noop_and_newer_export_updates(store, tmp_path):
     gen = store.current()
     again = ingest(store, f, "generic", contract="ACME")
     assert again.noop_of == first.batch_id and store.current() == gen
-    newer = write_csv(tmp_path / "t2.csv", [GOOD[0], GOOD[1][:4] + ("2025-03-05T09:00:00-05:00",),
-                                             ("T9", "P2", "2025-03-06T09:00:00-05:00", "", "")])
+    newer = write_csv(
+        tmp_path / "t2.csv",
+        [
+            GOOD[0],
+            GOOD[1][:4] + ("2025-03-05T09:00:00-05:00",),
+            ("T9", "P2", "2025-03-06T09:00:00-05:00", "", ""),
+        ],
+    )
     rep = ingest(store, newer, "generic", contract="ACME")
     assert (rep.unchanged_rows, rep.updated_rows, rep.loaded_rows) == (1, 1, 1)
     base = tickets_in(store).set_index("ticket_id")
@@ -101,7 +131,9 @@ def test_reingest_is_noop_and_newer_export_updates(store, tmp_path):
 
 @pytest.mark.parametrize("kind", ["csv", "csv.gz", "xlsx", "json", "parquet", "parquet.gz"])
 def test_file_formats(store, tmp_path, kind):
-    df = pd.DataFrame(GOOD, columns=["ticket_id", "severity", "created_at", "first_response_at", "resolved_at"])
+    df = pd.DataFrame(
+        GOOD, columns=["ticket_id", "severity", "created_at", "first_response_at", "resolved_at"]
+    )
     path = tmp_path / f"t.{kind}"
     buf = io.BytesIO()
     base = kind.removesuffix(".gz")
@@ -119,10 +151,13 @@ def test_file_formats(store, tmp_path, kind):
     assert rep.loaded_rows == 2 and rep.quarantined_rows == 0
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"\x00\x01garbage", "not a readable"),
-    (b"ticket_id,severity\nT1,P1\n", "no column for creation time"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\x00\x01garbage", "not a readable"),
+        (b"ticket_id,severity\nT1,P1\n", "no column for creation time"),
+    ],
+)
 def test_unreadable_file_fails_and_changes_nothing(store, tmp_path, content, message):
     ingest(store, write_csv(tmp_path / "ok.csv", GOOD), "generic", contract="ACME")
     gen = store.current()
@@ -142,8 +177,12 @@ def test_failure_while_writing_leaves_store_as_it_was(store, tmp_path, monkeypat
 
     monkeypatch.setattr(Store, "publish", boom)
     with pytest.raises(OSError):
-        ingest(store, write_csv(tmp_path / "more.csv", [("T7", "P2", "2025-03-04T11:00:00-05:00", "", "")]),
-               "generic", contract="ACME")
+        ingest(
+            store,
+            write_csv(tmp_path / "more.csv", [("T7", "P2", "2025-03-04T11:00:00-05:00", "", "")]),
+            "generic",
+            contract="ACME",
+        )
     assert store.current() == gen
     assert sorted(p.name for p in store.root.glob("gen-*")) == [gen.name]
 
@@ -157,22 +196,66 @@ def test_killed_ingest_leaves_store_readable_and_unchanged(tmp_path):
     root = tmp_path / "store"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     cli = [sys.executable, "-m", "sla_engine", "--store", str(root)]
-    subprocess.run(cli + ["terms", "add", str(FIXTURES / "terms_uci.json"), str(FIXTURES / "acme_terms.json")],
-                   check=True, env=env, capture_output=True)
-    small = write_csv(tmp_path / "t.csv", [("T1", "ACME-2025", "P1", "2025-03-04T10:00:00-05:00", "", "")],
-                      header=("ticket_id", "contract_id", "severity", "created_at", "first_response_at", "resolved_at"))
-    subprocess.run(cli + ["ingest", str(small), "--profile", "generic"], check=True, env=env, capture_output=True)
+    subprocess.run(
+        cli + ["terms", "add", str(FIXTURES / "terms_uci.json"), str(FIXTURES / "acme_terms.json")],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    small = write_csv(
+        tmp_path / "t.csv",
+        [("T1", "ACME-2025", "P1", "2025-03-04T10:00:00-05:00", "", "")],
+        header=(
+            "ticket_id",
+            "contract_id",
+            "severity",
+            "created_at",
+            "first_response_at",
+            "resolved_at",
+        ),
+    )
+    subprocess.run(
+        cli + ["ingest", str(small), "--profile", "generic"],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
     store = Store(root)
     gen = store.current()
     reader = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time, duckdb; from pathlib import Path; from sla_engine.store import Store\n"
-         "s = Store(Path(sys.argv[1])); n = 0; t = time.time()\n"
-         "while time.time() - t < 6:\n"
-         "    con = duckdb.connect(); s.attach(con); con.execute('SELECT count(*) FROM tickets').fetchone(); n += 1\n"
-         "print(n)", str(root)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    proc = subprocess.Popen(cli + ["ingest", str(UCI), "--profile", "servicenow", "--tz", "America/Sao_Paulo",
-                                   "--contract", "UCI-SN"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time, duckdb; from pathlib import Path\n"
+            "from sla_engine.store import Store\n"
+            "s = Store(Path(sys.argv[1])); n = 0; t = time.time()\n"
+            "while time.time() - t < 6:\n"
+            "    con = duckdb.connect(); s.attach(con)\n"
+            "    con.execute('SELECT count(*) FROM tickets').fetchone(); n += 1\n"
+            "print(n)",
+            str(root),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    proc = subprocess.Popen(
+        cli
+        + [
+            "ingest",
+            str(UCI),
+            "--profile",
+            "servicenow",
+            "--tz",
+            "America/Sao_Paulo",
+            "--contract",
+            "UCI-SN",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(3.0)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -182,7 +265,21 @@ def test_killed_ingest_leaves_store_readable_and_unchanged(tmp_path):
     assert store.current() == gen
     assert len(tickets_in(store)) == 1
     # the next ingest cleans up whatever the killed one left
-    rep = subprocess.run(cli + ["ingest", str(UCI), "--profile", "servicenow", "--tz", "America/Sao_Paulo",
-                                "--contract", "UCI-SN"], env=env, capture_output=True, text=True)
+    rep = subprocess.run(
+        cli
+        + [
+            "ingest",
+            str(UCI),
+            "--profile",
+            "servicenow",
+            "--tz",
+            "America/Sao_Paulo",
+            "--contract",
+            "UCI-SN",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert rep.returncode == 0, rep.stderr
     assert "24916 loaded" in rep.stdout

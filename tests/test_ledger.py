@@ -1,4 +1,6 @@
-"""The SLA ledger: results kept with a generation must equal a full evaluation, and never go stale."""
+"""The SLA ledger: results kept with a generation must equal a full evaluation, and never go
+stale."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-
 from helpers import terms_doc
+
 from sla_engine import analysis, ledger
 from sla_engine.demo import build_demo
 from sla_engine.engine import evaluate_relation
@@ -35,8 +37,12 @@ def full_report(store: Store, as_of_us: int) -> pd.DataFrame:
 def test_ingest_publishes_the_generation_with_its_ledger(demo):
     led = ledger.load(demo.current(), demo.terms())
     assert led is not None
-    n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{demo.current() / 'tickets.parquet'}')").fetchall()[0][0]
-    assert led.final_tickets + led.live_tickets == n  # every demo ticket has terms: all accounted for
+    n = duckdb.sql(
+        f"SELECT count(*) FROM read_parquet('{demo.current() / 'tickets.parquet'}')"
+    ).fetchall()[0][0]
+    assert (
+        led.final_tickets + led.live_tickets == n
+    )  # every demo ticket has terms: all accounted for
     assert 0 < led.live_tickets < led.final_tickets
 
 
@@ -48,13 +54,26 @@ def test_final_results_equal_a_full_evaluation_ticket_by_ticket(demo):
     kept = duckdb.sql(f"SELECT * EXCLUDE (created_us) FROM read_parquet('{led.results}')").df()
     merged = kept.merge(full, on="tid", suffixes=("_ledger", "_full"), validate="one_to_one")
     assert len(merged) == led.final_tickets
-    for col in ("terms_key", "month", "resp_tier_key", "res_tier_key", "resp_at", "res_at", "resp_el", "res_el",
-                "resp_met", "res_met",
-                "paused"):
-        pd.testing.assert_series_equal(merged[f"{col}_ledger"], merged[f"{col}_full"], check_names=False,
-                                      check_dtype=False)
+    for col in (
+        "terms_key",
+        "month",
+        "resp_tier_key",
+        "res_tier_key",
+        "resp_at",
+        "res_at",
+        "resp_el",
+        "res_el",
+        "resp_met",
+        "res_met",
+        "paused",
+    ):
+        pd.testing.assert_series_equal(
+            merged[f"{col}_ledger"], merged[f"{col}_full"], check_names=False, check_dtype=False
+        )
     live = set(full.loc[~(full["resp_done"] & full["res_done"]), "tid"])
-    live_stored = set(duckdb.sql(f"SELECT tid FROM read_parquet('{led.live('tickets')}')").df()["tid"])
+    live_stored = set(
+        duckdb.sql(f"SELECT tid FROM read_parquet('{led.live('tickets')}')").df()["tid"]
+    )
     assert live == live_stored and not live & set(kept["tid"])
 
 
@@ -79,21 +98,35 @@ def test_contract_filter(demo):
     rep, _ = analysis.store_report(demo, as_of, "GLOBEX-EU")
     assert set(rep["contract_id"]) == {"GLOBEX-EU"}
     full = full_report(demo, as_of)
-    pd.testing.assert_frame_equal(rep, full[full["contract_id"] == "GLOBEX-EU"].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        rep, full[full["contract_id"] == "GLOBEX-EU"].reset_index(drop=True)
+    )
 
 
 def _write(path: Path, rows: list[tuple]) -> Path:
-    pd.DataFrame(rows, columns=["ticket_id", "severity", "created_at", "first_response_at", "resolved_at"]).to_csv(
-        path, index=False)
+    pd.DataFrame(
+        rows, columns=["ticket_id", "severity", "created_at", "first_response_at", "resolved_at"]
+    ).to_csv(path, index=False)
     return path
 
 
 def test_new_terms_and_newer_exports_never_read_a_stale_ledger(tmp_path):
     store = Store(tmp_path / "store")
     store.add_terms(parse_terms(terms_doc(contract_id="ACME")))
-    # P2, business clock: created Tue 10:00, resolved 12:00 the same day = 120 business minutes (target 960)
-    first = _write(tmp_path / "a.csv", [("T1", "P2", "2025-03-04T10:00:00-05:00", "2025-03-04T10:30:00-05:00",
-                                         "2025-03-04T12:00:00-05:00")])
+    # P2, business clock: created Tue 10:00, resolved 12:00 the same day = 120 business minutes
+    # (target 960)
+    first = _write(
+        tmp_path / "a.csv",
+        [
+            (
+                "T1",
+                "P2",
+                "2025-03-04T10:00:00-05:00",
+                "2025-03-04T10:30:00-05:00",
+                "2025-03-04T12:00:00-05:00",
+            )
+        ],
+    )
     ingest(store, first, "generic", contract="ACME")
     as_of = 1_767_225_600_000_000  # 2026-01-01
     rep, how = analysis.store_report(store, as_of)
@@ -101,8 +134,18 @@ def test_new_terms_and_newer_exports_never_read_a_stale_ledger(tmp_path):
     assert how == "ledger" and (res["met"], res["breached"]) == (1, 0)
 
     # a newer export: the ticket was resolved only a week later -> breached
-    newer = _write(tmp_path / "b.csv", [("T1", "P2", "2025-03-04T10:00:00-05:00", "2025-03-04T10:30:00-05:00",
-                                         "2025-03-11T12:00:00-04:00")])
+    newer = _write(
+        tmp_path / "b.csv",
+        [
+            (
+                "T1",
+                "P2",
+                "2025-03-04T10:00:00-05:00",
+                "2025-03-04T10:30:00-05:00",
+                "2025-03-11T12:00:00-04:00",
+            )
+        ],
+    )
     ingest(store, newer, "generic", contract="ACME")
     rep, how = analysis.store_report(store, as_of)
     res = rep[rep["metric"] == "resolution"].iloc[0]
@@ -123,7 +166,9 @@ def test_new_terms_and_newer_exports_never_read_a_stale_ledger(tmp_path):
 def test_an_open_ticket_ages_from_pending_to_breached(tmp_path):
     store = Store(tmp_path / "store")
     store.add_terms(parse_terms(terms_doc(contract_id="ACME")))
-    f = _write(tmp_path / "a.csv", [("T1", "P1", "2025-03-04T10:00:00-05:00", "", "")])  # P1: 30 min, calendar
+    f = _write(
+        tmp_path / "a.csv", [("T1", "P1", "2025-03-04T10:00:00-05:00", "", "")]
+    )  # P1: 30 min, calendar
     ingest(store, f, "generic", contract="ACME")
     led = ledger.load(store.current(), store.terms())
     assert (led.final_tickets, led.live_tickets) == (0, 1)

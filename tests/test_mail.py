@@ -1,21 +1,20 @@
-"""The outbox: nothing is lost while the SMTP server is down; a failed send is retried and audited."""
+"""The outbox: nothing is lost while the SMTP server is down; a failed send is retried and
+audited."""
+
 from __future__ import annotations
 
 import socket
 
+from contracts_fixtures import example
 from sqlalchemy import select
 
 from contracts.adapters import audit
-
-from contracts.services import contracts as contract_service
-
-from contracts.services import templates as template_service
-
-from contracts.services import signing
-from contracts.adapters.orm import OutboxRow
 from contracts.adapters.mailer import SmtpConfig, deliver
+from contracts.adapters.orm import OutboxRow
 from contracts.adapters.repository import UnitOfWork
-from contracts_fixtures import example
+from contracts.services import contracts as contract_service
+from contracts.services import signing
+from contracts.services import templates as template_service
 
 
 def _dead() -> SmtpConfig:
@@ -28,9 +27,16 @@ def _dead() -> SmtpConfig:
 def test_server_down_then_up(engine, smtp):
     inbox, cfg = smtp
     template_service.install_starters(UnitOfWork(engine))
-    cid = contract_service.create_contract(UnitOfWork(engine), "saas-support", example("saas-support")).id
-    env = signing.send_for_signature(UnitOfWork(engine), cid, [{"name": "Ann", "email": "ann@x.example", "role": "CIO"}],
-                                     "legal@x.example", auth_method="email_link")
+    cid = contract_service.create_contract(
+        UnitOfWork(engine), "saas-support", example("saas-support")
+    ).id
+    env = signing.send_for_signature(
+        UnitOfWork(engine),
+        cid,
+        [{"name": "Ann", "email": "ann@x.example", "role": "CIO"}],
+        "legal@x.example",
+        auth_method="email_link",
+    )
     assert deliver(engine, _dead()) == (0, 1)
     with UnitOfWork(engine) as uow:
         m = uow.session.scalars(select(OutboxRow)).one()
@@ -46,9 +52,15 @@ def test_server_down_then_up(engine, smtp):
 def test_no_smtp_configured_keeps_mail_in_outbox(engine, monkeypatch):
     monkeypatch.delenv("COVENANT_SMTP_HOST", raising=False)
     template_service.install_starters(UnitOfWork(engine))
-    cid = contract_service.create_contract(UnitOfWork(engine), "saas-support", example("saas-support")).id
-    signing.send_for_signature(UnitOfWork(engine), cid, [{"name": "Ann", "email": "ann@x.example", "role": "CIO"}],
-                               "legal@x.example")
+    cid = contract_service.create_contract(
+        UnitOfWork(engine), "saas-support", example("saas-support")
+    ).id
+    signing.send_for_signature(
+        UnitOfWork(engine),
+        cid,
+        [{"name": "Ann", "email": "ann@x.example", "role": "CIO"}],
+        "legal@x.example",
+    )
     assert deliver(engine) == (0, 0)
     with UnitOfWork(engine) as uow:
         assert uow.session.scalars(select(OutboxRow)).one().to_addr == "ann@x.example"

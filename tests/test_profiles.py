@@ -1,4 +1,6 @@
-"""Each ticket-table profile reads its product's column names and marks response/resolution as documented."""
+"""Each ticket-table profile reads its product's column names and marks response/resolution as
+documented."""
+
 from __future__ import annotations
 
 import json
@@ -6,15 +8,25 @@ import json
 import duckdb
 import pandas as pd
 import pytest
-
 from helpers import terms_doc, us
+
 from sla_engine.errors import IngestError
 from sla_engine.ingest import ingest
 from sla_engine.store import Store
 from sla_engine.terms import parse_terms
 
-DOC = terms_doc(contract_id="ACME", severity_map={"Urgent": "P1", "High": "P1", "Normal": "P2", "Medium": "P2",
-                                                  "Highest": "P1", "1 - Critical": "P1", "3 - Moderate": "P2"})
+DOC = terms_doc(
+    contract_id="ACME",
+    severity_map={
+        "Urgent": "P1",
+        "High": "P1",
+        "Normal": "P2",
+        "Medium": "P2",
+        "Highest": "P1",
+        "1 - Critical": "P1",
+        "3 - Moderate": "P2",
+    },
+)
 
 
 @pytest.fixture
@@ -31,26 +43,92 @@ def base(store: Store) -> pd.DataFrame:
 
 
 CASES = {
-    "zendesk-json": ("zendesk", "t.json", json.dumps({"tickets": [
-        {"id": 101, "created_at": "2025-03-04T15:00:00Z", "priority": "urgent", "status": "solved",
-         "metric_set": {"solved_at": "2025-03-04T17:00:00Z", "reply_time_in_minutes": {"calendar": 20}}}]}),
-        "101", us("2025-03-04 10:20"), us("2025-03-04 12:00"), "P1"),
-    "zendesk-csv": ("zendesk", "t.csv", "Id,Created at,Priority,Status,Solved at,First reply time in minutes\n"
-                    "7,2025-03-04 10:00,Normal,Solved,2025-03-04 11:00,15\n",
-                    "7", None, us("2025-03-04 11:00"), "P2"),
-    "jsm": ("jsm", "t.csv", "Issue key,Created,Priority,Status,Resolved,Date of First Response\n"
-            "SUP-1,04/Mar/25 10:00 AM,Highest,Done,04/Mar/25 1:30 PM,04/Mar/25 10:05 AM\n",
-            "SUP-1", us("2025-03-04 10:05"), us("2025-03-04 13:30"), "P1"),
-    "servicenow-table": ("servicenow", "t.csv", "number,opened_at,priority,state,resolved_at,work_start\n"
-                         "INC1,4/3/2025 10:00:00,1 - Critical,Resolved,4/3/2025 12:00:00,4/3/2025 10:07:00\n",
-                         "INC1", us("2025-03-04 10:07"), us("2025-03-04 12:00"), "P1"),
-    "freshdesk-csv": ("freshdesk", "t.csv", "Ticket ID,Created time,Priority,Status,Resolved time,Initial response time\n"
-                      "55,2025-03-04 10:00:00,Medium,Resolved,2025-03-04 16:00:00,2025-03-04 10:30:00\n",
-                      "55", us("2025-03-04 10:30"), us("2025-03-04 16:00"), "P2"),
-    "freshdesk-api": ("freshdesk", "t.json", json.dumps([
-        {"id": 56, "created_at": "2025-03-04T15:00:00Z", "priority": 4, "status": 4,
-         "stats": {"first_responded_at": "2025-03-04T15:01:00Z", "resolved_at": "2025-03-04T16:00:00Z"}}]),
-        "56", us("2025-03-04 10:01"), us("2025-03-04 11:00"), "P1"),
+    "zendesk-json": (
+        "zendesk",
+        "t.json",
+        json.dumps(
+            {
+                "tickets": [
+                    {
+                        "id": 101,
+                        "created_at": "2025-03-04T15:00:00Z",
+                        "priority": "urgent",
+                        "status": "solved",
+                        "metric_set": {
+                            "solved_at": "2025-03-04T17:00:00Z",
+                            "reply_time_in_minutes": {"calendar": 20},
+                        },
+                    }
+                ]
+            }
+        ),
+        "101",
+        us("2025-03-04 10:20"),
+        us("2025-03-04 12:00"),
+        "P1",
+    ),
+    "zendesk-csv": (
+        "zendesk",
+        "t.csv",
+        "Id,Created at,Priority,Status,Solved at,First reply time in minutes\n"
+        "7,2025-03-04 10:00,Normal,Solved,2025-03-04 11:00,15\n",
+        "7",
+        None,
+        us("2025-03-04 11:00"),
+        "P2",
+    ),
+    "jsm": (
+        "jsm",
+        "t.csv",
+        "Issue key,Created,Priority,Status,Resolved,Date of First Response\n"
+        "SUP-1,04/Mar/25 10:00 AM,Highest,Done,04/Mar/25 1:30 PM,04/Mar/25 10:05 AM\n",
+        "SUP-1",
+        us("2025-03-04 10:05"),
+        us("2025-03-04 13:30"),
+        "P1",
+    ),
+    "servicenow-table": (
+        "servicenow",
+        "t.csv",
+        "number,opened_at,priority,state,resolved_at,work_start\n"
+        "INC1,4/3/2025 10:00:00,1 - Critical,Resolved,4/3/2025 12:00:00,4/3/2025 10:07:00\n",
+        "INC1",
+        us("2025-03-04 10:07"),
+        us("2025-03-04 12:00"),
+        "P1",
+    ),
+    "freshdesk-csv": (
+        "freshdesk",
+        "t.csv",
+        "Ticket ID,Created time,Priority,Status,Resolved time,Initial response time\n"
+        "55,2025-03-04 10:00:00,Medium,Resolved,2025-03-04 16:00:00,2025-03-04 10:30:00\n",
+        "55",
+        us("2025-03-04 10:30"),
+        us("2025-03-04 16:00"),
+        "P2",
+    ),
+    "freshdesk-api": (
+        "freshdesk",
+        "t.json",
+        json.dumps(
+            [
+                {
+                    "id": 56,
+                    "created_at": "2025-03-04T15:00:00Z",
+                    "priority": 4,
+                    "status": 4,
+                    "stats": {
+                        "first_responded_at": "2025-03-04T15:01:00Z",
+                        "resolved_at": "2025-03-04T16:00:00Z",
+                    },
+                }
+            ]
+        ),
+        "56",
+        us("2025-03-04 10:01"),
+        us("2025-03-04 11:00"),
+        "P1",
+    ),
 }
 
 
@@ -81,9 +159,19 @@ def test_eventlog_needs_its_columns_named(store, tmp_path):
     f.write_text("case,activity,ts,prio\nA,New,2025-03-04T10:00:00Z,P1\n")
     with pytest.raises(IngestError, match="'case' column"):
         ingest(store, f, "eventlog", contract="ACME")
-    rep = ingest(store, f, "eventlog", contract="ACME",
-                 options={"case": "case", "status": "activity", "time": "ts", "severity": "prio",
-                          "response_status": ["Working"]})
+    rep = ingest(
+        store,
+        f,
+        "eventlog",
+        contract="ACME",
+        options={
+            "case": "case",
+            "status": "activity",
+            "time": "ts",
+            "severity": "prio",
+            "response_status": ["Working"],
+        },
+    )
     assert rep.loaded_rows == 1
 
 

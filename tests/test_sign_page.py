@@ -1,21 +1,21 @@
-"""The embedded signing page under Streamlit's AppTest: one signer, e-mail code, consent, typed signature."""
+"""The embedded signing page under Streamlit's AppTest: one signer, e-mail code, consent, typed
+signature."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 import streamlit as st
+from contracts_fixtures import example
 from streamlit.testing.v1 import AppTest
 
-from contracts.services import contracts as contract_service
-
-from contracts.services import templates as template_service
-
-from contracts.services import signing
-from contracts.adapters.orm import make_engine
 from contracts.adapters.mailer import deliver
+from contracts.adapters.orm import make_engine
 from contracts.adapters.repository import UnitOfWork
-from contracts_fixtures import example
+from contracts.services import contracts as contract_service
+from contracts.services import signing
+from contracts.services import templates as template_service
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "sign.py")
 A, B = "a@customer.example", "b@vendor.example"
@@ -28,16 +28,27 @@ def setup(tmp_path, monkeypatch, smtp):
     inbox, cfg = smtp
     url = f"sqlite:///{tmp_path / 'c.sqlite'}"
     monkeypatch.setenv("DATABASE_URL", url)
-    for k, v in (("COVENANT_SMTP_HOST", cfg.host), ("COVENANT_SMTP_PORT", str(cfg.port)),
-                 ("COVENANT_MAIL_FROM", cfg.sender)):
+    for k, v in (
+        ("COVENANT_SMTP_HOST", cfg.host),
+        ("COVENANT_SMTP_PORT", str(cfg.port)),
+        ("COVENANT_MAIL_FROM", cfg.sender),
+    ):
         monkeypatch.setenv(k, v)
     st.cache_resource.clear()
     eng = make_engine(url)
     template_service.install_starters(UnitOfWork(eng))
-    cid = contract_service.create_contract(UnitOfWork(eng), "saas-support", example("saas-support")).id
-    env = signing.send_for_signature(UnitOfWork(eng), cid, [{"name": "Ann", "email": A, "role": "CIO", "group": 1},
-                                                {"name": "Bob", "email": B, "role": "VP", "group": 2}],
-                                     "legal@customer.example")
+    cid = contract_service.create_contract(
+        UnitOfWork(eng), "saas-support", example("saas-support")
+    ).id
+    env = signing.send_for_signature(
+        UnitOfWork(eng),
+        cid,
+        [
+            {"name": "Ann", "email": A, "role": "CIO", "group": 1},
+            {"name": "Bob", "email": B, "role": "VP", "group": 2},
+        ],
+        "legal@customer.example",
+    )
     deliver(eng, cfg)
     return eng, inbox, env
 
@@ -72,7 +83,8 @@ def test_first_signer_journey(setup):
     at.text_input(key="code").input(code)
     at.button[1].click().run()
     assert "Consent to electronic records" in at.markdown[1].value or any(
-        "Consent" in m.value for m in at.markdown)
+        "Consent" in m.value for m in at.markdown
+    )
     at.checkbox(key="agree").check().run()
     at.button(key="consent").click().run()
     assert any(b.label == "I agree and sign this contract" for b in at.button)
@@ -117,8 +129,13 @@ def test_outbox_page_only_in_demo_mode_without_smtp(tmp_path, monkeypatch):
     st.cache_resource.clear()
     eng = make_engine(url)
     template_service.install_starters(UnitOfWork(eng))
-    cid = contract_service.create_contract(UnitOfWork(eng), "saas-support", example("saas-support")).id
-    signing.send_for_signature(UnitOfWork(eng), cid, [{"name": "Ann", "email": A, "role": "CIO"}], "legal@customer.example")
+    cid = contract_service.create_contract(
+        UnitOfWork(eng), "saas-support", example("saas-support")
+    ).id
+    signing.send_for_signature(
+        UnitOfWork(eng), cid, [{"name": "Ann", "email": A, "role": "CIO"}], "legal@customer.example"
+    )
+
     def as_admin():
         at = AppTest.from_file(OUTBOX, default_timeout=30)
         at.session_state["authentication_status"] = True

@@ -1,10 +1,12 @@
-"""RFC 3161 timestamps: added when a TSA is configured; a TSA failure is audited and never replaced by local time."""
+"""RFC 3161 timestamps: added when a TSA is configured; a TSA failure is audited and never replaced
+by local time."""
+
 from __future__ import annotations
 
 import io
 import socket
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -12,15 +14,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from signing_fixtures import CUSTOMER
 
 from contracts.adapters import audit
-
-from contracts.services import signing
-from contracts.errors import SigningError
 from contracts.adapters.mailer import deliver
 from contracts.adapters.repository import UnitOfWork
-from contracts.errors import SealError
-from signing_fixtures import CUSTOMER
+from contracts.errors import NotFound, SealError, SigningError
+from contracts.services import signing
 
 pytestmark = pytest.mark.usefixtures("seal_env")
 
@@ -28,27 +28,42 @@ pytestmark = pytest.mark.usefixtures("seal_env")
 def _tsa_cert(tmp_path):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test TSA")])
-    now = datetime.now(timezone.utc) - timedelta(minutes=5)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + timedelta(days=30))
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-            .sign(key, hashes.SHA256()))
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     (tmp_path / "tsa.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "tsa.key").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption()))
+    (tmp_path / "tsa.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return tmp_path / "tsa.pem", tmp_path / "tsa.key"
 
 
 @pytest.fixture
 def tsa(tmp_path):
-    """A real HTTP time-stamping authority on loopback (pyhanko's DummyTimeStamper behind http.server)."""
+    """A real HTTP time-stamping authority on loopback (pyhanko's DummyTimeStamper behind
+    http.server)."""
     from asn1crypto import tsp
     from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
     from pyhanko.sign import timestamps
 
     cert, key = _tsa_cert(tmp_path)
-    dummy = timestamps.DummyTimeStamper(tsa_cert=load_cert_from_pemder(str(cert)),
-                                        tsa_key=load_private_key_from_pemder(str(key), passphrase=None))
+    dummy = timestamps.DummyTimeStamper(
+        tsa_cert=load_cert_from_pemder(str(cert)),
+        tsa_key=load_private_key_from_pemder(str(key), passphrase=None),
+    )
     calls = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -69,6 +84,7 @@ def tsa(tmp_path):
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{srv.server_port}/tsa", calls
     srv.shutdown()
+    srv.server_close()
 
 
 def _dead_port() -> int:
@@ -79,15 +95,22 @@ def _dead_port() -> int:
 
 def _fully_signed(engine, contract, smtp):
     inbox, cfg = smtp
-    env_id = signing.send_for_signature(UnitOfWork(engine), contract, [{"name": "Dana", "email": CUSTOMER, "role": "CIO"}],
-                                        "legal@acme.example", auth_method="email_link")
+    env_id = signing.send_for_signature(
+        UnitOfWork(engine),
+        contract,
+        [{"name": "Dana", "email": CUSTOMER, "role": "CIO"}],
+        "legal@acme.example",
+        auth_method="email_link",
+    )
     deliver(engine, cfg)
     token = inbox.last_link_token(CUSTOMER)
     signing.give_consent(UnitOfWork(engine), token)
     return env_id, token
 
 
-def test_tsa_failure_is_audited_and_retry_seals_with_timestamp(engine, contract, smtp, tsa, monkeypatch):
+def test_tsa_failure_is_audited_and_retry_seals_with_timestamp(
+    engine, contract, smtp, tsa, monkeypatch
+):
     url, calls = tsa
     env_id, token = _fully_signed(engine, contract, smtp)
     monkeypatch.setenv("COVENANT_TSA_URL", f"http://127.0.0.1:{_dead_port()}/tsa")
@@ -97,7 +120,7 @@ def test_tsa_failure_is_audited_and_retry_seals_with_timestamp(engine, contract,
         env = uow.envelopes.get(env_id)
         kinds = [r.kind for r in audit.entries(uow.session, env_id)]
         assert env.status == "sent" and env.signers[0].status == "signed"  # the signature is kept
-        with pytest.raises(Exception):
+        with pytest.raises(NotFound):
             uow.envelopes.document(env_id, "final")
     assert "envelope.seal_failed" in kinds and "envelope.completed" not in kinds
     with pytest.raises(SigningError, match="already signed"):
@@ -111,4 +134,6 @@ def test_tsa_failure_is_audited_and_retry_seals_with_timestamp(engine, contract,
 
     sig = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
     unsigned = sig.signer_info["unsigned_attrs"]
-    assert any(a["type"].native == "signature_time_stamp_token" for a in unsigned)  # RFC 3161 token in the seal
+    assert any(
+        a["type"].native == "signature_time_stamp_token" for a in unsigned
+    )  # RFC 3161 token in the seal

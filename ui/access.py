@@ -1,4 +1,5 @@
-"""Who may open which page: the one table the router (app.py) and every page's server-side check read.
+"""Who may open which page: the one table the router (app.py) and every page's server-side check
+read.
 
 `roles` None means any signed-in user; admin may open every page. Signers never sign in: their link
 opens pages/sign.py, which is not in this table and checks the link instead.
@@ -23,16 +24,24 @@ class PageSpec:
         return self.roles is None or ADMIN in have or bool(self.roles & have)
 
     def who(self) -> str:
-        return "every signed-in user" if self.roles is None else ", ".join(sorted(self.roles | {ADMIN}))
+        return (
+            "every signed-in user"
+            if self.roles is None
+            else ", ".join(sorted(self.roles | {ADMIN}))
+        )
 
 
 def _spec(key: str, title: str, icon: str, roles: set[str] | None) -> PageSpec:
-    return PageSpec(key, f"pages/{key}.py", title, icon, None if roles is None else frozenset(roles))
+    return PageSpec(
+        key, f"pages/{key}.py", title, icon, None if roles is None else frozenset(roles)
+    )
 
 
 PAGES: tuple[PageSpec, ...] = (
     _spec("overview", "Overview", ":material/dashboard:", None),
-    _spec("compliance", "Compliance", ":material/monitoring:", {"support_manager", "vendor_manager"}),
+    _spec(
+        "compliance", "Compliance", ":material/monitoring:", {"support_manager", "vendor_manager"}
+    ),
     _spec("ingest", "Ingest", ":material/upload_file:", {"support_manager"}),
     _spec("credits", "Credits", ":material/payments:", {"finance"}),
     _spec("renewals", "Renewals", ":material/autorenew:", {"vendor_manager"}),

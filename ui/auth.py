@@ -1,4 +1,6 @@
-"""Login (streamlit-authenticator over the users table) and server-side role checks for every page."""
+"""Login (streamlit-authenticator over the users table) and server-side role checks for every
+page."""
+
 from __future__ import annotations
 
 import copy
@@ -36,13 +38,22 @@ def cookie_key() -> str:
 def authenticator() -> stauth.Authenticate:
     if "authenticator" not in st.session_state:
         st.session_state["authenticator"] = stauth.Authenticate(
-            copy.deepcopy(credentials(unit_of_work())), COOKIE, cookie_key(), SESSION_DAYS, auto_hash=False,
-            login_sleep_time=0)
+            copy.deepcopy(credentials(unit_of_work())),
+            COOKIE,
+            cookie_key(),
+            SESSION_DAYS,
+            auto_hash=False,
+            login_sleep_time=0,
+        )
     return st.session_state["authenticator"]
 
 
 def roles() -> set[str]:
-    return set(st.session_state.get("roles") or []) if st.session_state.get("authentication_status") else set()
+    return (
+        set(st.session_state.get("roles") or [])
+        if st.session_state.get("authentication_status")
+        else set()
+    )
 
 
 def require(key: str) -> None:
@@ -72,5 +83,7 @@ def login_page() -> None:
 
 def sign_out_button() -> None:
     with st.sidebar:
-        st.caption(f"Signed in as **{st.session_state.get('name')}** ({', '.join(sorted(roles()))})")
+        st.caption(
+            f"Signed in as **{st.session_state.get('name')}** ({', '.join(sorted(roles()))})"
+        )
         authenticator().logout("Sign out", "sidebar", key="logout_btn")

@@ -1,6 +1,7 @@
 """The one place a page turns a named error into a message: `with shown_errors(): ...`.
 
-Named errors (contracts, SLA engine, cross-engine flows) say what went wrong in the user's words; they
+Named errors (contracts, SLA engine, cross-engine flows) say what went wrong in the user's words;
+they
 are shown with st.error. Anything else is a bug and is not caught here.
 """
 

@@ -1,11 +1,17 @@
-"""A form generated from a pydantic model (the contract's typed fields), each problem shown under its field.
+"""A form generated from a pydantic model (the contract's typed fields), each problem shown under
+its field.
 
-Scalars become inputs (text, number, date, checkbox, choice); nested models become sections; optional
-blocks get an "include" switch; lists of models and maps of models become editable tables; lists of text
-become one-per-line boxes; the week of a business calendar gets one line per day. Anything else (a union
-such as the credit scheme) is edited as JSON. Values come back as plain dicts for pydantic to validate, so
+Scalars become inputs (text, number, date, checkbox, choice); nested models become sections;
+optional
+blocks get an "include" switch; lists of models and maps of models become editable tables; lists of
+text
+become one-per-line boxes; the week of a business calendar gets one line per day. Anything else (a
+union
+such as the credit scheme) is edited as JSON. Values come back as plain dicts for pydantic to
+validate, so
 the form never decides what is valid: the model does, and its errors are shown where they belong.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +31,10 @@ ACRONYMS = {"sla": "SLA", "hipaa": "HIPAA", "pct": "%"}
 
 def _label(name: str) -> str:
     words = name.split("_")
-    return " ".join(ACRONYMS.get(w, w) for w in [words[0].capitalize() if words[0] not in ACRONYMS else words[0]]
-                    + words[1:])
+    return " ".join(
+        ACRONYMS.get(w, w)
+        for w in [words[0].capitalize() if words[0] not in ACRONYMS else words[0]] + words[1:]
+    )
 
 
 def _is_model(t: Any) -> bool:
@@ -45,27 +53,43 @@ def _optional(t: Any) -> tuple[bool, Any]:
 def _show_problems(path: str, problems: dict[str, str], exact: bool = False) -> None:
     for loc, msg in problems.items():
         if loc == path or (not exact and loc.startswith(path + ".")):
-            where = "" if loc == path else f"{loc[len(path) + 1:]}: "
+            where = "" if loc == path else f"{loc[len(path) + 1 :]}: "
             st.markdown(f":red[⚠ {where}{msg}]")
 
 
 def _scalar(t: Any, label: str, value: Any, key: str, help_: str | None) -> Any:
     if get_origin(t) is Literal:
         options = list(get_args(t))
-        return st.selectbox(label, options, index=options.index(value) if value in options else 0, key=key, help=help_)
+        return st.selectbox(
+            label,
+            options,
+            index=options.index(value) if value in options else 0,
+            key=key,
+            help=help_,
+        )
     if t is bool:
         return st.checkbox(label, value=bool(value), key=key, help=help_)
     if t is int:
-        return st.number_input(label, value=None if value is None else int(value), step=1, key=key, help=help_)
+        return st.number_input(
+            label, value=None if value is None else int(value), step=1, key=key, help=help_
+        )
     if t is float:
-        return st.number_input(label, value=None if value is None else float(value), key=key, help=help_)
+        return st.number_input(
+            label, value=None if value is None else float(value), key=key, help=help_
+        )
     if t is date:
-        return st.date_input(label, value=date.fromisoformat(value) if isinstance(value, str) else value, key=key,
-                             help=help_)
+        return st.date_input(
+            label,
+            value=date.fromisoformat(value) if isinstance(value, str) else value,
+            key=key,
+            help=help_,
+        )
     return st.text_input(label, value="" if value is None else str(value), key=key, help=help_)
 
 
-def _table(item: type[BaseModel], rows: list[dict], key: str, key_col: str | None = None) -> list[dict]:
+def _table(
+    item: type[BaseModel], rows: list[dict], key: str, key_col: str | None = None
+) -> list[dict]:
     cols = ([key_col] if key_col else []) + list(item.model_fields)
     config = {}
     for name, f in item.model_fields.items():
@@ -73,10 +97,15 @@ def _table(item: type[BaseModel], rows: list[dict], key: str, key_col: str | Non
         if get_origin(t) is Literal:
             config[name] = st.column_config.SelectboxColumn(_label(name), options=list(get_args(t)))
     frame = pd.DataFrame(rows, columns=cols)
-    edited = st.data_editor(frame, num_rows="dynamic", key=key, column_config=config, hide_index=True)
+    edited = st.data_editor(
+        frame, num_rows="dynamic", key=key, column_config=config, hide_index=True
+    )
     out = []
     for rec in edited.to_dict("records"):
-        clean = {k: (None if (isinstance(v, float) and pd.isna(v)) or v == "" else v) for k, v in rec.items()}
+        clean = {
+            k: (None if (isinstance(v, float) and pd.isna(v)) or v == "" else v)
+            for k, v in rec.items()
+        }
         if any(v is not None for v in clean.values()):
             out.append(clean)
     return out
@@ -86,19 +115,29 @@ def _week(value: dict, key: str) -> dict:
     st.caption("Business hours per day, local time, e.g. 09:00-12:00, 13:00-17:00 (empty = closed)")
     out = {}
     cols = st.columns(7)
-    for col, day in zip(cols, DAYS):
-        text = col.text_input(day.capitalize(), value=", ".join(f"{a}-{b}" for a, b in value.get(day, [])),
-                              key=f"{key}.{day}")
+    for col, day in zip(cols, DAYS, strict=False):
+        text = col.text_input(
+            day.capitalize(),
+            value=", ".join(f"{a}-{b}" for a, b in value.get(day, [])),
+            key=f"{key}.{day}",
+        )
         spans = [s.strip() for s in text.split(",") if s.strip()]
         if spans:
             out[day] = [s.split("-", 1) if "-" in s else [s, ""] for s in spans]
     return out
 
 
-def render(model: type[BaseModel], values: dict, problems: dict[str, str], path: str = "", prefix: str = "ff") -> dict:
+def render(
+    model: type[BaseModel],
+    values: dict,
+    problems: dict[str, str],
+    path: str = "",
+    prefix: str = "ff",
+) -> dict:
     """Widgets for every field of `model`, prefilled from `values`; returns what the user entered.
 
-    `prefix` starts every widget key: a different prefix (e.g. per template) starts from fresh values.
+    `prefix` starts every widget key: a different prefix (e.g. per template) starts from fresh
+    values.
     """
     out: dict[str, Any] = {}
     for name, f in model.model_fields.items():
@@ -110,8 +149,12 @@ def render(model: type[BaseModel], values: dict, problems: dict[str, str], path:
         origin = get_origin(t)
         if _is_model(t):
             if opt:
-                if not st.checkbox(f"Include: {label}", value=value is not None, key=key + ".on",
-                                   help=f.description):
+                if not st.checkbox(
+                    f"Include: {label}",
+                    value=value is not None,
+                    key=key + ".on",
+                    help=f.description,
+                ):
                     out[name] = None
                     _show_problems(p, problems)
                     continue
@@ -129,28 +172,49 @@ def render(model: type[BaseModel], values: dict, problems: dict[str, str], path:
             recs = _table(get_args(t)[1], rows, key, key_col="key")
             out[name] = {r.pop("key"): r for r in recs if r.get("key")}
             _show_problems(p, problems)
-        elif origin is dict and get_origin(get_args(t)[0]) is Literal and set(get_args(get_args(t)[0])) == set(DAYS):
+        elif (
+            origin is dict
+            and get_origin(get_args(t)[0]) is Literal
+            and set(get_args(get_args(t)[0])) == set(DAYS)
+        ):
             st.markdown(f"**{label}**")
             out[name] = _week(value or {}, key)
             _show_problems(p, problems)
         elif origin is dict:
             st.markdown(f"**{label}**")
-            edited = st.data_editor(pd.DataFrame(list((value or {}).items()), columns=["key", "value"]),
-                                    num_rows="dynamic", key=key, hide_index=True)
-            out[name] = {str(k): str(v) for k, v in zip(edited["key"], edited["value"]) if pd.notna(k) and str(k)}
+            edited = st.data_editor(
+                pd.DataFrame(list((value or {}).items()), columns=["key", "value"]),
+                num_rows="dynamic",
+                key=key,
+                hide_index=True,
+            )
+            out[name] = {
+                str(k): str(v)
+                for k, v in zip(edited["key"], edited["value"], strict=False)
+                if pd.notna(k) and str(k)
+            }
             _show_problems(p, problems)
         elif origin is list:
-            text = st.text_area(f"{label} (one per line)", value="\n".join(str(v) for v in (value or [])), key=key,
-                                help=f.description)
+            text = st.text_area(
+                f"{label} (one per line)",
+                value="\n".join(str(v) for v in (value or [])),
+                key=key,
+                help=f.description,
+            )
             out[name] = [line.strip() for line in text.splitlines() if line.strip()]
             _show_problems(p, problems)
         elif t in (str, int, float, bool, date) or origin is Literal:
             entered = _scalar(t, label, value, key, f.description)
             out[name] = None if (opt and entered in ("", None)) else entered
             _show_problems(p, problems)
-        else:  # unions of models (e.g. the credit scheme): JSON, validated by the model like everything else
-            text = st.text_area(f"{label} (JSON)", value=json.dumps(value, indent=1, default=str), key=key,
-                                help=f.description)
+        else:
+            # unions of models (e.g. the credit scheme): JSON, validated by the model like the rest
+            text = st.text_area(
+                f"{label} (JSON)",
+                value=json.dumps(value, indent=1, default=str),
+                key=key,
+                help=f.description,
+            )
             try:
                 out[name] = json.loads(text) if text.strip() else None
             except json.JSONDecodeError as exc:

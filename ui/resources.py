@@ -1,4 +1,6 @@
-"""Connections and stores, cached once per process (st.cache_resource), and cached results (st.cache_data)."""
+"""Connections and stores, cached once per process (st.cache_resource), and cached results
+(st.cache_data)."""
+
 from __future__ import annotations
 
 import os
@@ -7,7 +9,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import streamlit as st
-
 from sqlalchemy.engine import Engine
 
 from contracts.adapters.orm import make_engine
@@ -33,7 +34,8 @@ def store() -> Store:
 
 
 def generation() -> str | None:
-    """Names what the figures are computed from: store generation and SLA terms set (cache key, evidence)."""
+    """Names what the figures are computed from: store generation and SLA terms set (cache key,
+    evidence)."""
     s = store()
     gen = s.current()
     if gen is None:
@@ -42,7 +44,8 @@ def generation() -> str | None:
 
 
 def generation_or_stop(empty: str) -> str:
-    """The current generation's key; with an empty store, `empty` (what to do next) and the page stops."""
+    """The current generation's key; with an empty store, `empty` (what to do next) and the page
+    stops."""
     gen = generation()
     if gen is None:
         st.info(empty)
@@ -55,7 +58,9 @@ def hourly_as_of() -> int:
     return analysis.now_us() // 3_600_000_000 * 3_600_000_000
 
 
-def _evaluated(as_of_us: int, contract_id: str | None = None) -> tuple[duckdb.DuckDBPyConnection, list]:
+def _evaluated(
+    as_of_us: int, contract_id: str | None = None
+) -> tuple[duckdb.DuckDBPyConnection, list]:
     s = store()
     con = duckdb.connect()
     s.attach(con, only_contract=contract_id)
@@ -66,7 +71,8 @@ def _evaluated(as_of_us: int, contract_id: str | None = None) -> tuple[duckdb.Du
 
 @st.cache_data(show_spinner="Computing compliance…")
 def monthly_report(generation: str, as_of_us: int) -> pd.DataFrame:
-    """Keyed by store generation and terms: an ingest or new terms make a new key, so nothing stale is shown.
+    """Keyed by store generation and terms: an ingest or new terms make a new key, so nothing stale
+    is shown.
 
     Final tickets come from the generation's SLA ledger; only open ones are evaluated now.
     """
@@ -84,11 +90,15 @@ def monthly_credits(generation: str, as_of_us: int) -> pd.DataFrame:
 def month_tickets(generation: str, as_of_us: int, contract_id: str, month: str) -> pd.DataFrame:
     """Per-ticket results of one contract-month (drill-down)."""
     con, _ = _evaluated(as_of_us, contract_id)
-    return analysis.per_ticket_frame(con, "contract_id = ? AND strftime(month, '%Y-%m') = ?", [contract_id, month])
+    return analysis.per_ticket_frame(
+        con, "contract_id = ? AND strftime(month, '%Y-%m') = ?", [contract_id, month]
+    )
 
 
 @st.cache_data(show_spinner=False)
-def evidence_files(title: str, facts: tuple[tuple[str, str], ...], trace: pd.DataFrame, sheet: str) -> tuple[bytes, bytes]:
+def evidence_files(
+    title: str, facts: tuple[tuple[str, str], ...], trace: pd.DataFrame, sheet: str
+) -> tuple[bytes, bytes]:
     """XLSX and PDF of a drill-down, built once per view (not on every rerun)."""
     import io
 
@@ -99,17 +109,22 @@ def evidence_files(title: str, facts: tuple[tuple[str, str], ...], trace: pd.Dat
     return xlsx.getvalue(), evidence_pdf(title, list(facts), trace)
 
 
-
 @st.cache_data(show_spinner="Drawing the renewal brief…", max_entries=8)
 def renewal_brief(generation: str, as_of_us: int, terms: tuple, today) -> bytes:
-    """The renewal brief PDF of the chosen contracts (`terms`: (contract, ContractTerm) pairs), built once per view."""
+    """The renewal brief PDF of the chosen contracts (`terms`: (contract, ContractTerm) pairs),
+    built once per view."""
     from flows.renewal_brief import renewal_brief_pdf
 
     chosen = [cid for cid, _ in terms]
     rep, cr = monthly_report(generation, as_of_us), monthly_credits(generation, as_of_us)
     as_of_text = f"{pd.Timestamp(as_of_us, unit='us', tz='UTC'):%Y-%m-%d %H:%M} UTC"
-    return renewal_brief_pdf(rep[rep["contract_id"].isin(chosen)], cr[cr["contract_id"].isin(chosen)], dict(terms),
-                             as_of_text, today)
+    return renewal_brief_pdf(
+        rep[rep["contract_id"].isin(chosen)],
+        cr[cr["contract_id"].isin(chosen)],
+        dict(terms),
+        as_of_text,
+        today,
+    )
 
 
 @st.cache_data(show_spinner="Reading the export…", max_entries=4)
@@ -121,8 +136,11 @@ def export_table(path: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner="Mapping the columns…", max_entries=8)
-def export_mapping(path: str, profile: str, options_json: str, tz: str | None) -> tuple[dict[str, str], list[str]]:
-    """Which column of the export feeds which field, as the profile will read it, and the profile's notes."""
+def export_mapping(
+    path: str, profile: str, options_json: str, tz: str | None
+) -> tuple[dict[str, str], list[str]]:
+    """Which column of the export feeds which field, as the profile will read it, and the profile's
+    notes."""
     import json
 
     from sla_engine.profiles.registry import read_profile

@@ -1,1 +1,2 @@
-"""Adapters: the database (ORM, migrations, repositories, unit of work, audit chain), mail and the seal."""
+"""Adapters: the database (ORM, migrations, repositories, unit of work, audit chain), mail and the
+seal."""

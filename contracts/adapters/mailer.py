@@ -1,11 +1,15 @@
 """Delivering the outbox over SMTP (standard library), configured by environment.
 
-COVENANT_SMTP_HOST, COVENANT_SMTP_PORT (default 25, or 587 with STARTTLS), COVENANT_SMTP_STARTTLS (1/0),
-COVENANT_SMTP_USER, COVENANT_SMTP_PASSWORD, COVENANT_MAIL_FROM. Without a host nothing is sent: the outbox
+COVENANT_SMTP_HOST, COVENANT_SMTP_PORT (default 25, or 587 with STARTTLS), COVENANT_SMTP_STARTTLS
+(1/0),
+COVENANT_SMTP_USER, COVENANT_SMTP_PASSWORD, COVENANT_MAIL_FROM. Without a host nothing is sent: the
+outbox
 keeps the messages (the app shows them), so a signing can still be followed on one machine.
-Messages to `sms:<phone>` go to the SMS sender named by COVENANT_SMS_SENDER (`module:callable`, called as
+Messages to `sms:<phone>` go to the SMS sender named by COVENANT_SMS_SENDER (`module:callable`,
+called as
 callable(phone, text)); none is configured by default, so they stay in the outbox.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -19,9 +23,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from contracts.adapters.orm import DocumentRow, OutboxRow
-from contracts.domain.lifecycle import AuditKind
-from contracts.domain.events import Event, utcnow
 from contracts.adapters.repository import UnitOfWork
+from contracts.domain.events import Event, utcnow
+from contracts.domain.lifecycle import AuditKind
 
 MAX_ATTEMPTS = 10
 
@@ -36,14 +40,19 @@ class SmtpConfig:
     sender: str
 
     @classmethod
-    def from_env(cls) -> "SmtpConfig | None":
+    def from_env(cls) -> SmtpConfig | None:
         host = os.environ.get("COVENANT_SMTP_HOST")
         if not host:
             return None
         starttls = os.environ.get("COVENANT_SMTP_STARTTLS", "0") in ("1", "true", "yes")
-        return cls(host, int(os.environ.get("COVENANT_SMTP_PORT", "587" if starttls else "25")), starttls,
-                   os.environ.get("COVENANT_SMTP_USER"), os.environ.get("COVENANT_SMTP_PASSWORD"),
-                   os.environ.get("COVENANT_MAIL_FROM", "covenant@localhost"))
+        return cls(
+            host,
+            int(os.environ.get("COVENANT_SMTP_PORT", "587" if starttls else "25")),
+            starttls,
+            os.environ.get("COVENANT_SMTP_USER"),
+            os.environ.get("COVENANT_SMTP_PASSWORD"),
+            os.environ.get("COVENANT_MAIL_FROM", "covenant@localhost"),
+        )
 
 
 def _sms_sender():
@@ -61,13 +70,20 @@ def deliver(engine: Engine, config: SmtpConfig | None = None, limit: int = 100) 
     if config is None and sms is None:
         return 0, 0
     with UnitOfWork(engine) as uow:
-        ids = list(uow.session.scalars(select(OutboxRow.id).where(OutboxRow.sent_at.is_(None),
-                                                                  OutboxRow.attempts < MAX_ATTEMPTS)
-                                       .order_by(OutboxRow.id).limit(limit)))
+        ids = list(
+            uow.session.scalars(
+                select(OutboxRow.id)
+                .where(OutboxRow.sent_at.is_(None), OutboxRow.attempts < MAX_ATTEMPTS)
+                .order_by(OutboxRow.id)
+                .limit(limit)
+            )
+        )
     sent = failed = 0
     for mid in ids:
         with UnitOfWork(engine) as uow:
-            m = uow.session.scalars(select(OutboxRow).where(OutboxRow.id == mid).with_for_update()).one()
+            m = uow.session.scalars(
+                select(OutboxRow).where(OutboxRow.id == mid).with_for_update()
+            ).one()
             if m.sent_at is not None:
                 continue  # another process sent it meanwhile
             try:
@@ -76,21 +92,32 @@ def deliver(engine: Engine, config: SmtpConfig | None = None, limit: int = 100) 
                         continue
                     sms(m.to_addr[4:], m.body)
                 elif config is not None:
-                    _send(config, m, [uow.session.get(DocumentRow, d) for d in m.attachments])
+                    docs = [uow.session.get(DocumentRow, d) for d in m.attachments]
+                    _send(config, m, [d for d in docs if d is not None])
                 else:
                     continue
             except (OSError, smtplib.SMTPException) as exc:
                 m.attempts += 1
                 m.last_error = f"{type(exc).__name__}: {exc}"
-                uow.record(Event(AuditKind.MAIL_FAILED, m.envelope_id or "mail", {"outbox": m.id, "to": m.to_addr,
-                                                                         "error": m.last_error}))
+                uow.record(
+                    Event(
+                        AuditKind.MAIL_FAILED,
+                        m.envelope_id or "mail",
+                        {"outbox": m.id, "to": m.to_addr, "error": m.last_error},
+                    )
+                )
                 uow.commit()
                 failed += 1
                 continue
             m.attempts += 1
             m.sent_at = utcnow()
-            uow.record(Event(AuditKind.MAIL_DELIVERED, m.envelope_id or "mail", {"outbox": m.id, "to": m.to_addr,
-                                                                        "subject": m.subject}))
+            uow.record(
+                Event(
+                    AuditKind.MAIL_DELIVERED,
+                    m.envelope_id or "mail",
+                    {"outbox": m.id, "to": m.to_addr, "subject": m.subject},
+                )
+            )
             uow.commit()
             sent += 1
     return sent, failed
@@ -101,7 +128,9 @@ def _send(config: SmtpConfig, m: OutboxRow, docs: list[DocumentRow]) -> None:
     msg["From"], msg["To"], msg["Subject"] = config.sender, m.to_addr, m.subject
     msg.set_content(m.body)
     for d in docs:
-        msg.add_attachment(bytes(d.data), maintype="application", subtype="pdf", filename=d.filename)
+        msg.add_attachment(
+            bytes(d.data), maintype="application", subtype="pdf", filename=d.filename
+        )
     with smtplib.SMTP(config.host, config.port, timeout=30) as smtp:
         if config.starttls:
             smtp.starttls(context=ssl.create_default_context())
@@ -113,9 +142,13 @@ def _send(config: SmtpConfig, m: OutboxRow, docs: list[DocumentRow]) -> None:
 def outbox_counts(engine: Engine) -> dict[str, int]:
     """Messages waiting, sent, and given up on (after MAX_ATTEMPTS failures), for the Admin page."""
     with UnitOfWork(engine) as uow:
-        rows = uow.session.execute(select(
-            func.count().filter(OutboxRow.sent_at.is_(None), OutboxRow.attempts < MAX_ATTEMPTS),
-            func.count().filter(OutboxRow.sent_at.is_not(None)),
-            func.count().filter(OutboxRow.sent_at.is_(None), OutboxRow.attempts >= MAX_ATTEMPTS),
-        )).one()
+        rows = uow.session.execute(
+            select(
+                func.count().filter(OutboxRow.sent_at.is_(None), OutboxRow.attempts < MAX_ATTEMPTS),
+                func.count().filter(OutboxRow.sent_at.is_not(None)),
+                func.count().filter(
+                    OutboxRow.sent_at.is_(None), OutboxRow.attempts >= MAX_ATTEMPTS
+                ),
+            )
+        ).one()
     return {"waiting": int(rows[0]), "sent": int(rows[1]), "given up": int(rows[2])}

@@ -3,14 +3,27 @@
 SQLite file under data/ by default; PostgreSQL (psycopg 3) when DATABASE_URL says so. The schema is
 owned by Alembic (contracts/migrations) and upgraded when the engine is created.
 """
+
 from __future__ import annotations
 
 import os
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint,
-                        create_engine, event)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -125,7 +138,8 @@ class DocumentRow(Base):
 
 
 class OutboxRow(Base):
-    """Mail to send: written in the same transaction as the change, delivered (and retried) later."""
+    """Mail to send: written in the same transaction as the change, delivered (and retried)
+    later."""
 
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -174,13 +188,13 @@ class ClosedMonthRow(Base):
     approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-
 class SettingRow(Base):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[dict] = mapped_column(JSON)
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
 
 def database_url() -> str:
     """DATABASE_URL, with postgresql:// meaning psycopg 3; default a SQLite file in data/."""
@@ -189,9 +203,9 @@ def database_url() -> str:
         DEFAULT_SQLITE.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{DEFAULT_SQLITE}"
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -200,6 +214,7 @@ def make_engine(url: str | None = None, migrate: bool = True, **kwargs) -> Engin
     url = url or database_url()
     engine = create_engine(url, future=True, **kwargs)
     if engine.dialect.name == "sqlite":
+
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _rec):  # noqa: ANN001 - DB-API objects
             cur = dbapi_conn.cursor()
@@ -211,9 +226,11 @@ def make_engine(url: str | None = None, migrate: bool = True, **kwargs) -> Engin
 
         @event.listens_for(engine, "begin")
         def _begin(conn):  # noqa: ANN001
-            # take the write lock at the start: two transactions that read then write (two signers at once)
+            # take the write lock at the start: two transactions that read then write (two signers
+            # at once)
             # queue up instead of one failing on a stale snapshot
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
     if migrate:
         upgrade(engine)
     return engine

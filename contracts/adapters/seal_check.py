@@ -1,4 +1,6 @@
-"""Validating a sealed PDF with pyhanko: intact, trusted, and nothing added after the certification."""
+"""Validating a sealed PDF with pyhanko: intact, trusted, and nothing added after the
+certification."""
+
 from __future__ import annotations
 
 import io
@@ -23,12 +25,17 @@ def check_sealed(pdf: bytes, root_pem: str | Path) -> SealCheck:
         sigs = reader.embedded_signatures
         if not sigs:
             return SealCheck(False, "no signature")
-        vc = ValidationContext(trust_roots=[load_cert_from_pemder(str(root_pem))], allow_fetching=False)
+        vc = ValidationContext(
+            trust_roots=[load_cert_from_pemder(str(root_pem))], allow_fetching=False
+        )
         st = validate_pdf_signature(sigs[0], vc)
     except Exception as exc:  # a damaged file fails validation; the reason is returned, not hidden
         return SealCheck(False, f"{type(exc).__name__}: {exc}")
     level = getattr(st.modification_level, "name", str(st.modification_level))
     coverage = getattr(st.coverage, "name", str(st.coverage))
     ok = bool(st.intact and st.valid and st.trusted and st.docmdp_ok and coverage == "ENTIRE_FILE")
-    return SealCheck(ok, f"intact={st.intact} valid={st.valid} trusted={st.trusted} docmdp_ok={st.docmdp_ok} "
-                         f"coverage={coverage} modification={level}")
+    return SealCheck(
+        ok,
+        f"intact={st.intact} valid={st.valid} trusted={st.trusted} docmdp_ok={st.docmdp_ok} "
+        f"coverage={coverage} modification={level}",
+    )

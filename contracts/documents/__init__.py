@@ -1,1 +1,2 @@
-"""Documents: rendering clause text, the contract PDF and its form fields, the certificate of completion."""
+"""Documents: rendering clause text, the contract PDF and its form fields, the certificate of
+completion."""

@@ -24,17 +24,23 @@ whoever produced or signed it. Values are plain text:
 | `sla.credits.credit_pct_per_point`, `.cap_pct`, `.min_tickets` | numbers |
 | `sla.credits.combine`, `sla.credits.metrics` | `max`/`sum`; `response;resolution` |
 """
+
 from __future__ import annotations
 
-from sla_engine.terms import DAYS, Terms
-
 from contracts.errors import TermsExtractionError
+from sla_engine.terms import DAYS, Terms
 
 PREFIX = "sla."
 
 
 def _num(v: float) -> str:
-    return repr(float(v)) if not float(v).is_integer() else str(int(v)) if abs(v) < 1e15 else repr(float(v))
+    return (
+        repr(float(v))
+        if not float(v).is_integer()
+        else str(int(v))
+        if abs(v) < 1e15
+        else repr(float(v))
+    )
 
 
 def terms_to_fields(t: Terms) -> dict[str, str]:
@@ -46,8 +52,12 @@ def terms_to_fields(t: Terms) -> dict[str, str]:
         "sla.effective_to": t.effective_to.isoformat() if t.effective_to else "",
         "sla.timezone": t.calendar.timezone,
         "sla.holidays.country": t.calendar.holidays.country if t.calendar.holidays else "",
-        "sla.holidays.subdivision": (t.calendar.holidays.subdivision or "") if t.calendar.holidays else "",
-        "sla.holidays.observed": "true" if (t.calendar.holidays is None or t.calendar.holidays.observed) else "false",
+        "sla.holidays.subdivision": (t.calendar.holidays.subdivision or "")
+        if t.calendar.holidays
+        else "",
+        "sla.holidays.observed": "true"
+        if (t.calendar.holidays is None or t.calendar.holidays.observed)
+        else "false",
         "sla.extra_holidays": ",".join(d.isoformat() for d in t.calendar.extra_holidays),
         "sla.tiers": ",".join(t.tiers),
         "sla.severity_map": ";".join(f"{k}={v}" for k, v in t.severity_map.items()),
@@ -71,7 +81,9 @@ def terms_to_fields(t: Terms) -> dict[str, str]:
         f[f"sla.tier.{name}.clock"] = tier.clock
         f[f"sla.tier.{name}.target_pct"] = _num(tier.target_pct)
     if t.credits.kind == "bands":
-        f["sla.credits.bands"] = ";".join(f"{_num(b.below_pct)}:{_num(b.credit_pct)}" for b in t.credits.bands)
+        f["sla.credits.bands"] = ";".join(
+            f"{_num(b.below_pct)}:{_num(b.credit_pct)}" for b in t.credits.bands
+        )
     if t.credits.kind == "per_point":
         f["sla.credits.credit_pct_per_point"] = _num(t.credits.credit_pct_per_point)
     return f
@@ -131,10 +143,13 @@ def fields_to_terms(fields: dict[str, str | None], source: str) -> Terms:
             "target_pct": number(f"sla.tier.{name}.target_pct"),
         }
     kind = get("sla.credits.kind")
-    credits: dict = {"kind": kind, "cap_pct": number("sla.credits.cap_pct"),
-                     "min_tickets": number("sla.credits.min_tickets"),
-                     "combine": get("sla.credits.combine", required=False) or "max",
-                     "metrics": _split(get("sla.credits.metrics", required=False) or "response;resolution", ";")}
+    credits: dict = {
+        "kind": kind,
+        "cap_pct": number("sla.credits.cap_pct"),
+        "min_tickets": number("sla.credits.min_tickets"),
+        "combine": get("sla.credits.combine", required=False) or "max",
+        "metrics": _split(get("sla.credits.metrics", required=False) or "response;resolution", ";"),
+    }
     if kind == "bands":
         bands = []
         for part in _split(get("sla.credits.bands"), ";"):
@@ -161,8 +176,13 @@ def fields_to_terms(fields: dict[str, str | None], source: str) -> Terms:
         "calendar": {
             "timezone": get("sla.timezone"),
             "week": week,
-            "holidays": {"country": country, "subdivision": get("sla.holidays.subdivision", required=False) or None,
-                         "observed": boolean("sla.holidays.observed")} if country else None,
+            "holidays": {
+                "country": country,
+                "subdivision": get("sla.holidays.subdivision", required=False) or None,
+                "observed": boolean("sla.holidays.observed"),
+            }
+            if country
+            else None,
             "extra_holidays": _split(get("sla.extra_holidays", required=False), ","),
         },
         "tiers": tiers,

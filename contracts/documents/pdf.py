@@ -4,12 +4,14 @@ The terms travel twice: as read-only AcroForm text fields named by the conventio
 (so a contract signed in another product still carries them) and as an embedded file
 `sla-terms.json` (exact JSON). extract_terms() prefers the JSON and falls back to the fields.
 """
+
 from __future__ import annotations
 
 import hashlib
 import io
 import json
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
@@ -18,33 +20,46 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import (KeepTogether, ListFlowable, ListItem, PageBreak, Paragraph, SimpleDocTemplate,
-                                Spacer, Table, TableStyle)
-from xml.sax.saxutils import escape
+from reportlab.platypus import (
+    KeepTogether,
+    ListFlowable,
+    ListItem,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
-from sla_engine.terms import DAYS, Terms
-
-from contracts.errors import TermsExtractionError
-from contracts.domain.fields import ContractFields
 from contracts.documents.formfields import fields_to_terms, terms_to_fields
 from contracts.documents.render import blocks
+from contracts.domain.fields import ContractFields
+from contracts.errors import TermsExtractionError
+from sla_engine.terms import DAYS, Terms
 
 ATTACHMENT = "sla-terms.json"
 _SS = getSampleStyleSheet()
 STYLES = {
     "title": ParagraphStyle("t", parent=_SS["Title"], fontSize=18, spaceAfter=4),
-    "sub": ParagraphStyle("s", parent=_SS["Normal"], alignment=TA_CENTER, textColor=colors.grey, spaceAfter=10),
+    "sub": ParagraphStyle(
+        "s", parent=_SS["Normal"], alignment=TA_CENTER, textColor=colors.grey, spaceAfter=10
+    ),
     "h": ParagraphStyle("h", parent=_SS["Heading2"], fontSize=12, spaceBefore=10, spaceAfter=4),
     "p": ParagraphStyle("p", parent=_SS["BodyText"], fontSize=9.5, leading=13),
-    "small": ParagraphStyle("sm", parent=_SS["BodyText"], fontSize=8, leading=10, textColor=colors.grey),
+    "small": ParagraphStyle(
+        "sm", parent=_SS["BodyText"], fontSize=8, leading=10, textColor=colors.grey
+    ),
     "cell": ParagraphStyle("c", parent=_SS["BodyText"], fontSize=8.5, leading=10.5),
 }
-GRID = TableStyle([
-    ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa5b1")),
-    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf2")),
-    ("FONTSIZE", (0, 0), (-1, -1), 8.5),
-    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-])
+GRID = TableStyle(
+    [
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa5b1")),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf2")),
+        ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]
+)
 
 
 def _p(text: str, style: str = "p") -> Paragraph:
@@ -62,10 +77,19 @@ def _minutes(m: float) -> str:
 def sla_table(terms: Terms, descriptions: dict[str, str]) -> Table:
     rows = [["Severity", "Meaning", "First response", "Resolution", "Clock", "Target"]]
     for name, t in terms.tiers.items():
-        rows.append([name, Paragraph(escape(descriptions.get(name, "")), STYLES["cell"]), _minutes(t.response_minutes),
-                     _minutes(t.resolution_minutes), "24x7" if t.clock == "calendar" else "business hours",
-                     f"{t.target_pct:g} %"])
-    tbl = Table(rows, colWidths=[18 * mm, 55 * mm, 25 * mm, 25 * mm, 27 * mm, 18 * mm], repeatRows=1)
+        rows.append(
+            [
+                name,
+                Paragraph(escape(descriptions.get(name, "")), STYLES["cell"]),
+                _minutes(t.response_minutes),
+                _minutes(t.resolution_minutes),
+                "24x7" if t.clock == "calendar" else "business hours",
+                f"{t.target_pct:g} %",
+            ]
+        )
+    tbl = Table(
+        rows, colWidths=[18 * mm, 55 * mm, 25 * mm, 25 * mm, 27 * mm, 18 * mm], repeatRows=1
+    )
     tbl.setStyle(GRID)
     return tbl
 
@@ -77,31 +101,52 @@ def hours_text(terms: Terms) -> str:
         spans = cal.week.get(day)
         if spans:
             parts.append(f"{day.capitalize()} " + ", ".join(f"{s}-{e}" for s, e in spans))
-    hol = (f"public holidays of {cal.holidays.country}{' (' + cal.holidays.subdivision + ')' if cal.holidays.subdivision else ''}"
-           f"{', observed days included' if cal.holidays.observed else ''}" if cal.holidays else "no public holidays")
-    extra = f"; also closed on {', '.join(d.isoformat() for d in cal.extra_holidays)}" if cal.extra_holidays else ""
+    if cal.holidays:
+        sub = f" ({cal.holidays.subdivision})" if cal.holidays.subdivision else ""
+        observed = ", observed days included" if cal.holidays.observed else ""
+        hol = f"public holidays of {cal.holidays.country}{sub}{observed}"
+    else:
+        hol = "no public holidays"
+    extra = (
+        f"; also closed on {', '.join(d.isoformat() for d in cal.extra_holidays)}"
+        if cal.extra_holidays
+        else ""
+    )
     return f"Business hours ({cal.timezone}): {'; '.join(parts) or 'none'}. Closed on {hol}{extra}."
 
 
 def credits_text(terms: Terms) -> str:
     c = terms.credits
     if c.kind == "bands":
-        bands = "; ".join(f"below {b.below_pct:g} %: {b.credit_pct:g} % of the monthly fee" for b in c.bands)
+        bands = "; ".join(
+            f"below {b.below_pct:g} %: {b.credit_pct:g} % of the monthly fee" for b in c.bands
+        )
         how = f"Monthly compliance per severity tier earns a service credit: {bands}."
     elif c.kind == "per_point":
-        how = (f"For each whole percentage point of monthly compliance below a tier's target, the Customer earns "
-               f"{c.credit_pct_per_point:g} % of the monthly fee.")
+        how = (
+            f"For each whole percentage point of monthly compliance below a tier's target, the "
+            f"Customer earns "
+            f"{c.credit_pct_per_point:g} % of the monthly fee."
+        )
     else:
         return "No service credits apply."
-    comb = "the largest credit earned by any tier and metric applies" if c.combine == "max" else \
-        "credits of all tiers and metrics are added"
-    return (f"{how} Where several tiers or metrics earn credits in one month, {comb}. Credits are capped at "
-            f"{c.cap_pct:g} % of the monthly fee of {terms.currency} {terms.monthly_fee:,.2f}. A tier with fewer "
-            f"than {c.min_tickets} tickets in a month is not measurable and earns no credit.")
+    comb = (
+        "the largest credit earned by any tier and metric applies"
+        if c.combine == "max"
+        else "credits of all tiers and metrics are added"
+    )
+    return (
+        f"{how} Where several tiers or metrics earn credits in one month, {comb}. Credits are "
+        f"capped at "
+        f"{c.cap_pct:g} % of the monthly fee of {terms.currency} {terms.monthly_fee:,.2f}. A tier "
+        f"with fewer "
+        f"than {c.min_tickets} tickets in a month is not measurable and earns no credit."
+    )
 
 
 def _signature_cell(sig: dict | None):
-    """The right-hand cell of a signature block: empty lines to sign on, or the adopted signature."""
+    """The right-hand cell of a signature block: empty lines to sign on, or the adopted
+    signature."""
     if not sig:
         return Paragraph("Signature:<br/><br/><br/>Date:", STYLES["cell"])
     flow = []
@@ -113,58 +158,125 @@ def _signature_cell(sig: dict | None):
         raw = base64.b64decode(sig["image"].split(",", 1)[-1])
         flow.append(Image(io.BytesIO(raw), width=45 * mm, height=12 * mm, kind="proportional"))
     else:
-        flow.append(Paragraph(f'<font name="Times-BoldItalic" size="17">{escape(sig.get("value", ""))}</font>',
-                              STYLES["cell"]))
-    flow.append(Paragraph(f"Signed electronically by {escape(sig['name'])}<br/>{escape(sig['at'])} UTC<br/>"
-                          f"Signer ID {escape(sig['signer_id'])}", STYLES["small"]))
+        flow.append(
+            Paragraph(
+                f'<font name="Times-BoldItalic" size="17">{escape(sig.get("value", ""))}</font>',
+                STYLES["cell"],
+            )
+        )
+    flow.append(
+        Paragraph(
+            f"Signed electronically by {escape(sig['name'])}<br/>{escape(sig['at'])} UTC<br/>"
+            f"Signer ID {escape(sig['signer_id'])}",
+            STYLES["small"],
+        )
+    )
     return flow
 
 
-def render_pdf(contract_id: str, title: str, fields: ContractFields, clause_text: str, template_label: str,
-               signatures: dict[str, dict] | None = None, appendix: list | None = None) -> bytes:
+def render_pdf(
+    contract_id: str,
+    title: str,
+    fields: ContractFields,
+    clause_text: str,
+    template_label: str,
+    signatures: dict[str, dict] | None = None,
+    appendix: list | None = None,
+) -> bytes:
     """The contract as PDF bytes, with its SLA terms as form fields and an embedded JSON file.
 
-    `signatures` (signer e-mail -> name, at, signer_id, kind, value/image) fills the signature blocks;
-    `appendix` (reportlab flowables) is added after a page break, e.g. the certificate of completion.
+    `signatures` (signer e-mail -> name, at, signer_id, kind, value/image) fills the signature
+    blocks;
+    `appendix` (reportlab flowables) is added after a page break, e.g. the certificate of
+    completion.
     """
     terms = fields.terms(contract_id, version=template_label)
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
-                            bottomMargin=18 * mm, title=title, author=fields.party("vendor").name,
-                            subject=f"Contract {contract_id}", creator="Covenant")
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=title,
+        author=fields.party("vendor").name,
+        subject=f"Contract {contract_id}",
+        creator="Covenant",
+    )
     cust, vend = fields.party("customer"), fields.party("vendor")
     story = [
         Paragraph(escape(title), STYLES["title"]),
-        _p(f"Contract {contract_id} · {template_label} · term {fields.start_date} to {fields.end_date}", "sub"),
+        _p(
+            f"Contract {contract_id} · {template_label} · term {fields.start_date} to "
+            f"{fields.end_date}",
+            "sub",
+        ),
         Paragraph("Parties", STYLES["h"]),
     ]
-    party_rows = [["", "Customer", "Vendor"],
-                  ["Name", cust.name, vend.name],
-                  ["Address", Paragraph(escape(cust.address), STYLES["cell"]), Paragraph(escape(vend.address), STYLES["cell"])],
-                  ["Registration", cust.registration or "-", vend.registration or "-"]]
+    party_rows = [
+        ["", "Customer", "Vendor"],
+        ["Name", cust.name, vend.name],
+        [
+            "Address",
+            Paragraph(escape(cust.address), STYLES["cell"]),
+            Paragraph(escape(vend.address), STYLES["cell"]),
+        ],
+        ["Registration", cust.registration or "-", vend.registration or "-"],
+    ]
     pt = Table(party_rows, colWidths=[28 * mm, 70 * mm, 70 * mm])
     pt.setStyle(GRID)
     story += [pt, Paragraph("Scope of services", STYLES["h"])]
-    story.append(ListFlowable([ListItem(_p(s)) for s in fields.scope], bulletType="bullet", leftIndent=12))
+    story.append(
+        ListFlowable([ListItem(_p(s)) for s in fields.scope], bulletType="bullet", leftIndent=12)
+    )
     if fields.exclusions:
         story += [_p("Excluded from this agreement:")]
-        story.append(ListFlowable([ListItem(_p(s)) for s in fields.exclusions], bulletType="bullet", leftIndent=12))
-    story += [Paragraph("Service levels", STYLES["h"]), sla_table(terms, fields.sla.tier_descriptions), Spacer(1, 4),
-              _p(hours_text(terms)),
-              _p("Response time runs from the ticket's creation to the first response by the Vendor; resolution "
-                 f"time to the final resolution. Time in the statuses {', '.join(terms.pause_statuses) or '(none)'} "
-                 "and time a ticket spent resolved before it was reopened do not count. "
-                 + ("A target is met when the time is at most the target. " if terms.met_when_equal
-                    else "A target is met when the time is strictly below the target. ")
-                 + ("When a ticket's severity changes, the new severity's targets apply from the change."
-                    if terms.severity_change == "from_change"
-                    else "When a ticket's severity changes, the final severity's targets apply from creation.")),
-              Paragraph("Service credits", STYLES["h"]), _p(credits_text(terms)),
-              Paragraph("Term and renewal", STYLES["h"]),
-              _p(f"This agreement runs from {fields.start_date} to {fields.end_date}. "
-                 + (f"It renews automatically for successive terms of {fields.renewal_term_months} months unless "
-                    f"either party gives written notice at least {fields.notice_period_days} days before the end "
-                    "of the current term." if fields.auto_renew else "It does not renew automatically."))]
+        story.append(
+            ListFlowable(
+                [ListItem(_p(s)) for s in fields.exclusions], bulletType="bullet", leftIndent=12
+            )
+        )
+    story += [
+        Paragraph("Service levels", STYLES["h"]),
+        sla_table(terms, fields.sla.tier_descriptions),
+        Spacer(1, 4),
+        _p(hours_text(terms)),
+        _p(
+            "Response time runs from the ticket's creation to the first response by the Vendor; "
+            "resolution "
+            f"time to the final resolution. Time in the statuses "
+            f"{', '.join(terms.pause_statuses) or '(none)'} "
+            "and time a ticket spent resolved before it was reopened do not count. "
+            + (
+                "A target is met when the time is at most the target. "
+                if terms.met_when_equal
+                else "A target is met when the time is strictly below the target. "
+            )
+            + (
+                "When a ticket's severity changes, the new severity's targets apply from the "
+                "change."
+                if terms.severity_change == "from_change"
+                else "When a ticket's severity changes, the final severity's targets apply from "
+                "creation."
+            )
+        ),
+        Paragraph("Service credits", STYLES["h"]),
+        _p(credits_text(terms)),
+        Paragraph("Term and renewal", STYLES["h"]),
+        _p(
+            f"This agreement runs from {fields.start_date} to {fields.end_date}. "
+            + (
+                f"It renews automatically for successive terms of {fields.renewal_term_months} "
+                f"months unless "
+                f"either party gives written notice at least {fields.notice_period_days} days "
+                f"before the end "
+                "of the current term."
+                if fields.auto_renew
+                else "It does not renew automatically."
+            )
+        ),
+    ]
     for b in blocks(clause_text):
         if b.kind == "heading":
             story.append(Paragraph(escape(b.text), STYLES["h"]))
@@ -175,21 +287,52 @@ def render_pdf(contract_id: str, title: str, fields: ContractFields, clause_text
     sig_rows = []
     for s in fields.signers:
         party = cust.name if s.party == "customer" else vend.name
-        sig_rows.append([Paragraph(f"<b>{escape(party)}</b><br/>{escape(s.name)}, {escape(s.title)}<br/>"
-                                   f"{escape(s.email)}", STYLES["cell"]),
-                         _signature_cell((signatures or {}).get(s.email))])
+        sig_rows.append(
+            [
+                Paragraph(
+                    f"<b>{escape(party)}</b><br/>{escape(s.name)}, {escape(s.title)}<br/>"
+                    f"{escape(s.email)}",
+                    STYLES["cell"],
+                ),
+                _signature_cell((signatures or {}).get(s.email)),
+            ]
+        )
     listed = {s.email for s in fields.signers}
-    for email, sig in (signatures or {}).items():  # signers added at sending time, beyond the contract's list
+    for email, sig in (
+        signatures or {}
+    ).items():  # signers added at sending time, beyond the contract's list
         if email not in listed:
-            sig_rows.append([Paragraph(f"<b>{escape(sig.get('role', 'Signer'))}</b><br/>{escape(sig['name'])}<br/>"
-                                       f"{escape(email)}", STYLES["cell"]), _signature_cell(sig)])
+            sig_rows.append(
+                [
+                    Paragraph(
+                        f"<b>{escape(sig.get('role', 'Signer'))}</b><br/>{escape(sig['name'])}<br/>"
+                        f"{escape(email)}",
+                        STYLES["cell"],
+                    ),
+                    _signature_cell(sig),
+                ]
+            )
     st = Table(sig_rows, colWidths=[85 * mm, 83 * mm], rowHeights=[24 * mm] * len(sig_rows))
-    st.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.4, colors.grey), ("INNERGRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                            ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    st.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("INNERGRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
     story.append(KeepTogether([Paragraph("Signatures", STYLES["h"]), st]))
     story.append(Spacer(1, 6))
-    story.append(_p("The service levels above are also embedded in this file in machine-readable form (form "
-                    "fields named sla.* and the attachment sla-terms.json); they are part of this agreement.", "small"))
+    story.append(
+        _p(
+            "The service levels above are also embedded in this file in machine-readable form "
+            "(form "
+            "fields named sla.* and the attachment sla-terms.json); they are part of this "
+            "agreement.",
+            "small",
+        )
+    )
     if appendix:
         story += [PageBreak(), *appendix]
     form_fields = terms_to_fields(terms)
@@ -204,8 +347,17 @@ def render_pdf(contract_id: str, title: str, fields: ContractFields, clause_text
         on_page(canvas, doc_)
         # the SLA terms as hidden, read-only text fields (names: see formfields.py)
         for i, (name, value) in enumerate(sorted(form_fields.items())):
-            canvas.acroForm.textfield(name=name, value=value, x=1, y=1 + (i % 5), width=1, height=1,
-                                      borderWidth=0, fieldFlags="readOnly", annotationFlags="hidden")
+            canvas.acroForm.textfield(
+                name=name,
+                value=value,
+                x=1,
+                y=1 + (i % 5),
+                width=1,
+                height=1,
+                borderWidth=0,
+                fieldFlags="readOnly",
+                annotationFlags="hidden",
+            )
 
     doc.build(story, onFirstPage=on_first_page, onLaterPages=on_page)
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(buf.getvalue())))
@@ -234,8 +386,18 @@ def extract_terms(pdf: bytes | str | Path, source: str | None = None) -> Terms:
         try:
             return Terms.model_validate(json.loads(raw))
         except (ValueError, TypeError) as exc:
-            raise TermsExtractionError(where, [(ATTACHMENT, f"not valid SLA terms: {exc}")]) from exc
-    values = {k: (v.get("/V") if hasattr(v, "get") else None) for k, v in fields.items() if k.startswith("sla.")}
+            raise TermsExtractionError(
+                where, [(ATTACHMENT, f"not valid SLA terms: {exc}")]
+            ) from exc
+    values = {
+        k: (v.get("/V") if hasattr(v, "get") else None)
+        for k, v in fields.items()
+        if k.startswith("sla.")
+    }
     if not values:
-        raise TermsExtractionError(where, [("sla.*", "no embedded sla-terms.json and no sla.* form fields")])
-    return fields_to_terms({k: (str(v) if v is not None else None) for k, v in values.items()}, where)
+        raise TermsExtractionError(
+            where, [("sla.*", "no embedded sla-terms.json and no sla.* form fields")]
+        )
+    return fields_to_terms(
+        {k: (str(v) if v is not None else None) for k, v in values.items()}, where
+    )

@@ -1,4 +1,6 @@
-"""The starter templates shipped in data/templates (YAML: name, title, description, requires, text)."""
+"""The starter templates shipped in data/templates (YAML: name, title, description, requires,
+text)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,8 +22,13 @@ def load_template_file(path: Path) -> Template:
     missing = [k for k in ("name", "title", "text") if not doc or k not in doc]
     if missing:
         raise TemplateError(f"{path}: missing {', '.join(missing)}")
-    return Template.create(doc["name"], doc["title"], doc["text"], list(doc.get("requires") or []),
-                           doc.get("description", ""))
+    return Template.create(
+        doc["name"],
+        doc["title"],
+        doc["text"],
+        list(doc.get("requires") or []),
+        doc.get("description", ""),
+    )
 
 
 def starter_templates() -> list[Template]:

@@ -1,4 +1,6 @@
-"""Contracts: field values from one frozen template version, a lifecycle (see lifecycle.py), term dates."""
+"""Contracts: field values from one frozen template version, a lifecycle (see lifecycle.py), term
+dates."""
+
 from __future__ import annotations
 
 import calendar
@@ -12,6 +14,7 @@ from contracts.domain.fields import ContractFields
 from contracts.domain.lifecycle import CONTRACT_TRANSITIONS, AuditKind, ContractState
 from contracts.domain.template import Template, TemplateVersion
 from contracts.errors import IllegalTransition
+
 
 def add_months(d: date, months: int) -> date:
     y, m = divmod(d.month - 1 + months, 12)
@@ -34,15 +37,34 @@ class Contract:
     events: list[Event] = field(default_factory=list)
 
     @classmethod
-    def create(cls, template: Template, version: TemplateVersion, fields: ContractFields,
-               supersedes: str | None = None, actor: str = "system") -> "Contract":
+    def create(
+        cls,
+        template: Template,
+        version: TemplateVersion,
+        fields: ContractFields,
+        supersedes: str | None = None,
+        actor: str = "system",
+    ) -> Contract:
         if not version.frozen:
-            raise IllegalTransition(f"{template.name} v{version.number} is a draft; publish it before use")
-        c = cls(id=f"C-{uuid.uuid4().hex[:10].upper()}", template_name=template.name,
-                template_version=version.number, template_text_sha256=version.text_sha256 or "",
-                fields=fields.model_dump(mode="json"), supersedes=supersedes)
-        c.events.append(Event(AuditKind.CONTRACT_CREATED, c.id, {"template": template.name, "version": version.number,
-                                                        "supersedes": supersedes}, actor=actor))
+            raise IllegalTransition(
+                f"{template.name} v{version.number} is a draft; publish it before use"
+            )
+        c = cls(
+            id=f"C-{uuid.uuid4().hex[:10].upper()}",
+            template_name=template.name,
+            template_version=version.number,
+            template_text_sha256=version.text_sha256 or "",
+            fields=fields.model_dump(mode="json"),
+            supersedes=supersedes,
+        )
+        c.events.append(
+            Event(
+                AuditKind.CONTRACT_CREATED,
+                c.id,
+                {"template": template.name, "version": version.number, "supersedes": supersedes},
+                actor=actor,
+            )
+        )
         return c
 
     @property
@@ -58,15 +80,24 @@ class Contract:
         if target not in CONTRACT_TRANSITIONS[self.state]:
             raise IllegalTransition(f"contract {self.id}: cannot go from {self.state} to {target}")
         frm, self.state = self.state, target
-        self.events.append(Event(AuditKind.CONTRACT_STATE_CHANGED, self.id,
-                                 {"from": frm, "to": to, "reason": reason}, actor=actor))
+        self.events.append(
+            Event(
+                AuditKind.CONTRACT_STATE_CHANGED,
+                self.id,
+                {"from": frm, "to": to, "reason": reason},
+                actor=actor,
+            )
+        )
 
     def record_pdf(self, sha256: str, actor: str = "system") -> None:
-        """The fingerprint of the document people will sign (drafts only: later states keep theirs)."""
+        """The fingerprint of the document people will sign (drafts only: later states keep
+        theirs)."""
         if self.state != ContractState.DRAFT:
             raise IllegalTransition(f"contract {self.id} is {self.state}; its document is fixed")
         self.pdf_sha256 = sha256
-        self.events.append(Event(AuditKind.CONTRACT_PDF_RENDERED, self.id, {"sha256": sha256}, actor=actor))
+        self.events.append(
+            Event(AuditKind.CONTRACT_PDF_RENDERED, self.id, {"sha256": sha256}, actor=actor)
+        )
 
     # ---- term and renewal ----
     @property

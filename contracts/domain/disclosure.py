@@ -1,4 +1,6 @@
-"""The consumer disclosure each signer accepts before reviewing (ESIGN section 101(c)); versioned and hashed."""
+"""The consumer disclosure each signer accepts before reviewing (ESIGN section 101(c)); versioned
+and hashed."""
+
 from __future__ import annotations
 
 import hashlib

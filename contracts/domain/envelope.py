@@ -1,8 +1,10 @@
 """Envelopes: who signs a contract, in what order, how they prove who they are, and what they did.
 
-Pure domain (no database, no mail): methods change state, append events, and return what must be sent.
+Pure domain (no database, no mail): methods change state, append events, and return what must be
+sent.
 Tokens and one-time codes are returned to the caller once and kept only as SHA-256 hashes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -48,7 +50,9 @@ class Signer:
     group: int
     phone: str | None = None
     status: SignerStatus = SignerStatus.WAITING
-    token_hashes: list[str] = field(default_factory=list)  # links that open the page (reminders add one)
+    token_hashes: list[str] = field(
+        default_factory=list
+    )  # links that open the page (reminders add one)
     invited_at: datetime | None = None
     viewed_at: datetime | None = None
     last_reminded_at: datetime | None = None
@@ -83,12 +87,24 @@ class Envelope:
 
     # ---- creation and routing ----
     @classmethod
-    def create(cls, contract_id: str, document_sha256: str, signers: list[dict], sender: str,
-               auth_method: str = "email_code", reminder_hours: float = 48.0, expires_days: int = 30,
-               cc: list[dict] | None = None, now: datetime | None = None) -> tuple["Envelope", dict[str, str]]:
-        """A new envelope, its first group invited. Returns {signer id: token} for the invitations."""
+    def create(
+        cls,
+        contract_id: str,
+        document_sha256: str,
+        signers: list[dict],
+        sender: str,
+        auth_method: str = "email_code",
+        reminder_hours: float = 48.0,
+        expires_days: int = 30,
+        cc: list[dict] | None = None,
+        now: datetime | None = None,
+    ) -> tuple[Envelope, dict[str, str]]:
+        """A new envelope, its first group invited. Returns {signer id: token} for the
+        invitations."""
         if auth_method not in AUTH_METHODS:
-            raise SigningError(f"unknown authentication method {auth_method!r}; use one of {AUTH_METHODS}")
+            raise SigningError(
+                f"unknown authentication method {auth_method!r}; use one of {AUTH_METHODS}"
+            )
         if not signers:
             raise SigningError("an envelope needs at least one signer")
         if reminder_hours <= 0:
@@ -101,15 +117,40 @@ class Envelope:
                 raise SigningError(f"signer {i + 1}: missing {', '.join(missing)}")
             if auth_method == "sms_code" and not s.get("phone"):
                 raise SigningError(f"signer {i + 1}: an SMS code needs a phone number")
-            people.append(Signer(id=f"S-{uuid.uuid4().hex[:10].upper()}", name=s["name"], email=s["email"],
-                                 role=s["role"], group=int(s.get("group", i + 1)), phone=s.get("phone")))
-        env = cls(id=f"E-{uuid.uuid4().hex[:10].upper()}", contract_id=contract_id, document_sha256=document_sha256,
-                  sender=sender, auth_method=auth_method, reminder_hours=reminder_hours,
-                  expires_at=now + timedelta(days=expires_days), signers=people, cc=list(cc or []), created_at=now)
-        env._event(AuditKind.ENVELOPE_CREATED, sender, {"contract": contract_id, "document_sha256": document_sha256,
-                                                "routing": [[s.id for s in env.group(g)] for g in env.groups()],
-                                                "auth_method": auth_method, "expires_at": env.expires_at.isoformat()},
-                   now)
+            people.append(
+                Signer(
+                    id=f"S-{uuid.uuid4().hex[:10].upper()}",
+                    name=s["name"],
+                    email=s["email"],
+                    role=s["role"],
+                    group=int(s.get("group", i + 1)),
+                    phone=s.get("phone"),
+                )
+            )
+        env = cls(
+            id=f"E-{uuid.uuid4().hex[:10].upper()}",
+            contract_id=contract_id,
+            document_sha256=document_sha256,
+            sender=sender,
+            auth_method=auth_method,
+            reminder_hours=reminder_hours,
+            expires_at=now + timedelta(days=expires_days),
+            signers=people,
+            cc=list(cc or []),
+            created_at=now,
+        )
+        env._event(
+            AuditKind.ENVELOPE_CREATED,
+            sender,
+            {
+                "contract": contract_id,
+                "document_sha256": document_sha256,
+                "routing": [[s.id for s in env.group(g)] for g in env.groups()],
+                "auth_method": auth_method,
+                "expires_at": env.expires_at.isoformat(),
+            },
+            now,
+        )
         return env, env._invite_next(now)
 
     def _move(self, to: EnvelopeState) -> None:
@@ -140,18 +181,31 @@ class Envelope:
                 tokens[s.id] = self._issue_token(s, now)
                 _move_signer(s, SignerStatus.INVITED)
                 s.invited_at = now
-                self._event(AuditKind.ENVELOPE_SENT, self.sender, {"signer": s.id, "email": s.email, "group": g}, now)
+                self._event(
+                    AuditKind.ENVELOPE_SENT,
+                    self.sender,
+                    {"signer": s.id, "email": s.email, "group": g},
+                    now,
+                )
         return tokens
 
     def _issue_token(self, s: Signer, now: datetime, replace: bool = False) -> str:
-        """A new random link token (256 bits); only its hash is kept. `replace` revokes the older links."""
+        """A new random link token (256 bits); only its hash is kept. `replace` revokes the older
+        links."""
         token = secrets.token_urlsafe(32)
         s.token_hashes = ([] if replace else s.token_hashes) + [digest(token)]
         return token
 
     # ---- checks ----
-    def _event(self, kind: str, actor: str, payload: dict, now: datetime | None = None,
-               ip: str | None = None, ua: str | None = None) -> None:
+    def _event(
+        self,
+        kind: AuditKind,
+        actor: str,
+        payload: dict,
+        now: datetime | None = None,
+        ip: str | None = None,
+        ua: str | None = None,
+    ) -> None:
         self.events.append(Event(kind, self.id, payload, now or utcnow(), actor, ip, ua))
 
     def expire_if_due(self, now: datetime) -> bool:
@@ -170,7 +224,10 @@ class Envelope:
     def signer_for_token(self, token: str, now: datetime) -> Signer:
         """The signer a link belongs to, if this envelope can still be acted on."""
         h = digest(token)
-        match = next((s for s in self.signers if any(hmac.compare_digest(t, h) for t in s.token_hashes)), None)
+        match = next(
+            (s for s in self.signers if any(hmac.compare_digest(t, h) for t in s.token_hashes)),
+            None,
+        )
         if match is None:
             raise InvalidToken("this link is not valid")
         self.expire_if_due(now)
@@ -202,21 +259,36 @@ class Envelope:
         """A fresh 6-digit code for this signer (valid 10 minutes); returned once, stored hashed."""
         self._require_turn(s)
         if s.code_locked:
-            raise SigningError("too many wrong codes: this signer is locked; ask the sender to resend")
+            raise SigningError(
+                "too many wrong codes: this signer is locked; ask the sender to resend"
+            )
         code = f"{secrets.randbelow(1_000_000):06d}"
         s.code_hash = digest(f"{s.id}:{code}")
         s.code_expires = now + CODE_TTL
         s.code_tries = 0
         channel = "sms" if self.auth_method == "sms_code" else "email"
-        self._event(AuditKind.ENVELOPE_CODE_SENT, "system", {"signer": s.id, "channel": channel}, now)
+        self._event(
+            AuditKind.ENVELOPE_CODE_SENT, "system", {"signer": s.id, "channel": channel}, now
+        )
         return code
 
-    def verify_code(self, s: Signer, code: str, now: datetime, ip: str | None, ua: str | None) -> bool:
+    def verify_code(
+        self, s: Signer, code: str, now: datetime, ip: str | None, ua: str | None
+    ) -> bool:
         self._require_turn(s)
         if s.code_locked:
-            raise SigningError("too many wrong codes: this signer is locked; ask the sender to resend")
+            raise SigningError(
+                "too many wrong codes: this signer is locked; ask the sender to resend"
+            )
         if s.code_hash is None or s.code_expires is None or now > s.code_expires:
-            self._event(AuditKind.ENVELOPE_CODE_FAILED, s.email, {"signer": s.id, "why": "expired or not sent"}, now, ip, ua)
+            self._event(
+                AuditKind.ENVELOPE_CODE_FAILED,
+                s.email,
+                {"signer": s.id, "why": "expired or not sent"},
+                now,
+                ip,
+                ua,
+            )
             return False
         if hmac.compare_digest(s.code_hash, digest(f"{s.id}:{code.strip()}")):
             s.code_verified_at = now
@@ -224,34 +296,75 @@ class Envelope:
             self._event(AuditKind.ENVELOPE_CODE_VERIFIED, s.email, {"signer": s.id}, now, ip, ua)
             return True
         s.code_tries += 1
-        self._event(AuditKind.ENVELOPE_CODE_FAILED, s.email, {"signer": s.id, "tries": s.code_tries}, now, ip, ua)
+        self._event(
+            AuditKind.ENVELOPE_CODE_FAILED,
+            s.email,
+            {"signer": s.id, "tries": s.code_tries},
+            now,
+            ip,
+            ua,
+        )
         if s.code_tries >= CODE_TRIES:
             s.code_locked = True
-            self._event(AuditKind.ENVELOPE_SIGNER_LOCKED, "system", {"signer": s.id, "tries": s.code_tries}, now, ip, ua)
+            self._event(
+                AuditKind.ENVELOPE_SIGNER_LOCKED,
+                "system",
+                {"signer": s.id, "tries": s.code_tries},
+                now,
+                ip,
+                ua,
+            )
         return False
 
-    def give_consent(self, s: Signer, disclosure_version: str, disclosure_sha256: str, now: datetime,
-                     ip: str | None, ua: str | None) -> None:
+    def give_consent(
+        self,
+        s: Signer,
+        disclosure_version: str,
+        disclosure_sha256: str,
+        now: datetime,
+        ip: str | None,
+        ua: str | None,
+    ) -> None:
         self._require_turn(s)
-        s.consent = {"version": disclosure_version, "sha256": disclosure_sha256, "at": now.isoformat(),
-                     "ip": ip, "user_agent": ua}
-        self._event(AuditKind.ENVELOPE_CONSENT_GIVEN, s.email, {"signer": s.id, **s.consent}, now, ip, ua)
+        s.consent = {
+            "version": disclosure_version,
+            "sha256": disclosure_sha256,
+            "at": now.isoformat(),
+            "ip": ip,
+            "user_agent": ua,
+        }
+        self._event(
+            AuditKind.ENVELOPE_CONSENT_GIVEN, s.email, {"signer": s.id, **s.consent}, now, ip, ua
+        )
 
-    def sign(self, s: Signer, kind: str, value: str, now: datetime, ip: str | None,
-             ua: str | None) -> tuple[dict[str, str], bool]:
-        """Record the signature. Returns (tokens for newly invited signers, whether the envelope completed)."""
+    def sign(
+        self, s: Signer, kind: str, value: str, now: datetime, ip: str | None, ua: str | None
+    ) -> tuple[dict[str, str], bool]:
+        """Record the signature. Returns (tokens for newly invited signers, whether the envelope
+        completed)."""
         self._require_turn(s)
         self._require_auth(s)
         if kind not in ("typed", "drawn") or not value.strip():
             raise SigningError("adopt a signature: type your name or draw it")
         _move_signer(s, SignerStatus.SIGNED)
         s.signed_at = now
-        s.signature = {"kind": kind, "value": value if kind == "typed" else digest(value), "at": now.isoformat(),
-                       "ip": ip, "user_agent": ua}
+        s.signature = {
+            "kind": kind,
+            "value": value if kind == "typed" else digest(value),
+            "at": now.isoformat(),
+            "ip": ip,
+            "user_agent": ua,
+        }
         if kind == "drawn":
             s.signature["image"] = value  # data URL of the drawn image, for the final PDF
-        self._event(AuditKind.ENVELOPE_SIGNED, s.email, {"signer": s.id, "kind": kind,
-                                                 "intent": "I agree and sign this contract"}, now, ip, ua)
+        self._event(
+            AuditKind.ENVELOPE_SIGNED,
+            s.email,
+            {"signer": s.id, "kind": kind, "intent": "I agree and sign this contract"},
+            now,
+            ip,
+            ua,
+        )
         tokens = self._invite_next(now)
         done = self.current_group() is None
         return tokens, done
@@ -264,19 +377,26 @@ class Envelope:
         self.final_sha256 = final_sha256
         self._event(AuditKind.ENVELOPE_COMPLETED, "system", {"final_sha256": final_sha256}, now)
 
-    def decline(self, s: Signer, reason: str, now: datetime, ip: str | None, ua: str | None) -> None:
+    def decline(
+        self, s: Signer, reason: str, now: datetime, ip: str | None, ua: str | None
+    ) -> None:
         self._require_turn(s)
         if not reason.strip():
             raise SigningError("say why you decline")
         _move_signer(s, SignerStatus.DECLINED)
         self._move(EnvelopeState.DECLINED)
         self.reason = reason
-        self._event(AuditKind.ENVELOPE_DECLINED, s.email, {"signer": s.id, "reason": reason}, now, ip, ua)
+        self._event(
+            AuditKind.ENVELOPE_DECLINED, s.email, {"signer": s.id, "reason": reason}, now, ip, ua
+        )
 
     # ---- sender actions ----
     def void(self, reason: str, actor: str, now: datetime) -> None:
         if self.status != EnvelopeState.SENT:
-            raise SigningError(f"envelope {self.id} is {self.status}; only an envelope out for signature can be voided")
+            raise SigningError(
+                f"envelope {self.id} is {self.status}; only an envelope out for signature can be "
+                f"voided"
+            )
         if not reason.strip():
             raise SigningError("a void needs a reason")
         self._move(EnvelopeState.VOIDED)
@@ -294,17 +414,25 @@ class Envelope:
         return token
 
     def due_reminders(self, now: datetime) -> list[Signer]:
-        """Signers whose turn it is, not signed, last invited or reminded at least reminder_hours ago."""
+        """Signers whose turn it is, not signed, last invited or reminded at least reminder_hours
+        ago."""
         if self.status != EnvelopeState.SENT or now >= self.expires_at:
             return []
         every = timedelta(hours=self.reminder_hours)
-        return [s for s in self.signers if s.status == SignerStatus.INVITED
-                and now - (s.last_reminded_at or s.invited_at or now) >= every]
+        return [
+            s
+            for s in self.signers
+            if s.status == SignerStatus.INVITED
+            and now - (s.last_reminded_at or s.invited_at or now) >= every
+        ]
 
     def remind(self, s: Signer, now: datetime) -> str:
-        """Mark a reminder as sent, with a new link (earlier links keep working; only hashes are stored)."""
+        """Mark a reminder as sent, with a new link (earlier links keep working; only hashes are
+        stored)."""
         token = self._issue_token(s, now)
         s.last_reminded_at = now
         s.reminders += 1
-        self._event(AuditKind.ENVELOPE_REMINDED, "system", {"signer": s.id, "reminder": s.reminders}, now)
+        self._event(
+            AuditKind.ENVELOPE_REMINDED, "system", {"signer": s.id, "reminder": s.reminders}, now
+        )
         return token

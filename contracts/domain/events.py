@@ -1,4 +1,5 @@
-"""Domain events: something that happened to an aggregate. The unit of work turns them into audit entries."""
+"""Domain events: something that happened to an aggregate. The unit of work turns them into audit
+entries."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ def sha256_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class Event:
-    """Kind (one of `AuditKind`), the aggregate it concerns, payload, time, and who did it from where."""
+    """Kind (one of `AuditKind`), the aggregate it concerns, payload, time, and who did it from
+    where."""
 
     kind: AuditKind
     aggregate: str

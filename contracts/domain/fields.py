@@ -3,6 +3,7 @@
 The SLA section reuses the SLA engine's calendar, tier and credit models, so the numbers a vendor
 signs are exactly the numbers the engine measures.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -10,9 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sla_engine.terms import Calendar, Credits, NoCredits, Terms, Tier
-
 from contracts.errors import FieldsError
+from sla_engine.terms import Calendar, Credits, NoCredits, Terms, Tier
 
 
 class _Strict(BaseModel):
@@ -52,7 +52,9 @@ class SlaSection(_Strict):
 class HipaaClause(_Strict):
     breach_notification_days: int = Field(ge=1, le=60, description="HIPAA caps this at 60 days")
     audit_rights_notice_days: int = Field(ge=1)
-    encryption_standard: str = Field(min_length=1, description="e.g. TLS 1.2+ in transit, AES-256 at rest")
+    encryption_standard: str = Field(
+        min_length=1, description="e.g. TLS 1.2+ in transit, AES-256 at rest"
+    )
 
 
 class OnSiteClause(_Strict):
@@ -86,7 +88,7 @@ class ContractFields(_Strict):
     on_site: OnSiteClause | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> "ContractFields":
+    def _consistent(self) -> ContractFields:
         if self.end_date < self.start_date:
             raise ValueError("end_date is before start_date")
         roles = {p.role for p in self.parties}
@@ -108,8 +110,13 @@ class ContractFields(_Strict):
         """The SLA terms document the engine reads, for this contract's term."""
         sla = self.sla.model_dump(exclude={"tier_descriptions"})
         return Terms.model_validate(
-            {"contract_id": contract_id, "version": version, "effective_from": self.start_date,
-             "effective_to": self.end_date, **sla}
+            {
+                "contract_id": contract_id,
+                "version": version,
+                "effective_from": self.start_date,
+                "effective_to": self.end_date,
+                **sla,
+            }
         )
 
 

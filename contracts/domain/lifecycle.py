@@ -1,4 +1,5 @@
-"""Both lifecycles, written down as data: every state, every allowed transition, and every audit kind.
+"""Both lifecycles, written down as data: every state, every allowed transition, and every audit
+kind.
 
 Contract:  draft -> out_for_signature -> signed -> expired | terminated
            out_for_signature -> declined | voided  (an ended signing attempt; fix and send again)
@@ -6,10 +7,12 @@ Envelope:  sent -> completed | declined | voided | expired
 Signer:    waiting -> invited -> signed | declined
 
 The contract follows its envelope (`CONTRACT_FOLLOWS_ENVELOPE`): it becomes signed when the envelope
-completes, declined or voided when the envelope is. Nothing else assigns a state; `Contract.transition`,
+completes, declined or voided when the envelope is. Nothing else assigns a state;
+`Contract.transition`,
 `Envelope._move` and `Signer` moves check these tables and raise `IllegalTransition` otherwise.
 
-`AuditKind` lists every kind of entry the audit trail holds; every event is created with one of them.
+`AuditKind` lists every kind of entry the audit trail holds; every event is created with one of
+them.
 """
 
 from __future__ import annotations
@@ -56,7 +59,12 @@ class EnvelopeState(StrEnum):
 
 ENVELOPE_TRANSITIONS: dict[EnvelopeState, frozenset[EnvelopeState]] = {
     EnvelopeState.SENT: frozenset(
-        {EnvelopeState.COMPLETED, EnvelopeState.DECLINED, EnvelopeState.VOIDED, EnvelopeState.EXPIRED}
+        {
+            EnvelopeState.COMPLETED,
+            EnvelopeState.DECLINED,
+            EnvelopeState.VOIDED,
+            EnvelopeState.EXPIRED,
+        }
     ),
     EnvelopeState.COMPLETED: frozenset(),
     EnvelopeState.DECLINED: frozenset(),
@@ -131,5 +139,3 @@ class AuditKind(StrEnum):
     SETTINGS_WORKFLOW_CHANGED = "settings.workflow_changed"
 
     CREDITS_MONTH_CLOSED = "credits.month_closed"
-
-

@@ -1,9 +1,11 @@
-"""Field values checked against one template version: the common schema plus the version's requirements."""
+"""Field values checked against one template version: the common schema plus the version's
+requirements."""
+
 from __future__ import annotations
 
+from contracts.domain.fields import ContractFields, validate_fields
 from contracts.domain.template import TemplateVersion
 from contracts.errors import FieldsError
-from contracts.domain.fields import ContractFields, validate_fields
 
 REQUIREMENT_FLAGS = {"hipaa": "handles_health_data", "on_site": "hardware_maintenance"}
 
@@ -20,7 +22,9 @@ def fields_for(version: TemplateVersion, values: dict) -> ContractFields:
     try:
         fields = validate_fields(values)
     except FieldsError as exc:
-        raise FieldsError(problems + [p for p in exc.problems if p[0] not in {q[0] for q in problems}]) from exc
+        raise FieldsError(
+            problems + [p for p in exc.problems if p[0] not in {q[0] for q in problems}]
+        ) from exc
     if problems:
         raise FieldsError(problems)
     return fields

@@ -1,4 +1,5 @@
-"""Contract use cases: create a draft, render its PDF, move it along its lifecycle, its SLA terms."""
+"""Contract use cases: create a draft, render its PDF, move it along its lifecycle, its SLA
+terms."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def create_contract(
     supersedes: str | None = None,
     actor: str = "system",
 ) -> Contract:
-    """A draft from a published template version and field values (FieldsError names each bad field)."""
+    """A draft from a published template version and field values (FieldsError names each bad
+    field)."""
     name, number = parse_template_ref(template_ref)
     with uow:
         t = uow.repo.get_template(name)

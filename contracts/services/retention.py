@@ -1,8 +1,12 @@
-"""Retention: signed contracts, their documents and the audit trail are kept at least N years (default 7, set on the Admin page)
-from the contract's end; a legal hold blocks deletion indefinitely; a purge after retention removes the
-contract's data and documents and leaves an audit entry of what was purged. Audit entries themselves are
+"""Retention: signed contracts, their documents and the audit trail are kept at least N years
+(default 7, set on the Admin page)
+from the contract's end; a legal hold blocks deletion indefinitely; a purge after retention removes
+the
+contract's data and documents and leaves an audit entry of what was purged. Audit entries
+themselves are
 never deleted by the application (the chain would break, and they are the evidence of the purge).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,12 +14,20 @@ from datetime import date
 
 from sqlalchemy import delete, select
 
-from contracts.adapters.orm import ContractRow, DocumentRow, EnvelopeRow, LegalHoldRow, OutboxRow, SignerRow, TokenRow
-from contracts.domain.lifecycle import AuditKind
-from contracts.domain.events import Event, utcnow
-from contracts.domain.contract import add_months
-from contracts.errors import RetentionError
+from contracts.adapters.orm import (
+    ContractRow,
+    DocumentRow,
+    EnvelopeRow,
+    LegalHoldRow,
+    OutboxRow,
+    SignerRow,
+    TokenRow,
+)
 from contracts.adapters.repository import UnitOfWork
+from contracts.domain.contract import add_months
+from contracts.domain.events import Event, utcnow
+from contracts.domain.lifecycle import AuditKind
+from contracts.errors import NotFound, RetentionError
 
 
 def retention_years(uow: UnitOfWork) -> int:
@@ -36,12 +48,20 @@ class RetentionStatus:
 
 
 def status(uow: UnitOfWork, contract_id: str) -> RetentionStatus:
-    years = retention_years(uow)  # read first: one unit of work at a time (SQLite writes are exclusive)
+    years = retention_years(
+        uow
+    )  # read first: one unit of work at a time (SQLite writes are exclusive)
     with uow:
         c = uow.repo.get_contract(contract_id)
         end = c.typed.end_date
-        holds = [h.reason for h in uow.session.scalars(select(LegalHoldRow).where(
-            LegalHoldRow.contract_id == contract_id, LegalHoldRow.released_at.is_(None)))]
+        holds = [
+            h.reason
+            for h in uow.session.scalars(
+                select(LegalHoldRow).where(
+                    LegalHoldRow.contract_id == contract_id, LegalHoldRow.released_at.is_(None)
+                )
+            )
+        ]
         return RetentionStatus(contract_id, add_months(end, 12 * years), holds)
 
 
@@ -50,44 +70,82 @@ def place_hold(uow: UnitOfWork, contract_id: str, reason: str, actor: str) -> No
         raise RetentionError("a legal hold needs a reason (matter, case number)")
     with uow:
         uow.repo.get_contract(contract_id)
-        uow.session.add(LegalHoldRow(contract_id=contract_id, reason=reason, placed_by=actor, placed_at=utcnow()))
-        uow.record(Event(AuditKind.RETENTION_HOLD_PLACED, contract_id, {"reason": reason}, utcnow(), actor))
+        uow.session.add(
+            LegalHoldRow(
+                contract_id=contract_id, reason=reason, placed_by=actor, placed_at=utcnow()
+            )
+        )
+        uow.record(
+            Event(AuditKind.RETENTION_HOLD_PLACED, contract_id, {"reason": reason}, utcnow(), actor)
+        )
         uow.commit()
 
 
 def release_hold(uow: UnitOfWork, contract_id: str, actor: str) -> int:
     with uow:
-        holds = list(uow.session.scalars(select(LegalHoldRow).where(LegalHoldRow.contract_id == contract_id,
-                                                                    LegalHoldRow.released_at.is_(None))))
+        holds = list(
+            uow.session.scalars(
+                select(LegalHoldRow).where(
+                    LegalHoldRow.contract_id == contract_id, LegalHoldRow.released_at.is_(None)
+                )
+            )
+        )
         for h in holds:
             h.released_by, h.released_at = actor, utcnow()
-        uow.record(Event(AuditKind.RETENTION_HOLD_RELEASED, contract_id, {"holds": len(holds)}, utcnow(), actor))
+        uow.record(
+            Event(
+                AuditKind.RETENTION_HOLD_RELEASED,
+                contract_id,
+                {"holds": len(holds)},
+                utcnow(),
+                actor,
+            )
+        )
         uow.commit()
         return len(holds)
 
 
 def purge(uow: UnitOfWork, contract_id: str, actor: str, today: date | None = None) -> dict:
-    """Delete a contract whose retention has passed and that is not on hold; returns (and audits) what went."""
+    """Delete a contract whose retention has passed and that is not on hold; returns (and audits)
+    what went."""
     today = today or utcnow().date()
     st = status(uow, contract_id)
     if st.holds:
-        raise RetentionError(f"contract {contract_id} is under legal hold ({'; '.join(st.holds)}); deletion refused")
+        raise RetentionError(
+            f"contract {contract_id} is under legal hold ({'; '.join(st.holds)}); deletion refused"
+        )
     if today <= st.keep_until:
-        raise RetentionError(f"contract {contract_id} must be kept until {st.keep_until} "
-                             f"({retention_years(uow)} years after its end); deletion refused")
+        raise RetentionError(
+            f"contract {contract_id} must be kept until {st.keep_until} "
+            f"({retention_years(uow)} years after its end); deletion refused"
+        )
     with uow:
         c = uow.session.get(ContractRow, contract_id)
-        envelopes = list(uow.session.scalars(select(EnvelopeRow.id).where(EnvelopeRow.contract_id == contract_id)))
-        docs = [(d.kind, d.filename, d.sha256) for d in uow.session.scalars(
-            select(DocumentRow).where(DocumentRow.envelope_id.in_(envelopes)))]
+        envelopes = list(
+            uow.session.scalars(
+                select(EnvelopeRow.id).where(EnvelopeRow.contract_id == contract_id)
+            )
+        )
+        docs = [
+            (d.kind, d.filename, d.sha256)
+            for d in uow.session.scalars(
+                select(DocumentRow).where(DocumentRow.envelope_id.in_(envelopes))
+            )
+        ]
         for table in (TokenRow, DocumentRow, SignerRow):
             uow.session.execute(delete(table).where(table.envelope_id.in_(envelopes)))
         uow.session.execute(delete(OutboxRow).where(OutboxRow.envelope_id.in_(envelopes)))
         uow.session.execute(delete(EnvelopeRow).where(EnvelopeRow.id.in_(envelopes)))
+        if c is None:
+            raise NotFound(f"no contract {contract_id!r}")
         uow.session.delete(c)
-        what = {"contract": contract_id, "template": f"{c.template_name} v{c.template_version}",
-                "envelopes": envelopes, "documents": [{"kind": k, "file": f, "sha256": h} for k, f, h in docs],
-                "kept_until": st.keep_until.isoformat()}
+        what = {
+            "contract": contract_id,
+            "template": f"{c.template_name} v{c.template_version}",
+            "envelopes": envelopes,
+            "documents": [{"kind": k, "file": f, "sha256": h} for k, f, h in docs],
+            "kept_until": st.keep_until.isoformat(),
+        }
         uow.record(Event(AuditKind.RETENTION_PURGED, contract_id, what, utcnow(), actor))
         uow.commit()
         return what

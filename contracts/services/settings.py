@@ -1,9 +1,12 @@
 """Workflow defaults an admin sets once (the product's suggested settings out of the box).
 
-Reminders every 48 hours until completed, sequential routing, e-mail link plus one-time code, envelopes
-expiring after 30 days, records kept seven years. Stored in the `settings` table; every change is an audit
+Reminders every 48 hours until completed, sequential routing, e-mail link plus one-time code,
+envelopes
+expiring after 30 days, records kept seven years. Stored in the `settings` table; every change is
+an audit
 entry naming the fields that changed, from what, to what.
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -11,29 +14,40 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from contracts.adapters.orm import SettingRow
-from contracts.domain.lifecycle import AuditKind
+from contracts.adapters.repository import AbstractUnitOfWork, UnitOfWork
 from contracts.domain.events import Event, utcnow
+from contracts.domain.lifecycle import AuditKind
 from contracts.errors import SettingsError
-from contracts.adapters.repository import UnitOfWork
 
 WORKFLOW_KEY = "workflow"
-AUTH_METHODS = {"email_code": "E-mail link + one-time code", "email_link": "E-mail link only",
-                "sms_code": "E-mail link + SMS code"}
+AUTH_METHODS = {
+    "email_code": "E-mail link + one-time code",
+    "email_link": "E-mail link only",
+    "sms_code": "E-mail link + SMS code",
+}
 
 
 class WorkflowDefaults(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reminder_hours: float = Field(48.0, ge=1, le=720, description="remind unsigned signers every N hours")
-    routing: Literal["sequential", "parallel"] = Field("sequential", description="default order of signers")
+    reminder_hours: float = Field(
+        48.0, ge=1, le=720, description="remind unsigned signers every N hours"
+    )
+    routing: Literal["sequential", "parallel"] = Field(
+        "sequential", description="default order of signers"
+    )
     auth_method: Literal["email_code", "email_link", "sms_code"] = "email_code"
-    expires_days: int = Field(30, ge=1, le=365, description="an unfinished envelope expires after N days")
-    retention_years: int = Field(7, ge=1, le=50, description="keep contracts and documents N years after their end")
+    expires_days: int = Field(
+        30, ge=1, le=365, description="an unfinished envelope expires after N days"
+    )
+    retention_years: int = Field(
+        7, ge=1, le=50, description="keep contracts and documents N years after their end"
+    )
 
 
-def workflow_defaults(uow: UnitOfWork) -> WorkflowDefaults:
+def workflow_defaults(uow: AbstractUnitOfWork) -> WorkflowDefaults:
     with uow:
-        row = uow.session.get(SettingRow, WORKFLOW_KEY)
-        return WorkflowDefaults.model_validate(row.value) if row else WorkflowDefaults()
+        stored = uow.setting(WORKFLOW_KEY)
+        return WorkflowDefaults.model_validate(stored) if stored else WorkflowDefaults()
 
 
 def set_workflow_defaults(uow: UnitOfWork, values: dict, actor: str) -> WorkflowDefaults:
@@ -41,17 +55,25 @@ def set_workflow_defaults(uow: UnitOfWork, values: dict, actor: str) -> Workflow
     try:
         new = WorkflowDefaults.model_validate(values)
     except ValidationError as exc:
-        raise SettingsError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
+        raise SettingsError(
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        ) from exc
     with uow:
         row = uow.session.get(SettingRow, WORKFLOW_KEY)
         old = WorkflowDefaults.model_validate(row.value) if row else WorkflowDefaults()
-        changed = {k: [getattr(old, k), v] for k, v in new.model_dump().items() if getattr(old, k) != v}
+        changed = {
+            k: [getattr(old, k), v] for k, v in new.model_dump().items() if getattr(old, k) != v
+        }
         if not changed:
             return new
         if row is None:
             row = SettingRow(key=WORKFLOW_KEY)
             uow.session.add(row)
         row.value, row.updated_by, row.updated_at = new.model_dump(mode="json"), actor, utcnow()
-        uow.record(Event(AuditKind.SETTINGS_WORKFLOW_CHANGED, "settings:workflow", changed, utcnow(), actor))
+        uow.record(
+            Event(
+                AuditKind.SETTINGS_WORKFLOW_CHANGED, "settings:workflow", changed, utcnow(), actor
+            )
+        )
         uow.commit()
     return new

@@ -1,8 +1,12 @@
-"""Signing use cases: send, open a link, consent, one-time codes, sign, decline, void, resend, remind, complete.
+"""Signing use cases: send, open a link, consent, one-time codes, sign, decline, void, resend,
+remind, complete.
 
-Every call is one unit of work: the envelope row is locked for the change, its events become chained audit
-entries, and the mail it causes is written to the outbox in the same transaction (delivered by mailer.py).
+Every call is one unit of work: the envelope row is locked for the change, its events become
+chained audit
+entries, and the mail it causes is written to the outbox in the same transaction (delivered by
+mailer.py).
 """
+
 from __future__ import annotations
 
 import os
@@ -10,9 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-
-from contracts.domain import disclosure
+from contracts.adapters.repository import AbstractUnitOfWork
+from contracts.adapters.seal import load_signer, seal_pdf
 from contracts.documents.certificate import certificate_flowables
+from contracts.documents.pdf import render_pdf, sha256_bytes
+from contracts.documents.render import render_text
+from contracts.domain import disclosure
+from contracts.domain.envelope import Envelope, Signer
+from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import (
     CONTRACT_FOLLOWS_ENVELOPE,
     SENDABLE,
@@ -21,15 +30,7 @@ from contracts.domain.lifecycle import (
     EnvelopeState,
     SignerStatus,
 )
-from contracts.domain.events import Event, utcnow
-from contracts.domain.envelope import Envelope, Signer
-from contracts.errors import SigningError
-from contracts.errors import IllegalTransition
-from contracts.documents.pdf import render_pdf, sha256_bytes
-from contracts.documents.render import render_text
-from contracts.adapters.repository import AbstractUnitOfWork
-from contracts.errors import SealError
-from contracts.adapters.seal import load_signer, seal_pdf
+from contracts.errors import IllegalTransition, SealError, SigningError
 from contracts.services.contracts import contract_pdf
 
 BASE_URL = os.environ.get("COVENANT_BASE_URL", "http://127.0.0.1:8501")
@@ -39,26 +40,44 @@ def _link(token: str, base_url: str | None) -> str:
     return f"{(base_url or BASE_URL).rstrip('/')}/sign?token={token}"
 
 
-def _invite(uow: AbstractUnitOfWork, env: Envelope, tokens: dict[str, str], title: str, base_url: str | None,
-            reminder: bool = False) -> None:
+def _invite(
+    uow: AbstractUnitOfWork,
+    env: Envelope,
+    tokens: dict[str, str],
+    title: str,
+    base_url: str | None,
+    reminder: bool = False,
+) -> None:
     for signer_id, token in tokens.items():
         s = env.signer(signer_id)
         word = "Reminder: " if reminder else ""
         uow.envelopes.queue_mail(
-            s.email, f"{word}please sign: {title}",
-            f"Hello {s.name},\n\n{env.sender} asks you to sign \"{title}\" as {s.role}.\n\n"
+            s.email,
+            f"{word}please sign: {title}",
+            f'Hello {s.name},\n\n{env.sender} asks you to sign "{title}" as {s.role}.\n\n'
             f"Open the contract and sign: {_link(token, base_url)}\n\n"
-            f"This link is personal; do not forward it. It expires on {env.expires_at:%Y-%m-%d %H:%M} UTC.\n",
-            envelope_id=env.id)
+            "This link is personal; do not forward it. "
+            f"It expires on {env.expires_at:%Y-%m-%d %H:%M} UTC.\n",
+            envelope_id=env.id,
+        )
 
 
-def send_for_signature(uow: AbstractUnitOfWork, contract_id: str, signers: list[dict], sender: str,
-                       auth_method: str | None = None, reminder_hours: float | None = None,
-                       expires_days: int | None = None, cc: list[dict] | None = None,
-                       base_url: str | None = None) -> str:
-    """Create the envelope, freeze the document, invite the first routing group. Returns the envelope id.
+def send_for_signature(
+    uow: AbstractUnitOfWork,
+    contract_id: str,
+    signers: list[dict],
+    sender: str,
+    auth_method: str | None = None,
+    reminder_hours: float | None = None,
+    expires_days: int | None = None,
+    cc: list[dict] | None = None,
+    base_url: str | None = None,
+) -> str:
+    """Create the envelope, freeze the document, invite the first routing group. Returns the
+    envelope id.
 
-    Authentication, reminder frequency and expiry not given come from the Admin page's workflow defaults.
+    Authentication, reminder frequency and expiry not given come from the Admin page's workflow
+    defaults.
     """
     from contracts.services.settings import workflow_defaults
 
@@ -70,11 +89,21 @@ def send_for_signature(uow: AbstractUnitOfWork, contract_id: str, signers: list[
     with uow:
         c = uow.repo.get_contract(contract_id)
         if c.state not in SENDABLE:
-            raise IllegalTransition(f"contract {contract_id} is {c.state}; it cannot be sent for signature")
+            raise IllegalTransition(
+                f"contract {contract_id} is {c.state}; it cannot be sent for signature"
+            )
         c.transition(ContractState.OUT_FOR_SIGNATURE, actor=sender)
         uow.repo.save_contract(c)
-        env, tokens = Envelope.create(contract_id, sha256_bytes(pdf), signers, sender, auth_method, reminder_hours,
-                                      expires_days, cc)
+        env, tokens = Envelope.create(
+            contract_id,
+            sha256_bytes(pdf),
+            signers,
+            sender,
+            auth_method,
+            reminder_hours,
+            expires_days,
+            cc,
+        )
         uow.envelopes.add(env)
         uow.envelopes.store_document(env.id, "original", f"{contract_id}.pdf", pdf)
         _invite(uow, env, tokens, c.typed.title, base_url)
@@ -104,20 +133,43 @@ class SignerView:
 
 def _view(uow: AbstractUnitOfWork, env: Envelope, s: Signer) -> SignerView:
     c = uow.repo.get_contract(env.contract_id)
-    doc = uow.envelopes.document(env.id, "final" if env.status == EnvelopeState.COMPLETED else "original").data
-    turn = env.status == EnvelopeState.SENT and s.status == SignerStatus.INVITED and s.group == env.current_group()
+    doc = uow.envelopes.document(
+        env.id, "final" if env.status == EnvelopeState.COMPLETED else "original"
+    ).data
+    turn = (
+        env.status == EnvelopeState.SENT
+        and s.status == SignerStatus.INVITED
+        and s.group == env.current_group()
+    )
     earlier = [o.name for o in env.signers if o.group < s.group and o.status != SignerStatus.SIGNED]
-    return SignerView(env.id, env.status, c.typed.title, s.id, s.name, s.email, s.status, env.auth_method,
-                      needs_code=env.auth_method != "email_link" and s.code_verified_at is None,
-                      code_locked=s.code_locked, consent_given=s.consent is not None, my_turn=turn,
-                      waiting_for=earlier, document=doc)
+    return SignerView(
+        env.id,
+        env.status,
+        c.typed.title,
+        s.id,
+        s.name,
+        s.email,
+        s.status,
+        env.auth_method,
+        needs_code=env.auth_method != "email_link" and s.code_verified_at is None,
+        code_locked=s.code_locked,
+        consent_given=s.consent is not None,
+        my_turn=turn,
+        waiting_for=earlier,
+        document=doc,
+    )
 
 
-def open_link(uow: AbstractUnitOfWork, token: str, ip: str | None = None, ua: str | None = None) -> SignerView:
-    """The page behind a link: records the view (audited); refuses finished, expired or unknown links."""
+def open_link(
+    uow: AbstractUnitOfWork, token: str, ip: str | None = None, ua: str | None = None
+) -> SignerView:
+    """The page behind a link: records the view (audited); refuses finished, expired or unknown
+    links."""
     with uow:
         env, s = uow.envelopes.by_token(token, lock=True)
-        env.signer_for_token(token, utcnow())  # raises for finished/expired envelopes (and records expiry)
+        env.signer_for_token(
+            token, utcnow()
+        )  # raises for finished/expired envelopes (and records expiry)
         env.view(s, utcnow(), ip, ua)
         uow.envelopes.save(env)
         view = _view(uow, env, s)
@@ -142,6 +194,7 @@ def _act(uow: AbstractUnitOfWork, token: str, fn) -> Any:
 
 def request_code(uow: AbstractUnitOfWork, token: str) -> None:
     """Send a fresh one-time code by e-mail (or SMS through the configured sender)."""
+
     def go(uow: AbstractUnitOfWork, env: Envelope, s: Signer, now: datetime) -> None:
         code = env.issue_code(s, now)
         text = f"Your Covenant signing code is {code}. It is valid for 10 minutes. Do not share it."
@@ -149,20 +202,40 @@ def request_code(uow: AbstractUnitOfWork, token: str) -> None:
             uow.envelopes.queue_mail(f"sms:{s.phone}", "signing code", text, envelope_id=env.id)
         else:
             uow.envelopes.queue_mail(s.email, "Your signing code", text, envelope_id=env.id)
+
     _act(uow, token, go)
 
 
-def verify_code(uow: AbstractUnitOfWork, token: str, code: str, ip: str | None = None, ua: str | None = None) -> bool:
+def verify_code(
+    uow: AbstractUnitOfWork, token: str, code: str, ip: str | None = None, ua: str | None = None
+) -> bool:
     return _act(uow, token, lambda uow, env, s, now: env.verify_code(s, code, now, ip, ua))
 
 
-def give_consent(uow: AbstractUnitOfWork, token: str, ip: str | None = None, ua: str | None = None) -> None:
-    _act(uow, token, lambda uow, env, s, now: env.give_consent(s, disclosure.VERSION, disclosure.SHA256, now, ip, ua))
+def give_consent(
+    uow: AbstractUnitOfWork, token: str, ip: str | None = None, ua: str | None = None
+) -> None:
+    _act(
+        uow,
+        token,
+        lambda uow, env, s, now: env.give_consent(
+            s, disclosure.VERSION, disclosure.SHA256, now, ip, ua
+        ),
+    )
 
 
-def sign(uow: AbstractUnitOfWork, token: str, kind: str, value: str, ip: str | None = None, ua: str | None = None,
-         base_url: str | None = None) -> str:
-    """Record one signature ('signed'), inviting the next group; the last one also completes ('completed')."""
+def sign(
+    uow: AbstractUnitOfWork,
+    token: str,
+    kind: str,
+    value: str,
+    ip: str | None = None,
+    ua: str | None = None,
+    base_url: str | None = None,
+) -> str:
+    """Record one signature ('signed'), inviting the next group; the last one also completes
+    ('completed')."""
+
     def go(uow: AbstractUnitOfWork, env: Envelope, s: Signer, now: datetime) -> tuple[bool, str]:
         tokens, done = env.sign(s, kind, value, now, ip, ua)
         _invite(uow, env, tokens, uow.repo.get_contract(env.contract_id).typed.title, base_url)
@@ -187,44 +260,76 @@ def complete(uow: AbstractUnitOfWork, envelope_id: str, tsa_url: str | None = No
             v = t.version(c.template_version)
             fields = c.typed
             now = utcnow()
-            signatures = {s.email: {"name": s.name, "role": s.role, "signer_id": s.id, **(s.signature or {}),
-                                    "at": s.signed_at.isoformat(timespec="seconds")} for s in env.signers}
+            signatures = {
+                s.email: {
+                    "name": s.name,
+                    "role": s.role,
+                    "signer_id": s.id,
+                    **(s.signature or {}),
+                    "at": s.signed_at.isoformat(timespec="seconds"),
+                }
+                for s in env.signers
+            }
             text = render_text(v.text, fields)
             label = f"{t.name} v{v.number}"
-            signed_pages = render_pdf(c.id, fields.title, fields, text, label, signatures=signatures)
+            signed_pages = render_pdf(
+                c.id, fields.title, fields, text, label, signatures=signatures
+            )
             signed_sha = sha256_bytes(signed_pages)
             events = uow.audit_entries(env.id)
             appendix = certificate_flowables(env, env.document_sha256, signed_sha, events)
-            final = render_pdf(c.id, fields.title, fields, text, label, signatures=signatures, appendix=appendix)
-            sealed = seal_pdf(final, load_signer(), reason=f"Envelope {env.id} completed", tsa_url=tsa_url)
+            final = render_pdf(
+                c.id, fields.title, fields, text, label, signatures=signatures, appendix=appendix
+            )
+            sealed = seal_pdf(
+                final, load_signer(), reason=f"Envelope {env.id} completed", tsa_url=tsa_url
+            )
             doc_id = uow.envelopes.store_document(env.id, "final", f"{c.id}-signed.pdf", sealed)
             env.complete(sha256_bytes(sealed), now)
             uow.envelopes.save(env)
             c.transition(CONTRACT_FOLLOWS_ENVELOPE[env.status], actor="system")
             uow.repo.save_contract(c)
             for person in [*({"name": s.name, "email": s.email} for s in env.signers), *env.cc]:
-                uow.envelopes.queue_mail(person["email"], f"Completed: {fields.title}",
-                                         f"Hello {person['name']},\n\nEveryone has signed \"{fields.title}\". The sealed "
-                                         "contract with its certificate of completion is attached.\n",
-                                         envelope_id=env.id, attachments=[doc_id])
+                uow.envelopes.queue_mail(
+                    person["email"],
+                    f"Completed: {fields.title}",
+                    f'Hello {person["name"]},\n\nEveryone has signed "{fields.title}". The sealed '
+                    "contract with its certificate of completion is attached.\n",
+                    envelope_id=env.id,
+                    attachments=[doc_id],
+                )
             uow.commit()
             return True
     except SealError as exc:
         with uow:
-            uow.record(Event(AuditKind.ENVELOPE_SEAL_FAILED, envelope_id, {"error": str(exc)}, utcnow(), "system"))
+            uow.record(
+                Event(
+                    AuditKind.ENVELOPE_SEAL_FAILED,
+                    envelope_id,
+                    {"error": str(exc)},
+                    utcnow(),
+                    "system",
+                )
+            )
             uow.commit()
         raise
 
 
-def decline(uow: AbstractUnitOfWork, token: str, reason: str, ip: str | None = None, ua: str | None = None) -> None:
+def decline(
+    uow: AbstractUnitOfWork, token: str, reason: str, ip: str | None = None, ua: str | None = None
+) -> None:
     def go(uow: AbstractUnitOfWork, env: Envelope, s: Signer, now: datetime) -> None:
         env.decline(s, reason, now, ip, ua)
         c = uow.repo.get_contract(env.contract_id)
         c.transition(CONTRACT_FOLLOWS_ENVELOPE[env.status], actor=s.email, reason=reason)
         uow.repo.save_contract(c)
-        uow.envelopes.queue_mail(env.sender, f"Declined: {c.typed.title}",
-                                 f"{s.name} <{s.email}> declined to sign envelope {env.id}.\nReason: {reason}\n",
-                                 envelope_id=env.id)
+        uow.envelopes.queue_mail(
+            env.sender,
+            f"Declined: {c.typed.title}",
+            f"{s.name} <{s.email}> declined to sign envelope {env.id}.\nReason: {reason}\n",
+            envelope_id=env.id,
+        )
+
     _act(uow, token, go)
 
 
@@ -238,38 +343,68 @@ def void(uow: AbstractUnitOfWork, envelope_id: str, reason: str, actor: str) -> 
         uow.repo.save_contract(c)
         for s in env.signers:
             if s.status == SignerStatus.INVITED:
-                uow.envelopes.queue_mail(s.email, f"Cancelled: {c.typed.title}",
-                                         f"The signing request for \"{c.typed.title}\" was cancelled by {actor}.\n"
-                                         f"Reason: {reason}\n", envelope_id=env.id)
+                uow.envelopes.queue_mail(
+                    s.email,
+                    f"Cancelled: {c.typed.title}",
+                    f'The signing request for "{c.typed.title}" was cancelled by {actor}.\n'
+                    f"Reason: {reason}\n",
+                    envelope_id=env.id,
+                )
         uow.commit()
 
 
-def resend(uow: AbstractUnitOfWork, envelope_id: str, signer_id: str, actor: str, base_url: str | None = None) -> None:
+def resend(
+    uow: AbstractUnitOfWork,
+    envelope_id: str,
+    signer_id: str,
+    actor: str,
+    base_url: str | None = None,
+) -> None:
     """A new link for one signer (older links stop working). The sender never sees the token."""
     with uow:
         env = uow.envelopes.get(envelope_id, lock=True)
         token = env.resend(env.signer(signer_id), actor, utcnow())
-        _invite(uow, env, {signer_id: token}, uow.repo.get_contract(env.contract_id).typed.title, base_url)
+        _invite(
+            uow,
+            env,
+            {signer_id: token},
+            uow.repo.get_contract(env.contract_id).typed.title,
+            base_url,
+        )
         uow.envelopes.save(env)
         uow.commit()
 
 
-def remind_due(uow: AbstractUnitOfWork, now: datetime | None = None, base_url: str | None = None) -> int:
-    """Send every reminder that is due (and expire what has expired). Safe to run twice: nothing is sent twice."""
+def remind_due(
+    uow: AbstractUnitOfWork, now: datetime | None = None, base_url: str | None = None
+) -> int:
+    """Send every reminder that is due (and expire what has expired). Safe to run twice: nothing is
+    sent twice."""
     now = now or utcnow()
     sent = 0
     with uow:
         for env in uow.envelopes.open_envelopes():
             if env.expire_if_due(now):
                 c = uow.repo.get_contract(env.contract_id)
-                uow.envelopes.queue_mail(env.sender, f"Expired: {c.typed.title}",
-                                         f"Envelope {env.id} expired before everyone signed.\n", envelope_id=env.id)
+                uow.envelopes.queue_mail(
+                    env.sender,
+                    f"Expired: {c.typed.title}",
+                    f"Envelope {env.id} expired before everyone signed.\n",
+                    envelope_id=env.id,
+                )
                 uow.envelopes.save(env)
                 continue
             due = env.due_reminders(now)
             tokens = {s.id: env.remind(s, now) for s in due}
             if tokens:
-                _invite(uow, env, tokens, uow.repo.get_contract(env.contract_id).typed.title, base_url, reminder=True)
+                _invite(
+                    uow,
+                    env,
+                    tokens,
+                    uow.repo.get_contract(env.contract_id).typed.title,
+                    base_url,
+                    reminder=True,
+                )
                 uow.envelopes.save(env)
                 sent += len(tokens)
         uow.commit()

@@ -1,13 +1,22 @@
 """What every source profile produces: text columns in the engine's vocabulary."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, overload
 
 import pandas as pd
 
 from ..errors import IngestError
 
-TICKET_FIELDS = ["ticket_id", "contract_id", "severity", "created_at", "first_response_at", "resolved_at"]
+TICKET_FIELDS = [
+    "ticket_id",
+    "contract_id",
+    "severity",
+    "created_at",
+    "first_response_at",
+    "resolved_at",
+]
 EVENT_FIELDS = ["ticket_id", "changed_at", "field", "value"]
 
 
@@ -30,7 +39,21 @@ class Extract:
     notes: list[str] = field(default_factory=list)
 
 
-def find_column(df: pd.DataFrame, candidates: list[str], what: str, file: str, required: bool = True) -> str | None:
+@overload
+def find_column(
+    df: pd.DataFrame, candidates: list[str], what: str, file: str, required: Literal[True] = True
+) -> str: ...
+
+
+@overload
+def find_column(
+    df: pd.DataFrame, candidates: list[str], what: str, file: str, required: bool
+) -> str | None: ...
+
+
+def find_column(
+    df: pd.DataFrame, candidates: list[str], what: str, file: str, required: bool = True
+) -> str | None:
     """First column whose name matches a candidate (case-insensitive)."""
     lowered = {c.lower(): c for c in df.columns}
     for cand in candidates:
@@ -38,13 +61,16 @@ def find_column(df: pd.DataFrame, candidates: list[str], what: str, file: str, r
             return lowered[cand.lower()]
     if required:
         raise IngestError(
-            f"{file}: no column for {what}; expected one of {candidates}; the file has {list(df.columns)[:20]}"
+            f"{file}: no column for {what}; expected one of {candidates}; the file has "
+            f"{list(df.columns)[:20]}"
         )
     return None
 
 
 def empty_events() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="string") for c in EVENT_FIELDS} | {"_row": pd.Series(dtype="int64")})
+    return pd.DataFrame(
+        {c: pd.Series(dtype="string") for c in EVENT_FIELDS} | {"_row": pd.Series(dtype="int64")}
+    )
 
 
 def with_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -63,13 +89,21 @@ def ticket_frame(df: pd.DataFrame, cols: dict[str, str | None]) -> pd.DataFrame:
     return out
 
 
-def events_from_columns(df: pd.DataFrame, case: str, time_col: str, fields: dict[str, str]) -> pd.DataFrame:
+def events_from_columns(
+    df: pd.DataFrame, case: str, time_col: str, fields: dict[str, str]
+) -> pd.DataFrame:
     """Event-log rows -> status/severity change events (one per row and field)."""
     parts = []
     for field_name, col in fields.items():
         parts.append(
             pd.DataFrame(
-                {"ticket_id": df[case], "changed_at": df[time_col], "field": field_name, "value": df[col], "_row": df["_row"]}
+                {
+                    "ticket_id": df[case],
+                    "changed_at": df[time_col],
+                    "field": field_name,
+                    "value": df[col],
+                    "_row": df["_row"],
+                }
             )
         )
     return pd.concat(parts, ignore_index=True) if parts else empty_events()

@@ -4,6 +4,7 @@ A ticket is the set of rows of one case. Its creation is the `opened_at`
 column (ServiceNow) or its earliest event (eventlog); every row becomes a
 status change (and a severity change when a severity column is given).
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -22,47 +23,80 @@ def _iso(us: pd.Series) -> pd.Series:
 
 
 def servicenow_events(df: pd.DataFrame, file: str, tz: str | None) -> Extract:
-    """The UCI-style audit log: number, incident_state, sys_mod_count, sys_updated_at, opened_at, priority.
+    """The UCI-style audit log: number, incident_state, sys_mod_count, sys_updated_at, opened_at,
+    priority.
 
     First response: the first change that takes the incident out of `New`.
     Resolution: from the status history (the contract's resolved statuses).
     """
     df = with_rows(df)
-    c = {n: find_column(df, [n], n, file) for n in
-         ("number", "incident_state", "sys_mod_count", "sys_updated_at", "opened_at", "priority")}
+    c = {
+        n: find_column(df, [n], n, file)
+        for n in (
+            "number",
+            "incident_state",
+            "sys_mod_count",
+            "sys_updated_at",
+            "opened_at",
+            "priority",
+        )
+    }
     contract_col = find_column(df, ["contract_id", "company"], "contract", file, required=False)
     rejected: list[tuple[int, str, str]] = []
     invalid = df[c["incident_state"]].str.strip().str.startswith("-")
-    rejected += [(int(r), c["incident_state"], f"invalid state {v}") for r, v in
-                 zip(df.loc[invalid, "_row"], df.loc[invalid, c["incident_state"]])]
+    rejected += [
+        (int(r), c["incident_state"], f"invalid state {v}")
+        for r, v in zip(df.loc[invalid, "_row"], df.loc[invalid, c["incident_state"]], strict=False)
+    ]
     dup = df.duplicated(subset=[c["number"], c["sys_mod_count"]], keep="first") & ~invalid
-    rejected += [(int(r), c["sys_mod_count"], "duplicate event (same number and sys_mod_count)")
-                 for r in df.loc[dup, "_row"]]
+    rejected += [
+        (int(r), c["sys_mod_count"], "duplicate event (same number and sys_mod_count)")
+        for r in df.loc[dup, "_row"]
+    ]
     good = df[~invalid & ~dup]
     when, _blank, _bad = parse_instants(good[c["sys_updated_at"]], tz, SN_FORMATS)
     state = good[c["incident_state"]].str.strip()
     left_new = good[(state.str.lower() != "new") & when.notna()].assign(_w=when)
     first_resp = left_new.groupby(c["number"])["_w"].min()
-    last = good.groupby(c["number"]).tail(1).set_index(c["number"])  # file order = sys_mod_count order
+    last = (
+        good.groupby(c["number"]).tail(1).set_index(c["number"])
+    )  # file order = sys_mod_count order
     first = good.groupby(c["number"]).head(1).set_index(c["number"])
-    tickets = pd.DataFrame({
-        "_row": first["_row"],
-        "ticket_id": first.index.astype("string"),
-        "contract_id": first[contract_col] if contract_col else pd.NA,
-        "severity": last[c["priority"]],
-        "created_at": first[c["opened_at"]],
-        "first_response_at": _iso(first_resp.reindex(first.index)),
-        "resolved_at": pd.NA,
-    }).reset_index(drop=True)
-    events = events_from_columns(good, c["number"], c["sys_updated_at"],
-                                 {"status": c["incident_state"], "severity": c["priority"]})
+    tickets = pd.DataFrame(
+        {
+            "_row": first["_row"],
+            "ticket_id": first.index.astype("string"),
+            "contract_id": first[contract_col] if contract_col else pd.NA,
+            "severity": last[c["priority"]],
+            "created_at": first[c["opened_at"]],
+            "first_response_at": _iso(first_resp.reindex(first.index)),
+            "resolved_at": pd.NA,
+        }
+    ).reset_index(drop=True)
+    events = events_from_columns(
+        good,
+        c["number"],
+        c["sys_updated_at"],
+        {"status": c["incident_state"], "severity": c["priority"]},
+    )
     row_ticket = pd.DataFrame({"_row": df["_row"], "ticket_id": df[c["number"]]})
-    src = {"ticket_id": c["number"], "created_at": c["opened_at"], "severity": c["priority"],
-           "first_response_at": c["sys_updated_at"], "changed_at": c["sys_updated_at"],
-           "status": c["incident_state"]} | ({"contract_id": contract_col} if contract_col else {})
-    return Extract(tickets=tickets.astype({"ticket_id": "string"}), events=events, row_ticket=row_ticket,
-                   source_columns=src, time_formats=SN_FORMATS, rejected=rejected,
-                   notes=["first response = first change out of state New; resolution = status history"])
+    src = {
+        "ticket_id": c["number"],
+        "created_at": c["opened_at"],
+        "severity": c["priority"],
+        "first_response_at": c["sys_updated_at"],
+        "changed_at": c["sys_updated_at"],
+        "status": c["incident_state"],
+    } | ({"contract_id": contract_col} if contract_col else {})
+    return Extract(
+        tickets=tickets.astype({"ticket_id": "string"}),
+        events=events,
+        row_ticket=row_ticket,
+        source_columns=src,
+        time_formats=SN_FORMATS,
+        rejected=rejected,
+        notes=["first response = first change out of state New; resolution = status history"],
+    )
 
 
 def eventlog(df: pd.DataFrame, file: str, tz: str | None, mapping: dict) -> Extract:
@@ -75,16 +109,32 @@ def eventlog(df: pd.DataFrame, file: str, tz: str | None, mapping: dict) -> Extr
     df = with_rows(df)
     for key in ("case", "status", "time"):
         if not mapping.get(key):
-            raise IngestError(f"{file}: eventlog needs the '{key}' column named (--{key} or in --mapping)")
-    c = {k: find_column(df, [mapping[k]], f"{k} ({mapping[k]})", file)
-         for k in ("case", "status", "time")}
-    sev = find_column(df, [mapping["severity"]], "severity", file) if mapping.get("severity") else None
-    con = find_column(df, [mapping["contract"]], "contract", file) if mapping.get("contract") else None
+            raise IngestError(
+                f"{file}: eventlog needs the '{key}' column named (--{key} or in --mapping)"
+            )
+    c = {
+        k: find_column(df, [mapping[k]], f"{k} ({mapping[k]})", file)
+        for k in ("case", "status", "time")
+    }
+    sev = (
+        find_column(df, [mapping["severity"]], "severity", file)
+        if mapping.get("severity")
+        else None
+    )
+    con = (
+        find_column(df, [mapping["contract"]], "contract", file)
+        if mapping.get("contract")
+        else None
+    )
     if sev is None:
-        raise IngestError(f"{file}: eventlog needs a severity column (--severity or 'severity' in the mapping)")
+        raise IngestError(
+            f"{file}: eventlog needs a severity column (--severity or 'severity' in the mapping)"
+        )
     response = {s.strip().lower() for s in mapping.get("response_statuses") or []}
     if not response:
-        raise IngestError(f"{file}: name the status(es) that mark the first response (--response-status)")
+        raise IngestError(
+            f"{file}: name the status(es) that mark the first response (--response-status)"
+        )
     formats = tuple(mapping.get("time_formats") or ())
     when, _blank, _bad = parse_instants(df[c["time"]], tz, formats)
     d = df.assign(_w=when)
@@ -96,20 +146,35 @@ def eventlog(df: pd.DataFrame, file: str, tz: str | None, mapping: dict) -> Extr
     last = ordered.groupby(c["case"]).tail(1).set_index(c["case"])
     first_rows = d.groupby(c["case"])["_row"].min()
     cases = created.index
-    tickets = pd.DataFrame({
-        "_row": first_rows.reindex(cases).values,
-        "ticket_id": pd.Series(cases, dtype="string").values,
-        "contract_id": last[con].reindex(cases).values if con else pd.NA,
-        "severity": last[sev].reindex(cases).values,
-        "created_at": _iso(created).values,
-        "first_response_at": _iso(first_resp.reindex(cases)).values,
-        "resolved_at": pd.NA,
-    })
+    tickets = pd.DataFrame(
+        {
+            "_row": first_rows.reindex(cases).values,
+            "ticket_id": pd.Series(cases, dtype="string").values,
+            "contract_id": last[con].reindex(cases).values if con else pd.NA,
+            "severity": last[sev].reindex(cases).values,
+            "created_at": _iso(created).values,
+            "first_response_at": _iso(first_resp.reindex(cases)).values,
+            "resolved_at": pd.NA,
+        }
+    )
     events = events_from_columns(d, c["case"], c["time"], {"status": c["status"], "severity": sev})
     row_ticket = pd.DataFrame({"_row": df["_row"], "ticket_id": df[c["case"]]})
-    src = {"ticket_id": c["case"], "created_at": c["time"], "first_response_at": c["time"], "severity": sev,
-           "changed_at": c["time"], "status": c["status"]} | ({"contract_id": con} if con else {})
-    return Extract(tickets=tickets.astype({"ticket_id": "string"}), events=events, row_ticket=row_ticket,
-                   source_columns=src, time_formats=formats,
-                   notes=[f"first response = first status in {sorted(response)}; creation = first event;"
-                          " resolution = status history"])
+    src = {
+        "ticket_id": c["case"],
+        "created_at": c["time"],
+        "first_response_at": c["time"],
+        "severity": sev,
+        "changed_at": c["time"],
+        "status": c["status"],
+    } | ({"contract_id": con} if con else {})
+    return Extract(
+        tickets=tickets.astype({"ticket_id": "string"}),
+        events=events,
+        row_ticket=row_ticket,
+        source_columns=src,
+        time_formats=formats,
+        notes=[
+            f"first response = first status in {sorted(response)}; creation = first event;"
+            " resolution = status history"
+        ],
+    )

@@ -4,6 +4,7 @@ Tickets: ticket_id, [contract_id], severity, created_at, first_response_at, reso
 History (optional second file): ticket_id, changed_at, field (status|severity), value.
 First response = first_response_at; resolution = resolved_at, or the status history when given.
 """
+
 from __future__ import annotations
 
 import pandas as pd

@@ -1,4 +1,5 @@
 """The history file of the `generic` profile and `evaluate`: ticket_id, changed_at, field, value."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -6,7 +7,9 @@ import pandas as pd
 from .base import empty_events, find_column, with_rows
 
 
-def read_history_columns(df: pd.DataFrame | None, file: str = "<history>") -> tuple[pd.DataFrame, list[tuple[int, str, str]]]:
+def read_history_columns(
+    df: pd.DataFrame | None, file: str = "<history>"
+) -> tuple[pd.DataFrame, list[tuple[int, str, str]]]:
     """Events with `_row` (field lower-cased) and the rows rejected for a bad `field`."""
     if df is None:
         return empty_events(), []
@@ -18,6 +21,6 @@ def read_history_columns(df: pd.DataFrame | None, file: str = "<history>") -> tu
     bad = ~out["field"].isin(["status", "severity"])
     rejected = [
         (int(r), cols["field"], f"field {v!r} is not 'status' or 'severity'")
-        for r, v in zip(out.loc[bad, "_row"], out.loc[bad, "field"])
+        for r, v in zip(out.loc[bad, "_row"], out.loc[bad, "field"], strict=False)
     ]
     return out[~bad].reset_index(drop=True), rejected

@@ -1,4 +1,5 @@
 """Profile names -> readers, and detection of which kind of file a profile was given."""
+
 from __future__ import annotations
 
 import json
@@ -25,9 +26,16 @@ def _mapping(options: dict) -> dict:
         except (OSError, ValueError, yaml.YAMLError) as exc:
             raise IngestError(f"{p}: cannot read the mapping file: {exc}") from exc
         if not isinstance(m, dict):
-            raise IngestError(f"{p}: the mapping must be an object with case/status/time/severity keys")
-    for key, opt in (("case", "case"), ("status", "status"), ("time", "time"), ("severity", "severity"),
-                     ("contract", "contract_col")):
+            raise IngestError(
+                f"{p}: the mapping must be an object with case/status/time/severity keys"
+            )
+    for key, opt in (
+        ("case", "case"),
+        ("status", "status"),
+        ("time", "time"),
+        ("severity", "severity"),
+        ("contract", "contract_col"),
+    ):
         if options.get(opt):
             m[key] = options[opt]
     if options.get("response_status"):
@@ -35,8 +43,9 @@ def _mapping(options: dict) -> dict:
     return m
 
 
-def read_profile(profile: str, path: Path, history: Path | None, options: dict,
-                 tz: str | None = None) -> tuple[Extract, int]:
+def read_profile(
+    profile: str, path: Path, history: Path | None, options: dict, tz: str | None = None
+) -> tuple[Extract, int]:
     """Read `path` with the named profile; returns the extract and the number of history rows."""
     if profile not in PROFILES:
         raise IngestError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
@@ -67,7 +76,11 @@ def detect_profile(columns: list[str]) -> str | None:
     cols = {c.strip().lower() for c in columns}
     if {"ticket_id", "created_at", "severity"} <= cols:
         return "generic"
-    if {"number", "incident_state", "sys_mod_count"} <= cols or {"number", "opened_at", "priority"} <= cols:
+    if {"number", "incident_state", "sys_mod_count"} <= cols or {
+        "number",
+        "opened_at",
+        "priority",
+    } <= cols:
         return "servicenow"
     if "issue key" in cols or "fields.created" in cols:
         return "jsm"
@@ -75,6 +88,8 @@ def detect_profile(columns: list[str]) -> str | None:
         return "freshdesk"
     if ("id" in cols and "created_at" in cols and "priority" in cols) or "created at" in cols:
         return "zendesk"
-    if any(c.startswith("case") for c in cols) and any("timestamp" in c or c.startswith("time") for c in cols):
+    if any(c.startswith("case") for c in cols) and any(
+        "timestamp" in c or c.startswith("time") for c in cols
+    ):
         return "eventlog"
     return None

@@ -4,6 +4,7 @@ Each maps the product's column names (UI CSV export and API JSON names,
 matched case-insensitively) to the engine's fields. What marks the first
 response and the resolution, per profile, is stated in README "Profiles".
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -18,8 +19,12 @@ COLUMNS: dict[str, dict[str, list[str]]] = {
         "severity": ["priority", "Priority"],
         "created_at": ["created_at", "Created at"],
         "first_response_at": ["first_response_at", "metric_set.replied_at", "replied_at"],
-        "reply_minutes": ["metric_set.reply_time_in_minutes.calendar", "reply_time_in_minutes.calendar",
-                          "First reply time in minutes", "reply_time_in_minutes"],
+        "reply_minutes": [
+            "metric_set.reply_time_in_minutes.calendar",
+            "reply_time_in_minutes.calendar",
+            "First reply time in minutes",
+            "reply_time_in_minutes",
+        ],
         "resolved_at": ["metric_set.solved_at", "solved_at", "Solved at"],
         "status": ["status", "Status"],
     },
@@ -28,8 +33,11 @@ COLUMNS: dict[str, dict[str, list[str]]] = {
         "contract_id": ["contract_id", "Organizations", "Customer Request Type"],
         "severity": ["Priority", "fields.priority.name"],
         "created_at": ["Created", "fields.created"],
-        "first_response_at": ["Date of First Response", "Custom field (Date of First Response)",
-                              "fields.customfield_10021"],
+        "first_response_at": [
+            "Date of First Response",
+            "Custom field (Date of First Response)",
+            "fields.customfield_10021",
+        ],
         "resolved_at": ["Resolved", "fields.resolutiondate"],
         "status": ["Status", "fields.status.name"],
     },
@@ -38,7 +46,12 @@ COLUMNS: dict[str, dict[str, list[str]]] = {
         "contract_id": ["contract_id", "contract", "company"],
         "severity": ["priority"],
         "created_at": ["opened_at", "sys_created_on"],
-        "first_response_at": ["u_first_response", "first_response_at", "work_start", "u_responded_at"],
+        "first_response_at": [
+            "u_first_response",
+            "first_response_at",
+            "work_start",
+            "u_responded_at",
+        ],
         "resolved_at": ["resolved_at"],
         "status": ["state", "incident_state"],
     },
@@ -47,7 +60,11 @@ COLUMNS: dict[str, dict[str, list[str]]] = {
         "contract_id": ["contract_id", "Company Name", "Company"],
         "severity": ["Priority", "priority"],
         "created_at": ["Created time", "created_at"],
-        "first_response_at": ["Initial response time", "First responded at", "stats.first_responded_at"],
+        "first_response_at": [
+            "Initial response time",
+            "First responded at",
+            "stats.first_responded_at",
+        ],
         "resolved_at": ["Resolved time", "stats.resolved_at"],
         "status": ["Status", "status"],
     },
@@ -68,7 +85,10 @@ def read(profile: str, df: pd.DataFrame, file: str) -> Extract:
     df = with_rows(df)
     spec = COLUMNS[profile]
     required = ("ticket_id", "severity", "created_at")
-    cols = {name: find_column(df, cands, name, file, required=name in required) for name, cands in spec.items()}
+    cols = {
+        name: find_column(df, cands, name, file, required=name in required)
+        for name, cands in spec.items()
+    }
     notes = []
     reply_minutes = None
     if profile == "zendesk" and not cols.get("first_response_at") and cols.get("reply_minutes"):
@@ -78,13 +98,22 @@ def read(profile: str, df: pd.DataFrame, file: str) -> Extract:
     if profile == "freshdesk":
         df[cols["severity"]] = df[cols["severity"]].replace(FRESHDESK_PRIORITY)
     if not cols.get("first_response_at") and reply_minutes is None:
-        notes.append("no first-response column: a resolved ticket's response counts as fulfilled at resolution;"
-                     " open tickets stay pending for response")
+        notes.append(
+            "no first-response column: a resolved ticket's response counts as fulfilled at "
+            "resolution;"
+            " open tickets stay pending for response"
+        )
     tickets = ticket_frame(df, cols)
     if reply_minutes is not None:
         tickets["first_response_minutes"] = reply_minutes
     src = {k: v for k, v in cols.items() if v and k in tickets.columns}
-    if reply_minutes is not None:
+    if reply_minutes is not None and cols["reply_minutes"]:
         src["first_response_at"] = cols["reply_minutes"]
-    return Extract(tickets=tickets, events=empty_events(), row_ticket=tickets[["_row", "ticket_id"]],
-                   source_columns=src, time_formats=TIME_FORMATS.get(profile, ()), notes=notes)
+    return Extract(
+        tickets=tickets,
+        events=empty_events(),
+        row_ticket=tickets[["_row", "ticket_id"]],
+        source_columns=src,
+        time_formats=TIME_FORMATS.get(profile, ()),
+        notes=notes,
+    )

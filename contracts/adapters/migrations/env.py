@@ -1,4 +1,5 @@
 """Alembic environment: runs on the connection handed over by contracts.db.upgrade (or a URL)."""
+
 from __future__ import annotations
 
 from alembic import context

@@ -1,8 +1,10 @@
-"""Hash-chained audit log replaces the plain domain event table (its rows are carried over, in order).
+"""Hash-chained audit log replaces the plain domain event table (its rows are carried over, in
+order).
 
 Revision ID: 0002
 Revises: 0001
 """
+
 import hashlib
 import json
 
@@ -38,21 +40,44 @@ def upgrade() -> None:
     )
     conn = op.get_bind()
     prev, seq = "0" * 64, 0
-    rows = conn.execute(sa.text("SELECT at, actor, aggregate, kind, payload FROM domain_events ORDER BY id")).all()
+    rows = conn.execute(
+        sa.text("SELECT at, actor, aggregate, kind, payload FROM domain_events ORDER BY id")
+    ).all()
     for at, actor, subject, kind, payload in rows:
         seq += 1
         at_text = at.isoformat(timespec="microseconds") if hasattr(at, "isoformat") else str(at)
         payload = json.loads(payload) if isinstance(payload, str) else payload
-        body = json.dumps([seq, at_text, actor, subject, kind, None, None, payload], sort_keys=True,
-                          separators=(",", ":"), ensure_ascii=False, default=str)
+        body = json.dumps(
+            [seq, at_text, actor, subject, kind, None, None, payload],
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            default=str,
+        )
         h = hashlib.sha256((prev + "\n" + body).encode("utf-8")).hexdigest()
-        conn.execute(sa.text("INSERT INTO audit_log (seq, at, actor, subject, kind, ip, user_agent, payload,"
-                             " prev_hash, hash) VALUES (:seq, :at, :actor, :subject, :kind, NULL, NULL, :payload,"
-                             " :prev, :hash)"),
-                     {"seq": seq, "at": at_text, "actor": actor, "subject": subject, "kind": kind,
-                      "payload": json.dumps(payload), "prev": prev, "hash": h})
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit_log (seq, at, actor, subject, kind, ip, user_agent, payload,"
+                " prev_hash, hash) VALUES (:seq, :at, :actor, :subject, :kind, NULL, NULL, "
+                ":payload,"
+                " :prev, :hash)"
+            ),
+            {
+                "seq": seq,
+                "at": at_text,
+                "actor": actor,
+                "subject": subject,
+                "kind": kind,
+                "payload": json.dumps(payload),
+                "prev": prev,
+                "hash": h,
+            },
+        )
         prev = h
-    conn.execute(sa.text("INSERT INTO audit_head (id, seq, hash) VALUES (1, :seq, :hash)"), {"seq": seq, "hash": prev})
+    conn.execute(
+        sa.text("INSERT INTO audit_head (id, seq, hash) VALUES (1, :seq, :hash)"),
+        {"seq": seq, "hash": prev},
+    )
     op.drop_table("domain_events")
 
 

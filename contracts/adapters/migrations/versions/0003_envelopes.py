@@ -3,6 +3,7 @@
 Revision ID: 0003
 Revises: 0002
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,7 +17,9 @@ def upgrade() -> None:
     op.create_table(
         "envelopes",
         sa.Column("id", sa.String(40), primary_key=True),
-        sa.Column("contract_id", sa.String(40), sa.ForeignKey("contracts.id"), nullable=False, index=True),
+        sa.Column(
+            "contract_id", sa.String(40), sa.ForeignKey("contracts.id"), nullable=False, index=True
+        ),
         sa.Column("document_sha256", sa.String(64), nullable=False),
         sa.Column("sender", sa.String(200), nullable=False),
         sa.Column("auth_method", sa.String(20), nullable=False),
@@ -33,20 +36,32 @@ def upgrade() -> None:
     op.create_table(
         "envelope_signers",
         sa.Column("id", sa.String(40), primary_key=True),
-        sa.Column("envelope_id", sa.String(40), sa.ForeignKey("envelopes.id"), nullable=False, index=True),
+        sa.Column(
+            "envelope_id", sa.String(40), sa.ForeignKey("envelopes.id"), nullable=False, index=True
+        ),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("state", sa.JSON(), nullable=False),
     )
     op.create_table(
         "signer_tokens",
         sa.Column("token_hash", sa.String(64), primary_key=True),
-        sa.Column("signer_id", sa.String(40), sa.ForeignKey("envelope_signers.id"), nullable=False, index=True),
-        sa.Column("envelope_id", sa.String(40), sa.ForeignKey("envelopes.id"), nullable=False, index=True),
+        sa.Column(
+            "signer_id",
+            sa.String(40),
+            sa.ForeignKey("envelope_signers.id"),
+            nullable=False,
+            index=True,
+        ),
+        sa.Column(
+            "envelope_id", sa.String(40), sa.ForeignKey("envelopes.id"), nullable=False, index=True
+        ),
     )
     op.create_table(
         "documents",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("envelope_id", sa.String(40), sa.ForeignKey("envelopes.id"), nullable=False, index=True),
+        sa.Column(
+            "envelope_id", sa.String(40), sa.ForeignKey("envelopes.id"), nullable=False, index=True
+        ),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("filename", sa.String(200), nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
