@@ -14,11 +14,12 @@ from pathlib import Path
 from contracts.adapters import audit
 from contracts.adapters.mailer import deliver
 from contracts.adapters.orm import make_engine
-from contracts.adapters.repository import UnitOfWork
-from contracts.documents.pdf import extract_terms, sha256_bytes
+from contracts.adapters.unit_of_work import UnitOfWork
+from contracts.documents.extract import extract_terms
+from contracts.documents.pdf import sha256_bytes
 from contracts.errors import ContractsError, FieldsError
+from contracts.services import completion, retention, signing
 from contracts.services import contracts as contract_service
-from contracts.services import retention, signing
 from contracts.services import templates as template_service
 
 
@@ -167,7 +168,7 @@ def deliver_mail(args: argparse.Namespace) -> int:
 
 
 def complete(args: argparse.Namespace) -> int:
-    print("sealed" if signing.complete(_uow(), args.envelope) else "nothing to do")
+    print("sealed" if completion.complete(_uow(), args.envelope) else "nothing to do")
     return 0
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from contracts.adapters.orm import ClosedMonthRow
-from contracts.adapters.repository import UnitOfWork
+from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
 from flows.errors import ClosingError

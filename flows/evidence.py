@@ -14,8 +14,8 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 from sqlalchemy import select
 
 from contracts.adapters.orm import EnvelopeRow
-from contracts.adapters.repository import UnitOfWork
-from contracts.documents.pdf import GRID, STYLES
+from contracts.adapters.unit_of_work import UnitOfWork
+from contracts.documents.styles import GRID, STYLES
 from contracts.domain.lifecycle import EnvelopeState
 
 

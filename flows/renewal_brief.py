@@ -25,7 +25,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table
 
-from contracts.documents.pdf import GRID, STYLES
+from contracts.documents.styles import GRID, STYLES
 
 TIER_COLOURS = [
     colors.HexColor(c) for c in ("#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b")

@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 from streamlit_pdf_viewer import pdf_viewer
 
-from contracts.adapters.repository import UnitOfWork
-from contracts.documents.pdf import extract_terms
+from contracts.adapters.unit_of_work import UnitOfWork
+from contracts.documents.extract import extract_terms
 from contracts.domain.lifecycle import SENDABLE, EnvelopeState
 from contracts.errors import FieldsError
 from contracts.services import contracts as contract_service

@@ -9,8 +9,8 @@ import pytest
 from contracts_fixtures import example
 
 from contracts.adapters.mailer import deliver
-from contracts.adapters.repository import UnitOfWork
 from contracts.adapters.seal import ensure_local_ca
+from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.services import contracts as contract_service
 from contracts.services import signing
 from contracts.services import templates as template_service

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts.adapters.repository import UnitOfWork
+from contracts.adapters.unit_of_work import UnitOfWork
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit_server import demo_world
 
 from contracts.adapters.orm import make_engine
-from contracts.adapters.repository import UnitOfWork
+from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.services.users import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -214,7 +214,7 @@ def test_support_manager_ingests_an_export_and_sees_quarantine(world, tmp_path):
 
 def test_finance_closes_a_month_and_it_stays_frozen(world):
     from contracts.adapters import audit
-    from contracts.adapters.repository import UnitOfWork
+    from contracts.adapters.unit_of_work import UnitOfWork
 
     at = as_role("credits", "finance")
     at.selectbox(key="close_pick").select("ACME-SAAS 2025-07").run()
@@ -276,7 +276,7 @@ def test_admin_changes_workflow_defaults_and_they_are_audited(world):
     assert not at.exception, at.exception
     assert any("Workflow defaults saved" in s.value for s in at.success)
     from contracts.adapters import audit
-    from contracts.adapters.repository import UnitOfWork
+    from contracts.adapters.unit_of_work import UnitOfWork
     from contracts.services.settings import set_workflow_defaults, workflow_defaults
 
     eng = make_engine(world[1])

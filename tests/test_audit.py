@@ -11,7 +11,7 @@ from contracts_fixtures import ROOT, example
 from sqlalchemy import text
 
 from contracts.adapters import audit
-from contracts.adapters.repository import UnitOfWork
+from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.services import contracts as contract_service
 from contracts.services import templates as template_service
 

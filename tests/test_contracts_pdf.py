@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 
+from contracts.documents.extract import extract_terms
 from contracts.documents.formfields import fields_to_terms, terms_to_fields
-from contracts.documents.pdf import ATTACHMENT, extract_terms, render_pdf, sha256_bytes
+from contracts.documents.pdf import ATTACHMENT, render_pdf, sha256_bytes
 from contracts.documents.render import render_text
 from contracts.documents.starters import starter_templates
 from contracts.domain.fields import validate_fields

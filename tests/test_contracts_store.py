@@ -9,7 +9,7 @@ import pytest
 from contracts_fixtures import example
 from sqlalchemy import text
 
-from contracts.adapters.repository import UnitOfWork
+from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.errors import FieldsError, FrozenVersionError, IllegalTransition, NotFound
 from contracts.services import contracts as contract_service
 from contracts.services import templates as template_service

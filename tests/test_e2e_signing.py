@@ -18,7 +18,7 @@ from streamlit_server import CHROMIUM_ARGS as ARGS
 
 from contracts.adapters.mailer import deliver
 from contracts.adapters.orm import make_engine
-from contracts.adapters.repository import UnitOfWork
+from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.services import contracts as contract_service
 from contracts.services import signing
 from contracts.services import templates as template_service

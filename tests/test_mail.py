@@ -11,7 +11,7 @@ from sqlalchemy import select
 from contracts.adapters import audit
 from contracts.adapters.mailer import SmtpConfig, deliver
 from contracts.adapters.orm import OutboxRow
-from contracts.adapters.repository import UnitOfWork
+from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.services import contracts as contract_service
 from contracts.services import signing
 from contracts.services import templates as template_service

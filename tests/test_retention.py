@@ -10,7 +10,7 @@ from signing_fixtures import CUSTOMER
 
 from contracts.adapters import audit
 from contracts.adapters.mailer import deliver
-from contracts.adapters.repository import UnitOfWork
+from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.errors import NotFound
 from contracts.services import retention, signing
 from contracts.services.settings import set_workflow_defaults

@@ -9,7 +9,7 @@ import pytest
 from contracts_fixtures import example
 
 from contracts.adapters import audit
-from contracts.adapters.repository import UnitOfWork
+from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import utcnow
 from contracts.errors import SettingsError
 from contracts.services import contracts as contract_service

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from contracts.adapters import audit
 from contracts.adapters.mailer import deliver
 from contracts.adapters.orm import DocumentRow
-from contracts.adapters.repository import UnitOfWork
+from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import utcnow
 from contracts.errors import InvalidToken, SigningError
 from contracts.services import contracts as contract_service
@@ -320,7 +320,7 @@ def test_two_processes_sign_at_the_same_moment_on_postgresql(tmp_path, smtp):
         script = textwrap.dedent(f"""
             import sys, time
             from contracts.adapters.orm import make_engine
-            from contracts.adapters.repository import UnitOfWork
+            from contracts.adapters.unit_of_work import UnitOfWork
             from contracts.services import signing
             eng = make_engine({PG_URL!r}, connect_args={{"options": "-csearch_path={schema}"}})
             time.sleep(max(0, {start} - time.time()))

@@ -18,9 +18,9 @@ from signing_fixtures import CUSTOMER
 
 from contracts.adapters import audit
 from contracts.adapters.mailer import deliver
-from contracts.adapters.repository import UnitOfWork
+from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.errors import NotFound, SealError, SigningError
-from contracts.services import signing
+from contracts.services import completion, signing
 
 pytestmark = pytest.mark.usefixtures("seal_env")
 
@@ -126,7 +126,7 @@ def test_tsa_failure_is_audited_and_retry_seals_with_timestamp(
     with pytest.raises(SigningError, match="already signed"):
         signing.sign(UnitOfWork(engine), token, "typed", "Dana")
     monkeypatch.setenv("COVENANT_TSA_URL", url)
-    assert signing.complete(UnitOfWork(engine), env_id) is True
+    assert completion.complete(UnitOfWork(engine), env_id) is True
     assert calls, "the TSA was asked"
     with UnitOfWork(engine) as uow:
         pdf = bytes(uow.envelopes.document(env_id, "final").data)

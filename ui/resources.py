@@ -12,7 +12,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from contracts.adapters.orm import make_engine
-from contracts.adapters.repository import UnitOfWork
+from contracts.adapters.unit_of_work import UnitOfWork
 from sla_engine import analysis, ledger
 from sla_engine.store import Store
 

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from contracts.adapters.orm import DocumentRow, EnvelopeRow, OutboxRow, SignerRow, TokenRow
 from contracts.documents.pdf import sha256_bytes
-from contracts.domain.envelope import Envelope, Signer, digest
+from contracts.domain.envelope import Envelope
 from contracts.domain.events import utcnow
 from contracts.domain.lifecycle import EnvelopeState, SignerStatus
+from contracts.domain.signer import Signer, digest
 from contracts.errors import InvalidToken, NotFound
 
 _DT_FIELDS = {

@@ -1,34 +1,19 @@
-"""Repository and unit of work: the only code that knows the domain is stored with SQLAlchemy.
-
-Services take an `AbstractUnitOfWork`; `UnitOfWork(engine)` is the SQL one, and the domain tests
-use an
-in-memory one (tests/fake_uow.py). A unit of work can be entered again after it exits (each `with`
-is a fresh transaction), never while it is open.
-"""
+"""The repository of templates and contracts: the only code that knows they are stored with
+SQLAlchemy. (Envelopes have theirs in envelope_repo.py; the unit of work hands both out.)"""
 
 from __future__ import annotations
 
-import abc
-from datetime import datetime
-from types import TracebackType
-from typing import Any, Self
-
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from contracts.adapters import audit
-from contracts.adapters.envelope_repo import EnvelopeRepository
 from contracts.adapters.orm import (
-    AuditRow,
     ContractRow,
-    SettingRow,
     TemplateRow,
     TemplateVersionRow,
 )
 from contracts.domain.contract import Contract
-from contracts.domain.events import Event, utcnow
-from contracts.domain.lifecycle import AuditKind, ContractState
+from contracts.domain.events import utcnow
+from contracts.domain.lifecycle import ContractState
 from contracts.domain.template import Template, TemplateVersion
 from contracts.errors import FrozenVersionError, NotFound
 
@@ -195,118 +180,3 @@ class Repository:
             created_at=row.created_at,
             pdf_sha256=row.pdf_sha256,
         )
-
-
-class AbstractUnitOfWork(abc.ABC):
-    """What a service needs: repositories, a place for events with no aggregate, commit, the
-    trail."""
-
-    repo: Any
-    envelopes: Any
-
-    @abc.abstractmethod
-    def __enter__(self) -> Self: ...
-
-    @abc.abstractmethod
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    @abc.abstractmethod
-    def record(self, event: Event) -> None:
-        """An audit entry that belongs to no aggregate change (a view, a download, a failed
-        code)."""
-
-    @abc.abstractmethod
-    def commit(self) -> None:
-        """Aggregates and their events in one transaction."""
-
-    @abc.abstractmethod
-    def setting(self, key: str) -> dict[str, Any] | None:
-        """A stored setting (the Admin page's workflow defaults, ...), None when never set."""
-
-    @abc.abstractmethod
-    def audit_entries(self, subject: str | None = None) -> list[dict[str, Any]]:
-        """Entries of the audit trail (oldest first): seq, at, kind, actor, ip, payload."""
-
-
-class UnitOfWork(AbstractUnitOfWork):
-    """One transaction: commit writes the aggregates and their domain events together, or
-    nothing."""
-
-    session: Session
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._factory = sessionmaker(bind=engine, expire_on_commit=False)
-        self._open = False
-
-    def __enter__(self) -> Self:
-        if self._open:
-            raise RuntimeError("this unit of work is already open; use one `with` at a time")
-        self._open = True
-        self.session = self._factory()
-        self.repo = Repository(self.session)
-        self.envelopes = EnvelopeRepository(self.session, self.repo.seen)
-        self.extra_events: list[Event] = []
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is not None:
-            self.session.rollback()
-        self.session.close()
-        self._open = False
-
-    def record(self, event: Event) -> None:
-        self.extra_events.append(event)
-
-    def commit(self) -> None:
-        """Aggregates and their events (as chained audit entries) in one transaction."""
-        for agg in self.repo.seen:
-            for e in agg.events:
-                audit.append(self.session, e)
-            agg.events.clear()
-        for e in self.extra_events:
-            audit.append(self.session, e)
-        self.extra_events.clear()
-        self.session.commit()
-
-    def audit_entries(self, subject: str | None = None) -> list[dict[str, Any]]:
-        return [_entry(r) for r in audit.entries(self.session, subject)]
-
-    def setting(self, key: str) -> dict[str, Any] | None:
-        row = self.session.get(SettingRow, key)
-        return dict(row.value) if row is not None else None
-
-    def events(self, aggregate: str | None = None) -> list[Event]:
-        return [
-            Event(
-                AuditKind(r.kind),
-                r.subject,
-                dict(r.payload),
-                datetime.fromisoformat(r.at),
-                r.actor,
-                r.ip,
-                r.user_agent,
-            )
-            for r in audit.entries(self.session, aggregate)
-        ]
-
-
-def _entry(r: AuditRow) -> dict[str, Any]:
-    return {
-        "seq": r.seq,
-        "at": r.at,
-        "kind": r.kind,
-        "actor": r.actor,
-        "ip": r.ip,
-        "payload": r.payload,
-    }

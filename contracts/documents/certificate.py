@@ -8,7 +8,7 @@ from xml.sax.saxutils import escape
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table
 
-from contracts.documents.pdf import GRID, STYLES
+from contracts.documents.styles import GRID, STYLES
 from contracts.domain.envelope import Envelope
 
 

@@ -1,24 +1,19 @@
-"""Contract PDFs (reportlab) that carry their SLA terms, and reading the terms back (pypdf).
+"""Contract PDFs (reportlab) that carry their SLA terms (extract.py reads them back).
 
 The terms travel twice: as read-only AcroForm text fields named by the convention in formfields.py
 (so a contract signed in another product still carries them) and as an embedded file
-`sla-terms.json` (exact JSON). extract_terms() prefers the JSON and falls back to the fields.
+`sla-terms.json` (exact JSON). The SLA section's tables and sentences are in sla_section.py.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import json
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PdfReadError
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     KeepTogether,
@@ -32,116 +27,17 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from contracts.documents.formfields import fields_to_terms, terms_to_fields
+from contracts.documents.formfields import terms_to_fields
 from contracts.documents.render import blocks
+from contracts.documents.sla_section import credits_text, hours_text, sla_table
+from contracts.documents.styles import GRID, STYLES, para
 from contracts.domain.fields import ContractFields
-from contracts.errors import TermsExtractionError
-from sla_engine.terms import DAYS, Terms
 
 ATTACHMENT = "sla-terms.json"
-_SS = getSampleStyleSheet()
-STYLES = {
-    "title": ParagraphStyle("t", parent=_SS["Title"], fontSize=18, spaceAfter=4),
-    "sub": ParagraphStyle(
-        "s", parent=_SS["Normal"], alignment=TA_CENTER, textColor=colors.grey, spaceAfter=10
-    ),
-    "h": ParagraphStyle("h", parent=_SS["Heading2"], fontSize=12, spaceBefore=10, spaceAfter=4),
-    "p": ParagraphStyle("p", parent=_SS["BodyText"], fontSize=9.5, leading=13),
-    "small": ParagraphStyle(
-        "sm", parent=_SS["BodyText"], fontSize=8, leading=10, textColor=colors.grey
-    ),
-    "cell": ParagraphStyle("c", parent=_SS["BodyText"], fontSize=8.5, leading=10.5),
-}
-GRID = TableStyle(
-    [
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa5b1")),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf2")),
-        ("FONTSIZE", (0, 0), (-1, -1), 8.5),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]
-)
 
 
 def _p(text: str, style: str = "p") -> Paragraph:
-    return Paragraph(escape(text), STYLES[style])
-
-
-def _minutes(m: float) -> str:
-    m = float(m)
-    if m >= 60 and m % 60 == 0:
-        h = int(m // 60)
-        return f"{h} hour{'s' if h != 1 else ''}"
-    return f"{m:g} minutes"
-
-
-def sla_table(terms: Terms, descriptions: dict[str, str]) -> Table:
-    rows = [["Severity", "Meaning", "First response", "Resolution", "Clock", "Target"]]
-    for name, t in terms.tiers.items():
-        rows.append(
-            [
-                name,
-                Paragraph(escape(descriptions.get(name, "")), STYLES["cell"]),
-                _minutes(t.response_minutes),
-                _minutes(t.resolution_minutes),
-                "24x7" if t.clock == "calendar" else "business hours",
-                f"{t.target_pct:g} %",
-            ]
-        )
-    tbl = Table(
-        rows, colWidths=[18 * mm, 55 * mm, 25 * mm, 25 * mm, 27 * mm, 18 * mm], repeatRows=1
-    )
-    tbl.setStyle(GRID)
-    return tbl
-
-
-def hours_text(terms: Terms) -> str:
-    cal = terms.calendar
-    parts = []
-    for day in DAYS:
-        spans = cal.week.get(day)
-        if spans:
-            parts.append(f"{day.capitalize()} " + ", ".join(f"{s}-{e}" for s, e in spans))
-    if cal.holidays:
-        sub = f" ({cal.holidays.subdivision})" if cal.holidays.subdivision else ""
-        observed = ", observed days included" if cal.holidays.observed else ""
-        hol = f"public holidays of {cal.holidays.country}{sub}{observed}"
-    else:
-        hol = "no public holidays"
-    extra = (
-        f"; also closed on {', '.join(d.isoformat() for d in cal.extra_holidays)}"
-        if cal.extra_holidays
-        else ""
-    )
-    return f"Business hours ({cal.timezone}): {'; '.join(parts) or 'none'}. Closed on {hol}{extra}."
-
-
-def credits_text(terms: Terms) -> str:
-    c = terms.credits
-    if c.kind == "bands":
-        bands = "; ".join(
-            f"below {b.below_pct:g} %: {b.credit_pct:g} % of the monthly fee" for b in c.bands
-        )
-        how = f"Monthly compliance per severity tier earns a service credit: {bands}."
-    elif c.kind == "per_point":
-        how = (
-            f"For each whole percentage point of monthly compliance below a tier's target, the "
-            f"Customer earns "
-            f"{c.credit_pct_per_point:g} % of the monthly fee."
-        )
-    else:
-        return "No service credits apply."
-    comb = (
-        "the largest credit earned by any tier and metric applies"
-        if c.combine == "max"
-        else "credits of all tiers and metrics are added"
-    )
-    return (
-        f"{how} Where several tiers or metrics earn credits in one month, {comb}. Credits are "
-        f"capped at "
-        f"{c.cap_pct:g} % of the monthly fee of {terms.currency} {terms.monthly_fee:,.2f}. A tier "
-        f"with fewer "
-        f"than {c.min_tickets} tickets in a month is not measurable and earns no credit."
-    )
+    return para(text, style)
 
 
 def _signature_cell(sig: dict | None):
@@ -369,35 +265,3 @@ def render_pdf(
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def extract_terms(pdf: bytes | str | Path, source: str | None = None) -> Terms:
-    """SLA terms from a contract PDF: the embedded JSON, else the sla.* form fields."""
-    data = Path(pdf).read_bytes() if isinstance(pdf, (str, Path)) else pdf
-    where = source or (str(pdf) if isinstance(pdf, (str, Path)) else "<pdf>")
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        attachments = reader.attachments
-        fields = reader.get_fields() or {}
-    except (PdfReadError, ValueError, KeyError) as exc:
-        raise TermsExtractionError(where, [("(file)", f"not a readable PDF: {exc}")]) from exc
-    if ATTACHMENT in attachments:
-        raw = attachments[ATTACHMENT][0]
-        try:
-            return Terms.model_validate(json.loads(raw))
-        except (ValueError, TypeError) as exc:
-            raise TermsExtractionError(
-                where, [(ATTACHMENT, f"not valid SLA terms: {exc}")]
-            ) from exc
-    values = {
-        k: (v.get("/V") if hasattr(v, "get") else None)
-        for k, v in fields.items()
-        if k.startswith("sla.")
-    }
-    if not values:
-        raise TermsExtractionError(
-            where, [("sla.*", "no embedded sla-terms.json and no sla.* form fields")]
-        )
-    return fields_to_terms(
-        {k: (str(v) if v is not None else None) for k, v in values.items()}, where
-    )

@@ -1,70 +1,27 @@
-"""Envelopes: who signs a contract, in what order, how they prove who they are, and what they did.
+"""Envelopes: who signs a contract, in what order, and what each signer did (signer.py holds the
+signer and their one-time codes).
 
 Pure domain (no database, no mail): methods change state, append events, and return what must be
-sent.
-Tokens and one-time codes are returned to the caller once and kept only as SHA-256 hashes.
+sent. Tokens and one-time codes are returned to the caller once and kept only as SHA-256 hashes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import (
     ENVELOPE_TRANSITIONS,
-    SIGNER_TRANSITIONS,
     AuditKind,
     EnvelopeState,
     SignerStatus,
 )
+from contracts.domain.signer import AUTH_METHODS, Signer, digest, move_signer
 from contracts.errors import IllegalTransition, InvalidToken, SigningError
-
-AUTH_METHODS = ("email_link", "email_code", "sms_code")
-CODE_TTL = timedelta(minutes=10)
-CODE_TRIES = 5
-
-
-def digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-def _move_signer(s: Signer, to: SignerStatus) -> None:
-    """The one place a signer changes status, along SIGNER_TRANSITIONS (lifecycle.py)."""
-    if to not in SIGNER_TRANSITIONS[s.status]:
-        raise IllegalTransition(f"signer {s.id}: cannot go from {s.status} to {to}")
-    s.status = to
-
-
-@dataclass
-class Signer:
-    id: str
-    name: str
-    email: str
-    role: str
-    group: int
-    phone: str | None = None
-    status: SignerStatus = SignerStatus.WAITING
-    token_hashes: list[str] = field(
-        default_factory=list
-    )  # links that open the page (reminders add one)
-    invited_at: datetime | None = None
-    viewed_at: datetime | None = None
-    last_reminded_at: datetime | None = None
-    reminders: int = 0
-    consent: dict[str, Any] | None = None
-    code_hash: str | None = None
-    code_expires: datetime | None = None
-    code_tries: int = 0
-    code_locked: bool = False
-    code_verified_at: datetime | None = None
-    signature: dict[str, Any] | None = None
-    signed_at: datetime | None = None
 
 
 @dataclass
@@ -110,23 +67,7 @@ class Envelope:
         if reminder_hours <= 0:
             raise SigningError("reminder_hours must be positive")
         now = now or utcnow()
-        people = []
-        for i, s in enumerate(signers):
-            missing = [k for k in ("name", "email", "role") if not s.get(k)]
-            if missing:
-                raise SigningError(f"signer {i + 1}: missing {', '.join(missing)}")
-            if auth_method == "sms_code" and not s.get("phone"):
-                raise SigningError(f"signer {i + 1}: an SMS code needs a phone number")
-            people.append(
-                Signer(
-                    id=f"S-{uuid.uuid4().hex[:10].upper()}",
-                    name=s["name"],
-                    email=s["email"],
-                    role=s["role"],
-                    group=int(s.get("group", i + 1)),
-                    phone=s.get("phone"),
-                )
-            )
+        people = [Signer.from_spec(i, spec, auth_method) for i, spec in enumerate(signers)]
         env = cls(
             id=f"E-{uuid.uuid4().hex[:10].upper()}",
             contract_id=contract_id,
@@ -179,7 +120,7 @@ class Envelope:
         for s in self.group(g):
             if s.status == SignerStatus.WAITING:
                 tokens[s.id] = self._issue_token(s, now)
-                _move_signer(s, SignerStatus.INVITED)
+                move_signer(s, SignerStatus.INVITED)
                 s.invited_at = now
                 self._event(
                     AuditKind.ENVELOPE_SENT,
@@ -256,16 +197,9 @@ class Envelope:
         self._event(AuditKind.ENVELOPE_VIEWED, s.email, {"signer": s.id}, now, ip, ua)
 
     def issue_code(self, s: Signer, now: datetime) -> str:
-        """A fresh 6-digit code for this signer (valid 10 minutes); returned once, stored hashed."""
+        """A fresh one-time code for this signer; returned once, stored hashed."""
         self._require_turn(s)
-        if s.code_locked:
-            raise SigningError(
-                "too many wrong codes: this signer is locked; ask the sender to resend"
-            )
-        code = f"{secrets.randbelow(1_000_000):06d}"
-        s.code_hash = digest(f"{s.id}:{code}")
-        s.code_expires = now + CODE_TTL
-        s.code_tries = 0
+        code = s.new_code(now)
         channel = "sms" if self.auth_method == "sms_code" else "email"
         self._event(
             AuditKind.ENVELOPE_CODE_SENT, "system", {"signer": s.id, "channel": channel}, now
@@ -276,36 +210,20 @@ class Envelope:
         self, s: Signer, code: str, now: datetime, ip: str | None, ua: str | None
     ) -> bool:
         self._require_turn(s)
-        if s.code_locked:
-            raise SigningError(
-                "too many wrong codes: this signer is locked; ask the sender to resend"
-            )
-        if s.code_hash is None or s.code_expires is None or now > s.code_expires:
-            self._event(
-                AuditKind.ENVELOPE_CODE_FAILED,
-                s.email,
-                {"signer": s.id, "why": "expired or not sent"},
-                now,
-                ip,
-                ua,
-            )
-            return False
-        if hmac.compare_digest(s.code_hash, digest(f"{s.id}:{code.strip()}")):
-            s.code_verified_at = now
-            s.code_hash = None
+        result = s.check_code(code, now)
+        if result == "verified":
             self._event(AuditKind.ENVELOPE_CODE_VERIFIED, s.email, {"signer": s.id}, now, ip, ua)
             return True
-        s.code_tries += 1
-        self._event(
-            AuditKind.ENVELOPE_CODE_FAILED,
-            s.email,
-            {"signer": s.id, "tries": s.code_tries},
-            now,
-            ip,
-            ua,
+        why = (
+            {"signer": s.id, "why": "expired or not sent"}
+            if result == "expired"
+            else {
+                "signer": s.id,
+                "tries": s.code_tries,
+            }
         )
-        if s.code_tries >= CODE_TRIES:
-            s.code_locked = True
+        self._event(AuditKind.ENVELOPE_CODE_FAILED, s.email, why, now, ip, ua)
+        if result == "locked":
             self._event(
                 AuditKind.ENVELOPE_SIGNER_LOCKED,
                 "system",
@@ -346,7 +264,7 @@ class Envelope:
         self._require_auth(s)
         if kind not in ("typed", "drawn") or not value.strip():
             raise SigningError("adopt a signature: type your name or draw it")
-        _move_signer(s, SignerStatus.SIGNED)
+        move_signer(s, SignerStatus.SIGNED)
         s.signed_at = now
         s.signature = {
             "kind": kind,
@@ -383,7 +301,7 @@ class Envelope:
         self._require_turn(s)
         if not reason.strip():
             raise SigningError("say why you decline")
-        _move_signer(s, SignerStatus.DECLINED)
+        move_signer(s, SignerStatus.DECLINED)
         self._move(EnvelopeState.DECLINED)
         self.reason = reason
         self._event(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from contracts.adapters.repository import AbstractUnitOfWork
+from contracts.adapters.unit_of_work import AbstractUnitOfWork
 from contracts.documents.pdf import render_pdf, sha256_bytes
 from contracts.documents.render import render_text
 from contracts.domain.contract import Contract

@@ -23,7 +23,7 @@ from contracts.adapters.orm import (
     SignerRow,
     TokenRow,
 )
-from contracts.adapters.repository import UnitOfWork
+from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.contract import add_months
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from contracts.adapters.orm import SettingRow
-from contracts.adapters.repository import AbstractUnitOfWork, UnitOfWork
+from contracts.adapters.unit_of_work import AbstractUnitOfWork, UnitOfWork
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
 from contracts.errors import SettingsError

@@ -1,65 +1,34 @@
 """Signing use cases: send, open a link, consent, one-time codes, sign, decline, void, resend,
-remind, complete.
+remind. Completion (render, seal, distribute) is in completion.py.
 
 Every call is one unit of work: the envelope row is locked for the change, its events become
-chained audit
-entries, and the mail it causes is written to the outbox in the same transaction (delivered by
-mailer.py).
+chained audit entries, and the mail it causes is written to the outbox in the same transaction
+(delivered by adapters/mailer.py).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from contracts.adapters.repository import AbstractUnitOfWork
-from contracts.adapters.seal import load_signer, seal_pdf
-from contracts.documents.certificate import certificate_flowables
-from contracts.documents.pdf import render_pdf, sha256_bytes
-from contracts.documents.render import render_text
+from contracts.adapters.unit_of_work import AbstractUnitOfWork
+from contracts.documents.pdf import sha256_bytes
 from contracts.domain import disclosure
-from contracts.domain.envelope import Envelope, Signer
-from contracts.domain.events import Event, utcnow
+from contracts.domain.envelope import Envelope
+from contracts.domain.events import utcnow
 from contracts.domain.lifecycle import (
     CONTRACT_FOLLOWS_ENVELOPE,
     SENDABLE,
-    AuditKind,
     ContractState,
     EnvelopeState,
     SignerStatus,
 )
-from contracts.errors import IllegalTransition, SealError, SigningError
+from contracts.domain.signer import Signer
+from contracts.errors import IllegalTransition, SigningError
+from contracts.services.completion import complete
 from contracts.services.contracts import contract_pdf
-
-BASE_URL = os.environ.get("COVENANT_BASE_URL", "http://127.0.0.1:8501")
-
-
-def _link(token: str, base_url: str | None) -> str:
-    return f"{(base_url or BASE_URL).rstrip('/')}/sign?token={token}"
-
-
-def _invite(
-    uow: AbstractUnitOfWork,
-    env: Envelope,
-    tokens: dict[str, str],
-    title: str,
-    base_url: str | None,
-    reminder: bool = False,
-) -> None:
-    for signer_id, token in tokens.items():
-        s = env.signer(signer_id)
-        word = "Reminder: " if reminder else ""
-        uow.envelopes.queue_mail(
-            s.email,
-            f"{word}please sign: {title}",
-            f'Hello {s.name},\n\n{env.sender} asks you to sign "{title}" as {s.role}.\n\n'
-            f"Open the contract and sign: {_link(token, base_url)}\n\n"
-            "This link is personal; do not forward it. "
-            f"It expires on {env.expires_at:%Y-%m-%d %H:%M} UTC.\n",
-            envelope_id=env.id,
-        )
+from contracts.services.invitations import invite
 
 
 def send_for_signature(
@@ -106,7 +75,7 @@ def send_for_signature(
         )
         uow.envelopes.add(env)
         uow.envelopes.store_document(env.id, "original", f"{contract_id}.pdf", pdf)
-        _invite(uow, env, tokens, c.typed.title, base_url)
+        invite(uow, env, tokens, c.typed.title, base_url)
         uow.commit()
         return env.id
 
@@ -238,7 +207,7 @@ def sign(
 
     def go(uow: AbstractUnitOfWork, env: Envelope, s: Signer, now: datetime) -> tuple[bool, str]:
         tokens, done = env.sign(s, kind, value, now, ip, ua)
-        _invite(uow, env, tokens, uow.repo.get_contract(env.contract_id).typed.title, base_url)
+        invite(uow, env, tokens, uow.repo.get_contract(env.contract_id).typed.title, base_url)
         return done, env.id
 
     done, env_id = _act(uow, token, go)
@@ -246,73 +215,6 @@ def sign(
         complete(uow, env_id)
         return "completed"
     return "signed"
-
-
-def complete(uow: AbstractUnitOfWork, envelope_id: str, tsa_url: str | None = None) -> bool:
-    """Seal a fully signed envelope exactly once; a failure is audited and leaves it retryable."""
-    try:
-        with uow:
-            env = uow.envelopes.get(envelope_id, lock=True)
-            if env.status != EnvelopeState.SENT or env.current_group() is not None:
-                return False  # already completed by someone else, or not fully signed
-            c = uow.repo.get_contract(env.contract_id)
-            t = uow.repo.get_template(c.template_name)
-            v = t.version(c.template_version)
-            fields = c.typed
-            now = utcnow()
-            signatures = {
-                s.email: {
-                    "name": s.name,
-                    "role": s.role,
-                    "signer_id": s.id,
-                    **(s.signature or {}),
-                    "at": s.signed_at.isoformat(timespec="seconds"),
-                }
-                for s in env.signers
-            }
-            text = render_text(v.text, fields)
-            label = f"{t.name} v{v.number}"
-            signed_pages = render_pdf(
-                c.id, fields.title, fields, text, label, signatures=signatures
-            )
-            signed_sha = sha256_bytes(signed_pages)
-            events = uow.audit_entries(env.id)
-            appendix = certificate_flowables(env, env.document_sha256, signed_sha, events)
-            final = render_pdf(
-                c.id, fields.title, fields, text, label, signatures=signatures, appendix=appendix
-            )
-            sealed = seal_pdf(
-                final, load_signer(), reason=f"Envelope {env.id} completed", tsa_url=tsa_url
-            )
-            doc_id = uow.envelopes.store_document(env.id, "final", f"{c.id}-signed.pdf", sealed)
-            env.complete(sha256_bytes(sealed), now)
-            uow.envelopes.save(env)
-            c.transition(CONTRACT_FOLLOWS_ENVELOPE[env.status], actor="system")
-            uow.repo.save_contract(c)
-            for person in [*({"name": s.name, "email": s.email} for s in env.signers), *env.cc]:
-                uow.envelopes.queue_mail(
-                    person["email"],
-                    f"Completed: {fields.title}",
-                    f'Hello {person["name"]},\n\nEveryone has signed "{fields.title}". The sealed '
-                    "contract with its certificate of completion is attached.\n",
-                    envelope_id=env.id,
-                    attachments=[doc_id],
-                )
-            uow.commit()
-            return True
-    except SealError as exc:
-        with uow:
-            uow.record(
-                Event(
-                    AuditKind.ENVELOPE_SEAL_FAILED,
-                    envelope_id,
-                    {"error": str(exc)},
-                    utcnow(),
-                    "system",
-                )
-            )
-            uow.commit()
-        raise
 
 
 def decline(
@@ -364,7 +266,7 @@ def resend(
     with uow:
         env = uow.envelopes.get(envelope_id, lock=True)
         token = env.resend(env.signer(signer_id), actor, utcnow())
-        _invite(
+        invite(
             uow,
             env,
             {signer_id: token},
@@ -397,7 +299,7 @@ def remind_due(
             due = env.due_reminders(now)
             tokens = {s.id: env.remind(s, now) for s in due}
             if tokens:
-                _invite(
+                invite(
                     uow,
                     env,
                     tokens,

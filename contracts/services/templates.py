@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from contracts.adapters.repository import AbstractUnitOfWork
+from contracts.adapters.unit_of_work import AbstractUnitOfWork
 from contracts.documents.starters import load_template_file, starter_templates
 from contracts.domain.template import Template
 from contracts.errors import NotFound

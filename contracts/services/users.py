@@ -8,7 +8,7 @@ import bcrypt
 from sqlalchemy import select
 
 from contracts.adapters.orm import UserRow
-from contracts.adapters.repository import UnitOfWork
+from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
 from contracts.errors import NotFound, UserError

@@ -1,0 +1,105 @@
+"""A signer: who they are, where they are in the routing, and how they prove who they are
+(link only, or a one-time code by e-mail or SMS)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from contracts.domain.lifecycle import SIGNER_TRANSITIONS, SignerStatus
+from contracts.errors import IllegalTransition, SigningError
+
+AUTH_METHODS = ("email_link", "email_code", "sms_code")
+CODE_TTL = timedelta(minutes=10)
+CODE_TRIES = 5
+LOCKED = "too many wrong codes: this signer is locked; ask the sender to resend"
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def move_signer(s: Signer, to: SignerStatus) -> None:
+    """The one place a signer changes status, along SIGNER_TRANSITIONS (lifecycle.py)."""
+    if to not in SIGNER_TRANSITIONS[s.status]:
+        raise IllegalTransition(f"signer {s.id}: cannot go from {s.status} to {to}")
+    s.status = to
+
+
+@dataclass
+class Signer:
+    id: str
+    name: str
+    email: str
+    role: str
+    group: int
+    phone: str | None = None
+    status: SignerStatus = SignerStatus.WAITING
+    token_hashes: list[str] = field(
+        default_factory=list
+    )  # links that open the page (reminders add one)
+    invited_at: datetime | None = None
+    viewed_at: datetime | None = None
+    last_reminded_at: datetime | None = None
+    reminders: int = 0
+    consent: dict[str, Any] | None = None
+    code_hash: str | None = None
+    code_expires: datetime | None = None
+    code_tries: int = 0
+    code_locked: bool = False
+    code_verified_at: datetime | None = None
+    signature: dict[str, Any] | None = None
+    signed_at: datetime | None = None
+
+    @classmethod
+    def from_spec(cls, i: int, spec: dict[str, Any], auth_method: str) -> Signer:
+        """Signer i (0-based) of an envelope from {name, email, role[, group, phone]}."""
+        missing = [k for k in ("name", "email", "role") if not spec.get(k)]
+        if missing:
+            raise SigningError(f"signer {i + 1}: missing {', '.join(missing)}")
+        if auth_method == "sms_code" and not spec.get("phone"):
+            raise SigningError(f"signer {i + 1}: an SMS code needs a phone number")
+        return cls(
+            id=f"S-{uuid.uuid4().hex[:10].upper()}",
+            name=spec["name"],
+            email=spec["email"],
+            role=spec["role"],
+            group=int(spec.get("group", i + 1)),
+            phone=spec.get("phone"),
+        )
+
+    # ---- one-time codes ----
+    def new_code(self, now: datetime) -> str:
+        """A fresh 6-digit code (valid CODE_TTL), returned once and kept only as a hash.
+
+        A new code starts a new allowance of CODE_TRIES; a locked signer gets none."""
+        if self.code_locked:
+            raise SigningError(LOCKED)
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        self.code_hash = digest(f"{self.id}:{code}")
+        self.code_expires = now + CODE_TTL
+        self.code_tries = 0
+        return code
+
+    def check_code(
+        self, code: str, now: datetime
+    ) -> Literal["verified", "expired", "wrong", "locked"]:
+        """Verify a code; the CODE_TRIES-th wrong one locks the signer until the sender resends."""
+        if self.code_locked:
+            raise SigningError(LOCKED)
+        if self.code_hash is None or self.code_expires is None or now > self.code_expires:
+            return "expired"
+        if hmac.compare_digest(self.code_hash, digest(f"{self.id}:{code.strip()}")):
+            self.code_verified_at = now
+            self.code_hash = None
+            return "verified"
+        self.code_tries += 1
+        if self.code_tries >= CODE_TRIES:
+            self.code_locked = True
+            return "locked"
+        return "wrong"
