@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from flows.evidence import signed_document
+from sla_engine.exports import csv_bytes
 from ui.auth import require
 from ui.resources import (
     evidence_files,
@@ -115,7 +116,7 @@ st.caption(
     "on the tier's clock, pauses subtracted."
 )
 st.dataframe(trace, hide_index=True, key="trace")
-csv = trace.to_csv(index=False).encode()
+csv = csv_bytes(trace)
 facts = [
     ("Contract", contract),
     ("Month / tier / metric", f"{month} / {tier} / {metric}"),

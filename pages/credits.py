@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 import streamlit as st
 
 from flows.closing import close_month, with_closed
+from sla_engine.exports import csv_bytes, xlsx_bytes
 from ui.auth import require
 from ui.errors import shown_errors
 from ui.resources import generation_or_stop, hourly_as_of, monthly_credits, unit_of_work
@@ -30,15 +29,11 @@ st.dataframe(
         "amount": st.column_config.NumberColumn("amount", format="%.2f"),
     },
 )
-xlsx = io.BytesIO()
-view.to_excel(xlsx, index=False, sheet_name="credits")
 c1, c2 = st.columns(2)
-c1.download_button(
-    "Credits (CSV)", view.to_csv(index=False).encode(), "credits.csv", "text/csv", key="csv"
-)
+c1.download_button("Credits (CSV)", csv_bytes(view), "credits.csv", "text/csv", key="csv")
 c2.download_button(
     "Credits (XLSX)",
-    xlsx.getvalue(),
+    xlsx_bytes({"credits": view}),
     "credits.xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="xlsx",

@@ -11,6 +11,7 @@ from zoneinfo import available_timezones
 import pandas as pd
 import streamlit as st
 
+from sla_engine.exports import csv_bytes
 from sla_engine.ingest import ingest
 from sla_engine.profiles.registry import PROFILES, detect_profile
 from ui.auth import require
@@ -119,7 +120,7 @@ if st.button("Ingest", type="primary", key="ingest"):
         st.dataframe(q.head(200), hide_index=True, key="quarantine")
         st.download_button(
             "Quarantined rows (CSV)",
-            q.to_csv(index=False).encode(),
+            csv_bytes(q),
             "quarantine.csv",
             "text/csv",
             key="quarantine_csv",

@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import analysis
 from .errors import SlaEngineError
+from .exports import write_csv
 from .plainfiles import load_plain, results_csv_frame
 from .store import Store
 from .terms import Terms, json_schema, load_terms
@@ -116,7 +117,7 @@ def _plain_or_store(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) ->
 
 def _emit(df: pd.DataFrame, out: str | None) -> None:
     if out:
-        df.to_csv(out, index=False)
+        write_csv(df, out)
         print(f"wrote {len(df)} rows to {out}")
     else:
         with pd.option_context(
@@ -144,7 +145,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     as_of = analysis.parse_as_of(args.as_of)
     missing = analysis.evaluate_to_table(con, terms, as_of)
     out = results_csv_frame(analysis.per_ticket_frame(con))
-    out.to_csv(args.out, index=False)
+    write_csv(out, args.out)
     print(f"evaluated {len(out)} tickets -> {args.out}")
     if missing:
         print(

@@ -100,13 +100,10 @@ def evidence_files(
     title: str, facts: tuple[tuple[str, str], ...], trace: pd.DataFrame, sheet: str
 ) -> tuple[bytes, bytes]:
     """XLSX and PDF of a drill-down, built once per view (not on every rerun)."""
-    import io
-
     from flows.evidence import evidence_pdf
+    from sla_engine.exports import xlsx_bytes
 
-    xlsx = io.BytesIO()
-    trace.to_excel(xlsx, index=False, sheet_name=sheet[:31])
-    return xlsx.getvalue(), evidence_pdf(title, list(facts), trace)
+    return xlsx_bytes({sheet: trace}), evidence_pdf(title, list(facts), trace)
 
 
 @st.cache_data(show_spinner="Drawing the renewal brief…", max_entries=8)
