@@ -17,6 +17,7 @@ from sla_engine.terms import DAYS, load_terms
 from ui.auth import require
 from ui.errors import shown_errors
 from ui.resources import engine, store, unit_of_work
+from ui.text import plain
 
 require("admin")
 st.title("Administration")
@@ -202,7 +203,7 @@ with tab_users:
         if st.form_submit_button("Add user"):
             with shown_errors():
                 create_user(unit_of_work(), username, name, email, password, new_roles, actor)
-                st.success(f"User {username} added.")
+                st.success(f"User {plain(username)} added.")
                 st.rerun()
     st.subheader("Change a user")
     who = st.selectbox("User", [u["username"] for u in users], key="edit_user")

@@ -13,19 +13,22 @@ from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.documents.extract import extract_terms
 from contracts.domain.lifecycle import SENDABLE, EnvelopeState
 from contracts.errors import FieldsError
+from contracts.services import completion, signing
 from contracts.services import contracts as contract_service
-from contracts.services import signing
 from contracts.services.settings import AUTH_METHODS, workflow_defaults
 from ui.auth import require
 from ui.errors import shown_errors
 from ui.fields_form import render as render_form
 from ui.fields_form import to_json_ready
 from ui.resources import engine
+from ui.text import plain
 
 require("contracts")
 st.title("Contracts and templates")
 eng = engine()
 actor = st.session_state.get("username") or "legal"
+# decline and expiry notices go to the sender's e-mail address (the users table), not the username
+sender_email = st.session_state.get("email") or ""
 flash = (
     st.empty()
 )  # always there, so the tabs below keep their identity (and the open tab) across reruns
@@ -95,6 +98,16 @@ with tab_list:
                         "application/pdf",
                         key=f"dl_{env.id}",
                     )
+                if env.status == EnvelopeState.SENT and env.current_group() is None:
+                    st.warning(
+                        "Everyone has signed, but sealing failed (see the Audit page for the "
+                        "reason). The signatures are kept; retry once the cause is fixed."
+                    )
+                    if st.button("Retry sealing", key=f"retry_{env.id}"):
+                        with shown_errors():
+                            completion.complete(UnitOfWork(eng), env.id)
+                            st.session_state["flash"] = f"Envelope {env.id} sealed."
+                            st.rerun()
                 if env.status == EnvelopeState.SENT:
                     reason = st.text_input("Void reason", key=f"void_reason_{env.id}")
                     if st.button(
@@ -217,7 +230,7 @@ with tab_send:
                     UnitOfWork(eng),
                     cid,
                     table.to_dict("records"),
-                    st.session_state.get("username", actor),
+                    sender_email,
                     auth,
                     float(reminder),
                     cc=[
@@ -251,5 +264,7 @@ with tab_extract:
     if up is not None:
         with shown_errors():
             terms = extract_terms(up.getvalue(), up.name)
-            st.success(f"SLA terms of {terms.contract_id}, in force from {terms.effective_from}")
+            st.success(
+                f"SLA terms of {plain(terms.contract_id)}, in force from {terms.effective_from}"
+            )
             st.json(terms.model_dump(mode="json"))

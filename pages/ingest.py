@@ -17,6 +17,7 @@ from sla_engine.profiles.registry import PROFILES, detect_profile
 from ui.auth import require
 from ui.errors import shown_errors
 from ui.resources import export_mapping, export_table, store
+from ui.text import plain
 
 require("ingest")
 st.title("Ingest a help-desk export")
@@ -110,9 +111,7 @@ if st.button("Ingest", type="primary", key="ingest"):
             )
         finally:
             bar.empty()
-    (st.info if rep.noop_of else st.success)(
-        rep.text().replace("\n", "  \n")
-    )  # one line per figure
+    (st.info if rep.noop_of else st.success)(plain(rep.text()))  # one line per figure
     q = s.quarantine()
     q = q[q["batch_id"] == rep.batch_id]
     if len(q):

@@ -19,6 +19,7 @@ from contracts.errors import InvalidToken
 from contracts.services import signing
 from ui.errors import shown_errors
 from ui.resources import engine, unit_of_work
+from ui.text import plain
 
 # a signer's link opens this page and nothing else: no navigation to the rest of the app
 st.markdown(
@@ -76,7 +77,7 @@ with shown_errors(stop=True):
         st.session_state["view"] = view
         st.session_state["refresh"] = False
     except InvalidToken as exc:
-        st.error(f"{exc}. If you expected to sign, ask the sender to send you a new link.")
+        st.error(f"{plain(exc)}. If you expected to sign, ask the sender to send you a new link.")
         st.stop()
 
 
@@ -85,8 +86,11 @@ def refresh() -> None:
     st.rerun()
 
 
-st.subheader(view.contract_title)
-st.caption(f"Envelope {view.envelope_id} · signing as **{view.signer_name}** ({view.signer_email})")
+st.subheader(plain(view.contract_title))
+st.caption(
+    f"Envelope {view.envelope_id} · signing as **{plain(view.signer_name)}** "
+    f"({plain(view.signer_email)})"
+)
 
 if view.signer_status == SignerStatus.SIGNED:
     st.success(
@@ -96,7 +100,7 @@ if view.signer_status == SignerStatus.SIGNED:
 if not view.my_turn:
     st.info(
         "It is not your turn yet: waiting for "
-        + (", ".join(view.waiting_for) or "the other signers")
+        + (plain(", ".join(view.waiting_for)) or "the other signers")
         + ". You will get an e-mail when it is."
     )
     st.stop()

@@ -52,6 +52,7 @@ def as_role(page: str, role: str) -> AppTest:
     at.session_state["roles"] = [role]
     at.session_state["name"] = f"Test {role}"
     at.session_state["username"] = role
+    at.session_state["email"] = f"{role}@covenant.example"
     return at.run()
 
 
@@ -140,7 +141,12 @@ def test_legal_creates_a_contract_and_sends_it():
     assert any("Created C-" in s.value for s in at.success)
     at = as_role("contracts", "legal")
     at.button(key="send").click().run()
-    assert any("Sent: envelope E-" in s.value for s in at.success), [e.value for e in at.error]
+    sent = [s.value for s in at.success if "Sent: envelope E-" in s.value]
+    assert sent, [e.value for e in at.error]
+    env_id = sent[0].split("envelope ")[1].split(".")[0]
+    with UnitOfWork(make_engine(os.environ["DATABASE_URL"])) as uow:
+        # decline and expiry notices go to the sender's address, not to the username "legal"
+        assert uow.envelopes.get(env_id).sender == "legal@covenant.example"
 
 
 def test_invalid_fields_are_shown_per_field():

@@ -94,3 +94,17 @@ def test_a_hostile_export_ingested_and_reported_yields_safe_files(tmp_path):
     evidence = pd.read_csv(io.BytesIO(csv_bytes(per_ticket)), dtype=str)
     assert not evidence["ticket_id"].str.startswith(("=", "+", "-", "@")).any()
     assert evidence_pdf("evidence", [("Contract", "=HYPERLINK(1)")], per_ticket).startswith(b"%PDF")
+
+
+def test_the_app_shows_no_tracebacks_to_users():
+    """An unexpected error shows a generic message in the browser; the details stay in the log."""
+    code = (
+        "import streamlit.config as c\n"
+        "c.get_config_options(force_reparse=True)\n"
+        "print(c.get_option('client.showErrorDetails'))"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("STREAMLIT_")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, check=True
+    )
+    assert out.stdout.strip() == "none"

@@ -150,3 +150,29 @@ def test_outbox_page_only_in_demo_mode_without_smtp(tmp_path, monkeypatch):
     assert not at.exception
     assert any("/sign?token=" in t.value for t in at.text)
     assert list(at.dataframe[0].value["to"]) == [A]
+
+
+def test_a_contract_title_with_markup_is_shown_as_text(tmp_path, monkeypatch, smtp):
+    """The signing page needs no login: a title must not become a live link or an image there."""
+    inbox, cfg = smtp
+    url = f"sqlite:///{tmp_path / 'm.sqlite'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    st.cache_resource.clear()
+    eng = make_engine(url)
+    template_service.install_starters(UnitOfWork(eng))
+    title = "[Re-verify here](https://evil.example) ![x](https://evil.example/p.png) :red[urgent]"
+    values = {**example("saas-support"), "title": title}
+    cid = contract_service.create_contract(UnitOfWork(eng), "saas-support", values).id
+    signing.send_for_signature(
+        UnitOfWork(eng),
+        cid,
+        [{"name": "Ann [me](https://evil.example)", "email": A, "role": "CIO"}],
+        "legal@customer.example",
+        auth_method="email_link",
+    )
+    deliver(eng, cfg)
+    at = page(inbox.last_link_token(A))
+    shown = at.subheader[0].value + " " + at.caption[0].value
+    assert "](" not in shown.replace("\\]\\(", "")  # every link bracket is escaped
+    assert "\\[Re\\-verify here\\]\\(https\\://evil\\.example\\)" in shown
+    assert ":red[" not in shown and "Ann \\[me\\]" in shown

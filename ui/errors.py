@@ -15,6 +15,7 @@ import streamlit as st
 from contracts.errors import ContractsError
 from flows.errors import FlowError
 from sla_engine.errors import SlaEngineError
+from ui.text import plain
 
 NAMED_ERRORS: tuple[type[Exception], ...] = (ContractsError, SlaEngineError, FlowError)
 
@@ -26,6 +27,6 @@ def shown_errors(prefix: str = "", suffix: str = "", stop: bool = False) -> Iter
     try:
         yield
     except NAMED_ERRORS as exc:
-        st.error(f"{prefix}{exc}{suffix}")
+        st.error(f"{prefix}{plain(exc)}{suffix}")
         if stop:
             st.stop()

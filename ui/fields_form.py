@@ -23,6 +23,8 @@ import pandas as pd
 import streamlit as st
 from pydantic import BaseModel
 
+from ui.text import plain
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -54,7 +56,7 @@ def _show_problems(path: str, problems: dict[str, str], exact: bool = False) -> 
     for loc, msg in problems.items():
         if loc == path or (not exact and loc.startswith(path + ".")):
             where = "" if loc == path else f"{loc[len(path) + 1 :]}: "
-            st.markdown(f":red[⚠ {where}{msg}]")
+            st.markdown(f":red[⚠ {plain(where)}{plain(msg)}]")
 
 
 def _scalar(t: Any, label: str, value: Any, key: str, help_: str | None) -> Any:

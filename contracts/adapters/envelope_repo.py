@@ -14,6 +14,7 @@ from contracts.documents.pdf import sha256_bytes
 from contracts.domain.envelope import Envelope
 from contracts.domain.events import utcnow
 from contracts.domain.lifecycle import EnvelopeState, SignerStatus
+from contracts.domain.limits import header_safe
 from contracts.domain.signer import Signer, digest
 from contracts.errors import InvalidToken, NotFound
 
@@ -215,7 +216,7 @@ class EnvelopeRepository:
         self.session.add(
             OutboxRow(
                 to_addr=to,
-                subject=subject,
+                subject=header_safe(subject)[:300],
                 body=body,
                 attachments=list(attachments or []),
                 envelope_id=envelope_id,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -96,6 +97,19 @@ def deliver(engine: Engine, config: SmtpConfig | None = None, limit: int = 100) 
                     _send(config, m, [d for d in docs if d is not None])
                 else:
                     continue
+            except (ValueError, TypeError) as exc:  # the message itself cannot be built: never
+                m.attempts = MAX_ATTEMPTS  # retried, and never in the way of the messages behind it
+                m.last_error = f"cannot be sent: {exc}"
+                uow.record(
+                    Event(
+                        AuditKind.MAIL_FAILED,
+                        m.envelope_id or "mail",
+                        {"outbox": m.id, "to": m.to_addr, "error": m.last_error},
+                    )
+                )
+                uow.commit()
+                failed += 1
+                continue
             except (OSError, smtplib.SMTPException) as exc:
                 m.attempts += 1
                 m.last_error = f"{type(exc).__name__}: {exc}"
@@ -111,6 +125,7 @@ def deliver(engine: Engine, config: SmtpConfig | None = None, limit: int = 100) 
                 continue
             m.attempts += 1
             m.sent_at = utcnow()
+            m.body = redact_secrets(m.body)  # links and codes live only until delivered
             uow.record(
                 Event(
                     AuditKind.MAIL_DELIVERED,
@@ -121,6 +136,19 @@ def deliver(engine: Engine, config: SmtpConfig | None = None, limit: int = 100) 
             uow.commit()
             sent += 1
     return sent, failed
+
+
+SECRETS = (
+    (re.compile(r"token=[A-Za-z0-9_\-]+"), "token=(removed after delivery)"),
+    (re.compile(r"(signing code is )\d{6}"), r"\1(removed after delivery)"),
+)
+
+
+def redact_secrets(body: str) -> str:
+    """A delivered message as it is kept: signing links and one-time codes removed."""
+    for pattern, replacement in SECRETS:
+        body = pattern.sub(replacement, body)
+    return body
 
 
 def _send(config: SmtpConfig, m: OutboxRow, docs: list[DocumentRow]) -> None:

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from contracts.domain import limits
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import (
     ENVELOPE_TRANSITIONS,
@@ -68,6 +69,14 @@ class Envelope:
             raise SigningError("reminder_hours must be positive")
         now = now or utcnow()
         people = [Signer.from_spec(i, spec, auth_method) for i, spec in enumerate(signers)]
+        sender = limits.email_address(sender, "the sender's address")
+        cc = [
+            {
+                "name": limits.one_line(c.get("name") or c.get("email", ""), f"copy {i + 1}: name"),
+                "email": limits.email_address(c.get("email", ""), f"copy {i + 1}: address"),
+            }
+            for i, c in enumerate(cc or [])
+        ]
         env = cls(
             id=f"E-{uuid.uuid4().hex[:10].upper()}",
             contract_id=contract_id,
@@ -264,6 +273,9 @@ class Envelope:
         self._require_auth(s)
         if kind not in ("typed", "drawn") or not value.strip():
             raise SigningError("adopt a signature: type your name or draw it")
+        value = (
+            limits.one_line(value, "your typed name") if kind == "typed" else limits.drawing(value)
+        )
         move_signer(s, SignerStatus.SIGNED)
         s.signed_at = now
         s.signature = {
@@ -299,8 +311,7 @@ class Envelope:
         self, s: Signer, reason: str, now: datetime, ip: str | None, ua: str | None
     ) -> None:
         self._require_turn(s)
-        if not reason.strip():
-            raise SigningError("say why you decline")
+        reason = limits.reason_text(reason, "the reason you decline")
         move_signer(s, SignerStatus.DECLINED)
         self._move(EnvelopeState.DECLINED)
         self.reason = reason
@@ -315,8 +326,7 @@ class Envelope:
                 f"envelope {self.id} is {self.status}; only an envelope out for signature can be "
                 f"voided"
             )
-        if not reason.strip():
-            raise SigningError("a void needs a reason")
+        reason = limits.reason_text(reason, "the reason for voiding")
         self._move(EnvelopeState.VOIDED)
         self.reason = reason
         self._event(AuditKind.ENVELOPE_VOIDED, actor, {"reason": reason}, now)

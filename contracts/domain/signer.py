@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from contracts.domain import limits
 from contracts.domain.lifecycle import SIGNER_TRANSITIONS, SignerStatus
 from contracts.errors import IllegalTransition, SigningError
 
@@ -64,13 +65,15 @@ class Signer:
             raise SigningError(f"signer {i + 1}: missing {', '.join(missing)}")
         if auth_method == "sms_code" and not spec.get("phone"):
             raise SigningError(f"signer {i + 1}: an SMS code needs a phone number")
+        n = i + 1
+        phone = spec.get("phone")
         return cls(
             id=f"S-{uuid.uuid4().hex[:10].upper()}",
-            name=spec["name"],
-            email=spec["email"],
-            role=spec["role"],
-            group=int(spec.get("group", i + 1)),
-            phone=spec.get("phone"),
+            name=limits.one_line(spec["name"], f"signer {n}: name"),
+            email=limits.email_address(spec["email"], f"signer {n}: e-mail"),
+            role=limits.one_line(spec["role"], f"signer {n}: role"),
+            group=int(spec.get("group", n)),
+            phone=limits.one_line(phone, f"signer {n}: phone", limits.MAX_PHONE) if phone else None,
         )
 
     # ---- one-time codes ----

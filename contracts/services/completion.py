@@ -7,6 +7,8 @@ failure (key, certificate, time-stamping authority) is audited and leaves the en
 
 from __future__ import annotations
 
+from reportlab.platypus.doctemplate import LayoutError
+
 from contracts.adapters.seal import load_signer, seal_pdf
 from contracts.adapters.unit_of_work import AbstractUnitOfWork
 from contracts.documents.certificate import certificate_flowables
@@ -14,7 +16,7 @@ from contracts.documents.pdf import render_pdf, sha256_bytes
 from contracts.documents.render import render_text
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import CONTRACT_FOLLOWS_ENVELOPE, AuditKind, EnvelopeState
-from contracts.errors import SealError
+from contracts.errors import SealError, TemplateError
 
 
 def complete(uow: AbstractUnitOfWork, envelope_id: str, tsa_url: str | None = None) -> bool:
@@ -39,17 +41,26 @@ def complete(uow: AbstractUnitOfWork, envelope_id: str, tsa_url: str | None = No
                 }
                 for s in env.signers
             }
-            text = render_text(v.text, fields)
-            label = f"{t.name} v{v.number}"
-            signed_pages = render_pdf(
-                c.id, fields.title, fields, text, label, signatures=signatures
-            )
-            signed_sha = sha256_bytes(signed_pages)
-            events = uow.audit_entries(env.id)
-            appendix = certificate_flowables(env, env.document_sha256, signed_sha, events)
-            final = render_pdf(
-                c.id, fields.title, fields, text, label, signatures=signatures, appendix=appendix
-            )
+            try:
+                text = render_text(v.text, fields)
+                label = f"{t.name} v{v.number}"
+                signed_pages = render_pdf(
+                    c.id, fields.title, fields, text, label, signatures=signatures
+                )
+                signed_sha = sha256_bytes(signed_pages)
+                events = uow.audit_entries(env.id)
+                appendix = certificate_flowables(env, env.document_sha256, signed_sha, events)
+                final = render_pdf(
+                    c.id,
+                    fields.title,
+                    fields,
+                    text,
+                    label,
+                    signatures=signatures,
+                    appendix=appendix,
+                )
+            except (LayoutError, TemplateError, ValueError) as exc:
+                raise SealError(f"the signed document could not be rendered: {exc}") from exc
             sealed = seal_pdf(
                 final, load_signer(), reason=f"Envelope {env.id} completed", tsa_url=tsa_url
             )
