@@ -156,6 +156,12 @@ def void(args: argparse.Namespace) -> int:
     return 0
 
 
+def unlock(args: argparse.Namespace) -> int:
+    signing.unlock_signer(_uow(), args.envelope, args.signer, args.actor)
+    print(f"unlocked {args.signer} on {args.envelope}")
+    return 0
+
+
 def remind(args: argparse.Namespace) -> int:
     print(f"reminders sent: {signing.remind_due(_uow())}")
     return 0

@@ -100,6 +100,11 @@ def build_parser(cli: ModuleType) -> argparse.ArgumentParser:
     vd.add_argument("--reason", required=True)
     vd.add_argument("--actor", required=True)
     vd.set_defaults(func=cli.void)
+    ul = sub.add_parser("unlock", help="let a signer locked by wrong codes try again (audited)")
+    ul.add_argument("envelope")
+    ul.add_argument("signer", help="signer id (S-...), as the lock e-mail names it")
+    ul.add_argument("--actor", required=True)
+    ul.set_defaults(func=cli.unlock)
     sub.add_parser(
         "remind", help="send due reminders and expire envelopes (for cron; idempotent)"
     ).set_defaults(func=cli.remind)

@@ -98,6 +98,16 @@ with tab_list:
                         "application/pdf",
                         key=f"dl_{env.id}",
                     )
+                for s in env.signers:
+                    if env.status == EnvelopeState.SENT and s.code_locked:
+                        st.warning(
+                            f"{plain(s.name)} is locked after {s.code_tries} wrong signing codes."
+                        )
+                        if st.button(f"Unlock {plain(s.name)}", key=f"unlock_{s.id}"):
+                            with shown_errors():
+                                signing.unlock_signer(UnitOfWork(eng), env.id, s.id, actor)
+                                st.session_state["flash"] = f"{s.name} can try codes again."
+                                st.rerun()
                 if env.status == EnvelopeState.SENT and env.current_group() is None:
                     st.warning(
                         "Everyone has signed, but sealing failed (see the Audit page for the "

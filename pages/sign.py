@@ -62,15 +62,21 @@ if not token:
     )
     st.stop()
 
+
+def proof() -> str | None:
+    """What verifying the code gave this browser session; another browser must verify again."""
+    return st.session_state.get("code_proof")
+
+
 ip, ua = client()
 with shown_errors(stop=True):
     try:
         if st.session_state.get("viewed_token") != token:
-            view = signing.open_link(unit_of_work(), token, ip, ua)
+            view = signing.open_link(unit_of_work(), token, ip, ua, proof())
             st.session_state["viewed_token"] = token
         else:
             view = (
-                signing.open_link(unit_of_work(), token, ip, ua)
+                signing.open_link(unit_of_work(), token, ip, ua, proof())
                 if st.session_state.get("refresh")
                 else st.session_state["view"]
             )
@@ -126,7 +132,9 @@ if step_code:
         code = st.text_input("One-time code", max_chars=6, key="code")
         if st.form_submit_button("Verify code"):
             with shown_errors():
-                if signing.verify_code(unit_of_work(), token, code, ip, ua):
+                verified = signing.verify_code(unit_of_work(), token, code, ip, ua)
+                if verified:
+                    st.session_state["code_proof"] = verified  # this browser session only
                     refresh()
                 else:
                     st.error(
@@ -199,7 +207,7 @@ if st.button(
     width="stretch",
 ):
     with shown_errors():
-        result = signing.sign(unit_of_work(), token, kind, value, ip, ua)
+        result = signing.sign(unit_of_work(), token, kind, value, ip, ua, proof=proof())
         send_mail_now()
         st.session_state["refresh"] = True
         st.success(

@@ -50,11 +50,14 @@ def sign_in(engine, inbox, cfg, email_addr: str, name: str) -> str:
     assert view.my_turn and view.needs_code and view.document.startswith(b"%PDF")
     signing.request_code(UnitOfWork(engine), token)
     deliver(engine, cfg)
-    assert signing.verify_code(
+    proof = signing.verify_code(
         UnitOfWork(engine), token, inbox.last_code(email_addr), "203.0.113.7", "pytest-browser"
     )
+    assert proof
     signing.give_consent(UnitOfWork(engine), token, "203.0.113.7", "pytest-browser")
-    return signing.sign(UnitOfWork(engine), token, "typed", name, "203.0.113.7", "pytest-browser")
+    return signing.sign(
+        UnitOfWork(engine), token, "typed", name, "203.0.113.7", "pytest-browser", proof=proof
+    )
 
 
 def final_pdf(engine, envelope_id) -> bytes:

@@ -193,8 +193,12 @@ class Envelope:
         if s.status != SignerStatus.INVITED or s.group != self.current_group():
             raise SigningError(f"it is not {s.name}'s turn to sign yet")
 
-    def _require_auth(self, s: Signer) -> None:
-        if self.auth_method != "email_link" and s.code_verified_at is None:
+    def needs_code(self, s: Signer, proof: str | None) -> bool:
+        """A code is needed in every browser session that has not verified one."""
+        return self.auth_method != "email_link" and not s.verified_in(proof)
+
+    def _require_auth(self, s: Signer, proof: str | None) -> None:
+        if self.needs_code(s, proof):
             raise SigningError("enter the one-time code first")
         if s.consent is None:
             raise SigningError("accept the electronic records disclosure first")
@@ -217,12 +221,13 @@ class Envelope:
 
     def verify_code(
         self, s: Signer, code: str, now: datetime, ip: str | None, ua: str | None
-    ) -> bool:
+    ) -> str | None:
+        """The proof for this browser session when the code is right, else None (audited)."""
         self._require_turn(s)
         result = s.check_code(code, now)
         if result == "verified":
             self._event(AuditKind.ENVELOPE_CODE_VERIFIED, s.email, {"signer": s.id}, now, ip, ua)
-            return True
+            return s.new_session_proof()
         why = (
             {"signer": s.id, "why": "expired or not sent"}
             if result == "expired"
@@ -241,7 +246,14 @@ class Envelope:
                 ip,
                 ua,
             )
-        return False
+        return None
+
+    def unlock_signer(self, s: Signer, actor: str, now: datetime) -> None:
+        """The sender's explicit decision to let a locked signer try codes again."""
+        if not s.code_locked:
+            raise SigningError(f"{s.name} is not locked")
+        s.unlock()
+        self._event(AuditKind.ENVELOPE_SIGNER_UNLOCKED, actor, {"signer": s.id}, now)
 
     def give_consent(
         self,
@@ -265,12 +277,19 @@ class Envelope:
         )
 
     def sign(
-        self, s: Signer, kind: str, value: str, now: datetime, ip: str | None, ua: str | None
+        self,
+        s: Signer,
+        kind: str,
+        value: str,
+        now: datetime,
+        ip: str | None,
+        ua: str | None,
+        proof: str | None = None,
     ) -> tuple[dict[str, str], bool]:
         """Record the signature. Returns (tokens for newly invited signers, whether the envelope
         completed)."""
         self._require_turn(s)
-        self._require_auth(s)
+        self._require_auth(s, proof)
         if kind not in ("typed", "drawn") or not value.strip():
             raise SigningError("adopt a signature: type your name or draw it")
         value = (
@@ -332,11 +351,10 @@ class Envelope:
         self._event(AuditKind.ENVELOPE_VOIDED, actor, {"reason": reason}, now)
 
     def resend(self, s: Signer, actor: str, now: datetime) -> str:
-        """A new link (the old one stops working) and a fresh code allowance."""
+        """A new link (the old one stops working)."""
         if self.status != EnvelopeState.SENT or s.status != SignerStatus.INVITED:
             raise SigningError(f"{s.name} has no pending invitation")
-        token = self._issue_token(s, now, replace=True)
-        s.code_locked, s.code_tries, s.code_hash = False, 0, None
+        token = self._issue_token(s, now, replace=True)  # a lock stays: unlocking is explicit
         s.last_reminded_at = now
         self._event(AuditKind.ENVELOPE_RESENT, actor, {"signer": s.id}, now)
         return token

@@ -115,6 +115,7 @@ class AuditKind(StrEnum):
     ENVELOPE_CODE_VERIFIED = "envelope.code_verified"
     ENVELOPE_CODE_FAILED = "envelope.code_failed"
     ENVELOPE_SIGNER_LOCKED = "envelope.signer_locked"
+    ENVELOPE_SIGNER_UNLOCKED = "envelope.signer_unlocked"
     ENVELOPE_SIGNED = "envelope.signed"
     ENVELOPE_DECLINED = "envelope.declined"
     ENVELOPE_VOIDED = "envelope.voided"

@@ -100,7 +100,9 @@ class SignerView:
     document: bytes
 
 
-def _view(uow: AbstractUnitOfWork, env: Envelope, s: Signer) -> SignerView:
+def _view(
+    uow: AbstractUnitOfWork, env: Envelope, s: Signer, proof: str | None = None
+) -> SignerView:
     c = uow.repo.get_contract(env.contract_id)
     doc = uow.envelopes.document(
         env.id, "final" if env.status == EnvelopeState.COMPLETED else "original"
@@ -120,7 +122,7 @@ def _view(uow: AbstractUnitOfWork, env: Envelope, s: Signer) -> SignerView:
         s.email,
         s.status,
         env.auth_method,
-        needs_code=env.auth_method != "email_link" and s.code_verified_at is None,
+        needs_code=env.needs_code(s, proof),
         code_locked=s.code_locked,
         consent_given=s.consent is not None,
         my_turn=turn,
@@ -130,10 +132,15 @@ def _view(uow: AbstractUnitOfWork, env: Envelope, s: Signer) -> SignerView:
 
 
 def open_link(
-    uow: AbstractUnitOfWork, token: str, ip: str | None = None, ua: str | None = None
+    uow: AbstractUnitOfWork,
+    token: str,
+    ip: str | None = None,
+    ua: str | None = None,
+    proof: str | None = None,
 ) -> SignerView:
     """The page behind a link: records the view (audited); refuses finished, expired or unknown
-    links."""
+    links. `proof` is what verify_code gave this browser session (a code is asked again in any
+    other)."""
     with uow:
         env, s = uow.envelopes.by_token(token, lock=True)
         env.signer_for_token(
@@ -141,7 +148,7 @@ def open_link(
         )  # raises for finished/expired envelopes (and records expiry)
         env.view(s, utcnow(), ip, ua)
         uow.envelopes.save(env)
-        view = _view(uow, env, s)
+        view = _view(uow, env, s, proof)
         uow.commit()
         return view
 
@@ -177,8 +184,33 @@ def request_code(uow: AbstractUnitOfWork, token: str) -> None:
 
 def verify_code(
     uow: AbstractUnitOfWork, token: str, code: str, ip: str | None = None, ua: str | None = None
-) -> bool:
-    return _act(uow, token, lambda uow, env, s, now: env.verify_code(s, code, now, ip, ua))
+) -> str | None:
+    """The session proof when the code is right (keep it in the browser session), else None.
+    The fifth wrong code in all locks the signer and tells the sender."""
+
+    def go(uow: AbstractUnitOfWork, env: Envelope, s: Signer, now: datetime) -> str | None:
+        proof = env.verify_code(s, code, now, ip, ua)
+        if s.code_locked:
+            uow.envelopes.queue_mail(
+                env.sender,
+                f"Signer locked: {s.name}",
+                f"{s.name} <{s.email}> entered a wrong signing code {s.code_tries} times on "
+                f"envelope {env.id} and is locked.\nIf you trust it was them, unlock them on the "
+                f"Contracts page (or: python -m contracts unlock {env.id} {s.id} --actor YOU).\n",
+                envelope_id=env.id,
+            )
+        return proof
+
+    return _act(uow, token, go)
+
+
+def unlock_signer(uow: AbstractUnitOfWork, envelope_id: str, signer_id: str, actor: str) -> None:
+    """The sender lets a signer locked by wrong codes try again (audited)."""
+    with uow:
+        env = uow.envelopes.get(envelope_id, lock=True)
+        env.unlock_signer(env.signer(signer_id), actor, utcnow())
+        uow.envelopes.save(env)
+        uow.commit()
 
 
 def give_consent(
@@ -201,12 +233,13 @@ def sign(
     ip: str | None = None,
     ua: str | None = None,
     base_url: str | None = None,
+    proof: str | None = None,
 ) -> str:
     """Record one signature ('signed'), inviting the next group; the last one also completes
-    ('completed')."""
+    ('completed'). With a code, `proof` is what verify_code gave this browser session."""
 
     def go(uow: AbstractUnitOfWork, env: Envelope, s: Signer, now: datetime) -> tuple[bool, str]:
-        tokens, done = env.sign(s, kind, value, now, ip, ua)
+        tokens, done = env.sign(s, kind, value, now, ip, ua, proof)
         invite(uow, env, tokens, uow.repo.get_contract(env.contract_id).typed.title, base_url)
         return done, env.id
 
