@@ -25,10 +25,12 @@ demo: $(STAMP)
 	$(PY) -m sla_engine demo --if-absent
 	$(PY) -m contracts template install-starters
 	$(PY) -m contracts init-seal
-	$(PY) -m contracts demo-users
+	@# demo users (published password) only on the embedded database, never on a configured one
+	@if [ -z "$$DATABASE_URL" ]; then COVENANT_DEMO=1 $(PY) -m contracts demo-users; \
+	else echo "DATABASE_URL is set: no demo users; create users with python -m contracts add-user"; fi
 
 run: demo
-	COVENANT_DEMO_OUTBOX=1 $(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
+	COVENANT_DEMO=$$([ -z "$$DATABASE_URL" ] && echo 1 || echo 0) $(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
 	    --server.headless true --browser.gatherUsageStats false
 
 # Debian packages the tests use (PDF validators, browser); installed only when root and missing.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.access import DEFAULT_PAGE, visible_pages
-from ui.auth import login_page, roles, sign_out_button
+from ui.auth import demo_banner, login_page, roles, sign_out_button
 
 st.set_page_config(page_title="Covenant", page_icon=":material/handshake:", layout="wide")
 
@@ -29,4 +29,5 @@ visible = [
     for p in visible_pages(roles())
 ]
 sign_out_button()
+demo_banner()
 st.navigation([*visible, sign]).run()

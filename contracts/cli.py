@@ -191,6 +191,19 @@ def init_seal(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_user(args: argparse.Namespace) -> int:
+    """The first administrator of a configured database (no demo users there)."""
+    import getpass
+    import os
+
+    from contracts.services.users import create_user
+
+    password = os.environ.get("COVENANT_NEW_PASSWORD") or getpass.getpass("Password: ")
+    create_user(_uow(), args.username, args.name, args.email, password, args.role, actor="cli")
+    print(f"user {args.username} added ({', '.join(args.role)})")
+    return 0
+
+
 def demo_users(args: argparse.Namespace) -> int:
     from contracts.services.users import DEMO_PASSWORD, ensure_demo_users
 

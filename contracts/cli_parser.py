@@ -143,6 +143,18 @@ def build_parser(cli: ModuleType) -> argparse.ArgumentParser:
     rp.add_argument("--actor", required=True)
     rp.set_defaults(func=cli.retention_purge)
 
+    au2 = sub.add_parser("add-user", help="add a dashboard user (password from a prompt)")
+    au2.add_argument("username")
+    au2.add_argument("--name", required=True)
+    au2.add_argument("--email", required=True)
+    au2.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        help="admin, support_manager, vendor_manager, finance, legal (repeatable)",
+    )
+    au2.set_defaults(func=cli.add_user)
+
     ex = sub.add_parser(
         "extract-terms", help="SLA terms from a contract PDF (also one signed elsewhere)"
     )

@@ -10,7 +10,14 @@ import streamlit as st
 
 from contracts.adapters.mailer import SmtpConfig, deliver, outbox_counts
 from contracts.services.settings import AUTH_METHODS, set_workflow_defaults, workflow_defaults
-from contracts.services.users import ROLES, create_user, list_users, set_active, set_roles
+from contracts.services.users import (
+    ROLES,
+    create_user,
+    list_users,
+    reset_password,
+    set_active,
+    set_roles,
+)
 from sla_engine.analysis import register_terms
 from sla_engine.calendar import holiday_list
 from sla_engine.terms import DAYS, load_terms
@@ -216,3 +223,13 @@ with tab_users:
     if c2.button("Disable" if current["active"] else "Enable", key="toggle"):
         set_active(unit_of_work(), who, not current["active"], actor)
         st.rerun()
+    with st.form("reset_password"):
+        new_pw = st.text_input(
+            f"New password for {who} (at least 10 characters; tell them to change it)",
+            type="password",
+            key="reset_pw",
+        )
+        if st.form_submit_button("Reset password"):
+            with shown_errors():
+                reset_password(unit_of_work(), who, new_pw, actor)
+                st.success(f"Password of {plain(who)} reset (recorded in the audit trail).")

@@ -1,23 +1,21 @@
 """Outbox (one-machine demo): the mail Covenant would send, for following a signing without an SMTP
 server.
 
-Shown only when no SMTP server is configured, COVENANT_DEMO_OUTBOX=1 (make run sets it) and the
-browser is on
-this machine: the messages hold personal signing links. With SMTP configured, mail leaves through
-the server.
+Shown only in demo mode (COVENANT_DEMO=1 on the embedded database; make run sets it), with no SMTP
+server configured, to a browser on this machine: undelivered messages hold personal signing links.
+With SMTP configured, mail leaves through the server.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import os
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
 from contracts.adapters.mailer import SmtpConfig
-from contracts.adapters.orm import OutboxRow, make_engine
+from contracts.adapters.orm import OutboxRow, demo_mode, make_engine
 from ui.auth import require
 from ui.resources import unit_of_work
 
@@ -43,7 +41,7 @@ def local_viewer() -> bool:
 if SmtpConfig.from_env() is not None:
     st.info("Mail is delivered through the configured SMTP server; the outbox is not shown.")
     st.stop()
-if os.environ.get("COVENANT_DEMO_OUTBOX") != "1" or not local_viewer():
+if not demo_mode() or not local_viewer():
     st.error(
         "The outbox is shown only in the one-machine demo (make run), to a browser on that machine."
     )

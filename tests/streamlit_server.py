@@ -114,8 +114,13 @@ def demo_world(root: Path) -> dict[str, str]:
     eng = make_engine(url)
     template_service.install_starters(UnitOfWork(eng))
     contract_service.create_contract(UnitOfWork(eng), "saas-support", example("saas-support"))
-    ensure_demo_users(UnitOfWork(eng))
+    os.environ["COVENANT_DEMO"] = "1"  # the one-machine demo, as make run sets it
+    try:
+        ensure_demo_users(UnitOfWork(eng))
+    finally:
+        del os.environ["COVENANT_DEMO"]
     return {
+        "COVENANT_DEMO": "1",
         "PATH": "/usr/bin:/bin",
         "HOME": str(root),
         "DATABASE_URL": url,

@@ -42,6 +42,7 @@ def env(world, monkeypatch):
     monkeypatch.setenv("COVENANT_STORE", str(root / "store"))
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("COVENANT_COOKIE_KEY", "test-cookie-key-not-secret-0123456789abcdef")
+    monkeypatch.setenv("COVENANT_DEMO", "1")  # the demo world: demo users may sign in
     st.cache_resource.clear()
     st.cache_data.clear()
 

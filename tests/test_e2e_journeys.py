@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     root = tmp_path_factory.mktemp("journeys")
-    env = {**demo_world(root), "COVENANT_DEMO_OUTBOX": "1"}
+    env = demo_world(root)
     Store(root / "store").add_terms(
         load_terms(FIXTURES / "terms_uci.json")
     )  # the UCI contract's signed terms

@@ -142,10 +142,10 @@ def test_outbox_page_only_in_demo_mode_without_smtp(tmp_path, monkeypatch):
         at.session_state["roles"] = ["admin"]
         return at.run()
 
-    monkeypatch.delenv("COVENANT_DEMO_OUTBOX", raising=False)
+    monkeypatch.delenv("COVENANT_DEMO", raising=False)
     at = as_admin()
     assert "only in the one-machine demo" in at.error[0].value
-    monkeypatch.setenv("COVENANT_DEMO_OUTBOX", "1")
+    monkeypatch.setenv("COVENANT_DEMO", "1")
     at = as_admin()
     assert not at.exception
     assert any("/sign?token=" in t.value for t in at.text)

@@ -11,9 +11,10 @@ from pathlib import Path
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from contracts.services.users import credentials
+from contracts.services.users import change_own_password, credentials, demo_users_active
 
 from .access import page
+from .errors import shown_errors
 from .resources import ROOT, unit_of_work
 
 COOKIE = "covenant_session"
@@ -74,6 +75,7 @@ def require(key: str) -> None:
 def login_page() -> None:
     st.title("Covenant")
     st.caption("Support contracts, signatures and SLA compliance")
+    demo_banner()
     authenticator().login(location="main", max_login_attempts=MAX_LOGIN_ATTEMPTS, key="login")
     if st.session_state.get("authentication_status") is False:
         st.error("Username or password is incorrect.")
@@ -87,3 +89,22 @@ def sign_out_button() -> None:
             f"Signed in as **{st.session_state.get('name')}** ({', '.join(sorted(roles()))})"
         )
         authenticator().logout("Sign out", "sidebar", key="logout_btn")
+        with st.expander("Change my password"), st.form("own_password", clear_on_submit=True):
+            current = st.text_input("Current password", type="password", key="own_pw_old")
+            new = st.text_input(
+                "New password (10 or more characters)", type="password", key="own_pw_new"
+            )
+            if st.form_submit_button("Change password"):
+                with shown_errors():
+                    change_own_password(unit_of_work(), st.session_state["username"], current, new)
+                    st.success("Password changed.")
+
+
+def demo_banner() -> None:
+    """While demo users with the published password can sign in, every page says so."""
+    if demo_users_active(unit_of_work()):
+        st.warning(
+            "Demo mode: the demo users (published password, see the README) are active. Disable "
+            "them on the Admin page before any real use.",
+            icon=":material/warning:",
+        )

@@ -196,6 +196,12 @@ class SettingRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+def demo_mode(url: str | None = None) -> bool:
+    """The one-machine demo: COVENANT_DEMO=1 (make run sets it) on an embedded SQLite database.
+    Never on a database server: demo users with a published password must not reach one."""
+    return os.environ.get("COVENANT_DEMO") == "1" and (url or database_url()).startswith("sqlite")
+
+
 def database_url() -> str:
     """DATABASE_URL, with postgresql:// meaning psycopg 3; default a SQLite file in data/."""
     url = os.environ.get("DATABASE_URL")

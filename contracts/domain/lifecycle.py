@@ -136,6 +136,8 @@ class AuditKind(StrEnum):
     USER_ENABLED = "user.enabled"
     USER_DISABLED = "user.disabled"
     USER_ROLES_CHANGED = "user.roles_changed"
+    USER_PASSWORD_RESET = "user.password_reset"
+    USER_PASSWORD_CHANGED = "user.password_changed"
 
     SETTINGS_WORKFLOW_CHANGED = "settings.workflow_changed"
 

@@ -7,7 +7,7 @@ import re
 import bcrypt
 from sqlalchemy import select
 
-from contracts.adapters.orm import UserRow
+from contracts.adapters.orm import UserRow, demo_mode
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
@@ -97,6 +97,38 @@ def set_roles(uow: UnitOfWork, username: str, roles: list[str], actor: str) -> N
         uow.commit()
 
 
+def reset_password(uow: UnitOfWork, username: str, password: str, actor: str) -> None:
+    """An administrator sets a new password (the user should change it); audited, never logged."""
+    new_hash = hash_password(password)
+    with uow:
+        u = uow.session.get(UserRow, username)
+        if u is None:
+            raise NotFound(f"no user {username}")
+        u.password_hash = new_hash
+        uow.record(Event(AuditKind.USER_PASSWORD_RESET, f"user:{username}", {}, utcnow(), actor))
+        uow.commit()
+
+
+def change_own_password(uow: UnitOfWork, username: str, current: str, new: str) -> None:
+    """A user changes their own password, proving the current one first; audited."""
+    new_hash = hash_password(new)
+    with uow:
+        u = uow.session.get(UserRow, username)
+        if u is None or not check_password(current, u.password_hash):
+            raise UserError("the current password is not right")
+        u.password_hash = new_hash
+        uow.record(
+            Event(AuditKind.USER_PASSWORD_CHANGED, f"user:{username}", {}, utcnow(), username)
+        )
+        uow.commit()
+
+
+def check_password(password: str, password_hash: str) -> bool:
+    """bcrypt's check; a password over bcrypt's 72 bytes is simply wrong, not an error."""
+    raw = password.encode()
+    return len(raw) <= 72 and bcrypt.checkpw(raw, password_hash.encode())
+
+
 def set_active(uow: UnitOfWork, username: str, active: bool, actor: str) -> None:
     with uow:
         u = uow.session.get(UserRow, username)
@@ -116,9 +148,15 @@ def set_active(uow: UnitOfWork, username: str, active: bool, actor: str) -> None
 
 
 def credentials(uow: UnitOfWork) -> dict:
-    """streamlit-authenticator's credentials dict for the active users (hashes only)."""
+    """streamlit-authenticator's credentials dict for the active users (hashes only); demo users
+    only in demo mode."""
+    demo = demo_mode(str(uow.engine.url))
     with uow:
-        rows = uow.session.scalars(select(UserRow).where(UserRow.active.is_(True))).all()
+        rows = [
+            u
+            for u in uow.session.scalars(select(UserRow).where(UserRow.active.is_(True)))
+            if demo or not u.demo
+        ]
         return {
             "usernames": {
                 u.username: {
@@ -130,6 +168,14 @@ def credentials(uow: UnitOfWork) -> dict:
                 for u in rows
             }
         }
+
+
+def demo_users_active(uow: UnitOfWork) -> bool:
+    """Whether anyone can sign in with the published demo password right now (the app's banner)."""
+    if not demo_mode(str(uow.engine.url)):
+        return False
+    with uow:
+        return any(u.demo and u.active for u in uow.session.scalars(select(UserRow)))
 
 
 def list_users(uow: UnitOfWork) -> list[dict]:
@@ -148,6 +194,13 @@ def list_users(uow: UnitOfWork) -> list[dict]:
 
 
 def ensure_demo_users(uow: UnitOfWork) -> list[str]:
+    """The demo users (one per role, published password), only in demo mode (orm.demo_mode)."""
+    if not demo_mode(str(uow.engine.url)):
+        raise UserError(
+            "demo users are created only in the one-machine demo (COVENANT_DEMO=1 on the embedded "
+            "SQLite database), never on a configured database server; create real users with "
+            "`python -m contracts add-user`"
+        )
     made = []
     existing = {u["username"] for u in list_users(uow)}
     for username, name, email, roles in DEMO_USERS:
