@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from contracts.adapters.mailer import SmtpConfig, deliver, outbox_counts
+from contracts.services.invitations import public_base_url
 from contracts.services.settings import AUTH_METHODS, set_workflow_defaults, workflow_defaults
 from contracts.services.users import (
     ROLES,
@@ -23,7 +24,7 @@ from sla_engine.calendar import holiday_list
 from sla_engine.terms import DAYS, load_terms
 from ui.auth import require
 from ui.errors import shown_errors
-from ui.resources import engine, store, unit_of_work
+from ui.resources import engine, served_at, store, unit_of_work
 from ui.text import plain
 
 require("admin")
@@ -163,6 +164,12 @@ with tab_mail:
     c1.metric("Waiting in the outbox", counts["waiting"])
     c2.metric("Sent", counts["sent"])
     c3.metric("Given up (10 failed attempts)", counts["given up"])
+    base, source = public_base_url(served_at())
+    st.markdown(f"**Signing links point to** `{base}` ({source}).")
+    st.caption(
+        "Set COVENANT_BASE_URL in the server's environment to the public address signers reach "
+        "(reminders sent by cron have no browser address to go by)."
+    )
     if cfg is None:
         st.warning(
             "No SMTP server configured: messages stay in the outbox. Set COVENANT_SMTP_HOST (and "

@@ -20,7 +20,7 @@ from ui.auth import require
 from ui.errors import shown_errors
 from ui.fields_form import render as render_form
 from ui.fields_form import to_json_ready
-from ui.resources import engine
+from ui.resources import engine, served_at
 from ui.text import plain
 
 require("contracts")
@@ -246,6 +246,7 @@ with tab_send:
                     cc=[
                         {"name": e.strip(), "email": e.strip()} for e in cc.split(",") if e.strip()
                     ],
+                    base_url=served_at(),
                 )
                 st.session_state["flash"] = f"Sent: envelope {env}. Invitations are in the outbox."
                 st.rerun()  # the Contracts tab shows the envelope and each signer's status

@@ -18,7 +18,7 @@ from contracts.domain.lifecycle import SignerStatus
 from contracts.errors import InvalidToken
 from contracts.services import signing
 from ui.errors import shown_errors
-from ui.resources import engine, unit_of_work
+from ui.resources import engine, served_at, unit_of_work
 from ui.text import plain
 
 # a signer's link opens this page and nothing else: no navigation to the rest of the app
@@ -207,7 +207,9 @@ if st.button(
     width="stretch",
 ):
     with shown_errors():
-        result = signing.sign(unit_of_work(), token, kind, value, ip, ua, proof=proof())
+        result = signing.sign(
+            unit_of_work(), token, kind, value, ip, ua, base_url=served_at(), proof=proof()
+        )
         send_mail_now()
         st.session_state["refresh"] = True
         st.success(

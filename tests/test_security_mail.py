@@ -151,3 +151,37 @@ def test_a_rendering_failure_at_completion_is_audited_and_retryable(engine, smtp
     assert "envelope.seal_failed" in kinds
     monkeypatch.setattr(completion, "render_pdf", real)
     assert completion.complete(UnitOfWork(engine), env_id) is True
+
+
+@pytest.mark.parametrize(
+    ("configured", "served", "expected"),
+    [
+        (None, "https://covenant.acme.example", "https://covenant.acme.example/sign?token="),
+        (
+            "https://sign.acme.example/",
+            "http://10.0.0.5:8501",
+            "https://sign.acme.example/sign?token=",
+        ),
+        (None, None, "http://127.0.0.1:8501/sign?token="),
+    ],
+)
+def test_signing_links_point_to_the_public_address(
+    engine, smtp, monkeypatch, configured, served, expected
+):
+    inbox, cfg = smtp
+    if configured:
+        monkeypatch.setenv("COVENANT_BASE_URL", configured)
+    else:
+        monkeypatch.delenv("COVENANT_BASE_URL", raising=False)
+    cid = _contract(engine)
+    signing.send_for_signature(
+        UnitOfWork(engine),
+        cid,
+        [ANN],
+        "legal@x.example",
+        auth_method="email_link",
+        base_url=served,
+    )
+    deliver(engine, cfg)
+    (msg,) = inbox.to("ann@x.example")
+    assert expected in msg.get_content()

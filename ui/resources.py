@@ -24,6 +24,17 @@ def engine() -> Engine:
     return make_engine()
 
 
+def served_at() -> str | None:
+    """The app's own origin as this browser reached it (scheme://host[:port]), for signing links."""
+    from urllib.parse import urlsplit
+
+    url = getattr(st.context, "url", None)
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def unit_of_work() -> UnitOfWork:
     """A unit of work on the app's database, for one service call."""
     return UnitOfWork(engine())

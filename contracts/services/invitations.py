@@ -7,11 +7,23 @@ import os
 from contracts.adapters.unit_of_work import AbstractUnitOfWork
 from contracts.domain.envelope import Envelope
 
-BASE_URL = os.environ.get("COVENANT_BASE_URL", "http://127.0.0.1:8501")
+DEFAULT_BASE_URL = "http://127.0.0.1:8501"  # make run's address
+
+
+def public_base_url(served_at: str | None = None) -> tuple[str, str]:
+    """The address signing links point to, and where it comes from: COVENANT_BASE_URL when the
+    operator set it, else the address the app is served on (as the browser that acted saw it),
+    else make run's local address."""
+    configured = os.environ.get("COVENANT_BASE_URL")
+    if configured:
+        return configured.rstrip("/"), "COVENANT_BASE_URL"
+    if served_at:
+        return served_at.rstrip("/"), "the address the app is served on"
+    return DEFAULT_BASE_URL, "the default of make run (set COVENANT_BASE_URL in production)"
 
 
 def link(token: str, base_url: str | None) -> str:
-    return f"{(base_url or BASE_URL).rstrip('/')}/sign?token={token}"
+    return f"{public_base_url(base_url)[0]}/sign?token={token}"
 
 
 def invite(
