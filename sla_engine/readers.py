@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -53,10 +54,10 @@ def read_table(path: str | Path, json_key: str | None = None) -> pd.DataFrame:
     p = Path(path)
     kind, gz = file_kind(p)
     try:
-        raw = p.read_bytes()
-        if gz:
-            raw = gzip.decompress(raw)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raw = _gunzip_capped(p) if gz else p.read_bytes()
+        if kind == "xlsx":
+            _check_xlsx_expansion(p, raw)
+    except (OSError, EOFError, gzip.BadGzipFile, zipfile.BadZipFile) as exc:
         raise IngestError(f"{p}: cannot read: {exc}") from exc
     try:
         if kind == "csv":
@@ -78,6 +79,38 @@ def read_table(path: str | Path, json_key: str | None = None) -> pd.DataFrame:
         raise IngestError(f"{p}: not a readable {kind.upper()} file: {exc}") from exc
     df.columns = [str(c).strip() for c in df.columns]
     return df.astype("string")
+
+
+MAX_EXPANDED = 2 * 1024**3  # no export we read expands beyond 2 GiB
+SUSPECT_EXPANDED = 16 * 1024**2  # beyond 16 MiB ...
+MAX_RATIO = 100  # ... a file that grew more than 100-fold is a decompression bomb, not an export
+CHUNK = 1024**2
+
+
+def _refuse_bomb(p: Path, packed: int, expanded: int) -> None:
+    if expanded > MAX_EXPANDED or (expanded > SUSPECT_EXPANDED and expanded > MAX_RATIO * packed):
+        raise IngestError(
+            f"{p.name}: refused: {packed:,} compressed bytes expand to more than {expanded:,} "
+            f"(over {MAX_RATIO}-fold or {MAX_EXPANDED // 1024**3} GiB); that is not a help-desk "
+            "export. Upload the file uncompressed, or split it."
+        )
+
+
+def _gunzip_capped(p: Path) -> bytes:
+    """Decompress in chunks, stopping as soon as the output gives the file away as a bomb."""
+    packed = max(p.stat().st_size, 1)
+    out = bytearray()
+    with gzip.open(p, "rb") as f:
+        while chunk := f.read(CHUNK):
+            out += chunk
+            _refuse_bomb(p, packed, len(out))
+    return bytes(out)
+
+
+def _check_xlsx_expansion(p: Path, raw: bytes) -> None:
+    """An XLSX is a zip: its declared sizes are checked before any part is inflated."""
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        _refuse_bomb(p, max(len(raw), 1), sum(i.file_size for i in z.infolist()))
 
 
 def _read_json(raw: bytes, key: str | None) -> pd.DataFrame:

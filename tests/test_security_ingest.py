@@ -1,0 +1,69 @@
+"""Ingest under hostile input: decompression bombs are refused early with a clear message, and a
+normal compressed export still reads."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from sla_engine.errors import IngestError
+from sla_engine.readers import read_table
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bomb(path: Path, mib: int) -> Path:
+    with gzip.open(path, "wb", compresslevel=9) as f:
+        f.write(b"ticket_id,contract_id,severity,created_at\n")
+        zeros = b"0" * 1024**2
+        for _ in range(mib):
+            f.write(zeros)
+    return path
+
+
+def test_a_gzip_bomb_is_refused_before_it_fills_memory(tmp_path):
+    bomb = _bomb(tmp_path / "tickets.csv.gz", 256)
+    assert bomb.stat().st_size < 1024**2  # under a megabyte on disk
+    code = (
+        "import resource, sys\n"
+        "from sla_engine.readers import read_table\n"
+        "from sla_engine.errors import IngestError\n"
+        "try:\n"
+        "    read_table(sys.argv[1])\n"
+        "except IngestError as exc:\n"
+        "    print(exc)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(bomb)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout.splitlines()
+    assert "tickets.csv.gz: refused" in out[0] and "100-fold" in out[0]
+    assert int(out[-1]) < 400  # MiB: stopped at the first tens of megabytes, not 256
+
+
+def test_an_xlsx_bomb_is_refused_from_its_declared_sizes(tmp_path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"<" * (64 * 1024**2))
+    p = tmp_path / "export.xlsx"
+    p.write_bytes(buf.getvalue())
+    with pytest.raises(IngestError, match="export.xlsx: refused"):
+        read_table(p)
+
+
+def test_an_ordinary_gzip_export_still_reads(tmp_path):
+    p = tmp_path / "t.csv.gz"
+    rows = "".join(f"T{i},C,P1,2025-01-01T00:00:00Z\n" for i in range(50_000))
+    with gzip.open(p, "wt") as f:
+        f.write("ticket_id,contract_id,severity,created_at\n" + rows)
+    assert len(read_table(p)) == 50_000
