@@ -8,6 +8,23 @@ import pandas as pd
 _EMPTY = {"", "?", "null", "none", "nan", "nat", "n/a", "-"}
 
 
+# Instants a help-desk export can plausibly hold. Anything outside is a typo or a placeholder
+# (0001-01-01, 9999-12-31) and is quarantined with its column named, so one bad row cannot break
+# the calendar tables or the ledger for the rest.
+PLAUSIBLE_FROM = pd.Timestamp("1990-01-01", tz="UTC")
+PLAUSIBLE_TO = pd.Timestamp("2100-01-01", tz="UTC")
+_FROM_US = int(PLAUSIBLE_FROM.value // 1000)
+_TO_US = int(PLAUSIBLE_TO.value // 1000)
+
+
+def implausible(us: pd.Series) -> pd.Series:
+    """Parsed instants outside [1990-01-01, 2100-01-01) UTC."""
+    return us.notna() & ((us < _FROM_US) | (us >= _TO_US))
+
+
+PLAUSIBLE_TEXT = "outside the plausible range 1990-01-01 to 2099-12-31"
+
+
 def is_blank(series: pd.Series) -> pd.Series:
     """Cells that mean 'no value' in the exports we read."""
     s = series.astype("string")

@@ -13,7 +13,7 @@ import pandas as pd
 from .errors import IngestError
 from .profiles.base import Extract
 from .terms import Terms
-from .timeparse import parse_instants
+from .timeparse import PLAUSIBLE_TEXT, implausible, parse_instants
 
 QUARANTINE_COLUMNS = ["file", "row", "column", "reason"]
 
@@ -136,6 +136,13 @@ def validate(
         if name == "created_at":
             q.add(t.loc[blank & ~bad, "_row"], source_column(src, name), "missing creation time")
             bad = bad | blank
+        far = implausible(us) & ~bad
+        q.add(
+            t.loc[far, "_row"],
+            source_column(src, name),
+            "time " + t[name].fillna("").str.slice(0, 40) + " is " + PLAUSIBLE_TEXT,
+        )
+        bad = bad | far
         t[name.replace("_at", "_us")] = us
         t = t[~bad]
     if "first_response_minutes" in t.columns:  # Zendesk: reply time in minutes after creation
@@ -197,8 +204,14 @@ def validate(
         src.get("changed_at", "changed_at"),
         "unparseable or missing change time",
     )
+    far = implausible(us) & ~(bad | blank)
+    eq.add(
+        ev.loc[far, "_row"],
+        src.get("changed_at", "changed_at"),
+        "change time " + ev["changed_at"].fillna("").str.slice(0, 40) + " is " + PLAUSIBLE_TEXT,
+    )
     ev["changed_us"] = us
-    ev = ev[~(bad | blank)]
+    ev = ev[~(bad | blank | far)]
     is_sev = ev["field"] == "severity"
     keys = list(
         zip(ev["contract_id"], ev["value"].fillna("").str.strip().str.lower(), strict=False)

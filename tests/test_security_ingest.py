@@ -67,3 +67,40 @@ def test_an_ordinary_gzip_export_still_reads(tmp_path):
     with gzip.open(p, "wt") as f:
         f.write("ticket_id,contract_id,severity,created_at\n" + rows)
     assert len(read_table(p)) == 50_000
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "9999-12-31T00:00:00Z",
+        "0001-01-01T00:00:00Z",
+        "1025-03-02T10:00:00Z",
+        "2300-01-01T00:00:00Z",
+    ],
+)
+def test_an_implausible_date_is_quarantined_and_the_rest_loads(tmp_path, when):
+    from helpers import FIXTURES
+
+    from sla_engine import analysis
+    from sla_engine.ingest import ingest
+    from sla_engine.store import Store
+    from sla_engine.terms import load_terms
+
+    store = Store(tmp_path / "store")
+    analysis.register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
+    csv = tmp_path / "t.csv"
+    csv.write_text(
+        "ticket_id,contract_id,severity,created_at,first_response_at,resolved_at\n"
+        "T1,ACME-2025,P2,2025-03-04T10:00:00-05:00,2025-03-04T10:30:00-05:00,"
+        "2025-03-04T15:30:00-05:00\n"
+        f"T2,ACME-2025,P2,{when},,\n"
+        f"T3,ACME-2025,P2,2025-03-05T10:00:00-05:00,,{when}\n"
+    )
+    rep = ingest(store, csv, "generic")
+    q = store.quarantine()
+    assert sorted(q["row"].astype(int)) == [2, 3]  # data rows, as the ingest report counts
+    assert set(q["column"]) == {"created_at", "resolved_at"}
+    assert q["reason"].str.contains("outside the plausible range 1990-01-01 to 2099-12-31").all()
+    assert "1 loaded" in rep.text()
+    report, how = analysis.store_report(store, analysis.parse_as_of("2025-04-01T00:00:00Z"))
+    assert how == "ledger" and int(report["tickets"].sum()) == 2  # T1 resp and res
