@@ -158,7 +158,11 @@ Credits = Annotated[BandCredits | PerPointCredits | NoCredits, Field(discriminat
 class Terms(_Strict):
     """One version of a contract's SLA terms."""
 
-    contract_id: str = Field(min_length=1)
+    contract_id: str = Field(
+        min_length=1,
+        max_length=100,
+        description="any printable text up to 100 characters (no line breaks or control codes)",
+    )
     version: str | None = Field(
         default=None, description="label of this version, e.g. the template version"
     )
@@ -178,6 +182,13 @@ class Terms(_Strict):
     monthly_fee: float = Field(default=0.0, ge=0)
     currency: str = "USD"
     credits: Credits = Field(default_factory=lambda: NoCredits(kind="none"))
+
+    @field_validator("contract_id")
+    @classmethod
+    def _printable(cls, v: str) -> str:
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in v):
+            raise ValueError("a contract id cannot hold line breaks or control characters")
+        return v
 
     @model_validator(mode="after")
     def _consistent(self) -> Terms:

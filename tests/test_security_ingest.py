@@ -104,3 +104,43 @@ def test_an_implausible_date_is_quarantined_and_the_rest_loads(tmp_path, when):
     assert "1 loaded" in rep.text()
     report, how = analysis.store_report(store, analysis.parse_as_of("2025-04-01T00:00:00Z"))
     assert how == "ledger" and int(report["tickets"].sum()) == 2  # T1 resp and res
+
+
+def test_a_contract_id_with_url_characters_does_not_break_the_compliance_page(
+    tmp_path, monkeypatch
+):
+    import json
+
+    import streamlit as st
+    from helpers import FIXTURES, terms_doc
+    from streamlit.testing.v1 import AppTest
+
+    from sla_engine import analysis
+    from sla_engine.errors import TermsError
+    from sla_engine.ingest import ingest
+    from sla_engine.store import Store
+    from sla_engine.terms import parse_terms
+
+    odd = "A:B/C?d=1&e#f"
+    store = Store(tmp_path / "store")
+    doc = json.loads((FIXTURES / "acme_terms.json").read_text())
+    doc = {**(doc if isinstance(doc, dict) else doc[0]), "contract_id": odd}
+    analysis.register_terms(store, parse_terms(doc))
+    (tmp_path / "t.csv").write_text(
+        "ticket_id,contract_id,severity,created_at,first_response_at,resolved_at\n"
+        f"T1,{odd},P2,2025-03-04T10:00:00-05:00,2025-03-04T10:30:00-05:00,"
+        "2025-03-10T15:30:00-05:00\n"
+    )
+    ingest(store, tmp_path / "t.csv", "generic")
+    monkeypatch.setenv("COVENANT_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'c.sqlite'}")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "pages" / "compliance.py"), default_timeout=60)
+    at.session_state["authentication_status"] = True
+    at.session_state["roles"] = ["support_manager"]
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="contract").value == odd
+    with pytest.raises(TermsError, match="contract_id"):  # refused where it enters
+        parse_terms(terms_doc(contract_id="ACME\r\nX"))
