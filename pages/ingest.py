@@ -4,6 +4,7 @@ load."""
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from zoneinfo import available_timezones
@@ -18,6 +19,33 @@ from ui.auth import require
 from ui.errors import shown_errors
 from ui.resources import export_mapping, export_table, store
 from ui.text import plain
+
+INGESTED = ""  # marks an upload whose copy the ingest used and deleted
+
+
+def discard_upload(path: str) -> None:
+    """Delete the server's temporary copy of an upload (and its private folder)."""
+    if path:
+        shutil.rmtree(Path(path).parent, ignore_errors=True)
+
+
+def show_report() -> None:
+    """The last ingest's report and its quarantined rows (kept across reruns, e.g. a download)."""
+    text, noop, batch_id = st.session_state["last_ingest"]
+    (st.info if noop else st.success)(plain(text))  # one line per figure
+    q = store().quarantine()
+    q = q[q["batch_id"] == batch_id]
+    if len(q):
+        st.warning(f"{len(q)} rows were quarantined; download them with their reasons.")
+        st.dataframe(q.head(200), hide_index=True, key="quarantine")
+        st.download_button(
+            "Quarantined rows (CSV)",
+            csv_bytes(q),
+            "quarantine.csv",
+            "text/csv",
+            key="quarantine_csv",
+        )
+
 
 require("ingest")
 st.title("Ingest a help-desk export")
@@ -34,11 +62,17 @@ up = st.file_uploader(
     key="upload",
     type=["csv", "gz", "xlsx", "json", "jsonl", "parquet", "tsv"],
 )
+# one temporary copy per uploaded file (not per rerun), deleted by the ingest that uses it and
+# whenever the file in the uploader changes
+uploads: dict[str, str] = st.session_state.setdefault("uploads", {})
+for file_id in [f for f in uploads if up is None or f != up.file_id]:
+    discard_upload(uploads.pop(file_id))
 if up is None:
     st.stop()
-uploads = st.session_state.setdefault(
-    "uploads", {}
-)  # one temporary copy per uploaded file, not per rerun
+if uploads.get(up.file_id) == INGESTED:
+    show_report()
+    st.caption(f"{plain(up.name)} is loaded and the server's copy deleted; upload the next export.")
+    st.stop()
 if up.file_id not in uploads:
     path = Path(tempfile.mkdtemp(prefix="covenant-upload-")) / Path(up.name).name
     path.write_bytes(up.getvalue())
@@ -111,16 +145,7 @@ if st.button("Ingest", type="primary", key="ingest"):
             )
         finally:
             bar.empty()
-    (st.info if rep.noop_of else st.success)(plain(rep.text()))  # one line per figure
-    q = s.quarantine()
-    q = q[q["batch_id"] == rep.batch_id]
-    if len(q):
-        st.warning(f"{len(q)} rows were quarantined; download them with their reasons.")
-        st.dataframe(q.head(200), hide_index=True, key="quarantine")
-        st.download_button(
-            "Quarantined rows (CSV)",
-            csv_bytes(q),
-            "quarantine.csv",
-            "text/csv",
-            key="quarantine_csv",
-        )
+    discard_upload(uploads[up.file_id])  # loaded: the server keeps no copy of the export
+    uploads[up.file_id] = INGESTED
+    st.session_state["last_ingest"] = (rep.text(), bool(rep.noop_of), rep.batch_id)
+    show_report()

@@ -213,8 +213,13 @@ def test_support_manager_ingests_an_export_and_sees_quarantine(world, tmp_path):
         for e in at.error
     )
     at.selectbox(key="profile").set_value("generic").run()
+    (copy,) = at.session_state["uploads"].values()
+    assert Path(copy).exists()
     at.button(key="ingest").click().run()
     assert "1 loaded" in at.success[0].value and "1 quarantined" in at.success[0].value
+    assert not Path(copy).exists() and not Path(copy).parent.exists()  # no copy left on the server
+    at.run()  # a rerun (e.g. the download button) keeps the report and makes no new copy
+    assert "1 loaded" in at.success[0].value and not Path(copy).parent.exists()
     q = next(d for d in at.dataframe if "reason" in d.value.columns).value
     assert list(q["reason"]) == ["unknown severity P9"] and list(q["file"]) == ["new.csv"]
 
