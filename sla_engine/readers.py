@@ -57,7 +57,7 @@ def read_table(path: str | Path, json_key: str | None = None) -> pd.DataFrame:
         raw = _gunzip_capped(p) if gz else p.read_bytes()
         if kind == "xlsx":
             _check_xlsx_expansion(p, raw)
-    except (OSError, EOFError, gzip.BadGzipFile, zipfile.BadZipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise IngestError(f"{p}: cannot read: {exc}") from exc
     try:
         if kind == "csv":
@@ -109,8 +109,12 @@ def _gunzip_capped(p: Path) -> bytes:
 
 def _check_xlsx_expansion(p: Path, raw: bytes) -> None:
     """An XLSX is a zip: its declared sizes are checked before any part is inflated."""
-    with zipfile.ZipFile(io.BytesIO(raw)) as z:
-        _refuse_bomb(p, max(len(raw), 1), sum(i.file_size for i in z.infolist()))
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            declared = sum(i.file_size for i in z.infolist())
+    except zipfile.BadZipFile as exc:
+        raise IngestError(f"{p}: not a readable XLSX file: {exc}") from exc
+    _refuse_bomb(p, max(len(raw), 1), declared)
 
 
 def _read_json(raw: bytes, key: str | None) -> pd.DataFrame:
