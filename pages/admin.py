@@ -10,6 +10,7 @@ import streamlit as st
 
 from contracts.adapters.mailer import SmtpConfig, deliver, outbox_counts
 from contracts.services.invitations import public_base_url
+from contracts.services.sessions import locked_accounts, unlock_sign_in
 from contracts.services.settings import AUTH_METHODS, set_workflow_defaults, workflow_defaults
 from contracts.services.users import (
     ROLES,
@@ -230,6 +231,17 @@ with tab_users:
     if c2.button("Disable" if current["active"] else "Enable", key="toggle"):
         set_active(unit_of_work(), who, not current["active"], actor)
         st.rerun()
+    locked = locked_accounts(unit_of_work())
+    if locked:
+        st.subheader("Sign-ins waiting after failed attempts")
+        st.dataframe(pd.DataFrame(locked), hide_index=True, key="locked_accounts")
+        which = st.selectbox(
+            "Account or address", [a["account"] for a in locked], key="unlock_pick"
+        )
+        if st.button("Unlock sign-in", key="unlock_sign_in"):
+            with shown_errors():
+                unlock_sign_in(unit_of_work(), str(which), actor)
+                st.success(f"{plain(which)} may sign in again (recorded in the audit trail).")
     with st.form("reset_password"):
         new_pw = st.text_input(
             f"New password for {who} (at least 10 characters; tell them to change it)",

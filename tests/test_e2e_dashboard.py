@@ -23,7 +23,8 @@ def app(tmp_path_factory):
 def test_support_manager_sees_chart_drills_down_and_exports(app, browser, tmp_path):
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1280, "height": 1800})
+    context = browser.new_context(viewport={"width": 1280, "height": 1800})
+    page = context.new_page()
     login(page, app, "support")
     expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=60000)
     expect(page.get_by_text("Envelopes awaiting signature")).to_be_visible(timeout=60000)
@@ -42,8 +43,18 @@ def test_support_manager_sees_chart_drills_down_and_exports(app, browser, tmp_pa
     dl.value.save_as(path)
     assert path.read_text().startswith("ticket,state,created")
     assert page.get_by_role("link", name="Credits").count() == 0  # not a finance user
+    # the session survives a reload and a new tab (server-side session, token in a cookie)
+    page.reload(wait_until="domcontentloaded")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=60000)
+    tab = context.new_page()
+    tab.goto(app, wait_until="domcontentloaded")
+    expect(tab.get_by_role("button", name="Sign out")).to_be_visible(timeout=60000)
+    tab.close()
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Login", exact=True).first).to_be_visible(timeout=30000)
+    page.reload(wait_until="domcontentloaded")  # signed out on the server: the cookie is no key
+    expect(page.get_by_role("button", name="Login", exact=True).first).to_be_visible(timeout=60000)
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
 
 
 def test_finance_exports_credits(app, browser, tmp_path):

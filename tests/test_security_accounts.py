@@ -13,11 +13,11 @@ from contracts.adapters import audit
 from contracts.adapters.orm import make_engine
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.errors import UserError
+from contracts.services.sessions import sign_in
 from contracts.services.users import (
     DEMO_PASSWORD,
     change_own_password,
     create_user,
-    credentials,
     ensure_demo_users,
     reset_password,
 )
@@ -42,9 +42,11 @@ def test_demo_users_cannot_sign_in_outside_demo_mode(tmp_path, monkeypatch):
     monkeypatch.setenv("COVENANT_DEMO", "1")
     ensure_demo_users(UnitOfWork(eng))
     create_user(UnitOfWork(eng), "ops", "Ops", "ops@x.example", "a-long-password", ["admin"], "cli")
-    assert {"admin", "ops"} <= set(credentials(UnitOfWork(eng))["usernames"])
+    assert sign_in(UnitOfWork(eng), "admin", DEMO_PASSWORD, "10.0.0.1")[0].username == "admin"
     monkeypatch.delenv("COVENANT_DEMO")
-    assert set(credentials(UnitOfWork(eng))["usernames"]) == {"ops"}
+    with pytest.raises(UserError, match="incorrect"):
+        sign_in(UnitOfWork(eng), "admin", DEMO_PASSWORD, "10.0.0.2")
+    assert sign_in(UnitOfWork(eng), "ops", "a-long-password", "10.0.0.3")[0].username == "ops"
 
 
 @pytest.mark.parametrize("demo", [True, False])

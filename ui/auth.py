@@ -1,52 +1,56 @@
-"""Login (streamlit-authenticator over the users table) and server-side role checks for every
-page."""
+"""Sign-in and the server-side check of every page run.
+
+The session lives on the server (contracts/services/sessions.py); the browser keeps only its
+random token, in session state and in a cookie, so a reload or a new tab stays signed in for the
+session's lifetime. Every run of app.py asks the server who the token belongs to, with the roles
+the users table holds now: disabling a user or changing their roles takes effect at their next
+page run, and signing out revokes the token on the server.
+"""
 
 from __future__ import annotations
 
-import copy
-import os
-import secrets
-from pathlib import Path
+import json
+from collections.abc import Mapping
 
 import streamlit as st
-import streamlit_authenticator as stauth
+import streamlit.components.v1 as components
 
-from contracts.services.users import change_own_password, credentials, demo_users_active
+from contracts.errors import UserError
+from contracts.services.sessions import SESSION_LIFETIME, SignedIn, session_user, sign_in, sign_out
+from contracts.services.users import change_own_password, demo_users_active
 
 from .access import page
 from .errors import shown_errors
-from .resources import ROOT, unit_of_work
+from .resources import served_at, unit_of_work
+from .text import plain
 
 COOKIE = "covenant_session"
-SESSION_DAYS = 0.5  # a session (cookie) lasts 12 hours
-MAX_LOGIN_ATTEMPTS = 5
+_AUTH_KEYS = ("authentication_status", "username", "name", "email", "roles", "session_token")
 
 
-def cookie_key() -> str:
-    """COVENANT_COOKIE_KEY, else a random key generated on first run and kept in data/secrets/."""
-    key = os.environ.get("COVENANT_COOKIE_KEY")
-    if key:
-        return key
-    path = Path(os.environ.get("COVENANT_SECRETS", ROOT / "data" / "secrets")) / "cookie_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+def client_ip() -> str | None:
+    ip = getattr(st.context, "ip_address", None)
+    return ip if isinstance(ip, str) else None
 
 
-def authenticator() -> stauth.Authenticate:
-    if "authenticator" not in st.session_state:
-        st.session_state["authenticator"] = stauth.Authenticate(
-            copy.deepcopy(credentials(unit_of_work())),
-            COOKIE,
-            cookie_key(),
-            SESSION_DAYS,
-            auto_hash=False,
-            login_sleep_time=0,
-        )
-    return st.session_state["authenticator"]
+def current_user() -> SignedIn | None:
+    """The signed-in user for this page run, checked on the server (None: show the sign-in)."""
+    cookies: Mapping[str, str] = st.context.cookies or {}
+    token = st.session_state.get("session_token") or cookies.get(COOKIE)
+    user = session_user(unit_of_work(), token)
+    if user is None:
+        for k in _AUTH_KEYS:
+            st.session_state.pop(k, None)
+        return None
+    st.session_state.update(
+        authentication_status=True,
+        username=user.username,
+        name=user.name,
+        email=user.email,
+        roles=list(user.roles),
+        session_token=token,
+    )
+    return user
 
 
 def roles() -> set[str]:
@@ -76,19 +80,46 @@ def login_page() -> None:
     st.title("Covenant")
     st.caption("Support contracts, signatures and SLA compliance")
     demo_banner()
-    authenticator().login(location="main", max_login_attempts=MAX_LOGIN_ATTEMPTS, key="login")
-    if st.session_state.get("authentication_status") is False:
-        st.error("Username or password is incorrect.")
-    if st.session_state.get("authentication_status"):
+    with st.form("login"):
+        username = st.text_input("Username", key="login_username", max_chars=64)
+        password = st.text_input("Password", type="password", key="login_password", max_chars=200)
+        submitted = st.form_submit_button("Login")
+    if submitted:
+        try:
+            user, token = sign_in(unit_of_work(), username, password, client_ip())
+        except UserError as exc:
+            st.error(plain(exc))
+            return
+        st.session_state.update(session_token=token, write_cookie=token)
         st.rerun()
+
+
+def keep_cookie() -> None:
+    """Write (once, after sign-in) or clear (after sign-out) the session cookie in the browser."""
+    token = st.session_state.pop("write_cookie", None)
+    clear = st.session_state.pop("clear_cookie", False)
+    if not token and not clear:
+        return
+    secure = "; Secure" if (served_at() or "").startswith("https://") else ""
+    age = 0 if clear else int(SESSION_LIFETIME.total_seconds())
+    value = json.dumps(f"{COOKIE}={'' if clear else token}; path=/; max-age={age}; SameSite=Strict")
+    components.html(
+        f"<script>document.cookie = {value}{secure and ' + ' + json.dumps(secure)};</script>",
+        height=0,
+    )
 
 
 def sign_out_button() -> None:
     with st.sidebar:
         st.caption(
-            f"Signed in as **{st.session_state.get('name')}** ({', '.join(sorted(roles()))})"
+            f"Signed in as **{plain(st.session_state.get('name'))}** ({', '.join(sorted(roles()))})"
         )
-        authenticator().logout("Sign out", "sidebar", key="logout_btn")
+        if st.button("Sign out", key="logout_btn"):
+            sign_out(unit_of_work(), st.session_state.get("session_token"), client_ip())
+            for k in _AUTH_KEYS:
+                st.session_state.pop(k, None)
+            st.session_state["clear_cookie"] = True
+            st.rerun()
         with st.expander("Change my password"), st.form("own_password", clear_on_submit=True):
             current = st.text_input("Current password", type="password", key="own_pw_old")
             new = st.text_input(

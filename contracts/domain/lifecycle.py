@@ -138,6 +138,10 @@ class AuditKind(StrEnum):
     USER_ROLES_CHANGED = "user.roles_changed"
     USER_PASSWORD_RESET = "user.password_reset"
     USER_PASSWORD_CHANGED = "user.password_changed"
+    USER_SIGNED_IN = "user.signed_in"
+    USER_SIGN_IN_FAILED = "user.sign_in_failed"
+    USER_SIGN_IN_UNLOCKED = "user.sign_in_unlocked"
+    USER_SIGNED_OUT = "user.signed_out"
 
     SETTINGS_WORKFLOW_CHANGED = "settings.workflow_changed"
 

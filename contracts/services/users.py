@@ -147,29 +147,6 @@ def set_active(uow: UnitOfWork, username: str, active: bool, actor: str) -> None
         uow.commit()
 
 
-def credentials(uow: UnitOfWork) -> dict:
-    """streamlit-authenticator's credentials dict for the active users (hashes only); demo users
-    only in demo mode."""
-    demo = demo_mode(str(uow.engine.url))
-    with uow:
-        rows = [
-            u
-            for u in uow.session.scalars(select(UserRow).where(UserRow.active.is_(True)))
-            if demo or not u.demo
-        ]
-        return {
-            "usernames": {
-                u.username: {
-                    "name": u.name,
-                    "email": u.email,
-                    "password": u.password_hash,
-                    "roles": list(u.roles),
-                }
-                for u in rows
-            }
-        }
-
-
 def demo_users_active(uow: UnitOfWork) -> bool:
     """Whether anyone can sign in with the published demo password right now (the app's banner)."""
     if not demo_mode(str(uow.engine.url)):
