@@ -16,6 +16,7 @@ import fcntl
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +28,10 @@ from .errors import StoreError, TermsError
 from .terms import Terms, check_no_overlap, parse_terms
 
 KEEP_GENERATIONS = 3
+# A generation that stops being current stays on disk at least this long, however many newer ones
+# are published, so a reader attached to it (a page run, a report, an export) finishes its work.
+READ_GRACE_SECONDS = 15 * 60
+SUPERSEDED = "SUPERSEDED"  # marker file: its mtime is when the generation stopped being current
 FILES = ("base", "events", "tickets", "status_log", "severity_log", "quarantine", "batches")
 
 
@@ -102,12 +107,20 @@ class Store:
         return path
 
     def publish(self, gen: Path) -> None:
-        """Make `gen` current, then drop generations older than the last few."""
+        """Make `gen` current, then drop generations that are both older than the last few and
+        superseded for longer than READ_GRACE_SECONDS (a reader may still be on them)."""
         fsync_tree(gen)
+        previous = self.current()
         atomic_write(self.root / "CURRENT", gen.name + "\n")
+        if previous is not None and previous != gen:
+            (previous / SUPERSEDED).touch()
+        now = time.time()
         gens = sorted(p for p in self.root.glob("gen-*") if p.is_dir())
         for old in gens[:-KEEP_GENERATIONS]:
-            shutil.rmtree(old, ignore_errors=False)
+            marker = old / SUPERSEDED
+            since = marker.stat().st_mtime if marker.exists() else old.stat().st_mtime
+            if now - since >= READ_GRACE_SECONDS:
+                shutil.rmtree(old, ignore_errors=False)
 
     # ---- reading ----
     def attach(self, con: duckdb.DuckDBPyConnection, only_contract: str | None = None) -> None:

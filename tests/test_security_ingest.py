@@ -146,3 +146,40 @@ def test_a_contract_id_with_url_characters_does_not_break_the_compliance_page(
     assert at.selectbox(key="contract").value == odd
     with pytest.raises(TermsError, match="contract_id"):  # refused where it enters
         parse_terms(terms_doc(contract_id="ACME\r\nX"))
+
+
+def test_a_reader_keeps_its_generation_while_newer_ones_are_published(tmp_path, monkeypatch):
+    """A page attached to a generation used to fail once three newer ones were published."""
+    import duckdb
+    from helpers import FIXTURES
+
+    from sla_engine import analysis
+    from sla_engine import store as store_module
+    from sla_engine.ingest import ingest
+    from sla_engine.store import Store
+    from sla_engine.terms import load_terms
+
+    store = Store(tmp_path / "store")
+    analysis.register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
+
+    def export(n: int) -> Path:
+        p = tmp_path / f"t{n}.csv"
+        p.write_text(
+            "ticket_id,contract_id,severity,created_at,first_response_at,resolved_at\n"
+            + "".join(f"T{i},ACME-2025,P2,2025-03-04T10:00:00-05:00,,\n" for i in range(n + 1))
+        )
+        return p
+
+    ingest(store, export(0), "generic")
+    reader = duckdb.connect()
+    store.attach(reader)  # a page run begins on this generation
+    first = store.current()
+    for n in range(1, 6):
+        ingest(store, export(n), "generic")
+    assert first.exists()
+    assert reader.execute("SELECT count(*) FROM tickets").fetchone()[0] == 1  # still readable
+    monkeypatch.setattr(store_module, "READ_GRACE_SECONDS", 0)  # the grace period has passed
+    ingest(store, export(6), "generic")
+    assert not first.exists()
+    gens = sorted(p.name for p in (tmp_path / "store").glob("gen-*"))
+    assert len(gens) == store_module.KEEP_GENERATIONS
