@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from contracts.adapters import audit
+from contracts.adapters import audit, audit_anchor
 from contracts.adapters.mailer import deliver
 from contracts.adapters.orm import make_engine
 from contracts.adapters.unit_of_work import UnitOfWork
@@ -217,10 +217,30 @@ def demo_users(args: argparse.Namespace) -> int:
 
 # ---- audit and retention ----
 def audit_verify(args: argparse.Namespace) -> int:
+    extra = audit_anchor.load_export(args.checkpoints) if args.checkpoints else None
     with _uow() as uow:
-        verdict = audit.verify(uow.session)
+        verdict = audit_anchor.verify(uow.session, extra)
     print(verdict.text())
     return 0 if verdict.ok else 1
+
+
+def audit_checkpoint(args: argparse.Namespace) -> int:
+    with _uow() as uow:
+        cp = audit_anchor.checkpoint(uow.session)
+        uow.commit()
+    print(
+        f"checkpoint: entry {cp.seq}, head {cp.head_hash[:16]}…, signed {cp.at}"
+        + (" and time-stamped" if cp.tsa_token else "")
+    )
+    return 0
+
+
+def audit_export(args: argparse.Namespace) -> int:
+    with _uow() as uow:
+        records = audit_anchor.as_records(uow.session)
+    Path(args.out).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    print(f"wrote {len(records)} checkpoint(s) to {args.out}; keep it outside the database")
+    return 0
 
 
 def audit_list(args: argparse.Namespace) -> int:

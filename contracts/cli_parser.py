@@ -66,9 +66,17 @@ def build_parser(cli: ModuleType) -> argparse.ArgumentParser:
     au = sub.add_parser("audit", help="the hash-chained audit trail").add_subparsers(
         dest="acmd", required=True
     )
+    av = au.add_parser(
+        "verify", help="walk the chain and its signed checkpoints; exit 1 at the first problem"
+    )
+    av.add_argument("--checkpoints", help="also check checkpoints exported earlier (JSON lines)")
+    av.set_defaults(func=cli.audit_verify)
     au.add_parser(
-        "verify", help="walk the chain; report the first broken link (exit 1 if broken)"
-    ).set_defaults(func=cli.audit_verify)
+        "checkpoint", help="sign the chain's head with the seal key (cron; timestamped with a TSA)"
+    ).set_defaults(func=cli.audit_checkpoint)
+    ax = au.add_parser("export-checkpoints", help="write every checkpoint to a file kept elsewhere")
+    ax.add_argument("--out", required=True)
+    ax.set_defaults(func=cli.audit_export)
     al = au.add_parser("list", help="entries, oldest first")
     al.add_argument("--subject", help="only this envelope, contract or template")
     al.set_defaults(func=cli.audit_list)

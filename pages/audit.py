@@ -1,21 +1,43 @@
-"""Audit (legal, admins): search the audit trail and verify its hash chain."""
+"""Audit (legal, admins): search the audit trail, verify its hash chain and signed checkpoints,
+sign and export checkpoints, retention and legal holds."""
 
 from __future__ import annotations
+
+import json
 
 import pandas as pd
 import streamlit as st
 
-from contracts.adapters import audit
+from contracts.adapters import audit, audit_anchor
 from ui.auth import require
 from ui.errors import shown_errors
 from ui.resources import unit_of_work
+from ui.text import plain
 
 require("audit")
 st.title("Audit trail")
+c1, c2, c3 = st.columns(3)
 with unit_of_work() as uow:
-    if st.button("Verify the hash chain", key="verify"):
-        verdict = audit.verify(uow.session)
-        (st.success if verdict.ok else st.error)(verdict.text())
+    if c1.button("Verify the trail", key="verify"):
+        verdict = audit_anchor.verify(uow.session)
+        (st.success if verdict.ok else st.error)(plain(verdict.text()))
+    if c2.button("Sign a checkpoint now", key="checkpoint"):
+        with shown_errors():
+            cp = audit_anchor.checkpoint(uow.session)
+            uow.commit()
+            st.success(
+                f"Checkpoint signed at entry {cp.seq}. Export the checkpoints and keep "
+                "them outside this database."
+            )
+    checkpoints = audit_anchor.as_records(uow.session)
+    c3.download_button(
+        f"Export {len(checkpoints)} checkpoint(s)",
+        "".join(json.dumps(r) + "\n" for r in checkpoints),
+        "covenant-audit-checkpoints.jsonl",
+        "application/jsonl",
+        key="export_checkpoints",
+        disabled=not checkpoints,
+    )
     rows = [
         {
             "#": r.seq,

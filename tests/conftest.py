@@ -16,5 +16,6 @@ from contracts_fixtures import engine as engine  # noqa: E402
 from signing_fixtures import contract as contract  # noqa: E402
 from signing_fixtures import seal_ca as seal_ca  # noqa: E402
 from signing_fixtures import seal_env as seal_env  # noqa: E402
+from signing_fixtures import tsa as tsa  # noqa: E402
 from smtp_fixture import smtp as smtp  # noqa: E402
 from streamlit_server import browser as browser  # noqa: E402

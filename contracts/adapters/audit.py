@@ -90,7 +90,8 @@ class Verdict:
 
     def text(self) -> str:
         if self.ok:
-            return f"audit trail intact: {self.entries} entries, hash chain verified"
+            extra = f"; {self.reason}" if self.reason else ""
+            return f"audit trail intact: {self.entries} entries, hash chain verified{extra}"
         return f"audit trail BROKEN at entry {self.first_broken}: {self.reason}"
 
 

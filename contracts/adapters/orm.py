@@ -196,6 +196,19 @@ class SettingRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class AuditCheckpointRow(Base):
+    """The chain's head at a moment, signed with the seal key (see adapters/audit_anchor.py)."""
+
+    __tablename__ = "audit_checkpoints"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[str] = mapped_column(String(40))
+    signature: Mapped[str] = mapped_column(Text)  # base64
+    certificate: Mapped[str] = mapped_column(Text)  # PEM of the seal certificate
+    tsa_token: Mapped[str | None] = mapped_column(Text)  # base64 RFC 3161 token, if a TSA is set
+
+
 class LoginThrottleRow(Base):
     __tablename__ = "login_throttle"
     key: Mapped[str] = mapped_column(String(400), primary_key=True)

@@ -1,0 +1,166 @@
+"""Anchored audit trail: re-chaining after an edit, deleting and re-chaining, and cutting the tail
+with a rewound head all pass the bare chain check, and all fail against a signed checkpoint (also
+one exported before its row was deleted). On PostgreSQL the table refuses UPDATE and DELETE."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from contracts_fixtures import example
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from contracts.adapters import audit, audit_anchor
+from contracts.adapters.unit_of_work import UnitOfWork
+from contracts.services import contracts as contract_service
+from contracts.services import templates as template_service
+
+pytestmark = pytest.mark.usefixtures("seal_env")
+
+
+def populate(engine) -> None:
+    template_service.install_starters(UnitOfWork(engine))
+    c = contract_service.create_contract(
+        UnitOfWork(engine), "saas-support", example("saas-support")
+    )
+    contract_service.transition(UnitOfWork(engine), c.id, "out_for_signature")
+    contract_service.transition(UnitOfWork(engine), c.id, "voided", reason="test")
+
+
+def anchor(engine) -> list[dict]:
+    with UnitOfWork(engine) as uow:
+        audit_anchor.checkpoint(uow.session)
+        uow.commit()
+        return audit_anchor.as_records(uow.session)
+
+
+def as_attacker(engine, *statements: str) -> None:
+    """Someone with the database's own rights: on PostgreSQL, with triggers switched off."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for s in statements:
+            conn.execute(text(s))
+
+
+def rechain(engine) -> None:
+    """Recompute every hash and the head so that the bare chain check passes again."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        rows = conn.execute(
+            text(
+                "SELECT id, at, actor, subject, kind, ip, user_agent, payload FROM audit_log "
+                "ORDER BY id"
+            )
+        ).all()
+        prev = audit.GENESIS
+        for seq, r in enumerate(rows, start=1):
+            payload = json.loads(r.payload) if isinstance(r.payload, str) else r.payload
+            body = audit.canonical(
+                seq, r.at, r.actor, r.subject, r.kind, r.ip, r.user_agent, payload
+            )
+            h = audit.entry_hash(prev, body)
+            conn.execute(
+                text("UPDATE audit_log SET seq = :s, prev_hash = :p, hash = :h WHERE id = :i"),
+                {"s": -seq, "p": prev, "h": h, "i": r.id},
+            )
+            prev = h
+        conn.execute(text("UPDATE audit_log SET seq = -seq"))
+        conn.execute(
+            text("UPDATE audit_head SET seq = :s, hash = :h WHERE id = 1"),
+            {"s": len(rows), "h": prev},
+        )
+
+
+def verdicts(engine, extra=None) -> tuple[audit.Verdict, audit.Verdict]:
+    with UnitOfWork(engine) as uow:
+        return audit.verify(uow.session), audit_anchor.verify(uow.session, extra)
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "UPDATE audit_log SET actor = 'mallory' WHERE seq = 4",
+        "DELETE FROM audit_log WHERE seq = 5",
+        "DELETE FROM audit_log WHERE seq >= 6",
+    ],
+)
+def test_an_attack_that_re_chains_passes_the_chain_but_not_the_anchor(engine, attack):
+    populate(engine)
+    anchor(engine)
+    assert verdicts(engine)[1].ok
+    as_attacker(engine, attack)
+    rechain(engine)
+    chain, anchored = verdicts(engine)
+    assert chain.ok  # the bare chain is fooled, as the attack run showed
+    assert not anchored.ok and "checkpoint" in anchored.reason, anchored.text()
+
+
+def test_a_deleted_checkpoint_kept_outside_still_catches_the_attack(engine):
+    populate(engine)
+    exported = anchor(engine)
+    as_attacker(
+        engine,
+        "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3",
+        "DELETE FROM audit_checkpoints",
+    )
+    rechain(engine)
+    assert verdicts(engine)[1].ok  # nothing left in the database to compare with
+    assert not verdicts(engine, exported)[1].ok
+
+
+def test_a_forged_checkpoint_is_refused(engine):
+    populate(engine)
+    anchor(engine)
+    as_attacker(engine, "UPDATE audit_checkpoints SET head_hash = '" + "0" * 64 + "'")
+    v = verdicts(engine)[1]
+    assert not v.ok and "signature does not verify" in v.reason
+
+
+def test_a_checkpoint_is_time_stamped_when_a_tsa_is_configured(engine, tsa, monkeypatch):
+    url, calls = tsa
+    populate(engine)
+    monkeypatch.setenv("COVENANT_TSA_URL", url)
+    (cp,) = anchor(engine)
+    assert cp["tsa_token"] and calls
+    assert verdicts(engine)[1].ok
+
+
+def test_on_postgresql_the_application_cannot_change_the_trail(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the append-only triggers are created on PostgreSQL")
+    populate(engine)
+    for statement in (
+        "UPDATE audit_log SET actor = 'x' WHERE seq = 1",
+        "DELETE FROM audit_log WHERE seq = 1",
+        "TRUNCATE audit_log",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    assert verdicts(engine)[0].ok
+
+
+def test_legal_signs_a_checkpoint_and_verifies_on_the_audit_page(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from contracts.adapters.orm import make_engine
+
+    url = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    st.cache_resource.clear()
+    populate(make_engine(url))
+    page = str(Path(__file__).resolve().parents[1] / "pages" / "audit.py")
+    at = AppTest.from_file(page, default_timeout=60)
+    at.session_state["authentication_status"] = True
+    at.session_state["roles"] = ["legal"]
+    at.session_state["username"] = "legal"
+    at.run()
+    at.button(key="checkpoint").click().run()
+    assert any("Checkpoint signed at entry" in s.value for s in at.success)
+    at.button(key="verify").click().run()
+    assert any("1 signed checkpoint" in s.value for s in at.success), [e.value for e in at.error]
