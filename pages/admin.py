@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from contracts.services.users import (
     set_active,
     set_roles,
 )
-from sla_engine.analysis import register_terms
+from flows.terms import register_uploaded_terms
 from sla_engine.calendar import holiday_list
 from sla_engine.terms import DAYS, load_terms
 from ui.auth import require
@@ -114,7 +115,10 @@ with tab_cal:
         tmp = Path(tempfile.mkdtemp(prefix="covenant-terms-")) / Path(up.name).name
         tmp.write_bytes(up.getvalue())
         with shown_errors():
-            added, _ = register_terms(s, load_terms(tmp))
+            added = register_uploaded_terms(
+                s, unit_of_work(), load_terms(tmp), actor, up.name, up.getvalue()
+            )
+            shutil.rmtree(tmp.parent, ignore_errors=True)
             st.success("Registered: " + ", ".join(added))
             st.cache_data.clear()
             terms = s.terms()

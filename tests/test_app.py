@@ -340,3 +340,18 @@ def test_vendor_manager_compares_contracts_and_gets_a_renewal_brief():
     assert at.get("download_button")[0].proto.label == "Renewal brief (PDF)"
     missed = next(d for d in at.dataframe if "target_pct" in d.value.columns).value
     assert (missed["compliance_pct"] < missed["target_pct"]).all() and len(missed) > 0
+
+
+def test_admin_registers_terms_and_it_is_audited(world):
+    from helpers import FIXTURES
+
+    from contracts.adapters import audit
+
+    at = as_role("admin", "admin")
+    data = (FIXTURES / "acme_terms.json").read_bytes()
+    at.file_uploader(key="terms_upload").upload("acme.json", data, "application/json").run()
+    at.button(key="terms_register").click().run()
+    assert any("Registered: ACME-2025@" in s.value for s in at.success), [e.value for e in at.error]
+    with UnitOfWork(make_engine(world[1])) as uow:
+        (e,) = [r for r in audit.entries(uow.session, "ACME-2025") if r.kind == "terms.registered"]
+    assert e.actor == "admin" and e.payload["source"] == "acme.json"

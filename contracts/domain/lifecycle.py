@@ -146,3 +146,5 @@ class AuditKind(StrEnum):
     SETTINGS_WORKFLOW_CHANGED = "settings.workflow_changed"
 
     CREDITS_MONTH_CLOSED = "credits.month_closed"
+
+    TERMS_REGISTERED = "terms.registered"
