@@ -14,7 +14,7 @@ import streamlit as st
 
 from contracts.adapters.mailer import SmtpConfig, deliver
 from contracts.domain import disclosure
-from contracts.domain.lifecycle import SignerStatus
+from contracts.domain.lifecycle import EnvelopeState, SignerStatus
 from contracts.errors import InvalidToken
 from contracts.services import signing
 from ui.errors import shown_errors
@@ -98,6 +98,19 @@ st.caption(
     f"({plain(view.signer_email)})"
 )
 
+if view.envelope_status == EnvelopeState.COMPLETED:
+    st.success(
+        "Everyone has signed. Here is the sealed contract with its certificate of completion."
+    )
+    st.download_button(
+        "Download the signed contract (PDF)",
+        view.document,
+        f"{view.envelope_id}-signed.pdf",
+        "application/pdf",
+        key="signed_copy",
+        width="stretch",
+    )
+    st.stop()
 if view.signer_status == SignerStatus.SIGNED:
     st.success(
         "You have signed. When everyone has signed you will receive the sealed copy by e-mail."

@@ -143,3 +143,27 @@ def tsa(tmp_path):
     yield f"http://127.0.0.1:{srv.server_port}/tsa", calls
     srv.shutdown()
     srv.server_close()
+
+
+def sign_through_the_workflow(engine, contract_id: str) -> str:
+    """Send a contract to one signer (link authentication), consent and sign: it ends signed and
+    sealed, the only way a contract becomes signed. Returns the envelope id."""
+    from sqlalchemy import select
+
+    from contracts.adapters.orm import OutboxRow
+
+    env_id = signing.send_for_signature(
+        UnitOfWork(engine),
+        contract_id,
+        [{"name": "Dana Whitfield", "email": "dana@acme.example", "role": "CIO"}],
+        "legal@acme.example",
+        auth_method="email_link",
+    )
+    with UnitOfWork(engine) as uow:
+        body = uow.session.scalars(
+            select(OutboxRow.body).where(OutboxRow.envelope_id == env_id).order_by(OutboxRow.id)
+        ).first()
+    token = body.split("token=")[1].split()[0]
+    signing.give_consent(UnitOfWork(engine), token)
+    assert signing.sign(UnitOfWork(engine), token, "typed", "Dana Whitfield") == "completed"
+    return env_id

@@ -282,6 +282,7 @@ def test_form_field_convention_round_trips(doc):
     assert fields_to_terms(terms_to_fields(terms), "x") == terms
 
 
+@pytest.mark.usefixtures("seal_env")
 def test_cli_end_to_end(tmp_path):
     env = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite'}",
@@ -319,8 +320,13 @@ def test_cli_end_to_end(tmp_path):
     assert r.returncode == 0 and "sha256" in r.stdout
     r = cli("contract", "terms", cid, "--at", "2025-03-01")
     assert r.returncode == 2 and "no signed SLA terms" in r.stderr
-    cli("contract", "set-state", cid, "out_for_signature")
-    cli("contract", "set-state", cid, "signed")
+    r = cli("contract", "set-state", cid, "signed")  # only the signing workflow signs
+    assert r.returncode == 2 and "becomes signed only when its envelope completes" in r.stderr
+    from signing_fixtures import sign_through_the_workflow
+
+    from contracts.adapters.orm import make_engine
+
+    sign_through_the_workflow(make_engine(env["DATABASE_URL"]), cid)
     r = cli("contract", "terms", cid, "--at", "2025-03-01")
     assert r.returncode == 0 and '"contract_id": "' + cid in r.stdout
     r = cli("extract-terms", str(tmp_path / "c.pdf"))

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 from contracts_fixtures import example
+from signing_fixtures import sign_through_the_workflow
 from sqlalchemy import text
 
 from contracts.adapters.unit_of_work import UnitOfWork
@@ -104,36 +105,45 @@ def test_required_fields_named_all_at_once(engine):
 
 
 @pytest.mark.parametrize(
-    "path, to, ok",
+    "to, message",
     [
-        (["out_for_signature", "signed", "expired"], None, True),
-        (
-            ["out_for_signature", "declined", "out_for_signature", "signed", "terminated"],
-            None,
-            True,
-        ),
-        (["out_for_signature", "voided", "draft"], None, True),
-        ([], "signed", False),
-        (["out_for_signature", "signed"], "draft", False),
-        (["out_for_signature", "signed", "expired"], "signed", False),
+        ("signed", "becomes signed only when its envelope completes"),
+        ("out_for_signature", "not a move made by hand"),
+        ("terminated", "not a move made by hand"),
+        ("nonsense", "unknown state"),
     ],
 )
-def test_lifecycle(engine, path, to, ok):
+def test_a_draft_cannot_be_moved_by_hand_where_signing_moves_it(engine, to, message):
     template_service.install_starters(UnitOfWork(engine))
     c = contract_service.create_contract(
         UnitOfWork(engine), "saas-support", example("saas-support")
     )
-    for state in path:
-        contract_service.transition(UnitOfWork(engine), c.id, state)
-    if to is not None:
-        with pytest.raises(IllegalTransition):
-            contract_service.transition(UnitOfWork(engine), c.id, to)
+    with pytest.raises(IllegalTransition, match=message):
+        contract_service.transition(UnitOfWork(engine), c.id, to)
     with UnitOfWork(engine) as uow:
-        kinds = [(e.kind, e.payload.get("to")) for e in uow.events(c.id)]
-    assert kinds[0] == ("contract.created", None)
-    assert [k[1] for k in kinds[1:]] == path
+        assert uow.repo.get_contract(c.id).state == "draft"
+        assert [e.kind for e in uow.events(c.id)] == ["contract.created"]
 
 
+@pytest.mark.usefixtures("seal_env")
+def test_a_signed_contract_is_terminated_by_hand_with_a_reason(engine):
+    template_service.install_starters(UnitOfWork(engine))
+    c = contract_service.create_contract(
+        UnitOfWork(engine), "saas-support", example("saas-support")
+    )
+    sign_through_the_workflow(engine, c.id)
+    with pytest.raises(IllegalTransition, match="say why"):
+        contract_service.transition(UnitOfWork(engine), c.id, "terminated", actor="legal")
+    contract_service.transition(
+        UnitOfWork(engine), c.id, "terminated", actor="legal", reason="vendor insolvent"
+    )
+    with UnitOfWork(engine) as uow:
+        last = uow.events(c.id)[-1]
+    assert last.payload == {"from": "signed", "to": "terminated", "reason": "vendor insolvent"}
+    assert last.actor == "legal"
+
+
+@pytest.mark.usefixtures("seal_env")
 def test_terms_in_force_and_amendment(engine):
     template_service.install_starters(UnitOfWork(engine))
     c = contract_service.create_contract(
@@ -141,8 +151,7 @@ def test_terms_in_force_and_amendment(engine):
     )
     with pytest.raises(NotFound, match="no signed SLA terms"):
         contract_service.terms_in_force(UnitOfWork(engine), c.id, date(2025, 3, 1))
-    contract_service.transition(UnitOfWork(engine), c.id, "out_for_signature")
-    contract_service.transition(UnitOfWork(engine), c.id, "signed")
+    sign_through_the_workflow(engine, c.id)
     t = contract_service.terms_in_force(UnitOfWork(engine), c.id, date(2025, 3, 1))
     assert t.contract_id == c.id and t.tiers["P1"].response_minutes == 30
     amended = example("saas-support")
@@ -158,8 +167,7 @@ def test_terms_in_force_and_amendment(engine):
         .response_minutes
         == 30
     )
-    contract_service.transition(UnitOfWork(engine), a.id, "out_for_signature")
-    contract_service.transition(UnitOfWork(engine), a.id, "signed")
+    sign_through_the_workflow(engine, a.id)
     before = contract_service.terms_in_force(UnitOfWork(engine), a.id, date(2025, 6, 30))
     after = contract_service.terms_in_force(UnitOfWork(engine), c.id, date(2025, 7, 1))
     assert before.tiers["P1"].response_minutes == 30 and before.effective_to == date(2025, 6, 30)

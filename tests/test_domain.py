@@ -142,7 +142,10 @@ def test_send_sign_and_complete_run_on_an_in_memory_unit_of_work():
         assert env.status == EnvelopeState.COMPLETED
         assert uow.envelopes.document(env_id, "final").data.startswith(b"%PDF")
     completed = [m for m in uow.db.outbox if m["subject"].startswith("Completed")]
-    assert sorted(m["to"] for m in completed) == sorted(p["email"] for p in SIGNERS)
+    # every signer and the sender get the sealed copy
+    assert sorted(m["to"] for m in completed) == sorted(
+        [p["email"] for p in SIGNERS] + ["legal@acme.example"]
+    )
     kinds = [e.kind for e in uow.db.trail]
     assert kinds.count(AuditKind.ENVELOPE_SIGNED) == 2
     assert kinds.count(AuditKind.ENVELOPE_COMPLETED) == 1

@@ -8,6 +8,7 @@ import json
 
 import pytest
 from contracts_fixtures import example
+from signing_fixtures import sign_through_the_workflow
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -24,8 +25,7 @@ def populate(engine) -> None:
     c = contract_service.create_contract(
         UnitOfWork(engine), "saas-support", example("saas-support")
     )
-    contract_service.transition(UnitOfWork(engine), c.id, "out_for_signature")
-    contract_service.transition(UnitOfWork(engine), c.id, "voided", reason="test")
+    sign_through_the_workflow(engine, c.id)
 
 
 def anchor(engine) -> list[dict]:

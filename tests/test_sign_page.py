@@ -115,8 +115,11 @@ def test_both_signers_complete_the_envelope(setup):
     at = _sign_as(inbox, B, "Bob Example")
     assert "Everyone has signed" in at.success[0].value
     assert any(m["Subject"].startswith("Completed") for m in inbox.to(A))
-    at2 = page(inbox.last_link_token(B))  # the link of a finished envelope opens nothing
-    assert "completed" in at2.error[0].value
+    at2 = page(inbox.last_link_token(B))  # after completion the link offers the signed copy
+    assert "Everyone has signed" in at2.success[0].value
+    (copy,) = at2.get("download_button")
+    assert copy.proto.label == "Download the signed contract (PDF)"
+    assert not [b for b in at2.button if b.key == "sign"]
 
 
 OUTBOX = str(Path(__file__).resolve().parents[1] / "pages" / "outbox.py")

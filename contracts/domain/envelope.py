@@ -67,6 +67,10 @@ class Envelope:
             raise SigningError("an envelope needs at least one signer")
         if reminder_hours <= 0:
             raise SigningError("reminder_hours must be positive")
+        if not 1 <= expires_days <= 365:
+            raise SigningError(
+                f"an envelope expires between 1 and 365 days after it is sent, not {expires_days}"
+            )
         now = now or utcnow()
         people = [Signer.from_spec(i, spec, auth_method) for i, spec in enumerate(signers)]
         sender = limits.email_address(sender, "the sender's address")

@@ -2,14 +2,16 @@
 kind.
 
 Contract:  draft -> out_for_signature -> signed -> expired | terminated
-           out_for_signature -> declined | voided  (an ended signing attempt; fix and send again)
+           out_for_signature -> declined | voided | signing_expired  (an ended signing attempt;
+           fix it and send again)
 Envelope:  sent -> completed | declined | voided | expired
 Signer:    waiting -> invited -> signed | declined
 
-The contract follows its envelope (`CONTRACT_FOLLOWS_ENVELOPE`): it becomes signed when the envelope
-completes, declined or voided when the envelope is. Nothing else assigns a state;
-`Contract.transition`,
-`Envelope._move` and `Signer` moves check these tables and raise `IllegalTransition` otherwise.
+The contract follows its envelope (`CONTRACT_FOLLOWS_ENVELOPE`): it becomes signed only when the
+envelope completes, and declined, voided or signing_expired when the envelope ends so. People may
+make only the `MANUAL_TRANSITIONS` (back to draft after an ended attempt; expire or terminate a
+signed contract, with a reason). `Contract.transition`, `Envelope._move` and `Signer` moves check
+these tables and raise `IllegalTransition` otherwise.
 
 `AuditKind` lists every kind of entry the audit trail holds; every event is created with one of
 them.
@@ -28,23 +30,50 @@ class ContractState(StrEnum):
     VOIDED = "voided"
     EXPIRED = "expired"
     TERMINATED = "terminated"
+    SIGNING_EXPIRED = "signing_expired"  # the envelope expired before everyone signed
 
 
 CONTRACT_TRANSITIONS: dict[ContractState, frozenset[ContractState]] = {
     ContractState.DRAFT: frozenset({ContractState.OUT_FOR_SIGNATURE}),
     ContractState.OUT_FOR_SIGNATURE: frozenset(
-        {ContractState.SIGNED, ContractState.DECLINED, ContractState.VOIDED}
+        {
+            ContractState.SIGNED,
+            ContractState.DECLINED,
+            ContractState.VOIDED,
+            ContractState.SIGNING_EXPIRED,
+        }
     ),
     # a declined or voided attempt ends; the contract can be fixed (back to draft) and sent again
     ContractState.DECLINED: frozenset({ContractState.DRAFT, ContractState.OUT_FOR_SIGNATURE}),
     ContractState.VOIDED: frozenset({ContractState.DRAFT, ContractState.OUT_FOR_SIGNATURE}),
+    ContractState.SIGNING_EXPIRED: frozenset(
+        {ContractState.DRAFT, ContractState.OUT_FOR_SIGNATURE}
+    ),
     ContractState.SIGNED: frozenset({ContractState.EXPIRED, ContractState.TERMINATED}),
     ContractState.EXPIRED: frozenset(),
     ContractState.TERMINATED: frozenset(),
 }
 
 # states from which a contract may be sent for signature
-SENDABLE = frozenset({ContractState.DRAFT, ContractState.DECLINED, ContractState.VOIDED})
+SENDABLE = frozenset(
+    {
+        ContractState.DRAFT,
+        ContractState.DECLINED,
+        ContractState.VOIDED,
+        ContractState.SIGNING_EXPIRED,
+    }
+)
+# what a person may do by hand (the rest follows the envelope); targets in REASON_REQUIRED need one
+MANUAL_TRANSITIONS: frozenset[tuple[ContractState, ContractState]] = frozenset(
+    {
+        (ContractState.DECLINED, ContractState.DRAFT),
+        (ContractState.VOIDED, ContractState.DRAFT),
+        (ContractState.SIGNING_EXPIRED, ContractState.DRAFT),
+        (ContractState.SIGNED, ContractState.EXPIRED),
+        (ContractState.SIGNED, ContractState.TERMINATED),
+    }
+)
+REASON_REQUIRED = frozenset({ContractState.EXPIRED, ContractState.TERMINATED})
 # states whose SLA terms were signed (in force, or were in force until expiry or termination)
 SIGNED_STATES = frozenset({ContractState.SIGNED, ContractState.EXPIRED, ContractState.TERMINATED})
 
@@ -72,11 +101,12 @@ ENVELOPE_TRANSITIONS: dict[EnvelopeState, frozenset[EnvelopeState]] = {
     EnvelopeState.EXPIRED: frozenset(),
 }
 
-# the contract's state once its envelope reaches a final state (expiry leaves the contract as it is)
+# the contract's state once its envelope reaches a final state
 CONTRACT_FOLLOWS_ENVELOPE: dict[EnvelopeState, ContractState] = {
     EnvelopeState.COMPLETED: ContractState.SIGNED,
     EnvelopeState.DECLINED: ContractState.DECLINED,
     EnvelopeState.VOIDED: ContractState.VOIDED,
+    EnvelopeState.EXPIRED: ContractState.SIGNING_EXPIRED,
 }
 
 

@@ -10,7 +10,12 @@ from contracts.adapters.unit_of_work import AbstractUnitOfWork
 from contracts.documents.pdf import render_pdf, sha256_bytes
 from contracts.documents.render import render_text
 from contracts.domain.contract import Contract
-from contracts.domain.lifecycle import SIGNED_STATES, ContractState
+from contracts.domain.lifecycle import (
+    MANUAL_TRANSITIONS,
+    REASON_REQUIRED,
+    SIGNED_STATES,
+    ContractState,
+)
 from contracts.domain.validation import fields_for
 from contracts.errors import IllegalTransition, NotFound
 from contracts.services.templates import parse_template_ref
@@ -68,8 +73,24 @@ def transition(
     actor: str = "system",
     reason: str | None = None,
 ) -> Contract:
+    """A move a person may make (MANUAL_TRANSITIONS); signing moves come from the envelope."""
+    try:
+        target = ContractState(to)
+    except ValueError:
+        raise IllegalTransition(f"unknown state {to!r}") from None
     with uow:
         c = uow.repo.get_contract(contract_id)
+        if (c.state, target) not in MANUAL_TRANSITIONS:
+            if target == ContractState.SIGNED:
+                raise IllegalTransition(
+                    f"contract {contract_id}: a contract becomes signed only when its envelope "
+                    "completes (send it for signature)"
+                )
+            raise IllegalTransition(
+                f"contract {contract_id}: {c.state} to {target} is not a move made by hand"
+            )
+        if target in REASON_REQUIRED and not (reason or "").strip():
+            raise IllegalTransition(f"contract {contract_id}: say why it is {target}")
         c.transition(to, actor=actor, reason=reason)
         uow.repo.save_contract(c)
         uow.commit()

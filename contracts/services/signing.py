@@ -25,7 +25,7 @@ from contracts.domain.lifecycle import (
     SignerStatus,
 )
 from contracts.domain.signer import Signer
-from contracts.errors import IllegalTransition, SigningError
+from contracts.errors import IllegalTransition, InvalidToken, SigningError
 from contracts.services.completion import complete
 from contracts.services.contracts import contract_pdf
 from contracts.services.invitations import invite
@@ -61,6 +61,9 @@ def send_for_signature(
             raise IllegalTransition(
                 f"contract {contract_id} is {c.state}; it cannot be sent for signature"
             )
+        live = [e.id for e in uow.envelopes.for_contract(c.id) if e.status == EnvelopeState.SENT]
+        if live:  # the state machine already prevents it; a row written by hand must not
+            raise IllegalTransition(f"contract {contract_id} already has a live envelope {live[0]}")
         c.transition(ContractState.OUT_FOR_SIGNATURE, actor=sender)
         uow.repo.save_contract(c)
         env, tokens = Envelope.create(
@@ -143,14 +146,34 @@ def open_link(
     other)."""
     with uow:
         env, s = uow.envelopes.by_token(token, lock=True)
-        env.signer_for_token(
-            token, utcnow()
-        )  # raises for finished/expired envelopes (and records expiry)
-        env.view(s, utcnow(), ip, ua)
+        if env.status == EnvelopeState.COMPLETED:
+            return _view(uow, env, s, proof)  # the link now offers the signed copy
+        now = utcnow()
+        if env.expire_if_due(now):
+            _expired(uow, env)
+            uow.commit()
+            raise InvalidToken("this envelope expired before everyone signed")
+        env.signer_for_token(token, now)  # raises for declined or voided envelopes
+        env.view(s, now, ip, ua)
         uow.envelopes.save(env)
         view = _view(uow, env, s, proof)
         uow.commit()
         return view
+
+
+def _expired(uow: AbstractUnitOfWork, env: Envelope) -> None:
+    """An envelope that expired: the contract can be corrected and sent again; the sender hears."""
+    c = uow.repo.get_contract(env.contract_id)
+    c.transition(CONTRACT_FOLLOWS_ENVELOPE[env.status], actor="system", reason="signing expired")
+    uow.repo.save_contract(c)
+    uow.envelopes.save(env)
+    uow.envelopes.queue_mail(
+        env.sender,
+        f"Expired: {c.typed.title}",
+        f"Envelope {env.id} expired before everyone signed. The contract can be corrected and "
+        "sent again from the Contracts page.\n",
+        envelope_id=env.id,
+    )
 
 
 def _act(uow: AbstractUnitOfWork, token: str, fn) -> Any:
@@ -158,7 +181,7 @@ def _act(uow: AbstractUnitOfWork, token: str, fn) -> Any:
         env, s = uow.envelopes.by_token(token, lock=True)
         now = utcnow()
         if env.expire_if_due(now):
-            uow.envelopes.save(env)
+            _expired(uow, env)
             uow.commit()
             raise SigningError(f"envelope {env.id} has expired; it can no longer be signed")
         env.signer_for_token(token, now)
@@ -320,14 +343,7 @@ def remind_due(
     with uow:
         for env in uow.envelopes.open_envelopes():
             if env.expire_if_due(now):
-                c = uow.repo.get_contract(env.contract_id)
-                uow.envelopes.queue_mail(
-                    env.sender,
-                    f"Expired: {c.typed.title}",
-                    f"Envelope {env.id} expired before everyone signed.\n",
-                    envelope_id=env.id,
-                )
-                uow.envelopes.save(env)
+                _expired(uow, env)
                 continue
             due = env.due_reminders(now)
             tokens = {s.id: env.remind(s, now) for s in due}
