@@ -8,15 +8,37 @@ import hashlib
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
+from contracts.errors import NotFound
+from flows.errors import RegistrationError
 from sla_engine.analysis import register_terms
 from sla_engine.store import Store
-from sla_engine.terms import Terms
+from sla_engine.terms import SIGNED_ELSEWHERE, Terms
+
+
+def _held(uow: UnitOfWork, contract_id: str) -> bool:
+    """A contract (or the root of an amended family) that lives in Covenant's database."""
+    try:
+        uow.repo.get_contract(contract_id)
+    except NotFound:
+        return False
+    return True
 
 
 def register_uploaded_terms(
     store: Store, uow: UnitOfWork, terms: list[Terms], actor: str, source: str, data: bytes
 ) -> list[str]:
-    """Register terms (building the SLA ledger) and audit it; returns the terms ids added."""
+    """Terms of a contract signed elsewhere: refused for a contract Covenant holds (its terms come
+    from its sealed document), labelled "signed elsewhere: terms uploaded by NAME on DATE",
+    registered (building the SLA ledger) and audited; returns the terms ids added."""
+    with uow:
+        held = [t.contract_id for t in terms if _held(uow, t.contract_id)]
+    if held:
+        raise RegistrationError(
+            f"{', '.join(sorted(set(held)))}: Covenant holds this contract; its terms are the ones "
+            "in its sealed document and are registered when it is signed"
+        )
+    label = f"{SIGNED_ELSEWHERE}: terms uploaded by {actor} on {utcnow():%Y-%m-%d}"
+    terms = [t.model_copy(update={"version": label}) for t in terms]
     added, _ = register_terms(store, terms)
     with uow:
         for t in terms:

@@ -11,16 +11,17 @@ from streamlit_pdf_viewer import pdf_viewer
 
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.documents.extract import extract_terms
-from contracts.domain.lifecycle import SENDABLE, EnvelopeState
+from contracts.domain.lifecycle import SENDABLE, SIGNED_STATES, EnvelopeState
 from contracts.errors import FieldsError
 from contracts.services import completion, signing
 from contracts.services import contracts as contract_service
 from contracts.services.settings import AUTH_METHODS, workflow_defaults
+from flows.measure import measured, register_signed
 from ui.auth import require
 from ui.errors import shown_errors
 from ui.fields_form import render as render_form
 from ui.fields_form import to_json_ready
-from ui.resources import engine, served_at
+from ui.resources import engine, served_at, store
 from ui.text import plain
 
 require("contracts")
@@ -67,6 +68,21 @@ with tab_list:
         ]
         st.dataframe(pd.DataFrame(rows), hide_index=True, key="contract_list")
         chosen = st.selectbox("Open", [r["contract"] for r in rows], key="open_contract")
+        if chosen and next(c for c in contracts if c.id == chosen).state in SIGNED_STATES:
+            if measured(store(), UnitOfWork(eng), chosen):
+                st.success(
+                    "Measured: the SLA engine uses exactly the terms of the sealed document."
+                )
+            else:
+                st.warning(
+                    "Signed, but the SLA engine does not measure these terms yet (the registration "
+                    "failed or the terms changed; see the Audit page)."
+                )
+                if st.button("Register the signed terms now", key=f"register_{chosen}"):
+                    with shown_errors():
+                        register_signed(store(), UnitOfWork(eng), chosen, actor)
+                        st.session_state["flash"] = f"The signed terms of {chosen} are measured."
+                        st.rerun()
         if chosen:
             for env in envelopes.get(chosen, []):
                 st.markdown(f"**Envelope {env.id}** — {env.status}")
@@ -116,7 +132,8 @@ with tab_list:
                     if st.button("Retry sealing", key=f"retry_{env.id}"):
                         with shown_errors():
                             completion.complete(UnitOfWork(eng), env.id)
-                            st.session_state["flash"] = f"Envelope {env.id} sealed."
+                            register_signed(store(), UnitOfWork(eng), env.contract_id, actor)
+                            st.session_state["flash"] = f"Envelope {env.id} sealed and measured."
                             st.rerun()
                 if env.status == EnvelopeState.SENT:
                     reason = st.text_input("Void reason", key=f"void_reason_{env.id}")

@@ -17,8 +17,9 @@ from contracts.domain import disclosure
 from contracts.domain.lifecycle import EnvelopeState, SignerStatus
 from contracts.errors import InvalidToken
 from contracts.services import signing
+from flows.measure import register_signed
 from ui.errors import shown_errors
-from ui.resources import engine, served_at, unit_of_work
+from ui.resources import engine, served_at, store, unit_of_work
 from ui.text import plain
 
 # a signer's link opens this page and nothing else: no navigation to the rest of the app
@@ -225,6 +226,9 @@ if st.button(
         )
         send_mail_now()
         st.session_state["refresh"] = True
+        if result == "completed":  # signed -> measured, in the same use case
+            with shown_errors(suffix=" The contract is signed; an administrator can retry."):
+                register_signed(store(), unit_of_work(), view.contract_id, actor="signing")
         st.success(
             "Signed. "
             + (

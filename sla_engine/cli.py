@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from . import analysis
-from .errors import SlaEngineError
+from .errors import SlaEngineError, TermsError
 from .exports import write_csv
 from .plainfiles import load_plain, results_csv_frame
 from .store import Store
-from .terms import Terms, json_schema, load_terms
+from .terms import SIGNED_ELSEWHERE, SIGNED_IN_COVENANT, Terms, json_schema, load_terms
 
 DEFAULT_STORE = os.environ.get(
     "COVENANT_STORE", str(Path(__file__).resolve().parent.parent / "data" / "store")
@@ -187,8 +189,20 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 
 def cmd_terms_add(args: argparse.Namespace) -> int:
+    """Terms of contracts signed elsewhere, labelled as such; refused for a contract whose terms
+    came from a document signed in Covenant."""
     store = Store(Path(args.store))
-    added, led = analysis.register_terms(store, [t for f in args.files for t in load_terms(f)])
+    signed_here = {
+        t.contract_id for t in store.terms() if (t.version or "").startswith(SIGNED_IN_COVENANT)
+    }
+    label = f"{SIGNED_ELSEWHERE}: terms uploaded by {getpass.getuser()} on {date.today()}"
+    new = [t.model_copy(update={"version": label}) for f in args.files for t in load_terms(f)]
+    refused = sorted({t.contract_id for t in new} & signed_here)
+    if refused:
+        raise TermsError(
+            f"{', '.join(refused)}: signed in Covenant; its terms come from the sealed document"
+        )
+    added, led = analysis.register_terms(store, new)
     print("registered: " + ", ".join(added))
     if led is not None:
         print(f"SLA ledger: {led.final_tickets} tickets final, {led.live_tickets} open")

@@ -19,6 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import TermsError
 
+# how terms versions say where they come from (Terms.version)
+SIGNED_IN_COVENANT = "signed in Covenant"
+SIGNED_ELSEWHERE = "signed elsewhere"
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Metric = Literal["response", "resolution"]

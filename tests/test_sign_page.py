@@ -3,6 +3,7 @@ signature."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ def setup(tmp_path, monkeypatch, smtp):
     inbox, cfg = smtp
     url = f"sqlite:///{tmp_path / 'c.sqlite'}"
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("COVENANT_STORE", str(tmp_path / "store"))
     for k, v in (
         ("COVENANT_SMTP_HOST", cfg.host),
         ("COVENANT_SMTP_PORT", str(cfg.port)),
@@ -114,6 +116,11 @@ def test_both_signers_complete_the_envelope(setup):
     _sign_as(inbox, A, "Ann Example")
     at = _sign_as(inbox, B, "Bob Example")
     assert "Everyone has signed" in at.success[0].value
+    # signed -> measured with no other step: the engine has the sealed document's terms
+    from sla_engine.store import Store
+
+    (terms,) = Store(Path(os.environ["COVENANT_STORE"])).terms()
+    assert terms.version.startswith("signed in Covenant")
     assert any(m["Subject"].startswith("Completed") for m in inbox.to(A))
     at2 = page(inbox.last_link_token(B))  # after completion the link offers the signed copy
     assert "Everyone has signed" in at2.success[0].value

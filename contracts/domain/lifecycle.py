@@ -178,3 +178,4 @@ class AuditKind(StrEnum):
     CREDITS_MONTH_CLOSED = "credits.month_closed"
 
     TERMS_REGISTERED = "terms.registered"
+    TERMS_REGISTRATION_FAILED = "terms.registration_failed"

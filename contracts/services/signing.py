@@ -90,6 +90,7 @@ class SignerView:
     envelope_id: str
     envelope_status: str
     contract_title: str
+    contract_id: str
     signer_id: str
     signer_name: str
     signer_email: str
@@ -120,6 +121,7 @@ def _view(
         env.id,
         env.status,
         c.typed.title,
+        c.id,
         s.id,
         s.name,
         s.email,

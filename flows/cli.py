@@ -1,0 +1,57 @@
+"""`python -m flows`: the flows that cross both engines, for cron and for retries."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from contracts.adapters.orm import make_engine
+from contracts.adapters.unit_of_work import UnitOfWork
+from contracts.errors import ContractsError
+from contracts.services import completion
+from flows.errors import FlowError
+from flows.measure import register_signed
+from sla_engine.errors import SlaEngineError
+from sla_engine.store import Store
+
+DEFAULT_STORE = os.environ.get(
+    "COVENANT_STORE", str(Path(__file__).resolve().parents[1] / "data" / "store")
+)
+
+
+def register(args: argparse.Namespace) -> int:
+    r = register_signed(Store(Path(args.store)), UnitOfWork(make_engine()), args.contract, "cli")
+    state = "registered" if r.changed else "already registered (nothing changed)"
+    print(f"{r.contract_id}: {', '.join(r.terms_ids)} {state}")
+    return 0
+
+
+def complete(args: argparse.Namespace) -> int:
+    """Retry sealing a fully signed envelope, then register its terms."""
+    eng = make_engine()
+    sealed = completion.complete(UnitOfWork(eng), args.envelope)
+    with UnitOfWork(eng) as uow:
+        contract_id = uow.envelopes.get(args.envelope).contract_id
+    r = register_signed(Store(Path(args.store)), UnitOfWork(eng), contract_id, "cli")
+    print(("sealed; " if sealed else "") + f"terms {', '.join(r.terms_ids)} measured")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m flows", description=__doc__)
+    p.add_argument("--store", default=DEFAULT_STORE, help="ticket store (default: %(default)s)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    rg = sub.add_parser("register", help="register a signed contract's terms with the engine")
+    rg.add_argument("contract")
+    rg.set_defaults(func=register)
+    cp = sub.add_parser("complete", help="seal a fully signed envelope and register its terms")
+    cp.add_argument("envelope")
+    cp.set_defaults(func=complete)
+    args = p.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (FlowError, ContractsError, SlaEngineError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

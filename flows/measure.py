@@ -1,0 +1,157 @@
+"""Signed → measured: when a contract's envelope completes, the SLA terms embedded in the sealed
+document become exactly what the engine measures, with no manual step.
+
+For every signed version of the contract's family (the original and its amendments) the terms are
+read back from the sealed PDF, checked equal to the contract's fields, cut where an amendment takes
+over or where the contract was terminated or expired, labelled with their provenance and the
+sealed document's SHA-256, and registered with the engine (which builds the SLA ledger). Running
+it twice changes nothing; each change is audited; a failure is audited and can be retried
+(`python -m flows register C-ID`, or the button on the Contracts page).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from contracts.adapters.unit_of_work import UnitOfWork
+from contracts.documents.extract import extract_terms
+from contracts.documents.pdf import sha256_bytes
+from contracts.domain.events import Event, utcnow
+from contracts.domain.lifecycle import SIGNED_STATES, AuditKind, ContractState, EnvelopeState
+from contracts.errors import ContractsError
+from flows.errors import RegistrationError
+from sla_engine.analysis import register_terms
+from sla_engine.errors import SlaEngineError
+from sla_engine.store import Store
+from sla_engine.terms import SIGNED_IN_COVENANT, Terms
+
+
+@dataclass(frozen=True)
+class Registered:
+    contract_id: str
+    terms_ids: list[str]
+    changed: bool
+
+
+def signed_terms(uow: UnitOfWork, contract_id: str) -> list[tuple[Terms, str]]:
+    """(terms as the engine will measure them, sealed SHA-256) for each signed version of the
+    family, oldest first; the terms carry the family's root id."""
+    with uow:
+        family = uow.repo.family(contract_id)
+        root = family[0].id
+        signed = sorted(
+            (c for c in family if c.state in SIGNED_STATES), key=lambda c: c.typed.start_date
+        )
+        out: list[tuple[Terms, str]] = []
+        for i, c in enumerate(signed):
+            sealed = [
+                e for e in uow.envelopes.for_contract(c.id) if e.status == EnvelopeState.COMPLETED
+            ]
+            if not sealed:
+                raise RegistrationError(
+                    f"{c.id} is {c.state} but Covenant holds no sealed document"
+                )
+            doc = bytes(uow.envelopes.document(sealed[-1].id, "final").data)
+            embedded = extract_terms(doc, f"the sealed document of {c.id}")
+            fields_terms = c.typed.terms(c.id, version=embedded.version)
+            if embedded != fields_terms:
+                raise RegistrationError(
+                    f"the terms in {c.id}'s sealed document differ from its fields; not registered"
+                )
+            sha = sha256_bytes(doc)
+            end = embedded.effective_to
+            if i + 1 < len(signed):  # an amendment takes over
+                cut = signed[i + 1].typed.start_date - timedelta(days=1)
+                end = min(cut, end) if end else cut
+            if c.state in (ContractState.TERMINATED, ContractState.EXPIRED):
+                ended = _ended_on(uow, c.id)
+                end = min(ended, end) if end else ended
+            label = (
+                f"{SIGNED_IN_COVENANT}: {c.id} ({c.template_name} v{c.template_version}), "
+                f"sealed sha256 {sha[:16]}"
+            )
+            terms = embedded.model_copy(
+                update={"contract_id": root, "version": label, "effective_to": end}
+            )
+            out.append((Terms.model_validate(terms.model_dump()), sha))
+        return out
+
+
+def _ended_on(uow: UnitOfWork, contract_id: str) -> date:
+    """The last day a terminated or expired contract's terms were in force: the day before the
+    state change."""
+    moves = [
+        e
+        for e in uow.audit_entries(contract_id)
+        if e["kind"] == AuditKind.CONTRACT_STATE_CHANGED
+        and e["payload"].get("to") in (ContractState.TERMINATED, ContractState.EXPIRED)
+    ]
+    when = datetime.fromisoformat(moves[-1]["at"]).date() if moves else utcnow().date()
+    return when - timedelta(days=1)
+
+
+def register_signed(
+    store: Store, uow: UnitOfWork, contract_id: str, actor: str = "system"
+) -> Registered:
+    """Register the family's signed terms with the engine; idempotent; audited either way."""
+    try:
+        versions = signed_terms(uow, contract_id)
+        if not versions:
+            raise RegistrationError(
+                f"contract {contract_id} is not signed: it has no terms to measure"
+            )
+        current = {t.terms_id: t for t in store.terms()}
+        new = [t for t, _ in versions if current.get(t.terms_id) != t]
+        if new:
+            register_terms(store, new)
+    except (ContractsError, SlaEngineError, RegistrationError) as exc:
+        with uow:
+            uow.record(
+                Event(
+                    AuditKind.TERMS_REGISTRATION_FAILED,
+                    contract_id,
+                    {"error": str(exc)},
+                    utcnow(),
+                    actor,
+                )
+            )
+            uow.commit()
+        if isinstance(exc, RegistrationError):
+            raise
+        raise RegistrationError(f"registering the terms of {contract_id} failed: {exc}") from exc
+    changed = {t.terms_id for t in new}
+    if changed:
+        with uow:
+            for t, sha in versions:
+                if t.terms_id in changed:
+                    uow.record(
+                        Event(
+                            AuditKind.TERMS_REGISTERED,
+                            versions[0][0].contract_id,
+                            {
+                                "terms_id": t.terms_id,
+                                "version": t.version,
+                                "sealed_sha256": sha,
+                                "effective_from": t.effective_from.isoformat(),
+                                "effective_to": t.effective_to.isoformat()
+                                if t.effective_to
+                                else None,
+                                "source": "sealed document",
+                            },
+                            utcnow(),
+                            actor,
+                        )
+                    )
+            uow.commit()
+    return Registered(versions[0][0].contract_id, [t.terms_id for t, _ in versions], bool(changed))
+
+
+def measured(store: Store, uow: UnitOfWork, contract_id: str) -> bool:
+    """Whether the engine measures exactly this family's signed terms now."""
+    try:
+        versions = signed_terms(uow, contract_id)
+    except (ContractsError, RegistrationError):
+        return False
+    current = {t.terms_id: t for t in store.terms()}
+    return bool(versions) and all(current.get(t.terms_id) == t for t, _ in versions)

@@ -1,0 +1,149 @@
+"""Signed -> measured: the terms in the sealed document become what the engine measures, with
+provenance, idempotently, audited; amendments and termination cut them; a failure is audited and
+retryable; terms uploaded by hand are labelled and refused for contracts Covenant holds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from contracts_fixtures import example
+from signing_fixtures import sign_through_the_workflow
+
+from contracts.adapters import audit
+from contracts.adapters.unit_of_work import UnitOfWork
+from contracts.domain.events import utcnow
+from contracts.services import contracts as contract_service
+from contracts.services import templates as template_service
+from flows import measure
+from flows.errors import RegistrationError
+from flows.terms import register_uploaded_terms
+from sla_engine.errors import SlaEngineError
+from sla_engine.store import Store
+from sla_engine.terms import parse_terms
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.usefixtures("seal_env")
+
+
+def _signed(engine, **over) -> str:
+    template_service.install_starters(UnitOfWork(engine))
+    values = {**example("saas-support"), **over}
+    cid = contract_service.create_contract(UnitOfWork(engine), "saas-support", values).id
+    sign_through_the_workflow(engine, cid)
+    return cid
+
+
+def _kinds(engine, subject: str) -> list[str]:
+    with UnitOfWork(engine) as uow:
+        return [r.kind for r in audit.entries(uow.session, subject)]
+
+
+def test_signed_terms_are_registered_once_with_their_provenance(engine, tmp_path):
+    store = Store(tmp_path / "store")
+    cid = _signed(engine)
+    first = measure.register_signed(store, UnitOfWork(engine), cid)
+    (t,) = store.terms()
+    assert first.changed and t.contract_id == cid and t.tiers["P1"].response_minutes == 30
+    assert t.version.startswith(f"signed in Covenant: {cid} (saas-support v1), sealed sha256 ")
+    with UnitOfWork(engine) as uow:
+        (env,) = uow.envelopes.for_contract(cid)
+        (entry,) = [r for r in audit.entries(uow.session, cid) if r.kind == "terms.registered"]
+    assert entry.payload["sealed_sha256"] == env.final_sha256
+    again = measure.register_signed(store, UnitOfWork(engine), cid)
+    assert not again.changed and _kinds(engine, cid).count("terms.registered") == 1
+    assert measure.measured(store, UnitOfWork(engine), cid)
+
+
+def test_an_amendment_splits_the_terms_at_its_start(engine, tmp_path):
+    store = Store(tmp_path / "store")
+    cid = _signed(engine)
+    amended = example("saas-support")
+    amended["start_date"] = "2025-07-01"
+    amended["sla"]["tiers"]["P1"]["response_minutes"] = 15
+    a = contract_service.create_contract(
+        UnitOfWork(engine), "saas-support", amended, supersedes=cid
+    )
+    sign_through_the_workflow(engine, a.id)
+    measure.register_signed(store, UnitOfWork(engine), a.id)
+    old, new = sorted(store.terms(), key=lambda t: t.effective_from)
+    assert (old.contract_id, new.contract_id) == (cid, cid)  # one id across the family
+    assert old.effective_to == date(2025, 6, 30) and old.tiers["P1"].response_minutes == 30
+    assert new.effective_from == date(2025, 7, 1) and new.tiers["P1"].response_minutes == 15
+    assert a.id in new.version
+
+
+def test_termination_ends_the_terms_in_force(engine, tmp_path):
+    store = Store(tmp_path / "store")
+    cid = _signed(engine, end_date=(date.today() + timedelta(days=300)).isoformat())
+    measure.register_signed(store, UnitOfWork(engine), cid)
+    contract_service.transition(UnitOfWork(engine), cid, "terminated", "legal", "vendor insolvent")
+    assert not measure.measured(store, UnitOfWork(engine), cid)  # the page offers to register
+    measure.register_signed(store, UnitOfWork(engine), cid)
+    (t,) = store.terms()
+    assert t.effective_to == utcnow().date() - timedelta(days=1)
+
+
+def test_an_unsigned_contract_has_nothing_to_measure(engine, tmp_path):
+    template_service.install_starters(UnitOfWork(engine))
+    cid = contract_service.create_contract(
+        UnitOfWork(engine), "saas-support", example("saas-support")
+    ).id
+    with pytest.raises(RegistrationError, match="not signed"):
+        measure.register_signed(Store(tmp_path / "store"), UnitOfWork(engine), cid)
+    assert "terms.registration_failed" in _kinds(engine, cid)
+
+
+def test_a_failed_registration_is_audited_and_retryable(engine, tmp_path, monkeypatch):
+    store = Store(tmp_path / "store")
+    cid = _signed(engine)
+
+    def broken(*a, **k):
+        raise SlaEngineError("store not writable")
+
+    monkeypatch.setattr(measure, "register_terms", broken)
+    with pytest.raises(RegistrationError, match="store not writable"):
+        measure.register_signed(store, UnitOfWork(engine), cid)
+    with UnitOfWork(engine) as uow:
+        assert uow.repo.get_contract(cid).state == "signed"  # the envelope stays complete
+    assert "terms.registration_failed" in _kinds(engine, cid)
+    monkeypatch.undo()
+    assert measure.register_signed(store, UnitOfWork(engine), cid).changed
+
+
+def test_terms_uploaded_by_hand_are_labelled_and_refused_for_covenant_contracts(engine, tmp_path):
+    store = Store(tmp_path / "store")
+    cid = _signed(engine)
+    doc = json.loads((ROOT / "tests" / "fixtures" / "acme_terms.json").read_text())
+    doc = doc if isinstance(doc, dict) else doc[0]
+    elsewhere = parse_terms(doc)
+    added = register_uploaded_terms(store, UnitOfWork(engine), elsewhere, "lee", "acme.json", b"{}")
+    (t,) = [x for x in store.terms() if x.terms_id in added]
+    assert t.version == f"signed elsewhere: terms uploaded by lee on {utcnow():%Y-%m-%d}"
+    ours = parse_terms({**doc, "contract_id": cid})
+    with pytest.raises(RegistrationError, match="Covenant holds this contract"):
+        register_uploaded_terms(store, UnitOfWork(engine), ours, "lee", "x.json", b"{}")
+    # the engine's own command refuses terms of a contract measured from its sealed document
+    measure.register_signed(store, UnitOfWork(engine), cid)
+    f = tmp_path / "ours.json"
+    f.write_text(json.dumps({**doc, "contract_id": cid}))
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sla_engine",
+            "--store",
+            str(tmp_path / "store"),
+            "terms",
+            "add",
+            str(f),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert r.returncode == 2 and "signed in Covenant" in r.stderr
