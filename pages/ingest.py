@@ -12,12 +12,20 @@ from zoneinfo import available_timezones
 import pandas as pd
 import streamlit as st
 
+from contracts.services import routing
+from flows.ingest import ingest_export
 from sla_engine.exports import csv_bytes
-from sla_engine.ingest import ingest
 from sla_engine.profiles.registry import PROFILES, detect_profile
 from ui.auth import require
 from ui.errors import shown_errors
-from ui.resources import export_mapping, export_table, store
+from ui.resources import (
+    export_mapping,
+    export_table,
+    routing_key,
+    store,
+    unit_of_work,
+    unmapped_rows,
+)
 from ui.text import plain
 
 INGESTED = ""  # marks an upload whose copy the ingest used and deleted
@@ -128,14 +136,67 @@ with shown_errors(
     )
     for n in notes:
         st.caption(n)
+zone = None if tz.startswith("(") else tz
+chosen_contract = None if contract.startswith("(") else contract
+actor = st.session_state.get("username") or "support"
+with shown_errors():
+    todo = unmapped_rows(
+        str(tmp),
+        profile,
+        json.dumps(options, sort_keys=True),
+        zone,
+        chosen_contract,
+        up.name,
+        routing_key(),
+    )
+    tiers_of = {t.contract_id: list(t.tiers) for t in terms}
+    if len(todo.labels):
+        st.warning(
+            f"{int(todo.labels['rows'].sum()):,} rows carry priority labels that no contract maps "
+            "to a tier yet. Map them here (saved with the contract, audited) before loading, or "
+            "they are quarantined."
+        )
+        choices: dict[tuple[str, str], str] = {}
+        for i, r in enumerate(todo.labels.itertuples(index=False)):
+            options_for = ["(leave unmapped)", *tiers_of.get(r.contract, [])]
+            choices[(r.contract, r.label)] = st.selectbox(
+                f"{r.contract}: “{r.label}” ({r.rows:,} rows) means",
+                options_for,
+                key=f"sevmap_{i}",
+            )
+        if st.button("Save these priority mappings", key="save_sevmap"):
+            for (cid, label), tier in choices.items():
+                if not tier.startswith("("):
+                    routing.update(unit_of_work(), cid, actor, labels={label: tier})
+            st.rerun()
+    if len(todo.customers):
+        st.warning(
+            f"{int(todo.customers['rows'].sum()):,} rows belong to customers that no contract "
+            "lists yet. Say which contract each customer's tickets belong to (saved with the "
+            "contract, audited), or they are quarantined."
+        )
+        owners: dict[str, str] = {}
+        for i, r in enumerate(todo.customers.itertuples(index=False)):
+            key = str(r[0])
+            owners[key] = st.selectbox(
+                f"Customer “{key}” ({r[1]:,} rows) belongs to",
+                ["(leave unrouted)", *contracts],
+                key=f"custmap_{i}",
+            )
+        if st.button("Save these customer keys", key="save_custmap"):
+            for key, cid in owners.items():
+                if not cid.startswith("("):
+                    routing.update(unit_of_work(), cid, actor, add_keys=[key])
+            st.rerun()
 st.caption(f"{len(preview):,} rows, {len(preview.columns)} columns; first rows:")
 st.dataframe(preview.head(20), hide_index=True, key="preview")
 if st.button("Ingest", type="primary", key="ingest"):
     bar = st.progress(0.1, text="Reading and validating…")
     with shown_errors(stop=True):
         try:
-            rep = ingest(
+            rep = ingest_export(
                 s,
+                unit_of_work(),
                 tmp,
                 profile,
                 tz=None if tz.startswith("(") else tz,

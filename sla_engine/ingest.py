@@ -15,10 +15,12 @@ import pandas as pd
 from .errors import IngestError
 from .ledger import build as build_ledger
 from .normalize import derive
+from .profiles.base import Extract
 from .profiles.registry import read_profile
+from .routing import Routing
 from .sqlfiles import sql
 from .store import Store, require_terms
-from .validate import validate
+from .validate import Valid, validate
 
 EMPTY_BASE = (
     "CREATE TEMP TABLE old_base (contract_id VARCHAR, ticket_id VARCHAR, severity VARCHAR, "
@@ -135,6 +137,26 @@ def ingest_file(store_root: Path, args: argparse.Namespace) -> IngestReport:
     )
 
 
+def dry_run(
+    store: Store,
+    path: Path,
+    profile: str,
+    tz: str | None = None,
+    contract: str | None = None,
+    history: Path | None = None,
+    options: dict | None = None,
+    display_name: str | None = None,
+    routing: Routing | None = None,
+) -> tuple[Extract, Valid]:
+    """Read and validate without loading: what an ingest would load and quarantine, and why."""
+    by_contract = require_terms(store, contract)
+    ex, _ = read_profile(profile, path, history, options or {}, tz)
+    label = display_name or str(path)
+    return ex, validate(
+        ex, label, tz, contract, by_contract, str(history) if history else None, routing
+    )
+
+
 def ingest(
     store: Store,
     path: Path,
@@ -144,6 +166,7 @@ def ingest(
     history: Path | None = None,
     options: dict | None = None,
     display_name: str | None = None,
+    routing: Routing | None = None,
 ) -> IngestReport:
     """Load one export; all-or-nothing. Returns the report (rows and tickets accounted).
 
@@ -163,6 +186,7 @@ def ingest(
             sha256_file(history),
             repr(sorted((options or {}).items())),
         ]
+        + ([routing.fingerprint()] if routing is not None else [])
     )
     by_contract = require_terms(store, contract)
     done = _already(store.batches(), fingerprint)
@@ -171,7 +195,9 @@ def ingest(
             label, profile, done[0], done[1], unchanged_rows=done[1], noop_of=done[0]
         )
     ex, hist_rows = read_profile(profile, path, history, options or {}, tz)
-    valid = validate(ex, label, tz, contract, by_contract, str(history) if history else None)
+    valid = validate(
+        ex, label, tz, contract, by_contract, str(history) if history else None, routing
+    )
 
     with store.write_lock():
         prev = store.batches()

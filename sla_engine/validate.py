@@ -12,6 +12,7 @@ import pandas as pd
 
 from .errors import IngestError
 from .profiles.base import Extract
+from .routing import Routing
 from .terms import Terms
 from .timeparse import PLAUSIBLE_TEXT, implausible, parse_instants
 
@@ -54,9 +55,15 @@ def source_column(src: dict[str, str], name: str) -> str:
     return src.get(name, name)
 
 
-def severity_lookup(terms_by_contract: dict[str, list[Terms]]) -> dict[tuple[str, str], str]:
-    """(contract_id, lower-cased label) -> tier, over every version of the contract."""
+def severity_lookup(
+    terms_by_contract: dict[str, list[Terms]], routing: Routing | None = None
+) -> dict[tuple[str, str], str]:
+    """(contract_id, lower-cased label) -> tier, over every version of the contract, plus the
+    labels the contract's operational settings map (routing)."""
     out: dict[tuple[str, str], str] = {}
+    for cid, aliases in (routing.severity_aliases if routing else {}).items():
+        for label, tier in aliases.items():
+            out[(cid, label)] = tier
     for cid, versions in terms_by_contract.items():
         for t in versions:
             for tier in t.tiers:
@@ -73,6 +80,7 @@ def validate(
     contract: str | None,
     terms_by_contract: dict[str, list[Terms]],
     history_file: str | None = None,
+    routing: Routing | None = None,
 ) -> Valid:
     """Typed, checked tickets and events; bad rows quarantined with reasons."""
     q = _Q(file)
@@ -85,7 +93,20 @@ def validate(
     # contract
     if contract is not None:
         if "contract_id" in src and t["contract_id"].notna().any():
-            mismatch = t["contract_id"].notna() & (t["contract_id"].str.strip() != contract)
+            routed_here = (
+                t["contract_id"]
+                .map(
+                    lambda v: (
+                        routing is not None
+                        and not pd.isna(v)
+                        and routing.contract_for(v) == contract
+                    )
+                )
+                .astype(bool)
+            )
+            mismatch = (
+                t["contract_id"].notna() & (t["contract_id"].str.strip() != contract) & ~routed_here
+            )
             q.add(
                 t.loc[mismatch, "_row"],
                 source_column(src, "contract_id"),
@@ -99,6 +120,19 @@ def validate(
             f"--contract ID"
         )
     t["contract_id"] = t["contract_id"].str.strip()
+    if routing is not None and routing.customer_keys:  # customer keys -> contracts
+        routed = t["contract_id"].map(
+            lambda v: v if pd.isna(v) or v in terms_by_contract else routing.contract_for(v) or v
+        )
+        t["contract_id"] = routed.astype("string")
+    unrouted = t["contract_id"].notna() & ~t["contract_id"].isin(list(terms_by_contract))
+    if routing is not None:
+        q.add(
+            t.loc[unrouted, "_row"],
+            source_column(src, "contract_id"),
+            "no contract for customer key " + t.loc[unrouted, "contract_id"].astype(str),
+        )
+        t = t[~unrouted]
     blank_id = t["ticket_id"].isna() | (t["ticket_id"].str.strip() == "")
     q.add(t.loc[blank_id, "_row"], source_column(src, "ticket_id"), "empty ticket id")
     t = t[~blank_id]
@@ -172,7 +206,7 @@ def validate(
     t = t[~early]
 
     # severity
-    lookup = severity_lookup(terms_by_contract)
+    lookup = severity_lookup(terms_by_contract, routing)
     keys = list(
         zip(t["contract_id"], t["severity"].fillna("").str.strip().str.lower(), strict=False)
     )

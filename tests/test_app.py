@@ -355,3 +355,35 @@ def test_admin_registers_terms_and_it_is_audited(world):
     with UnitOfWork(make_engine(world[1])) as uow:
         (e,) = [r for r in audit.entries(uow.session, "ACME-2025") if r.kind == "terms.registered"]
     assert e.actor == "admin" and e.payload["source"] == "acme.json"
+
+
+def test_support_manager_maps_customers_and_priorities_in_the_page(world):
+    from contracts.adapters import audit
+
+    csv = (
+        "ticket_id,contract_id,severity,created_at,first_response_at,resolved_at\n"
+        "M1,Globex Bavaria GmbH,Dringend,2026-10-05T10:00:00+02:00,2026-10-05T10:10:00+02:00,\n"
+        "M2,Globex Bavaria GmbH,Dringend,2026-10-06T10:00:00+02:00,,\n"
+        "M3,Globex Bavaria GmbH,P3,2026-10-06T11:00:00+02:00,,\n"
+    )
+    at = as_role("ingest", "support_manager")
+    at.file_uploader(key="upload").upload("globex.csv", csv.encode(), "text/csv").run()
+    assert any("belong to customers that no contract lists" in w.value for w in at.warning)
+    at.selectbox(key="custmap_0").set_value("GLOBEX-EU").run()
+    at.button(key="save_custmap").click().run()
+    assert any("priority labels that no contract maps" in w.value for w in at.warning)
+    assert "Dringend" in at.selectbox(key="sevmap_0").label
+    at.selectbox(key="sevmap_0").set_value("P1").run()
+    at.button(key="save_sevmap").click().run()
+    assert not [w for w in at.warning if "no contract" in w.value]
+    at.button(key="ingest").click().run()
+    assert "3 loaded" in at.success[0].value, at.success[0].value
+    with UnitOfWork(make_engine(world[1])) as uow:
+        changes = [
+            r
+            for r in audit.entries(uow.session, "GLOBEX-EU")
+            if r.kind == "contract.routing_changed"
+        ]
+    assert [c.actor for c in changes] == ["support_manager", "support_manager"]
+    assert changes[0].payload["customer_keys_added"] == ["Globex Bavaria GmbH"]
+    assert changes[1].payload["labels"] == {"Dringend": "P1"}

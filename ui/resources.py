@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -141,6 +142,40 @@ def export_table(path: str) -> pd.DataFrame:
     from sla_engine.readers import read_table
 
     return read_table(Path(path))
+
+
+def routing_key() -> str:
+    """The contracts' customer keys and priority labels as they are now (a cache key)."""
+    from flows.ingest import routing
+
+    return routing(unit_of_work()).fingerprint()
+
+
+@st.cache_data(show_spinner="Checking priorities and customers…", max_entries=8)
+def unmapped_rows(
+    path: str,
+    profile: str,
+    options_json: str,
+    tz: str | None,
+    contract: str | None,
+    display_name: str,
+    routing_fingerprint: str,
+) -> Any:
+    """Which priority labels and customers of an upload nothing maps yet (before loading)."""
+    import json
+
+    from flows.ingest import unmapped
+
+    return unmapped(
+        store(),
+        unit_of_work(),
+        Path(path),
+        profile,
+        tz=tz,
+        contract=contract,
+        options=json.loads(options_json),
+        display_name=display_name,
+    )
 
 
 @st.cache_data(show_spinner="Mapping the columns…", max_entries=8)

@@ -209,6 +209,17 @@ class AuditCheckpointRow(Base):
     tsa_token: Mapped[str | None] = mapped_column(Text)  # base64 RFC 3161 token, if a TSA is set
 
 
+class ContractRoutingRow(Base):
+    """Operational settings of a contract: customer keys and priority labels (not signed text)."""
+
+    __tablename__ = "contract_routing"
+    contract_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    customer_keys: Mapped[list] = mapped_column(JSON)
+    severity_map: Mapped[dict] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class LoginThrottleRow(Base):
     __tablename__ = "login_throttle"
     key: Mapped[str] = mapped_column(String(400), primary_key=True)

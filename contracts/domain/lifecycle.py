@@ -136,6 +136,7 @@ class AuditKind(StrEnum):
     CONTRACT_CREATED = "contract.created"
     CONTRACT_STATE_CHANGED = "contract.state_changed"
     CONTRACT_PDF_RENDERED = "contract.pdf_rendered"
+    CONTRACT_ROUTING_CHANGED = "contract.routing_changed"
 
     ENVELOPE_CREATED = "envelope.created"
     ENVELOPE_SENT = "envelope.sent"

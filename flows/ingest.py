@@ -1,0 +1,73 @@
+"""Ingest with the contracts' operational settings: customer keys route tickets to contracts and
+the contracts' priority labels map to their tiers. Before loading, `unmapped` tells the Ingest
+page which labels and which customers nothing maps yet, with their counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from contracts.adapters.unit_of_work import UnitOfWork
+from contracts.services.routing import all_routing
+from sla_engine.ingest import IngestReport, dry_run, ingest
+from sla_engine.routing import Routing
+from sla_engine.store import Store
+
+UNKNOWN_SEVERITY = "unknown severity "
+NO_CONTRACT = "no contract for customer key "
+
+
+def routing(uow: UnitOfWork) -> Routing:
+    keys, aliases = all_routing(uow)
+    return Routing.of(keys, aliases)
+
+
+def ingest_export(
+    store: Store, uow: UnitOfWork, path: Path, profile: str, **kw: Any
+) -> IngestReport:
+    """The engine's ingest, with every contract's customer keys and priority labels."""
+    return ingest(store, path, profile, routing=routing(uow), **kw)
+
+
+@dataclass(frozen=True)
+class Unmapped:
+    labels: pd.DataFrame  # contract, label, rows
+    customers: pd.DataFrame  # customer key, rows
+
+
+def unmapped(store: Store, uow: UnitOfWork, path: Path, profile: str, **kw: Any) -> Unmapped:
+    """Priority labels and customer keys that would be quarantined now, with their counts."""
+    route = routing(uow)
+    ex, valid = dry_run(store, path, profile, routing=route, **kw)
+    q = valid.quarantine
+    by_row = ex.tickets.set_index("_row")
+    sev = q[q["reason"].str.startswith(UNKNOWN_SEVERITY)]
+    contract = kw.get("contract")
+
+    def contract_of(row: int) -> str:
+        if contract:
+            return str(contract)
+        raw = by_row.at[row, "contract_id"] if "contract_id" in by_row.columns else ""
+        return route.contract_for(str(raw)) or str(raw)
+
+    labels = pd.DataFrame(
+        {
+            "contract": [contract_of(int(r)) for r in sev["row"]],
+            "label": sev["reason"].str.slice(len(UNKNOWN_SEVERITY)).tolist(),
+        }
+    )
+    labels = (
+        labels.groupby(["contract", "label"]).size().reset_index(name="rows")
+        if len(labels)
+        else pd.DataFrame(columns=["contract", "label", "rows"])
+    )
+    cust = q[q["reason"].str.startswith(NO_CONTRACT)]["reason"].str.slice(len(NO_CONTRACT))
+    customers = (
+        cust.value_counts().rename_axis("customer key").reset_index(name="rows")
+        if len(cust)
+        else pd.DataFrame(columns=["customer key", "rows"])
+    )
+    return Unmapped(labels.sort_values("rows", ascending=False), customers)
