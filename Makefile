@@ -21,10 +21,12 @@ $(TSTAMP): requirements.txt requirements-test.txt | $(PY)
 	$(PY) -m pip install -q -r requirements.txt -r requirements-test.txt
 	touch $@
 
+# the embedded default: on the embedded database, real contracts signed, sealed and measured;
+# on a configured database, only the starter templates (no demo contracts, no demo users)
 demo: $(STAMP)
-	$(PY) -m sla_engine demo --if-absent
-	$(PY) -m contracts template install-starters
 	$(PY) -m contracts init-seal
+	@if [ -z "$$DATABASE_URL" ]; then $(PY) -m flows demo --if-absent; \
+	else $(PY) -m contracts template install-starters; fi
 	@# demo users (published password) only on the embedded database, never on a configured one
 	@if [ -z "$$DATABASE_URL" ]; then COVENANT_DEMO=1 $(PY) -m contracts demo-users; \
 	else echo "DATABASE_URL is set: no demo users; create users with python -m contracts add-user"; fi

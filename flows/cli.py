@@ -39,6 +39,13 @@ def complete(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo(args: argparse.Namespace) -> int:
+    from flows.demo import build
+
+    print(build(make_engine(), Path(args.store), if_absent=args.if_absent))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m flows", description=__doc__)
     p.add_argument("--store", default=DEFAULT_STORE, help="ticket store (default: %(default)s)")
@@ -49,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     cp = sub.add_parser("complete", help="seal a fully signed envelope and register its terms")
     cp.add_argument("envelope")
     cp.set_defaults(func=complete)
+    dm = sub.add_parser("demo", help="the embedded demo: signed contracts, sealed, measured")
+    dm.add_argument("--if-absent", action="store_true", help="do nothing when the store has data")
+    dm.set_defaults(func=demo)
     args = p.parse_args(argv)
     try:
         return int(args.func(args))

@@ -135,13 +135,17 @@ def generate(out_dir: Path) -> tuple[Path, Path]:
     return tickets_path, history_path
 
 
-def build_demo(store_root: Path, if_absent: bool = False) -> str:
-    """Register the demo terms and ingest the generated export (a no-op when data is there)."""
+def build_demo(store_root: Path, if_absent: bool = False, register_terms: bool = True) -> str:
+    """Register the demo terms and ingest the generated export (a no-op when data is there).
+
+    `register_terms=False` when the terms come from contracts signed in Covenant (flows/demo.py).
+    """
     store = Store(store_root)
     if if_absent and store.current() is not None:
         return f"store {store_root} already has data; demo not rebuilt"
-    for f in sorted((DEMO_DIR / "terms").glob("*.json")):
-        store.add_terms(load_terms(f))
+    if register_terms:
+        for f in sorted((DEMO_DIR / "terms").glob("*.json")):
+            store.add_terms(load_terms(f))
     tickets, history = generate(store_root.parent / "demo-export")
     rep = ingest(store, tickets, "generic", history=history)
     return "demo data ready\n" + rep.text()

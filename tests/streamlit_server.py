@@ -104,15 +104,29 @@ def demo_world(root: Path) -> dict[str, str]:
     from contracts_fixtures import example
 
     from contracts.adapters.orm import make_engine
+    from contracts.adapters.seal import ensure_local_ca
     from contracts.services import contracts as contract_service
-    from contracts.services import templates as template_service
     from contracts.services.users import ensure_demo_users
-    from sla_engine.demo import build_demo
+    from flows.demo import build as build_demo
 
-    build_demo(root / "store")
     url = f"sqlite:///{root / 'c.sqlite'}"
     eng = make_engine(url)
-    template_service.install_starters(UnitOfWork(eng))
+    seal = ensure_local_ca(root / "secrets")
+    seal_env = {
+        "COVENANT_SEAL_KEY": str(seal["seal-key"]),
+        "COVENANT_SEAL_CERT": str(seal["seal-cert"]),
+        "COVENANT_SEAL_CHAIN": str(seal["root-cert"]),
+    }
+    saved = {k: os.environ.get(k) for k in [*seal_env, "COVENANT_CACHE"]}
+    os.environ.update(seal_env, COVENANT_CACHE=str(root / "cache"))
+    try:  # the embedded default: contracts signed through the workflow, sealed, measured
+        build_demo(eng, root / "store")
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     contract_service.create_contract(UnitOfWork(eng), "saas-support", example("saas-support"))
     os.environ["COVENANT_DEMO"] = "1"  # the one-machine demo, as make run sets it
     try:
@@ -121,6 +135,7 @@ def demo_world(root: Path) -> dict[str, str]:
         del os.environ["COVENANT_DEMO"]
     return {
         "COVENANT_DEMO": "1",
+        **seal_env,
         "PATH": "/usr/bin:/bin",
         "HOME": str(root),
         "DATABASE_URL": url,

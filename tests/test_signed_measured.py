@@ -147,3 +147,28 @@ def test_terms_uploaded_by_hand_are_labelled_and_refused_for_covenant_contracts(
         cwd=ROOT,
     )
     assert r.returncode == 2 and "signed in Covenant" in r.stderr
+
+
+def test_the_embedded_default_measures_only_signed_covenant_contracts(tmp_path):
+    from streamlit_server import demo_world
+
+    from contracts.adapters.orm import make_engine
+
+    env = demo_world(tmp_path)
+    store = Store(Path(env["COVENANT_STORE"]))
+    eng = make_engine(env["DATABASE_URL"])
+    with UnitOfWork(eng) as uow:
+        states = {c.id: c for c in uow.repo.list_contracts()}
+        sealed = {
+            c: [e.final_sha256 for e in uow.envelopes.for_contract(c) if e.status == "completed"]
+            for c in states
+        }
+    measured_ids = {t.contract_id for t in store.terms()}
+    assert measured_ids == {"ACME-SAAS", "GLOBEX-EU", "INITECH-APAC"}
+    for t in store.terms():
+        c = states[t.contract_id]
+        assert c.state == "signed" and t.version.startswith("signed in Covenant")
+        assert any(sha and sha[:16] in t.version for shas in sealed.values() for sha in shas)
+        assert c.notice_deadline() and c.renewal_date()
+    assert states["UMBRELLA-NA"].state == "out_for_signature"
+    assert states["INITECH-APAC-A1"].supersedes == "INITECH-APAC"

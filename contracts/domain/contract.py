@@ -4,6 +4,7 @@ dates."""
 from __future__ import annotations
 
 import calendar
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -13,7 +14,9 @@ from contracts.domain.events import Event, utcnow
 from contracts.domain.fields import ContractFields
 from contracts.domain.lifecycle import CONTRACT_TRANSITIONS, AuditKind, ContractState
 from contracts.domain.template import Template, TemplateVersion
-from contracts.errors import IllegalTransition
+from contracts.errors import FieldsError, IllegalTransition
+
+CONTRACT_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 
 
 def add_months(d: date, months: int) -> date:
@@ -44,13 +47,25 @@ class Contract:
         fields: ContractFields,
         supersedes: str | None = None,
         actor: str = "system",
+        contract_id: str | None = None,
     ) -> Contract:
+        """A draft; `contract_id` is the contract number legal chose (letters, digits, . _ -),
+        else one is generated."""
+        if contract_id is not None and not CONTRACT_NUMBER.match(contract_id):
+            raise FieldsError(
+                [
+                    (
+                        "contract number",
+                        "1 to 40 letters, digits, '.', '_' or '-', starting with a letter or digit",
+                    )
+                ]
+            )
         if not version.frozen:
             raise IllegalTransition(
                 f"{template.name} v{version.number} is a draft; publish it before use"
             )
         c = cls(
-            id=f"C-{uuid.uuid4().hex[:10].upper()}",
+            id=contract_id or f"C-{uuid.uuid4().hex[:10].upper()}",
             template_name=template.name,
             template_version=version.number,
             template_text_sha256=version.text_sha256 or "",

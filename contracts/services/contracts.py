@@ -17,7 +17,7 @@ from contracts.domain.lifecycle import (
     ContractState,
 )
 from contracts.domain.validation import fields_for
-from contracts.errors import IllegalTransition, NotFound
+from contracts.errors import FieldsError, IllegalTransition, NotFound
 from contracts.services.templates import parse_template_ref
 from sla_engine.terms import Terms
 
@@ -28,9 +28,10 @@ def create_contract(
     values: dict[str, Any],
     supersedes: str | None = None,
     actor: str = "system",
+    contract_id: str | None = None,
 ) -> Contract:
     """A draft from a published template version and field values (FieldsError names each bad
-    field)."""
+    field); `contract_id` is a contract number legal chose (else one is generated)."""
     name, number = parse_template_ref(template_ref)
     with uow:
         t = uow.repo.get_template(name)
@@ -43,7 +44,16 @@ def create_contract(
                 raise IllegalTransition(
                     f"only a signed contract can be amended; {supersedes} is {old.state}"
                 )
-        c = Contract.create(t, v, fields, supersedes=supersedes, actor=actor)
+        if contract_id is not None:
+            try:
+                uow.repo.get_contract(contract_id)
+            except NotFound:
+                pass
+            else:
+                raise FieldsError([("contract number", f"{contract_id} is already used")])
+        c = Contract.create(
+            t, v, fields, supersedes=supersedes, actor=actor, contract_id=contract_id
+        )
         uow.repo.add_contract(c)
         uow.commit()
         return c

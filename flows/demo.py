@@ -1,0 +1,138 @@
+"""The embedded default shows the promise: its measured contracts are real Covenant contracts,
+created from the starter templates with the demo's SLA terms, sent and signed through the signing
+workflow by demo signers (link authentication), sealed, and registered from their sealed
+documents; one more contract is still out for signature. The tickets are the SLA engine's
+deterministic demo export, loaded through the real ingest."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from contracts.adapters.orm import OutboxRow
+from contracts.adapters.unit_of_work import UnitOfWork
+from contracts.documents.starters import STARTERS
+from contracts.errors import NotFound
+from contracts.services import contracts as contract_service
+from contracts.services import signing
+from contracts.services import templates as template_service
+from flows.measure import register_signed
+from sla_engine.demo import DEMO_DIR, build_demo
+from sla_engine.store import Store
+from sla_engine.terms import Terms, load_terms
+
+# contract number -> (starter template, customer name)
+DEMO_CONTRACTS = {
+    "ACME-SAAS": ("saas-support", "Acme Retail Inc."),
+    "GLOBEX-EU": ("saas-support", "Globex Bavaria GmbH"),
+    "INITECH-APAC": ("hardware-maintenance", "Initech Pty Ltd"),
+}
+PENDING = "UMBRELLA-NA"  # sent, not signed yet
+TERM_END = date(2026, 12, 31)  # contracts whose terms are open-ended run to here
+
+
+def _fields(template: str, customer: str, t: Terms, end: date) -> dict[str, Any]:
+    values = json.loads((STARTERS / "examples" / f"{template}.json").read_text())
+    sla = t.model_dump(
+        mode="json", exclude={"contract_id", "version", "effective_from", "effective_to"}
+    )
+    values["sla"] = {**sla, "tier_descriptions": values["sla"].get("tier_descriptions", {})}
+    values["sla"]["tier_descriptions"] = {
+        k: v for k, v in values["sla"]["tier_descriptions"].items() if k in t.tiers
+    }
+    for p in values["parties"]:
+        if p["role"] == "customer":
+            p["name"] = customer
+    values["title"] = f"{values['title']}: {customer}"
+    values["start_date"], values["end_date"] = t.effective_from.isoformat(), end.isoformat()
+    return values
+
+
+def _sign_all(engine: Engine, contract_id: str, values: dict[str, Any]) -> None:
+    """Send to the contract's two signers (link authentication), both consent and sign."""
+    signers = [
+        {"name": s["name"], "email": s["email"], "role": s["title"], "group": 1}
+        for s in values["signers"]
+    ]
+    env_id = signing.send_for_signature(
+        UnitOfWork(engine), contract_id, signers, "legal@demo.invalid", auth_method="email_link"
+    )
+    with UnitOfWork(engine) as uow:
+        bodies = list(
+            uow.session.scalars(select(OutboxRow.body).where(OutboxRow.envelope_id == env_id))
+        )
+    for body in bodies:
+        token = body.split("token=")[1].split()[0]
+        signing.give_consent(UnitOfWork(engine), token)
+        signing.sign(UnitOfWork(engine), token, "typed", body.split("Hello ")[1].split(",")[0])
+
+
+def build(engine: Engine, store_root: Path, if_absent: bool = False) -> str:
+    """Contracts, signatures, seals and tickets of the demo (nothing when it is already there)."""
+    store = Store(store_root)
+    if if_absent and store.current() is not None:
+        return f"store {store_root} already has data; demo not rebuilt"
+    template_service.install_starters(UnitOfWork(engine))
+    for number, (template, customer) in DEMO_CONTRACTS.items():
+        versions = sorted(
+            load_terms(DEMO_DIR / "terms" / f"{number}.json"), key=lambda t: t.effective_from
+        )
+        previous = None
+        for i, t in enumerate(versions):
+            cid = number if i == 0 else f"{number}-A{i}"
+            try:
+                contract_service.terms_versions(UnitOfWork(engine), cid)
+                with UnitOfWork(engine) as uow:
+                    uow.repo.get_contract(cid)
+                previous = cid
+                continue  # already made by an earlier, interrupted run
+            except NotFound:
+                pass
+            end = versions[-1].effective_to or TERM_END
+            values = _fields(template, customer, t, end)
+            contract_service.create_contract(
+                UnitOfWork(engine),
+                template,
+                values,
+                supersedes=previous,
+                actor="demo",
+                contract_id=cid,
+            )
+            _sign_all(engine, cid, values)
+            previous = cid
+        register_signed(store, UnitOfWork(engine), number, actor="demo")
+    _pending(engine)
+    return build_demo(store_root, register_terms=False)
+
+
+def _pending(engine: Engine) -> None:
+    try:
+        with UnitOfWork(engine) as uow:
+            uow.repo.get_contract(PENDING)
+        return
+    except NotFound:
+        pass
+    values = json.loads((STARTERS / "examples" / "saas-support.json").read_text())
+    values["title"] = f"{values['title']}: Umbrella Logistics"
+    for p in values["parties"]:
+        if p["role"] == "customer":
+            p["name"] = "Umbrella Logistics Corp."
+    values["start_date"], values["end_date"] = "2027-01-01", "2027-12-31"
+    contract_service.create_contract(
+        UnitOfWork(engine), "saas-support", values, actor="demo", contract_id=PENDING
+    )
+    signing.send_for_signature(
+        UnitOfWork(engine),
+        PENDING,
+        [
+            {"name": s["name"], "email": s["email"], "role": s["title"], "group": i + 1}
+            for i, s in enumerate(values["signers"])
+        ],
+        "legal@demo.invalid",
+        auth_method="email_link",
+    )
