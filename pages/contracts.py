@@ -12,8 +12,8 @@ from streamlit_pdf_viewer import pdf_viewer
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.documents.extract import extract_terms
 from contracts.domain.lifecycle import SENDABLE, SIGNED_STATES, EnvelopeState
-from contracts.errors import FieldsError
-from contracts.services import completion, signing
+from contracts.errors import FieldsError, SettingsError
+from contracts.services import completion, routing, signing
 from contracts.services import contracts as contract_service
 from contracts.services.settings import AUTH_METHODS, workflow_defaults
 from flows.measure import measured, register_signed
@@ -190,12 +190,58 @@ with tab_new:
                 hide_index=True,
                 key="problems",
             )
+        st.markdown(
+            "**Operations** (not part of the signed text; support managers can change them)"
+        )
+        o1, o2, o3 = st.columns(3)
+        number = o1.text_input(
+            "Contract number (optional)",
+            key="new_number",
+            max_chars=40,
+            help="Letters, digits, '.', '_' or '-'; generated when empty",
+        )
+        keys_text = o2.text_area(
+            "Customer keys in the help desk's exports (one per line)",
+            key="new_keys",
+            help="e.g. the Zendesk organization, ServiceNow company, JSM organization or "
+            "Freshdesk company of this customer: their tickets are measured against this contract",
+        )
+        labels_text = o3.text_area(
+            "Help-desk priority labels (one per line: label = tier)",
+            key="new_labels",
+            help="e.g. 1 - Critical = P1",
+        )
         if st.button("Create draft contract", type="primary", key="create"):
             with shown_errors():
                 try:
                     if values is None:
                         values = json.loads(values_text)
-                    c = contract_service.create_contract(UnitOfWork(eng), ref, values, actor=actor)
+                    labels = {}
+                    for line in labels_text.splitlines():
+                        if line.strip():
+                            label, sep, tier = line.rpartition("=")
+                            if not sep or not label.strip() or not tier.strip():
+                                raise SettingsError(
+                                    f"priority label line {line!r}: write label = tier"
+                                )
+                            labels[label.strip()] = tier.strip()
+                    tiers = set((values.get("sla") or {}).get("tiers") or {})
+                    unknown = sorted(set(labels.values()) - tiers)
+                    if unknown:
+                        raise SettingsError(
+                            f"priority labels map to {', '.join(unknown)}, which this contract's "
+                            f"SLA does not have (its tiers: {', '.join(sorted(tiers))})"
+                        )
+                    c = contract_service.create_contract(
+                        UnitOfWork(eng),
+                        ref,
+                        values,
+                        actor=actor,
+                        contract_id=number.strip() or None,
+                    )
+                    keys = [k.strip() for k in keys_text.splitlines() if k.strip()]
+                    if keys or labels:
+                        routing.update(UnitOfWork(eng), c.id, actor, add_keys=keys, labels=labels)
                     st.session_state.pop("new_problems", None)
                     st.session_state["flash"] = (
                         f"Created {c.id} (draft) from {ref}. Preview it in the Contracts "

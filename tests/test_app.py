@@ -386,3 +386,21 @@ def test_support_manager_maps_customers_and_priorities_in_the_page(world):
     assert [c.actor for c in changes] == ["support_manager", "support_manager"]
     assert changes[0].payload["customer_keys_added"] == ["Globex Bavaria GmbH"]
     assert changes[1].payload["labels"] == {"Dringend": "P1"}
+
+
+def test_legal_sets_number_customer_keys_and_priority_labels_at_creation(world):
+    from contracts.services.routing import all_routing
+
+    at = as_role("contracts", "legal")
+    at.selectbox(key="new_tpl").set_value("saas-support@1").run()
+    at.text_input(key="new_number").input("INITECH-2027").run()
+    at.text_area(key="new_keys").input("Initech Corp\nINITECH-ZD-4471").run()
+    at.text_area(key="new_labels").input("1 - Critical = P9").run()
+    at.button(key="create").click().run()
+    assert any("does not have" in e.value for e in at.error)  # P9 is not one of its tiers
+    at.text_area(key="new_labels").input("1 - Critical = P1\n2 - High = P2").run()
+    at.button(key="create").click().run()
+    assert any("Created INITECH-2027" in s.value for s in at.success), [e.value for e in at.error]
+    keys, labels = all_routing(UnitOfWork(make_engine(world[1])))
+    assert keys["Initech Corp"] == "INITECH-2027" and keys["INITECH-ZD-4471"] == "INITECH-2027"
+    assert labels["INITECH-2027"] == {"1 - Critical": "P1", "2 - High": "P2"}
