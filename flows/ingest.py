@@ -12,7 +12,7 @@ import pandas as pd
 
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.services.routing import all_routing
-from sla_engine.ingest import IngestReport, dry_run, ingest
+from sla_engine.ingest import IngestReport, dry_run, ingest, reroute
 from sla_engine.routing import Routing
 from sla_engine.store import Store
 
@@ -30,6 +30,12 @@ def ingest_export(
 ) -> IngestReport:
     """The engine's ingest, with every contract's customer keys and priority labels."""
     return ingest(store, path, profile, routing=routing(uow), **kw)
+
+
+def reroute_parked(store: Store, uow: UnitOfWork) -> IngestReport | None:
+    """Load the parked tickets the contracts' customer keys and priority labels route now, with no
+    upload (None when nothing is parked)."""
+    return reroute(store, routing(uow))
 
 
 @dataclass(frozen=True)

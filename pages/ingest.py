@@ -13,8 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from contracts.services import routing
-from flows.ingest import ingest_export
+from flows.ingest import ingest_export, reroute_parked
 from sla_engine.exports import csv_bytes
+from sla_engine.ingest import parked_count
 from sla_engine.profiles.registry import PROFILES, detect_profile
 from ui.auth import require
 from ui.errors import shown_errors
@@ -65,6 +66,23 @@ if not terms:
         "terms add FILE`)."
     )
     st.stop()
+waiting = parked_count(s)
+if waiting:
+    st.info(
+        f"{waiting:,} tickets from earlier exports wait for a customer key or a priority label. "
+        "Once a contract lists their customer or maps their label (below, or on the Contracts "
+        "page), load them here without uploading the export again."
+    )
+    if st.button(f"Load the {waiting:,} parked tickets with today's mappings", key="reroute"):
+        with shown_errors():
+            again = reroute_parked(s, unit_of_work())
+            if again is not None:
+                st.session_state["last_ingest"] = (
+                    again.text(),
+                    bool(again.noop_of),
+                    again.batch_id,
+                )
+                show_report()
 up = st.file_uploader(
     "Export file (CSV, XLSX, JSON or Parquet, optionally .gz)",
     key="upload",

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from . import parked
 from .errors import IngestError
 from .ledger import build as build_ledger
 from .normalize import derive
@@ -298,6 +299,8 @@ def ingest(
                     "'", "''"
                 )  # COPY takes no bound path
                 con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")
+            loaded = set(classes["ticket_id"].astype(str))
+            parked.write(gen, parked.carry(old, loaded, parked.park(ex, valid, tz, contract)))
             terms = store.terms()
             # published together with its SLA ledger, so the first report needs no full evaluation
             if terms:
@@ -308,6 +311,32 @@ def ingest(
             shutil.rmtree(gen, ignore_errors=True)
             raise
         return report
+
+
+def reroute(store: Store, routing: Routing) -> IngestReport | None:
+    """Load the parked rows that the contracts' customer keys and priority labels now route
+    (the rest stay parked); None when nothing is parked."""
+    gen = store.current()
+    files = parked.as_files(gen) if gen is not None else None
+    if files is None:
+        return None
+    tickets, history = files
+    try:
+        return ingest(
+            store,
+            tickets,
+            "generic",
+            history=history,
+            routing=routing,
+            display_name="rows parked earlier, routed again",
+        )
+    finally:
+        shutil.rmtree(tickets.parent, ignore_errors=True)
+
+
+def parked_count(store: Store) -> int:
+    """How many parked tickets wait for a customer key or a priority label."""
+    return len(parked.read(store.current())[0])
 
 
 def _already(prev: pd.DataFrame, fingerprint: str) -> tuple[int, int] | None:

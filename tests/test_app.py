@@ -404,3 +404,32 @@ def test_legal_sets_number_customer_keys_and_priority_labels_at_creation(world):
     keys, labels = all_routing(UnitOfWork(make_engine(world[1])))
     assert keys["Initech Corp"] == "INITECH-2027" and keys["INITECH-ZD-4471"] == "INITECH-2027"
     assert labels["INITECH-2027"] == {"1 - Critical": "P1", "2 - High": "P2"}
+
+
+def test_parked_tickets_load_from_the_page_after_a_mapping(world):
+    from contracts.services import routing
+
+    csv = (
+        "ticket_id,contract_id,severity,created_at,first_response_at,resolved_at\n"
+        "PK1,Initech Sydney,Sev2,2026-10-05T10:00:00+11:00,2026-10-05T10:30:00+11:00,\n"
+    )
+    at = as_role("ingest", "support_manager")
+    at.file_uploader(key="upload").upload("initech.csv", csv.encode(), "text/csv").run()
+    at.button(key="ingest").click().run()  # loaded as is: the customer is quarantined and parked
+    assert "1 quarantined" in at.success[0].value
+    routing.update(
+        UnitOfWork(make_engine(world[1])), "INITECH-APAC", "admin", add_keys=["Initech Sydney"]
+    )
+    at = as_role("ingest", "support_manager")
+    assert any("wait for a customer key" in i.value for i in at.info)
+    at.button(key="reroute").click().run()
+    assert any("1 loaded" in s.value for s in at.success), [s.value for s in at.success]
+    import duckdb
+
+    from sla_engine.store import Store
+
+    con = duckdb.connect()
+    Store(world[0] / "store").attach(con)
+    assert con.execute("SELECT contract_id FROM base WHERE ticket_id = 'PK1'").fetchall() == [
+        ("INITECH-APAC",)
+    ]

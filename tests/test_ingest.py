@@ -283,3 +283,34 @@ def test_killed_ingest_leaves_store_readable_and_unchanged(tmp_path):
     )
     assert rep.returncode == 0, rep.stderr
     assert "24916 loaded" in rep.stdout
+
+
+def test_parked_rows_load_once_routed_without_the_file(tmp_path):
+    """Rows quarantined only for an unknown customer or priority wait in the store; a later
+    mapping loads them with no upload."""
+    from sla_engine import analysis
+    from sla_engine.ingest import parked_count, reroute
+    from sla_engine.routing import Routing
+    from sla_engine.terms import load_terms
+
+    store = Store(tmp_path / "store")
+    analysis.register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
+    export = tmp_path / "export.csv"
+    export.write_text(
+        "ticket_id,contract_id,severity,created_at,first_response_at,resolved_at\n"
+        "K1,Acme Key,P1,2025-03-04T10:00:00-05:00,2025-03-04T10:20:00-05:00,\n"
+        "K2,ACME-2025,Dringend,2025-03-05T10:00:00-05:00,,2025-03-05T12:00:00-05:00\n"
+        "K3,ACME-2025,P2,2025-03-06T10:00:00-05:00,,\n"
+    )
+    rep = ingest(store, export, "generic", routing=Routing.of({}, {}))
+    assert "1 loaded" in rep.text() and "2 quarantined" in rep.text()
+    assert parked_count(store) == 2
+    export.unlink()  # the export is gone: the parked rows are all that is left of it
+    assert reroute(store, Routing.of({"acme key": "ACME-2025"}, {})).text().count("1 loaded")
+    assert parked_count(store) == 1  # K2 still waits for its priority label
+    again = reroute(store, Routing.of({"acme key": "ACME-2025"}, {"ACME-2025": {"dringend": "P1"}}))
+    assert "1 loaded" in again.text() and parked_count(store) == 0
+    got = tickets_in(store).set_index("ticket_id")
+    assert set(got.index) == {"K1", "K2", "K3"}
+    assert got.loc["K2", "severity"] == "P1" and got.loc["K1", "contract_id"] == "ACME-2025"
+    assert reroute(store, Routing.of({}, {})) is None  # nothing parked
