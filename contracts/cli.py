@@ -175,6 +175,10 @@ def deliver_mail(args: argparse.Namespace) -> int:
 
 def complete(args: argparse.Namespace) -> int:
     print("sealed" if completion.complete(_uow(), args.envelope) else "nothing to do")
+    print(
+        "to have its terms measured: python -m flows register CONTRACT-ID "
+        "(python -m flows complete E-ID does both)"
+    )
     return 0
 
 

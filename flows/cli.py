@@ -39,6 +39,21 @@ def complete(args: argparse.Namespace) -> int:
     return 0
 
 
+def end(args: argparse.Namespace) -> int:
+    from flows.measure import end_contract
+
+    r = end_contract(
+        Store(Path(args.store)),
+        UnitOfWork(make_engine()),
+        args.contract,
+        args.as_,
+        args.actor,
+        args.reason,
+    )
+    print(f"{args.contract}: {args.as_}; terms {', '.join(r.terms_ids)} end the day before")
+    return 0
+
+
 def demo(args: argparse.Namespace) -> int:
     from flows.demo import build
 
@@ -56,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     cp = sub.add_parser("complete", help="seal a fully signed envelope and register its terms")
     cp.add_argument("envelope")
     cp.set_defaults(func=complete)
+    en = sub.add_parser("end", help="terminate or expire a signed contract and end its terms")
+    en.add_argument("contract")
+    en.add_argument("--as", dest="as_", choices=["terminated", "expired"], required=True)
+    en.add_argument("--reason", required=True)
+    en.add_argument("--actor", required=True)
+    en.set_defaults(func=end)
     dm = sub.add_parser("demo", help="the embedded demo: signed contracts, sealed, measured")
     dm.add_argument("--if-absent", action="store_true", help="do nothing when the store has data")
     dm.set_defaults(func=demo)

@@ -155,3 +155,16 @@ def measured(store: Store, uow: UnitOfWork, contract_id: str) -> bool:
         return False
     current = {t.terms_id: t for t in store.terms()}
     return bool(versions) and all(current.get(t.terms_id) == t for t, _ in versions)
+
+
+def end_contract(
+    store: Store, uow: UnitOfWork, contract_id: str, to: str, actor: str, reason: str
+) -> Registered:
+    """Terminate or expire a signed contract (with a reason, audited) and end its measured terms
+    from that date, in one step."""
+    from contracts.services import contracts as contract_service
+
+    if to not in (ContractState.TERMINATED, ContractState.EXPIRED):
+        raise RegistrationError(f"a signed contract ends as terminated or expired, not {to}")
+    contract_service.transition(uow, contract_id, to, actor=actor, reason=reason)
+    return register_signed(store, uow, contract_id, actor)

@@ -16,7 +16,7 @@ from contracts.errors import FieldsError, SettingsError
 from contracts.services import completion, routing, signing
 from contracts.services import contracts as contract_service
 from contracts.services.settings import AUTH_METHODS, workflow_defaults
-from flows.measure import measured, register_signed
+from flows.measure import end_contract, measured, register_signed
 from ui.auth import require
 from ui.errors import shown_errors
 from ui.fields_form import render as render_form
@@ -83,6 +83,23 @@ with tab_list:
                         register_signed(store(), UnitOfWork(eng), chosen, actor)
                         st.session_state["flash"] = f"The signed terms of {chosen} are measured."
                         st.rerun()
+            if next(c for c in contracts if c.id == chosen).state == "signed":
+                with st.expander("End this contract (terminate or expire)"):
+                    how = st.radio(
+                        "How", ["terminated", "expired"], key=f"end_how_{chosen}", horizontal=True
+                    )
+                    why = st.text_input(
+                        "Reason (recorded in the audit trail)", key=f"end_why_{chosen}"
+                    )
+                    if st.button(
+                        "End the contract today", key=f"end_{chosen}", disabled=not why.strip()
+                    ):
+                        with shown_errors():
+                            end_contract(store(), UnitOfWork(eng), chosen, how, actor, why)
+                            st.session_state["flash"] = (
+                                f"{chosen} is {how}; its terms are measured up to yesterday."
+                            )
+                            st.rerun()
         if chosen:
             for env in envelopes.get(chosen, []):
                 st.markdown(f"**Envelope {env.id}** — {env.status}")

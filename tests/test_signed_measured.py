@@ -172,3 +172,15 @@ def test_the_embedded_default_measures_only_signed_covenant_contracts(tmp_path):
         assert c.notice_deadline() and c.renewal_date()
     assert states["UMBRELLA-NA"].state == "out_for_signature"
     assert states["INITECH-APAC-A1"].supersedes == "INITECH-APAC"
+
+
+def test_ending_a_contract_ends_its_measured_terms_in_one_step(engine, tmp_path):
+    store = Store(tmp_path / "store")
+    cid = _signed(engine, end_date=(date.today() + timedelta(days=300)).isoformat())
+    measure.register_signed(store, UnitOfWork(engine), cid)
+    with pytest.raises(RegistrationError, match="terminated or expired"):
+        measure.end_contract(store, UnitOfWork(engine), cid, "draft", "legal", "x")
+    measure.end_contract(store, UnitOfWork(engine), cid, "terminated", "legal", "insolvent")
+    (t,) = store.terms()
+    assert t.effective_to == utcnow().date() - timedelta(days=1)
+    assert measure.measured(store, UnitOfWork(engine), cid)
