@@ -68,7 +68,8 @@ def _sign_all(engine: Engine, contract_id: str, values: dict[str, Any]) -> None:
         )
     for body in bodies:
         token = body.split("token=")[1].split()[0]
-        signing.give_consent(UnitOfWork(engine), token)
+        signing.open_link(UnitOfWork(engine), token, "127.0.0.1", "Covenant demo")
+        signing.give_consent(UnitOfWork(engine), token, "127.0.0.1", "Covenant demo")
         signing.sign(UnitOfWork(engine), token, "typed", body.split("Hello ")[1].split(",")[0])
 
 
