@@ -59,14 +59,14 @@ def read_table(path: str | Path, json_key: str | None = None) -> pd.DataFrame:
             _check_xlsx_expansion(p, raw)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise IngestError(f"{p}: cannot read: {exc}") from exc
+    detected: dict[str, str] = {}
     try:
         if kind == "csv":
-            sep = (
-                "\t"
-                if ".tsv" in _suffixes(p)
-                else ("," if b"," in raw[:4096].split(b"\n")[0] else ";")
-            )
-            df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, sep=sep)
+            text, detected["encoding"] = decode(raw)
+            header = text.split("\n", 1)[0]
+            sep = "\t" if ".tsv" in _suffixes(p) else max((",", ";", "\t"), key=header.count)
+            detected["delimiter"] = {",": "comma", ";": "semicolon", "\t": "tab"}[sep]
+            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
         elif kind == "xlsx":
             df = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="openpyxl")
         elif kind == "parquet":
@@ -78,7 +78,20 @@ def read_table(path: str | Path, json_key: str | None = None) -> pd.DataFrame:
     except Exception as exc:  # the parsers raise many types; all mean "not readable"
         raise IngestError(f"{p}: not a readable {kind.upper()} file: {exc}") from exc
     df.columns = [str(c).strip() for c in df.columns]
-    return df.astype("string")
+    out = df.astype("string")
+    out.attrs["detected"] = detected  # told to the user in the ingest report
+    return out
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    """Text as people save it: UTF-8 (with or without BOM), UTF-16 (Excel's "Unicode text"),
+    else Windows-1252; returns the text and what was detected."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16"), "UTF-16"
+    try:
+        return raw.decode("utf-8-sig"), "UTF-8"
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="strict"), "Windows-1252"
 
 
 MAX_EXPANDED = 2 * 1024**3  # no export we read expands beyond 2 GiB
@@ -118,7 +131,7 @@ def _check_xlsx_expansion(p: Path, raw: bytes) -> None:
 
 
 def _read_json(raw: bytes, key: str | None) -> pd.DataFrame:
-    text = raw.decode("utf-8-sig")
+    text, _ = decode(raw)
     stripped = text.lstrip()
     if stripped.startswith("["):
         records = json.loads(text)
@@ -136,8 +149,13 @@ def _read_json(raw: bytes, key: str | None) -> pd.DataFrame:
     else:  # JSON lines
         records = [json.loads(line) for line in text.splitlines() if line.strip()]
     df = pd.json_normalize(records, sep=".")
+    # JSON null (and a key a record lacks) is a missing value, never the text "nan" or "None"
     return df.map(
-        lambda v: None if v is None else (json.dumps(v) if isinstance(v, (list, dict)) else str(v))
+        lambda v: (
+            None
+            if v is None or (isinstance(v, float) and v != v)
+            else (json.dumps(v) if isinstance(v, (list, dict)) else str(v))
+        )
     )
 
 

@@ -183,3 +183,47 @@ def test_a_reader_keeps_its_generation_while_newer_ones_are_published(tmp_path, 
     assert not first.exists()
     gens = sorted(p.name for p in (tmp_path / "store").glob("gen-*"))
     assert len(gens) == store_module.KEEP_GENERATIONS
+
+
+@pytest.mark.parametrize(
+    ("encoding", "sep", "seen"),
+    [
+        ("utf-16", ";", "delimiter semicolon, encoding UTF-16"),  # Excel's "Unicode text"
+        ("cp1252", ";", "delimiter semicolon, encoding Windows-1252"),
+        ("utf-8-sig", "\t", "delimiter tab, encoding UTF-8"),
+    ],
+)
+def test_files_as_people_save_them_are_read_and_said_so(tmp_path, encoding, sep, seen):
+    from sla_engine.profiles.registry import read_profile
+
+    rows = [
+        ["ticket_id", "contract_id", "severity", "created_at", "first_response_at", "resolved_at"],
+        ["Ü-1", "Müller GmbH", "P1", "2025-03-04T10:00:00+01:00", "", ""],
+    ]
+    p = tmp_path / "export.csv"
+    p.write_bytes("\r\n".join(sep.join(r) for r in rows).encode(encoding))
+    ex, _ = read_profile("generic", p, None, {})
+    assert list(ex.tickets["ticket_id"]) == ["Ü-1"]
+    assert list(ex.tickets["contract_id"]) == ["Müller GmbH"]
+    assert any(seen in n for n in ex.notes), ex.notes
+
+
+def test_json_null_is_a_missing_value_never_the_text_nan(tmp_path):
+    import json
+
+    from sla_engine.readers import read_table
+
+    p = tmp_path / "tickets.json"
+    p.write_text(
+        json.dumps(
+            {
+                "tickets": [
+                    {"id": 1, "priority": None, "org": None},
+                    {"id": 2, "priority": "high"},
+                ]
+            }
+        )
+    )
+    df = read_table(p)
+    assert df["priority"].isna().tolist() == [True, False]
+    assert df["org"].isna().all() and "nan" not in df.astype(str).to_numpy().ravel().tolist()

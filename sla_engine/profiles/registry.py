@@ -61,6 +61,11 @@ def read_profile(
         ex = eventlogs.eventlog(df, file, tz, _mapping(options))
     else:
         ex = ticketfile.read(profile, df, file)
+    detected = df.attrs.get("detected") or {}
+    if detected:
+        ex.notes.append(
+            "file read as " + ", ".join(f"{k} {v}" for k, v in sorted(detected.items()))
+        )
     hist_rows = 0
     if history is not None:
         if profile not in ("generic", "zendesk", "jsm", "freshdesk", "servicenow"):
