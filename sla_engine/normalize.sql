@@ -10,19 +10,30 @@ SELECT t.tid, lower(trim(e.value)) AS status, e.changed_us AS start_us,
 FROM e_in e JOIN n_t t USING (contract_id, ticket_id)
 WHERE e.field = 'status';
 
--- severity values in order; the first is backdated to creation, repeats collapsed
+-- severity over time: the ticket's severity at creation (its severity column, unless a history row
+-- at or before creation says otherwise), then each later change at its own instant; repeats collapsed
 CREATE OR REPLACE TEMP TABLE severity_log AS
-WITH s0 AS (
-    SELECT t.tid, t.created_us, e.changed_us, e.value AS severity,
-           row_number() OVER (PARTITION BY t.tid ORDER BY e.changed_us, e.seq) AS k
+WITH changes AS (
+    SELECT t.tid, t.created_us, e.changed_us, e.seq, e.value AS severity
     FROM e_in e JOIN n_t t USING (contract_id, ticket_id)
     WHERE e.field = 'severity'
-), s1 AS (
-    SELECT tid, CASE WHEN k = 1 THEN least(changed_us, created_us) ELSE changed_us END AS start_us, severity,
-           lag(severity) OVER (PARTITION BY tid ORDER BY k) AS prev
-    FROM s0
+), before AS (  -- the last history row at or before creation, if any
+    SELECT tid, severity,
+           row_number() OVER (PARTITION BY tid ORDER BY changed_us DESC, seq DESC) AS r
+    FROM changes WHERE changed_us <= created_us
+), at_creation AS (
+    SELECT t.tid, t.created_us AS start_us, coalesce(b.severity, t.severity) AS severity, 0 AS k
+    FROM n_t t LEFT JOIN before b ON b.tid = t.tid AND b.r = 1
+    WHERE t.tid IN (SELECT tid FROM changes)
+), later AS (
+    SELECT tid, changed_us AS start_us, severity,
+           row_number() OVER (PARTITION BY tid ORDER BY changed_us, seq) AS k
+    FROM changes WHERE changed_us > created_us
+), ordered AS (
+    SELECT tid, start_us, severity, lag(severity) OVER (PARTITION BY tid ORDER BY k) AS prev
+    FROM (SELECT * FROM at_creation UNION ALL SELECT * FROM later)
 )
-SELECT tid, start_us, severity FROM s1 WHERE prev IS NULL OR prev <> severity;
+SELECT tid, start_us, severity FROM ordered WHERE prev IS NULL OR prev <> severity;
 
 CREATE OR REPLACE TEMP TABLE tickets AS
 WITH last_sev AS (SELECT tid, arg_max(severity, start_us) AS severity, count(*) AS n FROM severity_log GROUP BY tid),

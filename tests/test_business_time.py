@@ -334,3 +334,24 @@ def test_resolved_without_reply_counts_response_at_resolution():
         ],
     )
     assert minutes(r.loc["T", "resp_el"]) == 60 and bool(r.loc["T", "resp_met"])
+
+
+def test_a_later_severity_row_is_a_change_at_its_instant_not_from_creation():
+    """Generic format: the severity column is the severity at creation; a history row after
+    creation changes it from then on (it used to replace it from creation)."""
+    r = run_engine(
+        terms_doc(severity_change="from_change"),
+        [
+            {
+                "ticket_id": "T",
+                "severity": "P2",
+                "created_us": us("2025-03-04 09:00"),
+                "first_response_us": us("2025-03-04 10:00"),
+                "resolved_us": us("2025-03-04 12:00"),
+            }
+        ],
+        [SEV_EVENTS[1]],  # only the change to P1 at 11:00
+    )
+    assert r.loc["T", "resp_sev"] == "P2" and minutes(r.loc["T", "resp_el"]) == 60
+    assert r.loc["T", "severity"] == "P1" and minutes(r.loc["T", "res_el"]) == 60
+    assert bool(r.loc["T", "resp_met"]) and bool(r.loc["T", "res_met"])
