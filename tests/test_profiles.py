@@ -8,7 +8,7 @@ import json
 import duckdb
 import pandas as pd
 import pytest
-from helpers import terms_doc, us
+from helpers import FIXTURES, terms_doc, us
 
 from sla_engine.errors import IngestError
 from sla_engine.ingest import ingest
@@ -180,3 +180,41 @@ def test_unknown_profile(store, tmp_path):
     f.write_text("a\n1\n")
     with pytest.raises(IngestError, match="unknown profile"):
         ingest(store, f, "remedy", contract="ACME")
+
+
+def test_status_is_evidence_in_a_ticket_table(tmp_path):
+    """Solved without a solve time is not open; deleted is left out; pending is paused."""
+    from sla_engine import analysis
+    from sla_engine.ingest import ingest
+    from sla_engine.store import Store
+    from sla_engine.terms import load_terms
+
+    store = Store(tmp_path / "store")
+    analysis.register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
+    csv = tmp_path / "zendesk-view.csv"
+    csv.write_text(
+        "Id,Organization,Priority,Status,Created at,Solved at,Updated at\n"
+        "1,ACME-2025,P2,solved,2025-03-04T10:00:00-05:00,,2025-03-04T12:00:00-05:00\n"
+        "2,ACME-2025,P2,deleted,2025-03-04T10:00:00-05:00,,2025-03-04T12:00:00-05:00\n"
+        "3,ACME-2025,P2,pending,2025-03-04T10:00:00-05:00,,2025-03-04T11:00:00-05:00\n"
+        "4,ACME-2025,P2,closed,2025-03-04T10:00:00-05:00,,\n"
+        "5,ACME-2025,P2,open,2025-03-04T10:00:00-05:00,,2025-03-04T11:00:00-05:00\n"
+    )
+    rep = ingest(store, csv, "zendesk")
+    text = rep.text()
+    assert "1 resolutions inferred from the status (solved or closed) at Updated at" in text
+    assert "1 tickets in a pause status, paused since Updated at" in text
+    q = store.quarantine().set_index("row")["reason"]
+    assert "deleted in the help desk" in q[2] and "cannot say when" in q[4]
+    import duckdb
+
+    from sla_engine.analysis import evaluate_to_table, per_ticket_frame
+
+    con = duckdb.connect()
+    store.attach(con)
+    evaluate_to_table(con, store.terms(), analysis.parse_as_of("2025-03-10T00:00:00Z"))
+    r = per_ticket_frame(con).set_index("ticket_id")
+    assert bool(r.loc["1", "res_done"]) and r.loc["1", "res_el"] / 60e6 == 120  # not open
+    assert r.loc["3", "res_el"] / 60e6 == 60  # paused since 11:00, counted 10:00-11:00
+    assert not bool(r.loc["5", "res_done"]) and r.loc["5", "res_el"] / 60e6 > 60
+    assert set(r.index) == {"1", "3", "5"}
