@@ -90,7 +90,9 @@ def validate(
     t = ex.tickets.copy()
     src = ex.source_columns
 
-    # contract
+    # contract: an empty cell is no contract (it falls back to the chosen contract or the routing)
+    if "contract_id" in t.columns:
+        t["contract_id"] = t["contract_id"].astype("string").str.strip().replace("", pd.NA)
     if contract is not None:
         if "contract_id" in src and t["contract_id"].notna().any():
             routed_here = (

@@ -218,3 +218,27 @@ def test_status_is_evidence_in_a_ticket_table(tmp_path):
     assert r.loc["3", "res_el"] / 60e6 == 60  # paused since 11:00, counted 10:00-11:00
     assert not bool(r.loc["5", "res_done"]) and r.loc["5", "res_el"] / 60e6 > 60
     assert set(r.index) == {"1", "3", "5"}
+
+
+def test_a_servicenow_table_export_is_a_ticket_table_and_an_empty_contract_falls_back(tmp_path):
+    """sys_mod_count alone does not make an audit log; an empty contract cell is no contract."""
+    from sla_engine import analysis
+    from sla_engine.ingest import ingest
+    from sla_engine.store import Store
+    from sla_engine.terms import load_terms
+
+    store = Store(tmp_path / "store")
+    analysis.register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
+    table = tmp_path / "incident.csv"
+    table.write_text(
+        "number,company,priority,state,incident_state,sys_mod_count,opened_at,resolved_at,"
+        "sys_updated_on\n"
+        "INC1,,P1,Resolved,Resolved,7,2025-03-04T10:00:00Z,2025-03-04T12:00:00Z,"
+        "2025-03-04T12:00:00Z\n"
+        "INC2,,P2,Closed,Closed,4,2025-03-05T10:00:00Z,,2025-03-05T15:00:00Z\n"
+    )
+    rep = ingest(store, table, "servicenow", contract="ACME-2025")
+    assert "2 loaded" in rep.text() and "0 quarantined" in rep.text(), rep.text()
+    assert (
+        "1 resolutions inferred from the status (solved or closed) at sys_updated_on" in rep.text()
+    )

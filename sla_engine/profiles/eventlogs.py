@@ -30,8 +30,10 @@ def servicenow_events(df: pd.DataFrame, file: str, tz: str | None) -> Extract:
     Resolution: from the status history (the contract's resolved statuses).
     """
     df = with_rows(df)
+    # sys_updated_on is ServiceNow's own column name; the UCI log calls it sys_updated_at
+    aliases = {"sys_updated_at": ["sys_updated_at", "sys_updated_on"]}
     c = {
-        n: find_column(df, [n], n, file)
+        n: find_column(df, aliases.get(n, [n]), n, file)
         for n in (
             "number",
             "incident_state",

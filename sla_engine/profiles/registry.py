@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from ..errors import IngestError
@@ -55,7 +56,7 @@ def read_profile(
     file = str(path)
     if profile == "generic":
         ex = generic.read(df, file)
-    elif profile == "servicenow" and {"sys_mod_count", "incident_state"} <= set(df.columns):
+    elif profile == "servicenow" and _is_audit_log(df):
         ex = eventlogs.servicenow_events(df, file, tz)
     elif profile == "eventlog":
         ex = eventlogs.eventlog(df, file, tz, _mapping(options))
@@ -74,6 +75,15 @@ def read_profile(
         ex.events, ex.rejected = read_history_columns(hdf, str(history))
         hist_rows = len(hdf)
     return ex, hist_rows
+
+
+def _is_audit_log(df: pd.DataFrame) -> bool:
+    """A ServiceNow audit/event log has several rows per incident; the incident table (list
+    export or Table API, which also carries sys_mod_count) has one."""
+    cols = {c.lower(): c for c in df.columns}
+    if not {"sys_mod_count", "number"} <= set(cols):
+        return False
+    return bool(df[cols["number"]].duplicated().any())
 
 
 def detect_profile(columns: list[str]) -> str | None:
