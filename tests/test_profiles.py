@@ -242,3 +242,25 @@ def test_a_servicenow_table_export_is_a_ticket_table_and_an_empty_contract_falls
     assert (
         "1 resolutions inferred from the status (solved or closed) at sys_updated_on" in rep.text()
     )
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_duplicate_audit_events_are_resolved_by_the_exports_order_not_the_files(tmp_path, reverse):
+    from sla_engine.profiles.registry import read_profile
+
+    rows = [
+        "INC1,New,0,2025-03-04T10:00:00Z,2025-03-04T10:00:00Z,P1",
+        "INC1,Active,1,2025-03-04T10:30:00Z,2025-03-04T10:00:00Z,P1",
+        "INC1,Active,1,2025-03-04T10:20:00Z,2025-03-04T10:00:00Z,P1",
+        "INC1,Resolved,2,2025-03-04T11:00:00Z,2025-03-04T10:00:00Z,P1",
+    ]
+    p = tmp_path / "log.csv"
+    p.write_text(
+        "number,incident_state,sys_mod_count,sys_updated_at,opened_at,priority\n"
+        + "\n".join(reversed(rows) if reverse else rows)
+        + "\n"
+    )
+    ex, _ = read_profile("servicenow", p, None, {})
+    t = ex.tickets.set_index("ticket_id")
+    assert t.loc["INC1", "first_response_at"].startswith("2025-03-04T10:20")
+    assert [r[2] for r in ex.rejected] == ["duplicate event (same number and sys_mod_count)"]

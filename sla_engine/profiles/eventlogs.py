@@ -45,6 +45,12 @@ def servicenow_events(df: pd.DataFrame, file: str, tz: str | None) -> Extract:
     }
     contract_col = find_column(df, ["contract_id", "company"], "contract", file, required=False)
     rejected: list[tuple[int, str, str]] = []
+    # the export's own order, never the file's: sys_mod_count, then the update time; of duplicate
+    # events (same number and sys_mod_count) the earliest update is kept
+    stamp, _b, _x = parse_instants(df[c["sys_updated_at"]], tz, SN_FORMATS)
+    df = df.assign(
+        _mod=pd.to_numeric(df[c["sys_mod_count"]], errors="coerce"), _stamp=stamp
+    ).sort_values([c["number"], "_mod", "_stamp", "_row"], kind="stable", na_position="last")
     invalid = df[c["incident_state"]].str.strip().str.startswith("-")
     rejected += [
         (int(r), c["incident_state"], f"invalid state {v}")
@@ -55,14 +61,12 @@ def servicenow_events(df: pd.DataFrame, file: str, tz: str | None) -> Extract:
         (int(r), c["sys_mod_count"], "duplicate event (same number and sys_mod_count)")
         for r in df.loc[dup, "_row"]
     ]
-    good = df[~invalid & ~dup]
+    good = df[~invalid & ~dup].drop(columns=["_mod", "_stamp"])
     when, _blank, _bad = parse_instants(good[c["sys_updated_at"]], tz, SN_FORMATS)
     state = good[c["incident_state"]].str.strip()
     left_new = good[(state.str.lower() != "new") & when.notna()].assign(_w=when)
     first_resp = left_new.groupby(c["number"])["_w"].min()
-    last = (
-        good.groupby(c["number"]).tail(1).set_index(c["number"])
-    )  # file order = sys_mod_count order
+    last = good.groupby(c["number"]).tail(1).set_index(c["number"])  # sys_mod_count order
     first = good.groupby(c["number"]).head(1).set_index(c["number"])
     tickets = pd.DataFrame(
         {
