@@ -62,18 +62,32 @@ fig.update_layout(
     height=380,
     margin={"t": 50, "b": 30},
 )
-st.plotly_chart(fig, key="chart")
+event = st.plotly_chart(fig, key="chart", on_select="rerun", selection_mode="points")
 st.dataframe(v.drop(columns=["contract_id", "metric"]), hide_index=True, key="table")
 
 st.subheader("Drill down")
 choices = list(reversed(v["month"].tolist()))
 flagged = [m for m, b, p in zip(v["month"], v["breached"], v["pending"], strict=False) if b + p > 0]
+if not flagged:
+    st.info(
+        f"No breached or pending {tier} tickets ({metric}) in {m0} to {m1}: nothing to drill into "
+        "or export."
+    )
+    st.stop()
+# one drill-down per view: a change of contract, tier or metric never keeps another view's month
+month_key = f"drill_month:{contract}:{tier}:{metric}"
+points = (event or {}).get("selection", {}).get("points", []) if event else []
+picked = str(points[0]["x"])[:7] if points else None
+if picked in choices and st.session_state.get("drill_pick") != (month_key, picked):
+    st.session_state["drill_pick"] = (month_key, picked)  # a click on a bar drills into its month
+    st.session_state[month_key] = picked
 month = st.selectbox(
     "Month",
     choices,
-    index=choices.index(flagged[-1]) if flagged else 0,
-    key="drill_month",
-    help="Defaults to the latest month with breached or pending tickets",
+    index=choices.index(flagged[-1]),
+    key=month_key,
+    help="Click a bar, or pick a month; defaults to the latest month with breached or pending "
+    "tickets",
 )
 tickets = month_tickets(gen, hourly_as_of(), contract, month)
 col = "resp_met" if metric == "response" else "res_met"
@@ -110,6 +124,9 @@ trace = pd.DataFrame(
         "terms version": sel["terms_id"],
     }
 )
+if trace.empty:
+    st.info(f"No breached or pending {tier} tickets in {month} ({metric}): nothing to export.")
+    st.stop()
 st.caption(
     f"{len(trace)} breached or pending {tier} tickets in {month} ({metric}); minutes are business "
     f"minutes "

@@ -433,3 +433,24 @@ def test_parked_tickets_load_from_the_page_after_a_mapping(world):
     assert con.execute("SELECT contract_id FROM base WHERE ticket_id = 'PK1'").fetchall() == [
         ("INITECH-APAC",)
     ]
+
+
+def test_the_drill_down_follows_the_view_and_a_clicked_bar():
+    at = as_role("compliance", "support_manager")
+    at.selectbox(key="contract").select("ACME-SAAS").run()
+    acme = at.selectbox(key="drill_month:ACME-SAAS:P1:response")
+    acme.select(acme.options[-1]).run()  # the oldest month of ACME's view
+    at.selectbox(key="contract").select("INITECH-APAC").run()
+    # another contract: its own drill-down, on its own latest flagged month, not ACME's choice
+    initech = at.selectbox(key="drill_month:INITECH-APAC:Sev1:response")
+    table = next(d for d in at.dataframe if "compliance_pct" in d.value.columns).value
+    flagged = table[(table["breached"] + table["pending"]) > 0]["month"]
+    assert initech.value == max(flagged)
+    assert all(t.key != "drill_month:ACME-SAAS:P1:response" for t in at.selectbox)
+    # a click on a bar drills into that month
+    chosen = sorted(flagged)[0]
+    at.session_state["chart"] = {
+        "selection": {"points": [{"x": chosen}], "point_indices": [0], "box": [], "lasso": []}
+    }
+    at.run()
+    assert at.selectbox(key="drill_month:INITECH-APAC:Sev1:response").value == chosen
