@@ -12,14 +12,14 @@ it twice changes nothing; each change is audited; a failure is audited and can b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.documents.extract import extract_terms
 from contracts.documents.pdf import sha256_bytes
 from contracts.domain.events import Event, utcnow
-from contracts.domain.lifecycle import SIGNED_STATES, AuditKind, ContractState, EnvelopeState
+from contracts.domain.lifecycle import ENDED, AuditKind, EnvelopeState
 from contracts.errors import ContractsError
+from contracts.services import contracts as contract_service
 from flows.errors import RegistrationError
 from sla_engine.analysis import register_terms
 from sla_engine.errors import SlaEngineError
@@ -36,15 +36,12 @@ class Registered:
 
 def signed_terms(uow: UnitOfWork, contract_id: str) -> list[tuple[Terms, str]]:
     """(terms as the engine will measure them, sealed SHA-256) for each signed version of the
-    family, oldest first; the terms carry the family's root id."""
+    family, oldest first: the contract's terms (cut at amendments and at its end, under the
+    family's root id) once the terms in its sealed document are found equal to them."""
+    versions = contract_service.signed_family(uow, contract_id)
+    out: list[tuple[Terms, str]] = []
     with uow:
-        family = uow.repo.family(contract_id)
-        root = family[0].id
-        signed = sorted(
-            (c for c in family if c.state in SIGNED_STATES), key=lambda c: c.typed.start_date
-        )
-        out: list[tuple[Terms, str]] = []
-        for i, c in enumerate(signed):
+        for c, terms in versions:
             sealed = [
                 e for e in uow.envelopes.for_contract(c.id) if e.status == EnvelopeState.COMPLETED
             ]
@@ -54,41 +51,17 @@ def signed_terms(uow: UnitOfWork, contract_id: str) -> list[tuple[Terms, str]]:
                 )
             doc = bytes(uow.envelopes.document(sealed[-1].id, "final").data)
             embedded = extract_terms(doc, f"the sealed document of {c.id}")
-            fields_terms = c.typed.terms(c.id, version=embedded.version)
-            if embedded != fields_terms:
+            if embedded != c.typed.terms(c.id, version=embedded.version):
                 raise RegistrationError(
                     f"the terms in {c.id}'s sealed document differ from its fields; not registered"
                 )
             sha = sha256_bytes(doc)
-            end = embedded.effective_to
-            if i + 1 < len(signed):  # an amendment takes over
-                cut = signed[i + 1].typed.start_date - timedelta(days=1)
-                end = min(cut, end) if end else cut
-            if c.state in (ContractState.TERMINATED, ContractState.EXPIRED):
-                ended = _ended_on(uow, c.id)
-                end = min(ended, end) if end else ended
             label = (
                 f"{SIGNED_IN_COVENANT}: {c.id} ({c.template_name} v{c.template_version}), "
                 f"sealed sha256 {sha[:16]}"
             )
-            terms = embedded.model_copy(
-                update={"contract_id": root, "version": label, "effective_to": end}
-            )
-            out.append((Terms.model_validate(terms.model_dump()), sha))
-        return out
-
-
-def _ended_on(uow: UnitOfWork, contract_id: str) -> date:
-    """The last day a terminated or expired contract's terms were in force: the day before the
-    state change."""
-    moves = [
-        e
-        for e in uow.audit_entries(contract_id)
-        if e["kind"] == AuditKind.CONTRACT_STATE_CHANGED
-        and e["payload"].get("to") in (ContractState.TERMINATED, ContractState.EXPIRED)
-    ]
-    when = datetime.fromisoformat(moves[-1]["at"]).date() if moves else utcnow().date()
-    return when - timedelta(days=1)
+            out.append((terms.model_copy(update={"version": label}), sha))
+    return out
 
 
 def register_signed(
@@ -162,9 +135,7 @@ def end_contract(
 ) -> Registered:
     """Terminate or expire a signed contract (with a reason, audited) and end its measured terms
     from that date, in one step."""
-    from contracts.services import contracts as contract_service
-
-    if to not in (ContractState.TERMINATED, ContractState.EXPIRED):
+    if to not in ENDED:
         raise RegistrationError(f"a signed contract ends as terminated or expired, not {to}")
     contract_service.transition(uow, contract_id, to, actor=actor, reason=reason)
     return register_signed(store, uow, contract_id, actor)

@@ -12,7 +12,7 @@ from contracts.errors import NotFound
 from flows.errors import RegistrationError
 from sla_engine.analysis import register_terms
 from sla_engine.store import Store
-from sla_engine.terms import SIGNED_ELSEWHERE, Terms
+from sla_engine.terms import Terms, signed_elsewhere
 
 
 def _held(uow: UnitOfWork, contract_id: str) -> bool:
@@ -37,7 +37,7 @@ def register_uploaded_terms(
             f"{', '.join(sorted(set(held)))}: Covenant holds this contract; its terms are the ones "
             "in its sealed document and are registered when it is signed"
         )
-    label = f"{SIGNED_ELSEWHERE}: terms uploaded by {actor} on {utcnow():%Y-%m-%d}"
+    label = signed_elsewhere(actor, utcnow().date())
     terms = [t.model_copy(update={"version": label}) for t in terms]
     added, _ = register_terms(store, terms)
     with uow:

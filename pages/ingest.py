@@ -125,6 +125,8 @@ contract = c3.selectbox(
     ["(from the file)"] + contracts,
     key="contract",
 )
+zone = None if tz.startswith("(") else tz
+chosen_contract = None if contract.startswith("(") else contract
 options: dict = {}
 if profile == "eventlog":
     e1, e2, e3, e4 = st.columns(4)
@@ -144,9 +146,7 @@ st.markdown("**Column mapping** (how this profile reads the file)")
 with shown_errors(
     f"The {profile} profile cannot read this file: ", ". Choose another profile or fix the export."
 ):
-    mapped, notes = export_mapping(
-        str(tmp), profile, json.dumps(options, sort_keys=True), None if tz.startswith("(") else tz
-    )
+    mapped, notes = export_mapping(str(tmp), profile, json.dumps(options, sort_keys=True), zone)
     st.dataframe(
         pd.DataFrame([{"Covenant field": k, "column in the export": v} for k, v in mapped.items()]),
         hide_index=True,
@@ -154,8 +154,6 @@ with shown_errors(
     )
     for n in notes:
         st.caption(n)
-zone = None if tz.startswith("(") else tz
-chosen_contract = None if contract.startswith("(") else contract
 actor = st.session_state.get("username") or "support"
 with shown_errors():
     todo = unmapped_rows(
@@ -217,8 +215,8 @@ if st.button("Ingest", type="primary", key="ingest"):
                 unit_of_work(),
                 tmp,
                 profile,
-                tz=None if tz.startswith("(") else tz,
-                contract=None if contract.startswith("(") else contract,
+                tz=zone,
+                contract=chosen_contract,
                 options=options,
                 display_name=up.name,
             )

@@ -18,7 +18,7 @@ from .errors import SlaEngineError, TermsError
 from .exports import write_csv
 from .plainfiles import load_plain, results_csv_frame
 from .store import Store
-from .terms import SIGNED_ELSEWHERE, SIGNED_IN_COVENANT, Terms, json_schema, load_terms
+from .terms import SIGNED_IN_COVENANT, Terms, json_schema, load_terms, signed_elsewhere
 
 DEFAULT_STORE = os.environ.get(
     "COVENANT_STORE", str(Path(__file__).resolve().parent.parent / "data" / "store")
@@ -195,7 +195,7 @@ def cmd_terms_add(args: argparse.Namespace) -> int:
     signed_here = {
         t.contract_id for t in store.terms() if (t.version or "").startswith(SIGNED_IN_COVENANT)
     }
-    label = f"{SIGNED_ELSEWHERE}: terms uploaded by {getpass.getuser()} on {date.today()}"
+    label = signed_elsewhere(getpass.getuser(), date.today())
     new = [t.model_copy(update={"version": label}) for f in args.files for t in load_terms(f)]
     refused = sorted({t.contract_id for t in new} & signed_here)
     if refused:

@@ -23,6 +23,12 @@ from .errors import TermsError
 SIGNED_IN_COVENANT = "signed in Covenant"
 SIGNED_ELSEWHERE = "signed elsewhere"
 
+
+def signed_elsewhere(who: str, day: date) -> str:
+    """The version label of terms uploaded by hand for a contract signed in another product."""
+    return f"{SIGNED_ELSEWHERE}: terms uploaded by {who} on {day:%Y-%m-%d}"
+
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Metric = Literal["response", "resolution"]

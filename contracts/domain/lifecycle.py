@@ -74,6 +74,8 @@ MANUAL_TRANSITIONS: frozenset[tuple[ContractState, ContractState]] = frozenset(
     }
 )
 REASON_REQUIRED = frozenset({ContractState.EXPIRED, ContractState.TERMINATED})
+# a signed contract that ended: its terms stop the day before it ended
+ENDED = frozenset({ContractState.TERMINATED, ContractState.EXPIRED})
 # states whose SLA terms were signed (in force, or were in force until expiry or termination)
 SIGNED_STATES = frozenset({ContractState.SIGNED, ContractState.EXPIRED, ContractState.TERMINATED})
 

@@ -3,7 +3,7 @@ terms."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from contracts.adapters.unit_of_work import AbstractUnitOfWork
@@ -11,9 +11,11 @@ from contracts.documents.pdf import render_pdf, sha256_bytes
 from contracts.documents.render import render_text
 from contracts.domain.contract import Contract
 from contracts.domain.lifecycle import (
+    ENDED,
     MANUAL_TRANSITIONS,
     REASON_REQUIRED,
     SIGNED_STATES,
+    AuditKind,
     ContractState,
 )
 from contracts.domain.validation import fields_for
@@ -107,8 +109,9 @@ def transition(
         return c
 
 
-def terms_versions(uow: AbstractUnitOfWork, contract_id: str) -> list[Terms]:
-    """Every signed version of a contract family as SLA terms, each cut where its amendment starts.
+def signed_family(uow: AbstractUnitOfWork, contract_id: str) -> list[tuple[Contract, Terms]]:
+    """Every signed version of a contract family with its SLA terms, oldest first: each cut the day
+    before its amendment starts, and a terminated or expired one the day before it ended.
 
     The terms carry the family's root id, so tickets keep one contract id across amendments.
     """
@@ -118,16 +121,35 @@ def terms_versions(uow: AbstractUnitOfWork, contract_id: str) -> list[Terms]:
         signed = sorted(
             (c for c in family if c.state in SIGNED_STATES), key=lambda c: c.typed.start_date
         )
-        out: list[Terms] = []
+        out: list[tuple[Contract, Terms]] = []
         for i, c in enumerate(signed):
-            f = c.typed
-            t = f.terms(root, version=f"{c.id} ({c.template_name} v{c.template_version})")
-            if i + 1 < len(signed):
+            t = c.typed.terms(root, version=f"{c.id} ({c.template_name} v{c.template_version})")
+            end = t.effective_to
+            if i + 1 < len(signed):  # an amendment takes over
                 cut = signed[i + 1].typed.start_date - timedelta(days=1)
-                end = min(cut, t.effective_to) if t.effective_to else cut
-                t = t.model_copy(update={"effective_to": end})
-            out.append(t)
+                end = min(cut, end) if end else cut
+            if c.state in ENDED:
+                ended = _ended_on(uow, c.id)
+                end = min(ended, end) if end else ended
+            out.append((c, t.model_copy(update={"effective_to": end})))
         return out
+
+
+def _ended_on(uow: AbstractUnitOfWork, contract_id: str) -> date:
+    """The last day a terminated or expired contract's terms were in force: the day before the
+    state change (from the audit trail)."""
+    moves = [
+        e
+        for e in uow.audit_entries(contract_id)
+        if e["kind"] == AuditKind.CONTRACT_STATE_CHANGED and e["payload"].get("to") in ENDED
+    ]
+    when = datetime.fromisoformat(moves[-1]["at"]).date() if moves else date.today()
+    return when - timedelta(days=1)
+
+
+def terms_versions(uow: AbstractUnitOfWork, contract_id: str) -> list[Terms]:
+    """The SLA terms of every signed version of the family (see signed_family)."""
+    return [t for _, t in signed_family(uow, contract_id)]
 
 
 def terms_in_force(uow: AbstractUnitOfWork, contract_id: str, when: date) -> Terms:
