@@ -15,6 +15,7 @@ from contracts.services.routing import all_routing
 from sla_engine.ingest import IngestReport, dry_run, ingest, reroute
 from sla_engine.routing import Routing
 from sla_engine.store import Store
+from sla_engine.validate import NO_PRIORITY_LABEL, NO_PRIORITY_REASON
 
 UNKNOWN_SEVERITY = "unknown severity "
 NO_CONTRACT = "no contract for customer key "
@@ -50,7 +51,7 @@ def unmapped(store: Store, uow: UnitOfWork, path: Path, profile: str, **kw: Any)
     ex, valid = dry_run(store, path, profile, routing=route, **kw)
     q = valid.quarantine
     by_row = ex.tickets.set_index("_row")
-    sev = q[q["reason"].str.startswith(UNKNOWN_SEVERITY)]
+    sev = q[q["reason"].str.startswith(UNKNOWN_SEVERITY) | (q["reason"] == NO_PRIORITY_REASON)]
     contract = kw.get("contract")
 
     def contract_of(row: int) -> str:
@@ -62,7 +63,10 @@ def unmapped(store: Store, uow: UnitOfWork, path: Path, profile: str, **kw: Any)
     labels = pd.DataFrame(
         {
             "contract": [contract_of(int(r)) for r in sev["row"]],
-            "label": sev["reason"].str.slice(len(UNKNOWN_SEVERITY)).tolist(),
+            "label": [
+                NO_PRIORITY_LABEL if r == NO_PRIORITY_REASON else r[len(UNKNOWN_SEVERITY) :]
+                for r in sev["reason"]
+            ],
         }
     )
     labels = (

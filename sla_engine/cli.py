@@ -71,8 +71,28 @@ def _parser() -> argparse.ArgumentParser:
     ing.add_argument(
         "--contract", help="contract for every row (exports without a contract column)"
     )
-    ing.add_argument("--history", help="generic/zendesk: status/severity history file")
-    ing.add_argument("--mapping", help="eventlog: JSON/YAML column mapping file")
+    ing.add_argument(
+        "--history",
+        help="ticket tables: a second file (status history, field history, Zendesk "
+        "ticket_metrics or ticket_metric_events)",
+    )
+    ing.add_argument(
+        "--mapping",
+        help="JSON/YAML mapping: columns {field: column}, statuses {solved|paused|deleted: "
+        "[...]}, date_order; eventlog: case/status/time/severity",
+    )
+    ing.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="read FIELD from COLUMN (repeatable), e.g. first_response_at='First reply'",
+    )
+    ing.add_argument(
+        "--date-order",
+        choices=["day-first", "month-first"],
+        help="numeric dates like 03/04/2025 when the values do not show the order",
+    )
     for flag in ("case", "status", "time", "severity", "contract-col"):
         ing.add_argument(
             f"--{flag}", help=f"eventlog: column holding the {flag.replace('-col', '')}"
@@ -84,6 +104,13 @@ def _parser() -> argparse.ArgumentParser:
         help="eventlog: status that marks the first response (repeatable)",
     )
     ing.set_defaults(func=cmd_ingest)
+
+    tk = sub.add_parser("tickets", help="per-ticket results from the store, with derived instants")
+    tk.add_argument("--contract", help="only this contract")
+    tk.add_argument("--month", help="only tickets of this month (YYYY-MM)")
+    tk.add_argument("--as-of", help="evaluate as of this instant (ISO 8601 with offset)")
+    tk.add_argument("--out", help="write CSV here instead of printing")
+    tk.set_defaults(func=cmd_tickets)
 
     q = sub.add_parser("quarantine", help="rows that were not loaded, with reasons")
     q.add_argument("--out", help="CSV file")
@@ -180,6 +207,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from .ingest import ingest_file
 
     print(ingest_file(Path(args.store), args).text())
+    return 0
+
+
+def cmd_tickets(args: argparse.Namespace) -> int:
+    from .tickets import ticket_figures
+
+    store = Store(Path(args.store))
+    as_of = analysis.parse_as_of(args.as_of)
+    _emit(ticket_figures(store, as_of, args.contract, args.month), args.out)
     return 0
 
 

@@ -26,7 +26,8 @@ from .validate import Valid, validate
 EMPTY_BASE = (
     "CREATE TEMP TABLE old_base (contract_id VARCHAR, ticket_id VARCHAR, severity VARCHAR, "
     "created_us BIGINT,"
-    " first_response_us BIGINT, resolved_us BIGINT, content_hash VARCHAR, batch_id BIGINT)"
+    " first_response_us BIGINT, resolved_us BIGINT, content_hash VARCHAR, batch_id BIGINT,"
+    " notes VARCHAR)"
 )
 EMPTY_EVENTS = (
     "CREATE TEMP TABLE old_events (contract_id VARCHAR, ticket_id VARCHAR, changed_us BIGINT,"
@@ -125,8 +126,17 @@ def ingest_file(store_root: Path, args: argparse.Namespace) -> IngestReport:
             "severity",
             "contract_col",
             "response_status",
+            "date_order",
         )
     }
+    columns = {}
+    for pair in getattr(args, "column", None) or []:
+        field_name, sep, column = pair.partition("=")
+        if not sep or not field_name.strip() or not column.strip():
+            raise IngestError(f"--column {pair!r}: write FIELD=COLUMN, e.g. resolved_at=Solved at")
+        columns[field_name.strip()] = column.strip()
+    if columns:
+        options["columns"] = columns
     return ingest(
         Store(store_root),
         Path(args.file),
@@ -230,8 +240,8 @@ def ingest(
             "CREATE TEMP TABLE nb_t AS SELECT contract_id::VARCHAR contract_id, ticket_id::VARCHAR "
             "ticket_id,"
             " severity::VARCHAR severity, created_us::BIGINT created_us,"
-            " first_response_us::BIGINT first_response_us, resolved_us::BIGINT resolved_us FROM "
-            "_nb_t"
+            " first_response_us::BIGINT first_response_us, resolved_us::BIGINT resolved_us,"
+            " notes::VARCHAR notes FROM _nb_t"
         )
         con.execute(
             "CREATE TEMP TABLE nb_e AS SELECT contract_id::VARCHAR contract_id, ticket_id::VARCHAR "

@@ -9,7 +9,8 @@ WITH h AS (
 SELECT t.contract_id, t.ticket_id, t.severity, t.created_us, t.first_response_us, t.resolved_us,
        md5(concat_ws('|', t.severity, t.created_us, coalesce(t.first_response_us::VARCHAR, ''),
                      coalesce(t.resolved_us::VARCHAR, ''), coalesce(h.hist, ''))) AS content_hash,
-       getvariable('batch_id')::BIGINT AS batch_id
+       getvariable('batch_id')::BIGINT AS batch_id,
+       t.notes  -- what the profile inferred (resolution from status, paused since ...), if anything
 FROM nb_t t LEFT JOIN h USING (contract_id, ticket_id);
 
 CREATE OR REPLACE TEMP TABLE nb_class AS
@@ -23,7 +24,7 @@ CREATE OR REPLACE TEMP TABLE t_in AS
 SELECT o.* FROM old_base o
 WHERE NOT EXISTS (SELECT 1 FROM nb_class c WHERE c.contract_id = o.contract_id AND c.ticket_id = o.ticket_id
                   AND c.outcome <> 'unchanged')
-UNION ALL
+UNION ALL BY NAME  -- stores written before `notes` existed have no such column
 SELECT n.* FROM nb n JOIN nb_class c USING (contract_id, ticket_id) WHERE c.outcome <> 'unchanged';
 
 CREATE OR REPLACE TEMP TABLE e_in AS

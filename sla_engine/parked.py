@@ -15,7 +15,7 @@ from .timeparse import parse_instants
 from .validate import Valid
 
 TICKETS, EVENTS = "parked_tickets.parquet", "parked_events.parquet"
-ROUTING_REASONS = ("no contract for customer key ", "unknown severity ")
+ROUTING_REASONS = ("no contract for customer key ", "unknown severity ", "no priority")
 TICKET_COLUMNS = [
     "ticket_id",
     "contract_id",
@@ -45,12 +45,12 @@ def park(
     out["severity"] = t["severity"]
     for name in ("created_at", "first_response_at", "resolved_at"):
         if name in t.columns:
-            us, _, _ = parse_instants(t[name], tz, ex.time_formats)
+            us, _, _ = parse_instants(t[name], tz, ex.layouts.get(name, ex.time_formats))
             out[name] = _iso(us)
         else:
             out[name] = ""
     ev = ex.events[ex.events["ticket_id"].astype("string").str.strip().isin(set(out["ticket_id"]))]
-    us, _, _ = parse_instants(ev["changed_at"], tz, ex.time_formats)
+    us, _, _ = parse_instants(ev["changed_at"], tz, ex.layouts.get("changed_at", ex.time_formats))
     events = pd.DataFrame(
         {
             "ticket_id": ev["ticket_id"].astype("string").str.strip(),

@@ -46,8 +46,12 @@ def file_kind(path: Path) -> tuple[str, bool]:
     return kinds[ext], gz
 
 
-def read_table(path: str | Path, json_key: str | None = None) -> pd.DataFrame:
+def read_table(
+    path: str | Path, json_key: str | None = None, sideloads: dict | None = None
+) -> pd.DataFrame:
     """The file as a DataFrame of strings (NA for missing), with column names stripped.
+
+    A JSON object's other lists of records (sideloads) are put into `sideloads` when given.
 
     Raises IngestError naming the file when it cannot be read at all.
     """
@@ -72,7 +76,9 @@ def read_table(path: str | Path, json_key: str | None = None) -> pd.DataFrame:
         elif kind == "parquet":
             df = pd.read_parquet(io.BytesIO(raw)).astype("string")
         else:
-            df = _read_json(raw, json_key)
+            df, side = _read_json(raw, json_key)
+            if sideloads is not None:
+                sideloads.update({k: v.astype("string") for k, v in side.items()})
     except IngestError:
         raise
     except Exception as exc:  # the parsers raise many types; all mean "not readable"
@@ -130,24 +136,12 @@ def _check_xlsx_expansion(p: Path, raw: bytes) -> None:
     _refuse_bomb(p, max(len(raw), 1), declared)
 
 
-def _read_json(raw: bytes, key: str | None) -> pd.DataFrame:
-    text, _ = decode(raw)
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        records = json.loads(text)
-    elif stripped.startswith("{") and "\n{" not in stripped[:1] and _is_single_object(stripped):
-        obj = json.loads(text)
-        if key and key in obj:
-            records = obj[key]
-        else:
-            lists = [v for v in obj.values() if isinstance(v, list)]
-            if len(lists) != 1:
-                raise IngestError(
-                    'JSON object must hold exactly one list of records (e.g. {"tickets": [...]})'
-                )
-            records = lists[0]
-    else:  # JSON lines
-        records = [json.loads(line) for line in text.splitlines() if line.strip()]
+# the list that holds the records when a JSON object holds several (the others are sideloads,
+# e.g. Zendesk's incremental export with `metric_sets`)
+RECORD_KEYS = ("tickets", "issues", "result", "records", "incidents", "data", "results")
+
+
+def _frame(records: list) -> pd.DataFrame:
     df = pd.json_normalize(records, sep=".")
     # JSON null (and a key a record lacks) is a missing value, never the text "nan" or "None"
     return df.map(
@@ -157,6 +151,35 @@ def _read_json(raw: bytes, key: str | None) -> pd.DataFrame:
             else (json.dumps(v) if isinstance(v, (list, dict)) else str(v))
         )
     )
+
+
+def _read_json(raw: bytes, key: str | None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    text, _ = decode(raw)
+    stripped = text.lstrip()
+    sideloads: dict[str, pd.DataFrame] = {}
+    if stripped.startswith("["):
+        records = json.loads(text)
+    elif stripped.startswith("{") and _is_single_object(stripped):
+        obj = json.loads(text)
+        lists = {k: v for k, v in obj.items() if isinstance(v, list)}
+        main = key if key in lists else None
+        if main is None and len(lists) == 1:
+            main = next(iter(lists))
+        if main is None:
+            main = next((k for k in RECORD_KEYS if k in lists), None)
+        if main is None:
+            raise IngestError(
+                "the JSON object holds several lists and none is the records ("
+                + ", ".join(sorted(lists))
+                + '); expected e.g. {"tickets": [...]}'
+                if lists
+                else 'the JSON object holds no list of records (e.g. {"tickets": [...]})'
+            )
+        records = lists.pop(main)
+        sideloads = {k: _frame(v) for k, v in lists.items() if v and isinstance(v[0], dict)}
+    else:  # JSON lines
+        records = [json.loads(line) for line in text.splitlines() if line.strip()]
+    return _frame(records), sideloads
 
 
 def _is_single_object(text: str) -> bool:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from . import dateorder
 from .errors import IngestError
 from .profiles.base import Extract
 from .routing import Routing
@@ -17,6 +18,8 @@ from .terms import Terms
 from .timeparse import PLAUSIBLE_TEXT, implausible, parse_instants
 
 QUARANTINE_COLUMNS = ["file", "row", "column", "reason"]
+NO_PRIORITY_REASON = "no priority"
+NO_PRIORITY_LABEL = "(no priority)"  # the label a contract maps to a tier for empty priorities
 
 
 @dataclass
@@ -86,8 +89,12 @@ def validate(
     q = _Q(file)
     qh = _Q(history_file or file)
     for row, col, why in ex.rejected:
+        q.add(pd.Series([row]), col, why)
+    for row, col, why in ex.history_rejected:
         (qh if history_file else q).add(pd.Series([row]), col, why)
     t = ex.tickets.copy()
+    if "notes" not in t.columns:  # what the profile inferred for this ticket, if anything
+        t["notes"] = pd.Series(pd.NA, index=t.index, dtype="string")
     src = ex.source_columns
 
     # contract: an empty cell is no contract (it falls back to the chosen contract or the routing)
@@ -162,9 +169,20 @@ def validate(
         )
         t = t[~dup]
 
-    # times
+    # times: each column's day/month order from its own values (or the file's, or as stated)
+    time_cols = {n: t[n] for n in ("created_at", "first_response_at", "resolved_at")}
+    if len(ex.events):
+        time_cols["changed_at"] = ex.events["changed_at"]
+    labels = {n: src.get(n, n) for n in time_cols}
+    orders, order_notes = dateorder.decide(time_cols, ex.date_order, file, labels)
+    ex.notes.extend(n for n in order_notes if n not in ex.notes)
+    ex.layouts = {f: dateorder.layouts(o, ex.time_formats) for f, o in orders.items()}
+
+    def layouts(field: str) -> tuple[str, ...]:
+        return ex.layouts.get(field, ex.time_formats)
+
     for name in ("created_at", "first_response_at", "resolved_at"):
-        us, blank, bad = parse_instants(t[name], tz, ex.time_formats)
+        us, blank, bad = parse_instants(t[name], tz, layouts(name))
         why = "unparseable time " + t[name].fillna("").str.slice(0, 40)
         if tz is None:
             why = why + " (a naive time needs --tz)"
@@ -207,18 +225,22 @@ def validate(
     q.add(t.loc[early, "_row"], source_column(src, "resolved_at"), "resolved before creation")
     t = t[~early]
 
-    # severity
+    # severity; an empty priority is "no priority", which a contract may map to a tier like a label
     lookup = severity_lookup(terms_by_contract, routing)
-    keys = list(
-        zip(t["contract_id"], t["severity"].fillna("").str.strip().str.lower(), strict=False)
-    )
+    labels = t["severity"].fillna("").str.strip().str.lower()
+    no_priority = labels == ""
+    labels = labels.mask(no_priority, NO_PRIORITY_LABEL)
+    keys = list(zip(t["contract_id"], labels, strict=False))
     t["severity"] = pd.Series([lookup.get(k) for k in keys], index=t.index, dtype="string")
     unknown = t["severity"].isna()
+    q.add(t.loc[unknown & no_priority, "_row"], source_column(src, "severity"), NO_PRIORITY_REASON)
     q.add(
-        t.loc[unknown, "_row"],
+        t.loc[unknown & ~no_priority, "_row"],
         source_column(src, "severity"),
         "unknown severity "
-        + ex.tickets.loc[unknown[unknown].index, "severity"].fillna("(empty)").astype(str),
+        + ex.tickets.loc[(unknown & ~no_priority)[unknown & ~no_priority].index, "severity"]
+        .fillna("")
+        .astype(str),
     )
     t = t[~unknown]
 
@@ -234,7 +256,7 @@ def validate(
         )
     ev = ev[~orphan]
     ev["contract_id"] = ev["ticket_id"].map(ids)
-    us, blank, bad = parse_instants(ev["changed_at"], tz, ex.time_formats)
+    us, blank, bad = parse_instants(ev["changed_at"], tz, layouts("changed_at"))
     eq.add(
         ev.loc[bad | blank, "_row"],
         src.get("changed_at", "changed_at"),
@@ -298,6 +320,7 @@ def validate(
             "created_us",
             "first_response_us",
             "resolved_us",
+            "notes",
             "_row",
         ]
     ]

@@ -91,10 +91,10 @@ CASES = {
         "servicenow",
         "t.csv",
         "number,opened_at,priority,state,resolved_at,work_start\n"
-        "INC1,4/3/2025 10:00:00,1 - Critical,Resolved,4/3/2025 12:00:00,4/3/2025 10:07:00\n",
+        "INC1,14/3/2025 10:00:00,1 - Critical,Resolved,14/3/2025 12:00:00,14/3/2025 10:07:00\n",
         "INC1",
-        us("2025-03-04 10:07"),
-        us("2025-03-04 12:00"),
+        us("2025-03-14 10:07"),
+        us("2025-03-14 12:00"),
         "P1",
     ),
     "freshdesk-csv": (

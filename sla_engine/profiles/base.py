@@ -7,6 +7,7 @@ from typing import Literal, overload
 
 import pandas as pd
 
+from ..dateorder import Order
 from ..errors import IngestError
 
 TICKET_FIELDS = [
@@ -37,6 +38,9 @@ class Extract:
     time_formats: tuple[str, ...] = ()
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (row, column, reason)
     notes: list[str] = field(default_factory=list)
+    date_order: Order | None = None  # as the user stated it; else each column's values decide
+    layouts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> as decided
+    history_rejected: list[tuple[int, str, str]] = field(default_factory=list)  # second file's
 
 
 @overload
@@ -62,7 +66,7 @@ def find_column(
     if required:
         raise IngestError(
             f"{file}: no column for {what}; expected one of {candidates}; the file has "
-            f"{list(df.columns)[:20]}"
+            f"{[c for c in df.columns if c != '_row'][:20]}"
         )
     return None
 

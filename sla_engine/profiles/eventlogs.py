@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .. import dateorder
+from ..dateorder import Order
 from ..errors import IngestError
 from ..timeparse import parse_instants
 from .base import Extract, events_from_columns, find_column, with_rows
@@ -22,7 +24,9 @@ def _iso(us: pd.Series) -> pd.Series:
     return ts.dt.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00").astype("string")
 
 
-def servicenow_events(df: pd.DataFrame, file: str, tz: str | None) -> Extract:
+def servicenow_events(
+    df: pd.DataFrame, file: str, tz: str | None, stated: Order | None = None
+) -> Extract:
     """The UCI-style audit log: number, incident_state, sys_mod_count, sys_updated_at, opened_at,
     priority.
 
@@ -47,7 +51,14 @@ def servicenow_events(df: pd.DataFrame, file: str, tz: str | None) -> Extract:
     rejected: list[tuple[int, str, str]] = []
     # the export's own order, never the file's: sys_mod_count, then the update time; of duplicate
     # events (same number and sys_mod_count) the earliest update is kept
-    stamp, _b, _x = parse_instants(df[c["sys_updated_at"]], tz, SN_FORMATS)
+    orders, order_notes = dateorder.decide(
+        {"changed_at": df[c["sys_updated_at"]], "created_at": df[c["opened_at"]]},
+        stated,
+        file,
+        {"changed_at": c["sys_updated_at"], "created_at": c["opened_at"]},
+    )
+    formats = dateorder.layouts(orders["changed_at"], SN_FORMATS)
+    stamp, _b, _x = parse_instants(df[c["sys_updated_at"]], tz, formats)
     df = df.assign(
         _mod=pd.to_numeric(df[c["sys_mod_count"]], errors="coerce"), _stamp=stamp
     ).sort_values([c["number"], "_mod", "_stamp", "_row"], kind="stable", na_position="last")
@@ -62,7 +73,7 @@ def servicenow_events(df: pd.DataFrame, file: str, tz: str | None) -> Extract:
         for r in df.loc[dup, "_row"]
     ]
     good = df[~invalid & ~dup].drop(columns=["_mod", "_stamp"])
-    when, _blank, _bad = parse_instants(good[c["sys_updated_at"]], tz, SN_FORMATS)
+    when, _blank, _bad = parse_instants(good[c["sys_updated_at"]], tz, formats)
     state = good[c["incident_state"]].str.strip()
     left_new = good[(state.str.lower() != "new") & when.notna()].assign(_w=when)
     first_resp = left_new.groupby(c["number"])["_w"].min()
@@ -99,9 +110,13 @@ def servicenow_events(df: pd.DataFrame, file: str, tz: str | None) -> Extract:
         events=events,
         row_ticket=row_ticket,
         source_columns=src,
-        time_formats=SN_FORMATS,
+        time_formats=formats,
         rejected=rejected,
-        notes=["first response = first change out of state New; resolution = status history"],
+        notes=[
+            "first response = first change out of state New; resolution = status history",
+            *order_notes,
+        ],
+        date_order=orders["changed_at"],
     )
 
 
@@ -141,7 +156,10 @@ def eventlog(df: pd.DataFrame, file: str, tz: str | None, mapping: dict) -> Extr
         raise IngestError(
             f"{file}: name the status(es) that mark the first response (--response-status)"
         )
-    formats = tuple(mapping.get("time_formats") or ())
+    orders, order_notes = dateorder.decide(
+        {"changed_at": df[c["time"]]}, mapping.get("date_order"), file, {"changed_at": c["time"]}
+    )
+    formats = dateorder.layouts(orders["changed_at"], tuple(mapping.get("time_formats") or ()))
     when, _blank, _bad = parse_instants(df[c["time"]], tz, formats)
     d = df.assign(_w=when)
     ok = d[d["_w"].notna()]
@@ -181,6 +199,8 @@ def eventlog(df: pd.DataFrame, file: str, tz: str | None, mapping: dict) -> Extr
         time_formats=formats,
         notes=[
             f"first response = first status in {sorted(response)}; creation = first event;"
-            " resolution = status history"
+            " resolution = status history",
+            *order_notes,
         ],
+        date_order=orders["changed_at"],
     )

@@ -9,20 +9,33 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .base import Extract, empty_events, find_column, ticket_frame, with_rows
+from ..errors import IngestError
+from .base import TICKET_FIELDS, Extract, empty_events, find_column, ticket_frame, with_rows
 
 NAME = "generic"
+WORDS = {
+    "ticket_id": "ticket id",
+    "contract_id": "contract",
+    "severity": "severity",
+    "created_at": "creation time",
+    "first_response_at": "first response",
+    "resolved_at": "resolution",
+}
 
 
-def read(df: pd.DataFrame, file: str) -> Extract:
+def read(df: pd.DataFrame, file: str, overrides: dict | None = None) -> Extract:
+    """The documented columns, or the ones a column mapping names instead."""
     df = with_rows(df)
+    names = {**{n: n for n in TICKET_FIELDS}, **(overrides or {})}
+    unknown = set(names) - set(TICKET_FIELDS)
+    if unknown:
+        raise IngestError(
+            f"{file}: the column mapping names {sorted(unknown)}, which are not fields; fields "
+            f"are {', '.join(TICKET_FIELDS)}"
+        )
     cols = {
-        "ticket_id": find_column(df, ["ticket_id"], "ticket id", file),
-        "contract_id": find_column(df, ["contract_id"], "contract", file, required=False),
-        "severity": find_column(df, ["severity"], "severity", file),
-        "created_at": find_column(df, ["created_at"], "creation time", file),
-        "first_response_at": find_column(df, ["first_response_at"], "first response", file),
-        "resolved_at": find_column(df, ["resolved_at"], "resolution", file),
+        n: find_column(df, [names[n]], WORDS[n], file, required=n != "contract_id")
+        for n in TICKET_FIELDS
     }
     tickets = ticket_frame(df, cols)
     return Extract(

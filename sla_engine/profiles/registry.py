@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from ..dateorder import ORDERS
 from ..errors import IngestError
 from ..readers import read_table
-from . import eventlogs, generic, ticketfile
-from .base import Extract
-from .history import read_history_columns
+from . import companions, eventlogs, generic, ticketfile
+from .base import Extract, find_column
 
 PROFILES = ("generic", "zendesk", "jsm", "servicenow", "freshdesk", "eventlog")
 
@@ -41,40 +41,94 @@ def _mapping(options: dict) -> dict:
             m[key] = options[opt]
     if options.get("response_status"):
         m["response_statuses"] = list(options["response_status"])
+    if options.get("columns"):
+        m["columns"] = {**(m.get("columns") or {}), **options["columns"]}
+    if options.get("statuses"):
+        m["statuses"] = {**(m.get("statuses") or {}), **options["statuses"]}
     return m
 
 
 def read_profile(
     profile: str, path: Path, history: Path | None, options: dict, tz: str | None = None
 ) -> tuple[Extract, int]:
-    """Read `path` with the named profile; returns the extract and the number of history rows."""
+    """Read `path` with the named profile, and its second file (history, field history, Zendesk
+    metrics or metric events; see companions.py); returns the extract and the second file's
+    number of rows."""
     if profile not in PROFILES:
         raise IngestError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
-    df = read_table(path)
+    sideloads: dict[str, pd.DataFrame] = {}
+    df = read_table(path, sideloads=sideloads)
     if len(df) == 0:
         raise IngestError(f"{path}: the file has a header but no rows")
     file = str(path)
+    detected = dict(df.attrs.get("detected") or {})
+    mapping = _mapping(options)
+    stated = options.get("date_order") or mapping.get("date_order")
+    if stated is not None and stated not in ORDERS:
+        raise IngestError(f"date order {stated!r}: say day-first or month-first")
+    second = read_table(history) if history is not None else None
+    kind = companions.kind_of(second) if second is not None else None
+    hfile = str(history)
+    if (
+        second is not None
+        and profile in ("eventlog",)
+        or (second is not None and profile == "servicenow" and _is_audit_log(df))
+    ):
+        raise IngestError("a second file goes with a ticket table, not with an event log")
+    if kind in ("ticket metrics", "metric events") and profile != "zendesk":
+        raise IngestError(f"{kind} are Zendesk's: choose the zendesk profile")
+    notes: list[str] = []
+    events = None
+    rejected: list[tuple[int, str, str]] = []
+    if profile == "zendesk":
+        id_col = find_column(df, ticketfile.COLUMNS["zendesk"]["ticket_id"], "ticket id", file)
+        if "metric_sets" in sideloads:
+            df, rej, n = companions.join_metrics(
+                df, id_col, sideloads.pop("metric_sets"), f"{file} (metric_sets)"
+            )
+            notes += n
+            if rej:  # a sideload has no rows of its own to quarantine
+                notes.append(f"{len(rej)} metric sets belong to no ticket of the export: not used")
+        if kind == "ticket metrics" and second is not None:
+            df, rej, n = companions.join_metrics(df, id_col, second, hfile)
+            rejected += rej
+            notes += n
+        elif kind == "metric events" and second is not None:
+            df, events, rej, n = companions.metric_events(df, id_col, second, hfile)
+            rejected += rej
+            notes += n
+    if kind == "history" and second is not None:
+        events, rejected, n = companions.history(second, hfile)
+        notes += n
+    elif kind == "field history" and second is not None:
+        events, rejected, n = companions.field_history(second, hfile)
+        notes += n
+    if sideloads:
+        notes.append(f"sideloaded lists not needed: {', '.join(sorted(sideloads))}")
+
     if profile == "generic":
-        ex = generic.read(df, file)
+        ex = generic.read(df, file, mapping.get("columns"))
     elif profile == "servicenow" and _is_audit_log(df):
-        ex = eventlogs.servicenow_events(df, file, tz)
+        ex = eventlogs.servicenow_events(df, file, tz, stated)
     elif profile == "eventlog":
-        ex = eventlogs.eventlog(df, file, tz, _mapping(options))
+        ex = eventlogs.eventlog(df, file, tz, mapping | {"date_order": stated})
     else:
-        ex = ticketfile.read(profile, df, file)
-    detected = df.attrs.get("detected") or {}
+        ids = set(events["ticket_id"].astype("string").str.strip()) if events is not None else set()
+        ex = ticketfile.read(profile, df, file, mapping, history_ids=ids)
+    if stated is not None:
+        ex.date_order = stated
+    if events is not None:
+        ex.events = pd.concat([ex.events, events], ignore_index=True)
+        ex.source_columns.setdefault("changed_at", "changed_at")
+    ex.history_rejected = rejected
+    ex.notes = notes + ex.notes
+    if kind:
+        ex.notes.insert(0, f"second file read as {kind}")
     if detected:
         ex.notes.append(
             "file read as " + ", ".join(f"{k} {v}" for k, v in sorted(detected.items()))
         )
-    hist_rows = 0
-    if history is not None:
-        if profile not in ("generic", "zendesk", "jsm", "freshdesk", "servicenow"):
-            raise IngestError("--history goes with the ticket-table profiles, not with event logs")
-        hdf = read_table(history)
-        ex.events, ex.rejected = read_history_columns(hdf, str(history))
-        hist_rows = len(hdf)
-    return ex, hist_rows
+    return ex, (len(second) if second is not None else 0)
 
 
 def _is_audit_log(df: pd.DataFrame) -> bool:

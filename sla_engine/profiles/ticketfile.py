@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..errors import IngestError
+from . import jira, status_evidence
 from .base import Extract, empty_events, find_column, ticket_frame, with_rows
 
 # engine field -> candidate column names, per profile
@@ -18,7 +20,12 @@ COLUMNS: dict[str, dict[str, list[str]]] = {
         "contract_id": ["contract_id", "organization_name", "Organization"],
         "severity": ["priority", "Priority"],
         "created_at": ["created_at", "Created at"],
-        "first_response_at": ["first_response_at", "metric_set.replied_at", "replied_at"],
+        "first_response_at": [
+            "first_response_at",
+            "reply_time fulfilled (ticket_metric_events)",
+            "metric_set.replied_at",
+            "replied_at",
+        ],
         "reply_minutes": [
             "metric_set.reply_time_in_minutes.calendar",
             "reply_time_in_minutes.calendar",
@@ -27,15 +34,23 @@ COLUMNS: dict[str, dict[str, list[str]]] = {
         ],
         "resolved_at": ["metric_set.solved_at", "solved_at", "Solved at"],
         "status": ["status", "Status"],
+        "pending_since": ["metric_set.status_updated_at"],
         "updated_at": ["updated_at", "Updated at", "metric_set.status_updated_at"],
     },
     "jsm": {
         "ticket_id": ["Issue key", "key", "Issue id"],
-        "contract_id": ["contract_id", "Organizations", "Customer Request Type"],
+        "contract_id": [
+            "contract_id",
+            "Organizations",
+            "Custom field (Organizations)",
+            "fields.customfield_10002",
+        ],
         "severity": ["Priority", "fields.priority.name"],
         "created_at": ["Created", "fields.created"],
         "first_response_at": [
             "Date of First Response",
+            "[CHART] Date of First Response",
+            "Custom field ([CHART] Date of First Response)",
             "Custom field (Date of First Response)",
             "fields.customfield_10021",
         ],
@@ -44,20 +59,20 @@ COLUMNS: dict[str, dict[str, list[str]]] = {
         "updated_at": ["Updated", "fields.updated", "Status Category Changed"],
     },
     "servicenow": {
-        "ticket_id": ["number"],
-        "contract_id": ["contract_id", "contract", "company"],
-        "severity": ["priority"],
-        "created_at": ["opened_at", "sys_created_on"],
+        "ticket_id": ["number", "number.display_value", "number.value"],
+        "contract_id": ["contract_id", "contract", "company", "company.display_value"],
+        "severity": ["priority", "priority.display_value"],
+        "created_at": ["opened_at", "sys_created_on", "opened_at.display_value"],
         "first_response_at": [
             "u_first_response",
             "first_response_at",
             "work_start",
             "u_responded_at",
         ],
-        "resolved_at": ["resolved_at"],
-        "status": ["state", "incident_state"],
-        "closed_at": ["closed_at"],
-        "updated_at": ["sys_updated_on", "sys_updated_at"],
+        "resolved_at": ["resolved_at", "resolved_at.display_value"],
+        "status": ["state", "incident_state", "state.display_value"],
+        "closed_at": ["closed_at", "closed_at.display_value"],
+        "updated_at": ["sys_updated_on", "sys_updated_at", "sys_updated_on.display_value"],
     },
     "freshdesk": {
         "ticket_id": ["Ticket ID", "id"],
@@ -77,41 +92,6 @@ COLUMNS: dict[str, dict[str, list[str]]] = {
     },
 }
 
-# What each product's statuses mean (lower-cased; ServiceNow and Freshdesk also send codes).
-# solved: the ticket is done; paused: the clock waits (when the export carries no status history).
-STATUS_MEANING: dict[str, dict[str, set[str]]] = {
-    "zendesk": {
-        "solved": {"solved", "closed"},
-        "paused": {"pending", "hold", "on-hold"},
-        "deleted": {"deleted"},
-    },
-    "jsm": {
-        "solved": {"resolved", "closed", "done", "canceled", "cancelled"},
-        "paused": {"pending", "waiting for customer", "waiting for support"},
-        "deleted": set(),
-    },
-    "servicenow": {
-        "solved": {
-            "resolved",
-            "closed",
-            "canceled",
-            "6",
-            "7",
-            "8",
-            "6 - resolved",
-            "7 - closed",
-            "8 - canceled",
-        },
-        "paused": {"on hold", "awaiting user info", "3", "3 - on hold"},
-        "deleted": set(),
-    },
-    "freshdesk": {
-        "solved": {"resolved", "closed", "4", "5"},
-        "paused": {"pending", "3"},
-        "deleted": {"deleted", "spam"},
-    },
-}
-
 TIME_FORMATS = {
     "jsm": ("%d/%b/%y %I:%M %p", "%d/%b/%Y %I:%M %p", "%Y-%m-%d %H:%M"),
     "servicenow": ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M:%S"),
@@ -123,15 +103,54 @@ TIME_FORMATS = {
 FRESHDESK_PRIORITY = {"1": "Low", "2": "Medium", "3": "High", "4": "Urgent"}
 
 
-def read(profile: str, df: pd.DataFrame, file: str) -> Extract:
+FIELDS = (
+    "ticket_id",
+    "contract_id",
+    "severity",
+    "created_at",
+    "first_response_at",
+    "reply_minutes",
+    "resolved_at",
+    "status",
+    "closed_at",
+    "pending_since",
+    "updated_at",
+)
+
+
+def columns_of(profile: str, overrides: dict | None, file: str) -> dict[str, list[str]]:
+    """The profile's candidates, with the mapping's column first for each field it names."""
+    spec = {k: list(v) for k, v in COLUMNS[profile].items()}
+    for name, col in (overrides or {}).items():
+        if name not in FIELDS:
+            raise IngestError(
+                f"{file}: the column mapping names {name!r}, which is not a field; fields are "
+                f"{', '.join(FIELDS)}"
+            )
+        spec[name] = [str(col)]  # a named column must exist: no silent fallback
+    return spec
+
+
+def read(
+    profile: str,
+    df: pd.DataFrame,
+    file: str,
+    mapping: dict | None = None,
+    history_ids: set[str] | None = None,
+) -> Extract:
+    mapping = mapping or {}
     df = with_rows(df)
-    spec = COLUMNS[profile]
+    overrides = mapping.get("columns") or {}
+    spec = columns_of(profile, overrides, file)
     required = ("ticket_id", "severity", "created_at")
     cols = {
-        name: find_column(df, cands, name, file, required=name in required)
+        name: find_column(df, cands, name, file, required=name in required or name in overrides)
         for name, cands in spec.items()
     }
-    notes = []
+    notes: list[str] = []
+    events = empty_events()
+    if profile == "jsm":
+        cols, events = jira.enrich(df, cols, notes)
     reply_minutes = None
     if profile == "zendesk" and not cols.get("first_response_at") and cols.get("reply_minutes"):
         # Zendesk gives the first reply as minutes after creation; validation rebuilds the instant
@@ -146,15 +165,26 @@ def read(profile: str, df: pd.DataFrame, file: str) -> Extract:
             " open tickets stay pending for response"
         )
     tickets = ticket_frame(df, cols)
+    tickets["notes"] = pd.Series(pd.NA, index=tickets.index, dtype="string")
     if reply_minutes is not None:
         tickets["first_response_minutes"] = reply_minutes
+        tickets["notes"] = "first response = creation + " + str(cols["reply_minutes"])
+    if profile == "jsm" and "_severity_at_creation" in df.columns:
+        at_creation = df["_severity_at_creation"]
+        tickets.loc[at_creation.notna(), "severity"] = at_creation[at_creation.notna()]
     rejected: list[tuple[int, str, str]] = []
-    events = empty_events()
     if cols.get("status"):
-        tickets, events, rejected = status_evidence(profile, df, cols, tickets, notes)
+        meaning = status_evidence.meaning_of(profile, mapping.get("statuses"))
+        known = set(history_ids or ()) | set(events["ticket_id"].astype("string").str.strip())
+        tickets, pause_events, rejected = status_evidence.apply(
+            profile, meaning, df, cols, tickets, notes, known
+        )
+        events = pd.concat([events, pause_events], ignore_index=True)
     src = {k: v for k, v in cols.items() if v and k in tickets.columns}
     if reply_minutes is not None and cols["reply_minutes"]:
         src["first_response_at"] = cols["reply_minutes"]
+    if len(events) and "changed_at" not in src:
+        src["changed_at"] = str(cols.get("changed_at") or "changelog")
     return Extract(
         tickets=tickets,
         events=events,
@@ -164,78 +194,3 @@ def read(profile: str, df: pd.DataFrame, file: str) -> Extract:
         time_formats=TIME_FORMATS.get(profile, ()),
         notes=notes,
     )
-
-
-def _blank(series: pd.Series) -> pd.Series:
-    return series.isna() | (series.astype("string").str.strip() == "")
-
-
-def _first_filled(
-    df: pd.DataFrame, cols: dict[str, str | None], names: list[str]
-) -> tuple[pd.Series, pd.Series]:
-    """Per row, the first non-blank of the named columns, and which column it came from."""
-    value = pd.Series(pd.NA, index=df.index, dtype="string")
-    source = pd.Series(pd.NA, index=df.index, dtype="string")
-    for name in names:
-        col = cols.get(name)
-        if not col:
-            continue
-        take = _blank(value) & ~_blank(df[col])
-        value[take] = df.loc[take, col]
-        source[take] = col
-    return value, source
-
-
-def status_evidence(
-    profile: str,
-    df: pd.DataFrame,
-    cols: dict[str, str | None],
-    tickets: pd.DataFrame,
-    notes: list[str],
-) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[int, str, str]]]:
-    """The status column is evidence: a solved ticket is never evaluated as open (its resolution
-    is the best recorded instant), a deleted one is left out with the reason named, and one
-    waiting in a pause status is paused from the best recorded instant. Each inference is
-    counted in the ingest report."""
-    meaning = STATUS_MEANING[profile]
-    col = str(cols["status"])
-    status = df[col].astype("string").str.strip().str.lower()
-    rejected: list[tuple[int, str, str]] = []
-
-    deleted = status.isin(meaning["deleted"])
-    for r, v in zip(df.loc[deleted, "_row"], df.loc[deleted, col], strict=False):
-        rejected.append((int(r), col, f"status {v}: deleted in the help desk, left out"))
-
-    solved = status.isin(meaning["solved"]) & _blank(tickets["resolved_at"]) & ~deleted
-    when, source = _first_filled(df, cols, ["closed_at", "updated_at"])
-    inferred = solved & ~_blank(when)
-    tickets.loc[inferred, "resolved_at"] = when[inferred]
-    for src, n in source[inferred].value_counts().items():
-        notes.append(f"{n} resolutions inferred from the status (solved or closed) at {src}")
-    untimed = solved & _blank(when)
-    for r, v in zip(df.loc[untimed, "_row"], df.loc[untimed, col], strict=False):
-        rejected.append(
-            (int(r), col, f"status {v} but no resolution, close or update time: cannot say when")
-        )
-
-    paused = status.isin(meaning["paused"]) & ~deleted
-    since, psource = _first_filled(df, cols, ["pending_since", "updated_at"])
-    timed = paused & ~_blank(since)
-    events = pd.DataFrame(
-        {
-            "ticket_id": tickets.loc[timed, "ticket_id"],
-            "changed_at": since[timed],
-            "field": "status",
-            "value": status[timed],
-            "_row": df.loc[timed, "_row"],
-        }
-    )
-    for src, n in psource[timed].value_counts().items():
-        notes.append(f"{n} tickets in a pause status, paused since {src}")
-    if (paused & _blank(since)).any():
-        notes.append(
-            f"{int((paused & _blank(since)).sum())} tickets in a pause status with no time to "
-            "pause from: their clock runs"
-        )
-    keep = ~deleted & ~untimed
-    return tickets[keep].copy(), events.astype({"ticket_id": "string"}), rejected

@@ -1,0 +1,179 @@
+"""The second file that goes with a ticket table, recognised by its columns.
+
+| kind            | columns                                  | what it gives                       |
+|-----------------|------------------------------------------|-------------------------------------|
+| history         | ticket_id, changed_at, field, value      | status and severity changes         |
+| field history   | ticket_id, field_name, updated, value    | the same, warehouse layout (status, |
+|                 |                                          | priority rows; other fields unused) |
+| ticket metrics  | ticket_id + solved_at / reply_time_...   | Zendesk ticket_metrics, joined onto |
+|                 |                                          | the tickets as `metric_set.*`       |
+| metric events   | ticket_id, metric, type, time            | Zendesk ticket_metric_events: first |
+|                 |                                          | reply, pauses, solves               |
+
+Zendesk metric events become statuses this way (the names the terms' pause list should use):
+`agent_work_time` pause -> `pending` when `requester_wait_time` pauses at the same instant, else
+`hold`; its activate -> `open`; its fulfill (or `resolution_time` fulfill) -> `solved`. The first
+response is the earliest `reply_time` fulfill.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..errors import IngestError
+from .base import find_column, with_rows
+from .history import read_history_columns
+
+Rejected = list[tuple[int, str, str]]
+REPLY_FULFILLED = "reply_time fulfilled (ticket_metric_events)"
+
+
+def kind_of(df: pd.DataFrame) -> str:
+    cols = {c.lower() for c in df.columns}
+    if {"ticket_id", "changed_at", "field", "value"} <= cols:
+        return "history"
+    if {"ticket_id", "field_name", "updated", "value"} <= cols:
+        return "field history"
+    if {"ticket_id", "metric", "type", "time"} <= cols:
+        return "metric events"
+    if "ticket_id" in cols and cols & {
+        "solved_at",
+        "reply_time_in_minutes.calendar",
+        "reply_time_in_minutes",
+        "full_resolution_time_in_minutes.calendar",
+    }:
+        return "ticket metrics"
+    raise IngestError(
+        "the second file is not one Covenant reads: expected a status history (ticket_id, "
+        "changed_at, field, value), a field history (ticket_id, field_name, updated, value), "
+        "Zendesk ticket metrics or Zendesk ticket metric events; it has "
+        f"{list(df.columns)[:12]}"
+    )
+
+
+def join_metrics(
+    df: pd.DataFrame, id_col: str, metrics: pd.DataFrame, file: str
+) -> tuple[pd.DataFrame, Rejected, list[str]]:
+    """Zendesk metric sets (a ticket_metrics file or the incremental export's sideload) as
+    `metric_set.*` columns of their tickets; metric rows of no ticket are rejected."""
+    m = with_rows(metrics)
+    tid = find_column(m, ["ticket_id"], "ticket id", file)
+    m[tid] = m[tid].astype("string").str.strip()
+    ids = set(df[id_col].astype("string").str.strip())
+    orphan = ~m[tid].isin(ids)
+    rejected = [
+        (int(r), tid, "no ticket with this id in the tickets file") for r in m.loc[orphan, "_row"]
+    ]
+    m = m[~orphan].drop_duplicates(subset=[tid], keep="last")
+    renamed = m.drop(columns=["_row"]).rename(
+        columns=lambda c: c if c == tid else f"metric_set.{c}"
+    )
+    renamed = renamed.drop(columns=[c for c in renamed.columns if c in df.columns and c != tid])
+    key = df[id_col].astype("string").str.strip()
+    out = df.assign(_mkey=key).merge(renamed, how="left", left_on="_mkey", right_on=tid)
+    out = out.drop(columns=["_mkey"] + ([tid] if tid not in df.columns else []))
+    out.index = df.index
+    notes = [f"{len(m)} tickets take their metrics (solved_at, reply time) from {file}"]
+    on_hold = "metric_set.on_hold_time_in_minutes.calendar"
+    if on_hold in out.columns:
+        held = pd.to_numeric(out[on_hold], errors="coerce").fillna(0).gt(0).sum()
+        if held:
+            notes.append(
+                f"{held} tickets report on-hold minutes as a total without instants: pauses are "
+                "placed from the status history or the current status, not from that total"
+            )
+    return out.astype("string"), rejected, notes
+
+
+def field_history(hdf: pd.DataFrame, file: str) -> tuple[pd.DataFrame, Rejected, list[str]]:
+    """Warehouse field history: status and priority rows become changes."""
+    h = with_rows(hdf)
+    c = {n: find_column(h, [n], n, file) for n in ("ticket_id", "field_name", "updated", "value")}
+    name = h[c["field_name"]].astype("string").str.strip().str.lower()
+    use = name.isin(["status", "priority"])
+    events = pd.DataFrame(
+        {
+            "ticket_id": h.loc[use, c["ticket_id"]],
+            "changed_at": h.loc[use, c["updated"]],
+            "field": name[use].map({"status": "status", "priority": "severity"}),
+            "value": h.loc[use, c["value"]],
+            "_row": h.loc[use, "_row"],
+        }
+    ).astype({"ticket_id": "string"})
+    other = name[~use].value_counts()
+    notes = []
+    if len(other):
+        notes.append(
+            f"{int(other.sum())} field-history rows of other fields are not needed ("
+            + ", ".join(f"{k} {v}" for k, v in other.head(6).items())
+            + ")"
+        )
+    return events.reset_index(drop=True), [], notes
+
+
+def metric_events(
+    df: pd.DataFrame, id_col: str, hdf: pd.DataFrame, file: str
+) -> tuple[pd.DataFrame, pd.DataFrame, Rejected, list[str]]:
+    """Zendesk ticket_metric_events -> tickets with the first reply instant, status changes."""
+    h = with_rows(hdf)
+    c = {n: find_column(h, [n], n, file) for n in ("ticket_id", "metric", "type", "time")}
+    h["_t"] = h[c["ticket_id"]].astype("string").str.strip()
+    metric = h[c["metric"]].astype("string").str.strip().str.lower()
+    kind = h[c["type"]].astype("string").str.strip().str.lower()
+    ids = set(df[id_col].astype("string").str.strip())
+    orphan = ~h["_t"].isin(ids)
+    rejected = [
+        (int(r), c["ticket_id"], "no ticket with this id in the tickets file")
+        for r in h.loc[orphan, "_row"]
+    ]
+    h = h[~orphan]
+    metric, kind = metric[~orphan], kind[~orphan]
+    when = pd.to_datetime(h[c["time"]], format="ISO8601", errors="coerce", utc=True)
+
+    replies = h[(metric == "reply_time") & (kind == "fulfill")].assign(_w=when)
+    first = replies.sort_values("_w").groupby("_t")[c["time"]].first()
+    out = df.copy()
+    out[REPLY_FULFILLED] = (
+        df[id_col].astype("string").str.strip().map(first).astype("string").values
+    )
+
+    waiting = pd.MultiIndex.from_arrays(
+        [
+            h.loc[(metric == "requester_wait_time") & (kind == "pause"), "_t"],
+            when[(metric == "requester_wait_time") & (kind == "pause")],
+        ]
+    )
+    work = (metric == "agent_work_time") & kind.isin(["pause", "activate", "fulfill"])
+    solve = (metric == "resolution_time") & (kind == "fulfill")
+    sel = work | solve
+    both = pd.MultiIndex.from_arrays([h.loc[sel, "_t"], when[sel]]).isin(waiting)
+    status = kind[sel].map({"activate": "open", "fulfill": "solved"})
+    status = status.where(
+        status.notna(), pd.Series(both, index=status.index).map({True: "pending", False: "hold"})
+    )
+    events = (
+        pd.DataFrame(
+            {
+                "ticket_id": h.loc[sel, "_t"],
+                "changed_at": h.loc[sel, c["time"]],
+                "field": "status",
+                "value": status,
+                "_row": h.loc[sel, "_row"],
+            }
+        )
+        .drop_duplicates(subset=["ticket_id", "changed_at", "value"])
+        .astype({"ticket_id": "string"})
+        .reset_index(drop=True)
+    )
+    unused = int((~(work | solve) & ~((metric == "reply_time") & (kind == "fulfill"))).sum())
+    notes = [
+        f"{len(first)} first replies from reply_time fulfil events; {len(events)} status changes "
+        "from agent_work_time and resolution_time events (pending, hold, open, solved)",
+        f"{unused} metric events not needed (other metrics, apply_sla, breach, measure)",
+    ]
+    return out, events, rejected, notes
+
+
+def history(hdf: pd.DataFrame, file: str) -> tuple[pd.DataFrame, Rejected, list[str]]:
+    events, rejected = read_history_columns(hdf, file)
+    return events, rejected, []
