@@ -15,7 +15,7 @@ import streamlit as st
 from contracts.services import routing
 from flows.ingest import ingest_export, reroute_parked
 from sla_engine.exports import csv_bytes
-from sla_engine.ingest import parked_count
+from sla_engine.ingest import IngestReport, parked_count
 from sla_engine.profiles.registry import PROFILES, detect_profile
 from ui.auth import require
 from ui.errors import shown_errors
@@ -30,6 +30,20 @@ from ui.resources import (
 from ui.text import plain
 
 INGESTED = ""  # marks an upload whose copy the ingest used and deleted
+UPLOAD_TYPES = ["csv", "gz", "xlsx", "json", "jsonl", "parquet", "tsv"]
+RENAMABLE = {
+    "first_response_at": "First response",
+    "resolved_at": "Resolution",
+    "status": "Status",
+    "severity": "Priority",
+    "created_at": "Creation",
+    "contract_id": "Customer or contract",
+}
+DATE_ORDERS = {
+    "as the values show": None,
+    "day first (03/04/2025 = 3 April)": "day-first",
+    "month first (03/04/2025 = March 4)": "month-first",
+}
 
 
 def discard_upload(path: str) -> None:
@@ -38,10 +52,24 @@ def discard_upload(path: str) -> None:
         shutil.rmtree(Path(path).parent, ignore_errors=True)
 
 
+def remember(rep: IngestReport) -> None:
+    """Keep the report across reruns (e.g. a download of the quarantined rows)."""
+    nothing = rep.noop_of is None and rep.loaded_rows + rep.updated_rows == 0
+    nothing = nothing and rep.unchanged_rows == 0
+    st.session_state["last_ingest"] = (rep.text(), bool(rep.noop_of), rep.batch_id, nothing)
+
+
 def show_report() -> None:
-    """The last ingest's report and its quarantined rows (kept across reruns, e.g. a download)."""
-    text, noop, batch_id = st.session_state["last_ingest"]
-    (st.info if noop else st.success)(plain(text))  # one line per figure
+    """The last ingest's report and its quarantined rows."""
+    text, noop, batch_id, nothing = st.session_state["last_ingest"]
+    if nothing:
+        st.error(
+            "Nothing from this export could be loaded: every row was quarantined. The reasons "
+            "are below; fix the mapping or the export and upload it again."
+        )
+        st.text(text)
+    else:
+        (st.info if noop else st.success)(plain(text))  # one line per figure
     q = store().quarantine()
     q = q[q["batch_id"] == batch_id]
     if len(q):
@@ -77,21 +105,24 @@ if waiting:
         with shown_errors():
             again = reroute_parked(s, unit_of_work())
             if again is not None:
-                st.session_state["last_ingest"] = (
-                    again.text(),
-                    bool(again.noop_of),
-                    again.batch_id,
-                )
+                remember(again)
                 show_report()
 up = st.file_uploader(
     "Export file (CSV, XLSX, JSON or Parquet, optionally .gz)",
     key="upload",
-    type=["csv", "gz", "xlsx", "json", "jsonl", "parquet", "tsv"],
+    type=UPLOAD_TYPES,
+)
+up2 = st.file_uploader(
+    "Second file, if the export has one (optional): a status history, a field history, or "
+    "Zendesk ticket metrics or metric events",
+    key="upload2",
+    type=UPLOAD_TYPES,
 )
 # one temporary copy per uploaded file (not per rerun), deleted by the ingest that uses it and
 # whenever the file in the uploader changes
 uploads: dict[str, str] = st.session_state.setdefault("uploads", {})
-for file_id in [f for f in uploads if up is None or f != up.file_id]:
+current = {f.file_id for f in (up, up2) if f is not None}
+for file_id in [f for f in uploads if f not in current]:
     discard_upload(uploads.pop(file_id))
 if up is None:
     st.stop()
@@ -99,33 +130,43 @@ if uploads.get(up.file_id) == INGESTED:
     show_report()
     st.caption(f"{plain(up.name)} is loaded and the server's copy deleted; upload the next export.")
     st.stop()
-if up.file_id not in uploads:
-    path = Path(tempfile.mkdtemp(prefix="covenant-upload-")) / Path(up.name).name
-    path.write_bytes(up.getvalue())
-    uploads[up.file_id] = str(path)
-tmp = Path(uploads[up.file_id])
 
 
-with shown_errors(stop=True):
+def server_copy(f) -> str:
+    if f.file_id not in uploads or uploads[f.file_id] == INGESTED:
+        path = Path(tempfile.mkdtemp(prefix="covenant-upload-")) / Path(f.name).name
+        path.write_bytes(f.getvalue())
+        uploads[f.file_id] = str(path)
+    return uploads[f.file_id]
+
+
+tmp = Path(server_copy(up))
+second = server_copy(up2) if up2 is not None else None
+# what the user must never see: server paths (the upload's name instead) and CLI flags
+words = {str(tmp): up.name, str(tmp.parent) + "/": "", "--tz": "the time zone"}
+words |= {"--contract ID": "the Contract choice", "--contract": "the Contract choice"}
+if second is not None and up2 is not None:
+    words[second] = up2.name
+
+with shown_errors(stop=True, words=words):
     preview = export_table(str(tmp))
 guess = detect_profile(list(preview.columns))
-c1, c2, c3 = st.columns(3)
+c1, c3 = st.columns(2)
 profile = c1.selectbox(
     "Source profile",
     PROFILES,
     index=PROFILES.index(guess) if guess else 0,
     key="profile",
-    help=f"Detected: {guess}" if guess else "Not detected: choose one",
+    help=f"Detected from the columns: {guess}" if guess else "Not detected: choose one",
 )
-zones = ["(timestamps carry an offset)"] + sorted(available_timezones())
-tz = c2.selectbox("Time zone of naive timestamps", zones, key="tz")
+if guess:
+    c1.caption(f"Detected from the columns: {guess}")
 contracts = sorted({t.contract_id for t in terms})
 contract = c3.selectbox(
     "Contract (when the file has no contract column)",
     ["(from the file)"] + contracts,
     key="contract",
 )
-zone = None if tz.startswith("(") else tz
 chosen_contract = None if contract.startswith("(") else contract
 options: dict = {}
 if profile == "eventlog":
@@ -142,73 +183,122 @@ if profile == "eventlog":
         sorted(preview[options["status"]].dropna().unique())[:200],
         key="ev_resp",
     )
+else:
+    with st.expander("Renamed columns (when the export's columns are not the product's own)"):
+        renamed = {}
+        for field_name, label in RENAMABLE.items():
+            col = st.selectbox(
+                label, ["(as the profile reads it)", *preview.columns], key=f"col_{field_name}"
+            )
+            if not col.startswith("(as"):
+                renamed[field_name] = col
+        if renamed:
+            options["columns"] = renamed
 st.markdown("**Column mapping** (how this profile reads the file)")
 with shown_errors(
-    f"The {profile} profile cannot read this file: ", ". Choose another profile or fix the export."
+    f"The {profile} profile cannot read this file: ",
+    ". Choose another profile or fix the export.",
+    stop=True,
+    words=words,
 ):
-    mapped, notes = export_mapping(str(tmp), profile, json.dumps(options, sort_keys=True), zone)
+    mapped, notes, needs = export_mapping(
+        str(tmp), profile, json.dumps(options, sort_keys=True), None, second
+    )
     st.dataframe(
         pd.DataFrame([{"Covenant field": k, "column in the export": v} for k, v in mapped.items()]),
         hide_index=True,
         key="mapping",
     )
     for n in notes:
-        st.caption(n)
+        st.caption(plain(n))
+zone = None
+z1, z2 = st.columns(2)
+if any(v == "naive" for v in needs.values()):
+    zones = sorted(available_timezones())
+    zone = z1.selectbox(
+        "Time zone of the export's times (they carry no offset)",
+        ["(choose the zone the help desk wrote them in)", *zones],
+        key="tz",
+    )
+    if zone.startswith("("):
+        st.info("The times in this export carry no UTC offset: choose the zone they are in.")
+        st.stop()
+else:
+    z1.caption("The export's times carry their UTC offset: no time zone is needed.")
+orders = {v for k, v in needs.items() if k.endswith(" order")}
+if orders:
+    shown = orders - {"ambiguous"}
+    choice = z2.selectbox(
+        "Numeric dates such as 03/04/2025",
+        list(DATE_ORDERS),
+        key="date_order",
+        help="Detected from the values: " + (", ".join(sorted(shown)) or "either order fits"),
+    )
+    if DATE_ORDERS[choice]:
+        options["date_order"] = DATE_ORDERS[choice]
+    elif not shown:
+        st.warning(
+            "Every numeric date in this export reads both as day/month and as month/day "
+            "(no day is over 12): say which order the help desk writes."
+        )
+        st.stop()
 actor = st.session_state.get("username") or "support"
-with shown_errors():
+options_json = json.dumps(options, sort_keys=True)
+with shown_errors(words=words, stop=True):
     todo = unmapped_rows(
         str(tmp),
         profile,
-        json.dumps(options, sort_keys=True),
+        options_json,
         zone,
         chosen_contract,
         up.name,
         routing_key(),
+        second,
     )
-    tiers_of = {t.contract_id: list(t.tiers) for t in terms}
-    if len(todo.labels):
-        st.warning(
-            f"{int(todo.labels['rows'].sum()):,} rows carry priority labels that no contract maps "
-            "to a tier yet. Map them here (saved with the contract, audited) before loading, or "
-            "they are quarantined."
+tiers_of = {t.contract_id: list(t.tiers) for t in terms}
+if len(todo.labels):
+    st.warning(
+        f"{int(todo.labels['rows'].sum()):,} tickets carry priority labels that no contract maps "
+        "to a tier yet. Map them here (saved with the contract, audited) before loading, or "
+        "they are quarantined."
+    )
+    choices: dict[tuple[str, str], str] = {}
+    for i, r in enumerate(todo.labels.itertuples(index=False)):
+        options_for = ["(leave unmapped)", *tiers_of.get(r.contract, [])]
+        choices[(r.contract, r.label)] = st.selectbox(
+            f"{r.contract}: “{r.label}” ({r.rows:,} tickets) means",
+            options_for,
+            key=f"sevmap_{i}",
         )
-        choices: dict[tuple[str, str], str] = {}
-        for i, r in enumerate(todo.labels.itertuples(index=False)):
-            options_for = ["(leave unmapped)", *tiers_of.get(r.contract, [])]
-            choices[(r.contract, r.label)] = st.selectbox(
-                f"{r.contract}: “{r.label}” ({r.rows:,} rows) means",
-                options_for,
-                key=f"sevmap_{i}",
-            )
-        if st.button("Save these priority mappings", key="save_sevmap"):
-            for (cid, label), tier in choices.items():
-                if not tier.startswith("("):
-                    routing.update(unit_of_work(), cid, actor, labels={label: tier})
-            st.rerun()
-    if len(todo.customers):
-        st.warning(
-            f"{int(todo.customers['rows'].sum()):,} rows belong to customers that no contract "
-            "lists yet. Say which contract each customer's tickets belong to (saved with the "
-            "contract, audited), or they are quarantined."
+    if st.button("Save these priority mappings", key="save_sevmap"):
+        for (cid, label), tier in choices.items():
+            if not tier.startswith("("):
+                routing.update(unit_of_work(), cid, actor, labels={label: tier})
+        st.rerun()
+if len(todo.customers):
+    st.warning(
+        f"{int(todo.customers['rows'].sum()):,} tickets belong to customers that no contract "
+        "lists yet. Say which contract each customer's tickets belong to (saved with the "
+        "contract, audited), or they are quarantined."
+    )
+    owners: dict[str, str] = {}
+    for i, r in enumerate(todo.customers.itertuples(index=False)):
+        key = str(r[0])
+        owners[key] = st.selectbox(
+            f"Customer “{key}” ({r[1]:,} tickets) belongs to",
+            ["(leave unrouted)", *contracts],
+            key=f"custmap_{i}",
         )
-        owners: dict[str, str] = {}
-        for i, r in enumerate(todo.customers.itertuples(index=False)):
-            key = str(r[0])
-            owners[key] = st.selectbox(
-                f"Customer “{key}” ({r[1]:,} rows) belongs to",
-                ["(leave unrouted)", *contracts],
-                key=f"custmap_{i}",
-            )
-        if st.button("Save these customer keys", key="save_custmap"):
-            for key, cid in owners.items():
-                if not cid.startswith("("):
-                    routing.update(unit_of_work(), cid, actor, add_keys=[key])
-            st.rerun()
+    if st.button("Save these customer keys", key="save_custmap"):
+        for key, cid in owners.items():
+            if not cid.startswith("("):
+                routing.update(unit_of_work(), cid, actor, add_keys=[key])
+        st.rerun()
 st.caption(f"{len(preview):,} rows, {len(preview.columns)} columns; first rows:")
 st.dataframe(preview.head(20), hide_index=True, key="preview")
 if st.button("Ingest", type="primary", key="ingest"):
     bar = st.progress(0.1, text="Reading and validating…")
-    with shown_errors(stop=True):
+    with shown_errors(stop=True, words=words):
         try:
             rep = ingest_export(
                 s,
@@ -219,10 +309,14 @@ if st.button("Ingest", type="primary", key="ingest"):
                 contract=chosen_contract,
                 options=options,
                 display_name=up.name,
+                history=Path(second) if second else None,
+                history_name=up2.name if up2 is not None else None,
             )
         finally:
             bar.empty()
-    discard_upload(uploads[up.file_id])  # loaded: the server keeps no copy of the export
-    uploads[up.file_id] = INGESTED
-    st.session_state["last_ingest"] = (rep.text(), bool(rep.noop_of), rep.batch_id)
+    for f in (up, up2):  # loaded: the server keeps no copy of the export
+        if f is not None:
+            discard_upload(uploads[f.file_id])
+            uploads[f.file_id] = INGESTED
+    remember(rep)
     show_report()

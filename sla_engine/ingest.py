@@ -158,14 +158,14 @@ def dry_run(
     options: dict | None = None,
     display_name: str | None = None,
     routing: Routing | None = None,
+    history_name: str | None = None,
 ) -> tuple[Extract, Valid]:
     """Read and validate without loading: what an ingest would load and quarantine, and why."""
     by_contract = require_terms(store, contract)
     ex, _ = read_profile(profile, path, history, options or {}, tz)
     label = display_name or str(path)
-    return ex, validate(
-        ex, label, tz, contract, by_contract, str(history) if history else None, routing
-    )
+    hlabel = (history_name or str(history)) if history else None
+    return ex, validate(ex, label, tz, contract, by_contract, hlabel, routing)
 
 
 def ingest(
@@ -178,14 +178,15 @@ def ingest(
     options: dict | None = None,
     display_name: str | None = None,
     routing: Routing | None = None,
+    history_name: str | None = None,
 ) -> IngestReport:
     """Load one export; all-or-nothing. Returns the report (rows and tickets accounted).
 
-    `display_name` names the file in the report, the quarantine and the batch list (an upload's own
-    name,
-    not the temporary copy the page reads).
+    `display_name` and `history_name` name the files in the report, the quarantine and the batch
+    list (an upload's own name, not the temporary copy the page reads).
     """
     label = display_name or str(path)
+    hlabel = (history_name or str(history)) if history else None
     if not path.exists():
         raise IngestError(f"{path}: no such file")
     fingerprint = "|".join(
@@ -206,9 +207,7 @@ def ingest(
             label, profile, done[0], done[1], unchanged_rows=done[1], noop_of=done[0]
         )
     ex, hist_rows = read_profile(profile, path, history, options or {}, tz)
-    valid = validate(
-        ex, label, tz, contract, by_contract, str(history) if history else None, routing
-    )
+    valid = validate(ex, label, tz, contract, by_contract, hlabel, routing)
 
     with store.write_lock():
         prev = store.batches()
@@ -269,7 +268,7 @@ def ingest(
                 {
                     "batch_id": batch_id,
                     "file": label,
-                    "history_file": str(history) if history else None,
+                    "history_file": hlabel,
                     "profile": profile,
                     "tz": tz,
                     "contract": contract,

@@ -78,3 +78,17 @@ def parse_instants(
         out.loc[us.index] = us.values
         bad.loc[ok[~ok].index] = True
     return out, blank, bad
+
+
+_OFFSET = r"(?:[+-]\d\d:?\d\d|Z)$"
+
+
+def has_naive(series: pd.Series) -> bool:
+    """Whether some filled value is a local time with no offset (and so needs a zone)."""
+    values = series.astype("string").str.strip()
+    values = values[~is_blank(values)]
+    if values.empty:
+        return False
+    # a number of minutes (Zendesk reply time) is not a timestamp
+    stamps = values[~values.str.fullmatch(r"-?\d+(?:\.\d+)?", na=False)]
+    return bool((~stamps.str.contains(_OFFSET, regex=True, na=False)).any())

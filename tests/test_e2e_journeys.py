@@ -14,10 +14,12 @@ import pytest
 from helpers import FIXTURES, SHARED
 from streamlit_server import CHROMIUM, SHOTS, demo_world, free_port, login, running_app, settled
 
+from sla_engine.ingest import ingest
 from sla_engine.store import Store
 from sla_engine.terms import load_terms
 
 UCI = SHARED / "uci-incident-event-log" / "incident_event_log.csv.gz"
+UCI_TERMS = FIXTURES / "terms_uci.json"
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="needs Debian chromium (make test installs it)"
 )
@@ -27,11 +29,15 @@ pytestmark = pytest.mark.skipif(
 def app(tmp_path_factory):
     root = tmp_path_factory.mktemp("journeys")
     env = demo_world(root)
-    Store(root / "store").add_terms(
-        load_terms(FIXTURES / "terms_uci.json")
-    )  # the UCI contract's signed terms
+    # the UCI contract's terms, without the priority labels: the support manager maps them on the
+    # Ingest page
+    terms = [t.model_copy(update={"severity_map": {}}) for t in load_terms(UCI_TERMS)]
+    Store(root / "store").add_terms(terms)
     with running_app(env, free_port()) as base:
         yield base
+
+
+UCI_LABELS = {"1 - Critical": "P1", "2 - High": "P2", "3 - Moderate": "P3", "4 - Low": "P4"}
 
 
 def choose(page, label: str, option: str) -> None:
@@ -63,24 +69,43 @@ def test_support_manager_ingests_a_real_servicenow_export_and_drills_into_a_brea
     expect(page.get_by_role("heading", name="Ingest a help-desk export")).to_be_visible(
         timeout=60000
     )
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(UCI))
-    expect(page.get_by_text("141,712 rows")).to_be_visible(
-        timeout=120000
-    )  # the preview read the whole file
-    settled(page)
+    uploader = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+    uploader.first.set_input_files(str(UCI))
     # the profile was detected from the columns; the export has naive times and no contract column
-    expect(page.get_by_role("combobox", name="Source profile")).to_have_value("servicenow")
-    choose(page, "Time zone of naive timestamps", "America/Sao_Paulo")
+    expect(page.get_by_role("combobox", name="Source profile")).to_have_value(
+        "servicenow", timeout=120000
+    )
+    settled(page)
+    choose(page, "Time zone of the export's times (they carry no offset)", "America/Sao_Paulo")
     choose(page, "Contract (when the file has no contract column)", "UCI-SN")
+    expect(page.get_by_text("141,712 rows")).to_be_visible(timeout=120000)
+    # ServiceNow's priority labels are not the contract's tiers yet: map them here, before loading
+    expect(
+        page.get_by_text(re.compile("carry priority labels that no contract maps"))
+    ).to_be_visible(timeout=120000)
+    for label, tier in UCI_LABELS.items():
+        box = page.get_by_role("combobox", name=re.compile(f"UCI-SN: “{label}”"))
+        box.first.click()
+        page.keyboard.type(tier)
+        page.get_by_role("option", name=tier, exact=True).first.click()
+        settled(page)
+    page.screenshot(path=str(SHOTS / "ingest-map-priorities.png"))
+    page.get_by_role("button", name="Save these priority mappings").click()
+    settled(page)
+    expect(page.get_by_text(re.compile("carry priority labels"))).to_have_count(0, timeout=120000)
     page.get_by_role("button", name="Ingest", exact=True).click()
     expect(page.get_by_text("rows: 141712 in")).to_be_visible(timeout=240000)
     settled(page)
     report = (
         page.locator('[data-testid="stAlert"]').filter(has_text="ingest report").first.inner_text()
     )
-    assert (
-        "24916 loaded" in report.replace(",", "") or "24916" in report
-    )  # distinct tickets, as the CLI says
+    # the same figures as the command line with the labels in the terms document
+    cli_store = Store(tmp_path / "cli")
+    cli_store.add_terms(load_terms(UCI_TERMS))
+    cli = ingest(cli_store, UCI, "servicenow", tz="America/Sao_Paulo", contract="UCI-SN")
+    for line in cli.text().splitlines()[1:3]:  # rows and distinct tickets
+        assert line.strip() in report, (line, report)
+    assert cli.loaded_rows == 141_691
     page.screenshot(path=str(SHOTS / "ingest.png"))
     with page.expect_download() as dl:
         page.get_by_role("button", name="Quarantined rows (CSV)").click()

@@ -21,12 +21,19 @@ NAMED_ERRORS: tuple[type[Exception], ...] = (ContractsError, SlaEngineError, Flo
 
 
 @contextmanager
-def shown_errors(prefix: str = "", suffix: str = "", stop: bool = False) -> Iterator[None]:
+def shown_errors(
+    prefix: str = "", suffix: str = "", stop: bool = False, words: dict[str, str] | None = None
+) -> Iterator[None]:
     """Run a user action; a named error is shown (between `prefix` and `suffix`) and, with `stop`,
-    ends the page run. st.rerun and st.stop pass through."""
+    ends the page run. `words` replaces text the user must not see (a server path becomes the
+    uploaded file's name; a CLI flag becomes the page's control). st.rerun and st.stop pass
+    through."""
     try:
         yield
     except NAMED_ERRORS as exc:
-        st.error(f"{prefix}{plain(exc)}{suffix}")
+        text = str(exc)
+        for old, new in (words or {}).items():
+            text = text.replace(old, new)
+        st.error(f"{prefix}{plain(text)}{suffix}")
         if stop:
             st.stop()

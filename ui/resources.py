@@ -160,6 +160,7 @@ def unmapped_rows(
     contract: str | None,
     display_name: str,
     routing_fingerprint: str,
+    second: str | None = None,
 ) -> Any:
     """Which priority labels and customers of an upload nothing maps yet (before loading)."""
     import json
@@ -175,18 +176,33 @@ def unmapped_rows(
         contract=contract,
         options=json.loads(options_json),
         display_name=display_name,
+        history=Path(second) if second else None,
     )
 
 
 @st.cache_data(show_spinner="Mapping the columns…", max_entries=8)
 def export_mapping(
-    path: str, profile: str, options_json: str, tz: str | None
-) -> tuple[dict[str, str], list[str]]:
-    """Which column of the export feeds which field, as the profile will read it, and the profile's
-    notes."""
+    path: str, profile: str, options_json: str, tz: str | None, second: str | None = None
+) -> tuple[dict[str, str], list[str], dict[str, str]]:
+    """Which column of the export feeds which field, as the profile will read it, the profile's
+    notes, and what the time columns need: {field: "naive" | "day/month?" | ...}."""
     import json
 
+    from sla_engine import dateorder
     from sla_engine.profiles.registry import read_profile
+    from sla_engine.timeparse import has_naive
 
-    ex, _ = read_profile(profile, Path(path), None, json.loads(options_json), tz)
-    return dict(ex.source_columns), list(ex.notes)
+    ex, _ = read_profile(
+        profile, Path(path), Path(second) if second else None, json.loads(options_json), tz
+    )
+    needs: dict[str, str] = {}
+    columns = {n: ex.tickets[n] for n in ("created_at", "first_response_at", "resolved_at")}
+    if len(ex.events):
+        columns["changed_at"] = ex.events["changed_at"]
+    for name, values in columns.items():
+        if has_naive(values):
+            needs[name] = "naive"
+        order = dateorder.evidence(values)
+        if order is not None:
+            needs[name + " order"] = str(order)
+    return dict(ex.source_columns), list(ex.notes), needs
