@@ -9,7 +9,9 @@ import streamlit as st
 
 from flows.evidence import signed_document
 from sla_engine.exports import csv_bytes
+from sla_engine.timeline_text import figures_in_words
 from ui.auth import require
+from ui.errors import shown_errors
 from ui.resources import (
     evidence_files,
     generation_or_stop,
@@ -17,8 +19,11 @@ from ui.resources import (
     month_tickets,
     monthly_report,
     store,
+    timeline,
     unit_of_work,
 )
+from ui.text import plain
+from ui.timeline_chart import figure as timeline_figure
 
 require("compliance")
 st.title("Compliance")
@@ -133,6 +138,19 @@ st.caption(
     "on the tier's clock, pauses subtracted."
 )
 st.dataframe(trace, hide_index=True, key="trace")
+
+st.subheader("Why this ticket")
+ticket = st.selectbox(
+    "Ticket",
+    list(trace["ticket"]),
+    key=f"why:{contract}:{tier}:{metric}:{month}",
+    help="Its SLA timeline: what counted, what did not and why, and when the target was reached",
+)
+with shown_errors():
+    tl = timeline(gen, hourly_as_of(), contract, ticket)
+    st.plotly_chart(timeline_figure(tl), key="timeline")
+    for line in figures_in_words(tl):
+        st.markdown(plain(line))
 csv = csv_bytes(trace)
 facts = [
     ("Contract", contract),

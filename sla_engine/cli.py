@@ -112,6 +112,13 @@ def _parser() -> argparse.ArgumentParser:
     tk.add_argument("--out", help="write CSV here instead of printing")
     tk.set_defaults(func=cmd_tickets)
 
+    ar = sub.add_parser("at-risk", help="open tickets ordered by the instant they will breach")
+    ar.add_argument("--within", help="only those breaching within this time, e.g. 4h, 90m, 2d")
+    ar.add_argument("--contract", help="only this contract")
+    ar.add_argument("--as-of", help="as of this instant (ISO 8601 with offset; default now)")
+    ar.add_argument("--out", help="write CSV here instead of printing")
+    ar.set_defaults(func=cmd_at_risk)
+
     q = sub.add_parser("quarantine", help="rows that were not loaded, with reasons")
     q.add_argument("--out", help="CSV file")
     q.set_defaults(func=cmd_quarantine)
@@ -216,6 +223,15 @@ def cmd_tickets(args: argparse.Namespace) -> int:
     store = Store(Path(args.store))
     as_of = analysis.parse_as_of(args.as_of)
     _emit(ticket_figures(store, as_of, args.contract, args.month), args.out)
+    return 0
+
+
+def cmd_at_risk(args: argparse.Namespace) -> int:
+    from .at_risk import at_risk, parse_within
+
+    store = Store(Path(args.store))
+    within = parse_within(args.within)
+    _emit(at_risk(store, analysis.parse_as_of(args.as_of), args.contract, within), args.out)
     return 0
 
 

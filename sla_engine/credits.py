@@ -27,27 +27,40 @@ def status_of(row: pd.Series, min_tickets: int) -> str:
     return "met" if row["compliance_pct"] >= row["target_pct"] else "missed"
 
 
-def credit_pct_for(compliance: float, target_pct: float, terms: Terms) -> tuple[float, str]:
-    """Credit % for one tier-metric and the reason in words."""
+def _bands_rule(c: BandCredits) -> str:
+    """The contract's band schedule, quoted."""
+    return "; ".join(
+        f"below {b.below_pct:g}%: {b.credit_pct:g}%"
+        for b in sorted(c.bands, key=lambda b: -b.below_pct)
+    )
+
+
+def credit_pct_for(
+    compliance: float, target_pct: float, terms: Terms, label: str = "this measure"
+) -> tuple[float, str]:
+    """Credit % for one tier-metric and the reason as a sentence a finance reader can check."""
     c = terms.credits
     if isinstance(c, BandCredits):
         hits = [b for b in c.bands if compliance < b.below_pct]
+        rule = f"the contract's credit bands ({_bands_rule(c)}) are set apart from the tier "
+        rule += f"targets; {label}'s target is {target_pct:g}%"
         if not hits:
-            return 0.0, f"{compliance:.2f}% is not below any band"
+            return 0.0, f"{label}: {compliance:.2f}% is not below any credit band ({rule})."
         band = max(hits, key=lambda b: b.credit_pct)
         return (
             band.credit_pct,
-            f"{compliance:.2f}% < {band.below_pct:g}% band: {band.credit_pct:g}%",
+            f"{label}: {compliance:.2f}% is below the {band.below_pct:g}% band, which earns "
+            f"{band.credit_pct:g}% ({rule}).",
         )
     if isinstance(c, PerPointCredits):
         points = math.floor(round(target_pct - compliance, 9)) if compliance < target_pct else 0
         pct = points * c.credit_pct_per_point
         return (
             pct,
-            f"{points} whole point(s) below {target_pct:g}% x {c.credit_pct_per_point:g}% = "
-            f"{pct:g}%",
+            f"{label}: {compliance:.2f}% is {points} whole point(s) below its {target_pct:g}% "
+            f"target; at {c.credit_pct_per_point:g}% per point that is {pct:g}%.",
         )
-    return 0.0, "no credit schedule"
+    return 0.0, f"{label}: the contract has no credit schedule."
 
 
 def with_status(report: pd.DataFrame, terms_by_id: dict[str, Terms]) -> pd.DataFrame:
@@ -77,20 +90,33 @@ def monthly_credits(report: pd.DataFrame, terms_by_id: dict[str, Terms]) -> pd.D
                 continue
             if r["status"] == "not measurable":
                 reasons.append(
-                    f"{label}: not measurable ({int(r['tickets'])} < {c.min_tickets} tickets)"
+                    f"{label} is not measurable this month: {int(r['tickets'])} tickets, fewer "
+                    f"than the {c.min_tickets} the contract requires."
                 )
                 continue
             if pd.isna(r["compliance_pct"]):
                 continue
-            pct, why = credit_pct_for(float(r["compliance_pct"]), float(r["target_pct"]), terms)
+            pct, why = credit_pct_for(
+                float(r["compliance_pct"]), float(r["target_pct"]), terms, label
+            )
             if pct > 0:
                 parts.append(pct)
-                reasons.append(f"{label}: {why}")
+                reasons.append(why)
         raw = (max(parts) if c.combine == "max" else sum(parts)) if parts else 0.0
+        if len(parts) > 1:
+            reasons.append(
+                f"The month's credit is the largest of these ({raw:g}%): the contract combines "
+                "measures by their maximum."
+                if c.combine == "max"
+                else f"The month's credit is their sum ({raw:g}%), as the contract says."
+            )
         capped = raw > c.cap_pct
         pct = min(raw, c.cap_pct)
         if capped:
-            reasons.append(f"capped at {c.cap_pct:g}% (uncapped {raw:g}%)")
+            reasons.append(
+                f"The contract caps credits at {c.cap_pct:g}% of the monthly fee (uncapped "
+                f"{raw:g}%)."
+            )
         rows.append(
             {
                 "contract_id": cid,
@@ -101,7 +127,9 @@ def monthly_credits(report: pd.DataFrame, terms_by_id: dict[str, Terms]) -> pd.D
                 "amount": round(terms.monthly_fee * pct / 100.0, 2),
                 "currency": terms.currency,
                 "capped": capped,
-                "reason": "; ".join(reasons) if reasons else "all measured tiers met their targets",
+                "reason": " ".join(reasons)
+                if reasons
+                else "Every measured tier met its target: no credit.",
             }
         )
     return pd.DataFrame(

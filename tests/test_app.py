@@ -22,6 +22,7 @@ PAGES = {
     "compliance": ({"support_manager", "vendor_manager"}, "Compliance"),
     "credits": ({"finance"}, "Service credits"),
     "ingest": ({"support_manager"}, "Ingest a help-desk export"),
+    "at_risk": ({"support_manager"}, "At risk"),
     "renewals": ({"vendor_manager"}, "Renewals"),
     "audit": ({"legal"}, "Audit trail"),
     "contracts": ({"legal"}, "Contracts and templates"),
@@ -229,12 +230,14 @@ def test_finance_closes_a_month_and_it_stays_frozen(world):
     from contracts.adapters.unit_of_work import UnitOfWork
 
     at = as_role("credits", "finance")
+    at.select_slider(key="period").set_value(("2025-01", "2025-12")).run()
     at.selectbox(key="close_pick").select("ACME-SAAS 2025-07").run()
     at.button(key="close").click().run()
     at = as_role("credits", "finance")
-    df = next(d for d in at.dataframe if "closed_by" in d.value.columns).value
+    at.select_slider(key="period").set_value(("2025-01", "2025-12")).run()
+    df = next(d for d in at.dataframe if "status" in d.value.columns).value
     row = df[(df["contract_id"] == "ACME-SAAS") & (df["month"] == "2025-07")].iloc[0]
-    assert row["closed_by"].startswith("finance ") and row["difference"] == 0
+    assert row["status"].startswith("closed by finance at ")
     with UnitOfWork(make_engine(world[1])) as uow:
         e = audit.entries(uow.session, "ACME-SAAS")[-1]
     assert (
@@ -454,3 +457,116 @@ def test_the_drill_down_follows_the_view_and_a_clicked_bar():
     }
     at.run()
     assert at.selectbox(key="drill_month:INITECH-APAC:Sev1:response").value == chosen
+
+
+def test_the_drill_down_explains_a_ticket_with_its_timeline():
+    import json
+
+    at = as_role("compliance", "support_manager")
+    at.selectbox(key="contract").select("GLOBEX-EU").run()
+    at.radio(key="metric").set_value("resolution").run()
+    trace = next(d for d in at.dataframe if "minutes counted" in d.value.columns).value
+    why = next(s for s in at.selectbox if s.key.startswith("why:GLOBEX-EU:"))
+    ticket = trace["ticket"].iloc[0]
+    assert why.value == ticket
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    timeline = charts[-1]
+    names = {t["name"] for t in timeline["data"]}
+    assert "counted" in names and "time in Europe/Berlin" in json.dumps(timeline["layout"])
+    words = " ".join(m.value for m in at.markdown).replace("\\", "")  # markdown escapes
+    counted = float(trace["minutes counted"].iloc[0])
+    assert f"{counted:,.1f} minutes counted against a target of" in words
+    assert "Terms version" in words and "(Europe/Berlin)" in words
+    # every instant is in the contract's zone with its offset
+    assert "+01:00" in words or "+02:00" in words
+
+
+def test_at_risk_lists_open_tickets_by_breach_instant():
+    at = as_role("at_risk", "support_manager")
+    assert not at.exception
+    # the demo's exports end on 2026-10-31: the page says so and offers that instant
+    assert any("newest ticket in the store" in i.value for i in at.info)
+    at.radio(key="ar_as_of").set_value(at.radio(key="ar_as_of").options[1]).run()
+    table = next(d for d in at.dataframe if "breaches at (contract's zone)" in d.value.columns)
+    df = table.value
+    assert len(df) > 5
+    timed = df[df["hours_to_breach"].notna()]["hours_to_breach"].tolist()
+    assert timed == sorted(timed) and timed[0] >= 0
+    at.selectbox(key="ar_within").set_value("1 week").run()
+    df = next(d for d in at.dataframe if "hours_to_breach" in d.value.columns).value
+    assert (df["hours_to_breach"] <= 168).all()
+    at.multiselect(key="ar_contracts").set_value(["GLOBEX-EU"]).run()
+    df = next(d for d in at.dataframe if "hours_to_breach" in d.value.columns).value
+    assert set(df["contract_id"]) == {"GLOBEX-EU"}
+
+
+def test_credits_filter_close_and_reopen_with_reason(world):
+
+    from contracts.adapters import audit
+    from contracts.adapters.unit_of_work import UnitOfWork
+
+    at = as_role("credits", "finance")
+    at.selectbox(key="contract").select("GLOBEX-EU").run()
+    at.select_slider(key="period").set_value(("2026-03", "2026-03")).run()
+    assert at.metric[0].label == "Credits in view (2026-03)"
+    df = next(d for d in at.dataframe if "status" in d.value.columns).value
+    assert list(df["month"]) == ["2026-03"] and list(df["contract_id"]) == ["GLOBEX-EU"]
+    assert df["reason"].iloc[0].endswith(".")  # sentences, not codes
+    at.selectbox(key="close_pick").select("GLOBEX-EU 2026-03").run()
+    at.button(key="close").click().run()
+    notice = at.success[0].value.replace("\\", "")
+    assert notice.startswith("Closed GLOBEX-EU 2026-03 by finance at ")
+    at.run()  # the confirmation stays after a rerun
+    assert at.success[0].value.replace("\\", "") == notice
+    df = next(d for d in at.dataframe if "status" in d.value.columns).value
+    assert df["status"].iloc[0].startswith("closed by finance at ")
+    at.selectbox(key="reopen_pick").select(at.selectbox(key="reopen_pick").options[0]).run()
+    at.button(key="reopen").click().run()  # no reason: refused
+    assert any("say why" in e.value for e in at.error)
+    at.text_area(key="reopen_reason").input("Vendor disputed two P1 tickets").run()
+    at.button(key="reopen").click().run()
+    assert "Reopened GLOBEX-EU 2026-03 by finance" in at.success[0].value.replace("\\", "")
+    with UnitOfWork(make_engine(world[1])) as uow:
+        e = audit.entries(uow.session, "GLOBEX-EU")[-1]
+    assert e.kind == "credits.month_reopened" and e.payload["reason"].startswith("Vendor")
+    xlsx = next(b for b in at.get("download_button") if "xlsx" in str(b.proto.label).lower())
+    assert xlsx is not None
+
+
+def test_the_credits_workbook_is_typed_with_a_summary():
+    import io
+    from datetime import datetime
+
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from sla_engine.credit_invoice import credits_workbook
+
+    view = pd.DataFrame(
+        [
+            {
+                "contract_id": "=HYPERLINK(1)",
+                "terms_id": "T@1",
+                "month": "2026-03",
+                "credit_pct": 5.0,
+                "amount": 1250.0,
+                "currency": "EUR",
+                "capped": False,
+                "reason": "P1 response: 90.00% is below the 95% band.",
+                "closed_by": None,
+                "closed_at": None,
+                "recomputed_amount": 1250.0,
+                "difference": 0.0,
+            }
+        ]
+    )
+    wb = load_workbook(io.BytesIO(credits_workbook(view, "2026-03")))
+    assert wb.sheetnames == ["Summary", "Credits"]
+    summary = wb["Summary"]
+    assert summary["F4"].value == 1250.0 and "EUR" in summary["F4"].number_format
+    sheet = wb["Credits"]
+    header = [c.value for c in sheet[1]]
+    row = dict(zip(header, [c.value for c in sheet[2]], strict=False))
+    assert isinstance(row["Month"], datetime) and row["Amount"] == 1250.0
+    assert row["Status"] == "open" and not str(row["Contract"]).startswith("=")
+    assert sheet.column_dimensions["K"].width == 100

@@ -206,3 +206,32 @@ def export_mapping(
         if order is not None:
             needs[name + " order"] = str(order)
     return dict(ex.source_columns), list(ex.notes), needs
+
+
+def minute_as_of() -> int:
+    """Evaluation instant rounded to the minute (the at-risk list counts down)."""
+    return analysis.now_us() // 60_000_000 * 60_000_000
+
+
+@st.cache_data(show_spinner="Finding open tickets by time to breach…", max_entries=8)
+def at_risk_list(generation: str, as_of_us: int) -> pd.DataFrame:
+    """Open, not yet breached metrics by breach instant (refreshes with the store, each minute)."""
+    from sla_engine.at_risk import at_risk
+
+    return at_risk(store(), as_of_us)
+
+
+@st.cache_data(show_spinner="Drawing the ticket's timeline…", max_entries=32)
+def timeline(generation: str, as_of_us: int, contract_id: str, ticket_id: str) -> Any:
+    """The engine's SLA timeline of one ticket."""
+    from sla_engine.timeline import ticket_timeline
+
+    return ticket_timeline(store(), contract_id, ticket_id, as_of_us)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def newest_ticket_instant(generation: str) -> int | None:
+    """The latest instant the store's tickets record (the at-risk page says how old it is)."""
+    from sla_engine.at_risk import newest_instant
+
+    return newest_instant(store())

@@ -179,6 +179,7 @@ class AuditKind(StrEnum):
     SETTINGS_WORKFLOW_CHANGED = "settings.workflow_changed"
 
     CREDITS_MONTH_CLOSED = "credits.month_closed"
+    CREDITS_MONTH_REOPENED = "credits.month_reopened"
 
     TERMS_REGISTERED = "terms.registered"
     TERMS_REGISTRATION_FAILED = "terms.registration_failed"
