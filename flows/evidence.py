@@ -33,7 +33,14 @@ def signed_document(uow: UnitOfWork, contract_id: str) -> str | None:
         return row.final_sha256 if row else None
 
 
-def evidence_pdf(title: str, facts: list[tuple[str, str]], table: pd.DataFrame) -> bytes:
+def evidence_pdf(
+    title: str,
+    facts: list[tuple[str, str]],
+    table: pd.DataFrame,
+    explained: list[tuple[str, list[str], pd.DataFrame]] | None = None,
+) -> bytes:
+    """The drill-down as a PDF; `explained` adds, per ticket, the engine's figures in words and
+    its timeline segments (what counted, what did not and why)."""
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
         buf,
@@ -58,13 +65,32 @@ def evidence_pdf(title: str, facts: list[tuple[str, str]], table: pd.DataFrame) 
     ]
     tt = Table(rows, repeatRows=1)
     tt.setStyle(GRID)
-    doc.build(
-        [
-            Paragraph(escape(title), STYLES["title"]),
-            ft,
-            Spacer(1, 6),
-            Paragraph(f"{len(table)} tickets", STYLES["h"]),
-            tt,
-        ]
-    )
+    story = [
+        Paragraph(escape(title), STYLES["title"]),
+        ft,
+        Spacer(1, 6),
+        Paragraph(f"{len(table)} tickets", STYLES["h"]),
+        tt,
+    ]
+    for ticket, words, segments in explained or []:
+        story += [Spacer(1, 8), Paragraph(escape(f"Why ticket {ticket}"), STYLES["h"])]
+        story += [Paragraph(escape(w), STYLES["cell"]) for w in words]
+        seg = Table(
+            [list(segments.columns)]
+            + [[escape(str(v)) for v in r] for r in segments.itertuples(index=False)],
+            repeatRows=1,
+        )
+        seg.setStyle(GRID)
+        story.append(seg)
+    if explained is not None and len(explained) < len(table):
+        story.append(
+            Paragraph(
+                escape(
+                    f"Timelines of the first {len(explained)} of {len(table)} tickets; the CSV "
+                    "and XLSX exports list every ticket."
+                ),
+                STYLES["cell"],
+            )
+        )
+    doc.build(story)
     return buf.getvalue()

@@ -172,6 +172,9 @@ xlsx, pdf = evidence_files(
     tuple(facts),
     trace,
     f"{contract} {month}",
+    gen,
+    hourly_as_of(),
+    contract,
 )
 e1, e2, e3 = st.columns(3)
 e3.download_button(

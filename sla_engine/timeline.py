@@ -148,12 +148,32 @@ def _pieces(
 
 def ticket_timeline(store: Store, contract_id: str, ticket_id: str, as_of_us: int) -> Timeline:
     """The timeline of one ticket, as of an instant, with the engine's figures."""
+    return ticket_timelines(store, contract_id, [ticket_id], as_of_us)[0]
+
+
+MAX_TIMELINES = 200  # an evidence pack explains at most this many tickets (the CSV holds all)
+
+
+def ticket_timelines(
+    store: Store, contract_id: str, ticket_ids: list[str], as_of_us: int
+) -> list[Timeline]:
+    """Timelines of several tickets of one contract, evaluated once."""
     all_terms = {t.terms_id: t for t in store.terms() if t.contract_id == contract_id}
     if not all_terms:
         raise EvaluationError(f"no SLA terms registered for contract {contract_id}")
     con = duckdb.connect()
     store.attach(con, only_contract=contract_id)
     evaluate_to_table(con, list(all_terms.values()), as_of_us)
+    return [_timeline(con, all_terms, contract_id, t, as_of_us) for t in ticket_ids[:MAX_TIMELINES]]
+
+
+def _timeline(
+    con: duckdb.DuckDBPyConnection,
+    all_terms: dict[str, Terms],
+    contract_id: str,
+    ticket_id: str,
+    as_of_us: int,
+) -> Timeline:
     row = per_ticket_frame(con, "ticket_id = ?", [ticket_id])
     if row.empty:
         raise EvaluationError(f"ticket {ticket_id} of {contract_id} is not evaluated as of then")

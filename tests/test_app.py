@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -570,3 +571,39 @@ def test_the_credits_workbook_is_typed_with_a_summary():
     assert isinstance(row["Month"], datetime) and row["Amount"] == 1250.0
     assert row["Status"] == "open" and not str(row["Contract"]).startswith("=")
     assert sheet.column_dimensions["K"].width == 100
+
+
+def test_the_evidence_pdf_explains_each_breached_ticket_with_its_timeline(world, tmp_path):
+    import io
+    import shutil
+    import subprocess
+
+    from pypdf import PdfReader
+
+    from flows.evidence import evidence_pdf
+    from sla_engine.analysis import parse_as_of
+    from sla_engine.store import Store
+    from sla_engine.tickets import ticket_figures
+    from sla_engine.timeline import ticket_timelines
+    from sla_engine.timeline_text import figures_in_words, segment_rows
+
+    store = Store(world[0] / "store")
+    as_of = parse_as_of("2026-11-01T00:00:00+00:00")
+    figs = ticket_figures(store, as_of, "GLOBEX-EU", "2026-03")
+    breached = figs[figs["resolution_met"] == "false"]["ticket_id"].head(3).tolist()
+    assert breached
+    explained = [
+        (tl.ticket_id, figures_in_words(tl), segment_rows(tl).drop(columns="ticket"))
+        for tl in ticket_timelines(store, "GLOBEX-EU", breached, as_of)
+    ]
+    table = pd.DataFrame({"ticket": breached, "state": ["breached"] * len(breached)})
+    pdf = evidence_pdf("Breach evidence", [("Contract", "GLOBEX-EU")], table, explained)
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    text = text.replace("\n", " ")
+    for ticket in breached:
+        assert f"Why ticket {ticket}" in text
+    assert "minutes counted against a target of" in text and "counted" in text
+    if shutil.which("qpdf"):
+        f = tmp_path / "e.pdf"
+        f.write_bytes(pdf)
+        assert subprocess.run(["qpdf", "--check", str(f)], capture_output=True).returncode == 0

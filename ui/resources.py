@@ -107,15 +107,29 @@ def month_tickets(generation: str, as_of_us: int, contract_id: str, month: str) 
     )
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner="Preparing the evidence pack…")
 def evidence_files(
-    title: str, facts: tuple[tuple[str, str], ...], trace: pd.DataFrame, sheet: str
+    title: str,
+    facts: tuple[tuple[str, str], ...],
+    trace: pd.DataFrame,
+    sheet: str,
+    generation: str,
+    as_of_us: int,
+    contract_id: str,
 ) -> tuple[bytes, bytes]:
-    """XLSX and PDF of a drill-down, built once per view (not on every rerun)."""
+    """XLSX and PDF of a drill-down, built once per view (not on every rerun); the PDF explains
+    each breached ticket with the engine's timeline."""
     from flows.evidence import evidence_pdf
     from sla_engine.exports import xlsx_bytes
+    from sla_engine.timeline import ticket_timelines
+    from sla_engine.timeline_text import figures_in_words, segment_rows
 
-    return xlsx_bytes({sheet: trace}), evidence_pdf(title, list(facts), trace)
+    breached = trace.loc[trace["state"] == "breached", "ticket"].astype(str).tolist()
+    explained = [
+        (tl.ticket_id, figures_in_words(tl), segment_rows(tl).drop(columns="ticket"))
+        for tl in ticket_timelines(store(), contract_id, breached, as_of_us)
+    ]
+    return xlsx_bytes({sheet: trace}), evidence_pdf(title, list(facts), trace, explained)
 
 
 @st.cache_data(show_spinner="Drawing the renewal brief…", max_entries=8)
