@@ -73,7 +73,8 @@ def local(row: pd.Series) -> str:
     if not row["breaches_at"]:
         return "paused: no breach instant"
     ts = pd.Timestamp(row["breaches_at"]).tz_convert(zones.get(row["contract_id"], "UTC"))
-    return ts.strftime("%Y-%m-%d %H:%M %z")
+    offset = ts.strftime("%z")
+    return ts.strftime("%Y-%m-%d %H:%M ") + offset[:3] + ":" + offset[3:]
 
 
 shown = view.assign(**{"breaches at (contract's zone)": view.apply(local, axis=1)})

@@ -13,7 +13,8 @@ from sla_engine.timeline_text import figures_in_words
 from ui.auth import require
 from ui.errors import shown_errors
 from ui.resources import (
-    evidence_files,
+    evidence_pdf_file,
+    evidence_xlsx,
     generation_or_stop,
     hourly_as_of,
     month_tickets,
@@ -133,24 +134,12 @@ if trace.empty:
     st.info(f"No breached or pending {tier} tickets in {month} ({metric}): nothing to export.")
     st.stop()
 st.caption(
-    f"{len(trace)} breached or pending {tier} tickets in {month} ({metric}); minutes are business "
-    f"minutes "
-    "on the tier's clock, pauses subtracted."
+    f"{len(trace)} breached or pending {tier} tickets in {month} ({metric}); minutes are counted "
+    "on the tier's clock (business hours or 24x7, see each ticket's timeline below), pauses "
+    "subtracted."
 )
 st.dataframe(trace, hide_index=True, key="trace")
 
-st.subheader("Why this ticket")
-ticket = st.selectbox(
-    "Ticket",
-    list(trace["ticket"]),
-    key=f"why:{contract}:{tier}:{metric}:{month}",
-    help="Its SLA timeline: what counted, what did not and why, and when the target was reached",
-)
-with shown_errors():
-    tl = timeline(gen, hourly_as_of(), contract, ticket)
-    st.plotly_chart(timeline_figure(tl), key="timeline")
-    for line in figures_in_words(tl):
-        st.markdown(plain(line))
 csv = csv_bytes(trace)
 facts = [
     ("Contract", contract),
@@ -167,15 +156,15 @@ facts = [
         f"{gen}",
     ),
 ]
-xlsx, pdf = evidence_files(
-    f"Breach evidence: {contract} {month} {tier} {metric}",
-    tuple(facts),
-    trace,
-    f"{contract} {month}",
-    gen,
-    hourly_as_of(),
-    contract,
-)
+title = f"Breach evidence: {contract} {month} {tier} {metric}"
+xlsx = evidence_xlsx(trace, f"{contract} {month}")
+as_of = hourly_as_of()
+
+
+def pdf() -> bytes:
+    return evidence_pdf_file(title, tuple(facts), trace, gen, as_of, contract)
+
+
 e1, e2, e3 = st.columns(3)
 e3.download_button(
     "Evidence (PDF)",
@@ -194,3 +183,16 @@ e2.download_button(
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="xlsx",
 )
+
+st.subheader("Why this ticket")
+ticket = st.selectbox(
+    "Ticket",
+    list(trace["ticket"]),
+    key=f"why:{contract}:{tier}:{metric}:{month}",
+    help="Its SLA timeline: what counted, what did not and why, and when the target was reached",
+)
+with shown_errors():
+    tl = timeline(gen, hourly_as_of(), contract, ticket)
+    st.plotly_chart(timeline_figure(tl), key="timeline")
+    for line in figures_in_words(tl):
+        st.markdown(plain(line))

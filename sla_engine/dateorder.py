@@ -74,9 +74,12 @@ class AmbiguousDateOrder(IngestError):
 
 def evidence(values: pd.Series) -> Order | None | Literal["ambiguous", "mixed"]:
     """What a column's own values say: an order, 'ambiguous', 'mixed', or None (no numeric
-    dates)."""
-    parts = values.dropna().astype("string").str.extract(_NUMERIC).dropna()
-    if parts.empty:
+    dates, or so few that they are stray values of a column written in another format: those
+    rows are quarantined one by one, never a reason to refuse the file)."""
+    filled = values.dropna().astype("string").str.strip()
+    filled = filled[filled != ""]
+    parts = filled.str.extract(_NUMERIC).dropna()
+    if parts.empty or len(parts) * 2 < len(filled):
         return None
     first = parts[0].astype(int)
     second = parts[1].astype(int)

@@ -164,35 +164,54 @@ def ticket_timelines(
     con = duckdb.connect()
     store.attach(con, only_contract=contract_id)
     evaluate_to_table(con, list(all_terms.values()), as_of_us)
-    return [_timeline(con, all_terms, contract_id, t, as_of_us) for t in ticket_ids[:MAX_TIMELINES]]
+    ids = [str(t) for t in ticket_ids[:MAX_TIMELINES]]
+    rows = per_ticket_frame(con, "list_contains(?, ticket_id)", [ids]).set_index("ticket_id")
+    missing = [t for t in ids if t not in rows.index]
+    if missing:
+        raise EvaluationError(f"ticket {missing[0]} of {contract_id} is not evaluated as of then")
+    tid = dict(
+        con.execute(
+            "SELECT ticket_id, tid FROM tickets WHERE list_contains(?, ticket_id)", [ids]
+        ).fetchall()
+    )
+    tids = list(tid.values())
+    status: dict[int, list] = {}
+    for t, *rest in con.execute(
+        "SELECT tid, status, start_us, end_us FROM status_log WHERE list_contains(?, tid) "
+        "AND start_us <= ? ORDER BY tid, start_us",
+        [tids, as_of_us],
+    ).fetchall():
+        status.setdefault(t, []).append(tuple(rest))
+    severity: dict[int, list] = {}
+    for t, *rest in con.execute(
+        "SELECT tid, start_us, severity FROM severity_log WHERE list_contains(?, tid) "
+        "AND start_us <= ? ORDER BY tid, start_us",
+        [tids, as_of_us],
+    ).fetchall():
+        severity.setdefault(t, []).append(tuple(rest))
+    return [
+        _timeline(
+            rows.loc[t],
+            all_terms[str(rows.loc[t, "terms_id"])],
+            contract_id,
+            t,
+            status.get(tid[t], []),
+            severity.get(tid[t], []),
+            as_of_us,
+        )
+        for t in ids
+    ]
 
 
 def _timeline(
-    con: duckdb.DuckDBPyConnection,
-    all_terms: dict[str, Terms],
+    r: pd.Series,
+    terms: Terms,
     contract_id: str,
     ticket_id: str,
+    status: list,
+    sev_log: list,
     as_of_us: int,
 ) -> Timeline:
-    row = per_ticket_frame(con, "ticket_id = ?", [ticket_id])
-    if row.empty:
-        raise EvaluationError(f"ticket {ticket_id} of {contract_id} is not evaluated as of then")
-    r = row.iloc[0]
-    terms = all_terms[str(r["terms_id"])]
-    tid = con.execute(
-        "SELECT tid FROM tickets WHERE ticket_id = ? AND contract_id = ?", [ticket_id, contract_id]
-    ).fetchone()
-    assert tid is not None
-    status = con.execute(
-        "SELECT status, start_us, end_us FROM status_log WHERE tid = ? AND start_us <= ? "
-        "ORDER BY start_us",
-        [tid[0], as_of_us],
-    ).fetchall()
-    sev_log = con.execute(
-        "SELECT start_us, severity FROM severity_log WHERE tid = ? AND start_us <= ? "
-        "ORDER BY start_us",
-        [tid[0], as_of_us],
-    ).fetchall()
     created = int(r["created_us"])
     res_at = None if pd.isna(r["res_at"]) else int(r["res_at"])
     resp_at = None if pd.isna(r["resp_at"]) else int(r["resp_at"])

@@ -35,7 +35,7 @@ def figures_in_words(tl: Timeline) -> list[str]:
                 else (
                     "no breach instant while paused"
                     if m.paused_now and m.end_us is None
-                    else "the target was not reached"
+                    else "it finished within its target"
                 )
             )
         )

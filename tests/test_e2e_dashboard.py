@@ -72,7 +72,8 @@ def test_finance_exports_credits(app, browser, tmp_path):
     dl.value.save_as(path)
     import pandas as pd
 
-    df = pd.read_excel(path)
-    assert {"contract_id", "month", "credit_pct", "amount", "reason"} <= set(df.columns) and len(
-        df
-    ) > 0
+    with pd.ExcelFile(path) as book:
+        assert book.sheet_names == ["Summary", "Credits"]
+    df = pd.read_excel(path, sheet_name="Credits")
+    assert {"Contract", "Month", "Credit %", "Amount", "Why"} <= set(df.columns) and len(df) > 0
+    assert pd.api.types.is_numeric_dtype(df["Amount"])  # numbers as numbers

@@ -159,7 +159,7 @@ def test_a_contract_signed_in_covenant_is_the_one_measured(server, tmp_path):
         )
         export = tmp_path / "hooli.csv"
         export.write_text(EXPORT)
-        support.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+        support.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(
             str(export)
         )
         expect(support.get_by_text("3 rows")).to_be_visible(timeout=60000)

@@ -107,20 +107,26 @@ def month_tickets(generation: str, as_of_us: int, contract_id: str, month: str) 
     )
 
 
-@st.cache_data(show_spinner="Preparing the evidence pack…")
-def evidence_files(
+@st.cache_data(show_spinner=False)
+def evidence_xlsx(trace: pd.DataFrame, sheet: str) -> bytes:
+    """The drill-down as a workbook, built once per view."""
+    from sla_engine.exports import xlsx_bytes
+
+    return xlsx_bytes({sheet: trace})
+
+
+@st.cache_data(show_spinner=False)
+def evidence_pdf_file(
     title: str,
     facts: tuple[tuple[str, str], ...],
     trace: pd.DataFrame,
-    sheet: str,
     generation: str,
     as_of_us: int,
     contract_id: str,
-) -> tuple[bytes, bytes]:
-    """XLSX and PDF of a drill-down, built once per view (not on every rerun); the PDF explains
-    each breached ticket with the engine's timeline."""
+) -> bytes:
+    """The evidence PDF, with each breached ticket explained by the engine's timeline. Built when
+    the user asks for it (the download button calls it), then cached."""
     from flows.evidence import evidence_pdf
-    from sla_engine.exports import xlsx_bytes
     from sla_engine.timeline import ticket_timelines
     from sla_engine.timeline_text import figures_in_words, segment_rows
 
@@ -129,7 +135,7 @@ def evidence_files(
         (tl.ticket_id, figures_in_words(tl), segment_rows(tl).drop(columns="ticket"))
         for tl in ticket_timelines(store(), contract_id, breached, as_of_us)
     ]
-    return xlsx_bytes({sheet: trace}), evidence_pdf(title, list(facts), trace, explained)
+    return evidence_pdf(title, list(facts), trace, explained)
 
 
 @st.cache_data(show_spinner="Drawing the renewal brief…", max_entries=8)
