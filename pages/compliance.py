@@ -57,13 +57,14 @@ fig.add_bar(
 fig.add_scatter(
     x=v["month"],
     y=v["target_pct"],
-    mode="lines",
+    mode="lines+markers" if len(v) == 1 else "lines",  # one month: the target is still drawn
     name="target",
     line={"dash": "dash", "color": "#333"},
 )
 fig.update_layout(
     title=f"{contract} · {tier} · {metric} compliance",
     yaxis_title="% of tickets within target",
+    xaxis={"type": "category"},  # months, never sub-second ticks when one month is shown
     yaxis_range=[0, 100],
     height=380,
     margin={"t": 50, "b": 30},
@@ -105,12 +106,10 @@ tz = contract_terms[0].calendar.timezone if contract_terms else "UTC"
 
 def local(us: pd.Series) -> pd.Series:
     """UTC microseconds -> wall-clock time in the contract's zone (empty while pending)."""
-    return (
-        pd.to_datetime(us, unit="us", utc=True)
-        .dt.tz_convert(tz)
-        .dt.strftime("%Y-%m-%d %H:%M")
-        .fillna("")
-    )
+    ts = pd.to_datetime(us, unit="us", utc=True).dt.tz_convert(tz)
+    offset = ts.dt.strftime("%z")
+    text = ts.dt.strftime("%Y-%m-%d %H:%M ") + offset.str[:3] + ":" + offset.str[3:]
+    return text.fillna("")
 
 
 trace = pd.DataFrame(

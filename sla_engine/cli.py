@@ -119,6 +119,16 @@ def _parser() -> argparse.ArgumentParser:
     ar.add_argument("--out", help="write CSV here instead of printing")
     ar.set_defaults(func=cmd_at_risk)
 
+    ts = sub.add_parser(
+        "compare-task-sla",
+        help="ServiceNow task_sla verdicts beside Covenant's, per ticket (nothing is loaded)",
+    )
+    ts.add_argument("file", help="the task_sla export (CSV, XLSX or JSON)")
+    ts.add_argument("--contract", help="only this contract")
+    ts.add_argument("--as-of", help="as of this instant (ISO 8601 with offset; default now)")
+    ts.add_argument("--out", help="write CSV here instead of printing")
+    ts.set_defaults(func=cmd_compare_task_sla)
+
     q = sub.add_parser("quarantine", help="rows that were not loaded, with reasons")
     q.add_argument("--out", help="CSV file")
     q.set_defaults(func=cmd_quarantine)
@@ -232,6 +242,18 @@ def cmd_at_risk(args: argparse.Namespace) -> int:
     store = Store(Path(args.store))
     within = parse_within(args.within)
     _emit(at_risk(store, analysis.parse_as_of(args.as_of), args.contract, within), args.out)
+    return 0
+
+
+def cmd_compare_task_sla(args: argparse.Namespace) -> int:
+    from .task_sla import compare_task_sla
+
+    store = Store(Path(args.store))
+    rows, counts = compare_task_sla(
+        store, Path(args.file), analysis.parse_as_of(args.as_of), args.contract
+    )
+    print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+    _emit(rows, args.out)
     return 0
 
 

@@ -156,3 +156,29 @@ def test_tickets_command_writes_every_ticket_with_derived_instants_and_notes(
     assert {"created_at", "first_response_at", "terms_version", "paused_minutes"} <= set(df.columns)
     assert main(["--store", str(store.root), "tickets", "--month", "2025-3"]) == 2
     assert "YYYY-MM" in capsys.readouterr().err
+
+
+def test_servicenow_task_sla_verdicts_are_compared_not_loaded(store, tmp_path):
+    from sla_engine.task_sla import compare_task_sla
+
+    ingest(store, SHAPES / "servicenow-table-api.json", "servicenow", tz="UTC", contract="SHAPES")
+    rows, counts = compare_task_sla(store, SHAPES / "servicenow-task-sla.csv", AS_OF, "SHAPES")
+    assert counts == {
+        "rows": 5,
+        "compared": 2,
+        "agree": 1,
+        "disagree": 1,
+        "not in the store": 1,
+        "metric not named": 1,
+        "pending in Covenant": 1,
+    }
+    # ServiceNow's instance says the P1 resolution breached; the signed terms say it was met
+    # (180 of 240 minutes): the disagreement is listed for someone to check
+    d = rows[rows["outcome"] == "disagree"].iloc[0]
+    assert (d["ticket"], d["metric"], d["servicenow_breached"], d["covenant_breached"]) == (
+        "INC0020001",
+        "resolution",
+        "true",
+        "false",
+    )
+    assert len(ticket_figures(store, AS_OF)) == 2  # nothing of the task_sla file was loaded
