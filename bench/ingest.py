@@ -1,0 +1,110 @@
+"""Benchmark: `ingest` of a generic CSV export (N tickets in six contracts, status history for a
+fifth of them) vs DuckDB reading the same two CSVs with parsed timestamps into Parquet, side by side
+in one run, each in its own process (peak RSS is its own), three times; the table shows medians.
+
+Usage: python bench/ingest.py [N ...]   (default 1000000)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+from generate import terms  # noqa: E402
+
+REPEATS = 3
+
+
+EXPORT = (ROOT / "ingest_export.sql").read_text()
+
+BASELINE = """
+import duckdb, sys, time, resource
+t, h, out = sys.argv[1], sys.argv[2], sys.argv[3]
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+start = time.perf_counter()
+con.execute(f"COPY (SELECT * FROM read_csv('{t}', timestampformat='%Y-%m-%dT%H:%M:%SZ')) "
+            f"TO '{out}/t.parquet'")
+con.execute(f"COPY (SELECT * FROM read_csv('{h}', timestampformat='%Y-%m-%dT%H:%M:%SZ')) "
+            f"TO '{out}/h.parquet'")
+print(time.perf_counter() - start)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+INGEST = """
+import sys, time, resource
+sys.path.insert(0, sys.argv[4])
+from pathlib import Path
+from sla_engine.ingest import ingest
+from sla_engine.store import Store
+t, h, store = Path(sys.argv[1]), Path(sys.argv[2]), Store(Path(sys.argv[3]))
+start = time.perf_counter()
+rep = ingest(store, t, "generic", history=h)
+assert rep.adds_up, rep.text()
+print(time.perf_counter() - start)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def run(code: str, *args: str) -> tuple[float, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def main(sizes: list[int]) -> None:
+    from sla_engine.store import Store
+    from sla_engine.terms import parse_terms
+
+    rows = []
+    for n in sizes:
+        work = Path(tempfile.mkdtemp(prefix="covenant-bench-ingest-"))
+        tickets, history = work / "tickets.csv", work / "history.csv"
+        con = duckdb.connect()
+        for stmt in EXPORT.format(tickets=tickets, history=history).split(";"):
+            if stmt.strip():
+                con.execute(stmt, [n])
+        base, ing = [], []
+        for _ in range(REPEATS):
+            out = work / "parquet"
+            out.mkdir(exist_ok=True)
+            base.append(run(BASELINE, str(tickets), str(history), str(out)))
+            store = work / "store"
+            shutil.rmtree(store, ignore_errors=True)
+            Store(store).add_terms([t for d in terms() for t in parse_terms(d)])
+            ing.append(run(INGEST, str(tickets), str(history), str(store), str(ROOT.parent)))
+        b = statistics.median(s for s, _ in base)
+        i = statistics.median(s for s, _ in ing)
+        rows.append(
+            {
+                "tickets": n,
+                "history rows": n // 5,
+                "DuckDB CSV to Parquet (s)": round(b, 2),
+                "ingest (s)": round(i, 2),
+                "ratio": round(i / b, 1),
+                "DuckDB peak RSS (MiB)": round(max(m for _, m in base)),
+                "ingest peak RSS (MiB)": round(max(m for _, m in ing)),
+            }
+        )
+        shutil.rmtree(work, ignore_errors=True)
+        print(json.dumps(rows[-1]), flush=True)
+    cols = list(rows[0])
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---:|" * len(cols))
+    for r in rows:
+        print("| " + " | ".join(f"{r[c]:,}" for c in cols) + " |")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT.parent))
+    main([int(a) for a in sys.argv[1:]] or [1_000_000])
