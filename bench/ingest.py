@@ -71,9 +71,10 @@ def main(sizes: list[int]) -> None:
         work = Path(tempfile.mkdtemp(prefix="covenant-bench-ingest-"))
         tickets, history = work / "tickets.csv", work / "history.csv"
         con = duckdb.connect()
+        con.execute("SET VARIABLE n = ?", [n])
         for stmt in EXPORT.format(tickets=tickets, history=history).split(";"):
             if stmt.strip():
-                con.execute(stmt, [n])
+                con.execute(stmt)
         base, ing = [], []
         for _ in range(REPEATS):
             out = work / "parquet"

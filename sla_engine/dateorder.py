@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Literal
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import IngestError
 
@@ -78,9 +80,11 @@ def evidence(values: pd.Series) -> Order | None | Literal["ambiguous", "mixed"]:
     rows are quarantined one by one, never a reason to refuse the file)."""
     filled = values.dropna().astype("string").str.strip()
     filled = filled[filled != ""]
-    parts = filled.str.extract(_NUMERIC).dropna()
-    if parts.empty or len(parts) * 2 < len(filled):
+    hit = pc.match_substring_regex(pa.array(filled.astype("string[pyarrow]")), _HAS_NUMERIC)
+    numeric = filled[hit.to_numpy(zero_copy_only=False)]  # in Arrow (RE2); ISO never matches
+    if numeric.empty or len(numeric) * 2 < len(filled):
         return None
+    parts = numeric.str.extract(_NUMERIC).dropna()
     first = parts[0].astype(int)
     second = parts[1].astype(int)
     day_first = bool((first > 12).any())

@@ -308,7 +308,7 @@ def ingest(
                     "'", "''"
                 )  # COPY takes no bound path
                 con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")
-            loaded = set(classes["ticket_id"].astype(str))
+            loaded = set(classes["ticket_id"].astype(str).to_numpy(dtype=object))
             parked.write(gen, parked.carry(old, loaded, parked.park(ex, valid, tz, contract)))
             terms = store.terms()
             # published together with its SLA ledger, so the first report needs no full evaluation

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .membership import member
 from .profiles.base import Extract
 from .timeparse import parse_instants
 from .validate import Valid
@@ -49,7 +50,7 @@ def park(
             out[name] = _iso(us)
         else:
             out[name] = ""
-    ev = ex.events[ex.events["ticket_id"].astype("string").str.strip().isin(set(out["ticket_id"]))]
+    ev = ex.events[member(ex.events["ticket_id"].astype("string").str.strip(), out["ticket_id"])]
     us, _, _ = parse_instants(ev["changed_at"], tz, ex.layouts.get("changed_at", ex.time_formats))
     events = pd.DataFrame(
         {
@@ -67,8 +68,10 @@ def carry(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The parked rows of the previous generation that this batch did not load, plus its own."""
     old_t, old_e = read(previous)
-    keep_t = old_t[~old_t["ticket_id"].isin(loaded_ids | set(new[0]["ticket_id"]))]
-    keep_e = old_e[old_e["ticket_id"].isin(set(keep_t["ticket_id"]))]
+    if not len(old_t):
+        return new
+    keep_t = old_t[~member(old_t["ticket_id"], loaded_ids | set(new[0]["ticket_id"]))]
+    keep_e = old_e[member(old_e["ticket_id"], keep_t["ticket_id"])]
     return (
         pd.concat([keep_t, new[0]], ignore_index=True),
         pd.concat([keep_e, new[1]], ignore_index=True),

@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import dateorder
 from .errors import IngestError
+from .membership import member
 from .profiles.base import Extract
 from .routing import Routing
 from .terms import Terms
@@ -74,6 +75,21 @@ def severity_lookup(
             for label, tier in t.severity_map.items():
                 out[(cid, label.strip().lower())] = tier
     return out
+
+
+def map_labels(
+    contracts: pd.Series, labels: pd.Series, lookup: dict[tuple[str, str], str]
+) -> pd.Series:
+    """The tier of each (contract, lower-cased label), NA where none: one vectorised join."""
+    if not len(contracts) or not lookup:
+        return pd.Series(pd.NA, index=contracts.index, dtype="string")
+    table = pd.Series(
+        list(lookup.values()), index=pd.MultiIndex.from_tuples(list(lookup)), dtype="string"
+    )
+    key = pd.MultiIndex.from_arrays(
+        [contracts.astype("string").fillna(""), labels.astype("string").fillna("")]
+    )
+    return pd.Series(table.reindex(key).to_numpy(), index=contracts.index, dtype="string")
 
 
 def validate(
@@ -230,8 +246,7 @@ def validate(
     labels = t["severity"].fillna("").str.strip().str.lower()
     no_priority = labels == ""
     labels = labels.mask(no_priority, NO_PRIORITY_LABEL)
-    keys = list(zip(t["contract_id"], labels, strict=False))
-    t["severity"] = pd.Series([lookup.get(k) for k in keys], index=t.index, dtype="string")
+    t["severity"] = map_labels(t["contract_id"], labels, lookup)
     unknown = t["severity"].isna()
     q.add(t.loc[unknown & no_priority, "_row"], source_column(src, "severity"), NO_PRIORITY_REASON)
     q.add(
@@ -249,7 +264,7 @@ def validate(
     eq = qh if history_file else q
     ev["ticket_id"] = ev["ticket_id"].str.strip()
     ids = t.set_index("ticket_id")["contract_id"]
-    orphan = ~ev["ticket_id"].isin(ids.index)
+    orphan = ~member(ev["ticket_id"], ids.index)
     if history_file:
         eq.add(
             ev.loc[orphan, "_row"], "ticket_id", "no valid ticket with this id in the tickets file"
@@ -271,10 +286,7 @@ def validate(
     ev["changed_us"] = us
     ev = ev[~(bad | blank | far)]
     is_sev = ev["field"] == "severity"
-    keys = list(
-        zip(ev["contract_id"], ev["value"].fillna("").str.strip().str.lower(), strict=False)
-    )
-    mapped = pd.Series([lookup.get(k) for k in keys], index=ev.index, dtype="string")
+    mapped = map_labels(ev["contract_id"], ev["value"].fillna("").str.strip().str.lower(), lookup)
     bad_sev = is_sev & mapped.isna()
     eq.add(
         ev.loc[bad_sev, "_row"],
@@ -293,11 +305,12 @@ def validate(
     ev.loc[before, "changed_us"] = created[before]
 
     # rows of tickets that did not survive go to quarantine too (every row accounted for)
-    kept_ids = set(t["ticket_id"])
+    kept_ids = t["ticket_id"]
     rt = ex.row_ticket.copy()
     rt["ticket_id"] = rt["ticket_id"].astype("string").str.strip()
     quarantined_rows = {r for _f, r, _c, _w in q.rows}
-    lost = ~rt["ticket_id"].isin(kept_ids) & ~rt["_row"].isin(quarantined_rows)
+    kept = member(rt["ticket_id"], kept_ids)
+    lost = ~kept & ~rt["_row"].isin(quarantined_rows)
     if lost.any() and not history_file:
         q.add(
             rt.loc[lost, "_row"],
@@ -305,7 +318,7 @@ def validate(
             "ticket quarantined (see its other rows)",
         )
     # rows of quarantined tickets are outside kept_ids anyway, so the set above still holds
-    rt = rt[rt["ticket_id"].isin(kept_ids) & ~rt["_row"].isin(quarantined_rows)]
+    rt = rt[kept & ~rt["_row"].isin(quarantined_rows)]
     rt["contract_id"] = rt["ticket_id"].map(ids)
 
     qf = pd.concat([q.frame(), qh.frame()], ignore_index=True) if history_file else q.frame()

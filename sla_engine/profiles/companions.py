@@ -21,6 +21,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import IngestError
+from ..membership import member
 from .base import find_column, with_rows
 from .history import read_history_columns
 
@@ -60,7 +61,7 @@ def join_metrics(
     tid = find_column(m, ["ticket_id"], "ticket id", file)
     m[tid] = m[tid].astype("string").str.strip()
     ids = set(df[id_col].astype("string").str.strip())
-    orphan = ~m[tid].isin(ids)
+    orphan = ~member(m[tid], ids)
     rejected = [
         (int(r), tid, "no ticket with this id in the tickets file") for r in m.loc[orphan, "_row"]
     ]
@@ -121,7 +122,7 @@ def metric_events(
     metric = h[c["metric"]].astype("string").str.strip().str.lower()
     kind = h[c["type"]].astype("string").str.strip().str.lower()
     ids = set(df[id_col].astype("string").str.strip())
-    orphan = ~h["_t"].isin(ids)
+    orphan = ~member(h["_t"], ids)
     rejected = [
         (int(r), c["ticket_id"], "no ticket with this id in the tickets file")
         for r in h.loc[orphan, "_row"]

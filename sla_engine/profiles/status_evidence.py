@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..membership import member
+
 Rejected = list[tuple[int, str, str]]
 
 # lower-cased names (codes are named first, STATUS_NAMES). `open` lists statuses known to run the
@@ -139,7 +141,10 @@ def apply(
     for r, v in zip(df.loc[deleted, "_row"], df.loc[deleted, col], strict=False):
         rejected.append((int(r), col, f"status {v}: deleted in the help desk, left out"))
 
-    known_history = tickets["ticket_id"].astype("string").str.strip().isin(history_ids).values
+    ids = tickets["ticket_id"].astype("string").str.strip()
+    known_history = (
+        member(ids, history_ids).values if history_ids else pd.Series(False, index=ids.index).values
+    )
     solved = (
         status.isin(meaning["solved"]) & blank(tickets["resolved_at"]) & ~deleted & ~known_history
     )
