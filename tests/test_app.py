@@ -609,3 +609,49 @@ def test_the_evidence_pdf_explains_each_breached_ticket_with_its_timeline(world,
         f = tmp_path / "e.pdf"
         f.write_bytes(pdf)
         assert subprocess.run(["qpdf", "--check", str(f)], capture_output=True).returncode == 0
+
+
+def test_the_timeline_of_a_ticket_across_a_weekend_holiday_pause_and_severity_change(
+    tmp_path, monkeypatch
+):
+    """On the page: T1 (created Thu 2025-07-03 10:00 New York as P2, raised to P1 at 14:00,
+    pending Mon 10:00-11:00, resolved Mon 16:00; Fri 07-04 is Independence Day)."""
+    import json
+
+    from test_timeline import DOC
+
+    from sla_engine.ingest import ingest
+    from sla_engine.store import Store
+    from sla_engine.terms import parse_terms
+
+    store = Store(tmp_path / "store")
+    store.add_terms(parse_terms(DOC))
+    t = tmp_path / "t.csv"
+    t.write_text(
+        "ticket_id,severity,created_at,first_response_at,resolved_at\n"
+        "T1,P2,2025-07-03T10:00:00-04:00,2025-07-03T10:30:00-04:00,2025-07-07T16:00:00-04:00\n"
+    )
+    h = tmp_path / "h.csv"
+    h.write_text(
+        "ticket_id,changed_at,field,value\n"
+        "T1,2025-07-03T14:00:00-04:00,severity,P1\n"
+        "T1,2025-07-07T10:00:00-04:00,status,pending\n"
+        "T1,2025-07-07T11:00:00-04:00,status,open\n"
+    )
+    ingest(store, t, "generic", contract="TL", history=h)
+    monkeypatch.setenv("COVENANT_STORE", str(store.root))
+    st.cache_data.clear()
+    at = as_role("compliance", "support_manager")
+    at.radio(key="metric").set_value("resolution").run()
+    at.select_slider(key="months").set_value(("2025-07", "2025-07")).run()
+    assert at.selectbox(key="why:TL:P1:resolution:2025-07").value == "T1"
+    words = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert "Resolution (P1, business hours clock from 2025-07-03 14:00 -04:00)" in words
+    assert "540.0 minutes counted against a target of 240, 60.0 paused" in words
+    assert "the target was reached at 2025-07-07 10:00 -04:00" in words
+    assert "holidays crossed: 2025-07-04 Independence Day" in words
+    chart = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    names = {tr["name"] for tr in chart["data"]}
+    assert {"counted", "outside business hours", "holiday", "paused"} <= names
+    labels = " ".join(str(a.get("text")) for a in chart["layout"]["annotations"])
+    assert "severity P1" in labels and "resolution target (240 min)" in labels
