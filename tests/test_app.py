@@ -618,27 +618,9 @@ def test_the_timeline_of_a_ticket_across_a_weekend_holiday_pause_and_severity_ch
     pending Mon 10:00-11:00, resolved Mon 16:00; Fri 07-04 is Independence Day)."""
     import json
 
-    from test_timeline import DOC
+    from test_timeline import timeline_store
 
-    from sla_engine.ingest import ingest
-    from sla_engine.store import Store
-    from sla_engine.terms import parse_terms
-
-    store = Store(tmp_path / "store")
-    store.add_terms(parse_terms(DOC))
-    t = tmp_path / "t.csv"
-    t.write_text(
-        "ticket_id,severity,created_at,first_response_at,resolved_at\n"
-        "T1,P2,2025-07-03T10:00:00-04:00,2025-07-03T10:30:00-04:00,2025-07-07T16:00:00-04:00\n"
-    )
-    h = tmp_path / "h.csv"
-    h.write_text(
-        "ticket_id,changed_at,field,value\n"
-        "T1,2025-07-03T14:00:00-04:00,severity,P1\n"
-        "T1,2025-07-07T10:00:00-04:00,status,pending\n"
-        "T1,2025-07-07T11:00:00-04:00,status,open\n"
-    )
-    ingest(store, t, "generic", contract="TL", history=h)
+    store = timeline_store(tmp_path)
     monkeypatch.setenv("COVENANT_STORE", str(store.root))
     st.cache_data.clear()
     at = as_role("compliance", "support_manager")

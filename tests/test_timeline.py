@@ -27,8 +27,13 @@ AS_OF = parse_as_of("2025-08-01T00:00:00+00:00")
 
 @pytest.fixture
 def store(tmp_path) -> Store:
+    return timeline_store(tmp_path)
+
+
+def timeline_store(tmp_path) -> Store:
     """T1: created Thu 2025-07-03 10:00 New York as P2, answered 10:30, raised to P1 at 14:00,
-    pending Mon 10:00-11:00, resolved Mon 07-07 16:00. Fri 07-04 is Independence Day."""
+    pending Mon 10:00-11:00, resolved Mon 07-07 16:00. Fri 07-04 is Independence Day.
+    T2: a P1 opened Mon 2025-07-28 09:00, still open."""
     s = Store(tmp_path / "store")
     s.add_terms(parse_terms(DOC))
     t = tmp_path / "t.csv"
