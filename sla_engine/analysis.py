@@ -65,7 +65,7 @@ def monthly_report(
     materialised); without it, it reads the `per_ticket` table left by evaluate_to_table.
     """
     if as_of_us is None:
-        rep = con.execute(sql("report")).df()
+        rep = aggregate_report(con, "SELECT * FROM per_ticket")
     else:
         rep = aggregate_report(con, evaluate_relation(con, terms, as_of_us).sql_query())
     return _finish(rep, terms)
@@ -113,7 +113,10 @@ def register_terms(store: Store, new: list[Terms]) -> tuple[list[str], ledger.Le
     """
     added = store.add_terms(new)
     gen = store.current()
-    return added, (ledger.build(gen, store.terms()) if gen is not None else None)
+    if gen is None:
+        return added, None
+    # only the contracts whose terms changed are judged again
+    return added, ledger.build(gen, store.terms(), ledger.latest(gen))
 
 
 def credits(report: pd.DataFrame, terms: list[Terms]) -> pd.DataFrame:
@@ -126,7 +129,7 @@ def generation_report(
     """Raw monthly rows of one generation directory (see store_report), and 'ledger' or 'full'."""
     led = ledger.load(gen, terms)
     if led is None and build_ledger:
-        led = ledger.build(gen, terms)
+        led = ledger.build(gen, terms, ledger.latest(gen))
     if led is not None and as_of_us >= led.settled_us:
         return ledger.monthly_report(led, terms, as_of_us), "ledger"
     con = open_inputs(gen)

@@ -207,8 +207,27 @@ def open_inputs(folder: Path, prefix: str = "") -> duckdb.DuckDBPyConnection:
 def aggregate_report(con: duckdb.DuckDBPyConnection, per_ticket_sql: str) -> pd.DataFrame:
     """report.sql over a per-ticket query (streamed: nothing materialised), ordered by contract,
     month, tier, metric."""
+    return aggregate_per_metric(con, None, per_ticket_sql)
+
+
+# each ticket counts once per metric, in its own tier for that metric
+TICKET_METRICS = (
+    "SELECT resp_tier_key AS tier_key, month, 'response' AS metric, resp_met AS met, 1 AS n FROM pt"
+    " UNION ALL SELECT res_tier_key, month, 'resolution', res_met, 1 FROM pt"
+)
+
+
+def aggregate_per_metric(
+    con: duckdb.DuckDBPyConnection, per_metric_sql: str | None, per_ticket_sql: str | None
+) -> pd.DataFrame:
+    """report.sql over counted rows (tier_key, month, metric, met, n), per-ticket rows, or both."""
     from .sqlfiles import sql
 
-    return con.execute(
-        "WITH per_ticket AS (" + per_ticket_sql + ") SELECT * FROM (" + sql("report") + ")"
-    ).df()
+    ctes, parts = [], []
+    if per_ticket_sql is not None:
+        ctes.append(f"pt AS ({per_ticket_sql})")
+        parts.append(TICKET_METRICS)
+    if per_metric_sql is not None:
+        parts.append(per_metric_sql)
+    ctes.append("per_metric AS (" + " UNION ALL ".join(parts) + ")")
+    return con.execute("WITH " + ", ".join(ctes) + " SELECT * FROM (" + sql("report") + ")").df()

@@ -12,9 +12,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import parked
+from . import ledger, parked
 from .errors import IngestError
-from .ledger import build as build_ledger
 from .normalize import derive
 from .profiles.base import Extract
 from .profiles.registry import read_profile
@@ -313,7 +312,12 @@ def ingest(
             terms = store.terms()
             # published together with its SLA ledger, so the first report needs no full evaluation
             if terms:
-                build_ledger(gen, terms)
+                # judged incrementally: only what this batch changed or added, and the open tickets
+                changed = con.execute(
+                    "SELECT contract_id, ticket_id FROM nb_class WHERE outcome <> 'unchanged'"
+                ).df()
+                prev = ledger.latest(old) if old is not None else None
+                ledger.build(gen, terms, prev, changed)
             store.publish(gen)
         except BaseException:
             # never leave a half-written generation behind; CURRENT still names the old one

@@ -50,31 +50,29 @@ def test_final_results_equal_a_full_evaluation_ticket_by_ticket(demo):
     led = ledger.load(demo.current(), demo.terms())
     con = duckdb.connect()
     demo.attach(con)
-    full = con.execute(evaluate_relation(con, demo.terms(), led.settled_us).sql_query()).df()
-    kept = duckdb.sql(f"SELECT * EXCLUDE (created_us) FROM read_parquet('{led.results}')").df()
-    merged = kept.merge(full, on="tid", suffixes=("_ledger", "_full"), validate="one_to_one")
-    assert len(merged) == led.final_tickets
-    for col in (
-        "terms_key",
-        "month",
-        "resp_tier_key",
-        "res_tier_key",
-        "resp_at",
-        "res_at",
-        "resp_el",
-        "res_el",
-        "resp_met",
-        "res_met",
-        "paused",
-    ):
+    ev = evaluate_relation(con, demo.terms(), led.settled_us).sql_query()
+    full = con.execute(
+        f"WITH ev AS ({ev}) SELECT t.contract_id, t.ticket_id, x.terms_id, ev.month,"
+        " a.severity AS resp_sev, b.severity AS res_sev, ev.resp_met, ev.res_met,"
+        " ev.resp_done AND ev.res_done AS final FROM ev JOIN tickets t USING (tid)"
+        " JOIN (SELECT DISTINCT terms_key, terms_id FROM t_tiers) x ON x.terms_key = ev.terms_key"
+        " JOIN t_tiers a ON a.tier_key = ev.resp_tier_key"
+        " JOIN t_tiers b ON b.tier_key = ev.res_tier_key"
+    ).df()
+    kept = con.execute(ledger.finals(led)).df().drop(columns=["part"])
+    key = ["contract_id", "ticket_id"]
+    merged = kept.merge(full, on=key, suffixes=("_ledger", "_full"), validate="one_to_one")
+    assert len(merged) == len(kept) == led.final_tickets
+    assert merged["final"].all()
+    for col in ("terms_id", "month", "resp_sev", "res_sev", "resp_met", "res_met"):
         pd.testing.assert_series_equal(
             merged[f"{col}_ledger"], merged[f"{col}_full"], check_names=False, check_dtype=False
         )
-    live = set(full.loc[~(full["resp_done"] & full["res_done"]), "tid"])
+    live = set(full.loc[~full["final"], "ticket_id"])
     live_stored = set(
-        duckdb.sql(f"SELECT tid FROM read_parquet('{led.live('tickets')}')").df()["tid"]
+        duckdb.sql(f"SELECT ticket_id FROM read_parquet('{led.live('tickets')}')").df()["ticket_id"]
     )
-    assert live == live_stored and not live & set(kept["tid"])
+    assert live == live_stored and not live & set(kept["ticket_id"])
 
 
 @pytest.mark.parametrize("after", [0, HOUR, 30 * DAY, 400 * DAY])
