@@ -9,6 +9,7 @@ Usage: python bench/run.py [N ...]   (default 1000000 10000000)
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -78,6 +79,40 @@ BUILD = timed(
 )
 
 
+# what a re-ingest that changed 1 % of the tickets adds: the generation's ledger built on the
+# previous one, judging only the changed and the open tickets (the previous ledger is built first)
+INCREMENTAL = timed(
+    "led = ledger.build(d2, terms, prev, changed)\nassert led.built == 'incremental', led.built\n",
+    before=(
+        "import shutil\nfrom sla_engine.ledger import latest\nd2 = d.parent / (d.name + '-1pct')\n"
+        "for old in d2.glob('sla-*'): shutil.rmtree(old)\nprev = latest(d)\n"
+        "import pandas as pd\nchanged = pd.read_parquet(d2 / 'changed.parquet')\n"
+    ),
+)
+
+ONE_PERCENT = """
+COPY (SELECT * REPLACE (CASE WHEN tid % 100 = 7 AND resolved_us IS NOT NULL
+                             THEN resolved_us + 3 * 86400000000 ELSE resolved_us END AS resolved_us)
+      FROM read_parquet('{d}/tickets.parquet') ORDER BY tid) TO '{d2}/tickets.parquet';
+COPY (SELECT contract_id, ticket_id FROM read_parquet('{d}/tickets.parquet')
+      WHERE tid % 100 = 7 AND resolved_us IS NOT NULL) TO '{d2}/changed.parquet';
+"""
+
+
+def one_percent_changed(data: Path) -> None:
+    """data-1pct/: the same generation with 1 % of the resolved tickets resolved 3 days later."""
+    d2 = data.parent / (data.name + "-1pct")
+    if (d2 / "changed.parquet").exists():
+        return
+    d2.mkdir(exist_ok=True)
+    for name in ("status_log", "severity_log", "terms"):
+        src = next(data.glob(name + ".*"))
+        shutil.copy(src, d2 / src.name)
+    # in a child: a parent's peak RSS would be inherited by the measured children
+    code = f"import duckdb; duckdb.connect().execute({ONE_PERCENT.format(d=data, d2=d2)!r})"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def measure(code: str, data: Path) -> tuple[float, float]:
     """(seconds, peak RSS in MiB), both as the child measured itself."""
     proc = subprocess.run(
@@ -101,6 +136,8 @@ def main(sizes: list[int]) -> None:
             )
             print(f"generated {n:,} tickets in {time.perf_counter() - t:.1f} s", flush=True)
         build_s, build_mem = measure(BUILD, data)  # once: the cost an ingest pays
+        one_percent_changed(data)
+        inc_s, inc_mem = measure(INCREMENTAL, data)  # once: a re-ingest with 1 % changed
         runs: dict[str, list[tuple[float, float]]] = {"scan": [], "report": [], "full": []}
         for _ in range(REPEATS):  # interleaved so all see the same machine state
             for key, code in (("scan", BASELINE), ("report", REPORT), ("full", FULL)):
@@ -120,6 +157,9 @@ def main(sizes: list[int]) -> None:
                 "full_peak_mib": round(peak["full"]),
                 "ledger_build_s": round(build_s, 3),
                 "ledger_build_peak_mib": round(build_mem),
+                "incremental_s": round(inc_s, 3),
+                "incremental_share": round(inc_s / build_s, 3),
+                "incremental_peak_mib": round(inc_mem),
                 "live_tickets": live,
             }
         )
@@ -127,15 +167,17 @@ def main(sizes: list[int]) -> None:
     print(
         "\n| tickets | scan + group-by (s) | `report` from the store (s) | ratio | peak RSS (MiB) "
         "| no ledger: full evaluation (s) | ratio | peak RSS (MiB) | ledger build at ingest (s) | "
-        "open tickets |"
+        "peak RSS (MiB) | 1 % changed: incremental build (s) | share of full build "
+        "| peak RSS (MiB) | open tickets |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|" + "---:|" * 14)
     for r in rows:
         print(
             f"| {r['tickets']:,} | {r['scan_s']} | {r['report_s']} | {r['ratio']}× | "
             f"{r['report_peak_mib']:,} "
             f"| {r['full_s']} | {r['full_ratio']}× | {r['full_peak_mib']:,} | "
-            f"{r['ledger_build_s']} "
+            f"{r['ledger_build_s']} | {r['ledger_build_peak_mib']:,} | {r['incremental_s']} | "
+            f"{r['incremental_share']:.0%} | {r['incremental_peak_mib']:,} "
             f"| {r['live_tickets']:,} |"
         )
 

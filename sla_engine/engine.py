@@ -188,10 +188,15 @@ def evaluate_relation(
     """Per-ticket results as a DuckDB relation (lazy: callers aggregate or fetch)."""
     from .sqlfiles import sql
 
+    prepare(con, terms, as_of_us)
+    return con.sql(sql("evaluate"))
+
+
+def prepare(con: duckdb.DuckDBPyConnection, terms: list[Terms], as_of_us: int) -> None:
+    """Terms tables, calendar lookups and the evaluation instant for evaluate.sql in `con`."""
     lo, hi = time_span(con, as_of_us)
     install(con, terms, lo, hi)
     con.execute("SET VARIABLE as_of = ?", [int(as_of_us)])
-    return con.sql(sql("evaluate"))
 
 
 def open_inputs(folder: Path, prefix: str = "") -> duckdb.DuckDBPyConnection:

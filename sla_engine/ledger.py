@@ -7,8 +7,9 @@ the way ServiceNow keeps task_sla records and Zendesk its SLA metric events. Onl
 (or otherwise incomplete) are evaluated at report time.
 
 Layout of `<generation>/sla-<fingerprint>/` (immutable once renamed into place):
-    part-NNNN.parquet  final results judged by build NNNN: contract_id, ticket_id, terms_id, month,
-                       resp_sev, res_sev, resp_met, res_met, part
+    part-NNNN-CCC.parquet  every ticket judged by build NNNN, chunk CCC: contract_id, ticket_id,
+                       terms_id, month, resp_sev, res_sev, resp_met, res_met, final, part (the
+                       rows with `final` are the kept results; the others are the open tickets)
     void-NNNN.parquet  rows of older parts that build NNNN re-judged (copies, with their part)
     totals.parquet     the valid final rows counted per (terms_id, month, severities, verdicts)
     live_*.parquet     the tickets, status and severity rows of the tickets not final
@@ -39,7 +40,7 @@ import duckdb
 import pandas as pd
 
 from . import __version__
-from .engine import INPUTS, aggregate_per_metric, evaluate_relation, open_inputs
+from .engine import INPUTS, aggregate_per_metric, evaluate_relation, open_inputs, prepare
 from .sqlfiles import one_row, sql
 from .store import fsync_tree
 from .terms import Terms
@@ -48,7 +49,8 @@ ENGINE_SQL = ("macros", "evaluate")
 FORMAT = 2
 VOID_SHARE = 0.25  # re-judged rows above this share of the final rows: rebuild from scratch
 MAX_PARTS = 32
-BUILD_MEMORY = "1GB"  # DuckDB spills to the build's temp folder beyond this: flat memory at 10M
+BUILD_MEMORY = "1GB"  # DuckDB spills to the build's temp folder beyond this
+CHUNK = 1_000_000  # tickets evaluated at once by a build: its memory does not grow with the store
 KEY = ("contract_id", "ticket_id")
 FINAL_COLUMNS = (
     "contract_id, ticket_id, terms_id, month, resp_sev, res_sev, resp_met, res_met, part"
@@ -106,8 +108,8 @@ class Ledger:
     def totals(self) -> Path:
         return self.path / "totals.parquet"
 
-    def part(self, n: int) -> Path:
-        return self.path / f"part-{n:04d}.parquet"
+    def part_files(self) -> list[Path]:
+        return sorted(self.path.glob("part-*.parquet"))
 
     def void(self, n: int) -> Path:
         return self.path / f"void-{n:04d}.parquet"
@@ -169,12 +171,12 @@ def latest(gen: Path) -> Ledger | None:
 
 def finals(led: Ledger) -> str:
     """SQL of the ledger's valid final rows: every part's rows not voided by a later build."""
-    parts = f"read_parquet({_files([led.part(n) for n in led.parts])})"
+    parts = f"read_parquet({_files(led.part_files())})"
     voids = led.voids()
     if not voids:
-        return f"SELECT {FINAL_COLUMNS} FROM {parts}"
+        return f"SELECT {FINAL_COLUMNS} FROM {parts} WHERE final"
     return (
-        f"SELECT {FINAL_COLUMNS} FROM {parts} p WHERE NOT EXISTS (SELECT 1 FROM "
+        f"SELECT {FINAL_COLUMNS} FROM {parts} p WHERE final AND NOT EXISTS (SELECT 1 FROM "
         f"read_parquet({_files(voids)}) v WHERE v.contract_id = p.contract_id "
         "AND v.ticket_id = p.ticket_id AND v.part = p.part)"
     )
@@ -201,16 +203,48 @@ def _settled(con: duckdb.DuckDBPyConnection) -> int:
     )
 
 
-def _judge(con: duckdb.DuckDBPyConnection, terms: list[Terms], settled: int, tmp: Path) -> None:
-    """Evaluate the tickets in `con` once into tmp/judged.parquet (streamed, not held in memory):
-    identity, terms and tier names, verdicts, and whether the ticket is final."""
-    rel = evaluate_relation(con, terms, settled)
-    con.execute(
-        f"COPY (WITH ev AS ({rel.sql_query()}) "
-        + sql("ledger_judged")
-        + f") TO {_quote(tmp / 'judged.parquet')} (FORMAT parquet)"
-    )
-    con.execute(f"CREATE VIEW judged AS FROM read_parquet({_quote(tmp / 'judged.parquet')})")
+def _judge(
+    con: duckdb.DuckDBPyConnection,
+    terms: list[Terms],
+    settled: int,
+    tmp: Path,
+    src: dict[str, str],
+    part: int,
+) -> None:
+    """Evaluate the tickets of `src` (input name -> relation) once, CHUNK ticket ids at a time so
+    that memory stays flat however many there are, into the files of part `part`: identity,
+    terms and tier names, verdicts, and whether the ticket is final. Leaves the view `judged`."""
+    con.execute("SET VARIABLE part = ?", [part])
+    for name in INPUTS:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {src[name]}")
+    prepare(con, terms, settled)
+    lo, hi, n = one_row(con, "SELECT min(tid), max(tid), count(*) FROM tickets")
+    lo, hi = int(lo or 0), int(hi or 0)
+    step = (
+        CHUNK if n > CHUNK else hi - lo + 1
+    )  # a few scattered tickets: one pass, not one per range
+    files = []
+    for k, start in enumerate(range(lo, hi + 1, max(step, 1))):
+        for name in INPUTS:  # tid is an integer: the bounds are ours, not a stranger's text
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {src[name]} "
+                f"WHERE tid BETWEEN {start:d} AND {start + step - 1:d}"
+            )
+        files.append(tmp / f"part-{part:04d}-{k:03d}.parquet")
+        con.execute(
+            f"COPY (WITH ev AS ({sql('evaluate')}) {sql('ledger_judged')}) "
+            f"TO {_quote(files[-1])} (FORMAT parquet)"
+        )
+    for name in INPUTS:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {src[name]}")
+    if files:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW judged AS FROM read_parquet({_files(files)})")
+    else:  # no ticket at all: an empty ledger
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE judged (contract_id VARCHAR, ticket_id VARCHAR, "
+            "tid BIGINT, terms_id VARCHAR, month DATE, resp_sev VARCHAR, res_sev VARCHAR, "
+            "resp_met BOOLEAN, res_met BOOLEAN, final BOOLEAN, part INTEGER)"
+        )
 
 
 def _write_live(con: duckdb.DuckDBPyConnection, tmp: Path) -> int:
@@ -268,7 +302,6 @@ def build(
             built=how,
         )
         shutil.rmtree(tmp / "spill", ignore_errors=True)
-        (tmp / "judged.parquet").unlink(missing_ok=True)
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
         fsync_tree(tmp)
         try:
@@ -287,13 +320,15 @@ def _build_full(gen: Path, terms: list[Terms], tmp: Path) -> dict:
     con = open_inputs(gen)
     _settings(con, tmp)
     settled = _settled(con)
-    _judge(con, terms, settled, tmp)
-    part = tmp / "part-0001.parquet"
-    con.execute(
-        f"COPY (SELECT {FINAL_COLUMNS.replace('part', '1::INTEGER AS part')} FROM judged "
-        f"WHERE final ORDER BY contract_id, ticket_id) TO {_quote(part)} (FORMAT parquet)"
+    _judge(
+        con,
+        terms,
+        settled,
+        tmp,
+        {n: f"read_parquet({_quote(gen / f'{n}.parquet')})" for n in INPUTS},
+        1,
     )
-    _write_totals(con, f"SELECT * FROM read_parquet({_quote(part)})", None, tmp)
+    _write_totals(con, "SELECT * FROM judged WHERE final", None, tmp)
     live_n = _write_live(con, tmp)
     judged, final_n = one_row(con, "SELECT count(*), count(*) FILTER (WHERE final) FROM judged")
     con.close()
@@ -352,12 +387,8 @@ def _build_incremental(
     con.execute(sql("ledger_narrow"))
     k = max(prev.parts) + 1
     settled = max(prev.settled_us, _settled(con))
-    _judge(con, terms, settled, tmp)
-    part, void = tmp / f"part-{k:04d}.parquet", tmp / f"void-{k:04d}.parquet"
-    con.execute(
-        f"COPY (SELECT {FINAL_COLUMNS.replace('part', f'{k}::INTEGER AS part')} FROM judged "
-        f"WHERE final ORDER BY contract_id, ticket_id) TO {_quote(part)} (FORMAT parquet)"
-    )
+    _judge(con, terms, settled, tmp, {n: f"judge_{n}" for n in INPUTS}, k)
+    void = tmp / f"void-{k:04d}.parquet"
     con.execute(
         "COPY (SELECT p.* FROM prev_finals p WHERE p.contract_id IN (SELECT contract_id FROM "
         "retermed) OR EXISTS (SELECT 1 FROM changed c WHERE c.contract_id = p.contract_id AND "
@@ -365,7 +396,7 @@ def _build_incremental(
     )
     _write_totals(
         con,
-        f"SELECT * FROM read_parquet({_quote(part)})",
+        "SELECT * FROM judged WHERE final",
         f"SELECT * FROM read_parquet({_quote(void)})",
         tmp,
         base=f"SELECT * FROM read_parquet({_quote(prev.totals)})",
@@ -374,10 +405,8 @@ def _build_incremental(
     judged, new_final = one_row(con, "SELECT count(*), count(*) FILTER (WHERE final) FROM judged")
     voided = int(one_row(con, f"SELECT count(*) FROM read_parquet({_quote(void)})")[0])
     con.close()
-    for m in prev.parts:  # the unchanged results: linked, not rewritten
-        _link(prev.part(m), tmp / prev.part(m).name)
-        if prev.void(m).exists():
-            _link(prev.void(m), tmp / prev.void(m).name)
+    for f in prev.part_files() + prev.voids():  # the unchanged results: linked, not rewritten
+        _link(f, tmp / f.name)
     return {
         "settled_us": settled,
         "final_tickets": prev.final_tickets - voided + int(new_final),

@@ -3,7 +3,7 @@
 -- verdicts, and whether it is final: both metrics complete, so no later instant can change it.
 SELECT t.contract_id, t.ticket_id, ev.tid, x.terms_id, ev.month,
        a.severity AS resp_sev, b.severity AS res_sev, ev.resp_met, ev.res_met,
-       ev.resp_done AND ev.res_done AS final
+       ev.resp_done AND ev.res_done AS final, getvariable('part')::INTEGER AS part
 FROM ev
 JOIN tickets t USING (tid)
 JOIN (SELECT DISTINCT terms_key, terms_id FROM t_tiers) x USING (terms_key)

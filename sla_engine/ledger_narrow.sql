@@ -22,6 +22,7 @@ SELECT s.* FROM status_log s SEMI JOIN judge_tickets t USING (tid);
 CREATE OR REPLACE TEMP TABLE judge_severity_log AS
 SELECT s.* FROM severity_log s SEMI JOIN judge_tickets t USING (tid);
 
+-- what the latest-fact scan reads (the evaluation itself reads them chunk by chunk)
 CREATE OR REPLACE TEMP VIEW tickets AS SELECT * FROM judge_tickets;
 CREATE OR REPLACE TEMP VIEW status_log AS SELECT * FROM judge_status_log;
 CREATE OR REPLACE TEMP VIEW severity_log AS SELECT * FROM judge_severity_log;
