@@ -29,6 +29,12 @@ from ui.resources import (
 )
 from ui.text import plain
 
+PHASE_WORDS = {  # the ingest's phases, as the bar names them
+    "read": "Reading the export…",
+    "validate": "Checking every row (quarantining what cannot be used)…",
+    "merge": "Merging with the tickets already stored…",
+    "ledger": "Judging new and changed tickets against the SLA…",
+}
 INGESTED = ""  # marks an upload whose copy the ingest used and deleted
 UPLOAD_TYPES = ["csv", "gz", "xlsx", "json", "jsonl", "parquet", "tsv"]
 RENAMABLE = {
@@ -297,7 +303,11 @@ if len(todo.customers):
 st.caption(f"{len(preview):,} rows, {len(preview.columns)} columns; first rows:")
 st.dataframe(preview.head(20), hide_index=True, key="preview")
 if st.button("Ingest", type="primary", key="ingest"):
-    bar = st.progress(0.1, text="Reading and validating…")
+    bar = st.progress(0.0, text=PHASE_WORDS["read"])
+
+    def follow(phase: str, done: float) -> None:
+        bar.progress(done, text=PHASE_WORDS[phase])
+
     with shown_errors(stop=True, words=words):
         try:
             rep = ingest_export(
@@ -311,6 +321,7 @@ if st.button("Ingest", type="primary", key="ingest"):
                 display_name=up.name,
                 history=Path(second) if second else None,
                 history_name=up2.name if up2 is not None else None,
+                progress=follow,
             )
         finally:
             bar.empty()

@@ -129,6 +129,26 @@ def test_reingest_is_noop_and_newer_export_updates(store, tmp_path):
     assert len(base) == 3 and not pd.isna(base.loc["T2", "resolved_us"])
 
 
+def test_progress_follows_the_real_phases_in_order(store, tmp_path):
+    seen: list[tuple[str, float, int | None]] = []
+
+    def progress(phase: str, done: float) -> None:
+        # what exists when the phase starts: the store's generation before the merge publishes
+        seen.append((phase, done, store.generation_number()))
+
+    ingest(
+        store, write_csv(tmp_path / "t.csv", GOOD), "generic", contract="ACME", progress=progress
+    )
+    assert [p for p, _, _ in seen] == ["read", "validate", "merge", "ledger"]
+    assert [d for _, d, _ in seen] == sorted(d for _, d, _ in seen) and seen[-1][1] < 1
+    assert all(g == 0 for _, _, g in seen)  # told before the work, not after it is published
+    assert store.generation_number() == 1
+    # a re-ingest of the same bytes reads nothing: no phase to show
+    seen.clear()
+    ingest(store, tmp_path / "t.csv", "generic", contract="ACME", progress=progress)
+    assert seen == []
+
+
 @pytest.mark.parametrize("kind", ["csv", "csv.gz", "xlsx", "json", "parquet", "parquet.gz"])
 def test_file_formats(store, tmp_path, kind):
     df = pd.DataFrame(

@@ -1,5 +1,5 @@
-"""The incremental SLA ledger: a re-ingest judges only the tickets whose facts changed (plus the open
-ones), a changed terms version only its contract; what it keeps must equal a ledger built from
+"""The incremental SLA ledger: a re-ingest judges only the tickets whose facts changed (plus the
+open ones), a changed terms version only its contract; what it keeps must equal a ledger built from
 scratch on the same generation, and the report must equal a full evaluation."""
 
 from __future__ import annotations
