@@ -82,12 +82,14 @@ def main(n: int) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     from contracts.adapters.orm import make_engine
+    from contracts.adapters.unit_of_work import UnitOfWork
     from contracts.services.users import DEMO_PASSWORD, ensure_demo_users
 
     root = Path(tempfile.mkdtemp(prefix="covenant-bench-"))
     store = make_store(n, root)
     url = f"sqlite:///{root / 'c.sqlite'}"
-    ensure_demo_users(make_engine(url))
+    os.environ["COVENANT_DEMO"] = "1"  # demo users: the one-machine demo, as `make run` sets it
+    ensure_demo_users(UnitOfWork(make_engine(url)))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -150,7 +152,7 @@ def main(n: int) -> None:
                 )
                 first.append(time.perf_counter() - t)
                 t = time.perf_counter()
-                page.get_by_text("resolution", exact=True).click()
+                page.get_by_test_id("stRadioGroup").get_by_text("resolution", exact=True).click()
                 expect(page.get_by_text("· resolution compliance")).to_be_visible(timeout=300000)
                 page.wait_for_selector(
                     '[data-testid="stStatusWidget"]', state="detached", timeout=300000

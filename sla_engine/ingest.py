@@ -268,10 +268,23 @@ def ingest(
                 "UPDATE nb_e SET seq = seq + (SELECT coalesce(max(seq), 0) + 1 FROM old_events)"
             )
         con.execute(sql("ingest"))
-        classes = con.execute("SELECT contract_id, ticket_id, outcome FROM nb_class").df()
+        con.register("_rt", valid.row_ticket[["contract_id", "ticket_id"]])
+        # every kept input row counted by what happened to its ticket (in DuckDB: no pandas merge)
+        row_outcomes = dict(
+            con.execute(
+                "SELECT c.outcome, count(*) FROM _rt r LEFT JOIN nb_class c "
+                "USING (contract_id, ticket_id) GROUP BY ALL"
+            ).fetchall()
+        )
+        ticket_outcomes = dict(
+            con.execute("SELECT outcome, count(*) FROM nb_class GROUP BY ALL").fetchall()
+        )
+        con.unregister("_rt")
         derive(con)
 
-        report = _account(valid, classes, label, profile, batch_id, hist_rows, ex.notes)
+        report = _account(
+            valid, row_outcomes, ticket_outcomes, label, profile, batch_id, hist_rows, ex.notes
+        )
         q = valid.quarantine.copy()
         q.insert(0, "batch_id", batch_id)
         con.register("_q", q)
@@ -320,7 +333,11 @@ def ingest(
                     "'", "''"
                 )  # COPY takes no bound path
                 con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")
-            loaded = set(classes["ticket_id"].astype(str).to_numpy(dtype=object))
+            loaded = (  # only needed when earlier batches left rows parked
+                {str(r[0]) for r in con.execute("SELECT ticket_id FROM nb_class").fetchall()}
+                if old is not None and len(parked.read(old)[0])
+                else set()
+            )
             parked.write(gen, parked.carry(old, loaded, parked.park(ex, valid, tz, contract)))
             terms = store.terms()
             # published together with its SLA ledger, so the first report needs no full evaluation
@@ -376,7 +393,8 @@ def _already(prev: pd.DataFrame, fingerprint: str) -> tuple[int, int] | None:
 
 def _account(
     valid,
-    classes: pd.DataFrame,
+    counts: dict[str | None, int],
+    tcounts: dict[str, int],
     file: str,
     profile: str,
     batch_id: int,
@@ -386,9 +404,6 @@ def _account(
     """Every input row is loaded, updated, unchanged or quarantined; the sums must match."""
     main_q = valid.quarantine[valid.quarantine["file"] == file]
     hist_q = valid.quarantine[valid.quarantine["file"] != file]
-    rt = valid.row_ticket.merge(classes, on=["contract_id", "ticket_id"], how="left")
-    counts = rt["outcome"].value_counts()
-    tcounts = classes["outcome"].value_counts()
     rep = IngestReport(
         file=file,
         profile=profile,
