@@ -33,6 +33,15 @@ def parse_as_of(text: str | None) -> int:
     return int(ts.tz_convert("UTC").value // 1000)
 
 
+def month_window_us(month: str) -> tuple[int, int]:
+    """UTC microseconds from a day before the UTC month 'YYYY-MM' to a day after it: every ticket
+    whose local creation month is `month`, in any zone, was created in this window."""
+    start = pd.Timestamp(f"{month}-01", tz="UTC")
+    end = start + pd.offsets.MonthBegin(1)
+    day = pd.Timedelta(days=1)
+    return int((start - day).value // 1000), int((end + day).value // 1000)
+
+
 def evaluate_to_table(con: duckdb.DuckDBPyConnection, terms: list[Terms], as_of_us: int) -> int:
     """Materialise narrow per-ticket results as temp table `per_ticket`.
 

@@ -123,12 +123,18 @@ class Store:
                 shutil.rmtree(old, ignore_errors=False)
 
     # ---- reading ----
-    def attach(self, con: duckdb.DuckDBPyConnection, only_contract: str | None = None) -> None:
+    def attach(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        only_contract: str | None = None,
+        created_between: tuple[int, int] | None = None,
+    ) -> None:
         """Views over the current generation: tickets, status_log, severity_log, base, events,
         quarantine, batches.
 
-        `only_contract` restricts `tickets` to one contract (drill-downs evaluate only what they
-        show).
+        `only_contract` restricts `tickets` to one contract and `created_between` (UTC
+        microseconds, both ends included) to tickets created then: drill-downs evaluate only what
+        they show.
         """
         gen = self.current()
         if gen is None:
@@ -142,6 +148,12 @@ class Store:
                 rel = rel.filter(
                     duckdb.ColumnExpression("contract_id")
                     == duckdb.ConstantExpression(only_contract)
+                )
+            if name == "tickets" and created_between is not None:
+                created = duckdb.ColumnExpression("created_us")
+                rel = rel.filter(
+                    (created >= duckdb.ConstantExpression(int(created_between[0])))
+                    & (created <= duckdb.ConstantExpression(int(created_between[1])))
                 )
             rel.create_view(name, replace=True)
 

@@ -163,8 +163,14 @@ def ticket_timelines(
         raise EvaluationError(f"no SLA terms registered for contract {contract_id}")
     con = duckdb.connect()
     store.attach(con, only_contract=contract_id)
-    evaluate_to_table(con, list(all_terms.values()), as_of_us)
     ids = [str(t) for t in ticket_ids[:MAX_TIMELINES]]
+    # only these tickets are evaluated (a ticket's figures depend on nothing but its own facts)
+    con.execute(
+        "CREATE TEMP TABLE picked AS SELECT * FROM tickets WHERE list_contains(?, ticket_id)",
+        [ids],
+    )
+    con.execute("CREATE OR REPLACE TEMP VIEW tickets AS SELECT * FROM picked")
+    evaluate_to_table(con, list(all_terms.values()), as_of_us)
     rows = per_ticket_frame(con, "list_contains(?, ticket_id)", [ids]).set_index("ticket_id")
     missing = [t for t in ids if t not in rows.index]
     if missing:

@@ -71,11 +71,11 @@ def hourly_as_of() -> int:
 
 
 def _evaluated(
-    as_of_us: int, contract_id: str | None = None
+    as_of_us: int, contract_id: str | None = None, created_between: tuple[int, int] | None = None
 ) -> tuple[duckdb.DuckDBPyConnection, list]:
     s = store()
     con = duckdb.connect()
-    s.attach(con, only_contract=contract_id)
+    s.attach(con, only_contract=contract_id, created_between=created_between)
     terms = s.terms()
     analysis.evaluate_to_table(con, terms, as_of_us)
     return con, terms
@@ -100,8 +100,10 @@ def monthly_credits(generation: str, as_of_us: int) -> pd.DataFrame:
 
 @st.cache_data(show_spinner="Loading tickets…")
 def month_tickets(generation: str, as_of_us: int, contract_id: str, month: str) -> pd.DataFrame:
-    """Per-ticket results of one contract-month (drill-down)."""
-    con, _ = _evaluated(as_of_us, contract_id)
+    """Per-ticket results of one contract-month (drill-down): only the tickets created within a
+    day of the month are evaluated (a local month starts at most 14 hours from the UTC one); the
+    filter on the local month below keeps exactly that month's."""
+    con, _ = _evaluated(as_of_us, contract_id, analysis.month_window_us(month))
     return analysis.per_ticket_frame(
         con, "contract_id = ? AND strftime(month, '%Y-%m') = ?", [contract_id, month]
     )
