@@ -283,6 +283,7 @@ def build(
     existing = _load(final_path)
     if existing is not None:
         return existing
+    _drop_abandoned(gen)
     tmp = gen / f".{final_path.name}.{os.getpid()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -314,6 +315,20 @@ def build(
     built = _load(final_path)
     assert built is not None
     return built
+
+
+def _drop_abandoned(gen: Path) -> None:
+    """Folders of builds whose process is gone (killed mid-build): nothing reads them."""
+    for stale in gen.glob(".sla-*.tmp"):
+        pid = stale.name.rsplit(".", 2)[-2]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(stale, ignore_errors=True)
+        except PermissionError:  # alive, someone else's
+            continue
 
 
 def _build_full(gen: Path, terms: list[Terms], tmp: Path) -> dict:

@@ -200,3 +200,49 @@ def test_a_contract_whose_terms_appear_later_is_judged_then(tmp_path):
     ingest(store, f2, "generic")
     led = assert_same_as_scratch(store, tmp_path)
     assert led.final_tickets == 2 and led.built == "incremental"
+
+
+KILLED_BUILD = """
+import sys, time
+from pathlib import Path
+from sla_engine import ledger
+from sla_engine.store import Store
+store = Store(Path(sys.argv[1]))
+real = ledger._write_totals
+def stall(*a, **k):  # the build is half done: parts written, totals not yet
+    print("inside", flush=True)
+    time.sleep(60)
+    return real(*a, **k)
+ledger._write_totals = stall
+gen = store.current()
+terms = store.terms()
+ledger.build(gen, terms[:-1])  # a terms list whose ledger does not exist yet
+"""
+
+
+def test_a_build_killed_midway_leaves_no_ledger_and_its_folder_is_dropped(demo):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    gen = demo.current()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_BUILD, str(demo.root)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    assert proc.stdout is not None
+    with proc.stdout:
+        assert proc.stdout.readline().strip() == "inside"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert list(gen.glob(".sla-*.tmp")), "the killed build's folder is there"
+    terms = demo.terms()[:-1]
+    assert ledger.load(gen, terms) is None  # nothing half-written is ever read
+    led = ledger.build(gen, terms, ledger.latest(gen))
+    assert not list(gen.glob(".sla-*.tmp"))  # dropped by the next build
+    rep, how = analysis.store_report(demo, led.settled_us)
+    assert how == "ledger"
+    pd.testing.assert_frame_equal(rep, full_report(demo, led.settled_us))
