@@ -24,6 +24,7 @@ REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))  # 1 for a quick look at 10M
 WRITE_EXPORT = """
 import duckdb, sys
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 con.execute("SET VARIABLE n = ?", [int(sys.argv[1])])
 for stmt in sys.argv[2].split(";"):
     if stmt.strip():
@@ -66,7 +67,7 @@ def run(code: str, *args: str) -> tuple[float, float]:
     out = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
     ).stdout.split()
-    return float(out[0]), float(out[1])
+    return float(out[-2]), float(out[-1])
 
 
 def main(sizes: list[int]) -> None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 
-import duckdb
 import pandas as pd
 
 from .analysis import evaluate_to_table, per_ticket_frame
 from .business_time import add_business
 from .calendar import MINUTE_US
 from .errors import EvaluationError
+from .sqlfiles import connect
 from .store import Store
 
 COLUMNS = [
@@ -56,7 +56,7 @@ def at_risk(
     if not terms:
         return pd.DataFrame(columns=COLUMNS)
     by_id = {t.terms_id: t for t in terms}
-    con = duckdb.connect()
+    con = connect()
     store.attach(con, only_contract=contract)
     evaluate_to_table(con, terms, as_of_us)
     open_ = per_ticket_frame(con, "(NOT resp_done OR NOT res_done)")
@@ -111,7 +111,7 @@ def at_risk(
 
 def newest_instant(store: Store) -> int | None:
     """The latest instant any ticket of the store records (creation, response or resolution)."""
-    con = duckdb.connect()
+    con = connect()
     store.attach(con)
     row = con.execute(
         "SELECT max(greatest(created_us, coalesce(first_response_us, 0), "

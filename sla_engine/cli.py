@@ -17,6 +17,7 @@ from . import analysis
 from .errors import SlaEngineError, TermsError
 from .exports import write_csv
 from .plainfiles import load_plain, results_csv_frame
+from .sqlfiles import connect
 from .store import Store
 from .terms import SIGNED_IN_COVENANT, Terms, json_schema, load_terms, signed_elsewhere
 
@@ -185,7 +186,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    con = duckdb.connect()
+    con = connect()
     terms = load_terms(args.terms)
     load_plain(con, args.tickets, args.history, terms, args.tz)
     as_of = analysis.parse_as_of(args.as_of)
@@ -207,7 +208,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     ledger)."""
     as_of = analysis.parse_as_of(args.as_of)
     if args.tickets or args.terms:
-        con = duckdb.connect()
+        con = connect()
         terms = _plain_or_store(args, con)
         if args.contract:
             terms = [t for t in terms if t.contract_id == args.contract]

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .calendar import build_table
 from .errors import CalendarError, EvaluationError
+from .sqlfiles import connect
 from .terms import Calendar, Terms
 
 MIN_US = 60_000_000
@@ -202,7 +203,7 @@ def prepare(con: duckdb.DuckDBPyConnection, terms: list[Terms], as_of_us: int) -
 def open_inputs(folder: Path, prefix: str = "") -> duckdb.DuckDBPyConnection:
     """A fresh in-memory connection with the evaluation's inputs as views over
     folder/<prefix><name>.parquet."""
-    con = duckdb.connect()
+    con = connect()
     con.execute("SET enable_progress_bar = false")
     for name in INPUTS:
         con.read_parquet(str(folder / f"{prefix}{name}.parquet")).create_view(name)

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from . import ledger, parked
@@ -19,7 +18,7 @@ from .normalize import derive
 from .profiles.base import Extract
 from .profiles.registry import read_profile
 from .routing import Routing
-from .sqlfiles import sql
+from .sqlfiles import connect, sql
 from .store import Store, require_terms
 from .validate import Valid, validate
 
@@ -229,7 +228,7 @@ def ingest(
                 label, profile, done[0], done[1], unchanged_rows=done[1], noop_of=done[0]
             )
         batch_id = int(prev["batch_id"].max()) + 1 if len(prev) else 1
-        con = duckdb.connect()
+        con = connect()
         con.execute("SET VARIABLE batch_id = ?", [batch_id])
         old = store.current()
         if old is not None:

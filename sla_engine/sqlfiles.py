@@ -13,6 +13,12 @@ from .errors import EvaluationError
 _HERE = Path(__file__).parent
 
 
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection that never draws a progress bar (on a terminal it would
+    write into the CLI's output, on a pipe into whatever reads it)."""
+    return duckdb.connect(config={"enable_progress_bar": False})
+
+
 @cache
 def sql(name: str) -> str:
     """Text of sla_engine/<name>.sql (read once)."""

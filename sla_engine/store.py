@@ -25,6 +25,7 @@ import duckdb
 import pandas as pd
 
 from .errors import StoreError, TermsError
+from .sqlfiles import connect
 from .terms import Terms, check_no_overlap, parse_terms
 
 KEEP_GENERATIONS = 3
@@ -158,14 +159,14 @@ class Store:
             rel.create_view(name, replace=True)
 
     def quarantine(self) -> pd.DataFrame:
-        con = duckdb.connect()
+        con = connect()
         self.attach(con)
         return con.execute("SELECT * FROM quarantine ORDER BY batch_id, file, row").df()
 
     def batches(self) -> pd.DataFrame:
         if self.current() is None:
             return pd.DataFrame()
-        con = duckdb.connect()
+        con = connect()
         self.attach(con)
         return con.execute("SELECT * FROM batches ORDER BY batch_id").df()
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 
-import duckdb
 import pandas as pd
 
 from .analysis import evaluate_to_table, per_ticket_frame
 from .errors import EvaluationError
 from .plainfiles import results_csv_frame
+from .sqlfiles import connect
 from .store import Store, require_terms
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -36,7 +36,7 @@ def ticket_figures(
         for t in versions
         if contract is None or t.contract_id == contract
     ]
-    con = duckdb.connect()
+    con = connect()
     store.attach(con, only_contract=contract)
     evaluate_to_table(con, terms, as_of_us)
     where, params = "", []

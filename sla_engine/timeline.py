@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import duckdb
 import pandas as pd
 
 from .analysis import evaluate_to_table, per_ticket_frame
 from .business_time import add_business, clock_between, intervals, local_day
 from .calendar import MINUTE_US, holiday_list
 from .errors import EvaluationError
+from .sqlfiles import connect
 from .store import Store
 from .terms import Terms
 
@@ -161,7 +161,7 @@ def ticket_timelines(
     all_terms = {t.terms_id: t for t in store.terms() if t.contract_id == contract_id}
     if not all_terms:
         raise EvaluationError(f"no SLA terms registered for contract {contract_id}")
-    con = duckdb.connect()
+    con = connect()
     store.attach(con, only_contract=contract_id)
     ids = [str(t) for t in ticket_ids[:MAX_TIMELINES]]
     # only these tickets are evaluated (a ticket's figures depend on nothing but its own facts)
