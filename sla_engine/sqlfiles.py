@@ -16,7 +16,9 @@ _HERE = Path(__file__).parent
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection that never draws a progress bar (on a terminal it would
     write into the CLI's output, on a pipe into whatever reads it)."""
-    return duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 @cache
