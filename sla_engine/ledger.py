@@ -405,9 +405,10 @@ def _build_incremental(
     _judge(con, terms, settled, tmp, {n: f"judge_{n}" for n in INPUTS}, k)
     void = tmp / f"void-{k:04d}.parquet"
     con.execute(
-        "COPY (SELECT p.* FROM prev_finals p WHERE p.contract_id IN (SELECT contract_id FROM "
-        "retermed) OR EXISTS (SELECT 1 FROM changed c WHERE c.contract_id = p.contract_id AND "
-        f"c.ticket_id = p.ticket_id)) TO {_quote(void)} (FORMAT parquet)"
+        "COPY (SELECT p.* FROM prev_finals p SEMI JOIN changed c USING (contract_id, ticket_id)"
+        " UNION ALL SELECT p.* FROM prev_finals p ANTI JOIN changed c"
+        " USING (contract_id, ticket_id) WHERE p.contract_id IN (SELECT contract_id FROM retermed))"
+        f" TO {_quote(void)} (FORMAT parquet)"
     )
     _write_totals(
         con,
