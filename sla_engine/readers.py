@@ -6,6 +6,7 @@ bad value is, and can name the row and column.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import json
@@ -66,11 +67,15 @@ def read_table(
     detected: dict[str, str] = {}
     try:
         if kind == "csv":
-            text, detected["encoding"] = decode(raw)
-            header = text.split("\n", 1)[0]
+            codec, detected["encoding"] = encoding_of(raw)
+            nl = raw.find(b"\n", 0, 1 << 20)
+            header = raw[: nl if nl >= 0 else 1 << 20].decode(codec, errors="replace")
             sep = "\t" if ".tsv" in _suffixes(p) else max((",", ";", "\t"), key=header.count)
             detected["delimiter"] = {",": "comma", ";": "semicolon", "\t": "tab"}[sep]
-            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+            # parsed from the bytes: the file is held once, not also as text and a text buffer
+            df = pd.read_csv(
+                io.BytesIO(raw), dtype=str, keep_default_na=False, sep=sep, encoding=codec
+            )
         elif kind == "xlsx":
             df = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="openpyxl")
         elif kind == "parquet":
@@ -87,6 +92,26 @@ def read_table(
     out = df.astype("string")
     out.attrs["detected"] = detected  # told to the user in the ingest report
     return out
+
+
+def encoding_of(raw: bytes) -> tuple[str, str]:
+    """The codec decode() would use, and its name for the user, checked chunk by chunk without
+    keeping the decoded text (a large export is not held twice)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16", "UTF-16"
+    for codec, name in (("utf-8-sig", "UTF-8"), ("cp1252", "Windows-1252")):
+        check = codecs.getincrementaldecoder(codec)(errors="strict")
+        view = memoryview(raw)
+        try:
+            for start in range(0, len(raw), CHUNK * 16):
+                check.decode(view[start : start + CHUNK * 16])
+            check.decode(b"", final=True)
+        except UnicodeDecodeError:
+            if codec == "cp1252":
+                raise
+            continue
+        return codec, name
+    raise AssertionError("unreachable: cp1252 either decodes or raises")
 
 
 def decode(raw: bytes) -> tuple[str, str]:
