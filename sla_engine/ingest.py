@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from . import ledger, parked
@@ -18,7 +19,7 @@ from .normalize import derive
 from .profiles.base import Extract
 from .profiles.registry import read_profile
 from .routing import Routing
-from .sqlfiles import connect, sql
+from .sqlfiles import connect, one_row, sql
 from .store import Store, require_terms
 from .validate import Valid, validate
 
@@ -266,6 +267,7 @@ def ingest(
             con.execute(
                 "UPDATE nb_e SET seq = seq + (SELECT coalesce(max(seq), 0) + 1 FROM old_events)"
             )
+        kept_history = _keep_stored_history(con) if old is not None and not len(e) else 0
         con.execute(sql("ingest"))
         con.register("_rt", valid.row_ticket[["contract_id", "ticket_id"]])
         # every kept input row counted by what happened to its ticket (in DuckDB: no pandas merge)
@@ -281,8 +283,14 @@ def ingest(
         con.unregister("_rt")
         derive(con)
 
+        notes = list(ex.notes)
+        if kept_history:
+            notes.append(
+                f"this export carries no status or field history: the history already stored for "
+                f"{kept_history:,} of its tickets was kept (upload the history file to replace it)"
+            )
         report = _account(
-            valid, row_outcomes, ticket_outcomes, label, profile, batch_id, hist_rows, ex.notes
+            valid, row_outcomes, ticket_outcomes, label, profile, batch_id, hist_rows, notes
         )
         q = valid.quarantine.copy()
         q.insert(0, "batch_id", batch_id)
@@ -354,6 +362,17 @@ def ingest(
             shutil.rmtree(gen, ignore_errors=True)
             raise
         return report
+
+
+def _keep_stored_history(con: duckdb.DuckDBPyConnection) -> int:
+    """An export with no history at all (a tickets file alone) says nothing about the tickets'
+    histories: the stored one of each of its tickets is carried into the batch, so re-uploading
+    the tickets file never drops pauses and reopenings loaded earlier. Returns how many tickets."""
+    con.execute(
+        "INSERT INTO nb_e SELECT o.contract_id, o.ticket_id, o.changed_us, o.field, o.value, o.seq"
+        " FROM old_events o SEMI JOIN nb_t n USING (contract_id, ticket_id)"
+    )
+    return int(one_row(con, "SELECT count(DISTINCT (contract_id, ticket_id)) FROM nb_e")[0])
 
 
 def reroute(store: Store, routing: Routing) -> IngestReport | None:

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from helpers import FIXTURES, SHARED, terms_doc
 
+from sla_engine import analysis
 from sla_engine.errors import IngestError
 from sla_engine.ingest import ingest
 from sla_engine.store import Store
@@ -334,3 +335,43 @@ def test_parked_rows_load_once_routed_without_the_file(tmp_path):
     assert set(got.index) == {"K1", "K2", "K3"}
     assert got.loc["K2", "severity"] == "P1" and got.loc["K1", "contract_id"] == "ACME-2025"
     assert reroute(store, Routing.of({}, {})) is None  # nothing parked
+
+
+def events_in(store: Store) -> pd.DataFrame:
+    con = duckdb.connect()
+    store.attach(con)
+    return con.execute("SELECT ticket_id, field, value, changed_us FROM events ORDER BY ALL").df()
+
+
+def test_a_tickets_file_alone_keeps_the_history_loaded_with_an_earlier_one(store, tmp_path):
+    tickets = write_csv(tmp_path / "t.csv", GOOD)
+    history = tmp_path / "h.csv"
+    pd.DataFrame(
+        [
+            ("T1", "2025-03-04T10:00:00-05:00", "status", "open"),
+            ("T1", "2025-03-04T10:20:00-05:00", "status", "pending"),  # a pause the terms list
+            ("T1", "2025-03-04T11:20:00-05:00", "status", "open"),
+            ("T1", "2025-03-04T12:00:00-05:00", "status", "solved"),
+        ],
+        columns=["ticket_id", "changed_at", "field", "value"],
+    ).to_csv(history, index=False)
+    ingest(store, tickets, "generic", contract="ACME", history=history)
+    stored = events_in(store)
+    as_of = 1_767_225_600_000_000
+    before, _ = analysis.store_report(store, as_of)
+
+    # the same tickets exported again without their history: nothing changed, the pause stays
+    again = write_csv(tmp_path / "t-again.csv", GOOD)
+    rep = ingest(store, again, "generic", contract="ACME")
+    assert (rep.unchanged_rows, rep.updated_rows) == (2, 0)
+    assert any("history already stored for 1 of its tickets was kept" in n for n in rep.notes)
+    pd.testing.assert_frame_equal(events_in(store), stored)
+    pd.testing.assert_frame_equal(analysis.store_report(store, as_of)[0], before)
+
+    # a newer tickets file: T2 resolved now; T1's history is still there
+    newer = write_csv(
+        tmp_path / "t-newer.csv", [GOOD[0], GOOD[1][:4] + ("2025-03-05T09:00:00-05:00",)]
+    )
+    rep = ingest(store, newer, "generic", contract="ACME")
+    assert (rep.unchanged_rows, rep.updated_rows) == (1, 1)
+    pd.testing.assert_frame_equal(events_in(store), stored)
