@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import ledger, parked
+from . import ledger, memory_guard, parked
 from .errors import IngestError
 from .normalize import derive
 from .profiles.base import Extract
@@ -214,6 +214,7 @@ def ingest(
         return IngestReport(
             label, profile, done[0], done[1], unchanged_rows=done[1], noop_of=done[0]
         )
+    memory_guard.check([p for p in (path, history) if p is not None], label)
     step = progress or (lambda phase, done: None)
     step("read", PHASES["read"])
     ex, hist_rows = read_profile(profile, path, history, options or {}, tz)

@@ -375,3 +375,28 @@ def test_a_tickets_file_alone_keeps_the_history_loaded_with_an_earlier_one(store
     rep = ingest(store, newer, "generic", contract="ACME")
     assert (rep.unchanged_rows, rep.updated_rows) == (1, 1)
     pd.testing.assert_frame_equal(events_in(store), stored)
+
+
+def test_an_export_too_large_for_free_memory_is_refused_before_reading(
+    store, tmp_path, monkeypatch
+):
+    from sla_engine import memory_guard
+
+    f = write_csv(tmp_path / "t.csv", GOOD)
+    monkeypatch.setattr(memory_guard, "available_bytes", lambda: 1000)  # a nearly full machine
+    with pytest.raises(IngestError, match=r"t\.csv: too large to load on this server now") as err:
+        ingest(store, f, "generic", contract="ACME")
+    assert "Split the export by date" in str(err.value)
+    assert store.current() is None  # nothing written
+    monkeypatch.setattr(memory_guard, "available_bytes", lambda: 1 << 40)
+    assert ingest(store, f, "generic", contract="ACME").loaded_rows == 2
+
+
+def test_a_gzip_export_is_measured_by_its_original_size(tmp_path):
+    from sla_engine.memory_guard import expanded_size
+
+    raw = b"ticket_id,severity\n" + b"T1,P1\n" * 100_000
+    packed = tmp_path / "t.csv.gz"
+    packed.write_bytes(gzip.compress(raw))
+    assert packed.stat().st_size < len(raw) // 50
+    assert expanded_size(packed) == len(raw)
