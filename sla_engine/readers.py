@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import csv_fast
 from .errors import IngestError
 
 
@@ -73,8 +74,13 @@ def read_table(
             sep = "\t" if ".tsv" in _suffixes(p) else max((",", ";", "\t"), key=header.count)
             detected["delimiter"] = {",": "comma", ";": "semicolon", "\t": "tab"}[sep]
             # parsed from the bytes: the file is held once, not also as text and a text buffer
-            df = pd.read_csv(
-                io.BytesIO(raw), dtype=str, keep_default_na=False, sep=sep, encoding=codec
+            fast = csv_fast.read(raw, codec, sep)
+            df = (
+                fast
+                if fast is not None
+                else pd.read_csv(
+                    io.BytesIO(raw), dtype=str, keep_default_na=False, sep=sep, encoding=codec
+                )
             )
         elif kind == "xlsx":
             df = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="openpyxl")
