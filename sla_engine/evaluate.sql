@@ -7,6 +7,7 @@
 --           resp_us, res_us, business, target_pct) -- one row per terms version x tier
 --   t_status(terms_key, status, kind)               -- kind 'pause' | 'resolved'
 --   t_cal_l(q, seg, off)                            -- the packed hourly calendars (macros.sql)
+--   t_cal_rows(k, q, seg, off)                      -- the same, one row per hour k
 -- The macros (as_of, known, clock_time, verdict, ...) live in macros.sql.
 --
 -- Rules, in the order the CTEs below apply them:
@@ -45,9 +46,14 @@ plain_hour_rows AS (  -- each instant's calendar row, looked up once
            hour_row(cal_base, coalesce(res_end, as_of())) AS k2
     FROM plain_terms_in_force p
 ),
-plain_lookups AS (
-    SELECT h.*, L.q[h.k0] AS q0, L.q[h.k1] AS q1, L.q[h.k2] AS q2, L.off[h.k0] AS off0, L.seg
-    FROM plain_hour_rows h CROSS JOIN t_cal_l L
+plain_lookups AS (  -- the three hours' rows (t_cal_rows holds the packed lists as rows; every
+                    -- instant up to as_of() is inside the calendar span, so each hour is there)
+    SELECT h.*, a.q AS q0, b.q AS q1, c.q AS q2, a.off AS off0, a.seg AS seg0, b.seg AS seg1,
+           c.seg AS seg2
+    FROM plain_hour_rows h
+    JOIN t_cal_rows a ON a.k = h.k0
+    JOIN t_cal_rows b ON b.k = h.k1
+    JOIN t_cal_rows c ON c.k = h.k2
 ),
 plain_elapsed AS (
     SELECT f.tid, f.terms_key,
@@ -55,13 +61,13 @@ plain_elapsed AS (
            f.tier_key AS resp_tier_key, f.tier_key AS res_tier_key,
            f.resp_end AS resp_at, f.res_end AS res_at,
            f.resp_end IS NOT NULL AS resp_done,
-           CASE WHEN f.business THEN business_before_at(f.resp_eval, f.q1, f.k1, f.seg)
-                                     - business_before_at(f.created_us, f.q0, f.k0, f.seg)
+           CASE WHEN f.business THEN business_before_hour(f.resp_eval, f.q1, f.seg1)
+                                     - business_before_hour(f.created_us, f.q0, f.seg0)
                 ELSE f.resp_eval - f.created_us END AS resp_el,
            f.resp_us AS resp_target,
            f.res_end IS NOT NULL AS res_done,
-           CASE WHEN f.business THEN business_before_at(f.res_eval, f.q2, f.k2, f.seg)
-                                     - business_before_at(f.created_us, f.q0, f.k0, f.seg)
+           CASE WHEN f.business THEN business_before_hour(f.res_eval, f.q2, f.seg2)
+                                     - business_before_hour(f.created_us, f.q0, f.seg0)
                 ELSE f.res_eval - f.created_us END AS res_el,
            f.res_us AS res_target,
            0::BIGINT AS paused, f.met_when_equal

@@ -18,9 +18,11 @@ CREATE OR REPLACE TEMP MACRO known(t) AS CASE WHEN t <= getvariable('as_of') THE
 CREATE OR REPLACE TEMP MACRO hour_row(cal_base, t) AS cal_base + t // us_per_hour() + 1;
 CREATE OR REPLACE TEMP MACRO open_part(o, p, shift_s, shift_e) AS
     greatest(0, least(o, ((p >> shift_e) & 63) * us_per_minute()) - ((p >> shift_s) & 63) * us_per_minute());
-CREATE OR REPLACE TEMP MACRO business_before_at(t, q, k, seg) AS
+-- business microseconds before t, from its hour's q and seg values
+CREATE OR REPLACE TEMP MACRO business_before_hour(t, q, s) AS
     (q >> 2) * us_per_second() + CASE q & 3 WHEN 0 THEN 0 WHEN 1 THEN t % us_per_hour()
-        ELSE open_part(t % us_per_hour(), seg[k], 18, 12) + open_part(t % us_per_hour(), seg[k], 6, 0) END;
+        ELSE open_part(t % us_per_hour(), s, 18, 12) + open_part(t % us_per_hour(), s, 6, 0) END;
+CREATE OR REPLACE TEMP MACRO business_before_at(t, q, k, seg) AS business_before_hour(t, q, seg[k]);
 -- business microseconds before t in the calendar whose hours start at cal_base
 CREATE OR REPLACE TEMP MACRO business_before(t, cal_base, q, seg) AS
     business_before_at(t, q[hour_row(cal_base, t)], hour_row(cal_base, t), seg);
