@@ -205,15 +205,15 @@ def test_a_contract_whose_terms_appear_later_is_judged_then(tmp_path):
 KILLED_BUILD = """
 import sys, time
 from pathlib import Path
-from sla_engine import ledger
+from sla_engine import ledger, ledger_build
 from sla_engine.store import Store
 store = Store(Path(sys.argv[1]))
-real = ledger._write_totals
+real = ledger_build._write_totals
 def stall(*a, **k):  # the build is half done: parts written, totals not yet
     print("inside", flush=True)
     time.sleep(60)
     return real(*a, **k)
-ledger._write_totals = stall
+ledger_build._write_totals = stall
 gen = store.current()
 terms = store.terms()
 ledger.build(gen, terms[:-1])  # a terms list whose ledger does not exist yet
