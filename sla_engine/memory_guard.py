@@ -15,10 +15,18 @@ from .errors import IngestError
 
 BYTES_FACTOR = 14  # peak memory per byte of export read (measured at 1M and 10M tickets)
 MEMINFO = Path("/proc/meminfo")
+# a container's own limit and use (cgroup v2, then v1): inside one, /proc/meminfo is the host's
+CGROUP_LIMITS = (
+    (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory.current")),
+    (
+        Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),
+        Path("/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    ),
+)
+UNLIMITED = 1 << 60  # cgroup v1 writes "no limit" as a number near 2**63
 
 
-def available_bytes() -> int | None:
-    """MemAvailable from /proc/meminfo (Linux); None where the machine does not say."""
+def _meminfo_available() -> int | None:
     try:
         for line in MEMINFO.read_text(encoding="ascii").splitlines():
             if line.startswith("MemAvailable:"):
@@ -26,6 +34,27 @@ def available_bytes() -> int | None:
     except (OSError, ValueError):
         return None
     return None
+
+
+def _cgroup_headroom() -> int | None:
+    """What the container's memory limit leaves free, or None when there is no limit."""
+    for limit_file, usage_file in CGROUP_LIMITS:
+        try:
+            limit = limit_file.read_text(encoding="ascii").strip()
+            usage = int(usage_file.read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            continue
+        if limit == "max" or not limit.isdigit() or int(limit) >= UNLIMITED:
+            return None
+        return max(int(limit) - usage, 0)
+    return None
+
+
+def available_bytes() -> int | None:
+    """Free memory for this process: the machine's MemAvailable (Linux), lowered to what a
+    container's memory limit leaves; None where neither is known."""
+    known = [b for b in (_meminfo_available(), _cgroup_headroom()) if b is not None]
+    return min(known) if known else None
 
 
 def expanded_size(path: Path) -> int:

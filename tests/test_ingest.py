@@ -400,3 +400,30 @@ def test_a_gzip_export_is_measured_by_its_original_size(tmp_path):
     packed.write_bytes(gzip.compress(raw))
     assert packed.stat().st_size < len(raw) // 50
     assert expanded_size(packed) == len(raw)
+
+
+@pytest.mark.parametrize(
+    ("meminfo_kib", "cgroup", "free"),
+    [
+        (8 * 1024**2, None, 8 * 1024**3),  # no container limit: the machine's MemAvailable
+        (8 * 1024**2, ("max", 1 << 30), 8 * 1024**3),  # cgroup v2, no limit
+        (8 * 1024**2, (str(1 << 30), 256 << 20), 768 << 20),  # cgroup v2: 1 GiB, 256 MiB used
+        (8 * 1024**2, (str(9223372036854771712), 1 << 30), 8 * 1024**3),  # v1's "no limit"
+        (1024**2, (str(4 << 30), 1 << 30), 1024**3),  # the machine has less than the limit left
+    ],
+)
+def test_free_memory_is_the_lower_of_the_machine_and_the_container(
+    tmp_path, monkeypatch, meminfo_kib, cgroup, free
+):
+    from sla_engine import memory_guard
+
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text(f"MemTotal: 99999999 kB\nMemAvailable: {meminfo_kib} kB\n")
+    monkeypatch.setattr(memory_guard, "MEMINFO", meminfo)
+    limits = []
+    if cgroup is not None:
+        (tmp_path / "max").write_text(cgroup[0] + "\n")
+        (tmp_path / "current").write_text(f"{cgroup[1]}\n")
+        limits = [(tmp_path / "max", tmp_path / "current")]
+    monkeypatch.setattr(memory_guard, "CGROUP_LIMITS", tuple(limits))
+    assert memory_guard.available_bytes() == free
