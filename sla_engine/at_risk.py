@@ -13,7 +13,7 @@ from . import ledger
 from .analysis import evaluate_to_table, per_ticket_frame
 from .business_time import add_business
 from .calendar import MINUTE_US
-from .engine import open_inputs
+from .engine import narrow_tickets, open_inputs
 from .errors import EvaluationError
 from .sqlfiles import connect
 from .store import Store
@@ -128,10 +128,7 @@ def _open_tickets(store: Store, as_of_us: int, contract: str | None) -> duckdb.D
         return con
     con = open_inputs(led.path, prefix="live_")
     if contract is not None:
-        con.execute(
-            "CREATE TEMP TABLE picked AS SELECT * FROM tickets WHERE contract_id = ?", [contract]
-        )
-        con.execute("CREATE OR REPLACE TEMP VIEW tickets AS SELECT * FROM picked")
+        narrow_tickets(con, "contract_id = ?", [contract])
     return con
 
 

@@ -20,11 +20,16 @@ import pyarrow.csv as pacsv
 _BOM = b"\xef\xbb\xbf"
 
 
+def first_line(raw: bytes, codec: str, errors: str = "strict") -> str:
+    """The file's first line (its header), looked for within the first MiB."""
+    end = raw.find(b"\n", 0, 1 << 20)
+    return raw[: end if end >= 0 else 1 << 20].decode(codec, errors=errors)
+
+
 def _header(raw: bytes, codec: str, sep: str) -> list[str] | None:
     """The column names as pandas reads them, or None when pandas would rename any."""
-    end = raw.find(b"\n", 0, 1 << 20)
     try:
-        first = raw[: end if end >= 0 else 1 << 20].decode(codec)
+        first = first_line(raw, codec)
     except UnicodeDecodeError:
         return None
     rows = list(csv.reader([first.rstrip("\r\n")], delimiter=sep))

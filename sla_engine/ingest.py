@@ -341,11 +341,10 @@ def ingest(
                     "'", "''"
                 )  # COPY takes no bound path
                 con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")
-            loaded = (  # only needed when earlier batches left rows parked
-                {str(r[0]) for r in con.execute("SELECT ticket_id FROM nb_class").fetchall()}
-                if old is not None and len(parked.read(old)[0])
-                else set()
-            )
+
+            def loaded() -> set[str]:  # asked only when earlier batches left rows parked
+                return {str(r[0]) for r in con.execute("SELECT ticket_id FROM nb_class").fetchall()}
+
             parked.write(gen, parked.carry(old, loaded, parked.park(ex, valid, tz, contract)))
             terms = store.terms()
             # published together with its SLA ledger, so the first report needs no full evaluation

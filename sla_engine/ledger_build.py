@@ -52,8 +52,7 @@ def _judge(
     that memory stays flat however many there are, into the files of part `part`: identity,
     terms and tier names, verdicts, and whether the ticket is final. Leaves the view `judged`."""
     con.execute("SET VARIABLE part = ?", [part])
-    for name in INPUTS:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {src[name]}")
+    _point(con, src)
     prepare(con, terms, settled)
     lo, hi, n = one_row(con, "SELECT min(tid), max(tid), count(*) FROM tickets")
     lo, hi = int(lo or 0), int(hi or 0)
@@ -62,18 +61,14 @@ def _judge(
     )  # a few scattered tickets: one pass, not one per range
     files = []
     for k, start in enumerate(range(lo, hi + 1, max(step, 1))):
-        for name in INPUTS:  # tid is an integer: the bounds are ours, not a stranger's text
-            con.execute(
-                f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {src[name]} "
-                f"WHERE tid BETWEEN {start:d} AND {start + step - 1:d}"
-            )
+        # tid is an integer: the bounds are ours, not a stranger's text
+        _point(con, src, f"WHERE tid BETWEEN {start:d} AND {start + step - 1:d}")
         files.append(tmp / f"part-{part:04d}-{k:03d}.parquet")
         con.execute(
             f"COPY (WITH ev AS ({sql('evaluate')}) {sql('ledger_judged')}) "
             f"TO {quote(files[-1])} (FORMAT parquet)"
         )
-    for name in INPUTS:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {src[name]}")
+    _point(con, src)
     if files:
         con.execute(f"CREATE OR REPLACE TEMP VIEW judged AS FROM read_parquet({file_list(files)})")
     else:  # no ticket at all: an empty ledger
@@ -82,6 +77,12 @@ def _judge(
             "tid BIGINT, terms_id VARCHAR, month DATE, resp_sev VARCHAR, res_sev VARCHAR, "
             "resp_met BOOLEAN, res_met BOOLEAN, final BOOLEAN, part INTEGER)"
         )
+
+
+def _point(con: duckdb.DuckDBPyConnection, src: dict[str, str], where: str = "") -> None:
+    """The evaluation's input views (evaluate.sql reads these names) over `src`, filtered."""
+    for name in INPUTS:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {src[name]} {where}")
 
 
 def _write_live(con: duckdb.DuckDBPyConnection, tmp: Path) -> int:

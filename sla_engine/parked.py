@@ -6,6 +6,7 @@ customer key or maps the label, `reroute` loads them without the export being up
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -64,13 +65,16 @@ def park(
 
 
 def carry(
-    previous: Path | None, loaded_ids: set[str], new: tuple[pd.DataFrame, pd.DataFrame]
+    previous: Path | None,
+    loaded_ids: Callable[[], set[str]],
+    new: tuple[pd.DataFrame, pd.DataFrame],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The parked rows of the previous generation that this batch did not load, plus its own."""
+    """The parked rows of the previous generation that this batch did not load, plus its own
+    (`loaded_ids` is asked only when something was parked before)."""
     old_t, old_e = read(previous)
     if not len(old_t):
         return new
-    keep_t = old_t[~member(old_t["ticket_id"], loaded_ids | set(new[0]["ticket_id"]))]
+    keep_t = old_t[~member(old_t["ticket_id"], loaded_ids() | set(new[0]["ticket_id"]))]
     keep_e = old_e[member(old_e["ticket_id"], keep_t["ticket_id"])]
     return (
         pd.concat([keep_t, new[0]], ignore_index=True),

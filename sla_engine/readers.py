@@ -69,8 +69,7 @@ def read_table(
     try:
         if kind == "csv":
             codec, detected["encoding"] = encoding_of(raw)
-            nl = raw.find(b"\n", 0, 1 << 20)
-            header = raw[: nl if nl >= 0 else 1 << 20].decode(codec, errors="replace")
+            header = csv_fast.first_line(raw, codec, errors="replace")
             sep = "\t" if ".tsv" in _suffixes(p) else max((",", ";", "\t"), key=header.count)
             detected["delimiter"] = {",": "comma", ";": "semicolon", "\t": "tab"}[sep]
             # parsed from the bytes: the file is held once, not also as text and a text buffer
@@ -123,12 +122,8 @@ def encoding_of(raw: bytes) -> tuple[str, str]:
 def decode(raw: bytes) -> tuple[str, str]:
     """Text as people save it: UTF-8 (with or without BOM), UTF-16 (Excel's "Unicode text"),
     else Windows-1252; returns the text and what was detected."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16"), "UTF-16"
-    try:
-        return raw.decode("utf-8-sig"), "UTF-8"
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="strict"), "Windows-1252"
+    codec, name = encoding_of(raw)
+    return raw.decode(codec), name
 
 
 MAX_EXPANDED = 2 * 1024**3  # no export we read expands beyond 2 GiB

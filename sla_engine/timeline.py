@@ -25,6 +25,7 @@ import pandas as pd
 from .analysis import evaluate_to_table, per_ticket_frame
 from .business_time import add_business, clock_between, intervals, local_day
 from .calendar import MINUTE_US, holiday_list
+from .engine import narrow_tickets
 from .errors import EvaluationError
 from .sqlfiles import connect
 from .store import Store
@@ -164,12 +165,7 @@ def ticket_timelines(
     con = connect()
     store.attach(con, only_contract=contract_id)
     ids = [str(t) for t in ticket_ids[:MAX_TIMELINES]]
-    # only these tickets are evaluated (a ticket's figures depend on nothing but its own facts)
-    con.execute(
-        "CREATE TEMP TABLE picked AS SELECT * FROM tickets WHERE list_contains(?, ticket_id)",
-        [ids],
-    )
-    con.execute("CREATE OR REPLACE TEMP VIEW tickets AS SELECT * FROM picked")
+    narrow_tickets(con, "list_contains(?, ticket_id)", [ids])
     evaluate_to_table(con, list(all_terms.values()), as_of_us)
     rows = per_ticket_frame(con, "list_contains(?, ticket_id)", [ids]).set_index("ticket_id")
     missing = [t for t in ids if t not in rows.index]

@@ -12,21 +12,17 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import terms_doc
+from test_ledger import full_report
 
 from sla_engine import analysis, ledger
 from sla_engine.demo import build_demo
 from sla_engine.engine import INPUTS
 from sla_engine.ingest import ingest
+from sla_engine.profiles.base import TICKET_FIELDS
 from sla_engine.store import Store
 from sla_engine.terms import parse_terms
 
 DAY = 24 * 3_600_000_000
-
-
-def full_report(store: Store, as_of_us: int) -> pd.DataFrame:
-    con = duckdb.connect()
-    store.attach(con)
-    return analysis.monthly_report(con, store.terms(), as_of_us)
 
 
 def from_scratch(gen: Path, terms, tmp: Path) -> ledger.Ledger:
@@ -184,14 +180,7 @@ def test_a_contract_whose_terms_appear_later_is_judged_then(tmp_path):
             ("T1", "ACME", "P2", "2025-03-04T10:00:00-05:00", "2025-03-04T10:30:00-05:00", ""),
             ("T2", "BETA", "P2", "2025-03-04T10:00:00-05:00", "2025-03-04T10:30:00-05:00", ""),
         ],
-        columns=[
-            "ticket_id",
-            "contract_id",
-            "severity",
-            "created_at",
-            "first_response_at",
-            "resolved_at",
-        ],
+        columns=TICKET_FIELDS,
     ).to_csv(f, index=False)
     f2 = tmp_path / "b.csv"
     pd.read_csv(f).assign(resolved_at="2025-03-04T12:00:00-05:00").to_csv(f2, index=False)
