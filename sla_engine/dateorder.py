@@ -22,8 +22,9 @@ from .errors import IngestError
 Order = Literal["day-first", "month-first"]
 ORDERS: tuple[Order, ...] = ("day-first", "month-first")
 
-_NUMERIC = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})\b"
-_HAS_NUMERIC = r"^\s*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b"
+NUMERIC = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})\b"
+HAS_NUMERIC = r"^\s*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b"
+Evidence = Order | None | Literal["ambiguous", "mixed"]
 
 DAY_FIRST = (
     "%d/%m/%Y %H:%M:%S",
@@ -74,33 +75,42 @@ class AmbiguousDateOrder(IngestError):
     """Every numeric date of a column reads both day-first and month-first."""
 
 
-def evidence(values: pd.Series) -> Order | None | Literal["ambiguous", "mixed"]:
+def evidence(values: pd.Series) -> Evidence:
     """What a column's own values say: an order, 'ambiguous', 'mixed', or None (no numeric
     dates, or so few that they are stray values of a column written in another format: those
     rows are quarantined one by one, never a reason to refuse the file)."""
     filled = values.dropna().astype("string").str.strip()
     filled = filled[filled != ""]
-    hit = pc.match_substring_regex(pa.array(filled.astype("string[pyarrow]")), _HAS_NUMERIC)
+    hit = pc.match_substring_regex(pa.array(filled.astype("string[pyarrow]")), HAS_NUMERIC)
     numeric = filled[hit.to_numpy(zero_copy_only=False)]  # in Arrow (RE2); ISO never matches
-    if numeric.empty or len(numeric) * 2 < len(filled):
+    if numeric.empty:
+        return judge(len(filled), 0, False, False)
+    parts = numeric.str.extract(NUMERIC).dropna()
+    return judge(
+        len(filled),
+        len(numeric),
+        bool((parts[0].astype(int) > 12).any()),
+        bool((parts[1].astype(int) > 12).any()),
+    )
+
+
+def judge(filled: int, numeric: int, first_over_12: bool, second_over_12: bool) -> Evidence:
+    """The evidence from counts: how many values are filled and numeric dates, and whether any
+    numeric date's first or second number is over 12 (the SQL validation counts the same)."""
+    if numeric == 0 or numeric * 2 < filled:
         return None
-    parts = numeric.str.extract(_NUMERIC).dropna()
-    first = parts[0].astype(int)
-    second = parts[1].astype(int)
-    day_first = bool((first > 12).any())
-    month_first = bool((second > 12).any())
-    if day_first and month_first:
+    if first_over_12 and second_over_12:
         return "mixed"
-    if day_first:
+    if first_over_12:
         return "day-first"
-    if month_first:
+    if second_over_12:
         return "month-first"
     return "ambiguous"
 
 
 def example(values: pd.Series) -> str:
     parts = values.dropna().astype("string")
-    hit = parts[parts.str.contains(_HAS_NUMERIC, regex=True, na=False)]
+    hit = parts[parts.str.contains(HAS_NUMERIC, regex=True, na=False)]
     return str(hit.iloc[0]) if len(hit) else ""
 
 
@@ -117,12 +127,25 @@ def decide(
     the other columns nor the user settle it, and IngestError when a column mixes both orders.
     """
     seen = {name: evidence(v) for name, v in columns.items()}
+    examples = {
+        name: example(v) for name, v in columns.items() if seen[name] in (*ORDERS, "ambiguous")
+    }
+    return decide_from(seen, examples, stated, file, labels)
+
+
+def decide_from(
+    seen: dict[str, Evidence],
+    examples: dict[str, str],
+    stated: Order | None,
+    file: str,
+    labels: dict[str, str] | None = None,
+) -> tuple[dict[str, Order | None], list[str]]:
+    """`decide` from each column's evidence and an example value (its first numeric date)."""
     shown = {o for o in seen.values() if o in ORDERS}
     notes: list[str] = []
     out: dict[str, Order | None] = {}
     for key, ev in seen.items():
         name = (labels or {}).get(key, key)
-        values = columns[key]
         if ev == "mixed":
             raise IngestError(
                 f"{file}: column {name!r} mixes day-first and month-first dates (some have a "
@@ -134,7 +157,7 @@ def decide(
         elif ev in ORDERS:
             if stated is not None and stated != ev:
                 raise IngestError(
-                    f"{file}: column {name!r} cannot be {stated}: {example(values)!r} "
+                    f"{file}: column {name!r} cannot be {stated}: {examples.get(key, '')!r} "
                     f"and others only read {ev}"
                 )
             out[key] = ev
@@ -149,7 +172,7 @@ def decide(
             )
         else:
             raise AmbiguousDateOrder(
-                f"{file}: the dates in column {name!r} (e.g. {example(values)!r}) read "
+                f"{file}: the dates in column {name!r} (e.g. {examples.get(key, '')!r}) read "
                 "both as day/month and as month/day; say which order the export uses"
             )
     return out, notes

@@ -219,7 +219,8 @@ def ingest(
     step("read", PHASES["read"])
     ex, hist_rows = read_profile(profile, path, history, options or {}, tz)
     step("validate", PHASES["validate"])
-    valid = validate(ex, label, tz, contract, by_contract, hlabel, routing)
+    con = connect()  # validation leaves the checked batch here, for the merge to read
+    valid = validate(ex, label, tz, contract, by_contract, hlabel, routing, con=con)
 
     step("merge", PHASES["merge"])
     with store.write_lock():
@@ -230,7 +231,6 @@ def ingest(
                 label, profile, done[0], done[1], unchanged_rows=done[1], noop_of=done[0]
             )
         batch_id = int(prev["batch_id"].max()) + 1 if len(prev) else 1
-        con = connect()
         con.execute("SET VARIABLE batch_id = ?", [batch_id])
         old = store.current()
         if old is not None:
@@ -243,45 +243,34 @@ def ingest(
             con.execute(EMPTY_BASE)
             con.execute(EMPTY_EVENTS)
             con.execute(EMPTY_Q)
-        t = valid.tickets.drop(columns=["_row"])
-        e = valid.events.drop(columns=["_row"]).copy()
-        e["seq"] = range(len(e))
-        con.register("_nb_t", t)
-        con.register("_nb_e", e)
         con.execute(
-            "CREATE TEMP TABLE nb_t AS SELECT contract_id::VARCHAR contract_id, ticket_id::VARCHAR "
-            "ticket_id,"
-            " severity::VARCHAR severity, created_us::BIGINT created_us,"
-            " first_response_us::BIGINT first_response_us, resolved_us::BIGINT resolved_us,"
-            " notes::VARCHAR notes FROM _nb_t"
+            "CREATE TEMP TABLE nb_t AS SELECT contract_id, ticket_id, severity, created_us,"
+            " first_response_us, resolved_us, notes FROM v_tickets"
         )
+        # events keep the file's order within a ticket (seq)
         con.execute(
-            "CREATE TEMP TABLE nb_e AS SELECT contract_id::VARCHAR contract_id, ticket_id::VARCHAR "
-            "ticket_id,"
-            " changed_us::BIGINT changed_us, field::VARCHAR field, value::VARCHAR value, "
-            "seq::BIGINT seq"
-            " FROM _nb_e"
+            "CREATE TEMP TABLE nb_e AS SELECT contract_id, ticket_id, changed_us, field, value,"
+            " row_number() OVER (ORDER BY _pos) - 1 AS seq FROM v_events"
         )
+        history_given = one_row(con, "SELECT count(*) FROM nb_e")[0] > 0
         if (
             old is not None
         ):  # events continue the old sequence numbers so order within a ticket is kept
             con.execute(
                 "UPDATE nb_e SET seq = seq + (SELECT coalesce(max(seq), 0) + 1 FROM old_events)"
             )
-        kept_history = _keep_stored_history(con) if old is not None and not len(e) else 0
+        kept_history = _keep_stored_history(con) if old is not None and not history_given else 0
         con.execute(sql("ingest"))
-        con.register("_rt", valid.row_ticket[["contract_id", "ticket_id"]])
-        # every kept input row counted by what happened to its ticket (in DuckDB: no pandas merge)
+        # every kept input row counted by what happened to its ticket
         row_outcomes = dict(
             con.execute(
-                "SELECT c.outcome, count(*) FROM _rt r LEFT JOIN nb_class c "
+                "SELECT c.outcome, count(*) FROM v_rows r LEFT JOIN nb_class c "
                 "USING (contract_id, ticket_id) GROUP BY ALL"
             ).fetchall()
         )
         ticket_outcomes = dict(
             con.execute("SELECT outcome, count(*) FROM nb_class GROUP BY ALL").fetchall()
         )
-        con.unregister("_rt")
         derive(con)
 
         notes = list(ex.notes)

@@ -31,7 +31,8 @@ def one_row(
     con: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None
 ) -> tuple[Any, ...]:
     """The single row an aggregate query returns (an aggregate always returns one)."""
-    row = con.execute(query, params or []).fetchone()
+    rows = con.execute(query, params or []).fetchall()  # read to the end: the result is done
+    row = rows[0] if len(rows) == 1 else None
     if row is None:
         raise EvaluationError(f"expected one row from: {query[:80]}")
     return row

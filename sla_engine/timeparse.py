@@ -17,6 +17,13 @@ _FROM_US = int(PLAUSIBLE_FROM.value // 1000)
 _TO_US = int(PLAUSIBLE_TO.value // 1000)
 
 
+# an offset at the end of an ISO 8601 time: Z, +05:30, +0530 or +05
+_OFFSET = r"(?:[+-]\d\d(?::?\d\d)?|Z)$"
+# naive times outside these years are not put in a zone (pandas cannot; they are implausible)
+_NAIVE_FROM = pd.Timestamp("1900-01-01")
+_NAIVE_TO = pd.Timestamp("2200-01-01")
+
+
 def implausible(us: pd.Series) -> pd.Series:
     """Parsed instants outside [1990-01-01, 2100-01-01) UTC."""
     return us.notna() & ((us < _FROM_US) | (us >= _TO_US))
@@ -48,7 +55,7 @@ def parse_instants(
     bad = pd.Series(False, index=raw.index)
     if not (~blank).any():
         return out, blank, bad
-    has_offset = values.str.contains(r"(?:[+-]\d\d:?\d\d|Z)$", regex=True, na=False)
+    has_offset = values.str.contains(_OFFSET, regex=True, na=False)
     for aware in (True, False):
         mask = (~blank) & (has_offset if aware else ~has_offset)
         if not mask.any():
@@ -64,6 +71,11 @@ def parse_instants(
                 break
             parsed[miss] = pd.to_datetime(part[miss], format=fmt, errors="coerce", utc=aware)
         if not aware:
+            # a placeholder year (9999) cannot be put in a zone; read as UTC, it is quarantined
+            # as implausible like any other instant outside the plausible range
+            far = parsed.notna() & ((parsed < _NAIVE_FROM) | (parsed >= _NAIVE_TO))
+            far_us = parsed[far].astype("datetime64[us]").astype("int64")
+            parsed = parsed.where(~far)
             parsed = parsed.dt.tz_localize(
                 tz, ambiguous=np.ones(len(parsed), dtype=bool), nonexistent="NaT"
             )
@@ -76,11 +88,11 @@ def parse_instants(
             .astype("int64")
         )
         out.loc[us.index] = us.values
+        if not aware and len(far_us):
+            out.loc[far_us.index] = far_us.values
+            ok |= far
         bad.loc[ok[~ok].index] = True
     return out, blank, bad
-
-
-_OFFSET = r"(?:[+-]\d\d:?\d\d|Z)$"
 
 
 def has_naive(series: pd.Series) -> bool:

@@ -1,57 +1,85 @@
-"""Validation: a profile's text columns -> typed tickets and events, plus quarantine.
+"""Validation in DuckDB: a profile's text columns -> typed tickets and events, plus quarantine.
 
-A row that cannot be used is quarantined with file, row, column and reason;
-rows of a quarantined ticket go with it, so every input row is accounted for.
+A row that cannot be used is quarantined with file, row, column and reason (the rules, as data, are
+in validate_rules.py); rows of a quarantined ticket go with it, so every input row is accounted
+for. The work runs as SQL over the profile's frames (no Python loop per row): times in ISO 8601
+are read by SQL, any other layout by timeparse.parse_instants for just those cells.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
+import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import dateorder
 from .errors import IngestError
-from .membership import member
 from .profiles.base import Extract
 from .routing import Routing
+from .sqlfiles import connect, one_row, sql
 from .terms import Terms
-from .timeparse import PLAUSIBLE_TEXT, implausible, parse_instants
+from .timeparse import parse_instants
+from .validate_rules import (
+    DUPLICATE_REASON,
+    EVENT_RULES,
+    IDENTITY_RULES,
+    LOST_REASON,
+    NO_PRIORITY_LABEL,
+    NO_PRIORITY_REASON,
+    TICKET_RULES,
+    first_broken,
+    reason_of,
+)
+
+__all__ = ["NO_PRIORITY_LABEL", "NO_PRIORITY_REASON", "Valid", "severity_lookup", "validate"]
 
 QUARANTINE_COLUMNS = ["file", "row", "column", "reason"]
-NO_PRIORITY_REASON = "no priority"
-NO_PRIORITY_LABEL = "(no priority)"  # the label a contract maps to a tier for empty priorities
+# a character Python's str.strip() keeps (a cell with one is filled)
+_NOT_SPACE = r"[^\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f}\x{85}\p{Z}]"
+TIME_FIELDS = ("created_at", "first_response_at", "resolved_at")
+_PYARROW_TYPES = {
+    pa.int64(): pd.Int64Dtype(),
+    pa.int32(): pd.Int64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+    pa.string(): pd.StringDtype("pyarrow"),
+    pa.large_string(): pd.StringDtype("pyarrow"),
+}
+
+
+def fetch(con: duckdb.DuckDBPyConnection, query: str) -> pd.DataFrame:
+    """A query's rows with nullable dtypes (Int64, Arrow text), as pandas callers expect."""
+    table = con.sql(query).to_arrow_table()
+    return table.to_pandas(types_mapper=_PYARROW_TYPES.get)
 
 
 @dataclass
 class Valid:
-    tickets: (
-        pd.DataFrame
-    )  # ticket_id, contract_id, severity, created_us, first_response_us, resolved_us, _row
-    events: pd.DataFrame  # ticket_id, contract_id, changed_us, field, value, _row
-    quarantine: pd.DataFrame  # file, row, column, reason
-    row_ticket: pd.DataFrame  # _row, contract_id, ticket_id for rows that were kept
+    """The checked batch, held in `con` as v_tickets, v_events, v_rows and v_quarantine; the
+    frames are read from there when asked for."""
+
+    con: duckdb.DuckDBPyConnection
     input_rows: int
-    history_rows: int = 0
+    quarantine: pd.DataFrame  # file, row, column, reason
 
+    @cached_property
+    def tickets(self) -> pd.DataFrame:
+        """ticket_id, contract_id, severity, created_us, first_response_us, resolved_us, notes,
+        _row"""
+        return fetch(self.con, "SELECT * FROM v_tickets ORDER BY _pos").drop(columns=["_pos"])
 
-class _Q:
-    """Collects quarantine entries."""
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        """ticket_id, contract_id, changed_us, field, value, _row"""
+        return fetch(self.con, "SELECT * FROM v_events ORDER BY _pos").drop(columns=["_pos"])
 
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.rows: list[tuple[str, int, str, str]] = []
-
-    def add(self, rows: pd.Series, column: str, reason: str | pd.Series) -> None:
-        reasons = reason if isinstance(reason, pd.Series) else pd.Series(reason, index=rows.index)
-        for r, why in zip(rows.astype(int), reasons.astype(str), strict=False):
-            self.rows.append((self.file, int(r), column, why))
-
-    def frame(self) -> pd.DataFrame:
-        df = pd.DataFrame(self.rows, columns=QUARANTINE_COLUMNS)
-        return df.drop_duplicates(subset=["file", "row"], keep="first").sort_values(
-            ["file", "row"], kind="stable"
-        )
+    @cached_property
+    def row_ticket(self) -> pd.DataFrame:
+        """_row, ticket_id, contract_id of every kept input row"""
+        return fetch(self.con, "SELECT * FROM v_rows ORDER BY _pos").drop(columns=["_pos"])
 
 
 def source_column(src: dict[str, str], name: str) -> str:
@@ -77,19 +105,124 @@ def severity_lookup(
     return out
 
 
-def map_labels(
-    contracts: pd.Series, labels: pd.Series, lookup: dict[tuple[str, str], str]
-) -> pd.Series:
-    """The tier of each (contract, lower-cased label), NA where none: one vectorised join."""
-    if not len(contracts) or not lookup:
-        return pd.Series(pd.NA, index=contracts.index, dtype="string")
-    table = pd.Series(
-        list(lookup.values()), index=pd.MultiIndex.from_tuples(list(lookup)), dtype="string"
+def _arrow(df: pd.DataFrame, columns: list[str]) -> pa.Table:
+    """The columns as Arrow text (missing ones empty) plus `_row` and `_pos` (the frame's own
+    order): DuckDB scans Arrow without a copy."""
+    arrays = {}
+    for c in columns:
+        col = df[c] if c in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")
+        if col.dtype != pd.StringDtype("pyarrow"):
+            col = col.astype("string[pyarrow]")
+        arrays[c] = pa.array(col)
+    arrays["_row"] = pa.array(df["_row"].astype("int64").to_numpy())
+    arrays["_pos"] = pa.array(np.arange(len(df), dtype=np.int64))
+    return pa.table(arrays)
+
+
+def _routes(con: duckdb.DuckDBPyConnection, routing: Routing | None, contract: str | None) -> None:
+    """route(raw, routed, routed_here): each distinct contract cell through the customer keys."""
+    raws = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT nullif(py_strip(contract_id), '') AS c FROM _ex_t WHERE c IS NOT NULL"
+        ).fetchall()
+    ]
+    if contract is not None:
+        raws.append(contract.strip())
+    known = {r[0] for r in con.execute("SELECT contract_id FROM v_known").fetchall()}
+    rows = []
+    for raw in dict.fromkeys(raws):
+        target = routing.contract_for(raw) if routing is not None else None
+        routed = raw if raw in known or not (routing and routing.customer_keys) else target or raw
+        rows.append((raw, routed, target is not None and target == contract))
+    v_route = pd.DataFrame(rows, columns=["raw", "routed", "routed_here"]).astype(
+        {"raw": "string", "routed": "string", "routed_here": "bool"}
     )
-    key = pd.MultiIndex.from_arrays(
-        [contracts.astype("string").fillna(""), labels.astype("string").fillna("")]
+    con.register("_route", v_route)
+    con.execute("CREATE OR REPLACE TEMP TABLE v_route AS SELECT * FROM _route")
+    con.unregister("_route")
+
+
+def _read_in_sql(fields: dict[str, str]) -> str:
+    """Select-list: for each time column (column -> stem), whether it is blank, whether SQL reads
+    it, and the instant SQL reads."""
+    return ", ".join(
+        f"blank_text({c}) AS _{s}_b, sql_reads({c}) AS _{s}_s,"
+        f" CASE WHEN _{s}_s THEN sql_instant({c}) END AS _{s}_u"
+        for c, s in fields.items()
     )
-    return pd.Series(table.reindex(key).to_numpy(), index=contracts.index, dtype="string")
+
+
+def _read_rest(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    where: str,
+    fields: dict[str, str],
+    tz: str | None,
+    layouts: dict[str, tuple[str, ...]],
+) -> tuple[str, str]:
+    """The cells SQL did not read, through parse_instants (with the column's layouts), as they
+    always were. Returns (joins, select-list) giving `<stem>_us`, `<stem>_blank`, `<stem>_bad`."""
+    joins, cols = [], []
+    for c, s in fields.items():
+        rest = fetch(
+            con,
+            f"SELECT _pos, {c} AS raw FROM {table} WHERE {where} AND NOT _{s}_b AND NOT _{s}_s",
+        )
+        if not len(rest):
+            cols.append(
+                f"r._{s}_u AS {s}_us, r._{s}_b AS {s}_blank,"
+                f" r._{s}_s AND r._{s}_u IS NULL AS {s}_bad"
+            )
+            continue
+        us, blank, bad = parse_instants(rest["raw"], tz, layouts[c])
+        fb = pa.table(
+            {
+                "_pos": pa.array(rest["_pos"].astype("int64").to_numpy()),
+                "u": pa.array(us.astype("Int64"), type=pa.int64()),
+                "b": pa.array(blank.to_numpy(dtype=bool)),
+                "x": pa.array(bad.to_numpy(dtype=bool)),
+            }
+        )
+        con.register(f"_fb_{s}", fb)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE v_fb_{s} AS SELECT * FROM _fb_{s}")
+        con.unregister(f"_fb_{s}")
+        joins.append(f"LEFT JOIN v_fb_{s} ON v_fb_{s}._pos = r._pos")
+        cols.append(
+            f"coalesce(r._{s}_u, v_fb_{s}.u) AS {s}_us, r._{s}_b OR coalesce(v_fb_{s}.b, false) AS"
+            f" {s}_blank, (r._{s}_s AND r._{s}_u IS NULL) OR coalesce(v_fb_{s}.x, false) AS {s}_bad"
+        )
+    return " ".join(joins), ", ".join(cols)
+
+
+def _evidence(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], where: str
+) -> dict[str, tuple[dateorder.Evidence, str]]:
+    """What each time column's values say about day/month order (dateorder.evidence, in SQL, one
+    scan for all the columns), with an example numeric date of each."""
+    exprs, params = [], []
+    for c in columns:
+        hit = f"regexp_matches({c}, ?)"
+        exprs.append(
+            f"count(*) FILTER (WHERE regexp_matches({c}, '{_NOT_SPACE}')),"
+            f" count(*) FILTER (WHERE {hit}),"
+            f" coalesce(bool_or(try_cast(regexp_extract({c}, ?, 1) AS INT) > 12)"
+            f" FILTER (WHERE {hit}), false),"
+            f" coalesce(bool_or(try_cast(regexp_extract({c}, ?, 2) AS INT) > 12)"
+            f" FILTER (WHERE {hit}), false),"
+            f" coalesce(arg_min({c}, _pos) FILTER (WHERE {hit}), '')"
+        )
+        numeric, has = dateorder.NUMERIC, dateorder.HAS_NUMERIC
+        params += [has, numeric, has, numeric, has, has]
+    row = one_row(con, f"SELECT {', '.join(exprs)} FROM {table} WHERE {where}", params)
+    out = {}
+    for i, c in enumerate(columns):
+        filled, numeric_n, first_big, second_big, example = row[5 * i : 5 * i + 5]
+        out[c] = (
+            dateorder.judge(int(filled), int(numeric_n), bool(first_big), bool(second_big)),
+            str(example),
+        )
+    return out
 
 
 def validate(
@@ -100,247 +233,321 @@ def validate(
     terms_by_contract: dict[str, list[Terms]],
     history_file: str | None = None,
     routing: Routing | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> Valid:
-    """Typed, checked tickets and events; bad rows quarantined with reasons."""
-    q = _Q(file)
-    qh = _Q(history_file or file)
-    for row, col, why in ex.rejected:
-        q.add(pd.Series([row]), col, why)
-    for row, col, why in ex.history_rejected:
-        (qh if history_file else q).add(pd.Series([row]), col, why)
-    t = ex.tickets.copy()
-    if "notes" not in t.columns:  # what the profile inferred for this ticket, if anything
-        t["notes"] = pd.Series(pd.NA, index=t.index, dtype="string")
+    """Typed, checked tickets and events; bad rows quarantined with reasons. The results are
+    tables of `con` (a new connection when none is given)."""
     src = ex.source_columns
-
-    # contract: an empty cell is no contract (it falls back to the chosen contract or the routing)
-    if "contract_id" in t.columns:
-        t["contract_id"] = t["contract_id"].astype("string").str.strip().replace("", pd.NA)
-    if contract is not None:
-        if "contract_id" in src and t["contract_id"].notna().any():
-            routed_here = (
-                t["contract_id"]
-                .map(
-                    lambda v: (
-                        routing is not None
-                        and not pd.isna(v)
-                        and routing.contract_for(v) == contract
-                    )
-                )
-                .astype(bool)
-            )
-            mismatch = (
-                t["contract_id"].notna() & (t["contract_id"].str.strip() != contract) & ~routed_here
-            )
-            q.add(
-                t.loc[mismatch, "_row"],
-                source_column(src, "contract_id"),
-                f"contract differs from --contract {contract}",
-            )
-            t = t[~mismatch]
-        t["contract_id"] = contract
-    elif "contract_id" not in src:
+    if contract is None and "contract_id" not in src:
         raise IngestError(
             f"{file}: the export has no contract column; say which contract it belongs to with "
             f"--contract ID"
         )
-    t["contract_id"] = t["contract_id"].str.strip()
-    if routing is not None and routing.customer_keys:  # customer keys -> contracts
-        routed = t["contract_id"].map(
-            lambda v: v if pd.isna(v) or v in terms_by_contract else routing.contract_for(v) or v
-        )
-        t["contract_id"] = routed.astype("string")
-    unrouted = t["contract_id"].notna() & ~t["contract_id"].isin(list(terms_by_contract))
-    if routing is not None:
-        q.add(
-            t.loc[unrouted, "_row"],
-            source_column(src, "contract_id"),
-            "no contract for customer key " + t.loc[unrouted, "contract_id"].astype(str),
-        )
-        t = t[~unrouted]
-    blank_id = t["ticket_id"].isna() | (t["ticket_id"].str.strip() == "")
-    q.add(t.loc[blank_id, "_row"], source_column(src, "ticket_id"), "empty ticket id")
-    t = t[~blank_id]
-    t["ticket_id"] = t["ticket_id"].str.strip()
-    unknown = ~t["contract_id"].isin(list(terms_by_contract))
-    q.add(
-        t.loc[unknown, "_row"],
-        source_column(src, "contract_id"),
-        "unknown contract "
-        + t.loc[unknown, "contract_id"].fillna("(empty)")
-        + ": no SLA terms registered",
+    con = con if con is not None else connect()
+    con.execute("SET TimeZone = 'UTC'")
+    naive_in_sql = tz is None or bool(
+        one_row(con, "SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [tz])[0]
     )
-    t = t[~unknown]
+    for name, value in {
+        "tz": tz,
+        "naive_in_sql": naive_in_sql,
+        "contract": contract.strip() if contract is not None else None,
+        "routing": routing is not None,
+        "history_file": history_file is not None,
+        "has_contract_column": "contract_id" in src,
+        "with_minutes": "first_response_minutes" in ex.tickets.columns,
+    }.items():
+        con.execute(f"SET VARIABLE {name} = ?", [value])
+    con.execute(sql("validate_macros"))
+    _reference_tables(con, terms_by_contract, routing, ex, src)
+    con.register(
+        "_ex_t",
+        _arrow(
+            ex.tickets,
+            [
+                "ticket_id",
+                "contract_id",
+                "severity",
+                *TIME_FIELDS,
+                "notes",
+                "first_response_minutes",
+            ],
+        ),
+    )
+    con.register("_ex_e", _arrow(ex.events, ["ticket_id", "changed_at", "field", "value"]))
+    con.register("_ex_rows", _arrow(ex.row_ticket, ["ticket_id"]))
+    _routes(con, routing, contract)
 
-    # duplicates within this file
-    dup = t.duplicated(subset=["contract_id", "ticket_id"], keep=False)
-    if dup.any():
-        first_rows = (
-            t[dup].groupby("ticket_id")["_row"].apply(lambda s: ", ".join(map(str, s.head(5))))
+    # who each row belongs to, whether it breaks an identity rule, how many copies of its ticket
+    # stand after those rules, and each time as SQL reads it
+    fields = {n: n.removesuffix("_at") for n in TIME_FIELDS}
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE v_t1 AS
+        WITH cells AS (
+            SELECT * REPLACE (py_strip(ticket_id) AS ticket_id),
+                   CASE WHEN getvariable('has_contract_column')
+                        THEN nullif(py_strip(contract_id), '') END AS c0
+            FROM _ex_t
+        ), owned AS (
+            SELECT c.*,
+                   getvariable('contract') IS NOT NULL AND c.c0 IS NOT NULL
+                     AND c.c0 <> getvariable('contract')
+                     AND NOT coalesce(r.routed_here, false) AS contract_mismatch,
+                   CASE WHEN getvariable('contract') IS NOT NULL
+                        THEN coalesce(rc.routed, getvariable('contract'))
+                        ELSE coalesce(r.routed, c.c0) END AS contract
+            FROM cells c LEFT JOIN v_route r ON r.raw = c.c0
+            LEFT JOIN v_route rc ON rc.raw = getvariable('contract')
+        ), flagged AS (
+            SELECT o.*, k.contract_id IS NOT NULL AS known_contract
+            FROM owned o LEFT JOIN v_known k ON k.contract_id = o.contract
+        ), judged AS (
+            SELECT *, {first_broken(IDENTITY_RULES)} AS id_rule FROM flagged
         )
-        q.add(
-            t.loc[dup, "_row"],
-            source_column(src, "ticket_id"),
-            "duplicate ticket id in file (rows " + t.loc[dup, "ticket_id"].map(first_rows) + ")",
-        )
-        t = t[~dup]
+        SELECT *, {_read_in_sql(fields)} FROM judged"""
+    )
+    # a ticket id twice in the file (among the rows still standing): every copy goes
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE v_dups AS
+        SELECT contract, ticket_id FROM v_t1 WHERE id_rule IS NULL
+        GROUP BY ALL HAVING count(*) > 1"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP VIEW v_t1s AS
+        SELECT v_t1.*, d.ticket_id IS NOT NULL AS dup
+        FROM v_t1 LEFT JOIN v_dups d
+             ON d.contract = v_t1.contract AND d.ticket_id = v_t1.ticket_id"""
+    )
+    standing = "id_rule IS NULL AND NOT dup"
 
     # times: each column's day/month order from its own values (or the file's, or as stated)
-    time_cols = {n: t[n] for n in ("created_at", "first_response_at", "resolved_at")}
+    found = _evidence(con, "v_t1s", list(TIME_FIELDS), standing)
     if len(ex.events):
-        time_cols["changed_at"] = ex.events["changed_at"]
-    labels = {n: src.get(n, n) for n in time_cols}
-    orders, order_notes = dateorder.decide(time_cols, ex.date_order, file, labels)
+        found |= _evidence(con, "_ex_e", ["changed_at"], "true")
+    seen = {n: e for n, (e, _) in found.items()}
+    examples = {n: x for n, (_, x) in found.items()}
+    labels = {n: src.get(n, n) for n in seen}
+    orders, order_notes = dateorder.decide_from(seen, examples, ex.date_order, file, labels)
     ex.notes.extend(n for n in order_notes if n not in ex.notes)
     ex.layouts = {f: dateorder.layouts(o, ex.time_formats) for f, o in orders.items()}
 
-    def layouts(field: str) -> tuple[str, ...]:
-        return ex.layouts.get(field, ex.time_formats)
+    def layouts(name: str) -> tuple[str, ...]:
+        return ex.layouts.get(name, ex.time_formats)
 
-    for name in ("created_at", "first_response_at", "resolved_at"):
-        us, blank, bad = parse_instants(t[name], tz, layouts(name))
-        why = "unparseable time " + t[name].fillna("").str.slice(0, 40)
-        if tz is None:
-            why = why + " (a naive time needs --tz)"
-        q.add(t.loc[bad, "_row"], source_column(src, name), why[bad])
-        if name == "created_at":
-            q.add(t.loc[blank & ~bad, "_row"], source_column(src, name), "missing creation time")
-            bad = bad | blank
-        far = implausible(us) & ~bad
-        q.add(
-            t.loc[far, "_row"],
-            source_column(src, name),
-            "time " + t[name].fillna("").str.slice(0, 40) + " is " + PLAUSIBLE_TEXT,
-        )
-        bad = bad | far
-        t[name.replace("_at", "_us")] = us
-        t = t[~bad]
-    if "first_response_minutes" in t.columns:  # Zendesk: reply time in minutes after creation
-        mins = pd.to_numeric(t["first_response_minutes"], errors="coerce")
-        bad = (
-            t["first_response_minutes"].notna()
-            & (t["first_response_minutes"].str.strip() != "")
-            & mins.isna()
-        )
-        q.add(
-            t.loc[bad, "_row"], source_column(src, "first_response_at"), "not a number of minutes"
-        )
-        t = t[~bad]
-        mins = mins[~bad]
-        t["first_response_us"] = (t["created_us"] + (mins * 60e6).round().astype("Int64")).astype(
-            "Int64"
-        )
-    early = t["first_response_us"].notna() & (t["first_response_us"] < t["created_us"])
-    q.add(
-        t.loc[early, "_row"],
-        source_column(src, "first_response_at"),
-        "first response before creation",
+    joins, times = _read_rest(
+        con, "v_t1s", standing, fields, tz, {n: layouts(n) for n in TIME_FIELDS}
     )
-    t = t[~early]
-    early = t["resolved_us"].notna() & (t["resolved_us"] < t["created_us"])
-    q.add(t.loc[early, "_row"], source_column(src, "resolved_at"), "resolved before creation")
-    t = t[~early]
-
-    # severity; an empty priority is "no priority", which a contract may map to a tier like a label
-    lookup = severity_lookup(terms_by_contract, routing)
-    labels = t["severity"].fillna("").str.strip().str.lower()
-    no_priority = labels == ""
-    labels = labels.mask(no_priority, NO_PRIORITY_LABEL)
-    t["severity"] = map_labels(t["contract_id"], labels, lookup)
-    unknown = t["severity"].isna()
-    q.add(t.loc[unknown & no_priority, "_row"], source_column(src, "severity"), NO_PRIORITY_REASON)
-    q.add(
-        t.loc[unknown & ~no_priority, "_row"],
-        source_column(src, "severity"),
-        "unknown severity "
-        + ex.tickets.loc[(unknown & ~no_priority)[unknown & ~no_priority].index, "severity"]
-        .fillna("")
-        .astype(str),
-    )
-    t = t[~unknown]
-
-    # events
-    ev = ex.events.copy()
-    eq = qh if history_file else q
-    ev["ticket_id"] = ev["ticket_id"].str.strip()
-    ids = t.set_index("ticket_id")["contract_id"]
-    orphan = ~member(ev["ticket_id"], ids.index)
-    if history_file:
-        eq.add(
-            ev.loc[orphan, "_row"], "ticket_id", "no valid ticket with this id in the tickets file"
+    minutes = "try_cast(py_strip(first_response_minutes) AS DOUBLE)"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE v_t4 AS
+        WITH timed AS (
+            SELECT r._pos, r._row, r.ticket_id, r.contract, r.notes, r.severity,
+                   r.first_response_minutes AS minutes_text,
+                   CASE WHEN isfinite({minutes}) THEN {minutes} END AS minutes, {times},
+                   CASE WHEN py_strip(coalesce(r.severity, '')) = '' THEN '{NO_PRIORITY_LABEL}'
+                        ELSE lower(py_strip(r.severity)) END AS label
+            FROM v_t1s r {joins}
+            WHERE r.id_rule IS NULL AND NOT r.dup
+        ), reply AS (
+            SELECT * REPLACE (
+                CASE WHEN getvariable('with_minutes')
+                     THEN created_us + round_even(minutes * 60e6, 0)::BIGINT
+                     ELSE first_response_us END AS first_response_us)
+            FROM timed
+        ), tiered AS (
+            SELECT r.*, m.tier
+            FROM reply r LEFT JOIN v_tiers m ON m.contract_id = r.contract AND m.label = r.label
         )
-    ev = ev[~orphan]
-    ev["contract_id"] = ev["ticket_id"].map(ids)
-    us, blank, bad = parse_instants(ev["changed_at"], tz, layouts("changed_at"))
-    eq.add(
-        ev.loc[bad | blank, "_row"],
-        src.get("changed_at", "changed_at"),
-        "unparseable or missing change time",
+        SELECT * EXCLUDE (label, severity, minutes_text, minutes),
+               {first_broken(TICKET_RULES, len(IDENTITY_RULES) + 1)} AS rule_no
+        FROM tiered"""
     )
-    far = implausible(us) & ~(bad | blank)
-    eq.add(
-        ev.loc[far, "_row"],
-        src.get("changed_at", "changed_at"),
-        "change time " + ev["changed_at"].fillna("").str.slice(0, 40) + " is " + PLAUSIBLE_TEXT,
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW v_tickets AS SELECT ticket_id, contract AS contract_id,"
+        " tier AS severity, created_us, first_response_us, resolved_us, notes, _row, _pos"
+        " FROM v_t4 WHERE rule_no IS NULL"
     )
-    ev["changed_us"] = us
-    ev = ev[~(bad | blank | far)]
-    is_sev = ev["field"] == "severity"
-    mapped = map_labels(ev["contract_id"], ev["value"].fillna("").str.strip().str.lower(), lookup)
-    bad_sev = is_sev & mapped.isna()
-    eq.add(
-        ev.loc[bad_sev, "_row"],
-        src.get("severity", "value"),
-        "unknown severity " + ev.loc[bad_sev, "value"].fillna(""),
-    )
-    ev.loc[is_sev, "value"] = mapped[is_sev]
-    ev = ev[~bad_sev]
-    bad_status = (ev["field"] == "status") & (ev["value"].isna() | (ev["value"].str.strip() == ""))
-    eq.add(ev.loc[bad_status, "_row"], src.get("status", "value"), "empty status")
-    ev = ev[~bad_status]
-    created = ev["ticket_id"].map(t.set_index("ticket_id")["created_us"])
-    before = ev["changed_us"] < created
-    # a change logged before the ticket's creation time is clamped to creation (clock skew), not
-    # lost
-    ev.loc[before, "changed_us"] = created[before]
-
-    # rows of tickets that did not survive go to quarantine too (every row accounted for)
-    kept_ids = t["ticket_id"]
-    rt = ex.row_ticket.copy()
-    rt["ticket_id"] = rt["ticket_id"].astype("string").str.strip()
-    quarantined_rows = {r for _f, r, _c, _w in q.rows}
-    kept = member(rt["ticket_id"], kept_ids)
-    lost = ~kept & ~rt["_row"].isin(quarantined_rows)
-    if lost.any() and not history_file:
-        q.add(
-            rt.loc[lost, "_row"],
-            source_column(src, "ticket_id"),
-            "ticket quarantined (see its other rows)",
-        )
-    # rows of quarantined tickets are outside kept_ids anyway, so the set above still holds
-    rt = rt[kept & ~rt["_row"].isin(quarantined_rows)]
-    rt["contract_id"] = rt["ticket_id"].map(ids)
-
-    qf = pd.concat([q.frame(), qh.frame()], ignore_index=True) if history_file else q.frame()
-    events = ev[["ticket_id", "contract_id", "changed_us", "field", "value", "_row"]].reset_index(
-        drop=True
-    )
-    tickets = t[
-        [
-            "ticket_id",
-            "contract_id",
-            "severity",
-            "created_us",
-            "first_response_us",
-            "resolved_us",
-            "notes",
-            "_row",
-        ]
-    ]
+    _events(con, tz, layouts("changed_at"))
+    _account_rows(con)
     return Valid(
-        tickets=tickets.reset_index(drop=True),
-        events=events,
-        quarantine=qf.reset_index(drop=True),
-        row_ticket=rt.reset_index(drop=True),
-        input_rows=int(len(ex.row_ticket)),
+        con=con,
+        input_rows=int(one_row(con, "SELECT count(*) FROM _ex_rows")[0]),
+        quarantine=_quarantine(con, file, history_file),
     )
+
+
+def _reference_tables(
+    con: duckdb.DuckDBPyConnection,
+    terms_by_contract: dict[str, list[Terms]],
+    routing: Routing | None,
+    ex: Extract,
+    src: dict[str, str],
+) -> None:
+    """v_known (contracts with terms), v_tiers (contract, label -> tier), v_rejected (the rows
+    the profile rejected) and v_rule_columns (the column each rule reports under)."""
+    v_known = pd.DataFrame({"contract_id": pd.Series(list(terms_by_contract), dtype="string")})
+    v_tiers = pd.DataFrame(
+        [
+            (c, label, tier)
+            for (c, label), tier in severity_lookup(terms_by_contract, routing).items()
+        ],
+        columns=["contract_id", "label", "tier"],
+    ).astype("string")
+    v_rejected = pd.DataFrame(
+        [(0, r, c, w) for r, c, w in ex.rejected]
+        + [(1, r, c, w) for r, c, w in ex.history_rejected],
+        columns=["k", "row", "column", "reason"],
+    ).astype({"k": "int64", "row": "int64", "column": "string", "reason": "string"})
+    numbered = (
+        [(i, r.field) for i, r in enumerate(IDENTITY_RULES)]
+        + [(len(IDENTITY_RULES), "ticket_id")]
+        + [(len(IDENTITY_RULES) + 1 + i, r.field) for i, r in enumerate(TICKET_RULES)]
+        + [(100 + i, r.field) for i, r in enumerate(EVENT_RULES)]
+        + [(1000, "ticket_id")]
+    )
+    v_rule_columns = pd.DataFrame(
+        [(no, _column_of(src, f)) for no, f in numbered], columns=["no", "name"]
+    ).astype({"no": "int64", "name": "string"})
+    for name, frame in {
+        "v_known": v_known.drop_duplicates(),
+        "v_tiers": v_tiers,
+        "v_rejected": v_rejected,
+        "v_rule_columns": v_rule_columns,
+    }.items():
+        con.register(f"_{name}", frame)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _{name}")
+        con.unregister(f"_{name}")
+
+
+def _column_of(src: dict[str, str], field_name: str) -> str:
+    """The column a rule's quarantined row is reported under."""
+    return {
+        "history_ticket_id": "ticket_id",
+        "changed_at": src.get("changed_at", "changed_at"),
+        "history_severity": src.get("severity", "value"),
+        "history_status": src.get("status", "value"),
+    }.get(field_name, source_column(src, field_name))
+
+
+def _events(con: duckdb.DuckDBPyConnection, tz: str | None, layouts: tuple[str, ...]) -> None:
+    """e2 (every history row that reached the rules, with the rule it breaks) and v_events."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE v_e1 AS
+        WITH owners AS (
+            SELECT ticket_id, count(*) AS owners, any_value(contract_id) AS contract_id,
+                   any_value(created_us) AS created_us
+            FROM v_tickets GROUP BY ticket_id
+        ), cells AS (
+            SELECT * REPLACE (py_strip(ticket_id) AS ticket_id) FROM _ex_e
+        )
+        SELECT e.*, coalesce(o.owners, 0) AS owners, o.contract_id, o.created_us,
+               {_read_in_sql({"changed_at": "changed"})}
+        FROM cells e LEFT JOIN owners o USING (ticket_id)
+        -- a history row of no ticket in the same file is dropped (its row is accounted there)
+        WHERE getvariable('history_file') OR o.owners IS NOT NULL"""
+    )
+    joins, times = _read_rest(
+        con, "v_e1", "true", {"changed_at": "changed"}, tz, {"changed_at": layouts}
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE v_e2 AS
+        WITH timed AS (
+            SELECT r._pos, r._row, r.ticket_id, r.contract_id, r.created_us, r.owners, r.field,
+                   r.value, {times}
+            FROM v_e1 r {joins}
+        ), tiered AS (
+            SELECT e.*, m.tier
+            FROM timed e LEFT JOIN v_tiers m ON m.contract_id = e.contract_id
+                 AND m.label = lower(py_strip(coalesce(e.value, '')))
+        )
+        SELECT *, {first_broken(EVENT_RULES, 100)} AS rule_no FROM tiered"""
+    )
+    # a change logged before the ticket's creation is clamped to creation (clock skew), not lost
+    con.execute(
+        """CREATE OR REPLACE TEMP VIEW v_events AS
+        SELECT ticket_id, contract_id, greatest(changed_us, created_us) AS changed_us, field,
+               CASE WHEN field = 'severity' THEN tier ELSE value END AS value, _row, _pos
+        FROM v_e2 WHERE rule_no IS NULL"""
+    )
+
+
+def _account_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """q_all: every quarantine entry (grp 0 the main file, 1 the history file), numbered by the
+    rule it broke; v_rows: the input rows kept, each with its ticket."""
+    hist = "CASE WHEN getvariable('history_file') THEN 1 ELSE 0 END"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE v_q_all AS
+        WITH broken AS (
+            SELECT 0 AS grp, id_rule AS rule_no, _pos AS pos, _row AS row,
+                   {reason_of(IDENTITY_RULES).replace("rule_no", "id_rule")} AS reason
+            FROM v_t1 WHERE id_rule IS NOT NULL
+            UNION ALL
+            SELECT 0, {len(IDENTITY_RULES)}, t._pos, t._row, {DUPLICATE_REASON}
+            FROM v_t1s t JOIN (
+                SELECT ticket_id, array_to_string(list(_row ORDER BY _pos)[1:5], ', ') AS dup_rows
+                FROM v_t1s WHERE id_rule IS NULL AND dup GROUP BY ticket_id
+            ) d USING (ticket_id)
+            WHERE t.id_rule IS NULL AND t.dup
+            UNION ALL
+            SELECT 0, v_t4.rule_no, v_t4._pos, v_t4._row,
+                   {reason_of(TICKET_RULES, len(IDENTITY_RULES) + 1)}
+            FROM v_t4
+            JOIN (SELECT _pos, severity, {", ".join(TIME_FIELDS)} FROM v_t1) x USING (_pos)
+            WHERE v_t4.rule_no IS NOT NULL
+            UNION ALL
+            SELECT {hist}, v_e2.rule_no, v_e2._pos, v_e2._row, {reason_of(EVENT_RULES, 100)}
+            FROM v_e2 JOIN (SELECT _pos, changed_at FROM v_e1) x USING (_pos)
+            WHERE v_e2.rule_no IS NOT NULL
+        )
+        SELECT CASE WHEN k = 1 THEN {hist} ELSE 0 END AS grp, -2 + k AS rule_no,
+               row_number() OVER () AS pos, row, "column", reason
+        FROM v_rejected
+        UNION ALL
+        SELECT b.grp, b.rule_no, b.pos, b.row, c.name, b.reason
+        FROM broken b JOIN v_rule_columns c ON c.no = b.rule_no"""
+    )
+    # the rows of tickets that did not survive go too (every row accounted for)
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE v_rows0 AS
+        WITH kept AS (SELECT ticket_id, any_value(contract_id) AS contract_id
+                      FROM v_tickets GROUP BY ticket_id),
+             taken AS (SELECT DISTINCT row FROM v_q_all WHERE grp = 0),
+             cells AS (SELECT _pos, _row, py_strip(ticket_id) AS ticket_id FROM _ex_rows)
+        -- a row is its ticket's own row where it is one (an id may be kept in two contracts),
+        -- else it belongs to the ticket of its id
+        SELECT r._pos, r._row, r.ticket_id, coalesce(own.contract_id, k.contract_id) AS contract_id,
+               k.ticket_id IS NOT NULL AS kept, t.row IS NOT NULL AS taken
+        FROM cells r LEFT JOIN kept k USING (ticket_id)
+        LEFT JOIN v_tickets own ON own._row = r._row AND own.ticket_id = r.ticket_id
+        LEFT JOIN taken t ON t.row = r._row"""
+    )
+    con.execute(
+        f"""INSERT INTO v_q_all
+        SELECT 0, 1000, _pos, _row, (SELECT name FROM v_rule_columns WHERE no = 1000),
+               '{LOST_REASON}'
+        FROM v_rows0 WHERE NOT kept AND NOT taken AND NOT getvariable('history_file')"""
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW v_rows AS SELECT _row, ticket_id, contract_id, _pos"
+        " FROM v_rows0 WHERE kept AND NOT taken"
+    )
+
+
+def _quarantine(
+    con: duckdb.DuckDBPyConnection, file: str, history_file: str | None
+) -> pd.DataFrame:
+    """One entry per (file, row): the first rule the row broke; the main file's rows first."""
+    con.execute("SET VARIABLE main_file = ?", [file])
+    con.execute("SET VARIABLE hist_file = ?", [history_file or file])
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE v_quarantine AS
+        SELECT grp, CASE WHEN grp = 1 THEN getvariable('hist_file') ELSE getvariable('main_file')
+               END AS file, row, arg_min("column", (rule_no, pos)) AS "column",
+               arg_min(reason, (rule_no, pos)) AS reason
+        FROM v_q_all GROUP BY grp, row"""
+    )
+    out = fetch(
+        con,
+        'SELECT file, row, "column", reason FROM v_quarantine ORDER BY grp, file, row',
+    )
+    return out.astype({"file": object, "row": "int64", "column": object, "reason": object})
