@@ -26,7 +26,7 @@ def first_line(raw: bytes, codec: str, errors: str = "strict") -> str:
     return raw[: end if end >= 0 else 1 << 20].decode(codec, errors=errors)
 
 
-def _header(raw: bytes, codec: str, sep: str) -> list[str] | None:
+def header_names(raw: bytes, codec: str, sep: str) -> list[str] | None:
     """The column names as pandas reads them, or None when pandas would rename any."""
     try:
         first = first_line(raw, codec)
@@ -50,7 +50,7 @@ def _header(raw: bytes, codec: str, sep: str) -> list[str] | None:
 
 def read(raw: bytes, codec: str, sep: str) -> pd.DataFrame | None:
     """Every column as text (empty cells as ""), or None to let pandas read the file."""
-    names = _header(raw, codec, sep)
+    names = header_names(raw, codec, sep)
     if names is None:
         return None
     if codec == "utf-8-sig":

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import ledger, memory_guard, parked
+from . import csv_stream, ledger, memory_guard, parked
 from .errors import IngestError
 from .normalize import derive
 from .profiles.base import Extract
@@ -26,6 +28,8 @@ from .validate import Valid, validate
 Progress = Callable[[str, float], None]
 # each phase with the share of an ingest's time spent before it starts (measured at 1M tickets)
 PHASES = {"read": 0.0, "validate": 0.2, "merge": 0.6, "ledger": 0.9}
+# beyond this the ingest's DuckDB tables spill to the store's disk (COVENANT_INGEST_MEMORY)
+MEMORY_LIMIT = os.environ.get("COVENANT_INGEST_MEMORY", "1GB")
 
 EMPTY_BASE = (
     "CREATE TEMP TABLE old_base (contract_id VARCHAR, ticket_id VARCHAR, severity VARCHAR, "
@@ -214,13 +218,67 @@ def ingest(
         return IngestReport(
             label, profile, done[0], done[1], unchanged_rows=done[1], noop_of=done[0]
         )
-    memory_guard.check([p for p in (path, history) if p is not None], label)
+    # a generic CSV export is streamed into DuckDB (csv_stream), not held: only the rest counts
+    streamed = profile == "generic" and csv_stream.layout(path) is not None
+    memory_guard.check(
+        [p for p in (path, history) if p is not None and not (streamed and p == path)],
+        label,
+        streamed=streamed,
+    )
     step = progress or (lambda phase, done: None)
-    step("read", PHASES["read"])
-    ex, hist_rows = read_profile(profile, path, history, options or {}, tz)
-    step("validate", PHASES["validate"])
-    con = connect()  # validation leaves the checked batch here, for the merge to read
-    valid = validate(ex, label, tz, contract, by_contract, hlabel, routing, con=con)
+    with _spilling_connection(store) as con:
+        step("read", PHASES["read"])
+        ex, hist_rows = read_profile(profile, path, history, options or {}, tz, con=con)
+        step("validate", PHASES["validate"])
+        # validation leaves the checked batch in `con`, for the merge to read
+        valid = validate(ex, label, tz, contract, by_contract, hlabel, routing, con=con)
+        return _merge(
+            store,
+            con,
+            ex,
+            valid,
+            fingerprint,
+            label,
+            hlabel,
+            profile,
+            tz,
+            contract,
+            hist_rows,
+            step,
+        )
+
+
+@contextmanager
+def _spilling_connection(store: Store) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The ingest's DuckDB connection: a memory limit, and a spill folder in the store (removed
+    afterwards), so an export larger than memory goes to disk instead of growing the process."""
+    spill = store.root / f".spill-{os.getpid()}"
+    spill.mkdir(parents=True, exist_ok=True)
+    con = connect()
+    try:
+        con.execute("SET memory_limit = ?", [MEMORY_LIMIT])
+        con.execute("SET temp_directory = ?", [str(spill)])
+        yield con
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _merge(
+    store: Store,
+    con: duckdb.DuckDBPyConnection,
+    ex: Extract,
+    valid: Valid,
+    fingerprint: str,
+    label: str,
+    hlabel: str | None,
+    profile: str,
+    tz: str | None,
+    contract: str | None,
+    hist_rows: int,
+    step: Progress,
+) -> IngestReport:
+    """Merge the checked batch into a new generation, publish it with its SLA ledger."""
 
     step("merge", PHASES["merge"])
     with store.write_lock():
@@ -343,6 +401,8 @@ def ingest(
                 changed = con.execute(
                     "SELECT contract_id, ticket_id FROM nb_class WHERE outcome <> 'unchanged'"
                 ).df()
+                # the batch is written: its memory goes back before the ledger build takes its own
+                con.close()
                 prev = ledger.latest(old) if old is not None else None
                 ledger.build(gen, terms, prev, changed)
             store.publish(gen)

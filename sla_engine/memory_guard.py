@@ -1,6 +1,6 @@
 """Refuse an ingest that cannot fit in this machine's memory, before reading it.
 
-Why: ingest holds the whole export in memory (pandas) while it validates, at about BYTES_FACTOR
+Why: ingest holds an export read whole in memory (pandas) while it validates, at about BYTES_FACTOR
 times the export's size (measured: 86 MB of CSV peaked at 1.4 GiB, 880 MB at 10.0 GiB). On a
 server the kernel's answer to an export too large is to kill the process, which is the app every
 user is on; a refusal that says how much is needed, and what to do, is better.
@@ -13,7 +13,10 @@ from pathlib import Path
 
 from .errors import IngestError
 
-BYTES_FACTOR = 14  # peak memory per byte of export read (measured at 1M and 10M tickets)
+BYTES_FACTOR = 14  # peak memory per byte of export read whole (measured at 1M and 10M tickets)
+# a streamed export (csv_stream) needs no more than the ingest's DuckDB memory limit and the SLA
+# ledger build's, whatever its size: what is beyond them goes to disk
+STREAMED_NEED = 2 * 2**30
 MEMINFO = Path("/proc/meminfo")
 # a container's own limit and use (cgroup v2, then v1): inside one, /proc/meminfo is the host's
 CGROUP_LIMITS = (
@@ -68,12 +71,13 @@ def expanded_size(path: Path) -> int:
     return size
 
 
-def check(paths: list[Path], label: str) -> None:
-    """IngestError when reading `paths` would need more memory than the machine has free."""
+def check(paths: list[Path], label: str, streamed: bool = False) -> None:
+    """IngestError when reading `paths` whole (and, if `streamed`, streaming the export into
+    DuckDB) would need more memory than the machine has free."""
     free = available_bytes()
     if free is None:
         return
-    need = BYTES_FACTOR * sum(expanded_size(p) for p in paths)
+    need = BYTES_FACTOR * sum(expanded_size(p) for p in paths) + (STREAMED_NEED if streamed else 0)
     if need > free:
         raise IngestError(
             f"{label}: too large to load on this server now: about {need / 2**30:.1f} GiB of "

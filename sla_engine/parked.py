@@ -41,7 +41,7 @@ def park(
     """This batch's tickets quarantined for routing reasons, as text the generic profile reads."""
     q = valid.quarantine
     rows = set(q.loc[q["reason"].str.startswith(ROUTING_REASONS), "row"].astype(int))
-    t = ex.tickets[ex.tickets["_row"].isin(rows)].copy()
+    t = valid.raw_tickets(rows)
     out = pd.DataFrame({"ticket_id": t["ticket_id"].astype("string").str.strip()})
     out["contract_id"] = contract if contract else t.get("contract_id", pd.Series(dtype="string"))
     out["severity"] = t["severity"]

@@ -70,8 +70,8 @@ def read_table(
         if kind == "csv":
             codec, detected["encoding"] = encoding_of(raw)
             header = csv_fast.first_line(raw, codec, errors="replace")
-            sep = "\t" if ".tsv" in _suffixes(p) else max((",", ";", "\t"), key=header.count)
-            detected["delimiter"] = {",": "comma", ";": "semicolon", "\t": "tab"}[sep]
+            sep = delimiter_of(p, header)
+            detected["delimiter"] = DELIMITER_NAMES[sep]
             # parsed from the bytes: the file is held once, not also as text and a text buffer
             fast = csv_fast.read(raw, codec, sep)
             df = (
@@ -97,6 +97,14 @@ def read_table(
     out = df.astype("string")
     out.attrs["detected"] = detected  # told to the user in the ingest report
     return out
+
+
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def delimiter_of(path: Path, header: str) -> str:
+    """A .tsv file's tab, else whichever of comma, semicolon and tab its header has most of."""
+    return "\t" if ".tsv" in _suffixes(path) else max((",", ";", "\t"), key=header.count)
 
 
 def encoding_of(raw: bytes) -> tuple[str, str]:

@@ -41,6 +41,14 @@ QUARANTINE_COLUMNS = ["file", "row", "column", "reason"]
 # a character Python's str.strip() keeps (a cell with one is filled)
 _NOT_SPACE = r"[^\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f}\x{85}\p{Z}]"
 TIME_FIELDS = ("created_at", "first_response_at", "resolved_at")
+RAW_TICKET_COLUMNS = [
+    "ticket_id",
+    "contract_id",
+    "severity",
+    *TIME_FIELDS,
+    "notes",
+    "first_response_minutes",
+]
 _PYARROW_TYPES = {
     pa.int64(): pd.Int64Dtype(),
     pa.int32(): pd.Int64Dtype(),
@@ -75,6 +83,19 @@ class Valid:
     def events(self) -> pd.DataFrame:
         """ticket_id, contract_id, changed_us, field, value, _row"""
         return fetch(self.con, "SELECT * FROM v_events ORDER BY _pos").drop(columns=["_pos"])
+
+    def raw_tickets(self, rows: set[int]) -> pd.DataFrame:
+        """The export's ticket rows numbered `rows`, as the profile read them (text, `_row`)."""
+        wanted = pa.table({"_row": pa.array(sorted(rows), type=pa.int64())})
+        self.con.register("_wanted", wanted)
+        try:
+            return fetch(
+                self.con,
+                f"SELECT _row, {', '.join(RAW_TICKET_COLUMNS)} FROM _ex_t"
+                " SEMI JOIN _wanted USING (_row) ORDER BY _pos",
+            )
+        finally:
+            self.con.unregister("_wanted")
 
     @cached_property
     def row_ticket(self) -> pd.DataFrame:
@@ -197,9 +218,9 @@ def _read_rest(
 
 def _evidence(
     con: duckdb.DuckDBPyConnection, table: str, columns: list[str], where: str
-) -> dict[str, tuple[dateorder.Evidence, str]]:
+) -> dict[str, tuple[dateorder.Evidence, str, int]]:
     """What each time column's values say about day/month order (dateorder.evidence, in SQL, one
-    scan for all the columns), with an example numeric date of each."""
+    scan for all the columns), with an example numeric date of each and how many there are."""
     exprs, params = [], []
     for c in columns:
         hit = f"regexp_matches({c}, ?)"
@@ -221,6 +242,7 @@ def _evidence(
         out[c] = (
             dateorder.judge(int(filled), int(numeric_n), bool(first_big), bool(second_big)),
             str(example),
+            int(numeric_n),
         )
     return out
 
@@ -260,22 +282,10 @@ def validate(
         con.execute(f"SET VARIABLE {name} = ?", [value])
     con.execute(sql("validate_macros"))
     _reference_tables(con, terms_by_contract, routing, ex, src)
-    con.register(
-        "_ex_t",
-        _arrow(
-            ex.tickets,
-            [
-                "ticket_id",
-                "contract_id",
-                "severity",
-                *TIME_FIELDS,
-                "notes",
-                "first_response_minutes",
-            ],
-        ),
-    )
+    if not ex.in_database:  # else the profile streamed them into these tables already
+        con.register("_ex_t", _arrow(ex.tickets, RAW_TICKET_COLUMNS))
+        con.register("_ex_rows", _arrow(ex.row_ticket, ["ticket_id"]))
     con.register("_ex_e", _arrow(ex.events, ["ticket_id", "changed_at", "field", "value"]))
-    con.register("_ex_rows", _arrow(ex.row_ticket, ["ticket_id"]))
     _routes(con, routing, contract)
 
     # who each row belongs to, whether it breaks an identity rule, how many copies of its ticket
@@ -321,11 +331,16 @@ def validate(
     standing = "id_rule IS NULL AND NOT dup"
 
     # times: each column's day/month order from its own values (or the file's, or as stated)
-    found = _evidence(con, "v_t1s", list(TIME_FIELDS), standing)
+    # a column with no numeric date at all says nothing among its standing rows either: only
+    # the others are counted again over the rows still standing (a join)
+    found = _evidence(con, "_ex_t", list(TIME_FIELDS), "true")
+    recount = [n for n in TIME_FIELDS if found[n][2] > 0]
+    if recount:
+        found |= _evidence(con, "v_t1s", recount, standing)
     if len(ex.events):
         found |= _evidence(con, "_ex_e", ["changed_at"], "true")
-    seen = {n: e for n, (e, _) in found.items()}
-    examples = {n: x for n, (_, x) in found.items()}
+    seen = {n: e for n, (e, _, _) in found.items()}
+    examples = {n: x for n, (_, x, _) in found.items()}
     labels = {n: src.get(n, n) for n in seen}
     orders, order_notes = dateorder.decide_from(seen, examples, ex.date_order, file, labels)
     ex.notes.extend(n for n in order_notes if n not in ex.notes)
@@ -368,7 +383,14 @@ def validate(
         " FROM v_t4 WHERE rule_no IS NULL"
     )
     _events(con, tz, layouts("changed_at"))
-    _account_rows(con)
+    # each row of a streamed generic export is one ticket and nothing else rejects rows: its kept
+    # rows are its kept tickets (no join of every row with every ticket)
+    rows_are_tickets = (
+        ex.in_database
+        and not ex.rejected
+        and (history_file is not None or (not ex.history_rejected and not len(ex.events)))
+    )
+    _account_rows(con, rows_are_tickets)
     return Valid(
         con=con,
         input_rows=int(one_row(con, "SELECT count(*) FROM _ex_rows")[0]),
@@ -471,7 +493,7 @@ def _events(con: duckdb.DuckDBPyConnection, tz: str | None, layouts: tuple[str, 
     )
 
 
-def _account_rows(con: duckdb.DuckDBPyConnection) -> None:
+def _account_rows(con: duckdb.DuckDBPyConnection, rows_are_tickets: bool) -> None:
     """q_all: every quarantine entry (grp 0 the main file, 1 the history file), numbered by the
     rule it broke; v_rows: the input rows kept, each with its ticket."""
     hist = "CASE WHEN getvariable('history_file') THEN 1 ELSE 0 END"
@@ -506,6 +528,12 @@ def _account_rows(con: duckdb.DuckDBPyConnection) -> None:
         SELECT b.grp, b.rule_no, b.pos, b.row, c.name, b.reason
         FROM broken b JOIN v_rule_columns c ON c.no = b.rule_no"""
     )
+    if rows_are_tickets:
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW v_rows AS SELECT _row, ticket_id, contract_id, _pos"
+            " FROM v_tickets"
+        )
+        return
     # the rows of tickets that did not survive go too (every row accounted for)
     con.execute(
         """CREATE OR REPLACE TEMP TABLE v_rows0 AS

@@ -41,6 +41,9 @@ class Extract:
     date_order: Order | None = None  # as the user stated it; else each column's values decide
     layouts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> as decided
     history_rejected: list[tuple[int, str, str]] = field(default_factory=list)  # second file's
+    # the tickets and rows are the tables _ex_t and _ex_rows of the ingest's DuckDB connection
+    # (a streamed export; `tickets` and `row_ticket` are then empty frames naming the columns)
+    in_database: bool = False
 
 
 @overload

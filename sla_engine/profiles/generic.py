@@ -7,6 +7,7 @@ First response = first_response_at; resolution = resolved_at, or the status hist
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 
 from ..errors import IngestError
@@ -44,3 +45,23 @@ def read(df: pd.DataFrame, file: str, overrides: dict | None = None) -> Extract:
         row_ticket=tickets[["_row", "ticket_id"]],
         source_columns={k: v for k, v in cols.items() if v},
     )
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def in_database(con: duckdb.DuckDBPyConnection, ex: Extract, raw: str) -> Extract:
+    """The streamed export (table `raw`) as the views _ex_t and _ex_rows the validation reads,
+    with the columns `read` chose; the frames of `ex` stay empty."""
+    picked = ", ".join(
+        f"{_quoted(ex.source_columns[n])} AS {n}" if n in ex.source_columns else f"NULL AS {n}"
+        for n in TICKET_FIELDS
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW _ex_t AS SELECT _row, {picked}, NULL::VARCHAR AS notes,"
+        f" NULL::VARCHAR AS first_response_minutes, _row - 1 AS _pos FROM {raw}"
+    )
+    con.execute("CREATE OR REPLACE TEMP VIEW _ex_rows AS SELECT _row, ticket_id, _pos FROM _ex_t")
+    ex.in_database = True
+    return ex

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import yaml
 
+from .. import csv_stream
 from ..dateorder import ORDERS
 from ..errors import IngestError
-from ..readers import read_table
+from ..readers import DELIMITER_NAMES, read_table
 from . import companions, eventlogs, generic, ticketfile
 from .base import Extract, find_column
 
@@ -49,19 +51,29 @@ def _mapping(options: dict) -> dict:
 
 
 def read_profile(
-    profile: str, path: Path, history: Path | None, options: dict, tz: str | None = None
+    profile: str,
+    path: Path,
+    history: Path | None,
+    options: dict,
+    tz: str | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> tuple[Extract, int]:
     """Read `path` with the named profile, and its second file (history, field history, Zendesk
     metrics or metric events; see companions.py); returns the extract and the second file's
-    number of rows."""
+    number of rows. Given a connection, a generic CSV export is streamed into it (csv_stream)
+    instead of being held in memory."""
     if profile not in PROFILES:
         raise IngestError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     sideloads: dict[str, pd.DataFrame] = {}
-    df = read_table(path, sideloads=sideloads)
-    if len(df) == 0:
-        raise IngestError(f"{path}: the file has a header but no rows")
+    streamed = _stream(con, path) if con is not None and profile == "generic" else None
+    if streamed is not None:
+        df, detected = streamed
+    else:
+        df = read_table(path, sideloads=sideloads)
+        if len(df) == 0:
+            raise IngestError(f"{path}: the file has a header but no rows")
+        detected = dict(df.attrs.get("detected") or {})
     file = str(path)
-    detected = dict(df.attrs.get("detected") or {})
     mapping = _mapping(options)
     stated = options.get("date_order") or mapping.get("date_order")
     if stated is not None and stated not in ORDERS:
@@ -108,6 +120,8 @@ def read_profile(
 
     if profile == "generic":
         ex = generic.read(df, file, mapping.get("columns"))
+        if streamed is not None and con is not None:
+            ex = generic.in_database(con, ex, "_ex_raw")
     elif profile == "servicenow" and _is_audit_log(df):
         ex = eventlogs.servicenow_events(df, file, tz, stated)
     elif profile == "eventlog":
@@ -162,3 +176,18 @@ def detect_profile(columns: list[str]) -> str | None:
     ):
         return "eventlog"
     return None
+
+
+def _stream(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[pd.DataFrame, dict] | None:
+    """A CSV export streamed into table _ex_raw: (an empty frame with its columns, what was
+    detected), or None to read it whole."""
+    found = csv_stream.layout(path)
+    if found is None:
+        return None
+    rows = csv_stream.load(con, path, found, "_ex_raw")
+    if rows is None:
+        return None
+    if rows == 0:
+        raise IngestError(f"{path}: the file has a header but no rows")
+    columns = pd.DataFrame(columns=found.names, dtype="string")
+    return columns, {"encoding": found.encoding_name, "delimiter": DELIMITER_NAMES[found.sep]}
