@@ -168,8 +168,10 @@ def _read_in_sql(fields: dict[str, str]) -> str:
     """Select-list: for each time column (column -> stem), whether it is blank, whether SQL reads
     it, and the instant SQL reads."""
     return ", ".join(
-        f"blank_text({c}) AS _{s}_b, sql_reads({c}) AS _{s}_s,"
-        f" CASE WHEN _{s}_s THEN sql_instant({c}) END AS _{s}_u"
+        f"blank_text({c}) AS _{s}_b, iso_aware({c}) AS _{s}_a,"
+        f" _{s}_a OR sql_reads_naive({c}) AS _{s}_s,"
+        f" CASE WHEN _{s}_a THEN aware_us({c}) WHEN _{s}_s THEN sql_instant_naive({c}) END"
+        f" AS _{s}_u"
         for c, s in fields.items()
     )
 
@@ -333,8 +335,17 @@ def validate(
     # times: each column's day/month order from its own values (or the file's, or as stated)
     # a column with no numeric date at all says nothing among its standing rows either: only
     # the others are counted again over the rows still standing (a join)
-    found = _evidence(con, "_ex_t", list(TIME_FIELDS), "true")
-    recount = [n for n in TIME_FIELDS if found[n][2] > 0]
+    numeric = one_row(
+        con,
+        "SELECT "
+        + ", ".join(f"count(*) FILTER (WHERE regexp_matches({n}, ?))" for n in TIME_FIELDS)
+        + " FROM _ex_t",
+        [dateorder.HAS_NUMERIC] * len(TIME_FIELDS),
+    )
+    found: dict[str, tuple[dateorder.Evidence, str, int]] = {
+        n: (None, "", 0) for n, k in zip(TIME_FIELDS, numeric, strict=True) if not k
+    }
+    recount = [n for n in TIME_FIELDS if n not in found]
     if recount:
         found |= _evidence(con, "v_t1s", recount, standing)
     if len(ex.events):

@@ -9,7 +9,7 @@ CREATE OR REPLACE TEMP MACRO py_strip(s) AS
 CREATE OR REPLACE TEMP MACRO blank_text(v) AS
     CASE WHEN v IS NULL THEN true
          -- longer than any marker and not padded: filled (the cheap answer for most cells)
-         WHEN strlen(v) > 4 AND v[1] <> ' ' AND v[-1] <> ' ' THEN false
+         WHEN strlen(v) > 4 AND NOT starts_with(v, ' ') AND NOT ends_with(v, ' ') THEN false
          ELSE lower(trim(v)) IN ('', '?', 'null', 'none', 'nan', 'nat', 'n/a', '-') END;
 
 -- ISO 8601 with a date, hours and minutes, optional seconds and up to six decimals: the shapes read
@@ -42,13 +42,12 @@ CREATE OR REPLACE TEMP MACRO local_pick(g, a, b) AS
 CREATE OR REPLACE TEMP MACRO local_us(g) AS
     local_pick(g, g - offset_at(g - 86400000000), g - offset_at(g + 86400000000));
 
--- whether SQL reads the text (else Python does), and the instant it reads (NULL: unparseable)
-CREATE OR REPLACE TEMP MACRO sql_reads(v) AS
-    iso_aware(v) OR (iso_naive(v) AND (getvariable('tz') IS NULL OR getvariable('naive_in_sql')));
-CREATE OR REPLACE TEMP MACRO sql_instant(v) AS
-    CASE WHEN iso_aware(v) THEN aware_us(v)
-         WHEN getvariable('tz') IS NULL THEN NULL
-         ELSE local_us(wall_us(v)) END;
+-- for a text that is not iso_aware: whether SQL reads it (else Python does), and the instant it
+-- reads (NULL: unparseable; a naive time with no zone is unparseable)
+CREATE OR REPLACE TEMP MACRO sql_reads_naive(v) AS
+    iso_naive(v) AND (getvariable('tz') IS NULL OR getvariable('naive_in_sql'));
+CREATE OR REPLACE TEMP MACRO sql_instant_naive(v) AS
+    CASE WHEN getvariable('tz') IS NULL THEN NULL ELSE local_us(wall_us(v)) END;
 
 -- outside [1990-01-01, 2100-01-01) UTC: a typo or a placeholder (timeparse.implausible)
 CREATE OR REPLACE TEMP MACRO implausible_us(u) AS
