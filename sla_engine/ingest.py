@@ -6,6 +6,7 @@ import argparse
 import hashlib
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -252,8 +253,9 @@ def ingest(
 def _spilling_connection(store: Store) -> Iterator[duckdb.DuckDBPyConnection]:
     """The ingest's DuckDB connection: a memory limit, and a spill folder in the store (removed
     afterwards), so an export larger than memory goes to disk instead of growing the process."""
-    spill = store.root / f".spill-{os.getpid()}"
-    spill.mkdir(parents=True, exist_ok=True)
+    store.root.mkdir(parents=True, exist_ok=True)
+    # one folder per ingest: two ingests in one app process never share (or delete) each other's
+    spill = Path(tempfile.mkdtemp(prefix=".spill-", dir=store.root))
     con = connect()
     try:
         con.execute("SET memory_limit = ?", [MEMORY_LIMIT])

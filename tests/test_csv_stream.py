@@ -4,6 +4,8 @@ read whole, as before."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from helpers import terms_doc
@@ -78,3 +80,16 @@ def test_a_file_the_stream_declines_is_read_whole(tmp_path, text):
     assert not con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_ex_raw'"
     ).fetchall()[0][0]
+
+
+def test_two_ingests_in_one_process_spill_into_their_own_folders(tmp_path):
+    from sla_engine.ingest import _spilling_connection
+    from sla_engine.store import Store
+
+    store = Store(tmp_path / "store")
+    with _spilling_connection(store) as a, _spilling_connection(store) as b:
+        folders = {
+            c.execute("SELECT current_setting('temp_directory')").fetchall()[0][0] for c in (a, b)
+        }
+        assert len(folders) == 2 and all(Path(f).is_dir() for f in folders)
+    assert not any(Path(f).exists() for f in folders)  # removed afterwards
