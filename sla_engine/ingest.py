@@ -24,7 +24,7 @@ from .profiles.registry import read_profile
 from .routing import Routing
 from .sqlfiles import connect, one_row, sql
 from .store import Store, require_terms
-from .validate import Valid, validate
+from .validate import Valid, fetch, validate
 
 Progress = Callable[[str, float], None]
 # each phase with the share of an ingest's time spent before it starts (measured at 1M tickets)
@@ -400,12 +400,18 @@ def _merge(
             if terms:
                 step("ledger", PHASES["ledger"])
                 # judged incrementally: only what this batch changed or added, and the open tickets
-                changed = con.execute(
-                    "SELECT contract_id, ticket_id FROM nb_class WHERE outcome <> 'unchanged'"
-                ).df()
+                prev = ledger.latest(old) if old is not None else None
+                # (asked only when there is a ledger to build on; Arrow text, not Python strings)
+                changed = (
+                    fetch(
+                        con,
+                        "SELECT contract_id, ticket_id FROM nb_class WHERE outcome <> 'unchanged'",
+                    )
+                    if prev is not None
+                    else None
+                )
                 # the batch is written: its memory goes back before the ledger build takes its own
                 con.close()
-                prev = ledger.latest(old) if old is not None else None
                 ledger.build(gen, terms, prev, changed)
             store.publish(gen)
         except BaseException:
