@@ -10,7 +10,7 @@ short or long row), this returns None and the caller reads it as before.
 
 from __future__ import annotations
 
-import codecs
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from . import csv_fast
-from .readers import CHUNK, delimiter_of, file_kind
+from .readers import CHUNK, codec_of, delimiter_of, file_kind
 
 BLOCK = 16 << 20
 
@@ -56,20 +56,13 @@ def layout(path: Path) -> Layout | None:
 
 
 def _encoding_of(path: Path) -> tuple[str, str]:
-    """readers.encoding_of, reading the file in chunks instead of holding it."""
-    for codec, name in (("utf-8-sig", "UTF-8"), ("cp1252", "Windows-1252")):
-        check = codecs.getincrementaldecoder(codec)(errors="strict")
-        try:
-            with open(path, "rb") as f:
-                for chunk in iter(lambda: f.read(CHUNK * 16), b""):
-                    check.decode(chunk)
-            check.decode(b"", final=True)
-        except UnicodeDecodeError:
-            if codec == "cp1252":
-                raise
-            continue
-        return codec, name
-    raise AssertionError("unreachable: cp1252 either decodes or raises")
+    """readers.codec_of over the file read in chunks, instead of holding it."""
+
+    def chunks() -> Iterator[bytes]:
+        with open(path, "rb") as f:
+            yield from iter(lambda: f.read(CHUNK * 16), b"")
+
+    return codec_of(chunks)
 
 
 def load(con: duckdb.DuckDBPyConnection, path: Path, found: Layout, table: str) -> int | None:

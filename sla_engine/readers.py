@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import zipfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -112,12 +113,18 @@ def encoding_of(raw: bytes) -> tuple[str, str]:
     keeping the decoded text (a large export is not held twice)."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16", "UTF-16"
+    view = memoryview(raw)
+    return codec_of(lambda: (view[i : i + CHUNK * 16] for i in range(0, len(raw), CHUNK * 16)))
+
+
+def codec_of(chunks: Callable[[], Iterable[bytes | memoryview]]) -> tuple[str, str]:
+    """UTF-8 (with or without BOM) when every chunk decodes as it, else Windows-1252 (which
+    raises where even it cannot decode); `chunks` gives the bytes afresh for each try."""
     for codec, name in (("utf-8-sig", "UTF-8"), ("cp1252", "Windows-1252")):
         check = codecs.getincrementaldecoder(codec)(errors="strict")
-        view = memoryview(raw)
         try:
-            for start in range(0, len(raw), CHUNK * 16):
-                check.decode(view[start : start + CHUNK * 16])
+            for chunk in chunks():
+                check.decode(chunk)
             check.decode(b"", final=True)
         except UnicodeDecodeError:
             if codec == "cp1252":

@@ -18,7 +18,7 @@ from test_vendor_shapes import CASES as SHAPES
 from test_vendor_shapes import DOC as SHAPES_DOC
 
 from sla_engine.errors import IngestError
-from sla_engine.profiles.base import Extract
+from sla_engine.profiles.base import EVENT_FIELDS, TICKET_FIELDS, Extract
 from sla_engine.profiles.registry import read_profile
 from sla_engine.routing import Routing
 from sla_engine.terms import load_terms, parse_terms
@@ -140,15 +140,25 @@ def _terms() -> dict[str, list]:
     return _by_contract(c + d)
 
 
-TICKET_COLS = [
-    "ticket_id",
-    "contract_id",
-    "severity",
-    "created_at",
-    "first_response_at",
-    "resolved_at",
-]
-EVENT_COLS = ["ticket_id", "changed_at", "field", "value"]
+TICKET_COLS = TICKET_FIELDS
+EVENT_COLS = EVENT_FIELDS
+
+
+def _created_only(created: list) -> list[dict]:
+    """One ticket of contract C per creation time (ids 0, 1, ...), with nothing else known."""
+    return [
+        {
+            "ticket_id": str(i),
+            "contract_id": "C",
+            "severity": "P1",
+            "created_at": v,
+            "first_response_at": None,
+            "resolved_at": None,
+        }
+        for i, v in enumerate(created)
+    ]
+
+
 rows = st.fixed_dictionaries(
     {
         "ticket_id": st.sampled_from(IDS),
@@ -199,17 +209,7 @@ def test_messy_exports_validate_as_the_oracle_does(tickets, events, tz, contract
 def test_every_time_shape_reads_as_the_oracle_reads_it(tz):
     """Each cell of TIMES as a creation time, in each zone: the same instant or the same
     reason."""
-    tickets = [
-        {
-            "ticket_id": str(i),
-            "contract_id": "C",
-            "severity": "P1",
-            "created_at": v,
-            "first_response_at": None,
-            "resolved_at": None,
-        }
-        for i, v in enumerate(TIMES)
-    ]
+    tickets = _created_only(TIMES)
     mine = same(_extract(tickets, []), tz, None, _terms())
     assert mine is not None and len(mine.tickets) > 5  # the zone read the naive times
 
@@ -244,17 +244,7 @@ def test_a_placeholder_year_is_implausible_whatever_its_neighbours():
     """pandas reads 0001-01-01 as unparseable when a neighbour needs nanoseconds (the oracle's
     quirk); the SQL validation names the same cell implausible, in both columns."""
     for neighbour in ("2025-03-03T09:00:00Z", "2025-03-03T09:00:00.1234567Z"):
-        tickets = [
-            {
-                "ticket_id": str(i),
-                "contract_id": "C",
-                "severity": "P1",
-                "created_at": v,
-                "first_response_at": None,
-                "resolved_at": None,
-            }
-            for i, v in enumerate(["0001-01-01T00:00:00Z", neighbour])
-        ]
+        tickets = _created_only(["0001-01-01T00:00:00Z", neighbour])
         v = validate(_extract(tickets, []), "t.csv", None, None, _terms())
         assert list(v.quarantine["reason"]) == [
             "time 0001-01-01T00:00:00Z is outside the plausible range 1990-01-01 to 2099-12-31"
