@@ -312,6 +312,13 @@ def _merge(
             "CREATE TEMP TABLE nb_e AS SELECT contract_id, ticket_id, changed_us, field, value,"
             " row_number() OVER (ORDER BY _pos) - 1 AS seq FROM v_events"
         )
+        # each kept input row's ticket, counted; then the validation's tables are let go
+        con.execute(
+            "CREATE TEMP TABLE nb_rows AS SELECT contract_id, ticket_id, count(*) AS n"
+            " FROM v_rows GROUP BY ALL"
+        )
+        parked_now = parked.park(ex, valid, tz, contract)
+        valid.release()
         history_given = one_row(con, "SELECT count(*) FROM nb_e")[0] > 0
         if (
             old is not None
@@ -324,14 +331,14 @@ def _merge(
         # every kept input row counted by what happened to its ticket
         row_outcomes = dict(
             con.execute(
-                "SELECT c.outcome, count(*) FROM v_rows r LEFT JOIN nb_class c "
+                "SELECT c.outcome, sum(r.n)::BIGINT FROM nb_rows r LEFT JOIN nb_class c "
                 "USING (contract_id, ticket_id) GROUP BY ALL"
             ).fetchall()
         )
         ticket_outcomes = dict(
             con.execute("SELECT outcome, count(*) FROM nb_class GROUP BY ALL").fetchall()
         )
-        derive(con)
+        derive(con, keep_numbered=True)
 
         notes = list(ex.notes)
         if kept_history:
@@ -371,7 +378,8 @@ def _merge(
         gen = store.new_generation_dir()
         try:
             outputs = {
-                "base": "SELECT * FROM t_in ORDER BY contract_id, ticket_id",
+                # tid order is (contract_id, ticket_id) order: an integer sort, not a text one
+                "base": "SELECT * EXCLUDE (tid) FROM n_t ORDER BY tid",
                 "events": "SELECT * FROM e_in ORDER BY contract_id, ticket_id, changed_us, seq",
                 "tickets": "SELECT * FROM tickets ORDER BY tid",
                 "status_log": "SELECT * FROM status_log ORDER BY tid, start_us",
@@ -394,7 +402,7 @@ def _merge(
             def loaded() -> set[str]:  # asked only when earlier batches left rows parked
                 return {str(r[0]) for r in con.execute("SELECT ticket_id FROM nb_class").fetchall()}
 
-            parked.write(gen, parked.carry(old, loaded, parked.park(ex, valid, tz, contract)))
+            parked.write(gen, parked.carry(old, loaded, parked_now))
             terms = store.terms()
             # published together with its SLA ledger, so the first report needs no full evaluation
             if terms:

@@ -24,9 +24,14 @@ TICKET_COLUMNS = [
 EVENT_COLUMNS = ["contract_id", "ticket_id", "changed_us", "field", "value"]
 
 
-def derive(con: duckdb.DuckDBPyConnection) -> None:
-    """Create tickets/status_log/severity_log from relations `t_in` and `e_in` in `con`."""
+def derive(con: duckdb.DuckDBPyConnection, keep_numbered: bool = False) -> None:
+    """Create tickets/status_log/severity_log from relations `t_in` and `e_in` in `con`.
+
+    With `keep_numbered`, table n_t (t_in with its tid) is kept: t_in in tid order is the
+    (contract_id, ticket_id) order, so a caller can write it sorted without sorting text again."""
     con.execute(sql("normalize"))
+    if not keep_numbered:
+        con.execute("DROP TABLE n_t")
 
 
 def load_frames(

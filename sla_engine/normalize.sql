@@ -1,8 +1,13 @@
 -- Derive the engine's relations from base tickets `t_in` and change events `e_in`.
 -- t_in(contract_id, ticket_id, severity, created_us, first_response_us, resolved_us)
 -- e_in(contract_id, ticket_id, changed_us, field, value, seq)
+-- tid numbers the tickets in (contract_id, ticket_id) order; only the keys are sorted (cheaper
+-- than carrying every column through the window), the rest joins back
 CREATE OR REPLACE TEMP TABLE n_t AS
-SELECT row_number() OVER (ORDER BY contract_id, ticket_id) AS tid, * FROM t_in;
+WITH keyed AS (
+    SELECT row_number() OVER (ORDER BY contract_id, ticket_id) AS tid, contract_id, ticket_id FROM t_in
+)
+SELECT k.tid, t.* FROM t_in t JOIN keyed k USING (contract_id, ticket_id);
 
 CREATE OR REPLACE TEMP TABLE status_log AS
 SELECT t.tid, lower(trim(e.value)) AS status, e.changed_us AS start_us,
@@ -47,4 +52,4 @@ LEFT JOIN has_status h USING (tid);
 
 -- only tickets whose severity changed need the severity log
 DELETE FROM severity_log WHERE tid IN (SELECT tid FROM severity_log GROUP BY tid HAVING count(*) = 1);
-DROP TABLE n_t;
+-- n_t (t_in numbered by tid) stays: derive() drops it unless the caller writes from it

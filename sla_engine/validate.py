@@ -102,6 +102,16 @@ class Valid:
         """_row, ticket_id, contract_id of every kept input row"""
         return fetch(self.con, "SELECT * FROM v_rows ORDER BY _pos").drop(columns=["_pos"])
 
+    def release(self) -> None:
+        """Drop the validation's working tables (the export's rows, the judged rows) once the
+        merge has copied what it needs: under the ingest's memory limit their memory (or their
+        spill) is then the merge's sorts'. The frames above cannot be read afterwards."""
+        for (name,) in self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary"
+            " AND (starts_with(table_name, 'v_') OR starts_with(table_name, '_ex_'))"
+        ).fetchall():
+            self.con.execute(f'DROP TABLE "{name}"')  # names of our own tables, never input
+
 
 def source_column(src: dict[str, str], name: str) -> str:
     """The export's own name of a field, for messages."""

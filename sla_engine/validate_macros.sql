@@ -10,7 +10,9 @@ CREATE OR REPLACE TEMP MACRO blank_text(v) AS
     CASE WHEN v IS NULL THEN true
          -- longer than any marker and not padded: filled (the cheap answer for most cells)
          WHEN strlen(v) > 4 AND NOT starts_with(v, ' ') AND NOT ends_with(v, ' ') THEN false
-         ELSE lower(trim(v)) IN ('', '?', 'null', 'none', 'nan', 'nat', 'n/a', '-') END;
+         -- lower(trim(v)) IN ('', '?', 'null', 'none', 'nan', 'nat', 'n/a', '-'), written as a match:
+         -- DuckDB plans IN (and list_contains) as a join over every row, outside the CASE's short cut
+         ELSE regexp_full_match(v, ' *(|\?|null|none|nan|nat|n/a|-) *', 'i') END;
 
 -- ISO 8601 with a date, hours and minutes, optional seconds and up to six decimals: the shapes read
 -- here; every other text goes to the Python reader (timeparse.parse_instants) unchanged
