@@ -312,11 +312,13 @@ def _merge(
             "CREATE TEMP TABLE nb_e AS SELECT contract_id, ticket_id, changed_us, field, value,"
             " row_number() OVER (ORDER BY _pos) - 1 AS seq FROM v_events"
         )
-        # each kept input row's ticket, counted; then the validation's tables are let go
-        con.execute(
-            "CREATE TEMP TABLE nb_rows AS SELECT contract_id, ticket_id, count(*) AS n"
-            " FROM v_rows GROUP BY ALL"
-        )
+        # each kept input row's ticket, counted (unless each row is its own ticket); then the
+        # validation's tables are let go
+        if not valid.rows_are_tickets:
+            con.execute(
+                "CREATE TEMP TABLE nb_rows AS SELECT contract_id, ticket_id, count(*) AS n"
+                " FROM v_rows GROUP BY ALL"
+            )
         parked_now = parked.park(ex, valid, tz, contract)
         valid.release()
         history_given = one_row(con, "SELECT count(*) FROM nb_e")[0] > 0
@@ -328,15 +330,23 @@ def _merge(
             )
         kept_history = _keep_stored_history(con) if old is not None and not history_given else 0
         con.execute(sql("ingest"))
-        # every kept input row counted by what happened to its ticket
-        row_outcomes = dict(
-            con.execute(
-                "SELECT c.outcome, sum(r.n)::BIGINT FROM nb_rows r LEFT JOIN nb_class c "
-                "USING (contract_id, ticket_id) GROUP BY ALL"
-            ).fetchall()
-        )
+        if old is None:  # a first load: the merged tickets are the batch's
+            con.execute("ALTER TABLE nb RENAME TO t_in")
+        else:
+            con.execute(sql("ingest_carry"))
         ticket_outcomes = dict(
             con.execute("SELECT outcome, count(*) FROM nb_class GROUP BY ALL").fetchall()
+        )
+        # every kept input row counted by what happened to its ticket
+        row_outcomes = (
+            ticket_outcomes
+            if valid.rows_are_tickets
+            else dict(
+                con.execute(
+                    "SELECT c.outcome, sum(r.n)::BIGINT FROM nb_rows r LEFT JOIN nb_class c "
+                    "USING (contract_id, ticket_id) GROUP BY ALL"
+                ).fetchall()
+            )
         )
         derive(con, keep_numbered=True)
 

@@ -1,5 +1,6 @@
 -- Merge a validated batch (nb_t, nb_e) into the previous generation (old_base, old_events).
 -- Ticket identity is (contract_id, ticket_id); content_hash covers the ticket and its history.
+-- The merged tickets t_in: ingest_carry.sql (or, on a first load, nb itself).
 CREATE OR REPLACE TEMP TABLE nb AS
 WITH h AS (
     SELECT contract_id, ticket_id,
@@ -19,13 +20,6 @@ SELECT n.contract_id, n.ticket_id,
             WHEN o.content_hash = n.content_hash THEN 'unchanged'
             ELSE 'updated' END AS outcome
 FROM nb n LEFT JOIN old_base o USING (contract_id, ticket_id);
-
-CREATE OR REPLACE TEMP TABLE t_in AS
-SELECT o.* FROM old_base o
-WHERE NOT EXISTS (SELECT 1 FROM nb_class c WHERE c.contract_id = o.contract_id AND c.ticket_id = o.ticket_id
-                  AND c.outcome <> 'unchanged')
-UNION ALL BY NAME  -- stores written before `notes` existed have no such column
-SELECT n.* FROM nb n JOIN nb_class c USING (contract_id, ticket_id) WHERE c.outcome <> 'unchanged';
 
 CREATE OR REPLACE TEMP TABLE e_in AS
 SELECT o.* FROM old_events o

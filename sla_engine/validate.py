@@ -72,6 +72,7 @@ class Valid:
     con: duckdb.DuckDBPyConnection
     input_rows: int
     quarantine: pd.DataFrame  # file, row, column, reason
+    rows_are_tickets: bool = False  # each kept input row is one kept ticket (v_rows = v_tickets)
 
     @cached_property
     def tickets(self) -> pd.DataFrame:
@@ -416,6 +417,7 @@ def validate(
         con=con,
         input_rows=int(one_row(con, "SELECT count(*) FROM _ex_rows")[0]),
         quarantine=_quarantine(con, file, history_file),
+        rows_are_tickets=rows_are_tickets,
     )
 
 

@@ -1,0 +1,8 @@
+-- The merged tickets t_in: the previous generation's tickets this batch did not change, and the
+-- batch's loaded and updated ones (a first load skips this: its t_in is the batch, nb).
+CREATE OR REPLACE TEMP TABLE t_in AS
+SELECT o.* FROM old_base o
+WHERE NOT EXISTS (SELECT 1 FROM nb_class c WHERE c.contract_id = o.contract_id AND c.ticket_id = o.ticket_id
+                  AND c.outcome <> 'unchanged')
+UNION ALL BY NAME  -- stores written before `notes` existed have no such column
+SELECT n.* FROM nb n JOIN nb_class c USING (contract_id, ticket_id) WHERE c.outcome <> 'unchanged';
