@@ -6,7 +6,6 @@ import argparse
 import hashlib
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,13 +21,14 @@ from .normalize import derive
 from .profiles.base import Extract
 from .profiles.registry import read_profile
 from .routing import Routing
+from .spill import spill_folder
 from .sqlfiles import connect, one_row, sql
 from .store import Store, require_terms
 from .validate import Valid, fetch, validate
 
 Progress = Callable[[str, float], None]
 # each phase with the share of an ingest's time spent before it starts (measured at 1M tickets)
-PHASES = {"read": 0.0, "validate": 0.2, "merge": 0.6, "ledger": 0.9}
+PHASES = {"read": 0.0, "validate": 0.12, "merge": 0.45, "ledger": 0.82}
 # beyond this the ingest's DuckDB tables spill to the store's disk (COVENANT_INGEST_MEMORY)
 MEMORY_LIMIT = os.environ.get("COVENANT_INGEST_MEMORY", "1GB")
 
@@ -251,19 +251,16 @@ def ingest(
 
 @contextmanager
 def _spilling_connection(store: Store) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The ingest's DuckDB connection: a memory limit, and a spill folder in the store (removed
-    afterwards), so an export larger than memory goes to disk instead of growing the process."""
-    store.root.mkdir(parents=True, exist_ok=True)
-    # one folder per ingest: two ingests in one app process never share (or delete) each other's
-    spill = Path(tempfile.mkdtemp(prefix=".spill-", dir=store.root))
-    con = connect()
-    try:
-        con.execute("SET memory_limit = ?", [MEMORY_LIMIT])
-        con.execute("SET temp_directory = ?", [str(spill)])
-        yield con
-    finally:
-        con.close()
-        shutil.rmtree(spill, ignore_errors=True)
+    """The ingest's DuckDB connection: a memory limit, and its own spill folder in the store
+    (spill.py), so an export larger than memory goes to disk instead of growing the process."""
+    with spill_folder(store.root) as folder:
+        con = connect()
+        try:
+            con.execute("SET memory_limit = ?", [MEMORY_LIMIT])
+            con.execute("SET temp_directory = ?", [str(folder / "duckdb")])
+            yield con
+        finally:
+            con.close()
 
 
 def _merge(
