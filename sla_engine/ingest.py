@@ -385,8 +385,8 @@ def _merge(
         gen = store.new_generation_dir()
         try:
             outputs = {
-                # tid order is (contract_id, ticket_id) order: an integer sort, not a text one
-                "base": "SELECT * EXCLUDE (tid) FROM n_t ORDER BY tid",
+                # n_t is held in tid order, which is (contract_id, ticket_id) order (normalize.sql)
+                "base": "SELECT * EXCLUDE (tid) FROM n_t",
                 "events": "SELECT * FROM e_in ORDER BY contract_id, ticket_id, changed_us, seq",
                 "tickets": "SELECT * FROM tickets ORDER BY tid",
                 "status_log": "SELECT * FROM status_log ORDER BY tid, start_us",

@@ -27,8 +27,8 @@ EVENT_COLUMNS = ["contract_id", "ticket_id", "changed_us", "field", "value"]
 def derive(con: duckdb.DuckDBPyConnection, keep_numbered: bool = False) -> None:
     """Create tickets/status_log/severity_log from relations `t_in` and `e_in` in `con`.
 
-    With `keep_numbered`, table n_t (t_in with its tid) is kept: t_in in tid order is the
-    (contract_id, ticket_id) order, so a caller can write it sorted without sorting text again."""
+    With `keep_numbered`, table n_t (t_in with its tid, held in tid order, which is the
+    (contract_id, ticket_id) order) is kept, for a caller to write it sorted without sorting."""
     con.execute(sql("normalize"))
     if not keep_numbered:
         con.execute("DROP TABLE n_t")

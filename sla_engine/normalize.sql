@@ -1,13 +1,12 @@
 -- Derive the engine's relations from base tickets `t_in` and change events `e_in`.
 -- t_in(contract_id, ticket_id, severity, created_us, first_response_us, resolved_us)
 -- e_in(contract_id, ticket_id, changed_us, field, value, seq)
--- tid numbers the tickets in (contract_id, ticket_id) order; only the keys are sorted (cheaper
--- than carrying every column through the window), the rest joins back
-CREATE OR REPLACE TEMP TABLE n_t AS
-WITH keyed AS (
-    SELECT row_number() OVER (ORDER BY contract_id, ticket_id) AS tid, contract_id, ticket_id FROM t_in
-)
-SELECT k.tid, t.* FROM t_in t JOIN keyed k USING (contract_id, ticket_id);
+-- tid numbers the tickets in (contract_id, ticket_id) order, and n_t holds them in that order: a
+-- table made from a sorted query keeps its rows in that order and row_number() OVER () follows the
+-- table's order (DuckDB's order preservation), so n_t is written in key order without a second sort
+CREATE OR REPLACE TEMP TABLE n_sorted AS SELECT * FROM t_in ORDER BY contract_id, ticket_id;
+CREATE OR REPLACE TEMP TABLE n_t AS SELECT row_number() OVER () AS tid, * FROM n_sorted;
+DROP TABLE n_sorted;
 
 CREATE OR REPLACE TEMP TABLE status_log AS
 SELECT t.tid, lower(trim(e.value)) AS status, e.changed_us AS start_us,

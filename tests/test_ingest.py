@@ -427,3 +427,44 @@ def test_free_memory_is_the_lower_of_the_machine_and_the_container(
         limits = [(tmp_path / "max", tmp_path / "current")]
     monkeypatch.setattr(memory_guard, "CGROUP_LIMITS", tuple(limits))
     assert memory_guard.available_bytes() == free
+
+
+def test_a_large_shuffled_export_is_stored_in_ticket_order_with_tids_in_that_order(store, tmp_path):
+    """The store's files are written in (contract, ticket) order without a sort at write time
+    (normalize.sql keeps the numbered tickets in order): checked on an export large enough for
+    DuckDB to work on it in parallel, in shuffled order, loaded first and then merged again."""
+    path = tmp_path / "big.csv"
+    duckdb.execute(
+        f"""COPY (SELECT 'T' || i AS ticket_id, ['P1', 'P2'][1 + i % 2] AS severity,
+                   strftime(TIMESTAMP '2025-03-01' + INTERVAL (i % 86400) SECOND,
+                            '%Y-%m-%dT%H:%M:%SZ') AS created_at,
+                   '' AS first_response_at, '' AS resolved_at
+            FROM range(300000) t(i) ORDER BY hash(i)) TO '{path}' (HEADER)"""
+    )
+    first = ingest(store, path, "generic", contract="ACME")
+    assert first.tickets_loaded == 300_000
+    newer = tmp_path / "newer.csv"  # a second batch: 1,000 new tickets merged with the stored ones
+    duckdb.execute(
+        f"""COPY (SELECT 'N' || i AS ticket_id, 'P1' AS severity,
+                   '2025-03-02T00:00:00Z' AS created_at, '' AS first_response_at,
+                   '' AS resolved_at FROM range(1000) t(i))
+            TO '{newer}' (HEADER)"""
+    )
+    assert ingest(store, newer, "generic", contract="ACME").tickets_loaded == 1_000
+    gen = store.root / str(store.current())
+    con = duckdb.connect()
+    in_file_order = (
+        "SELECT row_number() OVER () AS pos, contract_id, ticket_id FROM read_parquet(?)"
+    )
+    base = con.execute(in_file_order, [str(gen / "base.parquet")]).df()
+    assert len(base) == 301_000
+    assert base[["contract_id", "ticket_id"]].equals(
+        base.sort_values(["contract_id", "ticket_id"])[["contract_id", "ticket_id"]].reset_index(
+            drop=True
+        )
+    )
+    tickets = con.execute(
+        "SELECT tid, ticket_id FROM read_parquet(?)", [str(gen / "tickets.parquet")]
+    ).df()
+    assert tickets["tid"].tolist() == list(range(1, 301_001))  # in order, numbered from 1
+    assert tickets["ticket_id"].tolist() == base["ticket_id"].tolist()
