@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from . import csv_stream, ledger, memory_guard, parked
+from .coverage import uncovered
 from .errors import IngestError
 from .normalize import derive
 from .profiles.base import Extract
@@ -327,6 +328,8 @@ def _merge(
             )
         kept_history = _keep_stored_history(con) if old is not None and not history_given else 0
         con.execute(sql("ingest"))
+        # tickets no terms version judges are stored, and the report says how many and when
+        not_measured = uncovered(con, "nb", store.terms())
         if old is None:  # a first load: the merged tickets are the batch's
             con.execute("ALTER TABLE nb RENAME TO t_in")
         else:
@@ -347,7 +350,7 @@ def _merge(
         )
         derive(con, keep_numbered=True)
 
-        notes = list(ex.notes)
+        notes = list(ex.notes) + [u.note() for u in not_measured]
         if kept_history:
             notes.append(
                 f"this export carries no status or field history: the history already stored for "

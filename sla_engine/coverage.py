@@ -1,0 +1,63 @@
+"""Tickets that no SLA terms version judges: created when no version of their contract was in
+force, or with a severity the version in force has no tier for. evaluate.sql leaves them out (its
+"terms in force" rule); the ingest says how many and when, so a month missing from the reports is
+explained instead of silently absent."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from .engine import terms_frames
+from .terms import Terms
+
+# the "terms in force" join of evaluate.sql, kept as the tickets it does not match
+UNCOVERED = """
+SELECT n.contract_id, count(*) AS tickets,
+       min(n.created_us) AS first_us, max(n.created_us) AS last_us
+FROM {table} n
+LEFT JOIN _coverage x
+  ON x.contract_id = n.contract_id AND x.severity = n.severity
+ AND n.created_us >= x.from_us AND n.created_us < x.to_us
+WHERE x.contract_id IS NULL
+GROUP BY n.contract_id ORDER BY n.contract_id
+"""
+
+
+@dataclass(frozen=True)
+class Uncovered:
+    contract_id: str
+    tickets: int
+    first_us: int
+    last_us: int
+
+    def note(self) -> str:
+        """The sentence the ingest report carries."""
+        first, last = (
+            pd.Timestamp(u, unit="us", tz="UTC").strftime("%Y-%m-%d")
+            for u in (self.first_us, self.last_us)
+        )
+        when = f"on {first}" if first == last else f"between {first} and {last}"
+        return (
+            f"{self.tickets:,} {self.contract_id} tickets were created {when} (UTC), when no SLA "
+            f"terms version of {self.contract_id} was in force for their severity: they are "
+            "stored but not measured in any report until terms covering those dates are added"
+        )
+
+
+def uncovered(con: duckdb.DuckDBPyConnection, table: str, terms: list[Terms]) -> list[Uncovered]:
+    """Per contract, the tickets of `table` (contract_id, severity, created_us; a name of ours,
+    never input) that no terms version in force at their creation has a tier for."""
+    tiers = terms_frames(terms, defaultdict(int))["t_tiers"]
+    cover = tiers[["contract_id", "severity", "from_us", "to_us"]] if len(tiers) else None
+    if cover is None:
+        return []
+    con.register("_coverage", cover)
+    try:
+        rows = con.execute(UNCOVERED.format(table=table)).fetchall()
+    finally:
+        con.unregister("_coverage")
+    return [Uncovered(str(c), int(n), int(a), int(b)) for c, n, a, b in rows]

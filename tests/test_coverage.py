@@ -1,0 +1,80 @@
+"""Tickets no terms version judges are stored, and the ingest report says how many and when,
+in the same numbers the evaluation leaves out."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from helpers import terms_doc
+
+from sla_engine import engine
+from sla_engine.analysis import evaluate_to_table, parse_as_of
+from sla_engine.ingest import ingest
+from sla_engine.store import Store
+from sla_engine.terms import parse_terms
+
+CREATED = [
+    ("early", "P1", "2024-12-31T12:00:00Z"),  # before the first version (New York: Dec 31)
+    ("v1", "P1", "2025-01-02T15:00:00Z"),
+    ("v1b", "P2", "2025-06-30T20:00:00Z"),  # June 30 16:00 in New York: the last day of v1
+    ("gap1", "P1", "2025-07-01T05:00:00Z"),  # July 1 01:00 in New York: between the versions
+    ("gap2", "P2", "2025-07-20T12:00:00Z"),
+    ("v2", "P1", "2025-08-01T15:00:00Z"),
+    ("v2p2", "P2", "2025-08-02T15:00:00Z"),  # v2 has no P2 tier
+]
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    s = Store(tmp_path / "store")
+    v1 = terms_doc(contract_id="ACME", effective_from="2025-01-01", effective_to="2025-06-30")
+    v2 = terms_doc(contract_id="ACME", effective_from="2025-08-01", version="v2")
+    del v2["tiers"]["P2"]
+    s.add_terms([*parse_terms(v1), *parse_terms(v2)])
+    return s
+
+
+def test_tickets_outside_every_terms_version_are_counted_in_the_report(store, tmp_path):
+    path = tmp_path / "t.csv"
+    pd.DataFrame(
+        [
+            {
+                "ticket_id": t,
+                "severity": sev,
+                "created_at": c,
+                "first_response_at": "",
+                "resolved_at": "",
+            }
+            for t, sev, c in CREATED
+        ]
+    ).to_csv(path, index=False)
+    rep = ingest(store, path, "generic", contract="ACME")
+    assert rep.tickets_loaded == 7 and rep.quarantined_rows == 0  # stored, not refused
+    notes = [n for n in rep.notes if "not measured" in n]
+    assert notes == [
+        "4 ACME tickets were created between 2024-12-31 and 2025-08-02 (UTC), when no SLA terms "
+        "version of ACME was in force for their severity: they are stored but not measured in "
+        "any report until terms covering those dates are added"
+    ]
+    assert "not measured" in rep.text()
+    # the oracle: what the evaluation itself leaves out of every report
+    con = engine.open_inputs(store.root / str(store.current()))
+    assert evaluate_to_table(con, store.terms(), parse_as_of("2026-01-01T00:00:00Z")) == 4
+
+
+def test_an_export_fully_covered_says_nothing(store, tmp_path):
+    path = tmp_path / "t.csv"
+    pd.DataFrame(
+        [
+            {
+                "ticket_id": "v1",
+                "severity": "P1",
+                "created_at": "2025-01-02T15:00:00Z",
+                "first_response_at": "",
+                "resolved_at": "",
+            }
+        ]
+    ).to_csv(path, index=False)
+    rep = ingest(store, path, "generic", contract="ACME")
+    assert rep.tickets_loaded == 1
+    assert not [n for n in rep.notes if "not measured" in n]
