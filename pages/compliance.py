@@ -22,6 +22,7 @@ from ui.resources import (
     store,
     timeline,
     unit_of_work,
+    unmeasured,
 )
 from ui.text import plain
 from ui.timeline_chart import figure as timeline_figure
@@ -33,6 +34,8 @@ report = monthly_report(gen, hourly_as_of())
 c1, c2, c3 = st.columns([2, 1, 1])
 contract = c1.selectbox("Contract", sorted(report["contract_id"].unique()), key="contract")
 metric = c2.radio("Metric", ["response", "resolution"], horizontal=True, key="metric")
+if gap := unmeasured(gen).get(contract):  # tickets no terms version judges: said, not hidden
+    st.info(gap)
 view = report[(report["contract_id"] == contract) & (report["metric"] == metric)]
 tiers = sorted(view["severity"].unique())
 tier = c3.selectbox("Tier", tiers, key="tier")

@@ -12,6 +12,8 @@ import duckdb
 import pandas as pd
 
 from .engine import terms_frames
+from .sqlfiles import connect
+from .store import Store
 from .terms import Terms
 
 # the "terms in force" join of evaluate.sql, kept as the tickets it does not match
@@ -61,3 +63,15 @@ def uncovered(con: duckdb.DuckDBPyConnection, table: str, terms: list[Terms]) ->
     finally:
         con.unregister("_coverage")
     return [Uncovered(str(c), int(n), int(a), int(b)) for c, n, a, b in rows]
+
+
+def store_uncovered(store: Store) -> list[Uncovered]:
+    """The same over every ticket of the store's current generation (none for an empty store)."""
+    if store.current() is None:
+        return []
+    con = connect()
+    try:
+        store.attach(con)
+        return uncovered(con, "tickets", store.terms())
+    finally:
+        con.close()

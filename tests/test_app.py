@@ -637,3 +637,40 @@ def test_the_timeline_of_a_ticket_across_a_weekend_holiday_pause_and_severity_ch
     assert {"counted", "outside business hours", "holiday", "paused"} <= names
     labels = " ".join(str(a.get("text")) for a in chart["layout"]["annotations"])
     assert "severity P1" in labels and "resolution target (240 min)" in labels
+
+
+def test_compliance_says_which_tickets_no_terms_version_measures(tmp_path, monkeypatch):
+    """A contract whose terms ended: its later tickets are absent from the chart, and the page
+    says how many and when instead of leaving the months silently out."""
+    from helpers import terms_doc
+
+    from sla_engine.ingest import ingest
+    from sla_engine.store import Store
+    from sla_engine.terms import parse_terms
+
+    store = Store(tmp_path / "store")
+    store.add_terms(
+        parse_terms(
+            terms_doc(contract_id="ENDED", effective_from="2025-01-01", effective_to="2025-03-31")
+        )
+    )
+    rows = [
+        ("A1", "P1", "2025-03-03T15:00:00Z", "2025-03-03T15:45:00Z", "2025-03-03T16:00:00Z"),
+        ("A2", "P1", "2025-04-02T15:00:00Z", "2025-04-02T15:10:00Z", "2025-04-02T16:00:00Z"),
+        ("A3", "P2", "2025-05-06T15:00:00Z", "", ""),
+    ]
+    path = tmp_path / "t.csv"
+    pd.DataFrame(
+        rows, columns=["ticket_id", "severity", "created_at", "first_response_at", "resolved_at"]
+    ).to_csv(path, index=False)
+    ingest(store, path, "generic", contract="ENDED")
+    monkeypatch.setenv("COVENANT_STORE", str(store.root))
+    at = as_role("compliance", "support_manager")
+    assert not at.exception, at.exception
+    assert [m for m in at.select_slider[0].options] == ["2025-03"]  # April and May: not measured
+    infos = [i.value for i in at.info if "not measured" in i.value]
+    assert infos == [
+        "2 ENDED tickets were created between 2025-04-02 and 2025-05-06 (UTC), when no SLA terms "
+        "version of ENDED was in force for their severity: they are stored but not measured in "
+        "any report until terms covering those dates are added"
+    ]

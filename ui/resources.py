@@ -92,6 +92,14 @@ def monthly_report(generation: str, as_of_us: int) -> pd.DataFrame:
     return rep
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def unmeasured(generation: str) -> dict[str, str]:
+    """Per contract, what the store holds that no terms version judges (a sentence), if any."""
+    from sla_engine.coverage import store_uncovered
+
+    return {u.contract_id: u.note() for u in store_uncovered(store())}
+
+
 @st.cache_data(show_spinner="Computing credits…")
 def monthly_credits(generation: str, as_of_us: int) -> pd.DataFrame:
     s = store()
