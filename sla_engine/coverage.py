@@ -16,15 +16,16 @@ from .sqlfiles import connect
 from .store import Store
 from .terms import Terms
 
-# the "terms in force" join of evaluate.sql, kept as the tickets it does not match
+# the "terms in force" joins of evaluate.sql, kept as the tickets they do not match: a version in
+# force at creation with a tier for the ticket's severity (for a ticket whose severity changed, the
+# evaluation looks the tier up per metric, by the severity at the metric's end; here, the last one)
 UNCOVERED = """
 SELECT n.contract_id, count(*) AS tickets,
        min(n.created_us) AS first_us, max(n.created_us) AS last_us
 FROM {table} n
-LEFT JOIN _coverage x
+ANTI JOIN _coverage x
   ON x.contract_id = n.contract_id AND x.severity = n.severity
  AND n.created_us >= x.from_us AND n.created_us < x.to_us
-WHERE x.contract_id IS NULL
 GROUP BY n.contract_id ORDER BY n.contract_id
 """
 
@@ -51,8 +52,9 @@ class Uncovered:
 
 
 def uncovered(con: duckdb.DuckDBPyConnection, table: str, terms: list[Terms]) -> list[Uncovered]:
-    """Per contract, the tickets of `table` (contract_id, severity, created_us; a name of ours,
-    never input) that no terms version in force at their creation has a tier for."""
+    """Per contract, the tickets of `table` (the engine's `tickets` relation: contract_id, severity,
+    created_us; a name of ours, never input) that evaluate.sql leaves out because no terms version
+    in force at their creation has a tier for them."""
     tiers = terms_frames(terms, defaultdict(int))["t_tiers"]
     cover = tiers[["contract_id", "severity", "from_us", "to_us"]] if len(tiers) else None
     if cover is None:

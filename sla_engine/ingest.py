@@ -328,8 +328,6 @@ def _merge(
             )
         kept_history = _keep_stored_history(con) if old is not None and not history_given else 0
         con.execute(sql("ingest"))
-        # tickets no terms version judges are stored, and the report says how many and when
-        not_measured = uncovered(con, "nb", store.terms())
         if old is None:  # a first load: the merged tickets are the batch's
             con.execute("ALTER TABLE nb RENAME TO t_in")
         else:
@@ -349,6 +347,8 @@ def _merge(
             )
         )
         derive(con, keep_numbered=True)
+        # the store's tickets that no terms version judges: stored, and the report says how many
+        not_measured = uncovered(con, "tickets", store.terms())
 
         notes = list(ex.notes) + [u.note() for u in not_measured]
         if kept_history:
