@@ -44,10 +44,12 @@ class Uncovered:
             for u in (self.first_us, self.last_us)
         )
         when = f"on {first}" if first == last else f"between {first} and {last}"
+        one = self.tickets == 1
         return (
-            f"{self.tickets:,} {self.contract_id} tickets were created {when} (UTC), when no SLA "
-            f"terms version of {self.contract_id} was in force for their severity: they are "
-            "stored but not measured in any report until terms covering those dates are added"
+            f"{self.tickets:,} {self.contract_id} {'ticket was' if one else 'tickets were'} "
+            f"created {when} (UTC), when no SLA terms version of {self.contract_id} was in force "
+            f"for {'its' if one else 'their'} severity: {'it is' if one else 'they are'} stored "
+            "but not measured in any report until terms covering those dates are added"
         )
 
 

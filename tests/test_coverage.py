@@ -78,3 +78,35 @@ def test_an_export_fully_covered_says_nothing(store, tmp_path):
     rep = ingest(store, path, "generic", contract="ACME")
     assert rep.tickets_loaded == 1
     assert not [n for n in rep.notes if "not measured" in n]
+
+
+def test_tickets_with_a_status_history_are_counted_alike(store, tmp_path):
+    """The evaluation's history path needs a terms version in force too: a ticket with pauses
+    created between the versions is not measured, one created under a version is."""
+    tickets, history = tmp_path / "t.csv", tmp_path / "h.csv"
+    pd.DataFrame(
+        [
+            ("in-v1", "P2", "2025-02-03T15:00:00Z", "", ""),
+            ("in-gap", "P1", "2025-07-10T15:00:00Z", "", ""),
+        ],
+        columns=["ticket_id", "severity", "created_at", "first_response_at", "resolved_at"],
+    ).to_csv(tickets, index=False)
+    pd.DataFrame(
+        [
+            ("in-v1", "2025-02-03T16:00:00Z", "status", "pending"),
+            ("in-v1", "2025-02-04T16:00:00Z", "status", "solved"),
+            ("in-gap", "2025-07-10T16:00:00Z", "status", "pending"),
+            ("in-gap", "2025-07-11T16:00:00Z", "status", "solved"),
+        ],
+        columns=["ticket_id", "changed_at", "field", "value"],
+    ).to_csv(history, index=False)
+    rep = ingest(store, tickets, "generic", contract="ACME", history=history)
+    assert rep.tickets_loaded == 2
+    assert [n for n in rep.notes if "not measured" in n] == [
+        "1 ACME ticket was created on 2025-07-10 (UTC), when no SLA terms version of ACME was in "
+        "force for its severity: it is stored but not measured in any report until terms "
+        "covering those dates are added"
+    ]
+    con = engine.open_inputs(store.root / str(store.current()))
+    assert con.execute("SELECT count(*) FROM tickets WHERE has_history").fetchall() == [(2,)]
+    assert evaluate_to_table(con, store.terms(), parse_as_of("2026-01-01T00:00:00Z")) == 1
