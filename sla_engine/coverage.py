@@ -57,11 +57,10 @@ def uncovered(con: duckdb.DuckDBPyConnection, table: str, terms: list[Terms]) ->
     """Per contract, the tickets of `table` (the engine's `tickets` relation: contract_id, severity,
     created_us; a name of ours, never input) that evaluate.sql leaves out because no terms version
     in force at their creation has a tier for them."""
-    tiers = terms_frames(terms, defaultdict(int))["t_tiers"]
-    cover = tiers[["contract_id", "severity", "from_us", "to_us"]] if len(tiers) else None
-    if cover is None:
+    tiers = terms_frames(terms, defaultdict(int))["t_tiers"]  # calendars play no part here
+    if tiers.empty:
         return []
-    con.register("_coverage", cover)
+    con.register("_coverage", tiers[["contract_id", "severity", "from_us", "to_us"]])
     try:
         rows = con.execute(UNCOVERED.format(table=table)).fetchall()
     finally:

@@ -348,7 +348,8 @@ def _merge(
         )
         derive(con, keep_numbered=True)
         # the store's tickets that no terms version judges: stored, and the report says how many
-        not_measured = uncovered(con, "tickets", store.terms())
+        terms = store.terms()  # read once: the coverage note and the ledger build use them
+        not_measured = uncovered(con, "tickets", terms)
 
         notes = list(ex.notes) + [u.note() for u in not_measured]
         if kept_history:
@@ -413,7 +414,6 @@ def _merge(
                 return {str(r[0]) for r in con.execute("SELECT ticket_id FROM nb_class").fetchall()}
 
             parked.write(gen, parked.carry(old, loaded, parked_now))
-            terms = store.terms()
             # published together with its SLA ledger, so the first report needs no full evaluation
             if terms:
                 step("ledger", PHASES["ledger"])
