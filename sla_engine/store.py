@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -85,6 +86,10 @@ class Store:
     def generation_number(self) -> int:
         cur = self.current()
         return int(cur.name.split("-")[1]) if cur else 0
+
+    def pinned(self, name: str) -> PinnedStore:
+        """This store read at generation `name` only (see PinnedStore)."""
+        return PinnedStore(self.root, name)
 
     @contextmanager
     def write_lock(self) -> Iterator[None]:
@@ -199,6 +204,35 @@ class Store:
                 )
                 atomic_write(folder / name, t.model_dump_json(indent=2))
         return [t.terms_id for t in new]
+
+
+GENERATION_NAME = re.compile(r"gen-[0-9]{6}")
+
+
+class PinnedStore(Store):
+    """The store as one generation, read-only: every read goes to that generation even after an
+    ingest publishes a newer one, so the figures of one page run (or one report, or one evidence
+    file) all come from the generation its cache key names — with several app processes and
+    ingests at once, never a mix. A superseded generation stays READ_GRACE_SECONDS."""
+
+    def __init__(self, root: Path, name: str) -> None:
+        if not GENERATION_NAME.fullmatch(name):
+            raise StoreError(f"{name!r} is not a store generation")
+        super().__init__(root)
+        self.name = name
+
+    def current(self) -> Path:
+        gen = self.root / self.name
+        if not gen.is_dir():
+            raise StoreError(
+                f"generation {self.name} is no longer in the store: reload to read the current one"
+            )
+        return gen
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        raise StoreError(f"the store read at {self.name} is read-only")
+        yield  # pragma: no cover  (a generator, as the base class's)
 
 
 def require_terms(store: Store, contract: str | None) -> dict[str, list[Terms]]:

@@ -55,6 +55,12 @@ def generation() -> str | None:
     return f"{gen.name}, terms {ledger.fingerprint(s.terms())[:10]}"
 
 
+def at(generation: str) -> Store:
+    """The store read at the generation a cache key names (generation() made it): a page run's
+    figures come from that generation even if an ingest publishes another meanwhile."""
+    return store().pinned(generation.split(",", 1)[0])
+
+
 def generation_or_stop(empty: str) -> str:
     """The current generation's key; with an empty store, `empty` (what to do next) and the page
     stops."""
@@ -71,9 +77,12 @@ def hourly_as_of() -> int:
 
 
 def _evaluated(
-    as_of_us: int, contract_id: str | None = None, created_between: tuple[int, int] | None = None
+    generation: str,
+    as_of_us: int,
+    contract_id: str | None = None,
+    created_between: tuple[int, int] | None = None,
 ) -> tuple[duckdb.DuckDBPyConnection, list]:
-    s = store()
+    s = at(generation)
     con = duckdb.connect()
     s.attach(con, only_contract=contract_id, created_between=created_between)
     terms = s.terms()
@@ -88,7 +97,7 @@ def monthly_report(generation: str, as_of_us: int) -> pd.DataFrame:
 
     Final tickets come from the generation's SLA ledger; only open ones are evaluated now.
     """
-    rep, _ = analysis.store_report(store(), as_of_us)
+    rep, _ = analysis.store_report(at(generation), as_of_us)
     return rep
 
 
@@ -97,7 +106,7 @@ def unmeasured(generation: str) -> dict[str, str]:
     """Per contract, what the store holds that no terms version judges (a sentence), if any."""
     from sla_engine.coverage import store_uncovered
 
-    return {u.contract_id: u.note() for u in store_uncovered(store())}
+    return {u.contract_id: u.note() for u in store_uncovered(at(generation))}
 
 
 @st.cache_data(show_spinner="Computing credits…")
@@ -111,7 +120,7 @@ def month_tickets(generation: str, as_of_us: int, contract_id: str, month: str) 
     """Per-ticket results of one contract-month (drill-down): only the tickets created within a
     day of the month are evaluated (a local month starts at most 14 hours from the UTC one); the
     filter on the local month below keeps exactly that month's."""
-    con, _ = _evaluated(as_of_us, contract_id, analysis.month_window_us(month))
+    con, _ = _evaluated(generation, as_of_us, contract_id, analysis.month_window_us(month))
     return analysis.per_ticket_frame(
         con, "contract_id = ? AND strftime(month, '%Y-%m') = ?", [contract_id, month]
     )
@@ -143,7 +152,7 @@ def evidence_pdf_file(
     breached = trace.loc[trace["state"] == "breached", "ticket"].astype(str).tolist()
     explained = [
         (tl.ticket_id, figures_in_words(tl), segment_rows(tl).drop(columns="ticket"))
-        for tl in ticket_timelines(store(), contract_id, breached, as_of_us)
+        for tl in ticket_timelines(at(generation), contract_id, breached, as_of_us)
     ]
     return evidence_pdf(title, list(facts), trace, explained)
 
@@ -248,7 +257,7 @@ def at_risk_list(generation: str, as_of_us: int) -> pd.DataFrame:
     """Open, not yet breached metrics by breach instant (refreshes with the store, each minute)."""
     from sla_engine.at_risk import at_risk
 
-    return at_risk(store(), as_of_us)
+    return at_risk(at(generation), as_of_us)
 
 
 @st.cache_data(show_spinner="Drawing the ticket's timeline…", max_entries=32)
@@ -256,7 +265,7 @@ def timeline(generation: str, as_of_us: int, contract_id: str, ticket_id: str) -
     """The engine's SLA timeline of one ticket."""
     from sla_engine.timeline import ticket_timeline
 
-    return ticket_timeline(store(), contract_id, ticket_id, as_of_us)
+    return ticket_timeline(at(generation), contract_id, ticket_id, as_of_us)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -264,4 +273,4 @@ def newest_ticket_instant(generation: str) -> int | None:
     """The latest instant the store's tickets record (the at-risk page says how old it is)."""
     from sla_engine.at_risk import newest_instant
 
-    return newest_instant(store())
+    return newest_instant(at(generation))
