@@ -16,9 +16,9 @@ from .coverage import uncovered
 from .ingest_report import PHASES, IngestReport, Progress, account, already
 from .normalize import derive
 from .profiles.base import Extract
-from .sqlfiles import one_row, sql
+from .sqlfiles import fetch, one_row, sql
 from .store import Store
-from .validate import Valid, fetch
+from .validate import Valid
 
 EMPTY_BASE = (
     "CREATE TEMP TABLE old_base (contract_id VARCHAR, ticket_id VARCHAR, severity VARCHAR, "

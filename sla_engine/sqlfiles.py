@@ -7,10 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
+import pyarrow as pa
 
 from .errors import EvaluationError
 
 _HERE = Path(__file__).parent
+_PYARROW_TYPES = {
+    pa.int64(): pd.Int64Dtype(),
+    pa.int32(): pd.Int64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+    pa.string(): pd.StringDtype("pyarrow"),
+    pa.large_string(): pd.StringDtype("pyarrow"),
+}
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -36,3 +45,9 @@ def one_row(
     if row is None:
         raise EvaluationError(f"expected one row from: {query[:80]}")
     return row
+
+
+def fetch(con: duckdb.DuckDBPyConnection, query: str) -> pd.DataFrame:
+    """A query's rows with nullable dtypes (Int64, Arrow text), as pandas callers expect."""
+    table = con.sql(query).to_arrow_table()
+    return table.to_pandas(types_mapper=_PYARROW_TYPES.get)

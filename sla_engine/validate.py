@@ -3,7 +3,8 @@
 A row that cannot be used is quarantined with file, row, column and reason (the rules, as data, are
 in validate_rules.py); rows of a quarantined ticket go with it, so every input row is accounted
 for. The work runs as SQL over the profile's frames (no Python loop per row): times in ISO 8601
-are read by SQL, any other layout by timeparse.parse_instants for just those cells.
+are read by SQL, any other layout by timeparse.parse_instants for just those cells
+(validate_times.py); the quarantine and the kept rows are counted in validate_accounting.py.
 """
 
 from __future__ import annotations
@@ -20,27 +21,22 @@ from . import dateorder
 from .errors import IngestError
 from .profiles.base import Extract
 from .routing import Routing
-from .sqlfiles import connect, one_row, sql
+from .sqlfiles import connect, fetch, one_row, sql
 from .terms import Terms
-from .timeparse import parse_instants
+from .validate_accounting import account_rows, quarantine_table
 from .validate_rules import (
-    DUPLICATE_REASON,
     EVENT_RULES,
     IDENTITY_RULES,
-    LOST_REASON,
     NO_PRIORITY_LABEL,
     NO_PRIORITY_REASON,
     TICKET_RULES,
     first_broken,
-    reason_of,
 )
+from .validate_times import TIME_FIELDS, evidence, read_in_sql, read_rest
 
 __all__ = ["NO_PRIORITY_LABEL", "NO_PRIORITY_REASON", "Valid", "severity_lookup", "validate"]
 
 QUARANTINE_COLUMNS = ["file", "row", "column", "reason"]
-# a character Python's str.strip() keeps (a cell with one is filled)
-_NOT_SPACE = r"[^\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f}\x{85}\p{Z}]"
-TIME_FIELDS = ("created_at", "first_response_at", "resolved_at")
 RAW_TICKET_COLUMNS = [
     "ticket_id",
     "contract_id",
@@ -49,19 +45,6 @@ RAW_TICKET_COLUMNS = [
     "notes",
     "first_response_minutes",
 ]
-_PYARROW_TYPES = {
-    pa.int64(): pd.Int64Dtype(),
-    pa.int32(): pd.Int64Dtype(),
-    pa.bool_(): pd.BooleanDtype(),
-    pa.string(): pd.StringDtype("pyarrow"),
-    pa.large_string(): pd.StringDtype("pyarrow"),
-}
-
-
-def fetch(con: duckdb.DuckDBPyConnection, query: str) -> pd.DataFrame:
-    """A query's rows with nullable dtypes (Int64, Arrow text), as pandas callers expect."""
-    table = con.sql(query).to_arrow_table()
-    return table.to_pandas(types_mapper=_PYARROW_TYPES.get)
 
 
 @dataclass
@@ -175,91 +158,6 @@ def _routes(con: duckdb.DuckDBPyConnection, routing: Routing | None, contract: s
     con.unregister("_route")
 
 
-def _read_in_sql(fields: dict[str, str]) -> str:
-    """Select-list: for each time column (column -> stem), whether it is blank, whether SQL reads
-    it, and the instant SQL reads."""
-    return ", ".join(
-        f"blank_text({c}) AS _{s}_b, iso_aware({c}) AS _{s}_a,"
-        f" _{s}_a OR sql_reads_naive({c}) AS _{s}_s,"
-        f" CASE WHEN _{s}_a THEN aware_us({c}) WHEN _{s}_s THEN sql_instant_naive({c}) END"
-        f" AS _{s}_u"
-        for c, s in fields.items()
-    )
-
-
-def _read_rest(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    where: str,
-    fields: dict[str, str],
-    tz: str | None,
-    layouts: dict[str, tuple[str, ...]],
-) -> tuple[str, str]:
-    """The cells SQL did not read, through parse_instants (with the column's layouts), as they
-    always were. Returns (joins, select-list) giving `<stem>_us`, `<stem>_blank`, `<stem>_bad`."""
-    joins, cols = [], []
-    for c, s in fields.items():
-        rest = fetch(
-            con,
-            f"SELECT _pos, {c} AS raw FROM {table} WHERE {where} AND NOT _{s}_b AND NOT _{s}_s",
-        )
-        if not len(rest):
-            cols.append(
-                f"r._{s}_u AS {s}_us, r._{s}_b AS {s}_blank,"
-                f" r._{s}_s AND r._{s}_u IS NULL AS {s}_bad"
-            )
-            continue
-        us, blank, bad = parse_instants(rest["raw"], tz, layouts[c])
-        fb = pa.table(
-            {
-                "_pos": pa.array(rest["_pos"].astype("int64").to_numpy()),
-                "u": pa.array(us.astype("Int64"), type=pa.int64()),
-                "b": pa.array(blank.to_numpy(dtype=bool)),
-                "x": pa.array(bad.to_numpy(dtype=bool)),
-            }
-        )
-        con.register(f"_fb_{s}", fb)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE v_fb_{s} AS SELECT * FROM _fb_{s}")
-        con.unregister(f"_fb_{s}")
-        joins.append(f"LEFT JOIN v_fb_{s} ON v_fb_{s}._pos = r._pos")
-        cols.append(
-            f"coalesce(r._{s}_u, v_fb_{s}.u) AS {s}_us, r._{s}_b OR coalesce(v_fb_{s}.b, false) AS"
-            f" {s}_blank, (r._{s}_s AND r._{s}_u IS NULL) OR coalesce(v_fb_{s}.x, false) AS {s}_bad"
-        )
-    return " ".join(joins), ", ".join(cols)
-
-
-def _evidence(
-    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], where: str
-) -> dict[str, tuple[dateorder.Evidence, str, int]]:
-    """What each time column's values say about day/month order (dateorder.evidence, in SQL, one
-    scan for all the columns), with an example numeric date of each and how many there are."""
-    exprs, params = [], []
-    for c in columns:
-        hit = f"regexp_matches({c}, ?)"
-        exprs.append(
-            f"count(*) FILTER (WHERE regexp_matches({c}, '{_NOT_SPACE}')),"
-            f" count(*) FILTER (WHERE {hit}),"
-            f" coalesce(bool_or(try_cast(regexp_extract({c}, ?, 1) AS INT) > 12)"
-            f" FILTER (WHERE {hit}), false),"
-            f" coalesce(bool_or(try_cast(regexp_extract({c}, ?, 2) AS INT) > 12)"
-            f" FILTER (WHERE {hit}), false),"
-            f" coalesce(arg_min({c}, _pos) FILTER (WHERE {hit}), '')"
-        )
-        numeric, has = dateorder.NUMERIC, dateorder.HAS_NUMERIC
-        params += [has, numeric, has, numeric, has, has]
-    row = one_row(con, f"SELECT {', '.join(exprs)} FROM {table} WHERE {where}", params)
-    out = {}
-    for i, c in enumerate(columns):
-        filled, numeric_n, first_big, second_big, example = row[5 * i : 5 * i + 5]
-        out[c] = (
-            dateorder.judge(int(filled), int(numeric_n), bool(first_big), bool(second_big)),
-            str(example),
-            int(numeric_n),
-        )
-    return out
-
-
 def validate(
     ex: Extract,
     file: str,
@@ -327,7 +225,7 @@ def validate(
         ), judged AS (
             SELECT *, {first_broken(IDENTITY_RULES)} AS id_rule FROM flagged
         )
-        SELECT *, {_read_in_sql(fields)} FROM judged"""
+        SELECT *, {read_in_sql(fields)} FROM judged"""
     )
     # a ticket id twice in the file (among the rows still standing): every copy goes
     con.execute(
@@ -358,9 +256,9 @@ def validate(
     }
     recount = [n for n in TIME_FIELDS if n not in found]
     if recount:
-        found |= _evidence(con, "v_t1s", recount, standing)
+        found |= evidence(con, "v_t1s", recount, standing)
     if len(ex.events):
-        found |= _evidence(con, "_ex_e", ["changed_at"], "true")
+        found |= evidence(con, "_ex_e", ["changed_at"], "true")
     seen = {n: e for n, (e, _, _) in found.items()}
     examples = {n: x for n, (_, x, _) in found.items()}
     labels = {n: src.get(n, n) for n in seen}
@@ -371,7 +269,7 @@ def validate(
     def layouts(name: str) -> tuple[str, ...]:
         return ex.layouts.get(name, ex.time_formats)
 
-    joins, times = _read_rest(
+    joins, times = read_rest(
         con, "v_t1s", standing, fields, tz, {n: layouts(n) for n in TIME_FIELDS}
     )
     minutes = "try_cast(py_strip(first_response_minutes) AS DOUBLE)"
@@ -412,11 +310,11 @@ def validate(
         and not ex.rejected
         and (history_file is not None or (not ex.history_rejected and not len(ex.events)))
     )
-    _account_rows(con, rows_are_tickets)
+    account_rows(con, rows_are_tickets)
     return Valid(
         con=con,
         input_rows=int(one_row(con, "SELECT count(*) FROM _ex_rows")[0]),
-        quarantine=_quarantine(con, file, history_file),
+        quarantine=quarantine_table(con, file, history_file),
         rows_are_tickets=rows_are_tickets,
     )
 
@@ -486,12 +384,12 @@ def _events(con: duckdb.DuckDBPyConnection, tz: str | None, layouts: tuple[str, 
             SELECT * REPLACE (py_strip(ticket_id) AS ticket_id) FROM _ex_e
         )
         SELECT e.*, coalesce(o.owners, 0) AS owners, o.contract_id, o.created_us,
-               {_read_in_sql({"changed_at": "changed"})}
+               {read_in_sql({"changed_at": "changed"})}
         FROM cells e LEFT JOIN owners o USING (ticket_id)
         -- a history row of no ticket in the same file is dropped (its row is accounted there)
         WHERE getvariable('history_file') OR o.owners IS NOT NULL"""
     )
-    joins, times = _read_rest(
+    joins, times = read_rest(
         con, "v_e1", "true", {"changed_at": "changed"}, tz, {"changed_at": layouts}
     )
     con.execute(
@@ -514,91 +412,3 @@ def _events(con: duckdb.DuckDBPyConnection, tz: str | None, layouts: tuple[str, 
                CASE WHEN field = 'severity' THEN tier ELSE value END AS value, _row, _pos
         FROM v_e2 WHERE rule_no IS NULL"""
     )
-
-
-def _account_rows(con: duckdb.DuckDBPyConnection, rows_are_tickets: bool) -> None:
-    """q_all: every quarantine entry (grp 0 the main file, 1 the history file), numbered by the
-    rule it broke; v_rows: the input rows kept, each with its ticket."""
-    hist = "CASE WHEN getvariable('history_file') THEN 1 ELSE 0 END"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE v_q_all AS
-        WITH broken AS (
-            SELECT 0 AS grp, id_rule AS rule_no, _pos AS pos, _row AS row,
-                   {reason_of(IDENTITY_RULES).replace("rule_no", "id_rule")} AS reason
-            FROM v_t1 WHERE id_rule IS NOT NULL
-            UNION ALL
-            SELECT 0, {len(IDENTITY_RULES)}, t._pos, t._row, {DUPLICATE_REASON}
-            FROM v_t1s t JOIN (
-                SELECT ticket_id, array_to_string(list(_row ORDER BY _pos)[1:5], ', ') AS dup_rows
-                FROM v_t1s WHERE id_rule IS NULL AND dup GROUP BY ticket_id
-            ) d USING (ticket_id)
-            WHERE t.id_rule IS NULL AND t.dup
-            UNION ALL
-            SELECT 0, v_t4.rule_no, v_t4._pos, v_t4._row,
-                   {reason_of(TICKET_RULES, len(IDENTITY_RULES) + 1)}
-            FROM v_t4
-            JOIN (SELECT _pos, severity, {", ".join(TIME_FIELDS)} FROM v_t1) x USING (_pos)
-            WHERE v_t4.rule_no IS NOT NULL
-            UNION ALL
-            SELECT {hist}, v_e2.rule_no, v_e2._pos, v_e2._row, {reason_of(EVENT_RULES, 100)}
-            FROM v_e2 JOIN (SELECT _pos, changed_at FROM v_e1) x USING (_pos)
-            WHERE v_e2.rule_no IS NOT NULL
-        )
-        SELECT CASE WHEN k = 1 THEN {hist} ELSE 0 END AS grp, -2 + k AS rule_no,
-               row_number() OVER () AS pos, row, "column", reason
-        FROM v_rejected
-        UNION ALL
-        SELECT b.grp, b.rule_no, b.pos, b.row, c.name, b.reason
-        FROM broken b JOIN v_rule_columns c ON c.no = b.rule_no"""
-    )
-    if rows_are_tickets:
-        con.execute(
-            "CREATE OR REPLACE TEMP VIEW v_rows AS SELECT _row, ticket_id, contract_id, _pos"
-            " FROM v_tickets"
-        )
-        return
-    # the rows of tickets that did not survive go too (every row accounted for)
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE v_rows0 AS
-        WITH kept AS (SELECT ticket_id, any_value(contract_id) AS contract_id
-                      FROM v_tickets GROUP BY ticket_id),
-             taken AS (SELECT DISTINCT row FROM v_q_all WHERE grp = 0),
-             cells AS (SELECT _pos, _row, py_strip(ticket_id) AS ticket_id FROM _ex_rows)
-        -- a row is its ticket's own row where it is one (an id may be kept in two contracts),
-        -- else it belongs to the ticket of its id
-        SELECT r._pos, r._row, r.ticket_id, coalesce(own.contract_id, k.contract_id) AS contract_id,
-               k.ticket_id IS NOT NULL AS kept, t.row IS NOT NULL AS taken
-        FROM cells r LEFT JOIN kept k USING (ticket_id)
-        LEFT JOIN v_tickets own ON own._row = r._row AND own.ticket_id = r.ticket_id
-        LEFT JOIN taken t ON t.row = r._row"""
-    )
-    con.execute(
-        f"""INSERT INTO v_q_all
-        SELECT 0, 1000, _pos, _row, (SELECT name FROM v_rule_columns WHERE no = 1000),
-               '{LOST_REASON}'
-        FROM v_rows0 WHERE NOT kept AND NOT taken AND NOT getvariable('history_file')"""
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW v_rows AS SELECT _row, ticket_id, contract_id, _pos"
-        " FROM v_rows0 WHERE kept AND NOT taken"
-    )
-
-
-def _quarantine(
-    con: duckdb.DuckDBPyConnection, file: str, history_file: str | None
-) -> pd.DataFrame:
-    """One entry per (file, row): the first rule the row broke; the main file's rows first."""
-    con.execute("SET VARIABLE main_file = ?", [file])
-    con.execute("SET VARIABLE hist_file = ?", [history_file or file])
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE v_quarantine AS
-        SELECT grp, CASE WHEN grp = 1 THEN getvariable('hist_file') ELSE getvariable('main_file')
-               END AS file, row, arg_min("column", (rule_no, pos)) AS "column",
-               arg_min(reason, (rule_no, pos)) AS reason
-        FROM v_q_all GROUP BY grp, row"""
-    )
-    out = fetch(
-        con,
-        'SELECT file, row, "column", reason FROM v_quarantine ORDER BY grp, file, row',
-    )
-    return out.astype({"file": object, "row": "int64", "column": object, "reason": object})
