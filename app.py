@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.access import DEFAULT_PAGE, visible_pages
+from ui.access import DEFAULT_PAGE, PAGES
 from ui.auth import current_user, demo_banner, keep_cookie, login_page, roles, sign_out_button
 
 st.set_page_config(page_title="Covenant", page_icon=":material/handshake:", layout="wide")
 
 sign = st.Page(
-    "pages/sign.py",
+    "app_pages/sign.py",
     title="Sign a contract",
     icon=":material/signature:",
     url_path="sign",
@@ -20,15 +20,28 @@ sign = st.Page(
 user = current_user()  # asked of the server on every run: a disabled user is signed out here
 keep_cookie()
 if user is None:
-    # no dashboard without a login; a signing link still works
+    # no dashboard without a login; a signing link still works, and a link to any page leads to the
+    # sign-in, then (same address, next run) to that page — never "page not found"
     login = st.Page(login_page, title="Sign in", icon=":material/login:", default=True)
-    st.navigation([login, sign], position="hidden").run()
+    asked = [
+        st.Page(login_page, title="Sign in", url_path=p.key) for p in PAGES if p.key != DEFAULT_PAGE
+    ]
+    st.navigation([login, *asked, sign], position="hidden").run()
     st.stop()
 
-visible = [
-    st.Page(p.file, title=p.title, icon=p.icon, default=(p.key == DEFAULT_PAGE))
-    for p in visible_pages(roles())
+have = roles()
+# every page has its address; the menu lists the user's, and another's link gets the page's own
+# refusal naming who may open it (each page checks on the server: ui/auth.require)
+pages = [
+    st.Page(
+        p.file,
+        title=p.title,
+        icon=p.icon,
+        default=(p.key == DEFAULT_PAGE),
+        visibility="visible" if p.allows(have) else "hidden",
+    )
+    for p in PAGES
 ]
 sign_out_button()
 demo_banner()
-st.navigation([*visible, sign]).run()
+st.navigation([*pages, sign]).run()

@@ -50,7 +50,7 @@ def env(world, monkeypatch):
 
 
 def as_role(page: str, role: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=90)
+    at = AppTest.from_file(str(ROOT / "app_pages" / f"{page}.py"), default_timeout=90)
     at.session_state["authentication_status"] = True
     at.session_state["roles"] = [role]
     at.session_state["name"] = f"Test {role}"
@@ -74,7 +74,7 @@ def test_page_allows_or_refuses_by_role(page, role):
 
 
 def test_not_signed_in_is_refused():
-    at = AppTest.from_file(str(ROOT / "pages" / "credits.py"), default_timeout=30).run()
+    at = AppTest.from_file(str(ROOT / "app_pages" / "credits.py"), default_timeout=30).run()
     assert "Please sign in" in at.error[0].value and not at.dataframe
 
 

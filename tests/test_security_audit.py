@@ -154,7 +154,7 @@ def test_legal_signs_a_checkpoint_and_verifies_on_the_audit_page(tmp_path, monke
     monkeypatch.setenv("DATABASE_URL", url)
     st.cache_resource.clear()
     populate(make_engine(url))
-    page = str(Path(__file__).resolve().parents[1] / "pages" / "audit.py")
+    page = str(Path(__file__).resolve().parents[1] / "app_pages" / "audit.py")
     at = AppTest.from_file(page, default_timeout=60)
     at.session_state["authentication_status"] = True
     at.session_state["roles"] = ["legal"]

@@ -138,7 +138,7 @@ def test_a_contract_id_with_url_characters_does_not_break_the_compliance_page(
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'c.sqlite'}")
     st.cache_resource.clear()
     st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "pages" / "compliance.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "compliance.py"), default_timeout=60)
     at.session_state["authentication_status"] = True
     at.session_state["roles"] = ["support_manager"]
     at.run()

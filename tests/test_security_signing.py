@@ -22,7 +22,7 @@ from contracts.errors import SigningError
 from contracts.services import signing
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = str(ROOT / "pages" / "sign.py")
+PAGE = str(ROOT / "app_pages" / "sign.py")
 ANN = {"name": "Ann", "email": "ann@x.example", "role": "CIO"}
 pytestmark = pytest.mark.usefixtures("seal_env")
 

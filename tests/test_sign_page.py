@@ -18,7 +18,7 @@ from contracts.services import contracts as contract_service
 from contracts.services import signing
 from contracts.services import templates as template_service
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "sign.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "sign.py")
 A, B = "a@customer.example", "b@vendor.example"
 
 pytestmark = pytest.mark.usefixtures("seal_env")
@@ -129,7 +129,7 @@ def test_both_signers_complete_the_envelope(setup):
     assert not [b for b in at2.button if b.key == "sign"]
 
 
-OUTBOX = str(Path(__file__).resolve().parents[1] / "pages" / "outbox.py")
+OUTBOX = str(Path(__file__).resolve().parents[1] / "app_pages" / "outbox.py")
 
 
 def test_outbox_page_only_in_demo_mode_without_smtp(tmp_path, monkeypatch):

@@ -2,7 +2,7 @@
 read.
 
 `roles` None means any signed-in user; admin may open every page. Signers never sign in: their link
-opens pages/sign.py, which is not in this table and checks the link instead.
+opens app_pages/sign.py, which is not in this table and checks the link instead.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class PageSpec:
 
 def _spec(key: str, title: str, icon: str, roles: set[str] | None) -> PageSpec:
     return PageSpec(
-        key, f"pages/{key}.py", title, icon, None if roles is None else frozenset(roles)
+        key, f"app_pages/{key}.py", title, icon, None if roles is None else frozenset(roles)
     )
 
 
@@ -59,7 +59,3 @@ def page(key: str) -> PageSpec:
         if spec.key == key:
             return spec
     raise KeyError(f"no page {key!r} in ui/access.py")
-
-
-def visible_pages(have: set[str]) -> list[PageSpec]:
-    return [spec for spec in PAGES if spec.allows(have)]
