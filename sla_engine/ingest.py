@@ -9,6 +9,7 @@ import argparse
 import hashlib
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,6 +66,11 @@ def ingest_file(store_root: Path, args: argparse.Namespace) -> IngestReport:
         columns[field_name.strip()] = column.strip()
     if columns:
         options["columns"] = columns
+
+    def say_waiting(phase: str, done: float) -> None:  # the other phases pass unsaid on a terminal
+        if phase == "waiting":
+            print(f"waiting for another ingest into {store_root} to finish…", file=sys.stderr)
+
     return ingest(
         Store(store_root),
         Path(args.file),
@@ -73,6 +79,7 @@ def ingest_file(store_root: Path, args: argparse.Namespace) -> IngestReport:
         contract=args.contract,
         history=Path(args.history) if args.history else None,
         options=options,
+        progress=say_waiting,
     )
 
 

@@ -12,8 +12,9 @@ from .errors import IngestError
 from .validate import Valid
 
 Progress = Callable[[str, float], None]
-# each phase with the share of an ingest's time spent before it starts (measured at 1M tickets)
-PHASES = {"read": 0.0, "validate": 0.12, "merge": 0.45, "ledger": 0.82}
+# each phase with the share of an ingest's time spent before it starts (measured at 1M tickets);
+# "waiting" (for another ingest into the same store to finish) is told only when it happens
+PHASES = {"read": 0.0, "validate": 0.12, "waiting": 0.45, "merge": 0.45, "ledger": 0.82}
 
 
 @dataclass

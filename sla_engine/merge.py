@@ -52,8 +52,9 @@ def merge(
 ) -> IngestReport:
     """Merge the checked batch into a new generation, publish it with its SLA ledger."""
 
-    step("merge", PHASES["merge"])
-    with store.write_lock():
+    # ingests into one store run one at a time: a second one says it waits, then merges
+    with store.write_lock(waiting=lambda: step("waiting", PHASES["waiting"])):
+        step("merge", PHASES["merge"])
         prev = store.batches()
         done = already(prev, fingerprint)
         if done is not None:  # another process ingested the same file while we validated

@@ -18,7 +18,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -92,11 +92,17 @@ class Store:
         return PinnedStore(self.root, name)
 
     @contextmanager
-    def write_lock(self) -> Iterator[None]:
-        """One writer at a time (two ingests queue; readers are never blocked)."""
+    def write_lock(self, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+        """One writer at a time (two ingests queue; readers are never blocked). `waiting` is called
+        once if another writer holds the lock, before this one waits for it."""
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / ".lock", "w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if waiting is not None:
+                    waiting()
+                fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
             finally:
@@ -230,7 +236,7 @@ class PinnedStore(Store):
         return gen
 
     @contextmanager
-    def write_lock(self) -> Iterator[None]:
+    def write_lock(self, waiting: Callable[[], None] | None = None) -> Iterator[None]:
         raise StoreError(f"the store read at {self.name} is read-only")
         yield  # pragma: no cover  (a generator, as the base class's)
 

@@ -165,3 +165,45 @@ def test_two_ingests_and_two_readers_at_once_lose_nothing_and_read_whole_generat
         assert lines[-1][:3] == ["gen-000003", 5_500, 5_500]
     seen = {name for p_out, _ in reads for name, *_ in map(json.loads, p_out.splitlines())}
     assert "gen-000001" in seen  # they read while the ingests ran, not only after
+
+
+HOLDER = """
+import fcntl, sys, time
+from pathlib import Path
+with open(Path(sys.argv[1]) / '.lock', 'w') as fh:
+    fcntl.flock(fh, fcntl.LOCK_EX)
+    (Path(sys.argv[1]) / 'held').touch()
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_an_ingest_behind_another_says_it_waits_then_merges(store, tmp_path):
+    """The Ingest page's bar (and the CLI) say why nothing moves while another process merges."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(store.root), "2.5"])
+    deadline = time.monotonic() + 30
+    while not (store.root / "held").exists():
+        assert time.monotonic() < deadline, "the other writer never took the lock"
+        time.sleep(0.05)
+    phases: list[tuple[str, float]] = []
+    report = ingest(
+        store,
+        export(tmp_path / "a.csv", 0, 30),
+        profile="generic",
+        progress=lambda phase, done: phases.append((phase, time.monotonic())),
+    )
+    holder.wait(timeout=30)
+    assert [p for p, _ in phases] == ["read", "validate", "waiting", "merge", "ledger"]
+    waited = dict(phases)["merge"] - dict(phases)["waiting"]
+    assert waited > 1.0  # it merged only once the other writer let go
+    assert report.loaded_rows == 30
+
+
+def test_without_another_writer_no_wait_is_said(store, tmp_path):
+    phases: list[str] = []
+    ingest(
+        store,
+        export(tmp_path / "a.csv", 0, 5),
+        profile="generic",
+        progress=lambda phase, done: phases.append(phase),
+    )
+    assert phases == ["read", "validate", "merge", "ledger"]
