@@ -11,22 +11,43 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from .engine import terms_frames
-from .sqlfiles import connect
+from .engine import INPUTS, evaluate_relation, terms_frames
+from .sqlfiles import connect, one_row
 from .store import Store
 from .terms import Terms
 
 # the "terms in force" joins of evaluate.sql, kept as the tickets they do not match: a version in
-# force at creation with a tier for the ticket's severity (for a ticket whose severity changed, the
-# evaluation looks the tier up per metric, by the severity at the metric's end; here, the last one)
+# force at creation with a tier for the ticket's severity. Exact for a ticket whose severity never
+# changed. One whose severity changed is judged per metric by the severity in force when the metric
+# completed: it may be left out only if one of its severities has no tier in the version in force,
+# and those few are asked of the evaluation itself (_judged_by_the_engine).
+PER_CONTRACT = (
+    "SELECT contract_id, count(*) AS tickets, min(created_us) AS first_us,"
+    " max(created_us) AS last_us FROM ({left_out}) GROUP BY contract_id"
+)
 UNCOVERED = """
-SELECT n.contract_id, count(*) AS tickets,
-       min(n.created_us) AS first_us, max(n.created_us) AS last_us
-FROM {table} n
+SELECT n.contract_id, n.created_us
+FROM tickets n
 ANTI JOIN _coverage x
   ON x.contract_id = n.contract_id AND x.severity = n.severity
  AND n.created_us >= x.from_us AND n.created_us < x.to_us
-GROUP BY n.contract_id ORDER BY n.contract_id
+WHERE n.tid NOT IN (SELECT tid FROM severity_log)
+"""
+MAYBE_LEFT_OUT = """
+CREATE OR REPLACE TEMP TABLE _maybe_left_out AS
+SELECT DISTINCT s.tid
+FROM severity_log s JOIN tickets t USING (tid)
+ANTI JOIN _coverage x
+  ON x.contract_id = t.contract_id AND x.severity = s.severity
+ AND t.created_us >= x.from_us AND t.created_us < x.to_us
+"""
+CANDIDATE_ROWS = "SELECT * FROM {name} WHERE tid IN (SELECT tid FROM _maybe_left_out)"
+LATEST_FACT = """
+SELECT greatest(
+    (SELECT max(greatest(created_us, coalesce(first_response_us, 0), coalesce(resolved_us, 0)))
+     FROM tickets),
+    (SELECT coalesce(max(greatest(start_us, coalesce(end_us, 0))), 0) FROM status_log),
+    (SELECT max(start_us) FROM severity_log))
 """
 
 
@@ -53,19 +74,52 @@ class Uncovered:
         )
 
 
-def uncovered(con: duckdb.DuckDBPyConnection, table: str, terms: list[Terms]) -> list[Uncovered]:
-    """Per contract, the tickets of `table` (the engine's `tickets` relation: contract_id, severity,
-    created_us; a name of ours, never input) that evaluate.sql leaves out because no terms version
-    in force at their creation has a tier for them."""
+def uncovered(con: duckdb.DuckDBPyConnection, terms: list[Terms]) -> list[Uncovered]:
+    """Per contract, the tickets of `con`'s engine inputs (tickets, status_log, severity_log: the
+    names evaluate.sql reads) that the evaluation leaves out because no terms version in force at
+    their creation has a tier for them."""
     tiers = terms_frames(terms, defaultdict(int))["t_tiers"]  # calendars play no part here
     if tiers.empty:
         return []
     con.register("_coverage", tiers[["contract_id", "severity", "from_us", "to_us"]])
     try:
-        rows = con.execute(UNCOVERED.format(table=table)).fetchall()
+        parts = con.execute(PER_CONTRACT.format(left_out=UNCOVERED)).fetchall()
+        con.execute(MAYBE_LEFT_OUT)
+        parts += _judged_by_the_engine(con, terms)
     finally:
         con.unregister("_coverage")
-    return [Uncovered(str(c), int(n), int(a), int(b)) for c, n, a, b in rows]
+        con.execute("DROP TABLE IF EXISTS _maybe_left_out")
+    by: dict[str, Uncovered] = {}
+    for c, n, first, last in parts:
+        had = by.get(c)
+        by[c] = Uncovered(
+            str(c),
+            int(n) + (had.tickets if had else 0),
+            min(int(first), had.first_us if had else int(first)),
+            max(int(last), had.last_us if had else int(last)),
+        )
+    return [by[c] for c in sorted(by)]
+
+
+def _judged_by_the_engine(con: duckdb.DuckDBPyConnection, terms: list[Terms]) -> list[tuple]:
+    """Of the tickets whose severity changed to or from one without a tier (_maybe_left_out), those
+    the evaluation leaves out, per contract: judged as of their latest fact (each metric's severity
+    is then the one a report now uses), in a connection of their own holding only them."""
+    sub = connect()
+    try:
+        for name in INPUTS:
+            rows = con.sql(CANDIDATE_ROWS.format(name=name)).to_arrow_table()
+            if name == "tickets" and rows.num_rows == 0:
+                return []
+            sub.register("_rows", rows)
+            sub.execute(f"CREATE TABLE {name} AS SELECT * FROM _rows")  # names of ours
+            sub.unregister("_rows")
+        as_of = int(one_row(sub, LATEST_FACT)[0])
+        judged = evaluate_relation(sub, terms, as_of).sql_query()
+        left_out = f"SELECT contract_id, created_us FROM tickets ANTI JOIN ({judged}) j USING (tid)"
+        return sub.execute(PER_CONTRACT.format(left_out=left_out)).fetchall()
+    finally:
+        sub.close()
 
 
 def store_uncovered(store: Store) -> list[Uncovered]:
@@ -75,6 +129,6 @@ def store_uncovered(store: Store) -> list[Uncovered]:
     con = connect()
     try:
         store.attach(con)
-        return uncovered(con, "tickets", store.terms())
+        return uncovered(con, store.terms())
     finally:
         con.close()

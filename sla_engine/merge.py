@@ -122,7 +122,7 @@ def merge(
         derive(con, keep_numbered=True)
         # the store's tickets that no terms version judges: stored, and the report says how many
         terms = store.terms()  # read once: the coverage note and the ledger build use them
-        not_measured = uncovered(con, "tickets", terms)
+        not_measured = uncovered(con, terms)
 
         notes = list(ex.notes) + [u.note() for u in not_measured]
         if kept_history:

@@ -110,3 +110,49 @@ def test_tickets_with_a_status_history_are_counted_alike(store, tmp_path):
     con = engine.open_inputs(store.root / str(store.current()))
     assert con.execute("SELECT count(*) FROM tickets WHERE has_history").fetchall() == [(2,)]
     assert evaluate_to_table(con, store.terms(), parse_as_of("2026-01-01T00:00:00Z")) == 1
+
+
+def test_a_ticket_whose_severity_changed_counts_as_the_evaluation_judges_each_metric(
+    store, tmp_path
+):
+    """Under 'from_change' terms each metric takes the severity in force when it completed: a
+    ticket answered as P2 (which v2 has no tier for) is not measured even if it ended P1, and one
+    resolved as P1 is measured even if it was lowered to P2 afterwards. The count is the
+    evaluation's own, not the last severity's (which would say 2 here, not 3)."""
+    tickets, history = tmp_path / "t.csv", tmp_path / "h.csv"
+    pd.DataFrame(
+        [  # all under v2 (from 2025-08-01, P1 only)
+            ("answered-as-p2", "P2", "2025-08-05T14:00Z", "2025-08-05T15:00Z", "2025-08-06T15:00Z"),
+            (
+                "answered-as-p2-b",
+                "P2",
+                "2025-08-12T14:00Z",
+                "2025-08-12T15:00Z",
+                "2025-08-13T15:00Z",
+            ),
+            ("raised-first", "P2", "2025-08-07T14:00Z", "2025-08-07T14:20Z", "2025-08-07T18:00Z"),
+            ("lowered-after", "P1", "2025-08-08T14:00Z", "2025-08-08T14:10Z", "2025-08-08T16:00Z"),
+            ("open-now-p2", "P1", "2025-08-20T14:00Z", "2025-08-20T14:10Z", ""),
+        ],
+        columns=["ticket_id", "severity", "created_at", "first_response_at", "resolved_at"],
+    ).to_csv(tickets, index=False)
+    pd.DataFrame(
+        [
+            ("answered-as-p2", "2025-08-05T16:00Z", "severity", "P1"),
+            ("answered-as-p2-b", "2025-08-12T16:00Z", "severity", "P1"),
+            ("raised-first", "2025-08-07T14:10Z", "severity", "P1"),
+            ("lowered-after", "2025-08-09T10:00Z", "severity", "P2"),
+            ("open-now-p2", "2025-08-21T10:00Z", "severity", "P2"),
+        ],
+        columns=["ticket_id", "changed_at", "field", "value"],
+    ).to_csv(history, index=False)
+    rep = ingest(store, tickets, "generic", contract="ACME", history=history)
+    assert rep.tickets_loaded == 5 and rep.quarantined_rows == 0
+    assert [n for n in rep.notes if "not measured" in n] == [
+        "3 ACME tickets were created between 2025-08-05 and 2025-08-20 (UTC), when no SLA terms "
+        "version of ACME was in force for their severity: they are stored but not measured in "
+        "any report until terms covering those dates are added"
+    ]
+    con = engine.open_inputs(store.root / str(store.current()))
+    assert con.execute("SELECT count(*) FROM severity_log").fetchone()[0] == 10  # all changed
+    assert evaluate_to_table(con, store.terms(), parse_as_of("2026-01-01T00:00:00Z")) == 3
