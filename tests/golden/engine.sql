@@ -57,7 +57,7 @@ CREATE OR REPLACE TEMP MACRO verdict(done, elapsed, target, met_when_equal) AS
 --   first response   the first response instant, else the resolution (resolving answers the ticket)
 --   severity         with a severity history, each metric uses the tier in force when it completed (or
 --                    now), its clock starting at that severity change ('from_change'); 'retroactive'
---                    terms judge the whole life by the severity at creation
+--                    terms judge both metrics by the final severity, clocks from creation
 --   pauses           time in a pause status, and time resolved before a reopen, is not counted
 --   elapsed          the clock's time from start to completion (or now) minus the paused time
 --   met              see the verdict macro: an open metric is breached once it passes its target
@@ -152,7 +152,7 @@ severity_changes AS (  -- the severity in force when each metric completed (or n
     FROM first_response f JOIN severity_log v ON v.tid = f.tid
     GROUP BY f.tid
 ),
-severity AS (  -- 'retroactive' terms, or no change: the severity at creation, clocks from creation
+severity AS (  -- 'retroactive' terms, or no change: the final severity (tickets.severity), clocks from creation
     SELECT f.tid, f.terms_key, f.contract_id, f.created_us, f.cal_base, f.met_when_equal,
            f.resp_end, f.res_end,
            CASE WHEN f.retro OR c.tid IS NULL THEN f.severity ELSE c.resp_sev END AS resp_sev,
