@@ -7,7 +7,7 @@ CREATE OR REPLACE TEMP TABLE changed AS SELECT contract_id, ticket_id FROM batch
 
 CREATE OR REPLACE TEMP TABLE still_open AS
 SELECT l.tid AS old_tid,
-       (SELECT coalesce(max(tid), 0) FROM batch_tickets) + row_number() OVER () AS tid
+       (SELECT coalesce(max(tid), 0) FROM batch_tickets) + row_number() OVER (ORDER BY l.tid) AS tid
 FROM live_tickets l ANTI JOIN changed c USING (contract_id, ticket_id);
 
 CREATE OR REPLACE TEMP TABLE judge_tickets AS
