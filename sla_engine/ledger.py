@@ -94,11 +94,11 @@ def load(gen: Path, terms: list[Terms]) -> Ledger | None:
     return load_dir(ledger_dir(gen, terms))
 
 
-def _plan(prev: Ledger | None, gen: Path, changed: pd.DataFrame | None, batch: Path | None) -> str:
+def _plan(prev: Ledger | None, gen: Path, terms: list[Terms], changed: pd.DataFrame | None) -> str:
     """'incremental' when `prev` can be the base of this build, else 'full'."""
     if prev is None or prev.engine != engine_fingerprint() or len(prev.parts) >= MAX_PARTS:
         return "full"
-    if changed is None and batch is None and prev.generation != gen.name:
+    if changed is None and prev.generation != gen.name:
         return "full"  # another generation and no list of what changed since: judge everything
     if prev.voided > VOID_SHARE * max(prev.final_tickets, 1):
         return "full"
@@ -106,19 +106,14 @@ def _plan(prev: Ledger | None, gen: Path, changed: pd.DataFrame | None, batch: P
 
 
 def build(
-    gen: Path,
-    terms: list[Terms],
-    prev: Ledger | None = None,
-    changed: pd.DataFrame | None = None,
-    batch: Path | None = None,
+    gen: Path, terms: list[Terms], prev: Ledger | None = None, changed: pd.DataFrame | None = None
 ) -> Ledger:
     """Judge the generation's tickets and write its ledger (or return the one already there).
 
     With `prev` (a ledger of this generation, or of the one before it plus `changed`: the
     (contract_id, ticket_id) whose facts this generation changed or added), only those tickets,
     the open ones and the tickets of contracts whose terms changed are judged; the rest of `prev`'s
-    results are kept. `batch` (from an ingest) holds the changed tickets' rows as the evaluation's
-    inputs, numbered as in `gen`, so they need not be looked up among the generation's.
+    results are kept.
     """
     final_path = ledger_dir(gen, terms)
     existing = load_dir(final_path)
@@ -129,13 +124,13 @@ def build(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        how = _plan(prev, gen, changed, batch)
+        how = _plan(prev, gen, terms, changed)
         if how == "incremental" and prev is not None:
             now = contract_fingerprints(terms)
             retermed = sorted(
                 c for c in set(now) | set(prev.contracts) if now.get(c) != prev.contracts.get(c)
             )
-            meta = build_incremental(gen, terms, prev, changed, tmp, retermed, batch)
+            meta = build_incremental(gen, terms, prev, changed, tmp, retermed)
         else:
             meta = build_full(gen, terms, tmp)
         meta.update(

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .engine import INPUTS, open_inputs, prepare
 from .ledger_files import KEY, Ledger, file_list, finals, quote
-from .sqlfiles import connect, one_row, sql
+from .sqlfiles import one_row, sql
 from .terms import Terms
 
 BUILD_MEMORY = "1GB"  # DuckDB spills to the build's temp folder beyond this
@@ -145,59 +145,37 @@ def build_incremental(
     changed: pd.DataFrame | None,
     tmp: Path,
     retermed: list[str],
-    batch: Path | None = None,
 ) -> dict:
-    """Judge only the changed, the open, and the `retermed` contracts' tickets; keep the rest.
-
-    With `batch` (a folder holding the batch's loaded and updated tickets as the evaluation's
-    inputs, numbered as in `gen`: what an ingest hands over) and no contract to judge again, the
-    tickets to judge are those rows plus the previous ledger's open ones (ledger_narrow_batch.sql);
-    else they are looked up in `gen` by `changed`'s keys (ledger_narrow.sql)."""
-    from_batch = batch is not None and not retermed
-    con = connect() if from_batch else open_inputs(gen)
+    """Judge only the changed, the open, and the `retermed` contracts' tickets; keep the rest."""
+    con = open_inputs(gen)
     _settings(con, tmp)
     con.execute("CREATE TEMP TABLE retermed (contract_id VARCHAR)")
     if retermed:
         con.executemany("INSERT INTO retermed VALUES (?)", [[c] for c in retermed])
-    con.execute("CREATE VIEW prev_finals AS " + finals(prev))
-    if from_batch:
-        assert batch is not None
-        for name in INPUTS:
-            con.read_parquet(str(batch / f"{name}.parquet")).create_view(f"batch_{name}")
-            con.read_parquet(str(prev.live(name))).create_view(f"live_{name}")
-        con.execute(sql("ledger_narrow_batch"))
-    else:
-        con.execute("CREATE TEMP TABLE changed (contract_id VARCHAR, ticket_id VARCHAR)")
-        if batch is not None:
-            con.execute(
-                "INSERT INTO changed SELECT contract_id, ticket_id FROM "
-                f"read_parquet({quote(batch / 'tickets.parquet')})"
-            )
-        elif changed is not None and len(changed):
-            con.register("_changed", changed[list(KEY)])
-            con.execute(
-                "INSERT INTO changed SELECT contract_id::VARCHAR, ticket_id::VARCHAR FROM _changed"
-            )
-            con.unregister("_changed")
+    con.execute("CREATE TEMP TABLE changed (contract_id VARCHAR, ticket_id VARCHAR)")
+    if changed is not None and len(changed):
+        con.register("_changed", changed[list(KEY)])
         con.execute(
-            f"CREATE VIEW prev_live AS SELECT contract_id, ticket_id FROM "
-            f"read_parquet({quote(prev.live('tickets'))})"
+            "INSERT INTO changed SELECT contract_id::VARCHAR, ticket_id::VARCHAR FROM _changed"
         )
-        # the inputs narrowed to the tickets to judge; evaluate.sql reads these names
-        con.execute(sql("ledger_narrow"))
+        con.unregister("_changed")
+    con.execute("CREATE VIEW prev_finals AS " + finals(prev))
+    con.execute(
+        f"CREATE VIEW prev_live AS SELECT contract_id, ticket_id FROM "
+        f"read_parquet({quote(prev.live('tickets'))})"
+    )
+    # the inputs narrowed to the tickets to judge; evaluate.sql reads these names
+    con.execute(sql("ledger_narrow"))
     k = max(prev.parts) + 1
     settled = max(prev.settled_us, _settled(con))
     _judge(con, terms, settled, tmp, {n: f"judge_{n}" for n in INPUTS}, k)
     void = tmp / f"void-{k:04d}.parquet"
-    # the previous results of the tickets judged again: the changed ones, and every ticket of a
-    # contract whose terms changed
-    voided_rows = "SELECT p.* FROM prev_finals p SEMI JOIN changed c USING (contract_id, ticket_id)"
-    if retermed:
-        voided_rows += (
-            " UNION ALL SELECT p.* FROM prev_finals p ANTI JOIN changed c USING (contract_id,"
-            " ticket_id) WHERE p.contract_id IN (SELECT contract_id FROM retermed)"
-        )
-    con.execute(f"COPY ({voided_rows}) TO {quote(void)} (FORMAT parquet)")
+    con.execute(
+        "COPY (SELECT p.* FROM prev_finals p SEMI JOIN changed c USING (contract_id, ticket_id)"
+        " UNION ALL SELECT p.* FROM prev_finals p ANTI JOIN changed c"
+        " USING (contract_id, ticket_id) WHERE p.contract_id IN (SELECT contract_id FROM retermed))"
+        f" TO {quote(void)} (FORMAT parquet)"
+    )
     _write_totals(
         con,
         "SELECT * FROM judged WHERE final",

@@ -13,11 +13,10 @@ import pandas as pd
 
 from . import ledger, parked
 from .coverage import uncovered
-from .engine import INPUTS
 from .ingest_report import PHASES, IngestReport, Progress, account, already
 from .normalize import derive
 from .profiles.base import Extract
-from .sqlfiles import one_row, sql
+from .sqlfiles import fetch, one_row, sql
 from .store import Store
 from .validate import Valid
 
@@ -151,14 +150,18 @@ def merge(
                 step("ledger", PHASES["ledger"])
                 # judged incrementally: only what this batch changed or added, and the open tickets
                 prev = ledger.latest(old) if old is not None else None
-                # the batch's loaded and updated tickets, handed over as they now stand (asked
-                # only when there is a ledger to build on)
-                batch = _write_batch(con, gen / ".ledger-batch") if prev is not None else None
+                # (asked only when there is a ledger to build on; Arrow text, not Python strings)
+                changed = (
+                    fetch(
+                        con,
+                        "SELECT contract_id, ticket_id FROM nb_class WHERE outcome <> 'unchanged'",
+                    )
+                    if prev is not None
+                    else None
+                )
                 # the batch is written: its memory goes back before the ledger build takes its own
                 con.close()
-                ledger.build(gen, terms, prev, batch=batch)
-                if batch is not None:
-                    shutil.rmtree(batch)
+                ledger.build(gen, terms, prev, changed)
             store.publish(gen)
         except BaseException:
             # never leave a half-written generation behind; CURRENT still names the old one
@@ -230,21 +233,3 @@ def _write(con: duckdb.DuckDBPyConnection, gen: Path, first: bool) -> None:
     for name, query in outputs.items():
         target = str(gen / (name + ".parquet")).replace("'", "''")  # COPY takes no bound path
         con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")
-
-
-def _write_batch(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:
-    """The evaluation's inputs of the tickets this batch loaded or updated, numbered as in the new
-    generation (their rows in n_t carry this batch's id; carried tickets keep an older one), for the
-    incremental ledger build (ledger_narrow_batch.sql)."""
-    folder.mkdir()
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE batch_tids AS"
-        " SELECT tid FROM n_t WHERE batch_id = getvariable('batch_id')"
-    )
-    for name in INPUTS:
-        target = str(folder / f"{name}.parquet").replace("'", "''")  # COPY takes no bound path
-        con.execute(
-            f"COPY (SELECT * FROM {name} WHERE tid IN (SELECT tid FROM batch_tids) ORDER BY tid)"
-            f" TO '{target}' (FORMAT parquet)"
-        )
-    return folder

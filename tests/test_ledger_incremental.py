@@ -132,56 +132,6 @@ def _changed_keys(store: Store) -> set[tuple[str, str]]:
     return set(map(tuple, rows.fetchall()))
 
 
-def test_an_ingests_batch_is_judged_without_looking_through_the_generation(demo, tmp_path):
-    """The ingest hands the ledger its loaded and updated tickets' rows: the build judges them and
-    the previous ledger's open tickets without reading the generation's files at all, and equals
-    the build that looks the changed keys up in them."""
-    first = ledger.load(demo.current(), demo.terms())
-    assert first is not None
-    tickets, history, _ = newer_export(tmp_path / "demo-export", tmp_path / "newer", 5)
-    ingest(demo, tickets, "generic", history=history)
-    gen, terms = demo.current(), demo.terms()
-    assert gen is not None and not (gen / ".ledger-batch").exists()  # handed over, then removed
-    by_ingest = ledger.load(gen, terms)
-    assert by_ingest is not None and by_ingest.built == "incremental"
-    # the batch again, as the ingest wrote it: the newest batch's tickets, numbered as in `gen`
-    keys = _changed_keys(demo)
-    batch = tmp_path / "batch"
-    batch.mkdir()
-    con = duckdb.connect()
-    con.execute("CREATE TABLE k (contract_id VARCHAR, ticket_id VARCHAR)")
-    con.executemany("INSERT INTO k VALUES (?, ?)", sorted(keys))
-    con.execute(
-        f"CREATE TABLE b AS SELECT tid FROM read_parquet('{gen}/tickets.parquet') "
-        "SEMI JOIN k USING (contract_id, ticket_id)"
-    )
-    for name in INPUTS:
-        con.execute(
-            f"COPY (SELECT * FROM read_parquet('{gen}/{name}.parquet') WHERE tid IN "
-            f"(SELECT tid FROM b)) TO '{batch}/{name}.parquet'"
-        )
-    changed = pd.DataFrame(sorted(keys), columns=["contract_id", "ticket_id"])
-    results = {}
-    for how in ("keys", "batch"):
-        shutil.rmtree(by_ingest.path)
-        hidden = tmp_path / f"hidden-{how}"
-        if how == "batch":  # the generation's own files are out of reach
-            hidden.mkdir()
-            for name in INPUTS:
-                shutil.move(gen / f"{name}.parquet", hidden / f"{name}.parquet")
-        led = ledger.build(
-            gen, terms, first, changed if how == "keys" else None, batch if how == "batch" else None
-        )
-        for f in hidden.glob("*.parquet") if hidden.exists() else []:
-            shutil.move(f, gen / f.name)
-        assert led.built == "incremental" and led.judged == by_ingest.judged
-        results[how] = (kept(led), totals(led), live(led), led.final_tickets, led.live_tickets)
-    pd.testing.assert_frame_equal(results["keys"][0], results["batch"][0])
-    pd.testing.assert_frame_equal(results["keys"][1], results["batch"][1])
-    assert results["keys"][2:] == results["batch"][2:]
-    assert_same_as_scratch(demo, tmp_path)
-
-
 def test_a_chain_of_newer_exports_stays_equal_to_a_build_from_scratch(demo, tmp_path):
     source = tmp_path / "demo-export"
     for seed in (2, 3, 4):
