@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from .engine import INPUTS, evaluate_relation, terms_frames
-from .sqlfiles import connect, one_row
+from .engine import INPUTS, evaluate_relation, latest_fact, terms_frames
+from .sqlfiles import connect
 from .store import Store
 from .terms import Terms
 
@@ -42,13 +42,6 @@ ANTI JOIN _coverage x
  AND t.created_us >= x.from_us AND t.created_us < x.to_us
 """
 CANDIDATE_ROWS = "SELECT * FROM {name} WHERE tid IN (SELECT tid FROM _maybe_left_out)"
-LATEST_FACT = """
-SELECT greatest(
-    (SELECT max(greatest(created_us, coalesce(first_response_us, 0), coalesce(resolved_us, 0)))
-     FROM tickets),
-    (SELECT coalesce(max(greatest(start_us, coalesce(end_us, 0))), 0) FROM status_log),
-    (SELECT max(start_us) FROM severity_log))
-"""
 
 
 @dataclass(frozen=True)
@@ -89,16 +82,13 @@ def uncovered(con: duckdb.DuckDBPyConnection, terms: list[Terms]) -> list[Uncove
     finally:
         con.unregister("_coverage")
         con.execute("DROP TABLE IF EXISTS _maybe_left_out")
-    by: dict[str, Uncovered] = {}
+    by: dict[str, list[tuple[int, int, int]]] = defaultdict(list)  # the two parts, per contract
     for c, n, first, last in parts:
-        had = by.get(c)
-        by[c] = Uncovered(
-            str(c),
-            int(n) + (had.tickets if had else 0),
-            min(int(first), had.first_us if had else int(first)),
-            max(int(last), had.last_us if had else int(last)),
-        )
-    return [by[c] for c in sorted(by)]
+        by[str(c)].append((int(n), int(first), int(last)))
+    return [
+        Uncovered(c, sum(r[0] for r in rows), min(r[1] for r in rows), max(r[2] for r in rows))
+        for c, rows in sorted(by.items())
+    ]
 
 
 def _judged_by_the_engine(con: duckdb.DuckDBPyConnection, terms: list[Terms]) -> list[tuple]:
@@ -114,8 +104,7 @@ def _judged_by_the_engine(con: duckdb.DuckDBPyConnection, terms: list[Terms]) ->
             sub.register("_rows", rows)
             sub.execute(f"CREATE TABLE {name} AS SELECT * FROM _rows")  # names of ours
             sub.unregister("_rows")
-        as_of = int(one_row(sub, LATEST_FACT)[0])
-        judged = evaluate_relation(sub, terms, as_of).sql_query()
+        judged = evaluate_relation(sub, terms, latest_fact(sub)).sql_query()
         left_out = f"SELECT contract_id, created_us FROM tickets ANTI JOIN ({judged}) j USING (tid)"
         return sub.execute(PER_CONTRACT.format(left_out=left_out)).fetchall()
     finally:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .calendar import build_table
 from .errors import CalendarError, EvaluationError
-from .sqlfiles import connect
+from .sqlfiles import connect, one_row
 from .terms import Calendar, Terms
 
 MIN_US = 60_000_000
@@ -197,6 +197,21 @@ def evaluate_relation(
 
     prepare(con, terms, as_of_us)
     return con.sql(sql("evaluate"))
+
+
+def latest_fact(con: duckdb.DuckDBPyConnection) -> int:
+    """The latest instant the tickets in `con` record (0 for none): an evaluation at or after it
+    sees every fact, so its results are those of any later instant but for open metrics' time."""
+    return int(
+        one_row(
+            con,
+            "SELECT greatest((SELECT max(greatest(created_us, coalesce(first_response_us, 0), "
+            "coalesce(resolved_us, 0))) FROM tickets),"
+            " (SELECT max(greatest(start_us, coalesce(end_us, 0))) FROM status_log),"
+            " (SELECT max(start_us) FROM severity_log))",
+        )[0]
+        or 0
+    )
 
 
 def prepare(con: duckdb.DuckDBPyConnection, terms: list[Terms], as_of_us: int) -> None:

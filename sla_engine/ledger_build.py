@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from .engine import INPUTS, open_inputs, prepare
+from .engine import INPUTS, latest_fact, open_inputs, prepare
 from .ledger_files import KEY, Ledger, file_list, finals, quote
 from .sqlfiles import one_row, sql
 from .terms import Terms
@@ -24,20 +24,6 @@ def _settings(con: duckdb.DuckDBPyConnection, tmp: Path) -> None:
     con.execute(f"SET memory_limit = '{BUILD_MEMORY}'")
     con.execute(f"SET temp_directory = {quote(tmp / 'spill')}")
     con.execute("SET preserve_insertion_order = false")
-
-
-def _settled(con: duckdb.DuckDBPyConnection) -> int:
-    """The latest fact among the tickets in `con` (0 for none: everything was quarantined)."""
-    return int(
-        one_row(
-            con,
-            "SELECT greatest((SELECT max(greatest(created_us, coalesce(first_response_us, 0), "
-            "coalesce(resolved_us, 0))) FROM tickets),"
-            " (SELECT max(greatest(start_us, coalesce(end_us, 0))) FROM status_log),"
-            " (SELECT max(start_us) FROM severity_log))",
-        )[0]
-        or 0
-    )
 
 
 def _judge(
@@ -99,7 +85,7 @@ def _write_live(con: duckdb.DuckDBPyConnection, tmp: Path) -> int:
 def build_full(gen: Path, terms: list[Terms], tmp: Path) -> dict:
     con = open_inputs(gen)
     _settings(con, tmp)
-    settled = _settled(con)
+    settled = latest_fact(con)
     _judge(
         con,
         terms,
@@ -167,7 +153,7 @@ def build_incremental(
     # the inputs narrowed to the tickets to judge; evaluate.sql reads these names
     con.execute(sql("ledger_narrow"))
     k = max(prev.parts) + 1
-    settled = max(prev.settled_us, _settled(con))
+    settled = max(prev.settled_us, latest_fact(con))
     _judge(con, terms, settled, tmp, {n: f"judge_{n}" for n in INPUTS}, k)
     void = tmp / f"void-{k:04d}.parquet"
     con.execute(

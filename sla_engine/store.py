@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import duckdb
 import pandas as pd
@@ -235,10 +236,8 @@ class PinnedStore(Store):
             )
         return gen
 
-    @contextmanager
-    def write_lock(self, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+    def write_lock(self, waiting: Callable[[], None] | None = None) -> NoReturn:
         raise StoreError(f"the store read at {self.name} is read-only")
-        yield  # pragma: no cover  (a generator, as the base class's)
 
 
 def require_terms(store: Store, contract: str | None) -> dict[str, list[Terms]]:
