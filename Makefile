@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | sha256sum | cut -c1-12)
 TSTAMP := $(VENV)/.installed-test-$(shell cat requirements.txt requirements-test.txt | sha256sum | cut -c1-12)
-DEB_TEST_PACKAGES := poppler-utils qpdf libnss3-tools chromium
+DEB_TEST_PACKAGES := poppler-utils qpdf libnss3-tools chromium postgresql
 PORT ?= 8501
 
 .PHONY: run test check demo bench deb clean

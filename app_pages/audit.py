@@ -17,18 +17,18 @@ from ui.text import plain
 require("audit")
 st.title("Audit trail")
 c1, c2, c3 = st.columns(3)
+if c2.button("Sign a checkpoint now", key="checkpoint"):
+    with shown_errors():
+        cp = audit_anchor.sign_checkpoint(unit_of_work())
+        st.success(
+            f"Checkpoint #{cp['number']} signed at entry {cp['seq']}. Export the checkpoints and "
+            "keep them outside this database."
+        )
 with unit_of_work() as uow:
     if c1.button("Verify the trail", key="verify"):
-        verdict = audit_anchor.verify(uow.session)
-        (st.success if verdict.ok else st.error)(plain(verdict.text()))
-    if c2.button("Sign a checkpoint now", key="checkpoint"):
         with shown_errors():
-            cp = audit_anchor.checkpoint(uow.session)
-            uow.commit()
-            st.success(
-                f"Checkpoint signed at entry {cp.seq}. Export the checkpoints and keep "
-                "them outside this database."
-            )
+            verdict = audit_anchor.verify(uow.session)
+            (st.success if verdict.ok else st.error)(plain(verdict.text()))
     checkpoints = audit_anchor.as_records(uow.session)
     c3.download_button(
         f"Export {len(checkpoints)} checkpoint(s)",

@@ -221,20 +221,31 @@ def demo_users(args: argparse.Namespace) -> int:
 
 # ---- audit and retention ----
 def audit_verify(args: argparse.Namespace) -> int:
+    """Exit 0 only when the chain and every checkpoint (stored, journalled, exported) hold
+    against the trusted seal; `--trust` lets an auditor bring the root certificate themselves."""
+    from contracts.adapters.seal import trusted_certificates
+
     extra = audit_anchor.load_export(args.checkpoints) if args.checkpoints else None
+    trusted = trusted_certificates([Path(p) for p in args.trust]) if args.trust else None
     with _uow() as uow:
-        verdict = audit_anchor.verify(uow.session, extra)
+        verdict = audit_anchor.verify(uow.session, extra, trusted, use_journal=not args.no_journal)
     print(verdict.text())
     return 0 if verdict.ok else 1
 
 
 def audit_checkpoint(args: argparse.Namespace) -> int:
-    with _uow() as uow:
-        cp = audit_anchor.checkpoint(uow.session)
-        uow.commit()
+    if args.if_due:
+        cp = audit_anchor.checkpoint_if_due(_uow())
+        if cp is None:
+            print("no checkpoint due (the last one is recent or the trail has not grown)")
+            return 0
+    else:
+        cp = audit_anchor.sign_checkpoint(_uow())
     print(
-        f"checkpoint: entry {cp.seq}, head {cp.head_hash[:16]}…, signed {cp.at}"
-        + (" and time-stamped" if cp.tsa_token else "")
+        f"checkpoint #{cp['number']}: entry {cp['seq']}, head {cp['head_hash'][:16]}…, signed "
+        f"{cp['at']}"
+        + (" and time-stamped" if cp["tsa_token"] else "")
+        + f"; journal {audit_anchor.journal_path()}"
     )
     return 0
 

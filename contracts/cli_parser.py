@@ -70,10 +70,23 @@ def build_parser(cli: ModuleType) -> argparse.ArgumentParser:
         "verify", help="walk the chain and its signed checkpoints; exit 1 at the first problem"
     )
     av.add_argument("--checkpoints", help="also check checkpoints exported earlier (JSON lines)")
+    av.add_argument(
+        "--trust",
+        action="append",
+        metavar="ROOT.pem",
+        help="verify against this root certificate instead of the deployment's (an auditor's own)",
+    )
+    av.add_argument(
+        "--no-journal", action="store_true", help="ignore the checkpoint journal beside the key"
+    )
     av.set_defaults(func=cli.audit_verify)
-    au.add_parser(
+    ac = au.add_parser(
         "checkpoint", help="sign the chain's head with the seal key (cron; timestamped with a TSA)"
-    ).set_defaults(func=cli.audit_checkpoint)
+    )
+    ac.add_argument(
+        "--if-due", action="store_true", help="only when the trail grew and the last is old"
+    )
+    ac.set_defaults(func=cli.audit_checkpoint)
     ax = au.add_parser("export-checkpoints", help="write every checkpoint to a file kept elsewhere")
     ax.add_argument("--out", required=True)
     ax.set_defaults(func=cli.audit_export)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contracts.adapters.seal_check import check_sealed
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.documents.extract import extract_terms
 from contracts.documents.pdf import sha256_bytes
@@ -50,6 +51,7 @@ def signed_terms(uow: UnitOfWork, contract_id: str) -> list[tuple[Terms, str]]:
                     f"{c.id} is {c.state} but Covenant holds no sealed document"
                 )
             doc = bytes(uow.envelopes.document(sealed[-1].id, "final").data)
+            _refuse_unless_sealed(uow, c.id, sealed[-1].id, sealed[-1].final_sha256, doc)
             embedded = extract_terms(doc, f"the sealed document of {c.id}")
             if embedded != c.typed.terms(c.id, version=embedded.version):
                 raise RegistrationError(
@@ -62,6 +64,33 @@ def signed_terms(uow: UnitOfWork, contract_id: str) -> list[tuple[Terms, str]]:
             )
             out.append((terms.model_copy(update={"version": label}), sha))
     return out
+
+
+def _refuse_unless_sealed(
+    uow: UnitOfWork, contract_id: str, envelope_id: str, recorded_sha: str | None, doc: bytes
+) -> None:
+    """Terms are read only from a document sealed by this deployment: its PAdES certification
+    validates against the deployment's trusted root (not anything the database holds), nothing
+    was changed after it (DocMDP), and its SHA-256 is the one recorded when the envelope
+    completed, in the envelope and in the audit trail."""
+    check = check_sealed(doc)
+    if not check.ok:
+        raise RegistrationError(
+            f"the stored document of {contract_id} is not a valid Covenant seal ({check.detail}); "
+            "its terms are not measured"
+        )
+    sha = sha256_bytes(doc)
+    completed = [
+        e["payload"].get("final_sha256")
+        for e in uow.audit_entries(envelope_id)
+        if e["kind"] == AuditKind.ENVELOPE_COMPLETED.value
+    ]
+    if sha != recorded_sha or sha not in completed:
+        raise RegistrationError(
+            f"the stored document of {contract_id} (sha256 {sha[:16]}…) is not the one sealed "
+            f"when its envelope completed ({(recorded_sha or 'none')[:16]}…); its terms are not "
+            "measured"
+        )
 
 
 def register_signed(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from contracts_fixtures import example
+from contracts_fixtures import example, owner_engine
 from signing_fixtures import sign_through_the_workflow
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -29,26 +29,30 @@ def populate(engine) -> None:
 
 
 def anchor(engine) -> list[dict]:
+    audit_anchor.sign_checkpoint(UnitOfWork(engine))
     with UnitOfWork(engine) as uow:
-        audit_anchor.checkpoint(uow.session)
-        uow.commit()
         return audit_anchor.as_records(uow.session)
 
 
+def _guard_off(engine, conn) -> None:
+    """As the tables' owner, switch the append-only triggers off for this transaction."""
+    if engine.dialect.name == "postgresql":
+        for table in ("audit_log", "audit_checkpoints"):
+            conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+
+
 def as_attacker(engine, *statements: str) -> None:
-    """Someone with the database's own rights: on PostgreSQL, with triggers switched off."""
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
+    """An insider with the owner's rights: on PostgreSQL, with triggers switched off."""
+    with owner_engine(engine).begin() as conn:
+        _guard_off(engine, conn)
         for s in statements:
             conn.execute(text(s))
 
 
 def rechain(engine) -> None:
     """Recompute every hash and the head so that the bare chain check passes again."""
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
+    with owner_engine(engine).begin() as conn:
+        _guard_off(engine, conn)
         rows = conn.execute(
             text(
                 "SELECT id, at, actor, subject, kind, ip, user_agent, payload FROM audit_log "
@@ -107,8 +111,11 @@ def test_a_deleted_checkpoint_kept_outside_still_catches_the_attack(engine):
         "DELETE FROM audit_checkpoints",
     )
     rechain(engine)
-    assert verdicts(engine)[1].ok  # nothing left in the database to compare with
-    assert not verdicts(engine, exported)[1].ok
+    v = verdicts(engine)[1]  # the journal beside the seal key still counts them
+    assert not v.ok and "missing from it" in v.reason, v.text()
+    with UnitOfWork(engine) as uow:  # an auditor with only the export, no journal
+        v = audit_anchor.verify(uow.session, exported, use_journal=False)
+    assert not v.ok, v.text()
 
 
 def test_a_forged_checkpoint_is_refused(engine):
@@ -137,7 +144,8 @@ def test_on_postgresql_the_application_cannot_change_the_trail(engine):
         "DELETE FROM audit_log WHERE seq = 1",
         "TRUNCATE audit_log",
     ):
-        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        owner = owner_engine(engine)  # even the owner, triggers on, is refused
+        with pytest.raises(DBAPIError, match="append-only"), owner.begin() as conn:
             conn.execute(text(statement))
     assert verdicts(engine)[0].ok
 
@@ -161,6 +169,104 @@ def test_legal_signs_a_checkpoint_and_verifies_on_the_audit_page(tmp_path, monke
     at.session_state["username"] = "legal"
     at.run()
     at.button(key="checkpoint").click().run()
-    assert any("Checkpoint signed at entry" in s.value for s in at.success)
+    assert any("Checkpoint #1 signed at entry" in s.value for s in at.success)
     at.button(key="verify").click().run()
     assert any("1 signed checkpoint" in s.value for s in at.success), [e.value for e in at.error]
+
+
+def forge_checkpoints(engine, tmp_path) -> None:
+    """The attack run's forgery: every checkpoint re-signed, for the rewritten head, with a
+    self-made certificate (and the journal rewritten too, as if the attacker could)."""
+    from contracts.adapters.seal import ensure_local_ca
+
+    mine = ensure_local_ca(tmp_path / "mallory")
+    with owner_engine(engine).begin() as conn:
+        _guard_off(engine, conn)
+        conn.execute(text("DELETE FROM audit_checkpoints"))
+    audit_anchor.journal_path().unlink(missing_ok=True)
+    import os
+
+    old = {k: os.environ.get(k) for k in ("COVENANT_SEAL_KEY", "COVENANT_SEAL_CERT")}
+    os.environ["COVENANT_SEAL_KEY"] = str(mine["seal-key"])
+    os.environ["COVENANT_SEAL_CERT"] = str(mine["seal-cert"])
+    try:
+        with UnitOfWork(engine) as uow:
+            audit_anchor.checkpoint(uow.session)
+            uow.commit()
+    finally:
+        for k, v in old.items():
+            os.environ[k] = v or ""
+
+
+def test_checkpoints_re_signed_with_a_self_made_certificate_fail(engine, tmp_path):
+    populate(engine)
+    anchor(engine)
+    as_attacker(engine, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 4")
+    rechain(engine)
+    forge_checkpoints(engine, tmp_path)
+    v = verdicts(engine)[1]
+    assert not v.ok and "does not trust" in v.reason, v.text()
+
+
+def test_every_checkpoint_deleted_fails_once_the_entries_are_older_than_the_cadence(engine):
+    from datetime import timedelta
+
+    from contracts.domain.events import utcnow
+
+    populate(engine)
+    anchor(engine)
+    as_attacker(engine, "DELETE FROM audit_checkpoints")
+    audit_anchor.journal_path().unlink()
+    with UnitOfWork(engine) as uow:
+        assert audit_anchor.verify(uow.session).ok  # entries younger than two cadences
+        later = utcnow() + timedelta(days=3)
+        v = audit_anchor.verify(uow.session, now=later)
+    assert not v.ok and "no checkpoint covers them" in v.reason, v.text()
+
+
+def test_a_gap_in_the_numbered_checkpoints_fails(engine):
+    populate(engine)
+    anchor(engine)
+    anchor(engine)
+    anchor(engine)
+    as_attacker(engine, "DELETE FROM audit_checkpoints WHERE number = 2")
+    audit_anchor.journal_path().unlink()
+    v = verdicts(engine)[1]
+    assert not v.ok and "#2 is missing" in v.reason, v.text()
+
+
+def test_an_auditor_with_another_root_rejects_the_checkpoints(engine, tmp_path):
+    from contracts.adapters.seal import ensure_local_ca, trusted_certificates
+
+    populate(engine)
+    exported = anchor(engine)
+    other = trusted_certificates([ensure_local_ca(tmp_path / "other")["root-cert"]])
+    with UnitOfWork(engine) as uow:
+        v = audit_anchor.verify(uow.session, exported, trusted=other, use_journal=False)
+        assert not v.ok and "does not trust" in v.reason
+        mine = trusted_certificates()
+        assert audit_anchor.verify(uow.session, exported, trusted=mine, use_journal=False).ok
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "ALTER TABLE audit_log DISABLE TRIGGER USER",
+        "ALTER TABLE audit_checkpoints DISABLE TRIGGER ALL",
+        "SET LOCAL session_replication_role = replica",
+        "UPDATE audit_log SET actor = 'x' WHERE seq = 1",
+        "DELETE FROM audit_checkpoints",
+        "TRUNCATE audit_log",
+        "DROP TABLE audit_log",
+        "UPDATE alembic_version SET version_num = '0001'",
+    ],
+)
+def test_on_postgresql_the_application_role_cannot_lift_the_guard(engine, statement):
+    """The application connects as a role that owns nothing: it may read and append the trail
+    and nothing else (contracts/adapters/db_roles.py)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("roles and grants are PostgreSQL's")
+    populate(engine)
+    with pytest.raises(DBAPIError, match="permission denied|must be owner"), engine.begin() as c:
+        c.execute(text(statement))
+    assert verdicts(engine)[0].ok

@@ -105,13 +105,14 @@ def test_a_failed_registration_is_audited_and_retryable(engine, tmp_path, monkey
     def broken(*a, **k):
         raise SlaEngineError("store not writable")
 
+    working = measure.register_terms
     monkeypatch.setattr(measure, "register_terms", broken)
     with pytest.raises(RegistrationError, match="store not writable"):
         measure.register_signed(store, UnitOfWork(engine), cid)
     with UnitOfWork(engine) as uow:
         assert uow.repo.get_contract(cid).state == "signed"  # the envelope stays complete
     assert "terms.registration_failed" in _kinds(engine, cid)
-    monkeypatch.undo()
+    monkeypatch.setattr(measure, "register_terms", working)
     assert measure.register_signed(store, UnitOfWork(engine), cid).changed
 
 
@@ -184,3 +185,75 @@ def test_ending_a_contract_ends_its_measured_terms_in_one_step(engine, tmp_path)
     (t,) = store.terms()
     assert t.effective_to == utcnow().date() - timedelta(days=1)
     assert measure.measured(store, UnitOfWork(engine), cid)
+
+
+def _replace_sealed(engine, cid: str, doc: bytes, sha: str | None = None) -> None:
+    """The insider's move: the stored sealed PDF (and, optionally, the recorded digest)
+    overwritten in the database."""
+    from contracts_fixtures import owner_engine
+    from sqlalchemy import text
+
+    with UnitOfWork(engine) as uow:
+        env = [e for e in uow.envelopes.for_contract(cid) if e.status == "completed"][-1]
+    with owner_engine(engine).begin() as conn:
+        conn.execute(
+            text("UPDATE documents SET data = :d WHERE envelope_id = :e AND kind = 'final'"),
+            {"d": doc, "e": env.id},
+        )
+        if sha:
+            conn.execute(
+                text("UPDATE envelopes SET final_sha256 = :s WHERE id = :e"),
+                {"s": sha, "e": env.id},
+            )
+
+
+def test_an_unsealed_document_put_in_place_of_the_sealed_one_is_never_measured(engine, tmp_path):
+    """The attack run's forgery: the contract's fields edited in the database and its sealed PDF
+    replaced by a freshly rendered, unsealed one (with its digest recorded too): refused, audited,
+    nothing registered."""
+    from contracts.documents.pdf import render_pdf, sha256_bytes
+
+    store = Store(tmp_path / "store")
+    cid = _signed(engine)
+    with UnitOfWork(engine) as uow:
+        c = uow.repo.get_contract(cid)
+        forged = render_pdf(cid, c.typed.title, c.typed, "forged text", "saas-support v1")
+    _replace_sealed(engine, cid, forged, sha256_bytes(forged))
+    with pytest.raises(RegistrationError, match="not a valid Covenant seal"):
+        measure.register_signed(store, UnitOfWork(engine), cid)
+    assert "terms.registration_failed" in _kinds(engine, cid)
+    assert not [t for t in store.terms() if t.contract_id == cid]
+
+
+def test_a_document_sealed_by_another_key_is_never_measured(engine, tmp_path):
+    """A PDF properly sealed, but with a self-made certificate: the seal does not chain to the
+    deployment's root, so its terms are refused even with its digest recorded."""
+    from pyhanko.sign import signers
+
+    from contracts.adapters.seal import ensure_local_ca, seal_pdf
+    from contracts.documents.pdf import render_pdf, sha256_bytes
+
+    store = Store(tmp_path / "store")
+    cid = _signed(engine)
+    mine = ensure_local_ca(tmp_path / "mallory")
+    with UnitOfWork(engine) as uow:
+        c = uow.repo.get_contract(cid)
+        unsealed = render_pdf(cid, c.typed.title, c.typed, "forged text", "saas-support v1")
+    signer = signers.SimpleSigner.load(str(mine["seal-key"]), str(mine["seal-cert"]))
+    forged = seal_pdf(unsealed, signer, reason="forged")
+    _replace_sealed(engine, cid, forged, sha256_bytes(forged))
+    with pytest.raises(RegistrationError, match="trusted=False"):
+        measure.register_signed(store, UnitOfWork(engine), cid)
+    assert not [t for t in store.terms() if t.contract_id == cid]
+
+
+def test_a_sealed_document_whose_digest_was_not_recorded_at_completion_is_refused(engine, tmp_path):
+    """The envelope's recorded digest rewritten: the audit trail's completion entry disagrees."""
+    store = Store(tmp_path / "store")
+    cid = _signed(engine)
+    with UnitOfWork(engine) as uow:
+        env = [e for e in uow.envelopes.for_contract(cid) if e.status == "completed"][-1]
+        doc = bytes(uow.envelopes.document(env.id, "final").data)
+    _replace_sealed(engine, cid, doc, "f" * 64)
+    with pytest.raises(RegistrationError, match="not the one sealed"):
+        measure.register_signed(store, UnitOfWork(engine), cid)

@@ -294,12 +294,13 @@ def test_two_processes_sign_at_the_same_moment_on_postgresql(tmp_path, smtp):
     import sys
     import textwrap
 
-    from contracts_fixtures import PG_URL, pg_schema
+    from contracts_fixtures import APP, OWNER, pg_schema, pg_url
 
     from contracts.adapters.orm import make_engine
 
     with pg_schema() as schema:
-        eng = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+        app_url = pg_url(APP, schema)
+        eng = make_engine(app_url, owner_url=pg_url(OWNER, schema))
         inbox, cfg = smtp
         template_service.install_starters(UnitOfWork(eng))
         cid = contract_service.create_contract(
@@ -322,7 +323,7 @@ def test_two_processes_sign_at_the_same_moment_on_postgresql(tmp_path, smtp):
             from contracts.adapters.orm import make_engine
             from contracts.adapters.unit_of_work import UnitOfWork
             from contracts.services import signing
-            eng = make_engine({PG_URL!r}, connect_args={{"options": "-csearch_path={schema}"}})
+            eng = make_engine({app_url!r}, migrate=False)
             time.sleep(max(0, {start} - time.time()))
             print(signing.sign(UnitOfWork(eng), sys.argv[1], "typed", sys.argv[2]))
         """)

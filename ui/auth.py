@@ -10,6 +10,7 @@ page run, and signing out revokes the token on the server.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 
 import streamlit as st
@@ -29,8 +30,20 @@ _AUTH_KEYS = ("authentication_status", "username", "name", "email", "roles", "se
 
 
 def client_ip() -> str | None:
+    """The client's address for the sign-in throttle and the audit trail: the peer Streamlit
+    sees, or, when that peer is a reverse proxy listed in COVENANT_TRUSTED_PROXIES
+    (comma-separated addresses), the last address in X-Forwarded-For that is not one of them."""
     ip = getattr(st.context, "ip_address", None)
-    return ip if isinstance(ip, str) else None
+    ip = ip if isinstance(ip, str) and ip else None
+    trusted = {p.strip() for p in os.environ.get("COVENANT_TRUSTED_PROXIES", "").split(",")}
+    trusted.discard("")
+    if ip is None or ip not in trusted:
+        return ip
+    forwarded = str(st.context.headers.get("X-Forwarded-For") or "")
+    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+    while hops and hops[-1] in trusted:
+        hops.pop()
+    return hops[-1][:64] if hops else ip
 
 
 def current_user() -> SignedIn | None:
@@ -127,7 +140,14 @@ def sign_out_button() -> None:
             )
             if st.form_submit_button("Change password"):
                 with shown_errors():
-                    change_own_password(unit_of_work(), st.session_state["username"], current, new)
+                    change_own_password(
+                        unit_of_work(),
+                        st.session_state["username"],
+                        current,
+                        new,
+                        keep_token=st.session_state.get("session_token"),
+                        ip=client_ip(),
+                    )
                     st.success("Password changed.")
 
 

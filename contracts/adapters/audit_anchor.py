@@ -1,10 +1,22 @@
-"""Anchoring the audit trail. The hash chain (audit.py) shows an edit, but someone who can write
-the database can edit an entry and recompute every hash after it, or cut the tail and rewind the
-head. A checkpoint signs the head (sequence number and hash) with the seal key, and adds an RFC
-3161 timestamp when COVENANT_TSA_URL is set; checkpoints are stored and can be exported to be
-kept elsewhere. `verify` walks the chain and then checks every checkpoint against it: a
-recomputed chain no longer reaches a signed hash, and a rewound head falls short of a signed
-sequence number.
+"""Anchoring the audit trail against an insider who can write the database.
+
+The hash chain (audit.py) shows an edit, but whoever can write the database can edit an entry and
+recompute every hash after it, or cut the tail and rewind the head. A checkpoint signs the head
+(sequence number and hash) with the deployment's seal key, adds an RFC 3161 timestamp when
+COVENANT_TSA_URL is set, and is itself numbered and chained to the checkpoint before it.
+
+What makes a checkpoint evidence is what the *verifier* trusts, never what the database holds:
+- its certificate must be issued by (or be) a certificate of the deployment's trust list
+  (seal.trust_paths(): COVENANT_SEAL_TRUST, the configured chain, or the local root), so a
+  checkpoint re-signed with a self-made certificate fails;
+- the count lives outside the database: every checkpoint is also appended to the journal beside
+  the seal key (JOURNAL below) and can be exported; a number the journal or an export knows but the
+  database lacks, or a gap in the numbers, fails ("deleted");
+- a cadence: entries older than twice COVENANT_CHECKPOINT_HOURS (default 24) must be covered by a
+  checkpoint, so deleting every checkpoint (and the journal) of a trail still fails once it is old.
+
+An auditor verifies independently with the deployment's root certificate and an exported file:
+`python -m contracts audit verify --trust root.pem --checkpoints exported.jsonl`.
 """
 
 from __future__ import annotations
@@ -15,34 +27,94 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from contracts.adapters import audit
 from contracts.adapters.orm import AuditCheckpointRow, AuditRow
-from contracts.adapters.seal import load_signer
+from contracts.adapters.seal import key_folder, load_signer, trusted_certificates
 from contracts.domain.events import utcnow
 from contracts.errors import SealError
 
+NO_PREVIOUS = "0" * 64
 
-def _message(seq: int, head_hash: str, at: str) -> bytes:
-    return f"covenant-audit-checkpoint\nseq={seq}\nhash={head_hash}\nat={at}\n".encode()
+
+def journal_path() -> Path:
+    """The checkpoint journal, outside the database: COVENANT_AUDIT_JOURNAL or beside the seal
+    key (an insider with database rights only cannot rewrite it)."""
+    configured = os.environ.get("COVENANT_AUDIT_JOURNAL")
+    return Path(configured) if configured else key_folder() / "audit-checkpoints.jsonl"
+
+
+def cadence() -> timedelta:
+    """How often a checkpoint must be signed (the worker or cron runs `audit checkpoint
+    --if-due`); entries older than twice this must be covered."""
+    try:
+        hours = float(os.environ.get("COVENANT_CHECKPOINT_HOURS", "24"))
+    except ValueError:
+        hours = 24.0
+    return timedelta(hours=max(hours, 0.01))
+
+
+def _message(cp: dict[str, Any]) -> bytes:
+    if cp.get("number") is None:  # checkpoints signed before numbering (migration 0011)
+        return (
+            f"covenant-audit-checkpoint\nseq={cp['seq']}\nhash={cp['head_hash']}\nat={cp['at']}\n"
+        ).encode()
+    return (
+        f"covenant-audit-checkpoint/2\nnumber={cp['number']}\nseq={cp['seq']}\n"
+        f"hash={cp['head_hash']}\nat={cp['at']}\nprev={cp['prev_digest']}\n"
+    ).encode()
+
+
+def digest(cp: dict[str, Any]) -> str:
+    """What the next checkpoint chains to."""
+    return hashlib.sha256(_message(cp)).hexdigest()
+
+
+def _record(r: AuditCheckpointRow) -> dict[str, Any]:
+    return {
+        "number": r.number,
+        "seq": r.seq,
+        "head_hash": r.head_hash,
+        "at": r.at,
+        "prev_digest": r.prev_digest,
+        "signature": r.signature,
+        "certificate": r.certificate,
+        "tsa_token": r.tsa_token,
+    }
 
 
 def checkpoint(session: Session, tsa_url: str | None = None) -> AuditCheckpointRow:
-    """Sign the chain's current head (call inside a transaction; the caller commits)."""
+    """Sign the chain's current head as the next numbered checkpoint (inside a transaction; the
+    caller commits, then appends it to the journal: `sign_checkpoint` does both)."""
     seq, head = session.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1")).one()
+    last = session.scalars(
+        select(AuditCheckpointRow)
+        .where(AuditCheckpointRow.number.is_not(None))
+        .order_by(AuditCheckpointRow.number.desc())
+        .limit(1)
+    ).first()
     at = utcnow().isoformat(timespec="seconds")
     signer = load_signer()
     key = serialization.load_der_private_key(signer.signing_key.dump(), password=None)
     cert = x509.load_der_x509_certificate(signer.signing_cert.dump())
-    msg = _message(seq, head, at)
+    cp: dict[str, Any] = {
+        "number": (last.number or 0) + 1 if last else 1,
+        "seq": seq,
+        "head_hash": head,
+        "at": at,
+        "prev_digest": digest(_record(last)) if last else NO_PREVIOUS,
+    }
+    msg = _message(cp)
     if isinstance(key, rsa.RSAPrivateKey):
         sig = key.sign(msg, padding.PKCS1v15(), hashes.SHA256())
     elif isinstance(key, ec.EllipticCurvePrivateKey):
@@ -51,9 +123,7 @@ def checkpoint(session: Session, tsa_url: str | None = None) -> AuditCheckpointR
         raise SealError("the seal key must be RSA or EC to sign audit checkpoints")
     token = _timestamp(msg, tsa_url or os.environ.get("COVENANT_TSA_URL"))
     row = AuditCheckpointRow(
-        seq=seq,
-        head_hash=head,
-        at=at,
+        **cp,
         signature=base64.b64encode(sig).decode(),
         certificate=cert.public_bytes(serialization.Encoding.PEM).decode(),
         tsa_token=token,
@@ -61,6 +131,44 @@ def checkpoint(session: Session, tsa_url: str | None = None) -> AuditCheckpointR
     session.add(row)
     session.flush()
     return row
+
+
+def sign_checkpoint(uow: Any, tsa_url: str | None = None) -> dict[str, Any]:
+    """Sign, commit, then append to the journal outside the database; the checkpoint's record."""
+    with uow:
+        row = checkpoint(uow.session, tsa_url)
+        uow.commit()
+        rec = _record(row)
+    append_to_journal(rec)
+    return rec
+
+
+def checkpoint_if_due(uow: Any) -> dict[str, Any] | None:
+    """A checkpoint when the trail grew since the last one and that one is older than the
+    cadence (run by the app at start and by `audit checkpoint --if-due` from cron)."""
+    with uow:
+        head = uow.session.execute(text("SELECT seq FROM audit_head WHERE id = 1")).scalar()
+        last = uow.session.scalars(
+            select(AuditCheckpointRow).order_by(AuditCheckpointRow.id.desc()).limit(1)
+        ).first()
+    if not head or (last is not None and last.seq >= head):
+        return None
+    if last is not None and datetime.fromisoformat(last.at) > utcnow() - cadence():
+        return None
+    return sign_checkpoint(uow)
+
+
+def append_to_journal(rec: dict[str, Any]) -> None:
+    path = journal_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        f.write(json.dumps(rec, sort_keys=True) + "\n")
+
+
+def read_journal() -> list[dict[str, Any]]:
+    path = journal_path()
+    return load_export(str(path)) if path.exists() else []
 
 
 def _timestamp(msg: bytes, tsa_url: str | None) -> str | None:
@@ -79,14 +187,7 @@ def _timestamp(msg: bytes, tsa_url: str | None) -> str | None:
 def as_records(session: Session) -> list[dict[str, Any]]:
     """Every checkpoint, as exported (JSON lines) to be kept outside the database."""
     return [
-        {
-            "seq": r.seq,
-            "head_hash": r.head_hash,
-            "at": r.at,
-            "signature": r.signature,
-            "certificate": r.certificate,
-            "tsa_token": r.tsa_token,
-        }
+        _record(r)
         for r in session.scalars(select(AuditCheckpointRow).order_by(AuditCheckpointRow.id))
     ]
 
@@ -97,21 +198,42 @@ class Finding:
     reason: str
 
 
-def _signature_ok(cp: dict[str, Any]) -> bool:
-    cert = x509.load_pem_x509_certificate(cp["certificate"].encode())
+def _issued_by_trusted(cert: x509.Certificate, trusted: list[x509.Certificate]) -> bool:
+    """The checkpoint's certificate is one the deployment trusts, or was issued by one."""
+    for t in trusted:
+        if cert == t:
+            return True
+        try:
+            cert.verify_directly_issued_by(t)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return True
+    return False
+
+
+def _signature_problem(cp: dict[str, Any], trusted: list[x509.Certificate]) -> str | None:
+    try:
+        cert = x509.load_pem_x509_certificate(str(cp["certificate"]).encode())
+        sig = base64.b64decode(cp["signature"])
+    except (ValueError, KeyError, TypeError):
+        return "its certificate or signature is unreadable"
+    if not _issued_by_trusted(cert, trusted):
+        return (
+            f"signed by a certificate the deployment does not trust "
+            f"({cert.subject.rfc4514_string()})"
+        )
     key = cert.public_key()
-    msg = _message(cp["seq"], cp["head_hash"], cp["at"])
-    sig = base64.b64decode(cp["signature"])
+    msg = _message(cp)
     try:
         if isinstance(key, rsa.RSAPublicKey):
             key.verify(sig, msg, padding.PKCS1v15(), hashes.SHA256())
         elif isinstance(key, ec.EllipticCurvePublicKey):
             key.verify(sig, msg, ec.ECDSA(hashes.SHA256()))
         else:
-            return False
+            return "signature does not verify (unsupported key)"
     except InvalidSignature:
-        return False
-    return True
+        return "signature does not verify"
+    return None
 
 
 def _timestamp_ok(cp: dict[str, Any]) -> bool:
@@ -123,57 +245,109 @@ def _timestamp_ok(cp: dict[str, Any]) -> bool:
     info = cms.ContentInfo.load(base64.b64decode(cp["tsa_token"]))
     tst = info["content"]["encap_content_info"]["content"].parsed
     imprint = tst["message_imprint"]["hashed_message"].native
-    return imprint == hashlib.sha256(_message(cp["seq"], cp["head_hash"], cp["at"])).digest()
+    return bool(imprint == hashlib.sha256(_message(cp)).digest())
 
 
-def check(session: Session, extra: list[dict[str, Any]] | None = None) -> list[Finding]:
-    """Every stored (and exported) checkpoint against the chain as it is now."""
-    hashes_by_seq: dict[int, str] = {
-        seq: h for seq, h in session.execute(select(AuditRow.seq, AuditRow.hash)).all()
-    }
+def _key(cp: dict[str, Any]) -> tuple[Any, ...]:
+    return ("n", cp["number"]) if cp.get("number") is not None else (cp["seq"], cp["head_hash"])
+
+
+def check(
+    session: Session,
+    extra: list[dict[str, Any]] | None = None,
+    trusted: list[x509.Certificate] | None = None,
+    use_journal: bool = True,
+    now: datetime | None = None,
+) -> list[Finding]:
+    """Every checkpoint (stored, journalled, exported) against the chain as it is now, the
+    deployment's trust, the count kept outside the database, and the cadence."""
+    trusted = trusted if trusted is not None else trusted_certificates()
+    rows = session.execute(select(AuditRow.seq, AuditRow.hash, AuditRow.at)).all()
+    hashes_by_seq: dict[int, str] = {seq: h for seq, h, _ in rows}
     last = max(hashes_by_seq, default=0)
+    stored = as_records(session)
+    outside = [*(read_journal() if use_journal else []), *(extra or [])]
     found: list[Finding] = []
-    seen: set[tuple[int, str]] = set()
-    for cp in [*as_records(session), *(extra or [])]:
-        if (cp["seq"], cp["head_hash"]) in seen:
+    every: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for cp in [*stored, *outside]:
+        every.setdefault(_key(cp), cp)
+    stored_keys = {_key(cp) for cp in stored}
+    for k, cp in every.items():
+        label = f"checkpoint #{cp['number']}" if cp.get("number") else "checkpoint"
+        label += f" of {cp['at']}"
+        problem = _signature_problem(cp, trusted)
+        if problem:
+            found.append(Finding(cp["seq"], f"{label}: {problem}"))
             continue
-        seen.add((cp["seq"], cp["head_hash"]))
-        if not _signature_ok(cp):
-            found.append(Finding(cp["seq"], f"checkpoint of {cp['at']}: signature does not verify"))
-        elif not _timestamp_ok(cp):
+        if not _timestamp_ok(cp):
+            found.append(Finding(cp["seq"], f"{label}: timestamp is for other data"))
+        elif k not in stored_keys:
             found.append(
-                Finding(cp["seq"], f"checkpoint of {cp['at']}: timestamp is for other data")
+                Finding(
+                    cp["seq"],
+                    f"{label} is kept outside the database but missing from it "
+                    "(checkpoints were deleted)",
+                )
             )
         elif cp["seq"] > last:
             found.append(
                 Finding(
                     cp["seq"],
-                    f"the chain ends at entry {last}, but a checkpoint "
-                    f"signed {cp['at']} saw it reach entry {cp['seq']} (entries removed "
-                    "and the head rewound)",
+                    f"the chain ends at entry {last}, but {label} saw it reach entry "
+                    f"{cp['seq']} (entries removed and the head rewound)",
                 )
             )
         elif hashes_by_seq.get(cp["seq"]) != cp["head_hash"]:
             found.append(
                 Finding(
                     cp["seq"],
-                    f"entry {cp['seq']} no longer has the hash a checkpoint "
-                    f"signed {cp['at']} (entries up to it were changed and re-chained)",
+                    f"entry {cp['seq']} no longer has the hash {label} signed "
+                    "(entries up to it were changed and re-chained)",
                 )
             )
+    numbered = {cp["number"]: cp for cp in every.values() if cp.get("number") is not None}
+    for n in range(1, max(numbered, default=0) + 1):
+        if n not in numbered:
+            found.append(Finding(0, f"checkpoint #{n} is missing everywhere (deleted)"))
+            continue
+        expected = NO_PREVIOUS if n == 1 else digest(numbered[n - 1]) if n - 1 in numbered else None
+        if expected is not None and numbered[n]["prev_digest"] != expected:
+            found.append(
+                Finding(numbered[n]["seq"], f"checkpoint #{n} does not follow checkpoint #{n - 1}")
+            )
+    covered = max((cp["seq"] for cp in every.values()), default=0)
+    due = (now or utcnow()) - 2 * cadence()
+    stale = [seq for seq, _, at in rows if seq > covered and datetime.fromisoformat(at) < due]
+    if stale:
+        found.append(
+            Finding(
+                min(stale),
+                f"entries {min(stale)}–{max(stale)} are older than {2 * cadence()} and no "
+                f"checkpoint covers them (a checkpoint is due every {cadence()}; were "
+                "checkpoints deleted, or is `audit checkpoint --if-due` not scheduled?)",
+            )
+        )
     return sorted(found, key=lambda f: f.seq)
 
 
-def verify(session: Session, extra: list[dict[str, Any]] | None = None) -> audit.Verdict:
+def verify(
+    session: Session,
+    extra: list[dict[str, Any]] | None = None,
+    trusted: list[x509.Certificate] | None = None,
+    use_journal: bool = True,
+    now: datetime | None = None,
+) -> audit.Verdict:
     """The chain, then its anchors: the first problem found, or intact."""
     chain = audit.verify(session)
     if not chain.ok:
         return chain
-    problems = check(session, extra)
+    problems = check(session, extra, trusted, use_journal, now)
     if problems:
         return audit.Verdict(False, chain.entries, problems[0].seq, problems[0].reason)
-    n = len(as_records(session))
-    return audit.Verdict(True, chain.entries, reason=f"{n} signed checkpoint(s) verified")
+    n = session.scalar(select(func.count()).select_from(AuditCheckpointRow)) or 0
+    return audit.Verdict(
+        True, chain.entries, reason=f"{n} signed checkpoint(s) verified against the trusted seal"
+    )
 
 
 def load_export(path: str) -> list[dict[str, Any]]:

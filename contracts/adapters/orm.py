@@ -207,6 +207,8 @@ class AuditCheckpointRow(Base):
     signature: Mapped[str] = mapped_column(Text)  # base64
     certificate: Mapped[str] = mapped_column(Text)  # PEM of the seal certificate
     tsa_token: Mapped[str | None] = mapped_column(Text)  # base64 RFC 3161 token, if a TSA is set
+    number: Mapped[int | None] = mapped_column(Integer, unique=True)  # 1, 2, 3 ... (0011)
+    prev_digest: Mapped[str | None] = mapped_column(String(64))  # the checkpoint before's digest
 
 
 class ContractRoutingRow(Base):
@@ -250,15 +252,16 @@ def database_url() -> str:
     if not url:
         DEFAULT_SQLITE.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{DEFAULT_SQLITE}"
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://") :]
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return url
+    return _psycopg(url)
 
 
-def make_engine(url: str | None = None, migrate: bool = True, **kwargs) -> Engine:
-    """Engine for the URL (default: database_url()), schema upgraded to the latest migration."""
+def make_engine(
+    url: str | None = None, migrate: bool = True, owner_url: str | None = None, **kwargs
+) -> Engine:
+    """Engine for the URL (default: database_url()), schema upgraded to the latest migration.
+
+    On PostgreSQL with an owner URL (argument or DATABASE_OWNER_URL), the migration runs as that
+    owner and the URL's role gets only the application's grants (db_roles.py)."""
     url = url or database_url()
     engine = create_engine(url, future=True, **kwargs)
     if engine.dialect.name == "sqlite":
@@ -279,9 +282,30 @@ def make_engine(url: str | None = None, migrate: bool = True, **kwargs) -> Engin
             # queue up instead of one failing on a stale snapshot
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-    if migrate:
+    if not migrate:
+        return engine
+    owner_url = owner_url or os.environ.get("DATABASE_OWNER_URL")
+    if owner_url and engine.dialect.name == "postgresql":
+        from contracts.adapters.db_roles import grant_app_role
+
+        owner = create_engine(_psycopg(owner_url), future=True, **kwargs)
+        try:
+            upgrade(owner)
+            with owner.begin() as conn:
+                grant_app_role(conn, str(engine.url.username))
+        finally:
+            owner.dispose()
+    else:
         upgrade(engine)
     return engine
+
+
+def _psycopg(url: str) -> str:
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
 
 
 def upgrade(engine: Engine) -> None:

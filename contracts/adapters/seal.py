@@ -190,3 +190,41 @@ def seal_pdf(pdf: bytes, signer, reason: str, tsa_url: str | None = None) -> byt
     ) as exc:  # pyhanko raises many types; each means "not sealed", and callers audit it
         raise SealError(f"sealing failed: {type(exc).__name__}: {exc}") from exc
     return out.getvalue()
+
+
+def trust_paths(folder: Path | None = None) -> list[Path]:
+    """PEM files of the certificates this deployment trusts for its own seal (audit checkpoints,
+    sealed documents): COVENANT_SEAL_TRUST (paths joined by the OS path separator), else the
+    configured chain (COVENANT_SEAL_CHAIN), else the local root CA. Never taken from the database
+    or from a document: what is verified must chain to one of these."""
+    for var in ("COVENANT_SEAL_TRUST", "COVENANT_SEAL_CHAIN"):
+        paths = [Path(p) for p in (os.environ.get(var) or "").split(os.pathsep) if p]
+        if paths:
+            return paths
+    if os.environ.get("COVENANT_SEAL_P12") or os.environ.get("COVENANT_SEAL_CERT"):
+        raise SealError(
+            "set COVENANT_SEAL_TRUST (or COVENANT_SEAL_CHAIN) to the root certificate that issued "
+            "the seal certificate: without it nothing signed can be verified"
+        )
+    return [ensure_local_ca(folder or SECRETS)["root-cert"]]
+
+
+def trusted_certificates(paths: list[Path] | None = None) -> list[x509.Certificate]:
+    """The trusted certificates themselves (every certificate in each PEM file)."""
+    out: list[x509.Certificate] = []
+    for p in paths if paths is not None else trust_paths():
+        try:
+            out.extend(x509.load_pem_x509_certificates(Path(p).read_bytes()))
+        except (OSError, ValueError) as exc:
+            raise SealError(f"cannot read the trusted certificate {p}: {exc}") from exc
+    if not out:
+        raise SealError("no trusted certificate configured")
+    return out
+
+
+def key_folder() -> Path:
+    """Where the seal key lives (outside the database): the audit checkpoint journal sits here."""
+    for var in ("COVENANT_SEAL_P12", "COVENANT_SEAL_KEY"):
+        if os.environ.get(var):
+            return Path(os.environ[var]).resolve().parent
+    return SECRETS

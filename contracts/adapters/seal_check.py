@@ -14,7 +14,9 @@ class SealCheck:
     detail: str
 
 
-def check_sealed(pdf: bytes, root_pem: str | Path) -> SealCheck:
+def check_sealed(pdf: bytes, root_pem: str | Path | list[Path] | None = None) -> SealCheck:
+    """Whether `pdf` carries an intact certification seal, chaining to the given root(s) (default:
+    the deployment's trust list, seal.trust_paths()), with nothing changed after it."""
     from pyhanko.keys import load_cert_from_pemder
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
@@ -25,8 +27,12 @@ def check_sealed(pdf: bytes, root_pem: str | Path) -> SealCheck:
         sigs = reader.embedded_signatures
         if not sigs:
             return SealCheck(False, "no signature")
+        from contracts.adapters.seal import trust_paths
+
+        roots = root_pem if isinstance(root_pem, list) else [root_pem] if root_pem else None
         vc = ValidationContext(
-            trust_roots=[load_cert_from_pemder(str(root_pem))], allow_fetching=False
+            trust_roots=[load_cert_from_pemder(str(p)) for p in roots or trust_paths()],
+            allow_fetching=False,
         )
         st = validate_pdf_signature(sigs[0], vc)
     except Exception as exc:  # a damaged file fails validation; the reason is returned, not hidden

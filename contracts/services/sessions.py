@@ -2,10 +2,11 @@
 every attempt audited, and server-side sessions that survive a reload and end on sign-out, on
 expiry, or when the user is disabled. Roles are read from the users table on every page run.
 
-Throttling: after FREE_FAILURES failed attempts on an account (or from an address), the next
-attempt must wait, and the wait doubles with every further failure, up to MAX_WAIT. A correct
-password during the wait is refused too. A success clears the account's count; an administrator
-can clear it (audited).
+Throttling (throttle.py): every try is counted before its password is checked; after FREE_FAILURES
+tries on an account (or from a known address) without success, the next must wait, and the wait
+doubles with every further try, up to MAX_WAIT. A correct password during the wait is refused too.
+A success clears the account's count; an administrator can clear it (audited). A password change
+or reset ends every other session of the user.
 """
 
 from __future__ import annotations
@@ -16,18 +17,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from contracts.adapters.orm import LoginThrottleRow, SessionRow, UserRow, demo_mode
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
 from contracts.errors import UserError
-from contracts.services.users import check_password
+from contracts.services import throttle
+from contracts.services.passwords import check_password
 
 SESSION_LIFETIME = timedelta(hours=12)
-FREE_FAILURES = 5  # wrong passwords before any wait
-FIRST_WAIT = timedelta(seconds=30)  # then 30 s, 1 min, 2 min, ... (doubling)
-MAX_WAIT = timedelta(hours=1)
+FREE_FAILURES = throttle.FREE_TRIES  # tries before any wait (throttle.py)
+FIRST_WAIT = throttle.FIRST_WAIT
+MAX_WAIT = throttle.MAX_WAIT
 NOT_RIGHT = "Username or password is incorrect."
 
 
@@ -48,31 +51,24 @@ def _utc(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
 
 
-def _waiting_until(row: LoginThrottleRow | None, now: datetime) -> datetime | None:
-    if row is None or row.locked_until is None or _utc(row.locked_until) <= now:
-        return None
-    return _utc(row.locked_until)
-
-
 def wait_after(failures: int) -> timedelta:
-    """How long an account or address waits after `failures` failed attempts in a row."""
-    if failures < FREE_FAILURES:
-        return timedelta(0)
-    return min(FIRST_WAIT * 2 ** (failures - FREE_FAILURES), MAX_WAIT)
+    """How long an account or address waits after `failures` unsuccessful tries in a row."""
+    return throttle.wait_after(failures)
 
 
 def sign_in(
     uow: UnitOfWork, username: str, password: str, ip: str | None, now: datetime | None = None
 ) -> tuple[SignedIn, str]:
-    """(the user, a new session token for the browser) or UserError with what to do."""
+    """(the user, a new session token for the browser) or UserError with what to do.
+
+    The try is counted and committed before bcrypt runs (contracts/services/throttle.py), so
+    parallel guesses queue on the throttle row and no burst checks more than FREE_FAILURES."""
     now = now or utcnow()
     username = (username or "").strip()[:64]
-    keys = [f"user:{username.lower()}", f"ip:{ip or 'unknown'}"]
+    keys = throttle.keys_for(username, ip)
     with uow:
-        rows = {k: uow.session.get(LoginThrottleRow, k) for k in keys}
-        waits = [w for w in (_waiting_until(r, now) for r in rows.values()) if w is not None]
-        if waits:
-            until = max(waits)
+        until = throttle.take_try(uow.session, keys, now)
+        if until is not None:
             _audit(uow, username, ip, now, AuditKind.USER_SIGN_IN_FAILED, "waiting")
             uow.commit()
             seconds = int((until - now).total_seconds()) + 1
@@ -80,6 +76,8 @@ def sign_in(
                 f"Too many failed sign-ins: try again in {seconds} seconds, or ask an "
                 "administrator to unlock the account."
             )
+        uow.commit()
+    with uow:
         user = uow.session.get(UserRow, username)
         ok = (
             user is not None
@@ -88,19 +86,10 @@ def sign_in(
             and check_password(password or "", user.password_hash)
         )
         if not ok or user is None:
-            for k in keys:
-                row = rows[k] or LoginThrottleRow(key=k, failures=0, last_failure=now)
-                row.failures += 1
-                row.last_failure = now
-                wait = wait_after(row.failures)
-                row.locked_until = now + wait if wait else None
-                uow.session.add(row)
             _audit(uow, username, ip, now, AuditKind.USER_SIGN_IN_FAILED, "wrong credentials")
             uow.commit()
             raise UserError(NOT_RIGHT)
-        account = rows[keys[0]]
-        if account is not None:
-            uow.session.delete(account)
+        throttle.cleared(uow.session, keys)
         token = secrets.token_urlsafe(32)
         uow.session.add(
             SessionRow(
@@ -114,6 +103,22 @@ def sign_in(
         _audit(uow, user.username, ip, now, AuditKind.USER_SIGNED_IN, None)
         uow.commit()
         return SignedIn(user.username, user.name, user.email, list(user.roles)), token
+
+
+def revoke_sessions(
+    session: Session, username: str, now: datetime, keep_token: str | None = None
+) -> int:
+    """End every live session of a user but `keep_token`'s (a password change or reset: whoever
+    held the old password is signed out everywhere); how many were ended."""
+    keep = _digest(keep_token) if keep_token else None
+    n = 0
+    for s in session.scalars(
+        select(SessionRow).where(SessionRow.username == username, SessionRow.revoked_at.is_(None))
+    ):
+        if s.token_hash != keep:
+            s.revoked_at = now
+            n += 1
+    return n
 
 
 def session_user(
@@ -150,9 +155,13 @@ def locked_accounts(uow: UnitOfWork, now: datetime | None = None) -> list[dict[s
     now = now or utcnow()
     with uow:
         return [
-            {"account": r.key, "failures": r.failures, "waiting until": _waiting_until(r, now)}
+            {
+                "account": r.key,
+                "failures": r.failures,
+                "waiting until": throttle.waiting_until(r, now),
+            }
             for r in uow.session.scalars(select(LoginThrottleRow))
-            if _waiting_until(r, now) is not None
+            if throttle.waiting_until(r, now) is not None
         ]
 
 

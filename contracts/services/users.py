@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import bcrypt
 from sqlalchemy import select
 
 from contracts.adapters.orm import UserRow, demo_mode
@@ -12,6 +11,11 @@ from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
 from contracts.errors import NotFound, UserError
+from contracts.services import throttle
+from contracts.services.passwords import check_password, hash_password
+from contracts.services.sessions import revoke_sessions
+
+__all__ = ["check_password", "hash_password"]
 
 ROLES = ("admin", "support_manager", "vendor_manager", "finance", "legal")
 # demo only: created by `make run` on the embedded default data, documented in the README
@@ -23,14 +27,6 @@ DEMO_USERS = [
     ("legal", "Lee Legal", "legal@demo.invalid", ["legal"]),
 ]
 DEMO_PASSWORD = "covenant-demo"
-
-
-def hash_password(pw: str) -> str:
-    if len(pw.encode()) > 72:
-        raise UserError("password longer than 72 bytes (bcrypt's limit)")
-    if len(pw) < 10:
-        raise UserError("password must have at least 10 characters")
-    return bcrypt.hashpw(pw.encode(), bcrypt.gensalt(rounds=12)).decode()
 
 
 def create_user(
@@ -98,35 +94,88 @@ def set_roles(uow: UnitOfWork, username: str, roles: list[str], actor: str) -> N
 
 
 def reset_password(uow: UnitOfWork, username: str, password: str, actor: str) -> None:
-    """An administrator sets a new password (the user should change it); audited, never logged."""
+    """An administrator sets a new password (the user should change it); every session of the
+    user ends (whoever held the old password is out); audited, never logged."""
     new_hash = hash_password(password)
     with uow:
         u = uow.session.get(UserRow, username)
         if u is None:
             raise NotFound(f"no user {username}")
         u.password_hash = new_hash
-        uow.record(Event(AuditKind.USER_PASSWORD_RESET, f"user:{username}", {}, utcnow(), actor))
-        uow.commit()
-
-
-def change_own_password(uow: UnitOfWork, username: str, current: str, new: str) -> None:
-    """A user changes their own password, proving the current one first; audited."""
-    new_hash = hash_password(new)
-    with uow:
-        u = uow.session.get(UserRow, username)
-        if u is None or not check_password(current, u.password_hash):
-            raise UserError("the current password is not right")
-        u.password_hash = new_hash
+        ended = revoke_sessions(uow.session, username, utcnow())
         uow.record(
-            Event(AuditKind.USER_PASSWORD_CHANGED, f"user:{username}", {}, utcnow(), username)
+            Event(
+                AuditKind.USER_PASSWORD_RESET,
+                f"user:{username}",
+                {"sessions_ended": ended},
+                utcnow(),
+                actor,
+            )
         )
         uow.commit()
 
 
-def check_password(password: str, password_hash: str) -> bool:
-    """bcrypt's check; a password over bcrypt's 72 bytes is simply wrong, not an error."""
-    raw = password.encode()
-    return len(raw) <= 72 and bcrypt.checkpw(raw, password_hash.encode())
+def change_own_password(
+    uow: UnitOfWork,
+    username: str,
+    current: str,
+    new: str,
+    keep_token: str | None = None,
+    ip: str | None = None,
+) -> None:
+    """A user changes their own password, proving the current one first. Proving counts as a
+    sign-in try (throttled, and a wrong one audited); the user's other sessions end."""
+    new_hash = hash_password(new)
+    now = utcnow()
+    keys = throttle.keys_for(username, ip)
+    with uow:
+        until = throttle.take_try(uow.session, keys, now)
+        if until is not None:
+            uow.record(
+                Event(
+                    AuditKind.USER_SIGN_IN_FAILED,
+                    f"user:{username}",
+                    {"why": "waiting (password change)"},
+                    now,
+                    username,
+                    ip,
+                )
+            )
+            uow.commit()
+            raise UserError(
+                f"Too many wrong passwords: try again in "
+                f"{int((until - now).total_seconds()) + 1} seconds."
+            )
+        uow.commit()
+    with uow:
+        u = uow.session.get(UserRow, username)
+        if u is None or not check_password(current, u.password_hash):
+            uow.record(
+                Event(
+                    AuditKind.USER_SIGN_IN_FAILED,
+                    f"user:{username}",
+                    {"why": "wrong current password (password change)"},
+                    now,
+                    username,
+                    ip,
+                )
+            )
+            uow.commit()
+            raise UserError("the current password is not right")
+        throttle.cleared(uow.session, keys)
+        u.password_hash = new_hash
+        ended = revoke_sessions(uow.session, username, now, keep_token=keep_token)
+        uow.record(
+            Event(
+                AuditKind.USER_PASSWORD_CHANGED,
+                f"user:{username}",
+                {"other_sessions_ended": ended},
+                now,
+                username,
+                ip,
+            )
+        )
+        uow.commit()
 
 
 def set_active(uow: UnitOfWork, username: str, active: bool, actor: str) -> None:
