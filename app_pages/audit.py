@@ -90,4 +90,6 @@ else:
     if h3.button("Purge (after retention only)", key="purge"):
         with shown_errors():
             what = retention.purge(unit_of_work(), cid, actor)
-            st.success(f"Purged {what['contract']}; the audit trail records what was deleted.")
+            st.success(
+                f"Purged {plain(what['contract'])}; the audit trail records what was deleted."
+            )

@@ -133,7 +133,9 @@ trace = pd.DataFrame(
     }
 )
 if trace.empty:
-    st.info(f"No breached or pending {tier} tickets in {month} ({metric}): nothing to export.")
+    st.info(
+        f"No breached or pending {plain(tier)} tickets in {month} ({metric}): nothing to export."
+    )
     st.stop()
 st.caption(
     f"{len(trace)} breached or pending {tier} tickets in {month} ({metric}); minutes are counted "

@@ -273,7 +273,7 @@ if len(todo.labels):
     for i, r in enumerate(todo.labels.itertuples(index=False)):
         options_for = ["(leave unmapped)", *tiers_of.get(r.contract, [])]
         choices[(r.contract, r.label)] = st.selectbox(
-            f"{r.contract}: “{r.label}” ({r.rows:,} tickets) means",
+            f"{plain(r.contract)}: “{plain(r.label)}” ({r.rows:,} tickets) means",
             options_for,
             key=f"sevmap_{i}",
         )
@@ -292,7 +292,7 @@ if len(todo.customers):
     for i, r in enumerate(todo.customers.itertuples(index=False)):
         key = str(r[0])
         owners[key] = st.selectbox(
-            f"Customer “{key}” ({r[1]:,} tickets) belongs to",
+            f"Customer “{plain(key)}” ({r[1]:,} tickets) belongs to",
             ["(leave unrouted)", *contracts],
             key=f"custmap_{i}",
         )

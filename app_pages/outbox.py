@@ -18,6 +18,7 @@ from contracts.adapters.mailer import SmtpConfig
 from contracts.adapters.orm import OutboxRow, demo_mode, make_engine
 from ui.auth import require
 from ui.resources import unit_of_work
+from ui.text import plain
 
 require("outbox")
 st.title("Outbox")
@@ -72,6 +73,8 @@ st.caption(
     "message body to act as that signer."
 )
 for m in rows[:50]:
-    with st.expander(f"{m['created (UTC)']:%Y-%m-%d %H:%M} · to {m['to']} · {m['subject']}"):
+    with st.expander(
+        f"{m['created (UTC)']:%Y-%m-%d %H:%M} · to {plain(m['to'])} · {plain(m['subject'])}"
+    ):
         st.text(m["body"])
 st.dataframe(pd.DataFrame(rows).drop(columns=["body"]), hide_index=True)

@@ -8,6 +8,7 @@ import streamlit as st
 from contracts.domain.lifecycle import EnvelopeState
 from ui.auth import require
 from ui.resources import generation, hourly_as_of, monthly_credits, monthly_report, unit_of_work
+from ui.text import plain
 
 require("overview")
 st.title("Overview")
@@ -31,7 +32,7 @@ else:
         "Breached tickets", int(now["breached"].sum()), help="responses or resolutions over target"
     )
     for col, (cur, amount) in zip(cols[2:], owed.items(), strict=False):
-        col.metric(f"Credits owed ({cur})", f"{amount:,.2f}")
+        col.metric(f"Credits owed ({plain(cur)})", f"{amount:,.2f}")
     table = now.pivot_table(
         index=["contract_id", "severity"],
         columns="metric",

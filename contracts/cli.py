@@ -312,3 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     except ContractsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # --out to a missing folder or a full disk
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from contracts.adapters import audit_anchor
 from contracts.adapters.orm import OutboxRow
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.documents.starters import STARTERS
@@ -108,6 +109,7 @@ def build(engine: Engine, store_root: Path, if_absent: bool = False) -> str:
             previous = cid
         register_signed(store, UnitOfWork(engine), number, actor="demo")
     _pending(engine)
+    audit_anchor.checkpoint_if_due(UnitOfWork(engine))  # the trail is anchored from the start
     return build_demo(store_root, register_terms=False)
 
 

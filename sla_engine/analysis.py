@@ -15,6 +15,7 @@ from .errors import EvaluationError, StoreError, TermsError
 from .sqlfiles import one_row, sql
 from .store import Store
 from .terms import Terms
+from .timeparse import PLAUSIBLE_FROM, PLAUSIBLE_TEXT, PLAUSIBLE_TO
 
 
 def now_us() -> int:
@@ -25,11 +26,18 @@ def parse_as_of(text: str | None) -> int:
     """--as-of value (ISO 8601 with offset) -> UTC microseconds; None = now."""
     if not text:
         return now_us()
-    ts = pd.Timestamp(text)
+    try:
+        ts = pd.Timestamp(text)
+    except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime) as exc:
+        raise EvaluationError(
+            f"--as-of {text!r} is not an instant; write e.g. 2025-07-01T00:00:00+00:00"
+        ) from exc
     if ts.tzinfo is None:
         raise EvaluationError(
             f"--as-of {text!r} has no UTC offset; write e.g. 2025-07-01T00:00:00+00:00"
         )
+    if not PLAUSIBLE_FROM <= ts < PLAUSIBLE_TO:
+        raise EvaluationError(f"--as-of {text!r} is {PLAUSIBLE_TEXT}")
     return int(ts.tz_convert("UTC").value // 1000)
 
 

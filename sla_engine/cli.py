@@ -224,7 +224,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from .ingest import ingest_file
 
-    print(ingest_file(Path(args.store), args).text())
+    report = ingest_file(Path(args.store), args)
+    print(report.text())
+    if report.input_rows and not (
+        report.loaded_rows or report.updated_rows or report.unchanged_rows
+    ):
+        print("error: nothing was loaded (every row is quarantined; see above)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -305,4 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args))
     except SlaEngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # --out to a missing folder or a full disk, a file that vanished
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
         return 2

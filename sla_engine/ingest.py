@@ -19,6 +19,7 @@ import duckdb
 from . import csv_stream, memory_guard, parked
 from .errors import IngestError
 from .ingest_report import PHASES, IngestReport, Progress, already
+from .input_limits import check_shape
 from .merge import merge
 from .profiles.base import Extract
 from .profiles.registry import read_profile
@@ -96,6 +97,9 @@ def dry_run(
     history_name: str | None = None,
 ) -> tuple[Extract, Valid]:
     """Read and validate without loading: what an ingest would load and quarantine, and why."""
+    for p, name in ((path, display_name), (history, history_name)):
+        if p is not None:
+            check_shape(p, name)
     by_contract = require_terms(store, contract)
     ex, _ = read_profile(profile, path, history, options or {}, tz)
     label = display_name or str(path)
@@ -127,7 +131,12 @@ def ingest(
     label = display_name or str(path)
     hlabel = (history_name or str(history)) if history else None
     if not path.exists():
-        raise IngestError(f"{path}: no such file")
+        raise IngestError(f"{label}: no such file")
+    if path.is_dir():
+        raise IngestError(f"{label}: is a folder; name one export file")
+    for p, name in ((path, label), (history, hlabel)):
+        if p is not None:
+            check_shape(p, name)  # limits first: before any read, lock or work
     fingerprint = "|".join(
         [
             sha256_file(path),

@@ -9,6 +9,7 @@ are read by SQL, any other layout by timeparse.parse_instants for just those cel
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -26,6 +27,7 @@ from .terms import Terms
 from .validate_accounting import account_rows, quarantine_table
 from .validate_rules import (
     EVENT_RULES,
+    FUTURE_SLACK_HOURS,
     IDENTITY_RULES,
     NO_PRIORITY_LABEL,
     NO_PRIORITY_REASON,
@@ -189,6 +191,9 @@ def validate(
         "history_file": history_file is not None,
         "has_contract_column": "contract_id" in src,
         "with_minutes": "first_response_minutes" in ex.tickets.columns,
+        "future_us": int(
+            (time.time() + FUTURE_SLACK_HOURS * 3600) * 1_000_000
+        ),  # validate_rules: later than this is in the future
     }.items():
         con.execute(f"SET VARIABLE {name} = ?", [value])
     con.execute(sql("validate_macros"))

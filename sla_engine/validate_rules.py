@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 from .timeparse import PLAUSIBLE_TEXT
 
+# a time later than the upload (beyond clock skew) is a typo or a placeholder, never a fact
+FUTURE_SLACK_HOURS = 1
+FUTURE_TEXT = f"now + {FUTURE_SLACK_HOURS} hour"
 NO_PRIORITY_REASON = "no priority"
 NO_PRIORITY_LABEL = "(no priority)"  # the label a contract maps to a tier for empty priorities
 
@@ -79,6 +82,14 @@ def _time_rules(name: str, required: bool) -> tuple[Rule, ...]:
             name,
             f"implausible_us({stem}_us)",
             f"'time ' || {_text(name)} || ' is {PLAUSIBLE_TEXT}'",
+        )
+    )
+    rules.append(
+        Rule(
+            f"{stem}: in the future",
+            name,
+            f"{stem}_us >= getvariable('future_us')",
+            f"'time ' || {_text(name)} || ' is later than the upload (" + FUTURE_TEXT + ")'",
         )
     )
     return tuple(rules)

@@ -12,8 +12,10 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from contracts.adapters import audit_anchor
 from contracts.adapters.orm import make_engine
 from contracts.adapters.unit_of_work import UnitOfWork
+from contracts.errors import ContractsError
 from sla_engine import analysis, ledger
 from sla_engine.store import Store
 
@@ -22,7 +24,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @st.cache_resource
 def engine() -> Engine:
-    return make_engine()
+    """The process's engine; at start, a checkpoint of the audit trail when one is due (the
+    cadence audit_anchor.py checks; a seal that cannot sign is left to the Audit page to say)."""
+    eng = make_engine()
+    try:
+        audit_anchor.checkpoint_if_due(UnitOfWork(eng))
+    except (ContractsError, OSError):
+        pass  # the Audit page's "Verify" reports a trail left unanchored, with the reason
+    return eng
 
 
 def served_at() -> str | None:
@@ -177,9 +186,11 @@ def renewal_brief(generation: str, as_of_us: int, terms: tuple, today) -> bytes:
 
 @st.cache_data(show_spinner="Reading the export…", max_entries=4)
 def export_table(path: str) -> pd.DataFrame:
-    """An uploaded export as a table, for the preview."""
+    """An uploaded export as a table, for the preview (its shape checked first: input_limits)."""
+    from sla_engine.input_limits import check_shape
     from sla_engine.readers import read_table
 
+    check_shape(Path(path))
     return read_table(Path(path))
 
 
