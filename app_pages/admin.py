@@ -227,12 +227,28 @@ with tab_users:
     st.subheader("Change a user")
     who = st.selectbox("User", [u["username"] for u in users], key="edit_user")
     current = next(u for u in users if u["username"] == who)
-    roles = st.multiselect("Roles", ROLES, default=current["roles"], key="edit_roles")
+    # every widget below is keyed by the user it edits: its state can never carry one user's
+    # roles over to another when the choice above changes
+    roles = st.multiselect(
+        f"Roles of {plain(who)}", ROLES, default=current["roles"], key=f"edit_roles:{who}"
+    )
+    added = sorted(set(roles) - set(current["roles"]))
+    removed = sorted(set(current["roles"]) - set(roles))
+    if added or removed:
+        st.caption(
+            f"Saving changes {plain(who)}: "
+            + "; ".join([*(f"adds {r}" for r in added), *(f"removes {r}" for r in removed)])
+        )
     c1, c2 = st.columns(2)
-    if c1.button("Save roles", key="save_roles"):
-        set_roles(unit_of_work(), who, roles, actor)
-        st.success("Roles saved.")
-    if c2.button("Disable" if current["active"] else "Enable", key="toggle"):
+    if c1.button(
+        "Save roles", key=f"save_roles:{who}", disabled=not (added or removed) or not roles
+    ):
+        with shown_errors():
+            set_roles(unit_of_work(), who, roles, actor)
+            st.success(f"Roles of {plain(who)} saved: {', '.join(roles)}.")
+    if not roles:
+        st.caption("A user needs at least one role; disable the user instead.")
+    if c2.button("Disable" if current["active"] else "Enable", key=f"toggle:{who}"):
         set_active(unit_of_work(), who, not current["active"], actor)
         st.rerun()
     locked = locked_accounts(unit_of_work())
@@ -248,9 +264,9 @@ with tab_users:
                 st.success(f"{plain(which)} may sign in again (recorded in the audit trail).")
     with st.form("reset_password"):
         new_pw = st.text_input(
-            f"New password for {who} (at least 10 characters; tell them to change it)",
+            f"New password for {plain(who)} (at least 10 characters; tell them to change it)",
             type="password",
-            key="reset_pw",
+            key=f"reset_pw:{who}",
         )
         if st.form_submit_button("Reset password"):
             with shown_errors():

@@ -24,6 +24,35 @@ from ui.fields_form import to_json_ready
 from ui.resources import engine, served_at, store
 from ui.text import plain
 
+
+def _summary(values: dict) -> None:
+    """What will be created, at a glance: parties, signers and tiers as entered."""
+    sla = values.get("sla") or {}
+    with st.container(border=True):
+        st.markdown("**Summary before saving**")
+        parties = ", ".join(
+            f"{plain(p.get('name') or '(no name)')} ({p.get('role')})"
+            for p in values.get("parties") or []
+        )
+        signers = ", ".join(
+            f"{plain(x.get('name') or '(no name)')} for the {x.get('party')}"
+            for x in values.get("signers") or []
+        )
+        st.markdown(f"Parties: {parties or 'none'}  \nSigners: {signers or 'none'}")
+        tiers = [
+            {
+                "Tier": k,
+                "First response (min)": t.get("response_minutes"),
+                "Resolution (min)": t.get("resolution_minutes"),
+                "Clock": t.get("clock"),
+                "Target (%)": t.get("target_pct"),
+            }
+            for k, t in (sla.get("tiers") or {}).items()
+        ]
+        if tiers:
+            st.dataframe(pd.DataFrame(tiers), hide_index=True, key="summary_tiers")
+
+
 require("contracts")
 st.title("Contracts and templates")
 eng = engine()
@@ -68,6 +97,20 @@ with tab_list:
         ]
         st.dataframe(pd.DataFrame(rows), hide_index=True, key="contract_list")
         chosen = st.selectbox("Open", [r["contract"] for r in rows], key="open_contract")
+        if chosen and next(c for c in contracts if c.id == chosen).state == "draft":
+            with st.expander("Discard this draft"):
+                why_d = st.text_input(
+                    "Reason (recorded in the audit trail)", key=f"discard_why_{chosen}"
+                )
+                if st.button(
+                    "Discard the draft", key=f"discard_{chosen}", disabled=not why_d.strip()
+                ):
+                    with shown_errors():
+                        contract_service.transition(
+                            UnitOfWork(eng), chosen, "discarded", actor=actor, reason=why_d
+                        )
+                        st.session_state["flash"] = f"{chosen} is discarded (kept, audited)."
+                        st.rerun()
         if chosen and next(c for c in contracts if c.id == chosen).state in SIGNED_STATES:
             if measured(store(), UnitOfWork(eng), chosen):
                 st.success(
@@ -172,12 +215,26 @@ with tab_new:
     if not published:
         st.info("No published template yet: publish one in the Templates tab.")
     else:
-        ref = st.selectbox("Template version", published, key="new_tpl")
         from contracts.documents.starters import STARTERS
         from contracts.domain.fields import ContractFields
 
-        example_path = STARTERS / "examples" / f"{ref.split('@')[0]}.json"
-        example = json.loads(example_path.read_text()) if example_path.exists() else {}
+        editable = [c for c in contracts if c.state == "draft"]
+        start = st.selectbox(
+            "Start from",
+            ["A new contract", *(f"Edit draft {c.id}: {c.typed.title}" for c in editable)],
+            key="new_start",
+            help="A draft can be changed until it is sent; every change is audited.",
+        )
+        editing = next((c for c in editable if start.startswith(f"Edit draft {c.id}:")), None)
+        if editing is not None:
+            ref = f"{editing.template_name}@{editing.template_version}"
+            st.caption(f"Template version {ref} (a draft keeps the version it was created from).")
+            example = editing.fields
+        else:
+            ref = st.selectbox("Template version", published, key="new_tpl")
+            example_path = STARTERS / "examples" / f"{ref.split('@')[0]}.json"
+            example = json.loads(example_path.read_text()) if example_path.exists() else {}
+        form_prefix = f"ff.edit.{editing.id}" if editing is not None else f"ff.{ref}"
         problems: dict[str, str] = dict(st.session_state.get("new_problems", {}))
         mode = st.radio(
             "Enter the fields",
@@ -194,7 +251,7 @@ with tab_new:
                 "their field."
             )
             values = to_json_ready(
-                render_form(ContractFields, example, problems, prefix=f"ff.{ref}")
+                render_form(ContractFields, example, problems, prefix=form_prefix)
             )
         else:
             values_text = st.text_area(
@@ -228,7 +285,22 @@ with tab_new:
             key="new_labels",
             help="e.g. 1 - Critical = P1",
         )
-        if st.button("Create draft contract", type="primary", key="create"):
+        if values is not None:
+            _summary(values)
+        if editing is not None:
+            if st.button("Save the draft", type="primary", key="save_draft"):
+                with shown_errors():
+                    try:
+                        contract_service.edit_draft(
+                            UnitOfWork(eng), editing.id, values or {}, actor
+                        )
+                        st.session_state.pop("new_problems", None)
+                        st.session_state["flash"] = f"Saved {editing.id} (draft)."
+                        st.rerun()
+                    except FieldsError as exc:
+                        st.session_state["new_problems"] = dict(exc.problems)
+                        st.rerun()
+        elif st.button("Create draft contract", type="primary", key="create"):
             with shown_errors():
                 try:
                     if values is None:

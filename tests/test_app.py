@@ -674,3 +674,61 @@ def test_compliance_says_which_tickets_no_terms_version_measures(tmp_path, monke
         "version of ENDED was in force for their severity: they are stored but not measured in "
         "any report until terms covering those dates are added"
     ]
+
+
+def test_table_edits_and_an_added_tier_reach_the_draft_then_it_is_edited_and_discarded():
+    """The New contract form keeps every table edit across reruns (the defect: edits lost, the
+    example's customer created under a new title), an added tier row is taken with its numbers,
+    a summary shows before saving, and a draft can be edited and discarded (both audited)."""
+    at = as_role("contracts", "legal")
+    at.selectbox(key="new_tpl").set_value("saas-support@1").run()
+    k = "ff.saas-support@1."
+    at.text_input(key=k + "title").input("Support for Initech").run()
+    at.text_input(key=k + "parties.0.name").input("Initech Corp.").run()
+    at.text_input(key=k + "signers.0.name").input("Peter Gibbons").run()
+    at.text_input(key=k + "title").input("Support for Initech Corp.").run()  # more reruns
+    assert at.text_input(key=k + "parties.0.name").value == "Initech Corp."
+    n = len([w for w in at.text_input if w.key and w.key.startswith(k + "sla.tiers.")])
+    at.button(key=k + "sla.tiers.add").click().run()
+    new = max(
+        int(w.key.split(".")[-2])
+        for w in at.text_input
+        if w.key and w.key.startswith(k + "sla.tiers.") and w.key.endswith(".key")
+    )
+    assert len([w for w in at.text_input if w.key and w.key.startswith(k + "sla.tiers.")]) > n
+    at.text_input(key=f"{k}sla.tiers.{new}.key").input("P4").run()
+    at.number_input(key=f"{k}sla.tiers.{new}.response_minutes").set_value(480).run()
+    at.number_input(key=f"{k}sla.tiers.{new}.resolution_minutes").set_value(2400).run()
+    at.number_input(key=f"{k}sla.tiers.{new}.target_pct").set_value(80).run()
+    summary = next(d for d in at.dataframe if "Tier" in d.value.columns).value
+    assert "P4" in set(summary["Tier"])
+    assert any("Initech Corp" in m.value for m in at.markdown if "Parties:" in m.value)
+    at.button(key="create").click().run()
+    created = [s.value for s in at.success if "Created C-" in s.value]
+    assert created, [e.value for e in at.error] + [
+        m.value for m in at.markdown if ":red[" in m.value
+    ]
+    cid = created[0].split()[1]
+    with UnitOfWork(make_engine(os.environ["DATABASE_URL"])) as uow:
+        c = uow.repo.get_contract(cid)
+    assert c.typed.party("customer").name == "Initech Corp."
+    assert c.typed.signers[0].name == "Peter Gibbons"
+    assert c.typed.sla.tiers["P4"].response_minutes == 480
+    # edit the draft: the form starts from its own values
+    at.selectbox(key="new_start").set_value(
+        next(o for o in at.selectbox(key="new_start").options if o.startswith(f"Edit draft {cid}"))
+    ).run()
+    e = f"ff.edit.{cid}."
+    assert at.text_input(key=e + "parties.0.name").value == "Initech Corp."
+    at.text_input(key=e + "title").input("Support for Initech, revised").run()
+    at.button(key="save_draft").click().run()
+    with UnitOfWork(make_engine(os.environ["DATABASE_URL"])) as uow:
+        assert uow.repo.get_contract(cid).typed.title == "Support for Initech, revised"
+        kinds = [x["kind"] for x in uow.audit_entries(cid)]
+    assert "contract.draft_edited" in kinds
+    # discard it from the list
+    at.selectbox(key="open_contract").set_value(cid).run()
+    at.text_input(key=f"discard_why_{cid}").input("made by mistake").run()
+    at.button(key=f"discard_{cid}").click().run()
+    with UnitOfWork(make_engine(os.environ["DATABASE_URL"])) as uow:
+        assert uow.repo.get_contract(cid).state == "discarded"

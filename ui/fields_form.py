@@ -22,6 +22,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import pandas as pd
 import streamlit as st
 from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
 
 from ui.text import plain
 
@@ -92,25 +93,48 @@ def _scalar(t: Any, label: str, value: Any, key: str, help_: str | None) -> Any:
 def _table(
     item: type[BaseModel], rows: list[dict], key: str, key_col: str | None = None
 ) -> list[dict]:
-    cols = ([key_col] if key_col else []) + list(item.model_fields)
-    config = {}
-    for name, f in item.model_fields.items():
-        _, t = _optional(f.annotation)
-        if get_origin(t) is Literal:
-            config[name] = st.column_config.SelectboxColumn(_label(name), options=list(get_args(t)))
-    frame = pd.DataFrame(rows, columns=cols)
-    edited = st.data_editor(
-        frame, num_rows="dynamic", key=key, column_config=config, hide_index=True
-    )
+    """One line of ordinary widgets per row (a table that keeps every edit: each cell is its own
+    keyed widget, so no rerun can reset it), with Remove per row and "Add a row". Rows are
+    identified by a number that never changes while the form is open."""
+    ids_key = f"{key}.__rows"
+    if ids_key not in st.session_state:
+        st.session_state[ids_key] = list(range(len(rows)))
+    ids: list[int] = st.session_state[ids_key]
+    names = ([key_col] if key_col else []) + list(item.model_fields)
     out = []
-    for rec in edited.to_dict("records"):
-        clean = {
-            k: (None if (isinstance(v, float) and pd.isna(v)) or v == "" else v)
-            for k, v in rec.items()
-        }
-        if any(v is not None for v in clean.values()):
+    for rid in list(ids):
+        seed = rows[rid] if rid < len(rows) else {}
+        with st.container(border=True):
+            cols = st.columns([3] * len(names) + [1], vertical_alignment="bottom")
+            rec: dict[str, Any] = {}
+            chosen: set[str] = set()  # choices always hold a value: they do not make a row
+            for col, name in zip(cols, names, strict=False):
+                cell = f"{key}.{rid}.{name}"
+                with col:
+                    if name == key_col:
+                        rec[name] = st.text_input("Tier", value=seed.get(name) or "", key=cell)
+                    else:
+                        f = item.model_fields[name]
+                        opt, t = _optional(f.annotation)
+                        v = _scalar(t, _label(name), seed.get(name, _default(f)), cell, None)
+                        rec[name] = None if (opt and v in ("", None)) else v
+                        if get_origin(t) is Literal or t is bool:
+                            chosen.add(name)
+            if cols[-1].button("Remove", key=f"{key}.{rid}.remove", help="Remove this row"):
+                ids.remove(rid)
+                st.rerun()
+        clean = {k: (None if v == "" else v) for k, v in rec.items()}
+        if any(v is not None for k, v in clean.items() if k not in chosen):
             out.append(clean)
+    if st.button("Add a row", key=f"{key}.add", icon=":material/add:"):
+        ids.append(max([*ids, len(rows) - 1]) + 1)
+        st.rerun()
     return out
+
+
+def _default(f: Any) -> Any:
+    d = f.get_default(call_default_factory=True)
+    return None if d is PydanticUndefined else d
 
 
 def _week(value: dict, key: str) -> dict:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$=&@/%^\"'])")
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$=&])")
 
 
 def plain(text: object) -> str:
-    """Escape every Markdown-active character (and ':', '/', '@' and '.' so that no URL, domain
-    or e-mail address is auto-linked)."""
+    """Escape every Markdown-active character (and ':' so that no URL is auto-linked)."""
     return _SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")

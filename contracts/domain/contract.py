@@ -104,6 +104,21 @@ class Contract:
             )
         )
 
+    def edit(self, fields: ContractFields, actor: str) -> None:
+        """New field values for a draft (a sent or signed contract's text is fixed); the audit
+        entry names the fields that changed."""
+        if self.state != ContractState.DRAFT:
+            raise IllegalTransition(
+                f"contract {self.id} is {self.state}; only a draft can be edited"
+            )
+        new = fields.model_dump(mode="json")
+        changed = sorted(k for k in set(new) | set(self.fields) if new.get(k) != self.fields.get(k))
+        self.fields = new
+        self.pdf_sha256 = None
+        self.events.append(
+            Event(AuditKind.CONTRACT_DRAFT_EDITED, self.id, {"changed": changed}, actor=actor)
+        )
+
     def record_pdf(self, sha256: str, actor: str = "system") -> None:
         """The fingerprint of the document people will sign (drafts only: later states keep
         theirs)."""

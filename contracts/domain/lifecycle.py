@@ -31,10 +31,11 @@ class ContractState(StrEnum):
     EXPIRED = "expired"
     TERMINATED = "terminated"
     SIGNING_EXPIRED = "signing_expired"  # the envelope expired before everyone signed
+    DISCARDED = "discarded"  # a draft legal threw away (kept, audited, never sent)
 
 
 CONTRACT_TRANSITIONS: dict[ContractState, frozenset[ContractState]] = {
-    ContractState.DRAFT: frozenset({ContractState.OUT_FOR_SIGNATURE}),
+    ContractState.DRAFT: frozenset({ContractState.OUT_FOR_SIGNATURE, ContractState.DISCARDED}),
     ContractState.OUT_FOR_SIGNATURE: frozenset(
         {
             ContractState.SIGNED,
@@ -52,6 +53,7 @@ CONTRACT_TRANSITIONS: dict[ContractState, frozenset[ContractState]] = {
     ContractState.SIGNED: frozenset({ContractState.EXPIRED, ContractState.TERMINATED}),
     ContractState.EXPIRED: frozenset(),
     ContractState.TERMINATED: frozenset(),
+    ContractState.DISCARDED: frozenset(),
 }
 
 # states from which a contract may be sent for signature
@@ -71,9 +73,12 @@ MANUAL_TRANSITIONS: frozenset[tuple[ContractState, ContractState]] = frozenset(
         (ContractState.SIGNING_EXPIRED, ContractState.DRAFT),
         (ContractState.SIGNED, ContractState.EXPIRED),
         (ContractState.SIGNED, ContractState.TERMINATED),
+        (ContractState.DRAFT, ContractState.DISCARDED),
     }
 )
-REASON_REQUIRED = frozenset({ContractState.EXPIRED, ContractState.TERMINATED})
+REASON_REQUIRED = frozenset(
+    {ContractState.EXPIRED, ContractState.TERMINATED, ContractState.DISCARDED}
+)
 # a signed contract that ended: its terms stop the day before it ended
 ENDED = frozenset({ContractState.TERMINATED, ContractState.EXPIRED})
 # states whose SLA terms were signed (in force, or were in force until expiry or termination)
@@ -138,6 +143,7 @@ class AuditKind(StrEnum):
     CONTRACT_CREATED = "contract.created"
     CONTRACT_STATE_CHANGED = "contract.state_changed"
     CONTRACT_PDF_RENDERED = "contract.pdf_rendered"
+    CONTRACT_DRAFT_EDITED = "contract.draft_edited"
     CONTRACT_ROUTING_CHANGED = "contract.routing_changed"
 
     ENVELOPE_CREATED = "envelope.created"

@@ -61,6 +61,23 @@ def create_contract(
         return c
 
 
+def edit_draft(
+    uow: AbstractUnitOfWork, contract_id: str, values: dict[str, Any], actor: str
+) -> Contract:
+    """New field values for a draft, checked like a new contract's (FieldsError names each bad
+    field); audited with the fields that changed."""
+    with uow:
+        c = uow.repo.get_contract(contract_id)
+        t = uow.repo.get_template(c.template_name)
+        v = t.version(c.template_version)
+        fields = fields_for(v, values)
+        render_text(v.text, fields)
+        c.edit(fields, actor)
+        uow.repo.save_contract(c)
+        uow.commit()
+        return c
+
+
 def contract_pdf(uow: AbstractUnitOfWork, contract_id: str) -> bytes:
     """Render with the exact template version the contract came from; records the PDF's SHA-256."""
     with uow:
