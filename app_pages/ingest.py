@@ -278,10 +278,11 @@ if len(todo.labels):
             key=f"sevmap_{i}",
         )
     if st.button("Save these priority mappings", key="save_sevmap"):
-        for (cid, label), tier in choices.items():
-            if not tier.startswith("("):
-                routing.update(unit_of_work(), cid, actor, labels={label: tier})
-        st.rerun()
+        with shown_errors():
+            for (cid, label), tier in choices.items():
+                if not tier.startswith("("):
+                    routing.update(unit_of_work(), cid, actor, labels={label: tier})
+            st.rerun()
 if len(todo.customers):
     st.warning(
         f"{int(todo.customers['rows'].sum()):,} tickets belong to customers that no contract "
@@ -297,10 +298,11 @@ if len(todo.customers):
             key=f"custmap_{i}",
         )
     if st.button("Save these customer keys", key="save_custmap"):
-        for key, cid in owners.items():
-            if not cid.startswith("("):
-                routing.update(unit_of_work(), cid, actor, add_keys=[key])
-        st.rerun()
+        with shown_errors():
+            for key, cid in owners.items():
+                if not cid.startswith("("):
+                    routing.update(unit_of_work(), cid, actor, add_keys=[key])
+            st.rerun()
 st.caption(f"{len(preview):,} rows, {len(preview.columns)} columns; first rows:")
 st.dataframe(preview.head(20), hide_index=True, key="preview")
 if st.button("Ingest", type="primary", key="ingest"):

@@ -18,6 +18,7 @@ from contracts.domain.lifecycle import EnvelopeState, SignerStatus
 from contracts.errors import InvalidToken
 from contracts.services import signing
 from flows.measure import register_signed
+from ui import reflow
 from ui.errors import shown_errors
 from ui.resources import engine, served_at, store, unit_of_work
 from ui.text import plain
@@ -99,6 +100,8 @@ st.caption(
     f"({plain(view.signer_email)})"
 )
 
+if "signed_flash" in st.session_state:
+    st.success(st.session_state.pop("signed_flash"))
 if view.envelope_status == EnvelopeState.COMPLETED:
     st.success(
         "Everyone has signed. Here is the sealed contract with its certificate of completion."
@@ -158,7 +161,7 @@ if step_code:
 
 if not view.consent_given:
     st.markdown("#### Consent to electronic records and signatures")
-    st.text(disclosure.TEXT)
+    reflow.show(disclosure.TEXT)
     st.caption(f"Disclosure version {disclosure.VERSION}")
     agree = st.checkbox("I agree to receive and sign this contract electronically", key="agree")
     if st.button("Continue", key="consent", disabled=not agree):
@@ -168,12 +171,29 @@ if not view.consent_given:
     st.stop()
 
 st.markdown("#### Review the contract")
+size = st.segmented_control(
+    "Page size",
+    ["Fit the screen", "100 %", "150 %"],
+    default="Fit the screen",
+    key="pdf_zoom",
+    help="Larger sizes scroll sideways; on a phone, the text below reads best.",
+)
 try:
     from streamlit_pdf_viewer import pdf_viewer
 
-    pdf_viewer(view.document, width="100%", height=600, key="contract_pdf")
+    pdf_viewer(
+        view.document,
+        width="100%",
+        height=600,
+        key="contract_pdf",
+        zoom_level={"100 %": 1.0, "150 %": 1.5}.get(size or "", "auto"),
+        resolution_boost=2,
+    )
 except ImportError:
     st.warning("The in-page viewer is not installed; download the contract to read it.")
+if view.clauses:
+    with st.expander("Read the clauses as text (fits a phone screen; the PDF is what you sign)"):
+        reflow.show(view.clauses)
 st.download_button(
     "Download the contract (PDF)",
     view.document,
@@ -196,6 +216,8 @@ if style == "Type my name":
 else:
     from streamlit_drawable_canvas import st_canvas
 
+    st.caption("Sign in the box below with your finger, a pen or the mouse.")
+    strokes = st.session_state.setdefault("sig_canvas_n", 0)
     drawing = st_canvas(
         stroke_width=3,
         stroke_color="#1a2b4c",
@@ -204,8 +226,11 @@ else:
         width=340,
         drawing_mode="freedraw",
         return_image_data=True,
-        key="sig_canvas",
+        key=f"sig_canvas_{strokes}",  # a new key is a clean pad: Clear below
     )
+    if st.button("Clear", key="sig_clear", icon=":material/ink_eraser:"):
+        st.session_state["sig_canvas_n"] = strokes + 1
+        st.rerun()
     if (
         drawing is not None
         and drawing.image_data is not None
@@ -229,15 +254,12 @@ if st.button(
         if result == "completed":  # signed -> measured, in the same use case
             with shown_errors(suffix=" The contract is signed; an administrator can retry."):
                 register_signed(store(), unit_of_work(), view.contract_id, actor="signing")
-        st.success(
-            "Signed. "
-            + (
-                "Everyone has signed: the sealed contract is on its way to you."
-                if result == "completed"
-                else "The next signer has been invited."
-            )
+        st.session_state["signed_flash"] = "Signed. " + (
+            "Everyone has signed: the sealed contract is on its way to you by e-mail."
+            if result == "completed"
+            else "The next signer has been invited."
         )
-        st.stop()
+        refresh()  # the page shows its finished state: no sign button left
 
 with st.expander("Decline to sign"):
     reason = st.text_area("Why do you decline?", key="decline_reason")

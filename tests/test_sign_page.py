@@ -87,12 +87,19 @@ def test_first_signer_journey(setup):
     assert "Consent to electronic records" in at.markdown[1].value or any(
         "Consent" in m.value for m in at.markdown
     )
+    # the disclosure reflows: paragraphs, not the source's hard line breaks
+    from contracts.domain import disclosure
+
+    shown = [m.value for m in at.markdown]
+    assert len(disclosure.TEXT.splitlines()) > 3 and not any(m.count("\n") > 2 for m in shown)
     at.checkbox(key="agree").check().run()
     at.button(key="consent").click().run()
     assert any(b.label == "I agree and sign this contract" for b in at.button)
+    assert any(e.label.startswith("Read the clauses as text") for e in at.expander)
     at.text_input(key="typed_name").input("Ann Example").run()
     at.button(key="sign").click().run()
     assert "next signer has been invited" in at.success[0].value
+    assert not [b for b in at.button if b.key == "sign"]
     assert inbox.last_link_token(B)  # Bob got his invitation by SMTP
     with UnitOfWork(eng) as uow:
         e = uow.envelopes.get(env)
@@ -116,6 +123,9 @@ def test_both_signers_complete_the_envelope(setup):
     _sign_as(inbox, A, "Ann Example")
     at = _sign_as(inbox, B, "Bob Example")
     assert "Everyone has signed" in at.success[0].value
+    # the page ends in its finished state: the sealed copy to download, no sign button left
+    assert not [b for b in at.button if b.key == "sign"]
+    assert [d for d in at.get("download_button") if "signed contract" in d.proto.label]
     # signed -> measured with no other step: the engine has the sealed document's terms
     from sla_engine.store import Store
 

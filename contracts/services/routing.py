@@ -35,9 +35,11 @@ def update(
     actor: str,
     add_keys: list[str] | None = None,
     labels: dict[str, str] | None = None,
+    relabel: bool = False,
 ) -> dict[str, Any]:
     """Add customer keys and priority labels to a contract's settings (audited); a key already
-    routing to another contract is refused with that contract named."""
+    routing to another contract is refused with that contract named; a label that already means
+    another tier is changed only when `relabel` says so (the audit entry keeps the old tier)."""
     try:
         new_keys = [limits.one_line(k, "customer key", 200) for k in (add_keys or [])]
         new_labels = {
@@ -69,6 +71,18 @@ def update(
         keys = list(row.customer_keys) + [
             k for k in new_keys if _norm(k) not in {_norm(x) for x in row.customer_keys}
         ]
+        replaced = {
+            label: {"from": row.severity_map[label], "to": tier}
+            for label, tier in new_labels.items()
+            if label in row.severity_map and row.severity_map[label] != tier
+        }
+        if replaced and not relabel:
+            label, change = next(iter(replaced.items()))
+            raise SettingsError(
+                f"priority label {label!r} already means {change['from']} for {contract_id}; "
+                f"mapping it to {change['to']} changes how its tickets are measured: confirm the "
+                "change (relabel) to do it"
+            )
         severity = {**row.severity_map, **new_labels}
         row.customer_keys, row.severity_map = keys, severity
         row.updated_by, row.updated_at = actor, utcnow()
@@ -76,7 +90,11 @@ def update(
             Event(
                 AuditKind.CONTRACT_ROUTING_CHANGED,
                 contract_id,
-                {"customer_keys_added": new_keys, "labels": new_labels},
+                {
+                    "customer_keys_added": new_keys,
+                    "labels": new_labels,
+                    "labels_replaced": replaced,
+                },
                 utcnow(),
                 actor,
             )

@@ -14,6 +14,7 @@ from typing import Any
 
 from contracts.adapters.unit_of_work import AbstractUnitOfWork
 from contracts.documents.pdf import sha256_bytes
+from contracts.documents.render import render_text
 from contracts.domain import disclosure
 from contracts.domain.envelope import Envelope
 from contracts.domain.events import utcnow
@@ -25,7 +26,7 @@ from contracts.domain.lifecycle import (
     SignerStatus,
 )
 from contracts.domain.signer import Signer
-from contracts.errors import IllegalTransition, InvalidToken, SigningError
+from contracts.errors import IllegalTransition, InvalidToken, SigningError, TemplateError
 from contracts.services.completion import complete
 from contracts.services.contracts import contract_pdf
 from contracts.services.invitations import invite
@@ -102,6 +103,7 @@ class SignerView:
     my_turn: bool
     waiting_for: list[str]
     document: bytes
+    clauses: str = ""  # the contract's clause text as rendered into the PDF (for small screens)
 
 
 def _view(
@@ -133,7 +135,17 @@ def _view(
         my_turn=turn,
         waiting_for=earlier,
         document=doc,
+        clauses=_clauses(uow, c) if turn else "",
     )
+
+
+def _clauses(uow: AbstractUnitOfWork, c: Any) -> str:
+    """The clauses as the PDF has them, for a phone to reflow (the PDF stays what is signed)."""
+    v = uow.repo.get_template(c.template_name).version(c.template_version)
+    try:
+        return render_text(v.text, c.typed)
+    except TemplateError:
+        return ""
 
 
 def open_link(
