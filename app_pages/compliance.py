@@ -31,19 +31,48 @@ require("compliance")
 st.title("Compliance")
 gen = generation_or_stop("No tickets yet. Ingest a help-desk export first.")
 report = monthly_report(gen, hourly_as_of())
+# a link from the Overview (/compliance?contract=…&tier=…&metric=…&month=…) opens that view once;
+# after that the widgets are the user's
+asked = {k: st.query_params.get(k) for k in ("contract", "tier", "metric", "month")}
+if any(asked.values()) and st.session_state.get("asked_view") != asked:
+    st.session_state["asked_view"] = asked
+    for k in ("contract", "tier", "metric"):
+        if asked[k]:
+            st.session_state[k] = asked[k]
 c1, c2, c3 = st.columns([2, 1, 1])
-contract = c1.selectbox("Contract", sorted(report["contract_id"].unique()), key="contract")
-metric = c2.radio("Metric", ["response", "resolution"], horizontal=True, key="metric")
+contracts = sorted(report["contract_id"].unique())
+if st.session_state.get("contract") not in contracts:
+    st.session_state.pop("contract", None)
+contract = c1.selectbox("Contract", contracts, key="contract")
+if st.session_state.get("metric") not in ("response", "resolution"):
+    st.session_state.pop("metric", None)
+metric = c2.radio(
+    "Metric",
+    ["response", "resolution"],
+    horizontal=True,
+    key="metric",
+    format_func=lambda m: "First response" if m == "response" else "Resolution",
+)
 if gap := unmeasured(gen).get(contract):  # tickets no terms version judges: said, not hidden
     st.info(gap)
 view = report[(report["contract_id"] == contract) & (report["metric"] == metric)]
 tiers = sorted(view["severity"].unique())
+if st.session_state.get("tier") not in tiers:
+    st.session_state.pop("tier", None)
 tier = c3.selectbox("Tier", tiers, key="tier")
-months = sorted(view["month"].unique())
+# every calendar month from the first to the last, so a gap shows as a gap, not as neighbours
+months = (
+    [str(p) for p in pd.period_range(min(view["month"]), max(view["month"]), freq="M")]
+    if len(view)
+    else []
+)
 m0, m1 = st.select_slider(
     "Months", options=months, value=(months[max(0, len(months) - 12)], months[-1]), key="months"
 )
 v = view[(view["severity"] == tier) & (view["month"] >= m0) & (view["month"] <= m1)]
+shown_months = [m for m in months if m0 <= m <= m1]
+if not v["month"].duplicated().any():  # months without tickets stay on the axis, empty
+    v = v.set_index("month").reindex(shown_months).rename_axis("month").reset_index()
 
 fig = go.Figure()
 fig.add_bar(
@@ -53,7 +82,7 @@ fig.add_bar(
     marker_color=[
         "#2e7d32" if s == "met" else "#c62828" if s == "missed" else "#9e9e9e" for s in v["status"]
     ],
-    customdata=v[["met", "breached", "pending", "tickets"]],
+    customdata=v[["met", "breached", "pending", "tickets"]].fillna(0),
     hovertemplate="%{x}: %{y:.1f} %<br>met %{customdata[0]}, breached %{customdata[1]}, "
     "pending %{customdata[2]} of %{customdata[3]}<extra></extra>",
 )
@@ -73,15 +102,31 @@ fig.update_layout(
     margin={"t": 50, "b": 30},
 )
 event = st.plotly_chart(fig, key="chart", on_select="rerun", selection_mode="points")
-st.dataframe(v.drop(columns=["contract_id", "metric"]), hide_index=True, key="table")
+MONTH_COLUMNS = {  # the table's columns, in people's words
+    "month": st.column_config.TextColumn("Month"),
+    "tickets": st.column_config.NumberColumn("Tickets", format="%d"),
+    "met": st.column_config.NumberColumn("Met", format="%d"),
+    "breached": st.column_config.NumberColumn("Breached", format="%d"),
+    "pending": st.column_config.NumberColumn("Pending", format="%d"),
+    "compliance_pct": st.column_config.NumberColumn("Compliance", format="%.1f %%"),
+    "target_pct": st.column_config.NumberColumn("Target", format="%.1f %%"),
+    "status": st.column_config.TextColumn("Status"),
+}
+st.dataframe(
+    v[[c for c in MONTH_COLUMNS if c in v.columns]].assign(status=v["status"].fillna("no tickets")),
+    hide_index=True,
+    key="table",
+    column_config=MONTH_COLUMNS,
+)
 
 st.subheader("Drill down")
+v = v[v["tickets"].fillna(0) > 0]
 choices = list(reversed(v["month"].tolist()))
-flagged = [m for m, b, p in zip(v["month"], v["breached"], v["pending"], strict=False) if b + p > 0]
-if not flagged:
+flagged = v[(v["breached"] + v["pending"]) > 0]
+if flagged.empty:
     st.info(
-        f"No breached or pending {tier} tickets ({metric}) in {m0} to {m1}: nothing to drill into "
-        "or export."
+        f"No breached or pending {plain(tier)} tickets ({metric}) in {m0} to {m1}: nothing to "
+        "drill into or export."
     )
     st.stop()
 # one drill-down per view: a change of contract, tier or metric never keeps another view's month
@@ -91,13 +136,17 @@ picked = str(points[0]["x"])[:7] if points else None
 if picked in choices and st.session_state.get("drill_pick") != (month_key, picked):
     st.session_state["drill_pick"] = (month_key, picked)  # a click on a bar drills into its month
     st.session_state[month_key] = picked
+if asked["month"] in choices and st.session_state.get("drill_asked") != (month_key, asked):
+    st.session_state["drill_asked"] = (month_key, asked)  # the month the Overview link named
+    st.session_state[month_key] = asked["month"]
+# otherwise the worst month: lowest compliance, then most breached
+worst = flagged.sort_values(["compliance_pct", "breached"], ascending=[True, False]).iloc[0]
 month = st.selectbox(
     "Month",
     choices,
-    index=choices.index(flagged[-1]),
+    index=choices.index(worst["month"]),
     key=month_key,
-    help="Click a bar, or pick a month; defaults to the latest month with breached or pending "
-    "tickets",
+    help="Click a bar, or pick a month; opens on the worst month of the view",
 )
 tickets = month_tickets(gen, hourly_as_of(), contract, month)
 col = "resp_met" if metric == "response" else "res_met"

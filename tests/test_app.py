@@ -447,11 +447,13 @@ def test_the_drill_down_follows_the_view_and_a_clicked_bar():
     acme = at.selectbox(key="drill_month:ACME-SAAS:P1:response")
     acme.select(acme.options[-1]).run()  # the oldest month of ACME's view
     at.selectbox(key="contract").select("INITECH-APAC").run()
-    # another contract: its own drill-down, on its own latest flagged month, not ACME's choice
+    # another contract: its own drill-down, on its own worst month, not ACME's choice
     initech = at.selectbox(key="drill_month:INITECH-APAC:Sev1:response")
     table = next(d for d in at.dataframe if "compliance_pct" in d.value.columns).value
-    flagged = table[(table["breached"] + table["pending"]) > 0]["month"]
-    assert initech.value == max(flagged)
+    rows = table[(table["breached"].fillna(0) + table["pending"].fillna(0)) > 0]
+    flagged = rows["month"]
+    worst = rows.sort_values(["compliance_pct", "breached"], ascending=[True, False]).iloc[0]
+    assert initech.value == worst["month"]
     assert all(t.key != "drill_month:ACME-SAAS:P1:response" for t in at.selectbox)
     # a click on a bar drills into that month
     chosen = sorted(flagged)[0]
@@ -732,3 +734,68 @@ def test_table_edits_and_an_added_tier_reach_the_draft_then_it_is_edited_and_dis
     at.button(key=f"discard_{cid}").click().run()
     with UnitOfWork(make_engine(os.environ["DATABASE_URL"])) as uow:
         assert uow.repo.get_contract(cid).state == "discarded"
+
+
+def test_the_month_axis_is_continuous_and_an_overview_link_opens_its_view():
+    """Months without tickets stay on the axis (no 2016-05 beside 2016-12), and a link
+    /compliance?contract=…&tier=…&metric=…&month=… opens that view and month."""
+    import json
+
+    def opened(params: dict) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app_pages" / "compliance.py"), default_timeout=90)
+        for k, v in {
+            "authentication_status": True,
+            "roles": ["support_manager"],
+            "username": "support",
+        }.items():
+            at.session_state[k] = v
+        at.query_params.update(params)
+        return at.run()
+
+    view = {"contract": "GLOBEX-EU", "tier": "P1", "metric": "resolution"}
+    at = opened(view)
+    assert not at.exception, at.exception
+    assert at.selectbox(key="contract").value == "GLOBEX-EU"
+    assert at.radio(key="metric").value == "resolution"
+    assert at.selectbox(key="tier").value == "P1", at.selectbox(key="tier").options
+    drill = at.selectbox(key="drill_month:GLOBEX-EU:P1:resolution")
+    assert len(drill.options) > 1
+    other = next(m for m in drill.options if m != drill.value)
+    again = opened({**view, "month": other})
+    assert again.selectbox(key="drill_month:GLOBEX-EU:P1:resolution").value == other
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    xs = list(fig["data"][0]["x"])
+    expected = [str(p) for p in pd.period_range(xs[0], xs[-1], freq="M")]
+    assert xs == expected
+
+
+def test_the_overview_says_what_is_in_view_marks_misses_and_links_to_compliance():
+    at = as_role("overview", "support_manager")
+    assert not at.exception, at.exception
+    month = at.selectbox(key="overview_month").value
+    said = " ".join(m.value for m in at.markdown)
+    assert f"Shown: **{month}**" in said and "latest complete month" in said
+    table = next(d for d in at.dataframe if "Contract" in d.value.columns).value
+    assert {"First response", "Resolution", "Response target", "Resolution target"} <= set(
+        table.columns
+    )
+    assert not {"contract_id", "severity", "compliance_pct"} & set(table.columns)
+    rep = monthly_report_now()
+    missed = rep[(rep["month"] == month) & (rep["status"] == "missed")]
+    marked = (
+        table["First response"].str.startswith("▼").sum()
+        + table["Resolution"].str.startswith("▼").sum()
+    )
+    assert marked == len(missed) > 0
+    assert table["Open"].str.startswith("/compliance?contract=").all()
+
+
+def monthly_report_now():
+    from sla_engine import analysis
+    from sla_engine.store import Store
+
+    rep, _ = analysis.store_report(
+        Store(Path(os.environ["COVENANT_STORE"])),
+        analysis.now_us() // 3_600_000_000 * 3_600_000_000,
+    )
+    return rep
