@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from contracts.services import routing
+from contracts.services.settings import ingest_choices, remember_ingest_choices
 from flows.ingest import ingest_export, reroute_parked
 from sla_engine.exports import csv_bytes
 from sla_engine.ingest import IngestReport, parked_count
@@ -95,10 +96,21 @@ require("ingest")
 st.title("Ingest a help-desk export")
 s = store()
 terms = s.terms()
+with st.expander("A new customer? What must exist before their tickets load", expanded=not terms):
+    st.markdown(
+        "Tickets are measured against a contract's signed SLA, so the contract comes first:  \n"
+        "1. **Legal** creates it from a template and sends it for signature (Contracts → New "
+        "contract). When the last signer signs, it is measured here at once.  \n"
+        "2. A contract **signed elsewhere**: an **administrator** uploads its SLA terms (Admin → "
+        "Terms signed elsewhere).  \n"
+        "3. Then upload the customer's export here: unknown customers and priority labels are "
+        "asked for below and saved with the contract."
+    )
+    st.markdown("Open: [Contracts](/contracts) (legal) · [Admin](/admin) (administrators)")
 if not terms:
     st.info(
-        "No SLA terms are registered yet: add a contract's terms first (`python -m sla_engine "
-        "terms add FILE`)."
+        "No contract is measured yet, so there is nothing to load tickets into: start with a "
+        "contract (above)."
     )
     st.stop()
 waiting = parked_count(s)
@@ -169,11 +181,20 @@ profile = c1.selectbox(
 if guess:
     c1.caption(f"Detected from the columns: {guess}")
 contracts = sorted({t.contract_id for t in terms})
+source = f"{profile}:{','.join(sorted(map(str, preview.columns)))}"
+remembered = ingest_choices(unit_of_work(), source)
+contract_options = ["(from the file)"] + contracts
 contract = c3.selectbox(
     "Contract (when the file has no contract column)",
-    ["(from the file)"] + contracts,
-    key="contract",
+    contract_options,
+    index=contract_options.index(remembered.contract)
+    if remembered.contract in contract_options
+    else 0,
+    key=f"contract:{source}",
+    help="Only measured contracts are listed; a new customer needs a contract first (see above).",
 )
+if remembered.contract or remembered.tz:
+    st.caption("Started from your answers for the last upload from this source.")
 chosen_contract = None if contract.startswith("(") else contract
 options: dict = {}
 if profile == "eventlog":
@@ -221,11 +242,27 @@ with shown_errors(
 zone = None
 z1, z2 = st.columns(2)
 if any(v == "naive" for v in needs.values()):
-    zones = sorted(available_timezones())
+    zones = ["(choose the zone the help desk wrote them in)", *sorted(available_timezones())]
+    zones_of = {t.contract_id: t.calendar.timezone for t in terms}
+    hint = remembered.tz or (
+        zones_of.get(chosen_contract)
+        if chosen_contract
+        else next(iter(set(zones_of.values())))
+        if len(set(zones_of.values())) == 1
+        else None
+    )
     zone = z1.selectbox(
         "Time zone of the export's times (they carry no offset)",
-        ["(choose the zone the help desk wrote them in)", *zones],
-        key="tz",
+        zones,
+        index=zones.index(hint) if hint in zones else 0,
+        key=f"tz:{source}:{chosen_contract}",
+        help="Suggested: "
+        + (
+            f"{hint} ({'your last answer for this source' if remembered.tz else 'the contract'})"
+            if hint
+            else "none; the help desk's own settings name its zone (e.g. Zendesk: Admin → "
+            "Account → Localization)"
+        ),
     )
     if zone.startswith("("):
         st.info("The times in this export carry no UTC offset: choose the zone they are in.")
@@ -333,4 +370,12 @@ if st.button("Ingest", type="primary", key="ingest"):
             discard_upload(uploads[f.file_id])
             uploads[f.file_id] = INGESTED
     remember(rep)
+    if rep.loaded_rows + rep.updated_rows + rep.unchanged_rows:
+        with shown_errors():
+            remember_ingest_choices(
+                unit_of_work(),
+                source,
+                {"tz": zone, "contract": chosen_contract, "date_order": options.get("date_order")},
+                actor,
+            )
     show_report()

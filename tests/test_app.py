@@ -799,3 +799,26 @@ def monthly_report_now():
         analysis.now_us() // 3_600_000_000 * 3_600_000_000,
     )
     return rep
+
+
+def test_the_ingest_page_guides_a_new_customer_and_remembers_a_sources_answers():
+    """What must exist first is said (with links), and the zone answered for one source is the
+    next upload's starting answer."""
+    csv = (
+        "ticket_id,contract_id,severity,created_at,first_response_at,resolved_at\n"
+        "R1,ACME-SAAS,P2,2026-10-06 10:00:00,2026-10-06 10:30:00,\n"
+    )
+    at = as_role("ingest", "support_manager")
+    said = " ".join(m.value for m in at.markdown)
+    assert "[Contracts](/contracts)" in said and "signed elsewhere" in said
+    at.file_uploader(key="upload").upload("naive.csv", csv.encode(), "text/csv").run()
+    tz = next(s for s in at.selectbox if s.label.startswith("Time zone of the export"))
+    assert tz.value.startswith("(choose")  # three contracts, three zones: nothing to suggest yet
+    tz.set_value("America/Chicago").run()
+    at.button(key="ingest").click().run()
+    assert "1 loaded" in at.success[0].value, [e.value for e in at.error]
+    again = as_role("ingest", "support_manager")
+    again.file_uploader(key="upload").upload("naive-2.csv", csv.encode(), "text/csv").run()
+    tz = next(s for s in again.selectbox if s.label.startswith("Time zone of the export"))
+    assert tz.value == "America/Chicago"
+    assert any("last upload from this source" in c.value for c in again.caption)

@@ -183,6 +183,7 @@ class AuditKind(StrEnum):
     USER_SIGNED_OUT = "user.signed_out"
 
     SETTINGS_WORKFLOW_CHANGED = "settings.workflow_changed"
+    SETTINGS_INGEST_SOURCE_REMEMBERED = "settings.ingest_source_remembered"
 
     CREDITS_MONTH_CLOSED = "credits.month_closed"
     CREDITS_MONTH_REOPENED = "credits.month_reopened"

@@ -9,6 +9,7 @@ entry naming the fields that changed, from what, to what.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -77,3 +78,50 @@ def set_workflow_defaults(uow: UnitOfWork, values: dict, actor: str) -> Workflow
         )
         uow.commit()
     return new
+
+
+class IngestChoices(BaseModel):
+    """What a support manager answered for one source of exports (a profile and its columns), so
+    the next upload of the same source starts with those answers."""
+
+    tz: str | None = Field(None, max_length=64)
+    contract: str | None = Field(None, max_length=100)
+    date_order: str | None = Field(None, max_length=20)
+
+
+def _ingest_key(source: str) -> str:
+    return "ingest_source:" + hashlib.sha256(source.encode()).hexdigest()[:40]
+
+
+def ingest_choices(uow: AbstractUnitOfWork, source: str) -> IngestChoices:
+    with uow:
+        stored = uow.setting(_ingest_key(source))
+        return IngestChoices.model_validate(stored) if stored else IngestChoices()
+
+
+def remember_ingest_choices(uow: UnitOfWork, source: str, choices: dict, actor: str) -> None:
+    """Store the answers of an ingest that loaded rows (audited when they change)."""
+    try:
+        new = IngestChoices.model_validate(choices)
+    except ValidationError as exc:
+        raise SettingsError(str(exc)) from exc
+    key = _ingest_key(source)
+    with uow:
+        row = uow.session.get(SettingRow, key)
+        old = IngestChoices.model_validate(row.value) if row else IngestChoices()
+        if old == new:
+            return
+        if row is None:
+            row = SettingRow(key=key)
+            uow.session.add(row)
+        row.value, row.updated_by, row.updated_at = new.model_dump(mode="json"), actor, utcnow()
+        uow.record(
+            Event(
+                AuditKind.SETTINGS_INGEST_SOURCE_REMEMBERED,
+                f"settings:{key}",
+                {"from": old.model_dump(), "to": new.model_dump()},
+                utcnow(),
+                actor,
+            )
+        )
+        uow.commit()
