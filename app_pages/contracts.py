@@ -157,6 +157,8 @@ with tab_list:
                                 "status": s.status,
                                 "viewed": s.viewed_at,
                                 "signed": s.signed_at,
+                                "last invited or reminded": s.last_reminded_at or s.invited_at,
+                                "reminders": s.reminders,
                             }
                             for s in env.signers
                         ]
@@ -184,6 +186,41 @@ with tab_list:
                                 signing.unlock_signer(UnitOfWork(eng), env.id, s.id, actor)
                                 st.session_state["flash"] = f"{s.name} can try codes again."
                                 st.rerun()
+                pending = [x for x in env.signers if x.status == "invited"]
+                if env.status == EnvelopeState.SENT and pending:
+                    who = st.selectbox(
+                        "Signer to chase",
+                        [x.id for x in pending],
+                        format_func=lambda i, e=env: next(
+                            f"{x.name} <{x.email}>" for x in e.signers if x.id == i
+                        ),
+                        key=f"chase_{env.id}",
+                    )
+                    r1, r2 = st.columns(2)
+                    if r1.button("Resend the invitation", key=f"resend_{env.id}_{who}"):
+                        with shown_errors():
+                            signing.resend(UnitOfWork(eng), env.id, who, actor, served_at())
+                            st.session_state["flash"] = (
+                                "A new link is on its way by e-mail; the old one no longer works."
+                            )
+                            st.rerun()
+                    if env.auth_method in signing.COPYABLE_AUTH:
+                        if r2.button("New link to copy", key=f"copy_{env.id}_{who}"):
+                            with shown_errors():
+                                url = signing.resend(
+                                    UnitOfWork(eng), env.id, who, actor, served_at(), to_copy=True
+                                )
+                                st.code(url or "", language=None)
+                                st.caption(
+                                    "Pass it on yourself (chat, phone): the signer still proves "
+                                    "who they are with a one-time code. The e-mailed copy and "
+                                    "this one are the same new link; older links stopped."
+                                )
+                    else:
+                        r2.caption(
+                            "This envelope is signed with the e-mailed link alone, so the link "
+                            "is never shown here: resend it by e-mail."
+                        )
                 if env.status == EnvelopeState.SENT and env.current_group() is None:
                     st.warning(
                         "Everyone has signed, but sealing failed (see the Audit page for the "
@@ -400,7 +437,10 @@ with tab_send:
                     ],
                     base_url=served_at(),
                 )
-                st.session_state["flash"] = f"Sent: envelope {env}. Invitations are in the outbox."
+                st.session_state["flash"] = (
+                    f"Sent: envelope {env}. The first signers' invitations go out by e-mail; "
+                    "follow them, resend or copy a link in the Contracts tab."
+                )
                 st.rerun()  # the Contracts tab shows the envelope and each signer's status
 
 with tab_tpl:

@@ -255,7 +255,7 @@ if any(v == "naive" for v in needs.values()):
         "Time zone of the export's times (they carry no offset)",
         zones,
         index=zones.index(hint) if hint in zones else 0,
-        key=f"tz:{source}:{chosen_contract}",
+        key=f"tz:{source}",
         help="Suggested: "
         + (
             f"{hint} ({'your last answer for this source' if remembered.tz else 'the contract'})"

@@ -33,8 +33,12 @@ def app(tmp_path_factory):
     # Ingest page
     terms = [t.model_copy(update={"severity_map": {}}) for t in load_terms(UCI_TERMS)]
     Store(root / "store").add_terms(terms)
+    WORLD["db"] = env["DATABASE_URL"]
     with running_app(env, free_port()) as base:
         yield base
+
+
+WORLD: dict[str, str] = {}  # the journeys' database, for checking what a page stored
 
 
 UCI_LABELS = {"1 - Critical": "P1", "2 - High": "P2", "3 - Moderate": "P3", "4 - Low": "P4"}
@@ -156,12 +160,49 @@ def test_legal_creates_a_contract_with_the_form_and_sends_it(app, browser):
     title.fill("Support for Initech (browser)")
     title.press("Enter")
     settled(page)
+
+    def css_key(key: str) -> str:  # Streamlit's class for a widget key: st-key-<key, [^\w-]→->
+        return "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key)
+
+    def cell(key: str):
+        return page.locator(f"div.{css_key('ff.saas-support@1.' + key)} input").first
+
+    # the tables keep every edit: the customer's name, and a tier added as a new row
+    cell("parties.0.name").fill("Initech Corp.")
+    cell("parties.0.name").press("Enter")
+    settled(page)
+    page.locator(f"div.{css_key('ff.saas-support@1.sla.tiers.add')} button").click()
+    settled(page)
+    from contracts_fixtures import example
+
+    new_row = len(example("saas-support")["sla"]["tiers"])  # rows are numbered from 0
+    for field, value in (
+        ("key", "P4"),
+        ("response_minutes", "480"),
+        ("resolution_minutes", "2400"),
+        ("target_pct", "80"),
+    ):
+        cell(f"sla.tiers.{new_row}.{field}").fill(value)
+        cell(f"sla.tiers.{new_row}.{field}").press("Enter")
+        settled(page)
+    page.wait_for_timeout(3000)  # the defect lost edits seconds later: they must still be there
+    settled(page)
+    expect(cell("parties.0.name")).to_have_value("Initech Corp.")
+    expect(cell(f"sla.tiers.{new_row}.key")).to_have_value("P4")
+    expect(page.get_by_text("Summary before saving")).to_be_visible()
     page.screenshot(path=str(SHOTS / "contract-form.png"))
     page.get_by_role("button", name="Create draft contract").click()
     created = page.get_by_text("Created C-")
     expect(created).to_be_visible(timeout=60000)
     cid = created.inner_text().split()[1]
     settled(page)
+    from contracts.adapters.orm import make_engine
+    from contracts.adapters.unit_of_work import UnitOfWork
+
+    with UnitOfWork(make_engine(WORLD["db"])) as uow:
+        made = uow.repo.get_contract(cid).typed
+    assert made.party("customer").name == "Initech Corp."
+    assert made.sla.tiers["P4"].resolution_minutes == 2400
 
     page.get_by_role("tab", name="Send for signature").click()
     choose(page, "Contract", cid)

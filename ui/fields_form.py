@@ -19,7 +19,6 @@ import types
 from datetime import date
 from typing import Any, Literal, Union, get_args, get_origin
 
-import pandas as pd
 import streamlit as st
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
@@ -30,6 +29,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 ACRONYMS = {"sla": "SLA", "hipaa": "HIPAA", "pct": "%"}
+TABLE_LABELS = {"title": "Job title"}  # a cell's label where the field's own would be ambiguous
 
 
 def _label(name: str) -> str:
@@ -105,7 +105,7 @@ def _table(
     for rid in list(ids):
         seed = rows[rid] if rid < len(rows) else {}
         with st.container(border=True):
-            cols = st.columns([3] * len(names) + [1], vertical_alignment="bottom")
+            cols = st.columns([3] * len(names) + [2], vertical_alignment="bottom")
             rec: dict[str, Any] = {}
             chosen: set[str] = set()  # choices always hold a value: they do not make a row
             for col, name in zip(cols, names, strict=False):
@@ -116,7 +116,8 @@ def _table(
                     else:
                         f = item.model_fields[name]
                         opt, t = _optional(f.annotation)
-                        v = _scalar(t, _label(name), seed.get(name, _default(f)), cell, None)
+                        label = TABLE_LABELS.get(name, _label(name))
+                        v = _scalar(t, label, seed.get(name, _default(f)), cell, None)
                         rec[name] = None if (opt and v in ("", None)) else v
                         if get_origin(t) is Literal or t is bool:
                             chosen.add(name)
@@ -207,18 +208,22 @@ def render(
             out[name] = _week(value or {}, key)
             _show_problems(p, problems)
         elif origin is dict:
-            st.markdown(f"**{label}**")
-            edited = st.data_editor(
-                pd.DataFrame(list((value or {}).items()), columns=["key", "value"]),
-                num_rows="dynamic",
+            text = st.text_area(
+                f"{label} (one per line: name = value)",
+                value="\n".join(f"{k} = {v}" for k, v in (value or {}).items()),
                 key=key,
-                hide_index=True,
+                help=f.description,
             )
-            out[name] = {
-                str(k): str(v)
-                for k, v in zip(edited["key"], edited["value"], strict=False)
-                if pd.notna(k) and str(k)
-            }
+            pairs: dict[str, str] = {}
+            for n, line in enumerate(text.splitlines(), start=1):
+                if not line.strip():
+                    continue
+                k, sep, v = line.partition("=")
+                if not sep or not k.strip():
+                    problems[p] = f"line {n} ({line.strip()[:40]!r}): write name = value"
+                    continue
+                pairs[k.strip()] = v.strip()
+            out[name] = pairs
             _show_problems(p, problems)
         elif origin is list:
             text = st.text_area(

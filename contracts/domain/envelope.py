@@ -354,13 +354,18 @@ class Envelope:
         self.reason = reason
         self._event(AuditKind.ENVELOPE_VOIDED, actor, {"reason": reason}, now)
 
-    def resend(self, s: Signer, actor: str, now: datetime) -> str:
-        """A new link (the old one stops working)."""
+    def resend(self, s: Signer, actor: str, now: datetime, shown_to_sender: bool = False) -> str:
+        """A new link (the old one stops working); the audit says if the sender saw it."""
         if self.status != EnvelopeState.SENT or s.status != SignerStatus.INVITED:
             raise SigningError(f"{s.name} has no pending invitation")
         token = self._issue_token(s, now, replace=True)  # a lock stays: unlocking is explicit
         s.last_reminded_at = now
-        self._event(AuditKind.ENVELOPE_RESENT, actor, {"signer": s.id}, now)
+        self._event(
+            AuditKind.ENVELOPE_RESENT,
+            actor,
+            {"signer": s.id, "link_shown_to_sender": shown_to_sender},
+            now,
+        )
         return token
 
     def due_reminders(self, now: datetime) -> list[Signer]:

@@ -29,7 +29,7 @@ from contracts.domain.signer import Signer
 from contracts.errors import IllegalTransition, InvalidToken, SigningError, TemplateError
 from contracts.services.completion import complete
 from contracts.services.contracts import contract_pdf
-from contracts.services.invitations import invite
+from contracts.services.invitations import invite, link
 
 
 def send_for_signature(
@@ -331,11 +331,19 @@ def resend(
     signer_id: str,
     actor: str,
     base_url: str | None = None,
-) -> None:
-    """A new link for one signer (older links stop working). The sender never sees the token."""
+    to_copy: bool = False,
+) -> str | None:
+    """A new link for one signer, e-mailed (older links stop working). With `to_copy`, the link is
+    also returned for the sender to pass on, only where a one-time code still guards it
+    (COPYABLE_AUTH): a bare e-mail link is the signer's only proof and never leaves the mail."""
     with uow:
         env = uow.envelopes.get(envelope_id, lock=True)
-        token = env.resend(env.signer(signer_id), actor, utcnow())
+        if to_copy and env.auth_method not in COPYABLE_AUTH:
+            raise SigningError(
+                f"envelope {envelope_id} authenticates signers by the e-mailed link alone: a "
+                "copied link would let anyone who sees it sign; resend it by e-mail instead"
+            )
+        token = env.resend(env.signer(signer_id), actor, utcnow(), shown_to_sender=to_copy)
         invite(
             uow,
             env,
@@ -345,6 +353,10 @@ def resend(
         )
         uow.envelopes.save(env)
         uow.commit()
+        return link(token, base_url) if to_copy else None
+
+
+COPYABLE_AUTH = frozenset({"email_code", "sms_code"})  # a code still proves who opens the link
 
 
 def remind_due(
