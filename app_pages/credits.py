@@ -24,6 +24,13 @@ notice = st.session_state.get("credits_notice")
 if notice:  # the outcome of the last close or reopen stays until the next one
     st.success(plain(notice))
 
+
+def _show_months(cid: str, first: str, last: str) -> None:
+    """Before the next run: the filters show that contract's own months."""
+    st.session_state["period"] = (first, last)
+    st.session_state["contract"] = cid
+
+
 c1, c2 = st.columns([1, 2])
 contract = c1.selectbox("Contract", ["All"] + sorted(cr["contract_id"].unique()), key="contract")
 months = sorted(cr["month"].unique())
@@ -34,6 +41,24 @@ view = cr[(cr["month"] >= m0) & (cr["month"] <= m1)]
 if contract != "All":
     view = view[view["contract_id"] == contract]
 period = m0 if m0 == m1 else f"{m0} to {m1}"
+# a contract with nothing in the period says why, and offers the months it has
+active = cr.groupby("contract_id")["month"].agg(["min", "max"])
+quiet = [
+    cid
+    for cid in (active.index if contract == "All" else [contract])
+    if cid not in set(view["contract_id"])
+]
+for cid in quiet:
+    first, last = active.loc[cid, "min"], active.loc[cid, "max"]
+    st.info(
+        f"{plain(cid)} has no months in {period}: its measured months run from {first} to {last}."
+    )
+    st.button(
+        f"Show {plain(cid)}'s months ({first} to {last})",
+        key=f"period_of:{cid}",
+        on_click=_show_months,
+        args=(cid, first, last),
+    )
 totals = view.groupby("currency")["amount"].sum()
 st.metric(
     f"Credits in view ({period})",

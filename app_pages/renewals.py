@@ -46,7 +46,11 @@ def term_of(cid: str) -> ContractTerm:
     if c is None:
         return ContractTerm(None, None, None, term_ends.get(cid))
     return ContractTerm(
-        c.typed.party("customer").name, c.renewal_date(), c.notice_deadline(), c.typed.end_date
+        c.typed.party("customer").name,
+        c.renewal_date(),
+        c.notice_deadline(),
+        c.typed.end_date,
+        c.renewal_status(pd.Timestamp.now(tz="UTC").date()),
     )
 
 

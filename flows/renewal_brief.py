@@ -40,6 +40,7 @@ class ContractTerm:
     renewal_date: date | None
     notice_deadline: date | None
     term_end: date | None
+    status: str | None = None  # Contract.renewal_status: notice due, missed, renewed, lapsed
 
 
 def summary(
@@ -61,10 +62,14 @@ def summary(
         or "0",
         "term ends": term.term_end.isoformat() if term.term_end else "open-ended",
         "renews": term.renewal_date.isoformat() if term.renewal_date else "—",
-        "notice deadline": (
-            f"{term.notice_deadline.isoformat()} ({days_left} days)"
-            if term.notice_deadline
-            else "not on file"
+        "notice deadline": term.notice_deadline.isoformat()
+        if term.notice_deadline
+        else "not on file",
+        "renewal": term.status
+        or (
+            "signed elsewhere: renewal terms not on file"
+            if term.notice_deadline is None
+            else f"{days_left} days to the notice deadline"
         ),
     }
 

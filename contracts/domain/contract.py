@@ -145,3 +145,25 @@ class Contract:
     def notice_deadline(self) -> date:
         """Last day to give notice of non-renewal."""
         return self.end - timedelta(days=self.typed.notice_period_days)
+
+    def renewal_status(self, today: date) -> str:
+        """Where the contract stands on renewal today, in words: notice still due, notice missed
+        (it renews, or lapses without auto-renewal), renewed, lapsed, or ended."""
+        if self.state in (ContractState.TERMINATED, ContractState.EXPIRED):
+            return f"ended ({self.state})"
+        if self.state != ContractState.SIGNED:
+            return f"not signed ({self.state})"
+        deadline, end, renews = self.notice_deadline(), self.end, self.renewal_date()
+        months = self.typed.renewal_term_months
+        if today <= deadline:
+            return f"notice due by {deadline} ({(deadline - today).days} days left)"
+        if today <= end:
+            if self.typed.auto_renew:
+                return (
+                    f"notice missed ({(today - deadline).days} days ago): renews {renews} for "
+                    f"{months} months"
+                )
+            return f"lapses on {end} (no auto-renewal)"
+        if self.typed.auto_renew:
+            return f"renewed on {renews} for {months} months (no notice on file)"
+        return f"lapsed on {end}"
