@@ -94,7 +94,7 @@ def refresh() -> None:
     st.rerun()
 
 
-st.subheader(plain(view.contract_title))
+st.subheader(plain(view.contract_title), anchor=False)
 st.caption(
     f"Envelope {view.envelope_id} · signing as **{plain(view.signer_name)}** "
     f"({plain(view.signer_email)})"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from contracts_fixtures import example
 from signing_fixtures import nss_db
-from streamlit_server import CHROMIUM, free_port, running_app
+from streamlit_server import CHROMIUM, SHOTS, free_port, running_app
 from streamlit_server import CHROMIUM_ARGS as ARGS
 
 from contracts.adapters.mailer import deliver
@@ -87,12 +87,17 @@ def test_two_signers_in_sequence_end_with_a_validated_seal(server, tmp_path, sea
             page.get_by_label("One-time code").fill(inbox.last_code(addr))
             page.get_by_role("button", name="Verify code").click()
             page.get_by_text("I agree to receive and sign this contract electronically").click()
+            page.screenshot(path=str(SHOTS / f"sign-phone-consent-{i}.png"))
             page.get_by_role("button", name="Continue").click()
+            expect(page.get_by_text("Read the clauses as text")).to_be_visible(timeout=30000)
+            page.screenshot(path=str(SHOTS / f"sign-phone-review-{i}.png"))
             if i == 0:  # the first signer types a name, the second one draws
                 page.get_by_label("Type your full name").fill(name)
                 page.get_by_label("Type your full name").press("Enter")
             else:
                 page.get_by_text("Draw it").click()
+                expect(page.get_by_text("Sign in the box below")).to_be_visible(timeout=30000)
+                expect(page.get_by_role("button", name="Clear")).to_be_visible()
                 canvas = page.locator(".canvas-root canvas").last
                 canvas.wait_for(state="visible", timeout=30000)
                 sign = page.get_by_role("button", name="I agree and sign this contract")
@@ -117,9 +122,16 @@ def test_two_signers_in_sequence_end_with_a_validated_seal(server, tmp_path, sea
                 expect(sign).to_be_enabled(timeout=10000)
             page.get_by_role("button", name="I agree and sign this contract").click()
             expected = "next signer has been invited" if i == 0 else "Everyone has signed"
-            expect(page.get_by_text(expected)).to_be_visible(timeout=60000)
+            expect(page.get_by_text(expected).first).to_be_visible(timeout=60000)
+            # the page ends in its finished state: nothing left to press but the download
+            expect(page.get_by_role("button", name="I agree and sign this contract")).to_have_count(
+                0, timeout=60000
+            )
             if i == 1:
-                page.screenshot(path=str(tmp_path / "signed.png"))
+                expect(
+                    page.get_by_role("button", name="Download the signed contract (PDF)")
+                ).to_be_visible(timeout=60000)
+            page.screenshot(path=str(SHOTS / f"sign-phone-done-{i}.png"))
             page.close()
         browser.close()
     with UnitOfWork(eng) as uow:
@@ -142,3 +154,51 @@ def test_two_signers_in_sequence_end_with_a_validated_seal(server, tmp_path, sea
     assert any(len(pg.images) for pg in PdfReader(f).pages), [
         len(pg.images) for pg in PdfReader(f).pages
     ]
+
+
+HOSTILE = (
+    "Offer https://evil.example/login [click](https://evil.example) "
+    "![x](https://evil.example/x.png) <b>bold</b> www.evil.example mallory@evil.example"
+)
+
+
+def test_text_a_stranger_wrote_never_renders_as_a_link_or_an_image(server):
+    """A contract title and a signer's name full of markdown, HTML, bare URLs, a www. name and an
+    e-mail address: in the real browser none becomes a link, an image or markup."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base, inbox, cfg, eng = server
+    template_service.install_starters(UnitOfWork(eng))
+    values = example("saas-support") | {"title": HOSTILE}
+    cid = contract_service.create_contract(UnitOfWork(eng), "saas-support", values).id
+    signing.send_for_signature(
+        UnitOfWork(eng),
+        cid,
+        [
+            {
+                "name": "Eve www.evil.example",
+                "email": "eve@customer.example",
+                "role": "x",
+                "group": 1,
+            }
+        ],
+        "legal@customer.example",
+        base_url=base,
+        auth_method="email_link",
+    )
+    deliver(eng, cfg)
+    body = next(m.get_body().get_content() for m in inbox.to("eve@customer.example"))
+    url = body[body.index(base) :].split()[0]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(url, wait_until="domcontentloaded")
+        expect(page.get_by_text("Offer https").first).to_be_visible(timeout=60000)
+        page.screenshot(path=str(SHOTS / "sign-hostile-title.png"))
+        main = page.locator('[data-testid="stMain"]')
+        links = main.locator("a[href*='evil']")
+        assert links.count() == 0, [links.nth(i).evaluate('e => e.outerHTML') for i in range(links.count())]
+        assert main.locator("a[href^='mailto:']").count() == 0
+        assert main.locator("img[src*='evil']").count() == 0
+        assert main.locator("b", has_text="bold").count() == 0
+        browser.close()

@@ -17,6 +17,15 @@ from ui.reflow import paragraphs
         ),
         ("\n\n  spaced  \n   out \n\n", [("para", "spaced out")]),
         ("", []),
+        (
+            "Note:\n1. first point\n   goes on\n2. second\nBack at the margin.",
+            [
+                ("para", "Note:"),
+                ("item", "1. first point goes on"),
+                ("item", "2. second"),
+                ("para", "Back at the margin."),
+            ],
+        ),
     ],
 )
 def test_paragraphs(text, expected):

@@ -4,20 +4,40 @@ shown as text (ui/text.plain), never as markup."""
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from ui.text import plain
 
+_ITEM = re.compile(r"^(\d+[.)]|[-*•])\s")
+
 
 def paragraphs(text: str) -> list[tuple[str, str]]:
-    """(kind, text) per block: 'heading' or 'para'; single line breaks inside a block vanish."""
+    """(kind, text) per block: 'heading', 'item' (a numbered or bulleted point) or 'para'.
+    Inside a block single line breaks vanish; a list item starts a block, and so does a line
+    back at the margin after an item's indented continuation lines."""
     out: list[tuple[str, str]] = []
     for block in text.replace("\r\n", "\n").split("\n\n"):
-        lines = [line.strip() for line in block.strip().splitlines() if line.strip()]
-        while lines and lines[0].startswith("#"):
-            out.append(("heading", lines.pop(0).lstrip("#").strip()))
-        if lines:
-            out.append(("para", " ".join(lines)))
+        kind, words = "para", []  # the block being gathered
+        for raw in block.splitlines():
+            line = raw.strip()
+            if not line:
+                continue
+            starts = line.startswith("#") or _ITEM.match(line) is not None
+            back_at_margin = kind == "item" and not raw[:1].isspace()
+            if (starts or back_at_margin) and words:
+                out.append((kind, " ".join(words)))
+                words = []
+            if line.startswith("#"):
+                out.append(("heading", line.lstrip("#").strip()))
+                kind = "para"
+                continue
+            if not words:
+                kind = "item" if _ITEM.match(line) else "para"
+            words.append(line)
+        if words:
+            out.append((kind, " ".join(words)))
     return out
 
 

@@ -9,6 +9,20 @@ import re
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$=&])")
 
 
+# the renderer finds URLs, www. names and e-mail addresses in text *after* escapes are read, so
+# escaping cannot stop an auto-link: an invisible word joiner (U+2060) inside each pattern does
+_AUTOLINKS = (
+    ("://", ":/\u2060/"),
+    ("@", "@\u2060"),
+    ("www.", "www\u2060."),
+    ("WWW.", "WWW\u2060."),
+)
+
+
 def plain(text: object) -> str:
-    """Escape every Markdown-active character (and ':' so that no URL is auto-linked)."""
-    return _SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+    """Escape every Markdown-active character, and break every URL, www. name and e-mail
+    address so that none is auto-linked."""
+    out = str(text)
+    for pattern, broken in _AUTOLINKS:
+        out = out.replace(pattern, broken)
+    return _SPECIAL.sub(r"\\\1", out).replace("\n", "  \n")
