@@ -32,7 +32,7 @@ demo: $(STAMP)
 	else echo "DATABASE_URL is set: no demo users; create users with python -m contracts add-user"; fi
 
 run: demo
-	COVENANT_DEMO=$$([ -z "$$DATABASE_URL" ] && echo 1 || echo 0) $(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
+	COVENANT_DEMO=$$([ -z "$$DATABASE_URL" ] && echo 1 || echo 0) $(PY) -m streamlit run serve.py --server.address 127.0.0.1 --server.port $(PORT) \
 	    --server.headless true --browser.gatherUsageStats false
 
 # Debian packages the tests use (PDF validators, browser); installed only when root and missing.

@@ -105,7 +105,7 @@ def main(n: int) -> None:
             "-m",
             "streamlit",
             "run",
-            "app.py",
+            "serve.py",
             "--server.headless",
             "true",
             "--server.port",

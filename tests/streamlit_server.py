@@ -58,7 +58,7 @@ def running_app(env: dict[str, str], port: int) -> Iterator[str]:
             "-m",
             "streamlit",
             "run",
-            "app.py",
+            "serve.py",
             "--server.headless",
             "true",
             "--server.port",

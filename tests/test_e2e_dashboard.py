@@ -43,6 +43,10 @@ def test_support_manager_sees_chart_drills_down_and_exports(app, browser, tmp_pa
     dl.value.save_as(path)
     assert path.read_text().startswith("ticket,state,created")
     assert page.get_by_role("link", name="Credits").count() == 0  # not a finance user
+    # the session cookie was set by the server: HttpOnly (no script reads it), SameSite=Strict
+    (cookie,) = [c for c in context.cookies() if c["name"] == "covenant_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert "covenant_session" not in page.evaluate("document.cookie")
     # the session survives a reload and a new tab (server-side session, token in a cookie)
     page.reload(wait_until="domcontentloaded")
     expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=60000)
@@ -52,6 +56,9 @@ def test_support_manager_sees_chart_drills_down_and_exports(app, browser, tmp_pa
     tab.close()
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Login", exact=True).first).to_be_visible(timeout=30000)
+    # sign-out cleared the cookie from the server (a script could not: it is HttpOnly)
+    page.wait_for_timeout(1000)
+    assert not [c for c in context.cookies() if c["name"] == "covenant_session" and c["value"]]
     page.reload(wait_until="domcontentloaded")  # signed out on the server: the cookie is no key
     expect(page.get_by_role("button", name="Login", exact=True).first).to_be_visible(timeout=60000)
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)

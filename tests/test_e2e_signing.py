@@ -197,7 +197,9 @@ def test_text_a_stranger_wrote_never_renders_as_a_link_or_an_image(server):
         page.screenshot(path=str(SHOTS / "sign-hostile-title.png"))
         main = page.locator('[data-testid="stMain"]')
         links = main.locator("a[href*='evil']")
-        assert links.count() == 0, [links.nth(i).evaluate('e => e.outerHTML') for i in range(links.count())]
+        assert links.count() == 0, [
+            links.nth(i).evaluate("e => e.outerHTML") for i in range(links.count())
+        ]
         assert main.locator("a[href^='mailto:']").count() == 0
         assert main.locator("img[src*='evil']").count() == 0
         assert main.locator("b", has_text="bold").count() == 0

@@ -23,9 +23,9 @@ from contracts.services.users import change_own_password, demo_users_active
 from .access import page
 from .errors import shown_errors
 from .resources import served_at, unit_of_work
+from .session_route import COOKIE, PATH
 from .text import plain
 
-COOKIE = "covenant_session"
 _AUTH_KEYS = ("authentication_status", "username", "name", "email", "roles", "session_token")
 
 
@@ -108,16 +108,29 @@ def login_page() -> None:
 
 
 def keep_cookie() -> None:
-    """Write (once, after sign-in) or clear (after sign-out) the session cookie in the browser."""
+    """Have the server set (once, after sign-in) or clear (after sign-out) the session cookie:
+    the page posts its token to the route of ui/session_route.py, which answers with an HttpOnly
+    cookie, so no script can read it. Served without that route (`streamlit run app.py`), the
+    page writes a script-readable cookie instead, as the README says."""
     token = st.session_state.pop("write_cookie", None)
     clear = st.session_state.pop("clear_cookie", False)
     if not token and not clear:
         return
     secure = "; Secure" if (served_at() or "").startswith("https://") else ""
     age = 0 if clear else int(SESSION_LIFETIME.total_seconds())
-    value = json.dumps(f"{COOKIE}={'' if clear else token}; path=/; max-age={age}; SameSite=Strict")
+    fallback = json.dumps(
+        f"{COOKIE}={'' if clear else token}; path=/; max-age={age}; SameSite=Strict{secure}"
+    )
+    request = json.dumps({"method": "DELETE"} if clear else {"method": "POST"})
+    body = json.dumps(json.dumps({"token": token or ""}))
     components.html(
-        f"<script>document.cookie = {value}{secure and ' + ' + json.dumps(secure)};</script>",
+        "<script>(async () => {"
+        f"const opts = Object.assign({request}, {{credentials: 'same-origin', "
+        f"headers: {{'Content-Type': 'application/json'}}, body: {body}}});"
+        f"let ok = false; try {{ ok = (await fetch({json.dumps(PATH)}, opts)).ok; }} "
+        "catch (e) { ok = false; }"
+        f"if (!ok) {{ document.cookie = {fallback}; }}"
+        "})();</script>",
         height=0,
     )
 

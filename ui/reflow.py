@@ -19,7 +19,7 @@ def paragraphs(text: str) -> list[tuple[str, str]]:
     back at the margin after an item's indented continuation lines."""
     out: list[tuple[str, str]] = []
     for block in text.replace("\r\n", "\n").split("\n\n"):
-        kind, words = "para", []  # the block being gathered
+        kind, words = "para", list[str]()  # the block being gathered
         for raw in block.splitlines():
             line = raw.strip()
             if not line:
