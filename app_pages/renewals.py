@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from flows.negotiation import points
 from flows.renewal_brief import ContractTerm, summary
 from ui.auth import require
 from ui.resources import (
@@ -18,6 +19,7 @@ from ui.resources import (
     store,
     unit_of_work,
 )
+from ui.text import plain
 
 require("renewals")
 st.title("Renewals")
@@ -73,6 +75,17 @@ st.download_button(
     "application/pdf",
     key="brief",
 )
+sla_terms = store().terms()
+for cid in chosen:
+    said = points(
+        rep[rep["contract_id"] == cid],
+        cr[cr["contract_id"] == cid],
+        [t for t in sla_terms if t.contract_id == cid],
+        cid,
+    )
+    if said:
+        with st.expander(f"Points to raise for {plain(cid)}", expanded=len(chosen) == 1):
+            st.markdown("\n".join(f"- {plain(p)}" for p in said))
 metric = st.radio("Metric", ["resolution", "response"], horizontal=True, key="metric")
 trend = rep[rep["contract_id"].isin(chosen) & (rep["metric"] == metric)]
 fig = px.line(

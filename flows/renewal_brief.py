@@ -26,6 +26,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table
 
 from contracts.documents.styles import GRID, STYLES
+from flows import negotiation
+from sla_engine.terms import Terms
 
 TIER_COLOURS = [
     colors.HexColor(c) for c in ("#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b")
@@ -136,14 +138,17 @@ def compliance_chart(report: pd.DataFrame, metric: str, width: float, height: fl
     return d
 
 
-def credits_chart(credits: pd.DataFrame, width: float, height: float) -> Drawing:
+def credits_chart(
+    credits: pd.DataFrame, width: float, height: float, title: str | None = None
+) -> Drawing:
+    """Bars by month of `amount` (credits, or any monthly count given a title)."""
     d = Drawing(width, height)
     cur = ", ".join(sorted(credits["currency"].dropna().unique())) or ""
     d.add(
         String(
             0,
             height - 10,
-            f"Service credits by month ({cur})".replace(" ()", ""),
+            title or f"Service credits by month ({cur})".replace(" ()", ""),
             fontName="Helvetica-Bold",
             fontSize=9,
         )
@@ -186,15 +191,99 @@ def missed_table(report: pd.DataFrame) -> Table | Paragraph:
     return t
 
 
+def _cell(text: object) -> Paragraph:
+    return Paragraph(escape(str(text)), STYLES["cell"])
+
+
+def negotiation_section(
+    report: pd.DataFrame, credits: pd.DataFrame, sla_terms: list[Terms], cid: str, width: float
+) -> list:
+    """Whole-term compliance with its trend, credits against fees, volume, the worst months and
+    the points to raise (flows/negotiation.py computes each)."""
+    if report.empty:
+        return []
+    rows = negotiation.whole_term(report, sla_terms)
+    table = Table(
+        [["tier", "metric", "clock", "whole term", "target", "months missed", "trend"]]
+        + [
+            [
+                r.tier,
+                negotiation.METRIC_WORDS.get(r.metric, r.metric),
+                r.clock,
+                f"{r.compliance:.1f} %" if r.compliance is not None else "—",
+                f"{r.target:.0f} %",
+                f"{r.months_missed} of {r.months_measured}",
+                r.trend,
+            ]
+            for r in rows
+        ],
+        repeatRows=1,
+    )
+    table.setStyle(GRID)
+    shares = negotiation.credit_share(credits, negotiation.fees_paid(report, sla_terms))
+    share_text = (
+        "; ".join(
+            f"{owed:,.2f} of {paid:,.2f} {cur} ({100 * owed / paid:.1f} %)" if paid else f"{cur}: —"
+            for cur, owed, paid in shares
+        )
+        or "no monthly fee on file: the share cannot be computed"
+    )
+    worst = negotiation.worst_months(report, sla_terms)
+    worst_table: Table | Paragraph
+    if worst.empty:
+        worst_table = _cell("No tier-metric-month below target.")
+    else:
+        worst_table = Table(
+            [["month", "tier", "metric", "clock", "compliance", "target", "breached / tickets"]]
+            + [
+                [
+                    w.month,
+                    w.severity,
+                    negotiation.METRIC_WORDS.get(w.metric, w.metric),
+                    w.clock,
+                    f"{w.compliance_pct:.1f} %",
+                    f"{w.target_pct:.0f} %",
+                    f"{w.breached} / {w.tickets}",
+                ]
+                for w in worst.itertuples()
+            ],
+            repeatRows=1,
+        )
+        worst_table.setStyle(GRID)
+    vol = negotiation.volume(report)
+    volume_chart = credits_chart(
+        pd.DataFrame({"month": vol.index, "amount": vol.values, "currency": ""}),
+        width,
+        110,
+        title="Tickets created per month",
+    )
+    return [
+        PageBreak(),
+        Paragraph(escape(f"{cid}: for the negotiation"), STYLES["h"]),
+        Paragraph(
+            "Whole-term compliance per tier (trend: first half of the term vs second)", STYLES["h"]
+        ),
+        table,
+        Spacer(1, 6),
+        _cell(f"Credits as a share of fees paid: {share_text}."),
+        volume_chart,
+        KeepTogether([Paragraph("The worst months", STYLES["h"]), worst_table]),
+        Paragraph("Points to raise", STYLES["h"]),
+        *[_cell(f"• {p}") for p in negotiation.points(report, credits, sla_terms, cid)],
+    ]
+
+
 def renewal_brief_pdf(
     report: pd.DataFrame,
     credits: pd.DataFrame,
     terms: dict[str, ContractTerm],
     as_of: str,
     today: date,
+    sla_terms: list[Terms] | None = None,
 ) -> bytes:
     """`report`/`credits` as the SLA engine returns them, for the chosen contracts (keys of
-    `terms`)."""
+    `terms`); `sla_terms` (the engine's terms versions) give fees and clocks to the negotiation
+    pages."""
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
         buf,
@@ -239,5 +328,7 @@ def renewal_brief_pdf(
             credits_chart(c, width, 120),
             KeepTogether([Paragraph("Months with a missed target", STYLES["h"]), missed_table(r)]),
         ]
+        mine = [t for t in (sla_terms or []) if t.contract_id == cid]
+        story += negotiation_section(r, c, mine, cid, width)
     doc.build(story)
     return buf.getvalue()

@@ -181,6 +181,7 @@ def renewal_brief(generation: str, as_of_us: int, terms: tuple, today) -> bytes:
         dict(terms),
         as_of_text,
         today,
+        [t for t in store().terms() if t.contract_id in chosen],
     )
 
 
