@@ -40,7 +40,7 @@ def test_support_manager_sees_why_a_ticket_breached_and_what_is_at_risk(app, bro
     page.get_by_role("link", name="Compliance").click()
     settled(page)
     choose(page, "Contract", "GLOBEX-EU")
-    page.get_by_text("resolution", exact=True).first.click()
+    page.locator('[data-testid="stRadio"]').get_by_text("Resolution", exact=True).first.click()
     settled(page)
     expect(page.get_by_role("heading", name="Why this ticket")).to_be_visible(timeout=60000)
     # the clock type the dispute was about is said in words, with the instants' offsets

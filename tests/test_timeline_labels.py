@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ui.timeline_chart import CHAR_SHARE, label_rows
+from ui.timeline_chart import label_rows, label_spans
 
 
 @given(st.lists(st.tuples(st.integers(0, 10_000), st.integers(1, 40)), min_size=0, max_size=12))
@@ -14,8 +14,8 @@ def test_no_two_labels_on_a_row_overlap(markers):
     lengths = [n for _, n in markers]
     span = 10_000
     rows = label_rows(at, lengths, span)
-    first = min(at, default=0)
-    spans = [((a - first) / span, (a - first) / span + CHAR_SHARE * n) for a, n in markers]
+    spans = label_spans(at, lengths, span)
+    assert all(s >= -1 and e <= 1 for s, e in spans)  # nothing runs past the right edge
     for i in range(len(markers)):
         for j in range(i + 1, len(markers)):
             if rows[i] == rows[j]:

@@ -36,17 +36,26 @@ ROW_HEIGHT = 0.11  # paper units between two rows of marker labels
 CHAR_SHARE = 0.011  # the share of the chart's width one label character takes (about 900 px)
 
 
-def label_rows(at_us: list[int], lengths: list[int], span_us: int) -> list[int]:
-    """A row per marker label so that no two labels on a row overlap: each label (drawn to the
-    right of its instant) takes about CHAR_SHARE of the width per character; a label goes on the
-    lowest row whose previous label ends before it starts."""
-    order = sorted(range(len(at_us)), key=lambda i: at_us[i])
-    row_ends: list[float] = []  # where the last label of each row ends, as a share of the span
-    rows = [0] * len(at_us)
+def label_spans(at_us: list[int], lengths: list[int], span_us: int) -> list[tuple[float, float]]:
+    """Where each label sits, as shares of the chart's width: to the right of its instant, or to
+    its left when it would run past the right edge."""
     first = min(at_us, default=0)
+    out = []
+    for at, n in zip(at_us, lengths, strict=True):
+        start, width = (at - first) / span_us, CHAR_SHARE * n
+        out.append((start, start + width) if start + width <= 1 else (start - width, start))
+    return out
+
+
+def label_rows(at_us: list[int], lengths: list[int], span_us: int) -> list[int]:
+    """A row per marker label so that no two labels on a row overlap (label_spans gives each
+    label's extent); a label goes on the lowest row whose labels all end before it starts."""
+    spans = label_spans(at_us, lengths, span_us)
+    order = sorted(range(len(at_us)), key=lambda i: spans[i][0])
+    row_ends: list[float] = []  # where the last label of each row ends
+    rows = [0] * len(at_us)
     for i in order:
-        start = (at_us[i] - first) / span_us
-        end = start + CHAR_SHARE * lengths[i]
+        start, end = spans[i]
         for r, taken_to in enumerate(row_ends):
             if start >= taken_to:
                 rows[i], row_ends[r] = r, end
@@ -82,8 +91,10 @@ def figure(tl: Timeline) -> go.Figure:
     starts = [s.start_us for s in tl.segments] + [m.at_us for m in tl.markers]
     ends = [s.end_us for s in tl.segments] + [m.at_us for m in tl.markers]
     span = max(max(ends, default=0) - min(starts, default=0), 1)
-    rows = label_rows([m.at_us for m in tl.markers], [len(m.label) for m in tl.markers], span)
-    for m, row in zip(tl.markers, rows, strict=True):
+    at, lengths = [m.at_us for m in tl.markers], [len(m.label) for m in tl.markers]
+    rows = label_rows(at, lengths, span)
+    spans = label_spans(at, lengths, span)
+    for m, row, (left, _) in zip(tl.markers, rows, spans, strict=True):
         x = _ts(tl, m.at_us)
         fig.add_shape(
             type="line",
@@ -100,7 +111,7 @@ def figure(tl: Timeline) -> go.Figure:
             yref="paper",
             text=m.label,
             showarrow=False,
-            xanchor="left",
+            xanchor="left" if left >= (m.at_us - min(at)) / span else "right",
             yanchor="bottom",
             font={"size": 11},
         )
