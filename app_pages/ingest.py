@@ -28,7 +28,7 @@ from ui.resources import (
     unit_of_work,
     unmapped_rows,
 )
-from ui.text import plain
+from ui.text import plain, plain_label
 
 PHASE_WORDS = {  # the ingest's phases, as the bar names them
     "read": "Reading the export…",
@@ -310,7 +310,8 @@ if len(todo.labels):
     for i, r in enumerate(todo.labels.itertuples(index=False)):
         options_for = ["(leave unmapped)", *tiers_of.get(r.contract, [])]
         choices[(r.contract, r.label)] = st.selectbox(
-            f"{plain(r.contract)}: “{plain(r.label)}” ({r.rows:,} tickets) means",
+            f"Contract {plain_label(r.contract)}: “{plain_label(r.label)}” ({r.rows:,} tickets) "
+            "means",
             options_for,
             key=f"sevmap_{i}",
         )
@@ -330,7 +331,7 @@ if len(todo.customers):
     for i, r in enumerate(todo.customers.itertuples(index=False)):
         key = str(r[0])
         owners[key] = st.selectbox(
-            f"Customer “{plain(key)}” ({r[1]:,} tickets) belongs to",
+            f"Customer “{plain_label(key)}” ({r[1]:,} tickets) belongs to",
             ["(leave unrouted)", *contracts],
             key=f"custmap_{i}",
         )

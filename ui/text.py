@@ -26,3 +26,18 @@ def plain(text: object) -> str:
     for pattern, broken in _AUTOLINKS:
         out = out.replace(pattern, broken)
     return _SPECIAL.sub(r"\\\1", out).replace("\n", "  \n")
+
+
+_LABEL_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>!|~:$&#])")
+
+
+def plain_label(text: object) -> str:
+    """For a widget's label, whose raw text is also its accessible name: escapes only what forms
+    inline markup (links, images, emphasis, code, colour and emoji tags, HTML) and breaks
+    auto-links, so a screen reader does not read a backslash before every dash or dot. The label
+    must start with our own words, never with the stranger's text (a block marker such as "- "
+    or "1. " is markup only at the start)."""
+    out = str(text).replace("\n", " ")
+    for pattern, broken in _AUTOLINKS:
+        out = out.replace(pattern, broken)
+    return _LABEL_SPECIAL.sub(r"\\\1", out)
