@@ -75,9 +75,14 @@ st.dataframe(
     hide_index=True,
     key="credits",
     column_config={
-        "credit_pct": st.column_config.NumberColumn("credit %", format="%.2f %%"),
-        "amount": st.column_config.NumberColumn("amount", format="%.2f"),
-        "reason": st.column_config.TextColumn("why", width="large"),
+        "contract_id": st.column_config.TextColumn("Contract"),
+        "month": st.column_config.TextColumn("Month"),
+        "credit_pct": st.column_config.NumberColumn("Credit (% of fee)", format="%.2f %%"),
+        "amount": st.column_config.NumberColumn("Amount", format="%.2f"),
+        "currency": st.column_config.TextColumn("Currency"),
+        "capped": st.column_config.CheckboxColumn("Capped"),
+        "status": st.column_config.TextColumn("Status"),
+        "reason": st.column_config.TextColumn("Why", width="large"),
     },
 )
 d1, d2 = st.columns(2)

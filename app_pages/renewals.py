@@ -95,7 +95,12 @@ fig = px.line(
     color="severity",
     facet_col="contract_id",
     markers=True,
-    labels={"compliance_pct": "% within target", "month": ""},
+    labels={
+        "compliance_pct": "% within target",
+        "month": "",
+        "severity": "Tier",
+        "contract_id": "Contract",
+    },
     title=f"{metric.capitalize()} compliance by tier",
 )
 fig.update_yaxes(range=[0, 100], ticksuffix=" %")
@@ -124,7 +129,13 @@ st.dataframe(
     hide_index=True,
     key="missed",
     column_config={
-        "compliance_pct": st.column_config.NumberColumn("compliance", format="%.1f %%"),
-        "target_pct": st.column_config.NumberColumn("target", format="%.1f %%"),
+        "contract_id": st.column_config.TextColumn("Contract"),
+        "month": st.column_config.TextColumn("Month"),
+        "severity": st.column_config.TextColumn("Tier"),
+        "metric": st.column_config.TextColumn("Metric"),
+        "compliance_pct": st.column_config.NumberColumn("Compliance", format="%.1f %%"),
+        "target_pct": st.column_config.NumberColumn("Target", format="%.1f %%"),
+        "breached": st.column_config.NumberColumn("Breached", format="%d"),
+        "tickets": st.column_config.NumberColumn("Tickets", format="%d"),
     },
 )
