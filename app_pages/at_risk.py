@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from sla_engine.exports import csv_bytes
+from ui import alert_rules_panel
 from ui.auth import require
 from ui.resources import (
     at_risk_list,
@@ -18,6 +19,23 @@ from ui.resources import (
 
 require("at_risk")
 st.title("At risk")
+_rules_drawn = False
+
+
+def _alert_rules() -> None:
+    """The rules section, drawn once, also when the page stops early (no tickets yet)."""
+    global _rules_drawn
+    if _rules_drawn:
+        return
+    _rules_drawn = True
+    terms_now = store().terms()
+    alert_rules_panel.render(
+        sorted({t.contract_id for t in terms_now}),
+        sorted({tier for t in terms_now for tier in t.tiers}),
+        st.session_state.get("username") or "support",
+    )
+
+
 gen = generation_or_stop("No tickets yet. Ingest a help-desk export first.")
 now = minute_as_of()
 newest = newest_ticket_instant(gen)
@@ -46,6 +64,7 @@ st.caption(
 )
 if risky.empty:
     st.success("No open ticket is heading for a breach.")
+    _alert_rules()
     st.stop()
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
 contracts = c1.multiselect("Contracts", sorted(risky["contract_id"].unique()), key="ar_contracts")
@@ -66,6 +85,7 @@ if hours is not None:
     view = view[view["hours_to_breach"].notna() & (view["hours_to_breach"] <= hours)]
 if view.empty:
     st.info("No open ticket matches these filters.")
+    _alert_rules()
     st.stop()
 
 
@@ -97,3 +117,4 @@ st.dataframe(shown, hide_index=True, key="at_risk_table")
 st.download_button(
     "At-risk list (CSV)", csv_bytes(view), "at-risk.csv", "text/csv", key="at_risk_csv"
 )
+_alert_rules()

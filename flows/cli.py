@@ -54,6 +54,27 @@ def end(args: argparse.Namespace) -> int:
     return 0
 
 
+def alerts_run(args: argparse.Namespace) -> int:
+    """One alert tick (the worker runs one every minute); e-mails wait in the outbox for
+    `python -m contracts deliver-mail`."""
+    from flows.alerts import tick
+    from sla_engine.analysis import parse_as_of
+
+    r = tick(Store(Path(args.store)), UnitOfWork(make_engine()), parse_as_of(args.as_of))
+    print(
+        f"{r.alerts} alert(s) sent, {r.already_sent} already sent before, "
+        f"{r.webhooks_delivered} webhook(s) delivered, {len(r.dead_letters)} dead letter(s)"
+        + (
+            f", rule(s) disabled: {', '.join(map(str, r.rules_disabled))}"
+            if r.rules_disabled
+            else ""
+        )
+    )
+    for d in r.dead_letters:
+        print(f"dead letter: {d}", file=sys.stderr)
+    return 0
+
+
 def demo(args: argparse.Namespace) -> int:
     from flows.demo import build
 
@@ -77,6 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     en.add_argument("--reason", required=True)
     en.add_argument("--actor", required=True)
     en.set_defaults(func=end)
+    al = sub.add_parser("alerts", help="alerts before a breach").add_subparsers(
+        dest="acmd", required=True
+    )
+    ar = al.add_parser("run", help="one tick: evaluate every alert rule and send what is due")
+    ar.add_argument("--as-of", help="as of this instant (ISO 8601 with offset; default now)")
+    ar.set_defaults(func=alerts_run)
     dm = sub.add_parser("demo", help="the embedded demo: signed contracts, sealed, measured")
     dm.add_argument("--if-absent", action="store_true", help="do nothing when the store has data")
     dm.set_defaults(func=demo)

@@ -52,9 +52,15 @@ def _iso(us: int | None) -> str:
 
 
 def at_risk(
-    store: Store, as_of_us: int, contract: str | None = None, within_us: int | None = None
+    store: Store,
+    as_of_us: int,
+    contract: str | None = None,
+    within_us: int | None = None,
+    include_breached: bool = False,
 ) -> pd.DataFrame:
-    """Open, not yet breached metrics ordered by breach instant (paused ones last)."""
+    """Open, not yet breached metrics ordered by breach instant (paused ones last); with
+    `include_breached`, also the open metrics already past their target (`breached_now`, no
+    breach instant ahead), for alerts at breach."""
     terms = [t for t in store.terms() if contract is None or t.contract_id == contract]
     if not terms:
         return pd.DataFrame(columns=COLUMNS)
@@ -62,12 +68,16 @@ def at_risk(
     con = _open_tickets(store, as_of_us, contract)
     evaluate_to_table(con, terms, as_of_us)
     # a metric is at risk while it runs and has not passed its target: nothing else is looked at
+    columns = [*COLUMNS, "breached_now"] if include_breached else COLUMNS
     open_ = per_ticket_frame(
         con,
-        "((NOT resp_done AND resp_el < resp_target) OR (NOT res_done AND res_el < res_target))",
+        "(NOT resp_done OR NOT res_done)"
+        if include_breached
+        else "((NOT resp_done AND resp_el < resp_target) OR "
+        "(NOT res_done AND res_el < res_target))",
     )
     if open_.empty:
-        return pd.DataFrame(columns=COLUMNS)
+        return pd.DataFrame(columns=columns)
     paused = con.execute(
         "SELECT t.contract_id, t.ticket_id, s.status FROM status_log s JOIN tickets t USING (tid)"
         " WHERE s.start_us <= ? AND (s.end_us IS NULL OR s.end_us > ?)",
@@ -83,12 +93,17 @@ def at_risk(
             ("response", r.resp_done, r.resp_el, r.resp_target, r.resp_sev),
             ("resolution", r.res_done, r.res_el, r.res_target, r.severity),
         ):
-            if done or int(el) >= int(target):  # completed, or already breached
+            breached = int(el) >= int(target)
+            if done or (breached and not include_breached):  # completed, or already breached
                 continue
             tier = t.tiers[str(sev)]
             business = tier.clock == "business" and not t.calendar.is_24x7
-            remaining = int(target) - int(el)
-            at = None if is_paused else add_business(t.calendar, business, as_of_us, remaining)
+            remaining = max(int(target) - int(el), 0)
+            at = (
+                None
+                if is_paused or breached
+                else add_business(t.calendar, business, as_of_us, remaining)
+            )
             if within_us is not None and (at is None or at - as_of_us > within_us):
                 continue
             rows.append(
@@ -104,10 +119,11 @@ def at_risk(
                     "breaches_at": _iso(at),
                     "hours_to_breach": None if at is None else round((at - as_of_us) / 3.6e9, 2),
                     "paused_now": is_paused,
+                    "breached_now": breached,
                     "_at": at if at is not None else 2**62,
                 }
             )
-    out = pd.DataFrame(rows, columns=[*COLUMNS, "_at"])
+    out = pd.DataFrame(rows, columns=[*columns, "_at"])
     return (
         out.sort_values(["_at", "contract_id", "ticket_id", "metric"])
         .drop(columns="_at")

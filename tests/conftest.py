@@ -9,6 +9,8 @@ import tempfile
 
 # calendar tables are cached on disk; tests use their own cache so they never read a stale one
 os.environ.setdefault("COVENANT_CACHE", tempfile.mkdtemp(prefix="covenant-test-cache-"))
+# the key that encrypts stored secrets (webhook secrets): the run's own, never a file in data/
+os.environ.setdefault("COVENANT_SECRET_KEY", "q3m0w2Jm2c4Jvu6r3mQ9o1bW5t2c0m8h7a6s5d4f3g0=")
 
 # the database fixture (SQLite, and PostgreSQL where a server answers) for every test that asks for
 # it

@@ -822,3 +822,24 @@ def test_the_ingest_page_guides_a_new_customer_and_remembers_a_sources_answers()
     tz = next(s for s in again.selectbox if s.label.startswith("Time zone of the export"))
     assert tz.value == "America/Chicago"
     assert any("last upload from this source" in c.value for c in again.caption)
+
+
+def test_a_support_manager_adds_an_alert_rule_and_sees_the_secret_once(monkeypatch):
+    monkeypatch.setenv("COVENANT_WEBHOOK_ALLOW_PRIVATE", "1")
+    at = as_role("at_risk", "support_manager")
+    assert not at.exception, at.exception
+    at.text_input(key="ar_name").input("Sev1 watch")
+    at.text_input(key="ar_thresholds").input("80%, breach")
+    at.text_area(key="ar_emails").input("ops@acme.example")
+    at.selectbox(key="ar_kind").set_value("standard")
+    at.text_input(key="ar_url").input("http://127.0.0.1:9/hook")
+    at.button(key="FormSubmitter:new_alert_rule-Add the rule").click().run()
+    assert not at.exception, at.exception
+    assert any("Alert rule" in s.value and "added" in s.value for s in at.success), [
+        e.value for e in at.error
+    ]
+    assert any(c.value.startswith("whsec_") for c in at.code)
+    rules = next(d for d in at.dataframe if "Thresholds" in d.value.columns).value
+    assert "80%, breach" in set(rules["Thresholds"])
+    at.run()  # shown once: the secret is not on the page again
+    assert not any(c.value.startswith("whsec_") for c in at.code)

@@ -211,6 +211,46 @@ class AuditCheckpointRow(Base):
     prev_digest: Mapped[str | None] = mapped_column(String(64))  # the checkpoint before's digest
 
 
+class AlertRuleRow(Base):
+    """When to warn before a breach, and whom (contracts/services/alert_rules.py)."""
+
+    __tablename__ = "alert_rules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    contract_id: Mapped[str | None] = mapped_column(String(100))  # None: every contract
+    tiers: Mapped[list] = mapped_column(JSON)  # empty: every tier
+    metrics: Mapped[list] = mapped_column(JSON)  # response, resolution
+    thresholds: Mapped[list] = mapped_column(JSON)  # "75%", "60m", "breach"
+    emails: Mapped[list] = mapped_column(JSON)
+    webhook_kind: Mapped[str | None] = mapped_column(String(20))  # standard, slack, teams
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    webhook_secret: Mapped[str | None] = mapped_column(Text)  # encrypted (adapters/secret_box.py)
+    ticket_url: Mapped[str | None] = mapped_column(String(2000))  # the help desk's, with {ticket}
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # webhook failures in a row
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AlertSentRow(Base):
+    """Every alert sent: one per rule, ticket, metric, tier and threshold, whoever sends it."""
+
+    __tablename__ = "alerts_sent"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "contract_id", "ticket_id", "metric", "tier", "threshold"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rule_id: Mapped[int] = mapped_column(Integer, index=True)
+    contract_id: Mapped[str] = mapped_column(String(100))
+    ticket_id: Mapped[str] = mapped_column(String(200))
+    metric: Mapped[str] = mapped_column(String(20))
+    tier: Mapped[str] = mapped_column(String(100))
+    threshold: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    webhook_status: Mapped[str | None] = mapped_column(String(40))  # delivered, dead: why
+    payload: Mapped[dict] = mapped_column(JSON)
+
+
 class ContractRoutingRow(Base):
     """Operational settings of a contract: customer keys and priority labels (not signed text)."""
 

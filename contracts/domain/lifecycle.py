@@ -184,6 +184,11 @@ class AuditKind(StrEnum):
 
     SETTINGS_WORKFLOW_CHANGED = "settings.workflow_changed"
     SETTINGS_INGEST_SOURCE_REMEMBERED = "settings.ingest_source_remembered"
+    ALERT_RULE_CREATED = "alert.rule_created"
+    ALERT_RULE_ENABLED = "alert.rule_enabled"
+    ALERT_RULE_DISABLED = "alert.rule_disabled"
+    ALERT_SENT = "alert.sent"
+    ALERT_WEBHOOK_DEAD = "alert.webhook_dead"
 
     CREDITS_MONTH_CLOSED = "credits.month_closed"
     CREDITS_MONTH_REOPENED = "credits.month_reopened"

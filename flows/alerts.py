@@ -1,0 +1,350 @@
+"""Alerts before a breach: one tick evaluates every active rule (contracts/services/alert_rules.py)
+against the engine's open metrics (sla_engine/at_risk.py, breached ones included) and tells each
+rule's recipients once per ticket, metric, tier and threshold.
+
+Exactly once, however many workers tick: an alert is a row of `alerts_sent` whose unique key is
+(rule, contract, ticket, metric, tier, threshold), inserted in the same transaction as its e-mails
+(the outbox); a second worker's insert fails and it sends nothing. A ticket paused now does not
+alert; one resolved before a threshold never does (it is no longer open); a severity change is
+a new tier, so its thresholds are judged again.
+
+Webhooks are sent after that commit, as the Standard Webhooks convention does it (JSON body;
+`webhook-id` stable across retries, `webhook-timestamp`, `webhook-signature` = `v1,` base64
+HMAC-SHA256 of "id.timestamp.body" with the rule's secret), or as a Slack or Teams message.
+5xx answers and timeouts are retried with exponential backoff and jitter (bounded); what still
+fails is a dead letter (the alert's webhook_status, shown on the At risk page), and a rule whose
+webhook failed DISABLE_AFTER times in a row is disabled, its owner told by e-mail, audited.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import random
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from contracts.adapters.orm import AlertRuleRow, AlertSentRow, UserRow
+from contracts.adapters.unit_of_work import UnitOfWork
+from contracts.domain.events import Event, utcnow
+from contracts.domain.lifecycle import AuditKind
+from contracts.errors import SettingsError
+from contracts.services import alert_rules
+from contracts.services.alert_rules import AlertRule, Threshold
+from contracts.services.invitations import public_base_url
+from sla_engine.at_risk import at_risk
+from sla_engine.store import Store
+
+ATTEMPTS = 4  # webhook tries per alert
+FIRST_BACKOFF_S = 0.5  # then doubling, each with up to 50 % jitter
+TIMEOUT_S = 10
+DISABLE_AFTER = 5  # dead letters in a row before a rule's webhook is switched off
+METRIC_WORDS = {"response": "first response", "resolution": "resolution"}
+
+
+def crossed(t: Threshold, row: pd.Series) -> bool:
+    """Whether an open metric has reached the threshold (a paused one never has: its clock is
+    stopped until it runs again)."""
+    if bool(row["paused_now"]):
+        return False
+    if t.kind == "breach":
+        return bool(row["breached_now"])
+    if t.kind == "share":
+        return bool(row["counted_minutes"] >= row["target_minutes"] * t.value / 100)
+    return bool(row["breached_now"] or row["remaining_minutes"] <= t.value)
+
+
+@dataclass
+class TickReport:
+    """What one tick did."""
+
+    alerts: int = 0  # alerts recorded (and their e-mails queued) by this tick
+    already_sent: int = 0  # crossings another tick or worker had already alerted
+    webhooks_delivered: int = 0
+    dead_letters: list[str] = field(default_factory=list)
+    rules_disabled: list[int] = field(default_factory=list)
+
+
+def _local(instant_iso: str, zone: str) -> str:
+    if not instant_iso:
+        return ""
+    ts = pd.Timestamp(instant_iso).tz_convert(zone)
+    return ts.strftime("%Y-%m-%d %H:%M ") + ts.strftime("%z")[:3] + ":" + ts.strftime("%z")[3:]
+
+
+def _message(rule: AlertRule, t: Threshold, row: pd.Series, zone: str, base: str) -> dict:
+    month = str(row["created_at"])[:7]
+    link = f"{base}/compliance?" + urlencode(
+        {
+            "contract": row["contract_id"],
+            "tier": row["tier"],
+            "metric": row["metric"],
+            "month": month,
+        }
+    )
+    what = {
+        "share": f"{t.value:.0f} % of its target used",
+        "before": f"{t.value:.0f} minutes or less before its breach",
+        "breach": "breached",
+    }[t.kind]
+    return {
+        "type": "sla.alert",
+        "rule": rule.name,
+        "threshold": t.text,
+        "contract": row["contract_id"],
+        "ticket": row["ticket_id"],
+        "tier": row["tier"],
+        "metric": row["metric"],
+        "target_minutes": float(row["target_minutes"]),
+        "used_minutes": float(row["counted_minutes"]),
+        "remaining_minutes": float(row["remaining_minutes"]),
+        "breaches_at": _local(str(row["breaches_at"] or ""), zone) or None,
+        "breached": bool(row["breached_now"]),
+        "timezone": zone,
+        "summary": (
+            f"{row['contract_id']} ticket {row['ticket_id']} ({row['tier']}, "
+            f"{METRIC_WORDS.get(row['metric'], row['metric'])}): {what}: "
+            f"{float(row['counted_minutes']):,.0f} of {float(row['target_minutes']):,.0f} "
+            "minutes used on the tier's clock"
+            + (
+                f"; breaches at {_local(str(row['breaches_at']), zone)}"
+                if row["breaches_at"]
+                else ""
+            )
+        ),
+        "timeline_url": link,
+        "ticket_url": rule.ticket_url.replace("{ticket}", str(row["ticket_id"]))
+        if rule.ticket_url
+        else None,
+    }
+
+
+def _mail_body(msg: dict) -> str:
+    lines = [
+        msg["summary"] + ".",
+        "",
+        f"Contract: {msg['contract']}   Tier: {msg['tier']}   Metric: {msg['metric']}",
+        f"Target: {msg['target_minutes']:,.0f} min   Used: {msg['used_minutes']:,.0f} min "
+        "(on the tier's clock)",
+    ]
+    if msg["breaches_at"]:
+        lines.append(f"Breaches at: {msg['breaches_at']} ({msg['timezone']})")
+    lines += ["", f"Its timeline in Covenant: {msg['timeline_url']}"]
+    if msg["ticket_url"]:
+        lines.append(f"The ticket in the help desk: {msg['ticket_url']}")
+    lines += ["", f"Alert rule: {msg['rule']} (threshold {msg['threshold']})."]
+    return "\n".join(lines) + "\n"
+
+
+def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """Standard Webhooks: v1,base64(HMAC-SHA256(key, "id.timestamp.body")), key = the secret's
+    bytes after `whsec_`."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    mac = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
+Post = Callable[[str, bytes, dict[str, str]], int]
+
+
+def http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=TIMEOUT_S) as resp:  # noqa: S310 - checked URL
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def _deliver(
+    rule: AlertRule, secret: str | None, msg_id: str, msg: dict, post: Post, sleep: Callable
+) -> str:
+    """'delivered' or 'dead: why' after at most ATTEMPTS tries (5xx, 429 and timeouts retried)."""
+    assert rule.webhook_url is not None
+    if rule.webhook_kind == "standard":
+        body = json.dumps(msg, sort_keys=True).encode()
+    else:  # Slack and Teams incoming webhooks take a text
+        body = json.dumps({"text": f"SLA alert: {msg['summary']}. {msg['timeline_url']}"}).encode()
+    why = ""
+    for attempt in range(ATTEMPTS):
+        try:
+            alert_rules.check_target(rule.webhook_url)
+        except SettingsError as exc:
+            return f"dead: {exc}"[:40]
+        headers = {"Content-Type": "application/json", "User-Agent": "Covenant-Alerts"}
+        if rule.webhook_kind == "standard" and secret:
+            ts = int(time.time())
+            headers |= {
+                "webhook-id": msg_id,
+                "webhook-timestamp": str(ts),
+                "webhook-signature": sign(secret, msg_id, ts, body),
+            }
+        try:
+            status = post(rule.webhook_url, body, headers)
+        except OSError as exc:  # refused, reset, timed out
+            status, why = 0, type(exc).__name__
+        if 200 <= status < 300:
+            return "delivered"
+        if status and status < 500 and status != 429:
+            return f"dead: HTTP {status}"
+        why = f"HTTP {status}" if status else why
+        if attempt < ATTEMPTS - 1:
+            backoff = FIRST_BACKOFF_S * 2**attempt
+            sleep(backoff * (1 + random.random() / 2))
+    return f"dead: {why} after {ATTEMPTS} tries"[:40]
+
+
+def tick(
+    store: Store,
+    uow: UnitOfWork,
+    as_of_us: int,
+    base_url: str | None = None,
+    post: Post = http_post,
+    sleep: Callable[[float], None] = time.sleep,
+) -> TickReport:
+    """One evaluation of every active rule as of `as_of_us` (the worker runs it every minute;
+    `python -m flows alerts run` runs one)."""
+    report = TickReport()
+    active = alert_rules.rules(uow)
+    if not active:
+        return report
+    zones = {t.contract_id: t.calendar.timezone for t in store.terms()}
+    base = public_base_url(base_url)[0]
+    frames: dict[str | None, pd.DataFrame] = {}
+    for rule in active:
+        if rule.contract_id not in frames:
+            frames[rule.contract_id] = at_risk(
+                store, as_of_us, rule.contract_id, include_breached=True
+            )
+        frame = frames[rule.contract_id]
+        secret = alert_rules.webhook_secret(uow, rule.id) if rule.webhook_kind else None
+        for _, row in frame.iterrows():
+            if rule.id in report.rules_disabled:
+                break  # its webhook was just switched off: nothing more from this rule
+            if not rule.applies(str(row["contract_id"]), str(row["tier"]), str(row["metric"])):
+                continue
+            for t in rule.thresholds:
+                if not crossed(t, row):
+                    continue
+                msg = _message(rule, t, row, zones.get(str(row["contract_id"]), "UTC"), base)
+                sent_id = _record(uow, rule, t, row, msg)
+                if sent_id is None:
+                    report.already_sent += 1
+                    continue
+                report.alerts += 1
+                if rule.webhook_url:
+                    status = _deliver(rule, secret, f"msg_{sent_id}", msg, post, sleep)
+                    if _webhook_result(uow, rule, sent_id, status, report):
+                        break
+    return report
+
+
+def _record(
+    uow: UnitOfWork, rule: AlertRule, t: Threshold, row: pd.Series, msg: dict
+) -> int | None:
+    """The alert's row and its e-mails, in one transaction; None when it was already sent."""
+    try:
+        with uow:
+            sent = AlertSentRow(
+                rule_id=rule.id,
+                contract_id=str(row["contract_id"]),
+                ticket_id=str(row["ticket_id"]),
+                metric=str(row["metric"]),
+                tier=str(row["tier"]),
+                threshold=t.text,
+                at=utcnow(),
+                webhook_status="pending" if rule.webhook_url else None,
+                payload=msg,
+            )
+            uow.session.add(sent)
+            uow.session.flush()
+            for to in rule.emails:
+                uow.envelopes.queue_mail(
+                    to,
+                    f"SLA alert ({t.text}): {msg['contract']} ticket {msg['ticket']}",
+                    _mail_body(msg),
+                )
+            uow.record(
+                Event(
+                    AuditKind.ALERT_SENT,
+                    f"alert_rule:{rule.id}",
+                    {
+                        "ticket": msg["ticket"],
+                        "contract": msg["contract"],
+                        "metric": msg["metric"],
+                        "tier": msg["tier"],
+                        "threshold": t.text,
+                        "emails": len(rule.emails),
+                    },
+                    utcnow(),
+                    "alerts",
+                )
+            )
+            uow.commit()
+            return int(sent.id)
+    except IntegrityError:
+        return None  # another tick or worker recorded it first: it sends, not this one
+
+
+def _webhook_result(
+    uow: UnitOfWork, rule: AlertRule, sent_id: int, status: str, report: TickReport
+) -> bool:
+    """Record a delivery; True when the rule was just disabled (stop sending to it)."""
+    with uow:
+        sent = uow.session.get(AlertSentRow, sent_id)
+        row = uow.session.get(AlertRuleRow, rule.id)
+        if sent is None or row is None:
+            return False
+        sent.webhook_status = status[:40]
+        if status == "delivered":
+            report.webhooks_delivered += 1
+            row.failures = 0
+            uow.commit()
+            return False
+        report.dead_letters.append(f"alert {sent_id}: {status}")
+        row.failures += 1
+        uow.record(
+            Event(
+                AuditKind.ALERT_WEBHOOK_DEAD,
+                f"alert_rule:{rule.id}",
+                {"alert": sent_id, "status": status},
+                utcnow(),
+                "alerts",
+            )
+        )
+        disabled = row.failures >= DISABLE_AFTER and row.active
+        if disabled:
+            row.active = False
+            report.rules_disabled.append(rule.id)
+            owner = uow.session.scalars(
+                select(UserRow).where(UserRow.username == rule.created_by)
+            ).first()
+            if owner is not None and owner.email:
+                uow.envelopes.queue_mail(
+                    owner.email,
+                    f"Alert rule disabled: {rule.name}",
+                    f"The webhook of alert rule {rule.name!r} failed {row.failures} times in a "
+                    f"row (last: {status}). The rule is disabled; fix the endpoint and enable it "
+                    "again on the At risk page. E-mail recipients were still told.\n",
+                )
+            uow.record(
+                Event(
+                    AuditKind.ALERT_RULE_DISABLED,
+                    f"alert_rule:{rule.id}",
+                    {"why": f"webhook failed {row.failures} times in a row"},
+                    utcnow(),
+                    "alerts",
+                )
+            )
+        uow.commit()
+        return disabled

@@ -1,0 +1,256 @@
+"""Alerts before a breach, end to end on real parts: a store with open tickets, rules in the
+database (SQLite and PostgreSQL), e-mail through a loopback SMTP server, and a loopback HTTP
+receiver that verifies each webhook's Standard Webhooks signature."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pandas as pd
+import pytest
+from helpers import terms_doc, us
+
+from contracts.adapters.mailer import deliver
+from contracts.adapters.orm import AlertSentRow
+from contracts.adapters.unit_of_work import UnitOfWork
+from contracts.errors import SettingsError
+from contracts.services import alert_rules
+from contracts.services.alert_rules import parse_threshold
+from contracts.services.users import create_user
+from flows import alerts
+from sla_engine.ingest import ingest
+from sla_engine.store import Store
+from sla_engine.terms import parse_terms
+
+AS_OF = us("2025-03-04 10:24")
+TICKETS = (
+    "ticket_id,severity,created_at,first_response_at,resolved_at\n"
+    # 24 of 30 response minutes used: past 75 %, not breached
+    "T1,P1,2025-03-04T10:00:00-05:00,,\n"
+    # answered and resolved long before any threshold: never alerts
+    "T2,P1,2025-03-04T09:00:00-05:00,2025-03-04T09:05:00-05:00,2025-03-04T09:20:00-05:00\n"
+    # 84 minutes without a response: past 75 % and breached
+    "T3,P1,2025-03-04T09:00:00-05:00,,\n"
+    # 4 minutes old: nothing yet
+    "T4,P1,2025-03-04T10:20:00-05:00,,\n"
+)
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    s = Store(tmp_path / "store")
+    s.add_terms(parse_terms(terms_doc(contract_id="ACME")))
+    f = tmp_path / "t.csv"
+    f.write_text(TICKETS)
+    ingest(s, f, "generic", contract="ACME")
+    return s
+
+
+class Receiver:
+    """A webhook endpoint on 127.0.0.1: answers with the next status of `statuses` (then 200),
+    records what it got and whether the signature verified."""
+
+    def __init__(self, statuses: list[int] | None = None) -> None:
+        self.statuses = list(statuses or [])
+        self.got: list[dict] = []
+        self.secret: str | None = None
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                ok = None
+                if outer.secret and "webhook-signature" in self.headers:
+                    key = base64.b64decode(outer.secret.removeprefix("whsec_"))
+                    signed = (
+                        f"{self.headers['webhook-id']}.{self.headers['webhook-timestamp']}."
+                    ).encode() + body
+                    expected = (
+                        "v1,"
+                        + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+                    )
+                    ok = hmac.compare_digest(expected, self.headers["webhook-signature"])
+                outer.got.append(
+                    {"id": self.headers.get("webhook-id"), "ok": ok, "body": json.loads(body)}
+                )
+                status = outer.statuses.pop(0) if outer.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *a) -> None:  # quiet
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver(monkeypatch):
+    monkeypatch.setenv("COVENANT_WEBHOOK_ALLOW_PRIVATE", "1")  # an admin allowed loopback
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def _rule(engine, receiver, **over) -> int:
+    args = {
+        "name": "P1 response watch",
+        "actor": "sam",
+        "thresholds": ["75%", "breach"],
+        "metrics": ["response"],
+        "contract_id": "ACME",
+        "emails": ["ops@acme.example"],
+        "webhook_kind": "standard",
+        "webhook_url": receiver.url,
+        "ticket_url": "https://acme.zendesk.example/agent/tickets/{ticket}",
+    } | over
+    rule_id, secret = alert_rules.create_rule(UnitOfWork(engine), **args)
+    receiver.secret = secret
+    return rule_id
+
+
+def _sent(engine) -> set[tuple[str, str, str]]:
+    with UnitOfWork(engine) as uow:
+        return {(r.ticket_id, r.metric, r.threshold) for r in uow.session.query(AlertSentRow).all()}
+
+
+def test_each_crossing_alerts_once_by_mail_and_signed_webhook(engine, store, receiver, smtp):
+    inbox, cfg = smtp
+    _rule(engine, receiver)
+    first = alerts.tick(store, UnitOfWork(engine), AS_OF, sleep=lambda s: None)
+    expected = {("T1", "response", "75%"), ("T3", "response", "75%"), ("T3", "response", "breach")}
+    assert _sent(engine) == expected and first.alerts == 3
+    again = alerts.tick(store, UnitOfWork(engine), AS_OF, sleep=lambda s: None)
+    assert again.alerts == 0 and again.already_sent == 3  # ticking again sends nothing twice
+    assert len(receiver.got) == 3 and all(g["ok"] for g in receiver.got)
+    t1 = next(g["body"] for g in receiver.got if g["body"]["ticket"] == "T1")
+    assert t1["contract"] == "ACME" and t1["tier"] == "P1" and t1["metric"] == "response"
+    assert t1["target_minutes"] == 30 and t1["used_minutes"] == 24
+    assert t1["breaches_at"] == "2025-03-04 10:30 -05:00"  # in the contract's zone
+    assert t1["ticket_url"] == "https://acme.zendesk.example/agent/tickets/T1"
+    assert "/compliance?contract=ACME" in t1["timeline_url"]
+    deliver(engine, cfg)
+    mails = inbox.to("ops@acme.example")
+    assert len(mails) == 3
+    body = next(m for m in mails if "T1" in m["Subject"]).get_body().get_content()
+    assert "24 of 30 minutes used" in body and "Breaches at: 2025-03-04 10:30 -05:00" in body
+
+
+def test_two_workers_ticking_at_once_send_each_alert_once(engine, store, receiver):
+    _rule(engine, receiver)
+    reports: list[alerts.TickReport] = []
+    start = threading.Barrier(2)
+
+    def work() -> None:
+        start.wait()
+        reports.append(alerts.tick(store, UnitOfWork(engine), AS_OF, sleep=lambda s: None))
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sum(r.alerts for r in reports) == 3 and len(_sent(engine)) == 3
+    assert len(receiver.got) == 3  # the webhook too: once per alert
+
+
+def test_a_failing_webhook_is_retried_then_dead_and_the_rule_disabled(
+    tmp_path, store, receiver, monkeypatch
+):
+    from contracts.adapters.orm import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    create_user(
+        UnitOfWork(engine),
+        "sam",
+        "Sam",
+        "sam@acme.example",
+        "a-long-password",
+        ["support_manager"],
+        "t",
+    )
+    receiver.statuses = [500] * 100
+    monkeypatch.setattr(alerts, "DISABLE_AFTER", 2)
+    waits: list[float] = []
+    rule_id = _rule(engine, receiver)
+    r = alerts.tick(store, UnitOfWork(engine), AS_OF, sleep=waits.append)
+    assert len(r.dead_letters) == 2 and r.rules_disabled == [rule_id]
+    assert len(receiver.got) == 2 * alerts.ATTEMPTS  # every try of both alerts, then stopped
+    assert len(waits) == 2 * (alerts.ATTEMPTS - 1) and waits[1] > waits[0] * 1.3  # backoff
+    assert not [x for x in alert_rules.rules(UnitOfWork(engine)) if x.id == rule_id]
+    with UnitOfWork(engine) as uow:
+        statuses = [s.webhook_status for s in uow.session.query(AlertSentRow).all()]
+        owner_told = [
+            e
+            for e in uow.audit_entries(f"alert_rule:{rule_id}")
+            if e["kind"] == "alert.rule_disabled"
+        ]
+    assert all(s.startswith("dead: HTTP 500") for s in statuses) and owner_told
+
+
+def test_a_5xx_then_success_is_delivered(tmp_path, store, receiver):
+    from contracts.adapters.orm import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    receiver.statuses = [503, 429]
+    _rule(engine, receiver, thresholds=["breach"])
+    r = alerts.tick(store, UnitOfWork(engine), AS_OF, sleep=lambda s: None)
+    assert r.alerts == 1 and r.webhooks_delivered == 1 and not r.dead_letters
+    ids = {g["id"] for g in receiver.got}
+    assert len(receiver.got) == 3 and len(ids) == 1  # retries keep the webhook-id
+
+
+def test_private_targets_are_refused_unless_allowed(engine, monkeypatch):
+    monkeypatch.delenv("COVENANT_WEBHOOK_ALLOW_PRIVATE", raising=False)
+    for url in ("http://127.0.0.1:9/hook", "http://10.1.2.3/hook", "http://[::1]/x"):
+        with pytest.raises(SettingsError, match="private or local"):
+            alert_rules.create_rule(
+                UnitOfWork(engine),
+                "x",
+                "sam",
+                ["75%"],
+                ["response"],
+                webhook_kind="standard",
+                webhook_url=url,
+            )
+
+
+@pytest.mark.parametrize(
+    ("threshold", "row", "fires"),
+    [
+        ("75%", {"counted_minutes": 24, "target_minutes": 30}, True),
+        ("75%", {"counted_minutes": 22, "target_minutes": 30}, False),
+        ("75%", {"counted_minutes": 29, "target_minutes": 30, "paused_now": True}, False),
+        ("60m", {"remaining_minutes": 60}, True),
+        ("60m", {"remaining_minutes": 61}, False),
+        ("1h", {"remaining_minutes": 0, "breached_now": True}, True),
+        ("breach", {"breached_now": True}, True),
+        ("breach", {"breached_now": True, "paused_now": True}, False),
+        ("breach", {"remaining_minutes": 1}, False),
+    ],
+)
+def test_when_a_threshold_is_crossed(threshold, row, fires):
+    base = {
+        "counted_minutes": 0.0,
+        "target_minutes": 30.0,
+        "remaining_minutes": 30.0,
+        "paused_now": False,
+        "breached_now": False,
+    }
+    assert alerts.crossed(parse_threshold(threshold), pd.Series(base | row)) is fires
+
+
+@pytest.mark.parametrize("text", ["0%", "101%", "75", "soon", "0m", "99999h"])
+def test_a_threshold_that_means_nothing_is_refused(text):
+    with pytest.raises(SettingsError, match="threshold"):
+        parse_threshold(text)
