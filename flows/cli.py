@@ -75,6 +75,53 @@ def alerts_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def alerts_add(args: argparse.Namespace) -> int:
+    from contracts.services import alert_rules
+
+    thresholds = [*(args.at_share or []), *(args.before or [])] + (
+        ["breach"] if args.at_breach else []
+    )
+    kind = (
+        "standard" if args.webhook else "slack" if args.slack else "teams" if args.teams else None
+    )
+    rule_id, secret = alert_rules.create_rule(
+        UnitOfWork(make_engine()),
+        args.name,
+        args.actor,
+        thresholds,
+        args.metric or ["response", "resolution"],
+        contract_id=args.contract,
+        tiers=args.tier or [],
+        emails=args.email or [],
+        webhook_kind=kind,
+        webhook_url=args.webhook or args.slack or args.teams,
+        ticket_url=args.ticket_url,
+    )
+    print(f"alert rule {rule_id} added")
+    if secret:
+        if args.secret_file:
+            fd = os.open(args.secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secret + "\n")
+            print(f"webhook signing secret written to {args.secret_file} (shown nowhere else)")
+        else:
+            print(f"webhook signing secret (shown once): {secret}")
+    return 0
+
+
+def alerts_list(args: argparse.Namespace) -> int:
+    from contracts.services import alert_rules
+
+    for r in alert_rules.rules(UnitOfWork(make_engine()), active_only=False):
+        print(
+            f"{r.id}\t{'on ' if r.active else 'off'}\t{r.name}\t{r.contract_id or 'all'}\t"
+            f"{','.join(r.tiers) or 'all tiers'}\t{','.join(r.metrics)}\t"
+            f"{','.join(t.text for t in r.thresholds)}\t{len(r.emails)} e-mail(s)\t"
+            f"{r.webhook_kind or '-'}"
+        )
+    return 0
+
+
 def demo(args: argparse.Namespace) -> int:
     from flows.demo import build
 
@@ -104,6 +151,23 @@ def main(argv: list[str] | None = None) -> int:
     ar = al.add_parser("run", help="one tick: evaluate every alert rule and send what is due")
     ar.add_argument("--as-of", help="as of this instant (ISO 8601 with offset; default now)")
     ar.set_defaults(func=alerts_run)
+    aa = al.add_parser("add", help="a new alert rule (audited)")
+    aa.add_argument("name")
+    aa.add_argument("--actor", required=True, help="who adds it (the audit trail's actor)")
+    aa.add_argument("--contract", help="only this contract (default: all)")
+    aa.add_argument("--tier", action="append", help="only this tier (repeat; default: all)")
+    aa.add_argument("--metric", action="append", choices=["response", "resolution"])
+    aa.add_argument("--at-share", action="append", metavar="75%%", help="share of the target used")
+    aa.add_argument("--before", action="append", metavar="1h", help="time left before the breach")
+    aa.add_argument("--at-breach", action="store_true", help="when the target is missed")
+    aa.add_argument("--email", action="append", help="an address to tell (repeat)")
+    aa.add_argument("--webhook", help="a Standard Webhooks endpoint (signed)")
+    aa.add_argument("--secret-file", help="write the webhook's signing secret here (0600)")
+    aa.add_argument("--slack", help="a Slack incoming-webhook address")
+    aa.add_argument("--teams", help="a Microsoft Teams incoming-webhook address")
+    aa.add_argument("--ticket-url", help="the help desk's ticket address, with {ticket}")
+    aa.set_defaults(func=alerts_add)
+    al.add_parser("list", help="every rule, on or off").set_defaults(func=alerts_list)
     dm = sub.add_parser("demo", help="the embedded demo: signed contracts, sealed, measured")
     dm.add_argument("--if-absent", action="store_true", help="do nothing when the store has data")
     dm.set_defaults(func=demo)

@@ -254,3 +254,70 @@ def test_when_a_threshold_is_crossed(threshold, row, fires):
 def test_a_threshold_that_means_nothing_is_refused(text):
     with pytest.raises(SettingsError, match="threshold"):
         parse_threshold(text)
+
+
+def test_a_clock_walks_a_ticket_through_its_thresholds_and_two_workers_send_each_once(
+    engine, tmp_path
+):
+    """`python -m flows alerts add`, then two `alerts run --as-of` processes at once at each of
+    three instants: 10 minutes before, 75 %, and the breach each fire exactly once."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    s = Store(tmp_path / "store")
+    s.add_terms(parse_terms(terms_doc(contract_id="ACME")))
+    f = tmp_path / "one.csv"
+    f.write_text(
+        "ticket_id,severity,created_at,first_response_at,resolved_at\n"
+        "W1,P1,2025-03-04T10:00:00-05:00,,\n"
+    )
+    ingest(s, f, "generic", contract="ACME")
+    env = {
+        **os.environ,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "PYTHONPATH": str(root),
+    }
+
+    def flows(*args: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "flows", "--store", str(s.root), *args],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    add = flows(
+        "alerts",
+        "add",
+        "walk",
+        "--actor",
+        "sam",
+        "--contract",
+        "ACME",
+        "--metric",
+        "response",
+        "--before",
+        "10m",
+        "--at-share",
+        "75%",
+        "--at-breach",
+        "--email",
+        "ops@acme.example",
+    )
+    out, err = add.communicate(timeout=120)
+    assert add.returncode == 0, err
+    for instant, fired in (
+        ("2025-03-04T10:21:00-05:00", {"10m"}),
+        ("2025-03-04T10:23:00-05:00", {"10m", "75%"}),
+        ("2025-03-04T10:31:00-05:00", {"10m", "75%", "breach"}),
+    ):
+        workers = [flows("alerts", "run", "--as-of", instant) for _ in range(2)]
+        outs = [w.communicate(timeout=120) for w in workers]
+        assert all(w.returncode == 0 for w in workers), outs
+        assert {t for _, _, t in _sent(engine)} == fired, instant
+    assert len(_sent(engine)) == 3  # each threshold once, across both workers and every tick
