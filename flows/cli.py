@@ -122,6 +122,21 @@ def alerts_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def worker(args: argparse.Namespace) -> int:
+    import logging
+    from functools import lru_cache
+
+    from flows.worker import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    engine = lru_cache(maxsize=1)(make_engine)
+    try:
+        serve(Store(Path(args.store)), engine, once=args.once)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def demo(args: argparse.Namespace) -> int:
     from flows.demo import build
 
@@ -168,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     aa.add_argument("--ticket-url", help="the help desk's ticket address, with {ticket}")
     aa.set_defaults(func=alerts_add)
     al.add_parser("list", help="every rule, on or off").set_defaults(func=alerts_list)
+    wk = sub.add_parser("worker", help="run alerts, mail, reminders, checkpoints and notices")
+    wk.add_argument("--once", action="store_true", help="run every job once, then exit")
+    wk.set_defaults(func=worker)
     dm = sub.add_parser("demo", help="the embedded demo: signed contracts, sealed, measured")
     dm.add_argument("--if-absent", action="store_true", help="do nothing when the store has data")
     dm.set_defaults(func=demo)

@@ -211,8 +211,9 @@ class EnvelopeRepository:
         subject: str,
         body: str,
         envelope_id: str | None = None,
-        attachments: list[int] | None = None,
+        attachments: list[int | dict] | None = None,
     ) -> None:
+        """An outbox row; attachments are signed documents (ids) or report files ({"file": id})."""
         self.session.add(
             OutboxRow(
                 to_addr=to,

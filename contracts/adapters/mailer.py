@@ -23,7 +23,7 @@ from email.message import EmailMessage
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from contracts.adapters.orm import DocumentRow, OutboxRow
+from contracts.adapters.orm import DocumentRow, MailFileRow, OutboxRow
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
@@ -93,8 +93,7 @@ def deliver(engine: Engine, config: SmtpConfig | None = None, limit: int = 100) 
                         continue
                     sms(m.to_addr[4:], m.body)
                 elif config is not None:
-                    docs = [uow.session.get(DocumentRow, d) for d in m.attachments]
-                    _send(config, m, [d for d in docs if d is not None])
+                    _send(config, m, _attachments(uow.session, m.attachments))
                 else:
                     continue
             except (ValueError, TypeError) as exc:  # the message itself cannot be built: never
@@ -151,14 +150,29 @@ def redact_secrets(body: str) -> str:
     return body
 
 
-def _send(config: SmtpConfig, m: OutboxRow, docs: list[DocumentRow]) -> None:
+def _attachments(session, refs: list) -> list[tuple[str, str, bytes]]:  # noqa: ANN001
+    """(filename, mime type, bytes) of a message's attachments: signed documents by id, report
+    files as {"file": id} (MailFileRow)."""
+    out = []
+    for ref in refs:
+        if isinstance(ref, dict):
+            f = session.get(MailFileRow, ref.get("file"))
+            if f is not None:
+                out.append((f.filename, f.mime, bytes(f.data)))
+            continue
+        d = session.get(DocumentRow, ref)
+        if d is not None:
+            out.append((d.filename, "application/pdf", bytes(d.data)))
+    return out
+
+
+def _send(config: SmtpConfig, m: OutboxRow, files: list[tuple[str, str, bytes]]) -> None:
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = config.sender, m.to_addr, m.subject
     msg.set_content(m.body)
-    for d in docs:
-        msg.add_attachment(
-            bytes(d.data), maintype="application", subtype="pdf", filename=d.filename
-        )
+    for filename, mime, data in files:
+        main, _, sub = mime.partition("/")
+        msg.add_attachment(data, maintype=main, subtype=sub or "octet-stream", filename=filename)
     with smtplib.SMTP(config.host, config.port, timeout=30) as smtp:
         if config.starttls:
             smtp.starttls(context=ssl.create_default_context())

@@ -251,6 +251,29 @@ class AlertSentRow(Base):
     payload: Mapped[dict] = mapped_column(JSON)
 
 
+class NoticeSentRow(Base):
+    """A scheduled notice sent once (flows/schedule.py): kind + key is unique."""
+
+    __tablename__ = "notices_sent"
+    __table_args__ = (UniqueConstraint("kind", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recipients: Mapped[list] = mapped_column(JSON)
+
+
+class MailFileRow(Base):
+    """A file a scheduled mail attaches (a report), apart from the signed documents."""
+
+    __tablename__ = "mail_files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    mime: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ContractRoutingRow(Base):
     """Operational settings of a contract: customer keys and priority labels (not signed text)."""
 

@@ -189,6 +189,7 @@ class AuditKind(StrEnum):
     ALERT_RULE_DISABLED = "alert.rule_disabled"
     ALERT_SENT = "alert.sent"
     ALERT_WEBHOOK_DEAD = "alert.webhook_dead"
+    NOTICE_SENT = "notice.sent"
 
     CREDITS_MONTH_CLOSED = "credits.month_closed"
     CREDITS_MONTH_REOPENED = "credits.month_reopened"

@@ -1,0 +1,106 @@
+"""The worker: what keeps Covenant running by itself, beside the app (`make run` starts both;
+`python -m flows worker`). Each job runs on its own cadence; a job that fails is logged with its
+reason and tried again at its next turn, never stopping the others. Any number of workers may run
+on one database and store: every job is idempotent (alerts and notices are unique rows, mail is
+sent from the outbox under a row lock, reminders and checkpoints check what is due).
+
+| job | every | what |
+|---|---|---|
+| alerts | 1 min | flows/alerts.py: warnings before a breach |
+| mail | 1 min | the outbox over SMTP (when configured) |
+| reminders | 5 min | signing reminders and expiry (contracts/services/signing.py) |
+| checkpoint | 1 h | an audit checkpoint when one is due (contracts/adapters/audit_anchor.py) |
+| notices | 1 h | notice reminders, monthly reports, the at-risk digest (flows/schedule.py) |
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from contracts.adapters import audit_anchor
+from contracts.adapters.mailer import SmtpConfig, deliver
+from contracts.adapters.unit_of_work import UnitOfWork
+from contracts.errors import ContractsError
+from contracts.services.signing import remind_due
+from flows import alerts, schedule
+from flows.errors import FlowError
+from sla_engine.analysis import now_us
+from sla_engine.errors import SlaEngineError
+from sla_engine.store import Store
+
+log = logging.getLogger("covenant.worker")
+EXPECTED = (ContractsError, SlaEngineError, FlowError, OSError)
+
+
+@dataclass
+class Job:
+    name: str
+    every_s: float
+    run: Callable[[], str]
+    next_at: float = 0.0
+    last: str = field(default="not run yet")
+
+
+def jobs(store: Store, engine_factory: Callable) -> list[Job]:
+    def uow() -> UnitOfWork:
+        return UnitOfWork(engine_factory())
+
+    def run_alerts() -> str:
+        r = alerts.tick(store, uow(), now_us())
+        return f"{r.alerts} alert(s), {len(r.dead_letters)} dead letter(s)"
+
+    def run_mail() -> str:
+        if SmtpConfig.from_env() is None:
+            return "no SMTP configured: mail waits in the outbox"
+        sent, failed = deliver(engine_factory())
+        return f"{sent} sent, {failed} failed"
+
+    def run_reminders() -> str:
+        return f"{remind_due(uow())} reminder(s)"
+
+    def run_checkpoint() -> str:
+        cp = audit_anchor.checkpoint_if_due(uow())
+        return f"checkpoint #{cp['number']}" if cp else "none due"
+
+    def run_notices() -> str:
+        sent = schedule.due_notices(store, uow())
+        return f"{len(sent.notices)} notice(s)"
+
+    return [
+        Job("alerts", 60, run_alerts),
+        Job("mail", 60, run_mail),
+        Job("reminders", 300, run_reminders),
+        Job("checkpoint", 3600, run_checkpoint),
+        Job("notices", 3600, run_notices),
+    ]
+
+
+def run_due(all_jobs: list[Job], now: float) -> list[str]:
+    """Run every job whose turn has come; what each said (or why it failed)."""
+    said = []
+    for job in all_jobs:
+        if now < job.next_at:
+            continue
+        try:
+            job.last = job.run()
+        except EXPECTED as exc:  # named errors and I/O: said, and tried again next turn
+            job.last = f"failed: {type(exc).__name__}: {exc}"
+            log.warning("%s %s", job.name, job.last)
+        job.next_at = now + job.every_s
+        said.append(f"{job.name}: {job.last}")
+        log.info("%s: %s", job.name, job.last)
+    return said
+
+
+def serve(store: Store, engine_factory: Callable, once: bool = False, tick_s: float = 5) -> None:
+    """Run the jobs until stopped (SIGTERM/Ctrl-C), or every job once with `once`."""
+    all_jobs = jobs(store, engine_factory)
+    while True:
+        for line in run_due(all_jobs, time.monotonic()):
+            print(line, flush=True)
+        if once:
+            return
+        time.sleep(tick_s)
