@@ -31,8 +31,13 @@ demo: $(STAMP)
 	@if [ -z "$$DATABASE_URL" ]; then COVENANT_DEMO=1 $(PY) -m contracts demo-users; \
 	else echo "DATABASE_URL is set: no demo users; create users with python -m contracts add-user"; fi
 
+# the app, and beside it the worker (alerts, mail, reminders, audit checkpoints, reports); both stop
+# together
 run: demo
-	COVENANT_DEMO=$$([ -z "$$DATABASE_URL" ] && echo 1 || echo 0) $(PY) -m streamlit run serve.py --server.address 127.0.0.1 --server.port $(PORT) \
+	@export COVENANT_DEMO=$$([ -z "$$DATABASE_URL" ] && echo 1 || echo 0); \
+	$(PY) -m flows worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) -m streamlit run serve.py --server.address 127.0.0.1 --server.port $(PORT) \
 	    --server.headless true --browser.gatherUsageStats false
 
 # Debian packages the tests use (PDF validators, browser); installed only when root and missing.

@@ -129,6 +129,7 @@ def worker(args: argparse.Namespace) -> int:
     from flows.worker import serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     engine = lru_cache(maxsize=1)(make_engine)
     try:
         serve(Store(Path(args.store)), engine, once=args.once)

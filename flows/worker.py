@@ -99,8 +99,7 @@ def serve(store: Store, engine_factory: Callable, once: bool = False, tick_s: fl
     """Run the jobs until stopped (SIGTERM/Ctrl-C), or every job once with `once`."""
     all_jobs = jobs(store, engine_factory)
     while True:
-        for line in run_due(all_jobs, time.monotonic()):
-            print(line, flush=True)
+        run_due(all_jobs, time.monotonic())  # each job's outcome is logged
         if once:
             return
         time.sleep(tick_s)

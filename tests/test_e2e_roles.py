@@ -5,6 +5,7 @@ and a support manager with a new customer's export."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ WORLD: dict[str, str] = {}
 def app(tmp_path_factory):
     env = demo_world(tmp_path_factory.mktemp("roles"))
     WORLD["db"] = env["DATABASE_URL"]
+    WORLD["store"] = env["COVENANT_STORE"]
     with running_app(env, free_port()) as base:
         yield base
 
@@ -112,4 +114,39 @@ def test_a_support_manager_with_a_new_customer_is_told_what_must_exist_first(app
     expect(page.get_by_text("Legal creates it from a template")).to_be_visible(timeout=30000)
     expect(page.get_by_role("link", name="Contracts")).to_be_visible()
     _shot(page, "ingest-new-customer", "phone")
+    page.close()
+
+
+def test_a_support_manager_creates_an_alert_rule_and_sees_its_alerts(app, browser):
+    from playwright.sync_api import expect
+
+    from contracts.adapters.orm import make_engine
+    from contracts.adapters.unit_of_work import UnitOfWork
+    from flows import alerts
+    from sla_engine.analysis import now_us
+    from sla_engine.store import Store
+
+    page = browser.new_page(viewport=SIZES["desktop"])
+    login(page, app, "support")
+    page.goto(app + "/at_risk", wait_until="domcontentloaded")
+    expect(page.get_by_role("heading", name="Alerts before a breach")).to_be_visible(timeout=90000)
+    settled(page)
+    page.get_by_text("Add an alert rule").click()
+    page.get_by_role("textbox", name="Name", exact=True).fill("Breaches at ACME")
+    page.get_by_role("textbox", name="Thresholds (comma-separated)").fill("breach")
+    page.get_by_role("textbox", name="E-mail addresses (one per line)").fill("ops@acme.example")
+    page.get_by_role("button", name="Add the rule").click()
+    expect(page.get_by_text(re.compile(r"Alert rule \d+ added"))).to_be_visible(timeout=60000)
+    # the worker's tick (here called directly): the demo's open tickets are long breached
+    report = alerts.tick(
+        Store(Path(WORLD["store"])), UnitOfWork(make_engine(WORLD["db"])), now_us()
+    )
+    assert report.alerts > 0
+    page.reload(wait_until="domcontentloaded")
+    expect(page.get_by_role("heading", name="Alerts before a breach")).to_be_visible(timeout=90000)
+    settled(page)
+    expect(page.get_by_text(re.compile(r"The last \d+ alert\(s\) of rule"))).to_be_visible(
+        timeout=60000
+    )
+    _shot(page, "alerts-history", "desktop")
     page.close()
