@@ -138,6 +138,44 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _passphrase(path: str | None) -> str | None:
+    if not path:
+        return None
+    return Path(path).read_text(encoding="utf-8").strip() or None
+
+
+def backup_cmd(args: argparse.Namespace) -> int:
+    from flows.backup import backup
+
+    m = backup(
+        Path(args.out),
+        make_engine(),
+        Store(Path(args.store)),
+        with_keys=args.with_keys,
+        passphrase=_passphrase(args.passphrase_file),
+    )
+    total = sum(f["bytes"] for f in m["files"].values())
+    print(
+        f"wrote {args.out}: {len(m['files'])} files, {total:,} bytes, "
+        f"{sum(m['rows'].values()):,} database rows, schema {m['schema']}"
+        + ("; keys encrypted with the passphrase" if args.with_keys else "; no keys")
+    )
+    return 0
+
+
+def restore_cmd(args: argparse.Namespace) -> int:
+    from contracts.adapters import audit_anchor
+    from contracts.adapters.orm import database_url
+    from flows.backup import restore
+
+    m = restore(Path(args.archive), database_url(), Store(Path(args.store)))
+    with UnitOfWork(make_engine()) as uow:
+        verdict = audit_anchor.verify(uow.session)
+    print(f"restored the backup of {m['created_at']} ({sum(m['rows'].values()):,} rows)")
+    print(verdict.text())
+    return 0 if verdict.ok else 1
+
+
 def demo(args: argparse.Namespace) -> int:
     from flows.demo import build
 
@@ -187,6 +225,14 @@ def main(argv: list[str] | None = None) -> int:
     wk = sub.add_parser("worker", help="run alerts, mail, reminders, checkpoints and notices")
     wk.add_argument("--once", action="store_true", help="run every job once, then exit")
     wk.set_defaults(func=worker)
+    bk = sub.add_parser("backup", help="the database, the store, the journal, in one archive")
+    bk.add_argument("out")
+    bk.add_argument("--with-keys", action="store_true", help="include the keys, encrypted")
+    bk.add_argument("--passphrase-file", help="the passphrase that encrypts the keys")
+    bk.set_defaults(func=backup_cmd)
+    rs = sub.add_parser("restore", help="rebuild an empty deployment from a backup")
+    rs.add_argument("archive")
+    rs.set_defaults(func=restore_cmd)
     dm = sub.add_parser("demo", help="the embedded demo: signed contracts, sealed, measured")
     dm.add_argument("--if-absent", action="store_true", help="do nothing when the store has data")
     dm.set_defaults(func=demo)

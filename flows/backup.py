@@ -1,0 +1,294 @@
+"""Backup and restore of a whole deployment, in one archive (`python -m flows backup OUT`,
+`python -m flows restore ARCHIVE`).
+
+The archive (a gzipped tar) holds:
+- `db/<table>.jsonl`: every row of every table of the contracts database, read in one
+  transaction (a logical dump, engine-neutral: a SQLite deployment restores into PostgreSQL and
+  back); binary columns base64, times ISO 8601;
+- `store/`: the ticket store at one snapshot (its current generation and the terms, copied under
+  the store's write lock, so no ingest publishes half-way);
+- `audit/journal.jsonl`: the checkpoint journal kept outside the database;
+- `trust/`: the certificates the deployment trusts (public: the seal's root), so that a restore
+  can verify the audit trail and the sealed documents;
+- `keys/keys.enc` only when asked (`--with-keys`): the seal key and the secret-box key, encrypted
+  with a passphrase (scrypt-derived Fernet key);
+- `manifest.json`: every file's SHA-256 and size, the schema version, the counts.
+
+Restore checks every digest first, refuses a deployment that is not empty (a database with any
+user, contract or audit entry, or a store with tickets), then builds the schema, loads the rows
+in dependency order, resets sequences, and puts the store and the journal in place.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from sqlalchemy import MetaData, func, insert, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.types import Integer
+
+from contracts.adapters import audit_anchor
+from contracts.adapters.orm import make_engine
+from contracts.adapters.seal import key_folder, trust_paths
+from contracts.domain.events import utcnow
+from flows.errors import FlowError
+from sla_engine.store import Store
+
+FORMAT = 1
+SKIP_TABLES = {"alembic_version"}  # the target's migrations write their own
+
+
+class BackupError(FlowError):
+    """A backup could not be written, or an archive cannot be restored (with why)."""
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, bytes | memoryview):
+        return {"$b64": base64.b64encode(bytes(v)).decode()}
+    if isinstance(v, datetime | date):
+        return {"$time": v.isoformat()}
+    return v
+
+
+def _from_json(v: Any) -> Any:
+    if isinstance(v, dict) and set(v) == {"$b64"}:
+        return base64.b64decode(v["$b64"])
+    if isinstance(v, dict) and set(v) == {"$time"}:
+        return datetime.fromisoformat(v["$time"])
+    return v
+
+
+def _tables(engine: Engine) -> MetaData:
+    md = MetaData()
+    md.reflect(bind=engine)
+    return md
+
+
+def _dump_db(engine: Engine) -> dict[str, bytes]:
+    """Every table as JSON lines, read in one transaction (a consistent snapshot)."""
+    out: dict[str, bytes] = {}
+    md = _tables(engine)
+    with engine.connect() as conn, conn.begin():
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        for table in md.sorted_tables:
+            if table.name in SKIP_TABLES:
+                continue
+            order = list(table.primary_key.columns) or list(table.columns)[:1]
+            rows = conn.execute(select(table).order_by(*order)).mappings()
+            out[table.name] = b"".join(
+                (json.dumps({k: _json_value(v) for k, v in r.items()}, default=str) + "\n").encode()
+                for r in rows
+            )
+    return out
+
+
+def _keys_blob(passphrase: str) -> bytes:
+    """The seal key (and its certificate) and the secret-box key, encrypted with the passphrase."""
+    folder = key_folder()
+    files = {}
+    for name in ("seal-key.pem", "seal-cert.pem", "secret-box.key"):
+        p = Path(os.environ.get("COVENANT_SEAL_KEY", "")) if name == "seal-key.pem" else None
+        path = p if p and p.exists() else folder / name
+        if name == "seal-cert.pem" and os.environ.get("COVENANT_SEAL_CERT"):
+            path = Path(os.environ["COVENANT_SEAL_CERT"])
+        if path.exists():
+            files[name] = base64.b64encode(path.read_bytes()).decode()
+    salt = os.urandom(16)
+    key = base64.urlsafe_b64encode(
+        Scrypt(salt=salt, length=32, n=2**15, r=8, p=1).derive(passphrase.encode())
+    )
+    token = Fernet(key).encrypt(json.dumps(files).encode())
+    return json.dumps({"salt": base64.b64encode(salt).decode(), "token": token.decode()}).encode()
+
+
+def open_keys(blob: bytes, passphrase: str) -> dict[str, bytes]:
+    """The keys of a `--with-keys` archive, given its passphrase."""
+    doc = json.loads(blob)
+    key = base64.urlsafe_b64encode(
+        Scrypt(salt=base64.b64decode(doc["salt"]), length=32, n=2**15, r=8, p=1).derive(
+            passphrase.encode()
+        )
+    )
+    try:
+        files = json.loads(Fernet(key).decrypt(doc["token"].encode()))
+    except InvalidToken as exc:
+        raise BackupError("the passphrase does not open the archive's keys") from exc
+    return {k: base64.b64decode(v) for k, v in files.items()}
+
+
+def backup(
+    out: Path, engine: Engine, store: Store, with_keys: bool = False, passphrase: str | None = None
+) -> dict[str, Any]:
+    """Write the archive; returns its manifest."""
+    if with_keys and not passphrase:
+        raise BackupError("keys go into a backup only encrypted: give a passphrase")
+    files: dict[str, bytes] = {f"db/{t}.jsonl": b for t, b in _dump_db(engine).items()}
+    with tempfile.TemporaryDirectory(prefix="covenant-backup-") as tmp:
+        snap = Path(tmp) / "store"
+        snap.mkdir()
+        if store.root.exists():
+            with store.write_lock():  # no ingest publishes while the snapshot is taken
+                gen = store.current()
+                if (store.root / "terms").is_dir():
+                    shutil.copytree(store.root / "terms", snap / "terms")
+                if gen is not None:
+                    shutil.copytree(gen, snap / gen.name)
+                    (snap / "CURRENT").write_text(gen.name + "\n", encoding="utf-8")
+        for p in sorted(snap.rglob("*")):
+            if p.is_file():
+                files[f"store/{p.relative_to(snap)}"] = p.read_bytes()
+    journal = audit_anchor.journal_path()
+    if journal.exists():
+        files["audit/journal.jsonl"] = journal.read_bytes()
+    for i, p in enumerate(trust_paths()):
+        files[f"trust/{i}-{Path(p).name}"] = Path(p).read_bytes()
+    if with_keys and passphrase:
+        files["keys/keys.enc"] = _keys_blob(passphrase)
+    with engine.connect() as conn:
+        schema = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    manifest = {
+        "format": FORMAT,
+        "created_at": utcnow().isoformat(timespec="seconds"),
+        "schema": schema,
+        "files": {name: {"sha256": _sha(b), "bytes": len(b)} for name, b in sorted(files.items())},
+        "rows": {
+            name[3:-6]: data.count(b"\n") for name, data in files.items() if name.startswith("db/")
+        },
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    with tarfile.open(partial, "w:gz") as tar:
+        for name, data in [
+            ("manifest.json", json.dumps(manifest, indent=1).encode()),
+            *sorted(files.items()),
+        ]:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), int(utcnow().timestamp()), 0o600
+            tar.addfile(info, io.BytesIO(data))
+    os.chmod(partial, 0o600)
+    partial.replace(out)  # all or nothing: a half-written archive never has the final name
+    return manifest
+
+
+def read_archive(archive: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The manifest and every file, each checked against its digest (BackupError names the
+    first that differs)."""
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            files = {}
+            for m in tar.getmembers():
+                if not m.isfile() or m.name.startswith("/") or ".." in Path(m.name).parts:
+                    raise BackupError(f"{archive.name}: {m.name!r} is not a file of a backup")
+                fh = tar.extractfile(m)
+                files[m.name] = fh.read() if fh else b""
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise BackupError(f"{archive}: not a readable backup archive ({exc})") from exc
+    if "manifest.json" not in files:
+        raise BackupError(f"{archive.name}: no manifest.json: not a Covenant backup")
+    manifest = json.loads(files.pop("manifest.json"))
+    listed = manifest.get("files", {})
+    for name, meta in listed.items():
+        if name not in files:
+            raise BackupError(f"{archive.name}: {name} is listed in the manifest but missing")
+        if _sha(files[name]) != meta["sha256"]:
+            raise BackupError(f"{archive.name}: {name} does not match its SHA-256 in the manifest")
+    extra = set(files) - set(listed)
+    if extra:
+        raise BackupError(f"{archive.name}: files not in the manifest: {sorted(extra)[:3]}")
+    return manifest, files
+
+
+def _refuse_unless_empty(engine: Engine, store: Store) -> None:
+    md = _tables(engine)
+    with engine.connect() as conn:
+        for name in ("users", "contracts", "audit_log", "templates"):
+            if (
+                name in md.tables
+                and conn.execute(select(func.count()).select_from(md.tables[name])).scalar()
+            ):
+                raise BackupError(
+                    f"the target database is not empty (table {name} has rows): restore only into "
+                    "an empty deployment"
+                )
+    if (
+        store.current() is not None
+        or (store.root / "terms").is_dir()
+        and any((store.root / "terms").iterdir())
+    ):
+        raise BackupError(f"the target store {store.root} is not empty: restore into an empty one")
+
+
+def restore(archive: Path, url: str, store: Store, owner_url: str | None = None) -> dict[str, Any]:
+    """Rebuild the empty deployment named by `url` and `store` from the archive."""
+    manifest, files = read_archive(archive)
+    app = make_engine(url, owner_url=owner_url)  # the schema, as the owner when one is named
+    app.dispose()
+    # the rows are loaded by the schema's owner (sequences, the audit head), else by the app role
+    engine = make_engine(owner_url, migrate=False) if owner_url else make_engine(url, migrate=False)
+    try:
+        _refuse_unless_empty(engine, store)
+        journal = audit_anchor.journal_path()
+        if "audit/journal.jsonl" in files and journal.exists() and journal.read_bytes().strip():
+            raise BackupError(f"the checkpoint journal {journal} is not empty: restore refused")
+        md = _tables(engine)
+        rows = {
+            name[3:-6]: [
+                {k: _from_json(v) for k, v in json.loads(line).items()}
+                for line in data.decode().splitlines()
+                if line.strip()
+            ]
+            for name, data in files.items()
+            if name.startswith("db/")
+        }
+        with engine.begin() as conn:
+            for table in md.sorted_tables:
+                if table.name in SKIP_TABLES or table.name not in rows:
+                    continue
+                if table.name == "audit_head":  # the migration wrote the genesis head: replace it
+                    conn.execute(table.delete())
+                batch = [
+                    {c.name: r.get(c.name) for c in table.columns if c.name in r}
+                    for r in rows[table.name]
+                ]
+                if batch:
+                    conn.execute(insert(table), batch)
+            if engine.dialect.name == "postgresql":  # serial columns continue after the rows
+                for table in md.sorted_tables:
+                    for c in table.primary_key.columns:
+                        if isinstance(c.type, Integer):
+                            conn.execute(
+                                text(
+                                    "SELECT setval(pg_get_serial_sequence(:t, :c), COALESCE("
+                                    f"(SELECT max({c.name}) FROM {table.name}), 0) + 1, false)"
+                                ),
+                                {"t": table.name, "c": c.name},
+                            )
+        store.root.mkdir(parents=True, exist_ok=True)
+        for name, data in files.items():
+            if name.startswith("store/"):
+                target = store.root / name[len("store/") :]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+        if "audit/journal.jsonl" in files:
+            journal.parent.mkdir(parents=True, exist_ok=True)
+            journal.write_bytes(files["audit/journal.jsonl"])
+    finally:
+        engine.dispose()
+    return manifest
