@@ -292,3 +292,45 @@ def restore(archive: Path, url: str, store: Store, owner_url: str | None = None)
     finally:
         engine.dispose()
     return manifest
+
+
+LAST_BACKUP_KEY = "last_backup"
+
+
+def scheduled_backup(engine: Engine, store: Store, folder: Path, keep: int) -> dict[str, Any]:
+    """The worker's backup: a new archive in `folder`, read back and checked against its
+    manifest, the oldest beyond `keep` removed; recorded (setting `last_backup`) and audited."""
+    from contracts.adapters.orm import SettingRow
+    from contracts.adapters.unit_of_work import UnitOfWork
+    from contracts.domain.events import Event
+    from contracts.domain.lifecycle import AuditKind
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"covenant-{utcnow():%Y%m%dT%H%M%S.%fZ}.tar.gz"
+    manifest = backup(out, engine, store)
+    try:
+        read_archive(out)
+        verified = "every file matches its SHA-256"
+    except BackupError as exc:
+        verified = f"FAILED: {exc}"
+    archives = sorted(folder.glob("covenant-*.tar.gz"))
+    for old in archives[: max(len(archives) - keep, 0)]:
+        old.unlink()
+    record = {
+        "path": str(out),
+        "at": manifest["created_at"],
+        "files": len(manifest["files"]),
+        "bytes": out.stat().st_size,
+        "rows": sum(manifest["rows"].values()),
+        "verified": verified,
+        "kept": min(len(archives), keep),
+    }
+    with UnitOfWork(engine) as uow:
+        row = uow.session.get(SettingRow, LAST_BACKUP_KEY)
+        if row is None:
+            row = SettingRow(key=LAST_BACKUP_KEY)
+            uow.session.add(row)
+        row.value, row.updated_by, row.updated_at = record, "worker", utcnow()
+        uow.record(Event(AuditKind.BACKUP_MADE, "backup", record, utcnow(), "worker"))
+        uow.commit()
+    return record

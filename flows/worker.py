@@ -11,14 +11,17 @@ sent from the outbox under a row lock, reminders and checkpoints check what is d
 | reminders | 5 min | signing reminders and expiry (contracts/services/signing.py) |
 | checkpoint | 1 h | an audit checkpoint when one is due (contracts/adapters/audit_anchor.py) |
 | notices | 1 h | notice reminders, monthly reports, the at-risk digest (flows/schedule.py) |
+| backup | 24 h | an archive in COVENANT_BACKUP_DIR, read back, the last KEEP kept (backup.py) |
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from contracts.adapters import audit_anchor
 from contracts.adapters.mailer import SmtpConfig, deliver
@@ -26,6 +29,7 @@ from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.errors import ContractsError
 from contracts.services.signing import remind_due
 from flows import alerts, schedule
+from flows.backup import scheduled_backup
 from flows.errors import FlowError
 from sla_engine.analysis import now_us
 from sla_engine.errors import SlaEngineError
@@ -69,12 +73,21 @@ def jobs(store: Store, engine_factory: Callable) -> list[Job]:
         sent = schedule.due_notices(store, uow())
         return f"{len(sent.notices)} notice(s)"
 
+    def run_backup() -> str:
+        folder = os.environ.get("COVENANT_BACKUP_DIR")
+        if not folder:
+            return "no COVENANT_BACKUP_DIR: scheduled backups are off"
+        keep = int(os.environ.get("COVENANT_BACKUP_KEEP", "7") or 7)
+        r = scheduled_backup(engine_factory(), store, Path(folder), keep)
+        return f"{r['path']} ({r['bytes']:,} bytes; {r['verified']})"
+
     return [
         Job("alerts", 60, run_alerts),
         Job("mail", 60, run_mail),
         Job("reminders", 300, run_reminders),
         Job("checkpoint", 3600, run_checkpoint),
         Job("notices", 3600, run_notices),
+        Job("backup", 24 * 3600, run_backup),
     ]
 
 

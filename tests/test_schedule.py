@@ -131,7 +131,22 @@ def test_the_worker_runs_every_job_and_a_failing_one_does_not_stop_the_others(en
         "reminders",
         "checkpoint",
         "notices",
+        "backup",
     ]
     assert "reminders: failed: OSError: disk full" in said
     assert run_due(all_jobs, now=30.0) == []  # nobody's turn yet
     assert [s.split(":")[0] for s in run_due(all_jobs, now=61.0)] == ["alerts", "mail"]
+
+
+def test_the_workers_backup_keeps_the_last_archives_and_says_how_it_went(engine, tmp_path):
+    from flows.backup import LAST_BACKUP_KEY, scheduled_backup
+
+    store = Store(tmp_path / "store")
+    folder = tmp_path / "backups"
+    for _ in range(3):
+        record = scheduled_backup(engine, store, folder, keep=2)
+    assert len(list(folder.glob("covenant-*.tar.gz"))) == 2  # the oldest of three removed
+    assert record["verified"] == "every file matches its SHA-256"
+    with UnitOfWork(engine) as uow:
+        assert uow.setting(LAST_BACKUP_KEY)["path"] == record["path"]
+        assert [e["kind"] for e in uow.audit_entries("backup")].count("backup.made") == 3

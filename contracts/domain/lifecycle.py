@@ -190,6 +190,7 @@ class AuditKind(StrEnum):
     ALERT_SENT = "alert.sent"
     ALERT_WEBHOOK_DEAD = "alert.webhook_dead"
     NOTICE_SENT = "notice.sent"
+    BACKUP_MADE = "backup.made"
 
     CREDITS_MONTH_CLOSED = "credits.month_closed"
     CREDITS_MONTH_REOPENED = "credits.month_reopened"
