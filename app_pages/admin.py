@@ -32,9 +32,28 @@ from ui.text import plain
 require("admin")
 st.title("Administration")
 actor = st.session_state.get("username") or "admin"
-tab_users, tab_flow, tab_cal, tab_mail = st.tabs(
-    ["Users and roles", "Workflow defaults", "Calendars and holidays", "Mail"]
+tab_users, tab_flow, tab_cal, tab_mail, tab_backup = st.tabs(
+    ["Users and roles", "Workflow defaults", "Calendars and holidays", "Mail", "Backups"]
 )
+
+with tab_backup:
+    from flows.backup import LAST_BACKUP_KEY
+
+    with unit_of_work() as uow:
+        last = uow.setting(LAST_BACKUP_KEY)
+    if last is None:
+        st.info(
+            "No scheduled backup yet. The worker (started by make run) writes one a day when "
+            "COVENANT_BACKUP_DIR names a folder (COVENANT_BACKUP_KEEP archives kept, default 7); "
+            "`python -m flows backup OUT` writes one now, `python -m flows restore ARCHIVE` "
+            "rebuilds an empty deployment from it."
+        )
+    else:
+        (st.success if not str(last["verified"]).startswith("FAILED") else st.error)(
+            f"Last backup {plain(last['at'])} UTC: {plain(last['path'])}, "
+            f"{int(last['bytes']):,} bytes, {int(last['rows']):,} database rows; "
+            f"read back: {plain(last['verified'])}; {int(last['kept'])} archive(s) kept."
+        )
 
 with tab_flow:
     d = workflow_defaults(unit_of_work())
