@@ -113,7 +113,22 @@ shown = shown[
     ]
 ]
 st.metric("Open metrics at risk", f"{len(shown):,}")
-st.dataframe(shown, hide_index=True, key="at_risk_table")
+st.dataframe(
+    shown,
+    hide_index=True,
+    key="at_risk_table",
+    column_config={
+        "contract_id": st.column_config.TextColumn("Contract"),
+        "ticket_id": st.column_config.TextColumn("Ticket"),
+        "tier": st.column_config.TextColumn("Tier"),
+        "metric": st.column_config.TextColumn("Metric"),
+        "hours_to_breach": st.column_config.NumberColumn("Hours to breach", format="%.1f"),
+        "remaining_minutes": st.column_config.NumberColumn("Minutes left", format="%.0f"),
+        "counted_minutes": st.column_config.NumberColumn("Minutes used", format="%.0f"),
+        "target_minutes": st.column_config.NumberColumn("Target (min)", format="%.0f"),
+        "paused_now": st.column_config.CheckboxColumn("Paused now"),
+    },
+)
 st.download_button(
     "At-risk list (CSV)", csv_bytes(view), "at-risk.csv", "text/csv", key="at_risk_csv"
 )
