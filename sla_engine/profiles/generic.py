@@ -34,16 +34,31 @@ def read(df: pd.DataFrame, file: str, overrides: dict | None = None) -> Extract:
             f"{file}: the column mapping names {sorted(unknown)}, which are not fields; fields "
             f"are {', '.join(TICKET_FIELDS)}"
         )
+    optional = ("contract_id", "first_response_at", "resolved_at")
     cols = {
-        n: find_column(df, [names[n]], WORDS[n], file, required=n != "contract_id")
+        n: find_column(
+            df, [names[n]], WORDS[n], file, required=n not in optional or n in (overrides or {})
+        )
         for n in TICKET_FIELDS
     }
     tickets = ticket_frame(df, cols)
+    notes = []
+    if not cols.get("first_response_at"):
+        notes.append(
+            "no first-response column: a resolved ticket's response counts as fulfilled at "
+            "resolution; open tickets stay pending for response"
+        )
+    if not cols.get("resolved_at"):
+        notes.append(
+            "no resolution or status column: every ticket is open (map a resolution, a status "
+            "or a closed time if the export has one)"
+        )
     return Extract(
         tickets=tickets,
         events=empty_events(),
         row_ticket=tickets[["_row", "ticket_id"]],
         source_columns={k: v for k, v in cols.items() if v},
+        notes=notes,
     )
 
 

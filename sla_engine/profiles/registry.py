@@ -65,7 +65,11 @@ def read_profile(
     if profile not in PROFILES:
         raise IngestError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     sideloads: dict[str, pd.DataFrame] = {}
-    streamed = _stream(con, path) if con is not None and profile == "generic" else None
+    mapping = _mapping(options)
+    # a generic export with status evidence is read whole (ticketfile's status rules); a plain
+    # one is streamed
+    plain_generic = profile == "generic" and not _has_status_evidence(path, mapping)
+    streamed = _stream(con, path) if con is not None and plain_generic else None
     if streamed is not None:
         df, detected = streamed
     else:
@@ -74,7 +78,6 @@ def read_profile(
             raise IngestError(f"{path}: the file has a header but no rows")
         detected = dict(df.attrs.get("detected") or {})
     file = str(path)
-    mapping = _mapping(options)
     stated = options.get("date_order") or mapping.get("date_order")
     if stated is not None and stated not in ORDERS:
         raise IngestError(f"date order {stated!r}: say day-first or month-first")
@@ -118,7 +121,7 @@ def read_profile(
     if sideloads:
         notes.append(f"sideloaded lists not needed: {', '.join(sorted(sideloads))}")
 
-    if profile == "generic":
+    if profile == "generic" and not _has_status_evidence(path, mapping, df):
         ex = generic.read(df, file, mapping.get("columns"))
         if streamed is not None and con is not None:
             ex = generic.in_database(con, ex, "_ex_raw")
@@ -176,6 +179,25 @@ def detect_profile(columns: list[str]) -> str | None:
     ):
         return "eventlog"
     return None
+
+
+STATUS_EVIDENCE = ("status", "closed_at", "pending_since", "updated_at")
+
+
+def _has_status_evidence(path: Path, mapping: dict, df: pd.DataFrame | None = None) -> bool:
+    """Whether a generic export carries (or the mapping names) a status, close, pending-since or
+    last-update column: then the status rules of status_evidence.py apply (a ticket closed with
+    no resolution time is resolved at its close, a pending one paused, a deleted one left out)."""
+    if set(mapping.get("columns") or {}) & set(STATUS_EVIDENCE):
+        return True
+    if df is not None:
+        names = [str(c) for c in df.columns]
+    else:
+        found = csv_stream.layout(path)
+        if found is None:
+            return False  # read whole anyway; decided again from its columns
+        names = found.names
+    return bool({n.strip().lower() for n in names} & set(STATUS_EVIDENCE))
 
 
 def _stream(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[pd.DataFrame, dict] | None:

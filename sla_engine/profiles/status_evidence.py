@@ -53,7 +53,23 @@ STATUS_MEANING: dict[str, dict[str, set[str]]] = {
         "deleted": {"deleted", "spam"},
         "open": {"open"},
     },
-    "generic": {"solved": set(), "paused": set(), "deleted": set(), "open": set()},
+    # the words help desks commonly use; a mapping's `statuses` names any others
+    "generic": {
+        "solved": {"solved", "resolved", "closed", "done", "completed", "canceled", "cancelled"},
+        "paused": {
+            "pending",
+            "on hold",
+            "on-hold",
+            "hold",
+            "waiting",
+            "waiting for customer",
+            "waiting on customer",
+            "awaiting customer",
+            "awaiting user info",
+        },
+        "deleted": {"deleted", "spam", "merged", "duplicate"},
+        "open": {"new", "open", "in progress", "assigned", "active", "reopened", "escalated"},
+    },
 }
 
 

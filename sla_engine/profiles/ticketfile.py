@@ -15,6 +15,20 @@ from .base import Extract, empty_events, find_column, ticket_frame, with_rows
 
 # engine field -> candidate column names, per profile
 COLUMNS: dict[str, dict[str, list[str]]] = {
+    # the documented names; any other column is named with a column mapping (--column FIELD=COL)
+    "generic": {
+        "ticket_id": ["ticket_id"],
+        "contract_id": ["contract_id"],
+        "severity": ["severity"],
+        "created_at": ["created_at"],
+        "first_response_at": ["first_response_at"],
+        "reply_minutes": [],
+        "resolved_at": ["resolved_at"],
+        "status": ["status"],
+        "closed_at": ["closed_at"],
+        "pending_since": ["pending_since"],
+        "updated_at": ["updated_at"],
+    },
     "zendesk": {
         "ticket_id": ["id", "Id", "Ticket ID"],
         "contract_id": ["contract_id", "organization_name", "Organization"],
