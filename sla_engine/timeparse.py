@@ -17,6 +17,8 @@ _FROM_US = int(PLAUSIBLE_FROM.value // 1000)
 _TO_US = int(PLAUSIBLE_TO.value // 1000)
 
 
+_EPOCH_S = r"\d{9,10}(?:\.\d{1,6})?"
+_EPOCH_MS = r"\d{12,13}"
 # an offset at the end of an ISO 8601 time: Z, +05:30, +0530 or +05
 _OFFSET = r"(?:[+-]\d\d(?::?\d\d)?|Z)$"
 # naive times outside these years are not put in a zone (pandas cannot; they are implausible)
@@ -55,9 +57,19 @@ def parse_instants(
     bad = pd.Series(False, index=raw.index)
     if not (~blank).any():
         return out, blank, bad
+    # Unix epoch numbers (API exports): 9-10 digits are seconds, 12-13 milliseconds, both UTC;
+    # only within the plausible years, so a date written as 20250304 is never one
+    epoch = pd.Series(False, index=raw.index)
+    for pattern, per_us in ((_EPOCH_S, 1_000_000), (_EPOCH_MS, 1_000)):
+        hit = (~blank) & values.str.fullmatch(pattern, na=False)
+        if hit.any():
+            us = (values[hit].astype("float64") * per_us).round().astype("int64")
+            plausible = (us >= _FROM_US) & (us < _TO_US)
+            out.loc[us[plausible].index] = us[plausible].values
+            epoch |= hit & plausible.reindex(raw.index, fill_value=False)
     has_offset = values.str.contains(_OFFSET, regex=True, na=False)
     for aware in (True, False):
-        mask = (~blank) & (has_offset if aware else ~has_offset)
+        mask = (~blank) & ~epoch & (has_offset if aware else ~has_offset)
         if not mask.any():
             continue
         part = values[mask]
