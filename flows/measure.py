@@ -168,3 +168,26 @@ def end_contract(
         raise RegistrationError(f"a signed contract ends as terminated or expired, not {to}")
     contract_service.transition(uow, contract_id, to, actor=actor, reason=reason)
     return register_signed(store, uow, contract_id, actor)
+
+
+def finish_stalled(store: Store, uow: UnitOfWork, actor: str = "worker") -> list[str]:
+    """Envelopes every signer signed but that were never sealed (the sealing failed, or the
+    process stopped in between): seal them now and measure their terms. What still fails stays
+    retryable and is audited by the completion itself; the ids finished are returned."""
+    from contracts.services import completion
+
+    with uow:
+        stalled = [
+            (e.id, e.contract_id)
+            for e in uow.envelopes.open_envelopes()
+            if e.current_group() is None
+        ]
+    done = []
+    for env_id, contract_id in stalled:
+        try:
+            if completion.complete(uow, env_id):
+                register_signed(store, uow, contract_id, actor)
+                done.append(env_id)
+        except (ContractsError, RegistrationError):
+            continue  # audited where it failed; the next turn tries again
+    return done

@@ -9,6 +9,7 @@ sent from the outbox under a row lock, reminders and checkpoints check what is d
 | alerts | 1 min | flows/alerts.py: warnings before a breach |
 | mail | 1 min | the outbox over SMTP (when configured) |
 | reminders | 5 min | signing reminders and expiry (contracts/services/signing.py) |
+| completions | 5 min | envelopes fully signed but never sealed: sealed and measured (measure.py) |
 | checkpoint | 1 h | an audit checkpoint when one is due (contracts/adapters/audit_anchor.py) |
 | notices | 1 h | notice reminders, monthly reports, the at-risk digest (flows/schedule.py) |
 | backup | 24 h | an archive in COVENANT_BACKUP_DIR, read back, the last KEEP kept (backup.py) |
@@ -31,6 +32,7 @@ from contracts.services.signing import remind_due
 from flows import alerts, schedule
 from flows.backup import scheduled_backup
 from flows.errors import FlowError
+from flows.measure import finish_stalled
 from sla_engine.analysis import now_us
 from sla_engine.errors import SlaEngineError
 from sla_engine.store import Store
@@ -73,6 +75,10 @@ def jobs(store: Store, engine_factory: Callable) -> list[Job]:
         sent = schedule.due_notices(store, uow())
         return f"{len(sent.notices)} notice(s)"
 
+    def run_completions() -> str:
+        done = finish_stalled(store, uow())
+        return f"{len(done)} stalled completion(s) sealed" if done else "none stalled"
+
     def run_backup() -> str:
         folder = os.environ.get("COVENANT_BACKUP_DIR")
         if not folder:
@@ -85,6 +91,7 @@ def jobs(store: Store, engine_factory: Callable) -> list[Job]:
         Job("alerts", 60, run_alerts),
         Job("mail", 60, run_mail),
         Job("reminders", 300, run_reminders),
+        Job("completions", 300, run_completions),
         Job("checkpoint", 3600, run_checkpoint),
         Job("notices", 3600, run_notices),
         Job("backup", 24 * 3600, run_backup),

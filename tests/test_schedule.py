@@ -129,6 +129,7 @@ def test_the_worker_runs_every_job_and_a_failing_one_does_not_stop_the_others(en
         "alerts",
         "mail",
         "reminders",
+        "completions",
         "checkpoint",
         "notices",
         "backup",

@@ -68,3 +68,26 @@ def test_tsa_failure_is_audited_and_retry_seals_with_timestamp(
     assert any(
         a["type"].native == "signature_time_stamp_token" for a in unsigned
     )  # RFC 3161 token in the seal
+
+
+def test_the_worker_finishes_a_completion_that_stopped_before_sealing(
+    engine, contract, smtp, tsa, monkeypatch, tmp_path
+):
+    """Everyone signed, the time-stamping authority was down: the worker's next turn seals the
+    envelope and measures its terms, with no one pressing a button."""
+    from flows.measure import finish_stalled
+    from sla_engine.store import Store
+
+    url, _ = tsa
+    env_id, token = _fully_signed(engine, contract, smtp)
+    monkeypatch.setenv("COVENANT_TSA_URL", f"http://127.0.0.1:{_dead_port()}/tsa")
+    with pytest.raises(SealError):
+        signing.sign(UnitOfWork(engine), token, "typed", "Dana")
+    store = Store(tmp_path / "store")
+    assert finish_stalled(store, UnitOfWork(engine)) == []  # still down: stays retryable
+    monkeypatch.setenv("COVENANT_TSA_URL", url)
+    assert finish_stalled(store, UnitOfWork(engine)) == [env_id]
+    with UnitOfWork(engine) as uow:
+        assert uow.repo.get_contract(contract).state == "signed"
+    assert [t for t in store.terms() if t.contract_id == contract]  # measured
+    assert finish_stalled(store, UnitOfWork(engine)) == []  # nothing twice
