@@ -17,6 +17,7 @@ from contracts.adapters.orm import make_engine
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.errors import ContractsError
 from sla_engine import analysis, ledger
+from sla_engine.sqlfiles import connect
 from sla_engine.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,7 +93,7 @@ def _evaluated(
     created_between: tuple[int, int] | None = None,
 ) -> tuple[duckdb.DuckDBPyConnection, list]:
     s = at(generation)
-    con = duckdb.connect()
+    con = connect()
     s.attach(con, only_contract=contract_id, created_between=created_between)
     terms = s.terms()
     analysis.evaluate_to_table(con, terms, as_of_us)
