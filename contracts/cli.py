@@ -13,7 +13,7 @@ from pathlib import Path
 
 from contracts.adapters import audit, audit_anchor
 from contracts.adapters.mailer import deliver
-from contracts.adapters.orm import make_engine
+from contracts.adapters.orm import database_url, make_engine
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.documents.extract import extract_terms
 from contracts.documents.pdf import sha256_bytes
@@ -245,7 +245,7 @@ def audit_checkpoint(args: argparse.Namespace) -> int:
         f"checkpoint #{cp['number']}: entry {cp['seq']}, head {cp['head_hash'][:16]}…, signed "
         f"{cp['at']}"
         + (" and time-stamped" if cp["tsa_token"] else "")
-        + f"; journal {audit_anchor.journal_path()}"
+        + f"; journal {audit_anchor.journal_path(database_url())}"
     )
     return 0
 

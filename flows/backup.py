@@ -154,7 +154,7 @@ def backup(
         for p in sorted(snap.rglob("*")):
             if p.is_file():
                 files[f"store/{p.relative_to(snap)}"] = p.read_bytes()
-    journal = audit_anchor.journal_path()
+    journal = audit_anchor.journal_path(engine.url)
     if journal.exists():
         files["audit/journal.jsonl"] = journal.read_bytes()
     for i, p in enumerate(trust_paths()):
@@ -244,7 +244,7 @@ def restore(archive: Path, url: str, store: Store, owner_url: str | None = None)
     engine = make_engine(owner_url, migrate=False) if owner_url else make_engine(url, migrate=False)
     try:
         _refuse_unless_empty(engine, store)
-        journal = audit_anchor.journal_path()
+        journal = audit_anchor.journal_path(url)
         if "audit/journal.jsonl" in files and journal.exists() and journal.read_bytes().strip():
             raise BackupError(f"the checkpoint journal {journal} is not empty: restore refused")
         md = _tables(engine)

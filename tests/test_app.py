@@ -828,11 +828,11 @@ def test_a_support_manager_adds_an_alert_rule_and_sees_the_secret_once(monkeypat
     monkeypatch.setenv("COVENANT_WEBHOOK_ALLOW_PRIVATE", "1")
     at = as_role("at_risk", "support_manager")
     assert not at.exception, at.exception
-    at.text_input(key="ar_name").input("Sev1 watch")
-    at.text_input(key="ar_thresholds").input("80%, breach")
-    at.text_area(key="ar_emails").input("ops@acme.example")
-    at.selectbox(key="ar_kind").set_value("standard")
-    at.text_input(key="ar_url").input("http://127.0.0.1:9/hook")
+    at.text_input(key="rule_name").input("Sev1 watch")
+    at.text_input(key="rule_thresholds").input("80%, breach")
+    at.text_area(key="rule_emails").input("ops@acme.example")
+    at.selectbox(key="rule_kind").set_value("standard")
+    at.text_input(key="rule_url").input("http://127.0.0.1:9/hook")
     at.button(key="FormSubmitter:new_alert_rule-Add the rule").click().run()
     assert not at.exception, at.exception
     assert any("Alert rule" in s.value and "added" in s.value for s in at.success), [

@@ -23,36 +23,36 @@ def render(contracts: list[str], tiers: list[str], actor: str) -> None:
         "every minute with the worker, or with `python -m flows alerts run`."
     )
     with st.expander("Add an alert rule"), st.form("new_alert_rule", clear_on_submit=False):
-        name = st.text_input("Name", max_chars=200, key="ar_name")
+        name = st.text_input("Name", max_chars=200, key="rule_name")
         c1, c2, c3 = st.columns(3)
-        contract = c1.selectbox("Contract", ["All contracts", *contracts], key="ar_contract")
-        chosen_tiers = c2.multiselect("Tiers (none: all)", tiers, key="ar_tiers")
+        contract = c1.selectbox("Contract", ["All contracts", *contracts], key="rule_contract")
+        chosen_tiers = c2.multiselect("Tiers (none: all)", tiers, key="rule_tiers")
         metrics = c3.multiselect(
             "Metrics",
             list(alert_rules.METRICS),
             default=list(alert_rules.METRICS),
-            key="ar_metrics",
+            key="rule_metrics",
         )
         thresholds = st.text_input(
             "Thresholds (comma-separated)",
             value="75%, 60m, breach",
-            key="ar_thresholds",
+            key="rule_thresholds",
             help="A share of the target used (75%), a time left before the breach on the tier's "
             "clock (60m, 4h), or breach",
         )
-        emails = st.text_area("E-mail addresses (one per line)", key="ar_emails")
+        emails = st.text_area("E-mail addresses (one per line)", key="rule_emails")
         w1, w2 = st.columns([1, 3])
         kind = w1.selectbox(
             "Webhook",
             ["none", *alert_rules.WEBHOOK_KINDS],
-            key="ar_kind",
+            key="rule_kind",
             help="standard: signed as Standard Webhooks; slack, teams: their incoming webhooks",
         )
-        url = w2.text_input("Webhook address", max_chars=2000, key="ar_url")
+        url = w2.text_input("Webhook address", max_chars=2000, key="rule_url")
         ticket_url = st.text_input(
             "The help desk's ticket address, with {ticket} for the id (optional)",
             max_chars=2000,
-            key="ar_ticket_url",
+            key="rule_ticket_url",
         )
         if st.form_submit_button("Add the rule"):
             with shown_errors():
@@ -103,11 +103,11 @@ def render(contracts: list[str], tiers: list[str], actor: str) -> None:
     pick = st.selectbox(
         "Rule",
         [r.id for r in every],
-        key="ar_pick",
+        key="rule_pick",
         format_func=lambda i: next(f"{r.id}: {r.name}" for r in every if r.id == i),
     )
     rule = next(r for r in every if r.id == pick)
-    if st.button("Switch off" if rule.active else "Switch on", key=f"ar_toggle:{rule.id}"):
+    if st.button("Switch off" if rule.active else "Switch on", key=f"rule_toggle:{rule.id}"):
         with shown_errors():
             alert_rules.set_active(unit_of_work(), rule.id, not rule.active, actor)
             st.rerun()

@@ -36,6 +36,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
 from contracts.adapters import audit
@@ -47,11 +48,20 @@ from contracts.errors import SealError
 NO_PREVIOUS = "0" * 64
 
 
-def journal_path() -> Path:
-    """The checkpoint journal, outside the database: COVENANT_AUDIT_JOURNAL or beside the seal
-    key (an insider with database rights only cannot rewrite it)."""
+def journal_path(database: Any = None) -> Path:
+    """The checkpoint journal, outside the database: COVENANT_AUDIT_JOURNAL, or beside the seal
+    key, one per database the deployment is configured with (`database`: its URL or a session;
+    the name comes from configuration, which an insider with database rights cannot change)."""
     configured = os.environ.get("COVENANT_AUDIT_JOURNAL")
-    return Path(configured) if configured else key_folder() / "audit-checkpoints.jsonl"
+    if configured:
+        return Path(configured)
+    if isinstance(database, Session):
+        bind = database.get_bind()
+        database = bind.engine.url if isinstance(bind, Connection) else bind.url
+    if isinstance(database, str):
+        database = make_url(database)
+    url = database.render_as_string(hide_password=True) if database is not None else ""
+    return key_folder() / f"audit-checkpoints-{hashlib.sha256(url.encode()).hexdigest()[:12]}.jsonl"
 
 
 def cadence() -> timedelta:
@@ -139,7 +149,8 @@ def sign_checkpoint(uow: Any, tsa_url: str | None = None) -> dict[str, Any]:
         row = checkpoint(uow.session, tsa_url)
         uow.commit()
         rec = _record(row)
-    append_to_journal(rec)
+        journal = journal_path(uow.session)
+    append_to_journal(rec, journal)
     return rec
 
 
@@ -158,16 +169,15 @@ def checkpoint_if_due(uow: Any) -> dict[str, Any] | None:
     return sign_checkpoint(uow)
 
 
-def append_to_journal(rec: dict[str, Any]) -> None:
-    path = journal_path()
+def append_to_journal(rec: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as f:
         f.write(json.dumps(rec, sort_keys=True) + "\n")
 
 
-def read_journal() -> list[dict[str, Any]]:
-    path = journal_path()
+def read_journal(session: Session) -> list[dict[str, Any]]:
+    path = journal_path(session)
     return load_export(str(path)) if path.exists() else []
 
 
@@ -266,7 +276,7 @@ def check(
     hashes_by_seq: dict[int, str] = {seq: h for seq, h, _ in rows}
     last = max(hashes_by_seq, default=0)
     stored = as_records(session)
-    outside = [*(read_journal() if use_journal else []), *(extra or [])]
+    outside = [*(read_journal(session) if use_journal else []), *(extra or [])]
     found: list[Finding] = []
     every: dict[tuple[Any, ...], dict[str, Any]] = {}
     for cp in [*stored, *outside]:
