@@ -10,8 +10,8 @@ What makes a checkpoint evidence is what the *verifier* trusts, never what the d
   (seal.trust_paths(): COVENANT_SEAL_TRUST, the configured chain, or the local root), so a
   checkpoint re-signed with a self-made certificate fails;
 - the count lives outside the database: every checkpoint is also appended to the journal beside
-  the seal key (JOURNAL below) and can be exported; a number the journal or an export knows but the
-  database lacks, or a gap in the numbers, fails ("deleted");
+  the seal key (journal_path: one per configured database) and can be exported; a number the
+  journal or an export knows but the database lacks, or a gap in the numbers, fails ("deleted");
 - a cadence: entries older than twice COVENANT_CHECKPOINT_HOURS (default 24) must be covered by a
   checkpoint, so deleting every checkpoint (and the journal) of a trail still fails once it is old.
 
