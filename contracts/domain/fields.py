@@ -129,5 +129,7 @@ def validate_fields(values: dict) -> ContractFields:
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"]) or "(fields)"
             msg = err["msg"].removeprefix("Value error, ")
-            problems.append((loc, "missing" if err["type"] == "missing" else msg))
+            if err["type"] == "missing" or err.get("input", "") is None:
+                msg = "missing"  # an empty cell (None), not a wrong value
+            problems.append((loc, msg))
         raise FieldsError(problems) from exc
