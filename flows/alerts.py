@@ -348,3 +348,54 @@ def _webhook_result(
             )
         uow.commit()
         return disabled
+
+
+def test_send(
+    uow: UnitOfWork,
+    rule_id: int,
+    actor: str,
+    base_url: str | None = None,
+    post: Post = http_post,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
+    """A sample alert to the rule's recipients, now (e-mails queued, the webhook delivered), so a
+    team sees its channel works before a real breach; audited, and never counted as an alert."""
+    rule = next((r for r in alert_rules.rules(uow, active_only=False) if r.id == rule_id), None)
+    if rule is None:
+        raise SettingsError(f"no alert rule {rule_id}")
+    sample = pd.Series(
+        {
+            "contract_id": rule.contract_id or "CONTRACT",
+            "ticket_id": "TEST-1",
+            "tier": rule.tiers[0] if rule.tiers else "P1",
+            "metric": rule.metrics[0],
+            "created_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "target_minutes": 60.0,
+            "counted_minutes": 45.0,
+            "remaining_minutes": 15.0,
+            "breaches_at": "",
+            "breached_now": False,
+            "paused_now": False,
+        }
+    )
+    msg = _message(rule, rule.thresholds[0], sample, "UTC", public_base_url(base_url)[0])
+    msg["summary"] = "TEST of alert rule " + repr(rule.name) + ": " + msg["summary"]
+    with uow:
+        for to in rule.emails:
+            uow.envelopes.queue_mail(to, f"SLA alert TEST: {rule.name}", _mail_body(msg))
+        uow.record(
+            Event(
+                AuditKind.ALERT_TEST_SENT,
+                f"alert_rule:{rule.id}",
+                {"emails": len(rule.emails)},
+                utcnow(),
+                actor,
+            )
+        )
+        uow.commit()
+    said = f"{len(rule.emails)} test e-mail(s) queued"
+    if rule.webhook_url:
+        secret = alert_rules.webhook_secret(uow, rule.id) if rule.webhook_kind else None
+        status = _deliver(rule, secret, f"test_{rule.id}_{int(time.time())}", msg, post, sleep)
+        said += f"; webhook: {status}"
+    return said

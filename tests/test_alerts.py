@@ -321,3 +321,20 @@ def test_a_clock_walks_a_ticket_through_its_thresholds_and_two_workers_send_each
         assert all(w.returncode == 0 for w in workers), outs
         assert {t for _, _, t in _sent(engine)} == fired, instant
     assert len(_sent(engine)) == 3  # each threshold once, across both workers and every tick
+
+
+def test_a_test_send_reaches_every_channel_and_is_not_an_alert(engine, receiver, smtp):
+    inbox, cfg = smtp
+    rule_id = _rule(engine, receiver)
+    said = alerts.test_send(UnitOfWork(engine), rule_id, "sam", sleep=lambda s: None)
+    assert "1 test e-mail(s) queued" in said and "webhook: delivered" in said
+    (got,) = receiver.got
+    assert got["ok"] and got["body"]["summary"].startswith("TEST of alert rule")
+    deliver(engine, cfg)
+    assert [m["Subject"] for m in inbox.to("ops@acme.example")] == [
+        "SLA alert TEST: P1 response watch"
+    ]
+    assert _sent(engine) == set()  # a test is never counted as an alert sent
+    with UnitOfWork(engine) as uow:
+        kinds = [e["kind"] for e in uow.audit_entries(f"alert_rule:{rule_id}")]
+    assert "alert.test_sent" in kinds

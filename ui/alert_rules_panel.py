@@ -107,10 +107,16 @@ def render(contracts: list[str], tiers: list[str], actor: str) -> None:
         format_func=lambda i: next(f"{r.id}: {r.name}" for r in every if r.id == i),
     )
     rule = next(r for r in every if r.id == pick)
-    if st.button("Switch off" if rule.active else "Switch on", key=f"rule_toggle:{rule.id}"):
+    b1, b2 = st.columns(2)
+    if b1.button("Switch off" if rule.active else "Switch on", key=f"rule_toggle:{rule.id}"):
         with shown_errors():
             alert_rules.set_active(unit_of_work(), rule.id, not rule.active, actor)
             st.rerun()
+    if b2.button("Send a test", key=f"rule_test:{rule.id}", help="A sample alert, now"):
+        with shown_errors():
+            from flows.alerts import test_send
+
+            st.info(plain(test_send(unit_of_work(), rule.id, actor)))
     with unit_of_work() as uow:
         sent = list(
             uow.session.scalars(

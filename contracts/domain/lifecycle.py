@@ -189,6 +189,7 @@ class AuditKind(StrEnum):
     ALERT_RULE_DISABLED = "alert.rule_disabled"
     ALERT_SENT = "alert.sent"
     ALERT_WEBHOOK_DEAD = "alert.webhook_dead"
+    ALERT_TEST_SENT = "alert.test_sent"
     NOTICE_SENT = "notice.sent"
     BACKUP_MADE = "backup.made"
 
