@@ -30,8 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+import duckdb
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from contracts.adapters.orm import AlertRuleRow, AlertSentRow, UserRow
@@ -42,26 +46,28 @@ from contracts.errors import SettingsError
 from contracts.services import alert_rules
 from contracts.services.alert_rules import AlertRule, Threshold
 from contracts.services.invitations import public_base_url
-from sla_engine.at_risk import at_risk
+from sla_engine.at_risk import describe, open_metrics
+from sla_engine.calendar import MINUTE_US
 from sla_engine.store import Store
 
 ATTEMPTS = 4  # webhook tries per alert
 FIRST_BACKOFF_S = 0.5  # then doubling, each with up to 50 % jitter
 TIMEOUT_S = 10
+STORM = 200  # crossings one rule alerts one by one in a tick; the rest are summarised
 DISABLE_AFTER = 5  # dead letters in a row before a rule's webhook is switched off
 METRIC_WORDS = {"response": "first response", "resolution": "resolution"}
 
 
-def crossed(t: Threshold, row: pd.Series) -> bool:
-    """Whether an open metric has reached the threshold (a paused one never has: its clock is
-    stopped until it runs again)."""
-    if bool(row["paused_now"]):
-        return False
+def crossing(t: Threshold, metrics: pd.DataFrame) -> pd.Series:
+    """Which open metrics have reached the threshold, column-wise (a paused one never has: its
+    clock is stopped until it runs again). `before` counts on the tier's clock."""
+    running = ~metrics["paused_now"].astype(bool)
+    breached = metrics["breached_now"].astype(bool)
     if t.kind == "breach":
-        return bool(row["breached_now"])
+        return running & breached
     if t.kind == "share":
-        return bool(row["counted_minutes"] >= row["target_minutes"] * t.value / 100)
-    return bool(row["breached_now"] or row["remaining_minutes"] <= t.value)
+        return running & (metrics["counted_us"] >= metrics["target_us"] * t.value / 100)
+    return running & (breached | (metrics["remaining_us"] <= t.value * MINUTE_US))
 
 
 @dataclass
@@ -70,6 +76,7 @@ class TickReport:
 
     alerts: int = 0  # alerts recorded (and their e-mails queued) by this tick
     already_sent: int = 0  # crossings another tick or worker had already alerted
+    suppressed: int = 0  # crossings recorded as not sent, with the reason (see tick)
     webhooks_delivered: int = 0
     dead_letters: list[str] = field(default_factory=list)
     rules_disabled: list[int] = field(default_factory=list)
@@ -166,38 +173,62 @@ def http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
         return int(exc.code)
 
 
+def apprise_notify(url: str, title: str, body: str) -> bool:
+    """One notification through apprise (Slack, Teams, Discord, generic JSON/XML/form, …);
+    apprise answers only delivered or not, so every failure is retried like a 5xx."""
+    import apprise  # imported here: only rules that use it pay for it
+
+    sender = apprise.Apprise()
+    return bool(sender.add(url)) and bool(sender.notify(title=title, body=body))
+
+
 def _deliver(
     rule: AlertRule, secret: str | None, msg_id: str, msg: dict, post: Post, sleep: Callable
 ) -> str:
-    """'delivered' or 'dead: why' after at most ATTEMPTS tries (5xx, 429 and timeouts retried)."""
-    assert rule.webhook_url is not None
-    if rule.webhook_kind == "standard":
+    """'delivered' or 'dead: why' after at most ATTEMPTS tries (5xx, 429 and timeouts retried).
+
+    For Slack, Teams and apprise the address is the sealed secret (the rule shows it redacted);
+    a rule from before addresses were sealed still holds it in webhook_url."""
+    kind = rule.webhook_kind
+    address = secret if kind in alert_rules.ADDRESS_IS_SECRET and secret else rule.webhook_url
+    assert address is not None
+    if kind == "standard":
         body = json.dumps(msg, sort_keys=True).encode()
     else:  # Slack and Teams incoming webhooks take a text
         body = json.dumps({"text": f"SLA alert: {msg['summary']}. {msg['timeline_url']}"}).encode()
     why = ""
     for attempt in range(ATTEMPTS):
-        try:
-            alert_rules.check_target(rule.webhook_url)
+        try:  # checked before each try: a name can be re-pointed
+            if kind == "apprise":
+                alert_rules.check_apprise(address)
+            else:
+                alert_rules.check_target(address)
         except SettingsError as exc:
             return f"dead: {exc}"[:40]
-        headers = {"Content-Type": "application/json", "User-Agent": "Covenant-Alerts"}
-        if rule.webhook_kind == "standard" and secret:
-            ts = int(time.time())
-            headers |= {
-                "webhook-id": msg_id,
-                "webhook-timestamp": str(ts),
-                "webhook-signature": sign(secret, msg_id, ts, body),
-            }
-        try:
-            status = post(rule.webhook_url, body, headers)
-        except OSError as exc:  # refused, reset, timed out
-            status, why = 0, type(exc).__name__
-        if 200 <= status < 300:
-            return "delivered"
-        if status and status < 500 and status != 429:
-            return f"dead: HTTP {status}"
-        why = f"HTTP {status}" if status else why
+        if kind == "apprise":
+            title = f"SLA alert: {msg.get('contract', '')} {msg.get('ticket', '')}".strip()
+            ok = apprise_notify(address, title, f"{msg['summary']}. {msg['timeline_url']}")
+            if ok:
+                return "delivered"
+            why = "apprise could not deliver"
+        else:
+            headers = {"Content-Type": "application/json", "User-Agent": "Covenant-Alerts"}
+            if kind == "standard" and secret:
+                ts = int(time.time())
+                headers |= {
+                    "webhook-id": msg_id,
+                    "webhook-timestamp": str(ts),
+                    "webhook-signature": sign(secret, msg_id, ts, body),
+                }
+            try:
+                status = post(address, body, headers)
+            except OSError as exc:  # refused, reset, timed out
+                status, why = 0, type(exc).__name__
+            if 200 <= status < 300:
+                return "delivered"
+            if status and status < 500 and status != 429:
+                return f"dead: HTTP {status}"
+            why = f"HTTP {status}" if status else why
         if attempt < ATTEMPTS - 1:
             backoff = FIRST_BACKOFF_S * 2**attempt
             sleep(backoff * (1 + random.random() / 2))
@@ -213,40 +244,219 @@ def tick(
     sleep: Callable[[float], None] = time.sleep,
 ) -> TickReport:
     """One evaluation of every active rule as of `as_of_us` (the worker runs it every minute;
-    `python -m flows alerts run` runs one)."""
+    `python -m flows alerts run` runs one).
+
+    The open metrics are evaluated once for all rules and judged column-wise; only new crossings
+    become Python work. Two crossings are recorded but not sent, with the reason in the history:
+    a share or time-before threshold of a metric already breached when first seen, where the rule
+    also alerts at breach (the breach alert says more); and, beyond STORM crossings of one rule in
+    one tick (a rule added over a backlog), the rest, which one summary message counts instead."""
     report = TickReport()
     active = alert_rules.rules(uow)
     if not active:
         return report
-    zones = {t.contract_id: t.calendar.timezone for t in store.terms()}
+    terms = {t.terms_id: t for t in store.terms()}
+    zones = {t.contract_id: t.calendar.timezone for t in terms.values()}
     base = public_base_url(base_url)[0]
-    frames: dict[str | None, pd.DataFrame] = {}
+    metrics = open_metrics(store, as_of_us)
     for rule in active:
-        if rule.contract_id not in frames:
-            frames[rule.contract_id] = at_risk(
-                store, as_of_us, rule.contract_id, include_breached=True
-            )
-        frame = frames[rule.contract_id]
+        due = _due(uow, rule, metrics)
+        report.already_sent += due.already_sent
+        if due.frame.empty:
+            continue
+        superseded = due.frame["superseded"]
+        send = due.frame.loc[~superseded]
+        storm = send.iloc[STORM:]
+        send = send.iloc[:STORM]
+        quiet = [
+            *(
+                _key_of(r, "suppressed: already breached when first seen")
+                for r in due.frame.loc[superseded].itertuples(index=False)
+            ),
+            *(
+                _key_of(r, f"suppressed: one of {len(storm) + STORM} crossings at once, summarised")
+                for r in storm.itertuples(index=False)
+            ),
+        ]
+        report.suppressed += _record_quiet(uow, rule, quiet)
         secret = alert_rules.webhook_secret(uow, rule.id) if rule.webhook_kind else None
-        for _, row in frame.iterrows():
-            if rule.id in report.rules_disabled:
-                break  # its webhook was just switched off: nothing more from this rule
-            if not rule.applies(str(row["contract_id"]), str(row["tier"]), str(row["metric"])):
+        for r in send.itertuples(index=False):
+            t = next(x for x in rule.thresholds if x.text == r.threshold)
+            row = describe(pd.DataFrame([r._asdict()]), terms, as_of_us).iloc[0]
+            msg = _message(rule, t, row, zones.get(str(r.contract_id), "UTC"), base)
+            sent_id = _record(uow, rule, t, row, msg)
+            if sent_id is None:
+                report.already_sent += 1
                 continue
-            for t in rule.thresholds:
-                if not crossed(t, row):
-                    continue
-                msg = _message(rule, t, row, zones.get(str(row["contract_id"]), "UTC"), base)
-                sent_id = _record(uow, rule, t, row, msg)
-                if sent_id is None:
-                    report.already_sent += 1
-                    continue
-                report.alerts += 1
-                if rule.webhook_url:
-                    status = _deliver(rule, secret, f"msg_{sent_id}", msg, post, sleep)
-                    if _webhook_result(uow, rule, sent_id, status, report):
-                        break
+            report.alerts += 1
+            if rule.webhook_url and _webhook_result(
+                uow,
+                rule,
+                sent_id,
+                _deliver(rule, secret, f"msg_{sent_id}", msg, post, sleep),
+                report,
+            ):
+                break  # its webhook was just switched off: nothing more from this rule
+        if len(storm):
+            _storm_summary(uow, rule, len(storm), send, base, post, sleep)
     return report
+
+
+@dataclass
+class Due:
+    frame: pd.DataFrame  # one row per new crossing: the metric's columns and `threshold`
+    already_sent: int
+
+
+KEY = ["contract_id", "ticket_id", "metric", "tier"]
+# per process and database: each rule's recorded crossings as 64-bit keys, and the last row id
+# read, so a tick reads only rows recorded since the last one. The unique constraint stays the
+# truth: a row this cache has not seen yet makes the insert fail, and nothing is sent twice.
+_RECORDED: dict[tuple[str, int], tuple[int, np.ndarray]] = {}
+
+
+def _hash_keys(frame: pd.DataFrame, thresholds: pd.Series | str) -> np.ndarray:
+    """A 64-bit key per (contract, ticket, metric, tier, threshold): DuckDB's hash of the four
+    columns mixed with the threshold's own digest (one function for crossings and records)."""
+    con = duckdb.connect()
+    con.register("f", frame[KEY].astype(str))
+    base = con.execute("SELECT hash(contract_id, ticket_id, metric, tier) FROM f").fetchnumpy()
+    h = next(iter(base.values())).astype(np.uint64)
+    texts = pd.Series(thresholds, index=frame.index) if isinstance(thresholds, str) else thresholds
+    mix = texts.map(_threshold_digest).to_numpy(dtype=np.uint64)
+    return h ^ mix
+
+
+def _threshold_digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+
+
+def _recorded(uow: UnitOfWork, rule_id: int) -> np.ndarray:
+    """The rule's recorded crossings (sent or suppressed) as keys, read incrementally."""
+    cache_key = (uow.engine.url.render_as_string(hide_password=True), rule_id)
+    last_id, keys = _RECORDED.get(cache_key, (0, np.empty(0, dtype=np.uint64)))
+    with uow:
+        rows = uow.session.execute(
+            select(
+                AlertSentRow.id,
+                AlertSentRow.contract_id,
+                AlertSentRow.ticket_id,
+                AlertSentRow.metric,
+                AlertSentRow.tier,
+                AlertSentRow.threshold,
+            )
+            .where(AlertSentRow.rule_id == rule_id, AlertSentRow.id > last_id)
+            .order_by(AlertSentRow.id)
+        ).all()
+    if rows:
+        new = pd.DataFrame(rows, columns=["id", *KEY, "threshold"])
+        keys = np.concatenate([keys, _hash_keys(new, new["threshold"])])
+        last_id = int(new["id"].iloc[-1])
+        _RECORDED[cache_key] = (last_id, keys)
+    return keys
+
+
+def _due(uow: UnitOfWork, rule: AlertRule, metrics: pd.DataFrame) -> Due:
+    """A rule's crossings not yet recorded, oldest ticket first, each marked `superseded` when the
+    metric is already breached and the rule alerts at breach."""
+    mine = metrics
+    if rule.contract_id:
+        mine = mine.loc[mine["contract_id"] == rule.contract_id]
+    if rule.tiers:
+        mine = mine.loc[mine["tier"].isin(rule.tiers)]
+    mine = mine.loc[mine["metric"].isin(rule.metrics)]
+    empty = mine.iloc[:0].assign(threshold="", superseded=False)
+    if mine.empty:
+        return Due(empty, 0)
+    at_breach = any(t.kind == "breach" for t in rule.thresholds)
+    recorded = _recorded(uow, rule.id)
+    parts, already = [], 0
+    for t in rule.thresholds:
+        hit = mine.loc[crossing(t, mine)]
+        if hit.empty:
+            continue
+        seen = np.isin(_hash_keys(hit, t.text), recorded)
+        already += int(seen.sum())
+        hit = hit.loc[~seen]
+        parts.append(
+            hit.assign(
+                threshold=t.text,
+                superseded=(hit["breached_now"].astype(bool) & at_breach & (t.kind != "breach")),
+            )
+        )
+    if not parts:
+        return Due(empty, already)
+    crossings = pd.concat(parts, ignore_index=True)
+    return Due(crossings.sort_values(["created_us", "ticket_id"], kind="stable"), already)
+
+
+def _key_of(r: object, outcome: str) -> dict:
+    return {
+        "contract_id": str(r.contract_id),  # type: ignore[attr-defined]
+        "ticket_id": str(r.ticket_id),  # type: ignore[attr-defined]
+        "metric": str(r.metric),  # type: ignore[attr-defined]
+        "tier": str(r.tier),  # type: ignore[attr-defined]
+        "threshold": str(r.threshold),  # type: ignore[attr-defined]
+        "outcome": outcome,
+    }
+
+
+def _record_quiet(uow: UnitOfWork, rule: AlertRule, keys: list[dict]) -> int:
+    """Crossings recorded as not sent, in one statement per thousand (a key another worker
+    recorded first is skipped), audited as one event."""
+    if not keys:
+        return 0
+    now = utcnow()
+    rows = [{"rule_id": rule.id, "at": now, "payload": {}, **k} for k in keys]
+    insert = pg_insert if uow.engine.dialect.name == "postgresql" else sqlite_insert
+    done = 0
+    with uow:
+        for i in range(0, len(rows), 1000):
+            stmt = insert(AlertSentRow).on_conflict_do_nothing().returning(AlertSentRow.id)
+            done += len(uow.session.execute(stmt, rows[i : i + 1000]).all())
+        uow.record(
+            Event(
+                AuditKind.ALERT_SENT,
+                f"alert_rule:{rule.id}",
+                {"suppressed": done, "why": sorted({k["outcome"] for k in keys})},
+                now,
+                "alerts",
+            )
+        )
+        uow.commit()
+    return done
+
+
+def _storm_summary(
+    uow: UnitOfWork,
+    rule: AlertRule,
+    more: int,
+    sent: pd.DataFrame,
+    base: str,
+    post: Post,
+    sleep: Callable[[float], None],
+) -> None:
+    """One message for the crossings a storm held back: how many, and where to see them."""
+    text = (
+        f"Alert rule {rule.name!r}: {len(sent) + more} tickets crossed its thresholds at once. "
+        f"{len(sent)} were alerted one by one; the other {more} are listed on the At risk page "
+        f"({base}/at_risk) and recorded in the rule's history as summarised here.\n"
+    )
+    with uow:
+        for to in rule.emails:
+            subject = f"SLA alerts: {more} more ticket(s) crossed ({rule.name})"
+            uow.envelopes.queue_mail(to, subject, text)
+        uow.commit()
+    if rule.webhook_url:
+        msg = {
+            "type": "sla.alert_summary",
+            "rule": rule.name,
+            "more": more,
+            "summary": text.strip(),
+            "timeline_url": f"{base}/at_risk",
+        }
+        secret = alert_rules.webhook_secret(uow, rule.id) if rule.webhook_kind else None
+        _deliver(rule, secret, f"storm_{rule.id}_{int(time.time())}", msg, post, sleep)
 
 
 def _record(

@@ -82,7 +82,15 @@ def alerts_add(args: argparse.Namespace) -> int:
         ["breach"] if args.at_breach else []
     )
     kind = (
-        "standard" if args.webhook else "slack" if args.slack else "teams" if args.teams else None
+        "standard"
+        if args.webhook
+        else "slack"
+        if args.slack
+        else "teams"
+        if args.teams
+        else "apprise"
+        if args.apprise
+        else None
     )
     rule_id, secret = alert_rules.create_rule(
         UnitOfWork(make_engine()),
@@ -94,7 +102,7 @@ def alerts_add(args: argparse.Namespace) -> int:
         tiers=args.tier or [],
         emails=args.email or [],
         webhook_kind=kind,
-        webhook_url=args.webhook or args.slack or args.teams,
+        webhook_url=args.webhook or args.slack or args.teams or args.apprise,
         ticket_url=args.ticket_url,
     )
     print(f"alert rule {rule_id} added")
@@ -219,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     aa.add_argument("--secret-file", help="write the webhook's signing secret here (0600)")
     aa.add_argument("--slack", help="a Slack incoming-webhook address")
     aa.add_argument("--teams", help="a Microsoft Teams incoming-webhook address")
+    aa.add_argument(
+        "--apprise", help="an apprise address (json://, slack://, msteams://, discord://, …)"
+    )
     aa.add_argument("--ticket-url", help="the help desk's ticket address, with {ticket}")
     aa.set_defaults(func=alerts_add)
     al.add_parser("list", help="every rule, on or off").set_defaults(func=alerts_list)

@@ -51,6 +51,127 @@ def _iso(us: int | None) -> str:
     return pd.Timestamp(us, unit="us", tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+METRIC_COLUMNS = [
+    "contract_id",
+    "ticket_id",
+    "terms_id",
+    "tier",
+    "metric",
+    "created_us",
+    "target_us",
+    "counted_us",
+    "remaining_us",
+    "business_clock",
+    "paused_now",
+    "breached_now",
+]
+
+
+def open_metrics(store: Store, as_of_us: int, contract: str | None = None) -> pd.DataFrame:
+    """Every metric still running as of then, one row per ticket and metric (breached ones
+    included), computed column-wise with no breach instant: what alerts need at 300k open tickets.
+
+    A metric is paused now when the ticket's status at that instant is one of its contract's pause
+    statuses (compared case-insensitively, as evaluate.sql does)."""
+    terms = [t for t in store.terms() if contract is None or t.contract_id == contract]
+    if not terms:
+        return pd.DataFrame(columns=METRIC_COLUMNS)
+    con = _open_tickets(store, as_of_us, contract)
+    evaluate_to_table(con, terms, as_of_us)
+    open_ = per_ticket_frame(con, "(NOT resp_done OR NOT res_done)")
+    if open_.empty:
+        return pd.DataFrame(columns=METRIC_COLUMNS)
+    now_status = con.execute(
+        "SELECT t.contract_id, t.ticket_id, lower(s.status) AS status_now FROM status_log s "
+        "JOIN tickets t USING (tid) WHERE s.start_us <= ? AND (s.end_us IS NULL OR s.end_us > ?)",
+        [as_of_us, as_of_us],
+    ).df()
+    pauses = pd.DataFrame(
+        [(t.terms_id, s.lower()) for t in terms for s in t.pause_statuses],
+        columns=["terms_id", "status_now"],
+    ).drop_duplicates()
+    pauses["paused_now"] = True
+    clocks = pd.DataFrame(
+        [
+            (t.terms_id, name, tier.clock == "business" and not t.calendar.is_24x7)
+            for t in terms
+            for name, tier in t.tiers.items()
+        ],
+        columns=["terms_id", "tier", "business_clock"],
+    )
+    base = open_.merge(now_status, on=["contract_id", "ticket_id"], how="left")
+    base["terms_id"] = base["terms_id"].astype(str)
+    base = base.merge(pauses, on=["terms_id", "status_now"], how="left")
+    base["paused_now"] = base["paused_now"].eq(True)
+    parts = []
+    for metric, done, el, target, sev in (
+        ("response", "resp_done", "resp_el", "resp_target", "resp_sev"),
+        ("resolution", "res_done", "res_el", "res_target", "severity"),
+    ):
+        part = base.loc[~base[done].astype(bool)]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "contract_id": part["contract_id"],
+                    "ticket_id": part["ticket_id"],
+                    "terms_id": part["terms_id"],
+                    "tier": part[sev].astype(str),
+                    "metric": metric,
+                    "created_us": part["created_us"].astype("int64"),
+                    "target_us": part[target].astype("int64"),
+                    "counted_us": part[el].astype("int64"),
+                    "paused_now": part["paused_now"],
+                }
+            )
+        )
+    out = pd.concat(parts, ignore_index=True)
+    out["remaining_us"] = (out["target_us"] - out["counted_us"]).clip(lower=0)
+    out["breached_now"] = out["counted_us"] >= out["target_us"]
+    out = out.merge(clocks, on=["terms_id", "tier"], how="left")
+    out["business_clock"] = out["business_clock"].eq(True)
+    return out[METRIC_COLUMNS]
+
+
+def breach_instant(store_terms: dict, row: pd.Series | object, as_of_us: int) -> int | None:
+    """When an open metric's remaining time runs out on its tier's clock, counted from now (None
+    while it is paused, or once it has breached)."""
+    paused, breached = bool(row.paused_now), bool(row.breached_now)  # type: ignore[union-attr]
+    if paused or breached:
+        return None
+    t = store_terms[str(row.terms_id)]  # type: ignore[union-attr]
+    return add_business(
+        t.calendar,
+        bool(row.business_clock),  # type: ignore[union-attr]
+        as_of_us,
+        int(row.remaining_us),  # type: ignore[union-attr]
+    )
+
+
+def describe(metrics: pd.DataFrame, by_id: dict, as_of_us: int) -> pd.DataFrame:
+    """Open metrics as people read them: minutes, the breach instant, hours to it."""
+    rows = []
+    for r in metrics.itertuples(index=False):
+        at = breach_instant(by_id, r, as_of_us)
+        rows.append(
+            {
+                "contract_id": r.contract_id,
+                "ticket_id": r.ticket_id,
+                "tier": r.tier,
+                "metric": r.metric,
+                "created_at": _iso(int(r.created_us)),
+                "target_minutes": round(int(r.target_us) / MINUTE_US, 1),
+                "counted_minutes": round(int(r.counted_us) / MINUTE_US, 1),
+                "remaining_minutes": round(int(r.remaining_us) / MINUTE_US, 1),
+                "breaches_at": _iso(at),
+                "hours_to_breach": None if at is None else round((at - as_of_us) / 3.6e9, 2),
+                "paused_now": bool(r.paused_now),
+                "breached_now": bool(r.breached_now),
+                "_at": at if at is not None else 2**62,
+            }
+        )
+    return pd.DataFrame(rows, columns=[*COLUMNS, "breached_now", "_at"])
+
+
 def at_risk(
     store: Store,
     as_of_us: int,
@@ -60,73 +181,27 @@ def at_risk(
 ) -> pd.DataFrame:
     """Open, not yet breached metrics ordered by breach instant (paused ones last); with
     `include_breached`, also the open metrics already past their target (`breached_now`, no
-    breach instant ahead), for alerts at breach."""
-    terms = [t for t in store.terms() if contract is None or t.contract_id == contract]
-    if not terms:
-        return pd.DataFrame(columns=COLUMNS)
-    by_id = {t.terms_id: t for t in terms}
-    con = _open_tickets(store, as_of_us, contract)
-    evaluate_to_table(con, terms, as_of_us)
-    # a metric is at risk while it runs and has not passed its target: nothing else is looked at
+    breach instant ahead)."""
     columns = [*COLUMNS, "breached_now"] if include_breached else COLUMNS
-    open_ = per_ticket_frame(
-        con,
-        "(NOT resp_done OR NOT res_done)"
-        if include_breached
-        else "((NOT resp_done AND resp_el < resp_target) OR "
-        "(NOT res_done AND res_el < res_target))",
-    )
-    if open_.empty:
+    metrics = open_metrics(store, as_of_us, contract)
+    if not include_breached:
+        metrics = metrics.loc[~metrics["breached_now"].astype(bool)]
+    if within_us is not None:
+        # business time never runs faster than the wall clock: a metric with more remaining than
+        # the window cannot breach within it, so its instant need not be computed
+        metrics = metrics.loc[
+            ~metrics["paused_now"].astype(bool)
+            & ~metrics["breached_now"].astype(bool)
+            & (metrics["remaining_us"] <= within_us)
+        ]
+    if metrics.empty:
         return pd.DataFrame(columns=columns)
-    paused = con.execute(
-        "SELECT t.contract_id, t.ticket_id, s.status FROM status_log s JOIN tickets t USING (tid)"
-        " WHERE s.start_us <= ? AND (s.end_us IS NULL OR s.end_us > ?)",
-        [as_of_us, as_of_us],
-    ).df()
-    now_status = {(r.contract_id, r.ticket_id): r.status for r in paused.itertuples(index=False)}
-    rows = []
-    for r in open_.itertuples(index=False):
-        t = by_id[str(r.terms_id)]
-        status = now_status.get((r.contract_id, r.ticket_id))
-        is_paused = status is not None and status in {s.lower() for s in t.pause_statuses}
-        for metric, done, el, target, sev in (
-            ("response", r.resp_done, r.resp_el, r.resp_target, r.resp_sev),
-            ("resolution", r.res_done, r.res_el, r.res_target, r.severity),
-        ):
-            breached = int(el) >= int(target)
-            if done or (breached and not include_breached):  # completed, or already breached
-                continue
-            tier = t.tiers[str(sev)]
-            business = tier.clock == "business" and not t.calendar.is_24x7
-            remaining = max(int(target) - int(el), 0)
-            at = (
-                None
-                if is_paused or breached
-                else add_business(t.calendar, business, as_of_us, remaining)
-            )
-            if within_us is not None and (at is None or at - as_of_us > within_us):
-                continue
-            rows.append(
-                {
-                    "contract_id": r.contract_id,
-                    "ticket_id": r.ticket_id,
-                    "tier": str(sev),
-                    "metric": metric,
-                    "created_at": _iso(int(r.created_us)),
-                    "target_minutes": round(int(target) / MINUTE_US, 1),
-                    "counted_minutes": round(int(el) / MINUTE_US, 1),
-                    "remaining_minutes": round(remaining / MINUTE_US, 1),
-                    "breaches_at": _iso(at),
-                    "hours_to_breach": None if at is None else round((at - as_of_us) / 3.6e9, 2),
-                    "paused_now": is_paused,
-                    "breached_now": breached,
-                    "_at": at if at is not None else 2**62,
-                }
-            )
-    out = pd.DataFrame(rows, columns=[*columns, "_at"])
+    out = describe(metrics, {t.terms_id: t for t in store.terms()}, as_of_us)
+    if within_us is not None:
+        out = out.loc[out["_at"] - as_of_us <= within_us]
     return (
         out.sort_values(["_at", "contract_id", "ticket_id", "metric"])
-        .drop(columns="_at")
+        .drop(columns="_at")[columns]
         .reset_index(drop=True)
     )
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import select
 
-from contracts.adapters.orm import AlertSentRow
 from contracts.services import alert_rules
 from ui.errors import shown_errors
 from ui.resources import unit_of_work
@@ -46,7 +44,8 @@ def render(contracts: list[str], tiers: list[str], actor: str) -> None:
             "Webhook",
             ["none", *alert_rules.WEBHOOK_KINDS],
             key="rule_kind",
-            help="standard: signed as Standard Webhooks; slack, teams: their incoming webhooks",
+            help="standard: signed as Standard Webhooks; slack, teams: their incoming webhooks; "
+            "apprise: an apprise address (json://, slack://, msteams://, discord://, …)",
         )
         url = w2.text_input("Webhook address", max_chars=2000, key="rule_url")
         ticket_url = st.text_input(
@@ -117,38 +116,33 @@ def render(contracts: list[str], tiers: list[str], actor: str) -> None:
             from flows.alerts import test_send
 
             st.info(plain(test_send(unit_of_work(), rule.id, actor)))
-    with unit_of_work() as uow:
-        sent = list(
-            uow.session.scalars(
-                select(AlertSentRow)
-                .where(AlertSentRow.rule_id == rule.id)
-                .order_by(AlertSentRow.id.desc())
-                .limit(200)
-            )
+    sent = alert_rules.history(unit_of_work(), rule.id)
+    if not sent:
+        st.caption(f"Rule {rule.id} has not alerted yet.")
+        return
+    st.caption(f"The last {len(sent)} alert(s) of rule {rule.id}, sent or suppressed")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "When (UTC)": s.at,
+                    "Contract": s.contract_id,
+                    "Ticket": s.ticket_id,
+                    "Tier": s.tier,
+                    "Metric": s.metric,
+                    "Threshold": s.threshold,
+                    "Outcome": s.outcome,
+                    "Webhook": s.webhook_status or "—",
+                }
+                for s in sent
+            ]
+        ),
+        hide_index=True,
+        key=f"alerts_sent:{rule.id}",
+    )
+    dead = [s for s in sent if (s.webhook_status or "").startswith("dead")]
+    if dead:
+        st.warning(
+            f"{len(dead)} webhook delivery(ies) failed for good (dead letters); the e-mail "
+            f"recipients were still told. Last: {plain(dead[0].webhook_status or '')}."
         )
-    if sent:
-        st.caption(f"The last {len(sent)} alert(s) of rule {rule.id}")
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "Sent (UTC)": s.at,
-                        "Contract": s.contract_id,
-                        "Ticket": s.ticket_id,
-                        "Tier": s.tier,
-                        "Metric": s.metric,
-                        "Threshold": s.threshold,
-                        "Webhook": s.webhook_status or "—",
-                    }
-                    for s in sent
-                ]
-            ),
-            hide_index=True,
-            key=f"alerts_sent:{rule.id}",
-        )
-        dead = [s for s in sent if (s.webhook_status or "").startswith("dead")]
-        if dead:
-            st.warning(
-                f"{len(dead)} webhook delivery(ies) failed for good (dead letters); the e-mail "
-                f"recipients were still told. Last: {plain(dead[0].webhook_status)}."
-            )

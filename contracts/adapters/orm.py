@@ -249,6 +249,7 @@ class AlertSentRow(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     webhook_status: Mapped[str | None] = mapped_column(String(40))  # delivered, dead: why
     payload: Mapped[dict] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(200), default="sent")  # or "suppressed: why"
 
 
 class NoticeSentRow(Base):

@@ -17,13 +17,14 @@ import re
 import secrets
 import socket
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
 from contracts.adapters import secret_box
-from contracts.adapters.orm import AlertRuleRow
+from contracts.adapters.orm import AlertRuleRow, AlertSentRow
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain import limits
 from contracts.domain.events import Event, utcnow
@@ -31,7 +32,32 @@ from contracts.domain.lifecycle import AuditKind
 from contracts.errors import SettingsError, SigningError
 
 METRICS = ("response", "resolution")
-WEBHOOK_KINDS = ("standard", "slack", "teams")
+WEBHOOK_KINDS = ("standard", "slack", "teams", "apprise")
+# kinds whose address is itself a credential (a Slack or Teams hook, an apprise URL with tokens):
+# kept encrypted like a signing secret; only a redacted form is stored in the clear
+ADDRESS_IS_SECRET = ("slack", "teams", "apprise")
+# apprise services Covenant may call: the generic ones (their host is checked like a webhook's)
+# and vendors' services on their own public hosts; others (which take any host) are refused
+APPRISE_GENERIC = {
+    "json": "http",
+    "jsons": "https",
+    "xml": "http",
+    "xmls": "https",
+    "form": "http",
+    "forms": "https",
+}
+APPRISE_VENDORS = (
+    "slack",
+    "msteams",
+    "workflows",
+    "discord",
+    "tgram",
+    "gchat",
+    "pagerduty",
+    "opsgenie",
+    "pover",
+    "ntfys",
+)
 _SHARE = re.compile(r"^(\d{1,3})%$")
 _BEFORE = re.compile(r"^(\d{1,5})([mh])$")
 MAX_EMAILS = 20
@@ -108,6 +134,30 @@ def _rule(r: AlertRuleRow) -> AlertRule:
     )
 
 
+def check_apprise(url: str) -> None:
+    """An apprise URL Covenant may call (see APPRISE_GENERIC and APPRISE_VENDORS)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in APPRISE_GENERIC:
+        check_target(f"{APPRISE_GENERIC[scheme]}://{parts.netloc.rpartition('@')[2]}{parts.path}")
+    elif scheme not in APPRISE_VENDORS:
+        raise SettingsError(
+            f"apprise address {scheme or '(none)'}://…: Covenant calls "
+            f"{', '.join(sorted([*APPRISE_GENERIC, *APPRISE_VENDORS]))} services"
+        )
+    import apprise  # imported here: only rules that use it pay for it
+
+    if apprise.Apprise.instantiate(url) is None:
+        raise SettingsError(f"apprise does not understand the address {scheme}://…")
+
+
+def redacted(kind: str, url: str) -> str:
+    """What may be shown of a channel's address: its kind and host, never its tokens."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{kind}: {parts.scheme}://{host}/…"[:200]
+
+
 def check_target(url: str) -> None:
     """A webhook URL Covenant may call: http(s), a host that resolves, and (unless allowed) no
     private, loopback, link-local or reserved address; checked at creation and before each
@@ -162,7 +212,12 @@ def create_rule(
     if webhook_url:
         if webhook_kind not in WEBHOOK_KINDS:
             raise SettingsError(f"webhook kind is one of {', '.join(WEBHOOK_KINDS)}")
-        check_target(webhook_url)
+        if webhook_kind == "apprise":
+            check_apprise(webhook_url)
+        else:
+            check_target(webhook_url)
+        if webhook_kind in ADDRESS_IS_SECRET:
+            secret = webhook_url  # sealed below; the rule keeps only a redacted address
         if webhook_kind == "standard":
             secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     if not emails and not webhook_url:
@@ -178,7 +233,11 @@ def create_rule(
             thresholds=[t.text for t in parsed],
             emails=emails,
             webhook_kind=webhook_kind if webhook_url else None,
-            webhook_url=webhook_url or None,
+            webhook_url=(
+                redacted(webhook_kind or "", webhook_url)
+                if webhook_url and webhook_kind in ADDRESS_IS_SECRET
+                else webhook_url or None
+            ),
             webhook_secret=secret_box.seal(secret) if secret else None,
             ticket_url=ticket_url or None,
             active=True,
@@ -199,14 +258,14 @@ def create_rule(
                     "metrics": list(metrics),
                     "thresholds": [t.text for t in parsed],
                     "emails": emails,
-                    "webhook": webhook_url,
+                    "webhook": redacted(webhook_kind or "", webhook_url) if webhook_url else None,
                 },
                 utcnow(),
                 actor,
             )
         )
         uow.commit()
-        return row.id, secret
+        return row.id, secret if webhook_kind == "standard" else None
 
 
 def rules(uow: UnitOfWork, active_only: bool = True) -> list[AlertRule]:
@@ -218,6 +277,7 @@ def rules(uow: UnitOfWork, active_only: bool = True) -> list[AlertRule]:
 
 
 def webhook_secret(uow: UnitOfWork, rule_id: int) -> str | None:
+    """The Standard Webhooks signing secret, or for Slack, Teams and apprise the address itself."""
     with uow:
         row = uow.session.get(AlertRuleRow, rule_id)
         return secret_box.unseal(row.webhook_secret) if row and row.webhook_secret else None
@@ -241,3 +301,41 @@ def set_active(uow: UnitOfWork, rule_id: int, active: bool, actor: str, why: str
             )
         )
         uow.commit()
+
+
+@dataclass(frozen=True)
+class AlertHistoryEntry:
+    """One crossing of a rule as recorded: sent (with its webhook's fate) or suppressed (why)."""
+
+    at: datetime
+    contract_id: str
+    ticket_id: str
+    tier: str
+    metric: str
+    threshold: str
+    outcome: str  # "sent" or "suppressed: why"
+    webhook_status: str | None  # delivered, pending, dead: why
+
+
+def history(uow: UnitOfWork, rule_id: int, limit: int = 200) -> list[AlertHistoryEntry]:
+    """A rule's most recent crossings, newest first."""
+    with uow:
+        rows = uow.session.scalars(
+            select(AlertSentRow)
+            .where(AlertSentRow.rule_id == rule_id)
+            .order_by(AlertSentRow.id.desc())
+            .limit(limit)
+        )
+        return [
+            AlertHistoryEntry(
+                r.at,
+                r.contract_id,
+                r.ticket_id,
+                r.tier,
+                r.metric,
+                r.threshold,
+                r.outcome or "sent",
+                r.webhook_status,
+            )
+            for r in rows
+        ]
