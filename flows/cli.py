@@ -54,6 +54,64 @@ def end(args: argparse.Namespace) -> int:
     return 0
 
 
+def connections_add(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from contracts.services import connections
+
+    try:
+        secret = Path(args.secret_file).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise FlowError(f"--secret-file {args.secret_file}: cannot read: {exc}") from exc
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError as exc:
+            raise FlowError(f"--since {args.since!r}: write a date, e.g. 2025-01-01") from exc
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+    cid = connections.add(
+        UnitOfWork(make_engine()),
+        args.name,
+        args.vendor,
+        args.base_url,
+        args.user,
+        secret,
+        args.actor,
+        contract_id=args.contract,
+        every=args.every,
+        since=since,
+    )
+    print(f"connection {cid} ({args.name}) added; its first run is due now")
+    return 0
+
+
+def connections_list(args: argparse.Namespace) -> int:
+    from contracts.services import connections
+
+    for c in connections.all_connections(UnitOfWork(make_engine())):
+        state = "paused" if c.paused else f"every {c.every_s // 60} min"
+        print(
+            f"{c.name}\t{c.vendor}\t{c.base_url}\t{c.contract_id or '(routed)'}\t{state}\t"
+            f"last {c.last_run_at or '-'}\tread {c.rows_read}\tloaded {c.rows_loaded}\t"
+            f"quarantined {c.rows_quarantined}\t{c.last_error or 'ok'}"
+        )
+    return 0
+
+
+def sync_cmd(args: argparse.Namespace) -> int:
+    """One pass over every due connection (or the named one, now); non-zero when one failed."""
+    from flows.connectors.sync import sync_due
+
+    eng = make_engine()
+    results = sync_due(Store(Path(args.store)), lambda: UnitOfWork(eng), args.name)
+    for r in results:
+        print(r.text())
+    if not results:
+        print("no connection is due")
+    return 1 if any(r.error for r in results) else 0
+
+
 def alerts_run(args: argparse.Namespace) -> int:
     """One alert tick (the worker runs one every minute); e-mails wait in the outbox for
     `python -m contracts deliver-mail`."""
@@ -233,6 +291,28 @@ def main(argv: list[str] | None = None) -> int:
     aa.add_argument("--ticket-url", help="the help desk's ticket address, with {ticket}")
     aa.set_defaults(func=alerts_add)
     al.add_parser("list", help="every rule, on or off").set_defaults(func=alerts_list)
+    cn = sub.add_parser("connections", help="help desks Covenant pulls tickets from")
+    cns = cn.add_subparsers(dest="ccmd", required=True)
+    ca = cns.add_parser("add", help="a new connection (audited; the secret is sealed)")
+    ca.add_argument("name")
+    ca.add_argument(
+        "--vendor", required=True, choices=["zendesk", "servicenow", "jira", "freshdesk"]
+    )
+    ca.add_argument("--base-url", required=True, help="e.g. https://acme.zendesk.com")
+    ca.add_argument("--user", required=True, help="the API user (Zendesk: email/token)")
+    ca.add_argument("--secret-file", required=True, help="a file holding the API token")
+    ca.add_argument("--contract", help="the contract its tickets feed (default: customer keys)")
+    ca.add_argument("--since", help="backfill from this date (default: 30 days ago)")
+    ca.add_argument("--every", default="10m", help="schedule, e.g. 10m, 1h (default 10m)")
+    ca.add_argument("--actor", required=True, help="who adds it (the audit trail's actor)")
+    ca.set_defaults(func=connections_add)
+    cns.add_parser("list", help="every connection and its last run").set_defaults(
+        func=connections_list
+    )
+    sy = sub.add_parser("sync", help="pull tickets from every due connection, or the named one")
+    sy.add_argument("name", nargs="?")
+    sy.add_argument("--once", action="store_true", help="one pass, then exit (the default)")
+    sy.set_defaults(func=sync_cmd)
     wk = sub.add_parser("worker", help="run alerts, mail, reminders, checkpoints and notices")
     wk.add_argument("--once", action="store_true", help="run every job once, then exit")
     wk.set_defaults(func=worker)

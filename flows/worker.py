@@ -6,6 +6,7 @@ sent from the outbox under a row lock, reminders and checkpoints check what is d
 
 | job | every | what |
 |---|---|---|
+| sync | 1 min | flows/connectors/sync.py: every help-desk connection whose turn has come |
 | alerts | 1 min | flows/alerts.py: warnings before a breach |
 | mail | 1 min | the outbox over SMTP (when configured) |
 | reminders | 5 min | signing reminders and expiry (contracts/services/signing.py) |
@@ -54,6 +55,12 @@ def jobs(store: Store, engine_factory: Callable) -> list[Job]:
     def uow() -> UnitOfWork:
         return UnitOfWork(engine_factory())
 
+    def run_sync() -> str:
+        from flows.connectors.sync import sync_due
+
+        done = sync_due(store, uow)
+        return "; ".join(r.text() for r in done) if done else "no connection due"
+
     def run_alerts() -> str:
         r = alerts.tick(store, uow(), now_us())
         return f"{r.alerts} alert(s), {len(r.dead_letters)} dead letter(s)"
@@ -88,6 +95,7 @@ def jobs(store: Store, engine_factory: Callable) -> list[Job]:
         return f"{r['path']} ({r['bytes']:,} bytes; {r['verified']})"
 
     return [
+        Job("sync", 60, run_sync),
         Job("alerts", 60, run_alerts),
         Job("mail", 60, run_mail),
         Job("reminders", 300, run_reminders),

@@ -188,4 +188,4 @@ def test_renewal_and_notice_deadline(engine):
 
 def test_schema_is_managed_by_alembic(engine):
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0014"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0015"

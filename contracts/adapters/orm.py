@@ -252,6 +252,34 @@ class AlertSentRow(Base):
     outcome: Mapped[str] = mapped_column(String(200), default="sent")  # or "suppressed: why"
 
 
+class ConnectionRow(Base):
+    """A help desk Covenant pulls tickets from (contracts/services/connections.py)."""
+
+    __tablename__ = "connections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    vendor: Mapped[str] = mapped_column(String(20))  # zendesk, servicenow, jira, freshdesk
+    base_url: Mapped[str] = mapped_column(String(500))
+    username: Mapped[str] = mapped_column(String(200))
+    secret: Mapped[str] = mapped_column(Text)  # encrypted (adapters/secret_box.py)
+    contract_id: Mapped[str | None] = mapped_column(String(100))  # None: customer keys route
+    every_s: Mapped[int] = mapped_column(Integer)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the backfill's start
+    cursor: Mapped[dict] = mapped_column(JSON)  # the vendor's cursor and the high-water mark
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_ok_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_loaded: Mapped[int] = mapped_column(Integer, default=0)
+    rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class NoticeSentRow(Base):
     """A scheduled notice sent once (flows/schedule.py): kind + key is unique."""
 

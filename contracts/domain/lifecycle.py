@@ -191,6 +191,11 @@ class AuditKind(StrEnum):
     ALERT_WEBHOOK_DEAD = "alert.webhook_dead"
     ALERT_TEST_SENT = "alert.test_sent"
     NOTICE_SENT = "notice.sent"
+    CONNECTION_ADDED = "connection.added"
+    CONNECTION_PAUSED = "connection.paused"
+    CONNECTION_RESUMED = "connection.resumed"
+    CONNECTION_SYNCED = "connection.synced"
+    CONNECTION_FAILED = "connection.failed"
     BACKUP_MADE = "backup.made"
 
     CREDITS_MONTH_CLOSED = "credits.month_closed"

@@ -1,0 +1,263 @@
+"""Each vendor's documented incremental pull, as a generator of batches. A batch is the vendor's
+own JSON shape (what its profile reads from a file), its record count, and the cursor to save
+once the batch is in the store; pulling resumes from any saved cursor.
+
+- zendesk: the incremental cursor export (`/api/v2/incremental/tickets/cursor.json`,
+  `start_time`, then `cursor` until `end_of_stream`, `include=metric_sets`); saves `after_cursor`.
+- servicenow: the Table API (`/api/now/table/incident`, `sys_updated_on>=` ordered by it,
+  `sysparm_limit`; `sysparm_offset` only through ties); saves the high water.
+- jira: `/rest/api/3/search/jql` (`updated >=` ordered by it, `expand=changelog`,
+  `nextPageToken` until `isLast`); saves the window and page token, then the high water.
+- freshdesk: `/api/v2/tickets` (`updated_since`, `include=stats`, ordered by `updated_at`;
+  each page asks from the last `updated_at` read, so its 300-page limit is never reached except
+  by ties); saves the high water.
+
+ServiceNow and Freshdesk are paged by keyset (`_keyset`), not by offset: an offset into a list
+ordered by update time skips a ticket whenever another is updated during the run. Time-windowed
+vendors start each run OVERLAP before the last high water: a ticket updated
+while the previous window was read is read again, and reading it twice is harmless (the ingest
+keys tickets by contract and id). A high water never moves backwards, whatever a server sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+import requests
+
+from flows.errors import FlowError
+
+OVERLAP = timedelta(minutes=5)
+PAGE = {"servicenow": 1000, "jira": 100, "freshdesk": 100}
+FRESHDESK_MAX_PAGE = 300  # Freshdesk refuses pages beyond this (reached only by ties)
+MAX_PAGES = 100_000  # a bound on any loop over a server's pages
+
+
+class ConnectorError(FlowError):
+    """A help desk answered in a way a sync cannot go on from (said in plain words)."""
+
+
+@dataclass
+class Batch:
+    document: Any  # the vendor's JSON shape, read by its profile like an export file
+    records: int
+    cursor: dict  # save this once the batch is in the store
+
+
+PROFILE = {
+    "zendesk": "zendesk",
+    "servicenow": "servicenow",
+    "jira": "jsm",
+    "freshdesk": "freshdesk",
+}
+TIMEZONE = {"servicenow": "UTC"}  # the Table API's stored values are UTC with no offset
+
+
+def _get(s: requests.Session, url: str, params: dict | None = None) -> Any:
+    try:
+        r = s.get(url, params=params, timeout=(10, 60))
+    except requests.RequestException as exc:
+        raise ConnectorError(f"{url.split('?')[0]}: {type(exc).__name__}: {exc}") from exc
+    if r.status_code in (401, 403):
+        raise ConnectorError(
+            f"{url.split('?')[0]}: HTTP {r.status_code}: the help desk refused the credentials"
+        )
+    if r.status_code >= 400:
+        raise ConnectorError(
+            f"{url.split('?')[0]}: HTTP {r.status_code} after retries: {r.text[:200]}"
+        )
+    try:
+        return r.json()
+    except ValueError as exc:
+        raise ConnectorError(f"{url.split('?')[0]}: the answer is not JSON") from exc
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _instant(text: Any) -> datetime | None:
+    if text in (None, ""):
+        return None
+    try:
+        ts = pd.Timestamp(str(text))
+    except ValueError:
+        return None
+    if ts is pd.NaT:
+        return None
+    return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).to_pydatetime()
+
+
+def _higher(a: str | None, seen: list[datetime | None]) -> str | None:
+    """The high water: the latest of the saved one and every instant seen, never lower."""
+    best = _instant(a) if a else None
+    for t in seen:
+        if t is not None and (best is None or t > best):
+            best = t
+    return _iso(best) if best else a
+
+
+def _window_start(cursor: dict, since: datetime) -> datetime:
+    high = _instant(cursor.get("high_water"))
+    return max(high - OVERLAP, since) if high else since
+
+
+def zendesk(s: requests.Session, base: str, cursor: dict, since: datetime) -> Iterator[Batch]:
+    url = f"{base}/api/v2/incremental/tickets/cursor.json"
+    params: dict[str, Any] = {"include": "metric_sets"}
+    if cursor.get("after_cursor"):
+        params["cursor"] = cursor["after_cursor"]
+    else:
+        params["start_time"] = int(since.timestamp())
+    for _ in range(MAX_PAGES):
+        page = _get(s, url, params)
+        if not isinstance(page, dict) or not isinstance(page.get("tickets"), list):
+            raise ConnectorError(f"{url}: the answer has no tickets list")
+        after = page.get("after_cursor") or cursor.get("after_cursor")
+        doc = {"tickets": page["tickets"], "metric_sets": page.get("metric_sets") or []}
+        yield Batch(doc, len(page["tickets"]), {"after_cursor": after})
+        if page.get("end_of_stream") or not page.get("after_cursor"):
+            return
+        params = {"include": "metric_sets", "cursor": page["after_cursor"]}
+    raise ConnectorError(f"{url}: more than {MAX_PAGES} pages in one run")
+
+
+def _keyset(
+    fetch: Callable[[datetime, int], list[dict]],
+    ident: Callable[[dict], Any],
+    updated: Callable[[dict], datetime | None],
+    wrap: Callable[[list[dict]], Any],
+    start: datetime,
+    high: str | None,
+) -> Iterator[Batch]:
+    """Keyset paging over `updated >= ts` ordered by it: each page asks from the latest time
+    already read (never by offset into a list that shifts as tickets are updated during the run),
+    drops records this run has read, and steps a page further only while every record of a page
+    shares one instant. A page with nothing new, asked twice, ends the run; the saved high water is the latest
+    time stored, so the next run (OVERLAP before it) misses nothing."""
+    ts, step, seen, asked_again = start, 0, set(), False
+    for _ in range(MAX_PAGES):
+        rows = fetch(ts, step)
+        times = [updated(r) for r in rows]
+        new = [r for r in rows if ident(r) not in seen]
+        seen.update(ident(r) for r in rows)
+        high = _higher(high, times)
+        if new:
+            yield Batch(wrap(new), len(new), {"high_water": high})
+        known = [t for t in times if t is not None]
+        if rows and known and min(known) == max(known) == ts:
+            step += 1  # a page of ties at ts: the next page of the same instant
+        elif new and known and max(known) > ts:
+            ts, step, asked_again = max(known), 0, False
+        elif rows and not new and not asked_again:
+            asked_again = True  # a page served twice: ask once more before ending the run
+        else:
+            if not new:
+                yield Batch(wrap([]), 0, {"high_water": high})
+            return
+    raise ConnectorError(f"more than {MAX_PAGES} pages in one run")
+
+
+def servicenow(s: requests.Session, base: str, cursor: dict, since: datetime) -> Iterator[Batch]:
+    url = f"{base}/api/now/table/incident"
+
+    def fetch(ts: datetime, step: int) -> list[dict]:
+        stamp = ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        page = _get(
+            s,
+            url,
+            {
+                "sysparm_query": f"sys_updated_on>={stamp}^ORDERBYsys_updated_on",
+                "sysparm_limit": PAGE["servicenow"],
+                "sysparm_offset": step * PAGE["servicenow"],
+                "sysparm_exclude_reference_link": "true",
+            },
+        )
+        rows = page.get("result") if isinstance(page, dict) else None
+        if not isinstance(rows, list):
+            raise ConnectorError(f"{url}: the answer has no result list")
+        return rows
+
+    yield from _keyset(
+        fetch,
+        lambda r: r.get("sys_id") or r.get("number"),
+        lambda r: _instant(r.get("sys_updated_on")),
+        lambda rows: {"result": rows},
+        _window_start(cursor, since),
+        cursor.get("high_water"),
+    )
+
+
+def jira(s: requests.Session, base: str, cursor: dict, since: datetime) -> Iterator[Batch]:
+    url = f"{base}/rest/api/3/search/jql"
+    start = _instant(cursor.get("window")) or _window_start(cursor, since)
+    token = cursor.get("token")
+    high = cursor.get("high_water")
+    jql = f'updated >= "{start.astimezone(UTC).strftime("%Y/%m/%d %H:%M")}" ORDER BY updated ASC'
+    for _ in range(MAX_PAGES):
+        params: dict[str, Any] = {
+            "jql": jql,
+            "fields": "*all",
+            "expand": "changelog",
+            "maxResults": PAGE["jira"],
+        }
+        if token:
+            params["nextPageToken"] = token
+        page = _get(s, url, params)
+        issues = page.get("issues") if isinstance(page, dict) else None
+        if not isinstance(issues, list):
+            raise ConnectorError(f"{url}: the answer has no issues list")
+        high = _higher(high, [_instant((i.get("fields") or {}).get("updated")) for i in issues])
+        token = page.get("nextPageToken")
+        last = bool(page.get("isLast", not token)) or not token
+        after = (
+            {"high_water": high}
+            if last
+            else {"window": _iso(start), "token": token, "high_water": high}
+        )
+        yield Batch({"issues": issues}, len(issues), after)
+        if last:
+            return
+    raise ConnectorError(f"{url}: more than {MAX_PAGES} pages in one run")
+
+
+def freshdesk(s: requests.Session, base: str, cursor: dict, since: datetime) -> Iterator[Batch]:
+    url = f"{base}/api/v2/tickets"
+
+    def fetch(ts: datetime, step: int) -> list[dict]:
+        if step + 1 > FRESHDESK_MAX_PAGE:
+            raise ConnectorError(
+                f"{url}: more than {FRESHDESK_MAX_PAGE} pages of tickets updated at one instant "
+                f"({_iso(ts)}); Freshdesk serves no more"
+            )
+        rows = _get(
+            s,
+            url,
+            {
+                "updated_since": _iso(ts),
+                "include": "stats",
+                "order_by": "updated_at",
+                "order_type": "asc",
+                "per_page": PAGE["freshdesk"],
+                "page": step + 1,
+            },
+        )
+        if not isinstance(rows, list):
+            raise ConnectorError(f"{url}: the answer is not a list of tickets")
+        return rows
+
+    yield from _keyset(
+        fetch,
+        lambda r: r.get("id"),
+        lambda r: _instant(r.get("updated_at")),
+        lambda rows: {"tickets": rows},
+        _window_start(cursor, since),
+        cursor.get("high_water"),
+    )
+
+
+PULL = {"zendesk": zendesk, "servicenow": servicenow, "jira": jira, "freshdesk": freshdesk}

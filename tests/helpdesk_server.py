@@ -1,0 +1,267 @@
+"""A help desk on 127.0.0.1 speaking four vendors' documented APIs over one set of tickets, with
+faults a test can script: 429 with Retry-After, a 500, a page served twice, a pause mid-page.
+
+Records are built as each vendor's API documentation shows them (Zendesk incremental cursor
+export with metric_sets, ServiceNow Table API `result`, Jira `search/jql` with changelog and
+nextPageToken, Freshdesk tickets with `include=stats`)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+USER, SECRET = "agent@acme.example/token", "tok-3f9a"
+
+
+@dataclass
+class Ticket:
+    id: int
+    priority: str  # low normal high urgent
+    created: datetime
+    responded: datetime | None
+    solved: datetime | None
+    updated: datetime
+    status: str = "open"  # open, pending, solved, deleted
+
+
+def _z(t: datetime | None) -> str | None:
+    return None if t is None else t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sn(t: datetime | None) -> str:
+    return "" if t is None else t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _jira(t: datetime | None) -> str | None:
+    return None if t is None else t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+SN_PRIORITY = {"urgent": "1", "high": "2", "normal": "3", "low": "4"}
+SN_STATE = {"open": "2", "pending": "3", "solved": "6", "deleted": "8"}
+JIRA_PRIORITY = {"urgent": "Highest", "high": "High", "normal": "Medium", "low": "Low"}
+FD_PRIORITY = {"urgent": 4, "high": 3, "normal": 2, "low": 1}
+FD_STATUS = {"open": 2, "pending": 3, "solved": 4, "deleted": 5}
+
+
+@dataclass
+class HelpDesk:
+    tickets: list[Ticket] = field(default_factory=list)
+    page_size: int = 2
+    faults: list[tuple[str, str, float]] = field(default_factory=list)  # (path part, kind, arg)
+    requests: list[str] = field(default_factory=list)
+    hold: threading.Event = field(default_factory=threading.Event)  # set: pauses answer
+    held: threading.Event = field(default_factory=threading.Event)  # set while one is held
+    backwards: bool = False  # answer with updated times an hour older than stored
+    freshdesk_max_page: int = 300
+    _last: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+
+    def sorted(self) -> list[Ticket]:
+        return sorted(self.tickets, key=lambda t: (t.updated, t.id))
+
+    def upd(self, t: Ticket) -> datetime:
+        from datetime import timedelta
+
+        return t.updated - timedelta(hours=1) if self.backwards else t.updated
+
+    # -- vendors ------------------------------------------------------------------------------
+    def zendesk(self, q: dict) -> dict:
+        rows = self.sorted()
+        if "cursor" in q:  # like Zendesk's: the last (updated, id) served, stable as data changes
+            at, _, ident = base64.b64decode(q["cursor"]).decode().partition("|")
+            last = (datetime.fromisoformat(at), int(ident))
+            start = next((i for i, t in enumerate(rows) if (t.updated, t.id) > last), len(rows))
+        else:
+            since = datetime.fromtimestamp(int(q["start_time"]), UTC)
+            start = next((i for i, t in enumerate(rows) if t.updated >= since), len(rows))
+        page = rows[start : start + self.page_size]
+        end = start + len(page)
+        return {
+            "tickets": [
+                {
+                    "id": t.id,
+                    "created_at": _z(t.created),
+                    "updated_at": _z(self.upd(t)),
+                    "priority": t.priority,
+                    "status": t.status,
+                    "organization_id": 77,
+                }
+                for t in page
+            ],
+            "metric_sets": [
+                {
+                    "id": 9000 + t.id,
+                    "ticket_id": t.id,
+                    "replied_at": _z(t.responded),
+                    "solved_at": _z(t.solved),
+                    "status_updated_at": _z(t.updated),
+                }
+                for t in page
+            ],
+            "after_cursor": base64.b64encode(
+                (
+                    f"{page[-1].updated.isoformat()}|{page[-1].id}"
+                    if page
+                    else (q.get("cursor") and base64.b64decode(q["cursor"]).decode())
+                    or f"{datetime.fromtimestamp(int(q['start_time']), UTC).isoformat()}|0"
+                ).encode()
+            ).decode(),
+            "after_url": None,
+            "end_of_stream": end >= len(rows),
+        }
+
+    def _since(self, text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+    def servicenow(self, q: dict) -> dict:
+        m = re.match(r"sys_updated_on>=(.+?)\^ORDERBYsys_updated_on$", q["sysparm_query"])
+        assert m, q
+        since = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+        rows = [t for t in self.sorted() if self.upd(t) >= since]
+        off, lim = int(q.get("sysparm_offset", 0)), int(q["sysparm_limit"])
+        return {
+            "result": [
+                {
+                    "sys_id": f"sys{t.id:06d}",
+                    "number": f"INC{t.id:07d}",
+                    "opened_at": _sn(t.created),
+                    "work_start": _sn(t.responded),
+                    "resolved_at": _sn(t.solved),
+                    "closed_at": "",
+                    "priority": SN_PRIORITY[t.priority],
+                    "state": SN_STATE[t.status],
+                    "sys_updated_on": _sn(self.upd(t)),
+                    "company": "",
+                }
+                for t in rows[off : off + min(lim, self.page_size)]
+            ]
+        }
+
+    def jira(self, q: dict) -> dict:
+        m = re.match(r'updated >= "(\d{4}/\d\d/\d\d \d\d:\d\d)" ORDER BY updated ASC$', q["jql"])
+        assert m, q
+        since = datetime.strptime(m.group(1), "%Y/%m/%d %H:%M").replace(tzinfo=UTC)
+        rows = [t for t in self.sorted() if self.upd(t) >= since]
+        start = int(q.get("nextPageToken", "0"))
+        page = rows[start : start + self.page_size]
+        end = start + len(page)
+        out: dict = {
+            "issues": [
+                {
+                    "id": str(10000 + t.id),
+                    "key": f"SUP-{t.id}",
+                    "fields": {
+                        "created": _jira(t.created),
+                        "updated": _jira(self.upd(t)),
+                        "resolutiondate": _jira(t.solved),
+                        "priority": {"name": JIRA_PRIORITY[t.priority]},
+                        "status": {"name": "Done" if t.solved else "Open"},
+                        "customfield_10021": _jira(t.responded),
+                    },
+                    "changelog": {"histories": []},
+                }
+                for t in page
+            ],
+            "isLast": end >= len(rows),
+        }
+        if end < len(rows):
+            out["nextPageToken"] = str(end)
+        return out
+
+    def freshdesk(self, q: dict) -> list:
+        page_no = int(q.get("page", 1))
+        if page_no > self.freshdesk_max_page:
+            raise PageLimit
+        since = self._since(q["updated_since"])
+        rows = [t for t in self.sorted() if self.upd(t) >= since]
+        per = min(int(q.get("per_page", 30)), self.page_size)
+        return [
+            {
+                "id": t.id,
+                "created_at": _z(t.created),
+                "updated_at": _z(self.upd(t)),
+                "priority": FD_PRIORITY[t.priority],
+                "status": FD_STATUS[t.status],
+                "stats": {
+                    "first_responded_at": _z(t.responded),
+                    "resolved_at": _z(t.solved),
+                    "closed_at": None,
+                    "pending_since": None,
+                    "status_updated_at": _z(t.updated),
+                },
+            }
+            for t in rows[(page_no - 1) * per : page_no * per]
+        ]
+
+
+class PageLimit(Exception):
+    pass
+
+
+ROUTES = {
+    "/api/v2/incremental/tickets/cursor.json": "zendesk",
+    "/api/now/table/incident": "servicenow",
+    "/rest/api/3/search/jql": "jira",
+    "/api/v2/tickets": "freshdesk",
+}
+
+
+def serve(desk: HelpDesk) -> tuple[ThreadingHTTPServer, str]:
+    """Start the help desk on a free loopback port; returns the server and its base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            parts = urlsplit(self.path)
+            desk.requests.append(self.path)
+            want = "Basic " + base64.b64encode(f"{USER}:{SECRET}".encode()).decode()
+            if self.headers.get("Authorization") != want:
+                return self._send(401, b'{"error": "Couldn\'t authenticate you"}')
+            for i, (part, kind, arg) in enumerate(desk.faults):
+                if part in parts.path:
+                    desk.faults.pop(i)
+                    if kind == "429":
+                        return self._send(429, b'{"error":"rate"}', {"Retry-After": f"{arg:g}"})
+                    if kind == "500":
+                        return self._send(500, b'{"error":"boom"}')
+                    if kind == "repeat" and parts.path in desk._last:
+                        status, body = desk._last[parts.path]
+                        return self._send(status, body)
+                    break
+            if desk.hold.is_set():
+                desk.held.set()
+                for _ in range(600):  # bounded: at most 60 s
+                    if not desk.hold.is_set():
+                        break
+                    threading.Event().wait(0.1)
+            vendor = ROUTES.get(parts.path)
+            if vendor is None:
+                return self._send(404, b'{"error":"not found"}')
+            q = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            try:
+                body = json.dumps(getattr(desk, vendor)(q)).encode()
+            except PageLimit:
+                return self._send(400, b'{"description":"page limit exceeded"}')
+            desk._last[parts.path] = (200, body)
+            self._send(200, body)
+
+        def _send(self, status: int, body: bytes, headers: dict | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a) -> None:  # quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"

@@ -1,0 +1,346 @@
+"""Connectors against a help desk on loopback that speaks each vendor's documented API
+(tests/helpdesk_server.py): every ticket arrives, once, with the figures a file of the same
+vendor gives; 429 storms, a 500 mid-page, a repeated page and a cursor that goes backwards change
+nothing; the cursor moves only after its batch is in the store; a killed worker's restart and two
+workers at once load each ticket once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from helpdesk_server import SECRET, USER, HelpDesk, Ticket, serve
+from helpers import terms_doc
+
+from contracts.adapters.unit_of_work import UnitOfWork
+from contracts.errors import SettingsError
+from contracts.services import connections
+from flows.connectors import sync as sync_mod
+from flows.connectors import vendors
+from flows.connectors.sync import sync_connection, sync_due
+from sla_engine.analysis import parse_as_of, store_report
+from sla_engine.ingest import ingest
+from sla_engine.store import Store
+from sla_engine.terms import parse_terms
+
+ROOT = Path(__file__).resolve().parents[1]
+AS_OF = parse_as_of("2025-04-01T00:00:00+00:00")
+SINCE = datetime(2025, 3, 1, tzinfo=UTC)
+VENDORS = ("zendesk", "servicenow", "jira", "freshdesk")
+DOC = terms_doc(
+    contract_id="ACME",
+    calendar={"timezone": "UTC"},
+    tiers={
+        "P1": {
+            "response_minutes": 60,
+            "resolution_minutes": 240,
+            "clock": "calendar",
+            "target_pct": 90,
+        },
+        "P2": {
+            "response_minutes": 240,
+            "resolution_minutes": 1440,
+            "clock": "calendar",
+            "target_pct": 90,
+        },
+    },
+    resolved_statuses=["solved", "resolved", "closed", "done"],
+    severity_map={
+        "urgent": "P1",
+        "high": "P1",
+        "highest": "P1",
+        "normal": "P2",
+        "medium": "P2",
+        "low": "P2",
+        "1": "P1",
+        "2": "P1",
+        "3": "P2",
+        "4": "P2",
+        "1 - critical": "P1",
+        "2 - high": "P1",
+        "3 - moderate": "P2",
+        "4 - low": "P2",
+    },
+)
+
+
+def _tickets(n: int, start: int = 1) -> list[Ticket]:
+    base = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
+    out = []
+    for i in range(start, start + n):
+        created = base + timedelta(hours=i)
+        responded = created + timedelta(minutes=20 + 30 * (i % 4))  # some P1s miss 60 min
+        solved = created + timedelta(hours=2 + i % 5) if i % 3 else None
+        out.append(
+            Ticket(
+                i,
+                ("urgent", "high", "normal", "low")[i % 4],
+                created,
+                responded,
+                solved,
+                (solved or responded) + timedelta(minutes=1),
+                "solved" if solved else "open",
+            )
+        )
+    return out
+
+
+@pytest.fixture
+def desk():
+    d = HelpDesk(tickets=_tickets(9))
+    server, url = serve(d)
+    d.url = url  # type: ignore[attr-defined]
+    yield d
+    d.hold.clear()
+    server.shutdown()
+    server.server_close()
+
+
+def _store(tmp_path: Path, name: str = "store") -> Store:
+    s = Store(tmp_path / name)
+    s.add_terms(parse_terms(DOC))
+    return s
+
+
+def _add(engine, desk, vendor: str, name: str | None = None) -> connections.Connection:
+    uow = UnitOfWork(engine)
+    connections.add(
+        uow,
+        name or vendor,
+        vendor,
+        desk.url,
+        USER,
+        SECRET,
+        "ida",
+        contract_id="ACME",
+        every="10m",
+        since=SINCE,
+    )
+    return connections.by_name(UnitOfWork(engine), name or vendor)
+
+
+def _uow(engine):
+    return lambda: UnitOfWork(engine)
+
+
+def _ids(store: Store) -> list[str]:
+    import duckdb
+
+    if store.current() is None:
+        return []
+    con = duckdb.connect()
+    store.attach(con)
+    return [
+        r[0] for r in con.execute("SELECT ticket_id FROM tickets ORDER BY ticket_id").fetchall()
+    ]
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_a_connection_loads_every_ticket_with_the_figures_of_a_file(engine, tmp_path, desk, vendor):
+    store = _store(tmp_path)
+    conn = _add(engine, desk, vendor)
+    (r,) = sync_due(store, _uow(engine), backoff_s=0.01)
+    assert r.error is None and r.read == 9 and r.quarantined == 0, r.text()
+    assert len(_ids(store)) == 9
+    assert len(desk.requests) >= 5  # 9 tickets at 2 per page: it paged to the end
+    # the same records as one export file, through the file import: the same figures
+    desk.page_size = 100
+    pages = list(
+        vendors.PULL[vendor](
+            __import__("flows.connectors.http", fromlist=["session"]).session(USER, SECRET),
+            desk.url,
+            {},
+            SINCE,
+        )
+    )
+    doc = pages[0].document
+    f = tmp_path / f"{vendor}.json"
+    f.write_text(json.dumps(doc))
+    other = _store(tmp_path, "file")
+    ingest(other, f, vendors.PROFILE[vendor], tz=vendors.TIMEZONE.get(vendor), contract="ACME")
+    a = store_report(store, AS_OF)[0].drop(columns=["terms_id"], errors="ignore")
+    b = store_report(other, AS_OF)[0].drop(columns=["terms_id"], errors="ignore")
+    assert a.to_dict("records") == b.to_dict("records") and len(a) > 0
+    after = connections.by_name(UnitOfWork(engine), vendor)
+    assert after.last_error is None and after.rows_read == 9 and after.cursor
+    assert after.next_run_at > after.last_run_at - timedelta(seconds=1)
+    # nothing new: the next run reads (at most) the overlap again and changes nothing
+    desk.page_size = 2
+    r2 = sync_connection(
+        store, _uow(engine), connections.by_name(UnitOfWork(engine), vendor), backoff_s=0.01
+    )
+    assert r2.error is None and len(_ids(store)) == 9
+    assert conn.id == after.id
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_rate_limits_a_500_mid_run_and_a_repeated_page_change_nothing(
+    engine, tmp_path, desk, vendor
+):
+    store = _store(tmp_path)
+    _add(engine, desk, vendor)
+    path = {
+        "zendesk": "cursor.json",
+        "servicenow": "incident",
+        "jira": "search/jql",
+        "freshdesk": "/api/v2/tickets",
+    }[vendor]
+    desk.faults = [(path, "429", 1), (path, "429", 0), (path, "500", 0), (path, "429", 0)]
+    (r,) = sync_due(store, _uow(engine), backoff_s=0.01)
+    assert r.error is None and len(_ids(store)) == 9, r.text()
+    assert not desk.faults  # every fault was met and retried through
+    # new and changed tickets: the next run brings them; a page served twice is harmless
+    desk.tickets[0].solved = desk.tickets[0].responded + timedelta(hours=1)
+    desk.tickets[0].status = "solved"
+    desk.tickets[0].updated = datetime(2025, 3, 20, tzinfo=UTC)
+    desk.tickets += _tickets(3, start=10)
+    for t in desk.tickets[-3:]:
+        t.updated = datetime(2025, 3, 21, tzinfo=UTC) + timedelta(minutes=t.id)
+    desk.faults = [(path, "ok", 0), (path, "repeat", 0)]  # the second page is the first again
+    r2 = sync_connection(
+        store, _uow(engine), connections.by_name(UnitOfWork(engine), vendor), backoff_s=0.01
+    )
+    assert r2.error is None and len(_ids(store)) == 12, r2.text()
+
+
+def test_a_cursor_that_goes_backwards_never_moves_the_high_water_back(engine, tmp_path, desk):
+    store = _store(tmp_path)
+    _add(engine, desk, "servicenow")
+    sync_due(store, _uow(engine), backoff_s=0.01)
+    high = connections.by_name(UnitOfWork(engine), "servicenow").cursor["high_water"]
+    desk.backwards = True  # the server now says every ticket was updated an hour earlier
+    sync_connection(
+        store, _uow(engine), connections.by_name(UnitOfWork(engine), "servicenow"), backoff_s=0.01
+    )
+    assert connections.by_name(UnitOfWork(engine), "servicenow").cursor["high_water"] == high
+    assert len(_ids(store)) == 9
+
+
+def test_freshdesk_past_its_page_limit_moves_the_window_on(engine, tmp_path, desk, monkeypatch):
+    monkeypatch.setattr(vendors, "FRESHDESK_MAX_PAGE", 2)
+    desk.freshdesk_max_page = 2  # asking for page 3 is refused, as Freshdesk refuses page 301
+    store = _store(tmp_path)
+    _add(engine, desk, "freshdesk")
+    (r,) = sync_due(store, _uow(engine), backoff_s=0.01)
+    assert r.error is None and len(_ids(store)) == 9, r.text()
+
+
+def test_wrong_credentials_are_said_plainly_and_the_secret_never_shown(engine, tmp_path, desk):
+    store = _store(tmp_path)
+    connections.add(
+        UnitOfWork(engine),
+        "bad",
+        "zendesk",
+        desk.url,
+        USER,
+        "not-the-token",
+        "ida",
+        contract_id="ACME",
+        since=SINCE,
+    )
+    (r,) = sync_due(store, _uow(engine), backoff_s=0.01)
+    assert "refused the credentials" in (r.error or "")
+    conn = connections.by_name(UnitOfWork(engine), "bad")
+    assert "refused the credentials" in (conn.last_error or "") and conn.cursor == {}
+    with UnitOfWork(engine) as uow:
+        entries = uow.audit_entries()
+    trail = json.dumps([e["payload"] for e in entries], default=str)
+    assert "not-the-token" not in trail
+    assert "connection.failed" in [e["kind"] for e in entries]
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        ({"vendor": "salesforce"}, "vendor is one of"),
+        ({"base_url": "http://desk.example.com"}, "only over https"),
+        ({"base_url": "ftp://x"}, "http"),
+        ({"every": "5s"}, "at least every"),
+        ({"every": "often"}, "schedule"),
+        ({"secret": " "}, "token or password"),
+    ],
+)
+def test_a_connection_that_cannot_work_is_refused(engine, args, why):
+    base = {
+        "name": "x",
+        "vendor": "zendesk",
+        "base_url": "https://acme.zendesk.com",
+        "username": "u",
+        "secret": "s",
+        "actor": "ida",
+    } | args
+    with pytest.raises(SettingsError, match=why):
+        connections.add(UnitOfWork(engine), **base)
+
+
+def _flows(engine, store: Store, *args: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "flows", "--store", str(store.root), *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_worker_killed_mid_batch_restarts_and_loses_and_doubles_nothing(engine, tmp_path, desk):
+    store = _store(tmp_path)
+    _add(engine, desk, "zendesk")
+    desk.hold.set()  # the first page's answer waits: the worker is mid-batch
+    p = _flows(engine, store, "sync", "zendesk", "--once")
+    assert desk.held.wait(60)
+    os.kill(p.pid, signal.SIGKILL)
+    p.communicate(timeout=30)
+    desk.hold.clear()
+    assert _ids(store) == [] and connections.by_name(UnitOfWork(engine), "zendesk").cursor == {}
+    again = _flows(engine, store, "sync", "zendesk", "--once")  # same host: the dead lease is freed
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    assert len(_ids(store)) == 9 and len(set(_ids(store))) == 9, out
+
+
+def test_two_workers_at_once_run_a_connection_once(engine, tmp_path, desk):
+    store = _store(tmp_path)
+    _add(engine, desk, "jira")
+    desk.hold.set()
+    first = _flows(engine, store, "sync", "jira", "--once")
+    assert desk.held.wait(60)
+    second = _flows(engine, store, "sync", "jira", "--once")
+    out2, err2 = second.communicate(timeout=300)
+    desk.hold.clear()
+    out1, err1 = first.communicate(timeout=300)
+    assert first.returncode == 0 and second.returncode == 0, (err1, err2)
+    assert "another worker is running it" in out2
+    assert len(_ids(store)) == 9 and len(set(_ids(store))) == 9
+
+
+def test_the_cursor_moves_only_after_the_batch_is_stored(engine, tmp_path, desk, monkeypatch):
+    """An ingest that fails leaves the cursor where it was: the next run reads the batch again."""
+    store = _store(tmp_path)
+    _add(engine, desk, "zendesk")
+    from sla_engine.errors import IngestError
+
+    def broken(*a, **k):
+        raise IngestError("the store's disk is full")
+
+    monkeypatch.setattr(sync_mod, "ingest_export", broken)
+    (r,) = sync_due(store, _uow(engine), backoff_s=0.01)
+    assert "disk is full" in (r.error or "")
+    assert connections.by_name(UnitOfWork(engine), "zendesk").cursor == {}
+    monkeypatch.undo()
+    r2 = sync_connection(
+        store, _uow(engine), connections.by_name(UnitOfWork(engine), "zendesk"), backoff_s=0.01
+    )
+    assert r2.error is None and len(_ids(store)) == 9
