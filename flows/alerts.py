@@ -309,7 +309,7 @@ class Due:
 
 
 KEY = ["contract_id", "ticket_id", "metric", "tier"]
-# per process and database: each rule's recorded crossings as 64-bit keys, and the last row id
+# per process and database: each rule's recorded crossings as sorted 64-bit keys, and the last id
 # read, so a tick reads only rows recorded since the last one. The unique constraint stays the
 # truth: a row this cache has not seen yet makes the insert fail, and nothing is sent twice.
 _RECORDED: dict[tuple[str, int], tuple[int, np.ndarray]] = {}
@@ -322,9 +322,11 @@ def _hash_keys(frame: pd.DataFrame, thresholds: pd.Series | str) -> np.ndarray:
     con.register("f", frame[KEY].astype(str))
     base = con.execute("SELECT hash(contract_id, ticket_id, metric, tier) FROM f").fetchnumpy()
     h = next(iter(base.values())).astype(np.uint64)
-    texts = pd.Series(thresholds, index=frame.index) if isinstance(thresholds, str) else thresholds
-    mix = texts.map(_threshold_digest).to_numpy(dtype=np.uint64)
-    return h ^ mix
+    if isinstance(thresholds, str):
+        return h ^ np.uint64(_threshold_digest(thresholds))
+    codes, texts = pd.factorize(thresholds)  # a handful of threshold texts: digest each once
+    digests = np.array([_threshold_digest(str(t)) for t in texts], dtype=np.uint64)
+    return h ^ digests[codes]
 
 
 def _threshold_digest(text: str) -> int:
@@ -350,10 +352,18 @@ def _recorded(uow: UnitOfWork, rule_id: int) -> np.ndarray:
         ).all()
     if rows:
         new = pd.DataFrame(rows, columns=["id", *KEY, "threshold"])
-        keys = np.concatenate([keys, _hash_keys(new, new["threshold"])])
+        keys = np.sort(np.concatenate([keys, _hash_keys(new, new["threshold"])]))
         last_id = int(new["id"].iloc[-1])
         _RECORDED[cache_key] = (last_id, keys)
     return keys
+
+
+def _among(keys: np.ndarray, recorded: np.ndarray) -> np.ndarray:
+    """Which keys are in the sorted `recorded` (a binary search each: no sort of the keys)."""
+    if not len(recorded):
+        return np.zeros(len(keys), dtype=bool)
+    at = np.searchsorted(recorded, keys).clip(max=len(recorded) - 1)
+    return recorded[at] == keys
 
 
 def _due(uow: UnitOfWork, rule: AlertRule, metrics: pd.DataFrame) -> Due:
@@ -375,7 +385,7 @@ def _due(uow: UnitOfWork, rule: AlertRule, metrics: pd.DataFrame) -> Due:
         hit = mine.loc[crossing(t, mine)]
         if hit.empty:
             continue
-        seen = np.isin(_hash_keys(hit, t.text), recorded)
+        seen = _among(_hash_keys(hit, t.text), recorded)
         already += int(seen.sum())
         hit = hit.loc[~seen]
         parts.append(
