@@ -28,6 +28,7 @@ PAGES = {
     "audit": ({"legal"}, "Audit trail"),
     "contracts": ({"legal"}, "Contracts and templates"),
     "admin": (set(), "Administration"),
+    "integrations": (set(), "Integrations"),
 }
 ROLES = ["admin", "support_manager", "vendor_manager", "finance", "legal"]
 

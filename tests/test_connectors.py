@@ -344,3 +344,45 @@ def test_the_cursor_moves_only_after_the_batch_is_stored(engine, tmp_path, desk,
         store, _uow(engine), connections.by_name(UnitOfWork(engine), "zendesk"), backoff_s=0.01
     )
     assert r2.error is None and len(_ids(store)) == 9
+
+
+def test_an_admin_connects_a_help_desk_on_the_page_and_its_tickets_arrive(
+    engine, tmp_path, desk, monkeypatch
+):
+    """The Integrations page: add a Zendesk connection, test it, run it now; the store holds its
+    tickets with no upload, and the token is never shown again."""
+    from streamlit.testing.v1 import AppTest
+
+    store = _store(tmp_path)
+    monkeypatch.setenv("COVENANT_STORE", str(store.root))
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    import streamlit as st
+
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app_pages" / "integrations.py"), default_timeout=120)
+    at.session_state["authentication_status"] = True
+    at.session_state["roles"] = ["admin"]
+    at.session_state["username"] = "ida"
+    at.run()
+    assert at.title[0].value == "Integrations" and not at.exception
+    assert "No connections yet" in at.info[0].value
+    at.text_input(key="conn_name").input("acme-zendesk")
+    at.selectbox(key="conn_vendor").select("zendesk")
+    at.text_input(key="conn_url").input(desk.url)
+    at.text_input(key="conn_user").input(USER)
+    at.text_input(key="conn_secret").input(SECRET)
+    at.selectbox(key="conn_contract").select("ACME")
+    at.date_input(key="conn_since").set_value(SINCE.date())
+    at.button[0].click().run()  # the form's submit
+    assert not at.exception and "added" in at.success[0].value
+    test = next(b for b in at.button if b.key and b.key.startswith("conn_test:"))
+    test.click().run()
+    assert any("first page holds 2 ticket" in s.value for s in at.success), [
+        x.value for x in [*at.success, *at.error]
+    ]
+    run = next(b for b in at.button if b.key and b.key.startswith("conn_run:"))
+    run.click().run()
+    assert any("9 record" in s.value for s in at.success), [s.value for s in at.success]
+    assert len(_ids(store)) == 9
+    shown = " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.success])
+    assert SECRET not in shown and SECRET not in at.dataframe[0].value.to_csv()

@@ -49,6 +49,7 @@ PAGES: tuple[PageSpec, ...] = (
     _spec("contracts", "Contracts", ":material/contract:", {"legal"}),
     _spec("audit", "Audit", ":material/policy:", {"legal"}),
     _spec("admin", "Admin", ":material/admin_panel_settings:", set()),
+    _spec("integrations", "Integrations", ":material/cable:", set()),
     _spec("outbox", "Outbox", ":material/outbox:", set()),
 )
 DEFAULT_PAGE = "overview"

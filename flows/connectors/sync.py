@@ -153,6 +153,19 @@ def sync_connection(
     return result
 
 
+def test_connection(uow_factory: Callable[[], UnitOfWork], conn: Connection) -> str:
+    """Reach the help desk with the saved credentials and read one page, storing nothing."""
+    try:
+        session = http.session(
+            conn.username, connections.credential(uow_factory(), conn.id), backoff_s=0.2
+        )
+        first = next(iter(PULL[conn.vendor](session, conn.base_url, {}, conn.since)), None)
+    except ConnectorError as exc:
+        return f"failed: {exc}"
+    n = first.records if first else 0
+    return f"reached {conn.vendor} at {conn.base_url}: its first page holds {n} ticket(s)"
+
+
 def sync_due(
     store: Store,
     uow_factory: Callable[[], UnitOfWork],

@@ -137,9 +137,10 @@ def _keyset(
     """Keyset paging over `updated >= ts` ordered by it: each page asks from the latest time
     already read (never by offset into a list that shifts as tickets are updated during the run),
     drops records this run has read, and steps a page further only while every record of a page
-    shares one instant. A page with nothing new, asked twice, ends the run; the saved high water is the latest
-    time stored, so the next run (OVERLAP before it) misses nothing."""
-    ts, step, seen, asked_again = start, 0, set(), False
+    shares one instant. A page with nothing new, asked twice, ends the run; the saved high water
+    is the latest time stored, so the next run (OVERLAP before it) misses nothing."""
+    ts, step, asked_again = start, 0, False
+    seen: set = set()
     for _ in range(MAX_PAGES):
         rows = fetch(ts, step)
         times = [updated(r) for r in rows]
