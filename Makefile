@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | sha256sum | cut -c1-
 TSTAMP := $(VENV)/.installed-test-$(shell cat requirements.txt requirements-test.txt | sha256sum | cut -c1-12)
 DEB_TEST_PACKAGES := poppler-utils qpdf libnss3-tools chromium postgresql
 PORT ?= 8501
+SIM_PORT ?= 8502
 
 .PHONY: run test check demo bench deb clean
 
@@ -30,13 +31,16 @@ demo: $(STAMP)
 	@# demo users (published password) only on the embedded database, never on a configured one
 	@if [ -z "$$DATABASE_URL" ]; then COVENANT_DEMO=1 $(PY) -m contracts demo-users; \
 	else echo "DATABASE_URL is set: no demo users; create users with python -m contracts add-user"; fi
+	@# the demo's help desk: a simulated Zendesk on loopback, pulled every minute by the worker
+	@if [ -z "$$DATABASE_URL" ]; then COVENANT_DEMO=1 $(PY) -m flows demo-connection --port $(SIM_PORT); fi
 
 # the app, and beside it the worker (alerts, mail, reminders, audit checkpoints, reports); both stop
 # together
 run: demo
 	@export COVENANT_DEMO=$$([ -z "$$DATABASE_URL" ] && echo 1 || echo 0); \
+	sim=""; if [ -z "$$DATABASE_URL" ]; then $(PY) -m flows simulator --port $(SIM_PORT) & sim=$$!; fi; \
 	$(PY) -m flows worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	trap 'kill $$worker $$sim 2>/dev/null' EXIT INT TERM; \
 	$(PY) -m streamlit run serve.py --server.address 127.0.0.1 --server.port $(PORT) \
 	    --server.headless true --browser.gatherUsageStats false
 

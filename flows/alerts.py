@@ -259,6 +259,7 @@ def tick(
     zones = {t.contract_id: t.calendar.timezone for t in terms.values()}
     base = public_base_url(base_url)[0]
     metrics = open_metrics(store, as_of_us)
+    metrics["_k"] = _base_keys(metrics) if len(metrics) else np.empty(0, dtype=np.uint64)
     for rule in active:
         due = _due(uow, rule, metrics)
         report.already_sent += due.already_sent
@@ -309,19 +310,19 @@ class Due:
 
 
 KEY = ["contract_id", "ticket_id", "metric", "tier"]
-# per process and database: each rule's recorded crossings as sorted 64-bit keys, and the last id
+# per process and database: each rule's recorded crossings as an index of 64-bit keys, the last id
 # read, so a tick reads only rows recorded since the last one. The unique constraint stays the
 # truth: a row this cache has not seen yet makes the insert fail, and nothing is sent twice.
-_RECORDED: dict[tuple[str, int], tuple[int, np.ndarray]] = {}
+_RECORDED: dict[tuple[str, int], tuple[int, pd.Index]] = {}
 
 
 def _hash_keys(frame: pd.DataFrame, thresholds: pd.Series | str) -> np.ndarray:
     """A 64-bit key per (contract, ticket, metric, tier, threshold): DuckDB's hash of the four
     columns mixed with the threshold's own digest (one function for crossings and records)."""
-    con = duckdb.connect()
-    con.register("f", frame[KEY].astype(str))
-    base = con.execute("SELECT hash(contract_id, ticket_id, metric, tier) FROM f").fetchnumpy()
-    h = next(iter(base.values())).astype(np.uint64)
+    if "_k" in frame.columns:  # hashed once per tick for every open metric (tick)
+        h = frame["_k"].to_numpy(dtype=np.uint64)
+    else:
+        h = _base_keys(frame)
     if isinstance(thresholds, str):
         return h ^ np.uint64(_threshold_digest(thresholds))
     codes, texts = pd.factorize(thresholds)  # a handful of threshold texts: digest each once
@@ -329,14 +330,21 @@ def _hash_keys(frame: pd.DataFrame, thresholds: pd.Series | str) -> np.ndarray:
     return h ^ digests[codes]
 
 
+def _base_keys(frame: pd.DataFrame) -> np.ndarray:
+    con = duckdb.connect()
+    con.register("f", frame[KEY].astype(str))
+    base = con.execute("SELECT hash(contract_id, ticket_id, metric, tier) FROM f").fetchnumpy()
+    return next(iter(base.values())).astype(np.uint64)
+
+
 def _threshold_digest(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
 
 
-def _recorded(uow: UnitOfWork, rule_id: int) -> np.ndarray:
+def _recorded(uow: UnitOfWork, rule_id: int) -> pd.Index:
     """The rule's recorded crossings (sent or suppressed) as keys, read incrementally."""
     cache_key = (uow.engine.url.render_as_string(hide_password=True), rule_id)
-    last_id, keys = _RECORDED.get(cache_key, (0, np.empty(0, dtype=np.uint64)))
+    last_id, keys = _RECORDED.get(cache_key, (0, pd.Index(np.empty(0, dtype=np.uint64))))
     with uow:
         rows = uow.session.execute(
             select(
@@ -352,18 +360,20 @@ def _recorded(uow: UnitOfWork, rule_id: int) -> np.ndarray:
         ).all()
     if rows:
         new = pd.DataFrame(rows, columns=["id", *KEY, "threshold"])
-        keys = np.sort(np.concatenate([keys, _hash_keys(new, new["threshold"])]))
+        # unique, so its hash table (built once, then cached by pandas) answers each tick
+        keys = pd.Index(
+            np.unique(np.concatenate([keys.to_numpy(), _hash_keys(new, new["threshold"])]))
+        )
         last_id = int(new["id"].iloc[-1])
         _RECORDED[cache_key] = (last_id, keys)
     return keys
 
 
-def _among(keys: np.ndarray, recorded: np.ndarray) -> np.ndarray:
-    """Which keys are in the sorted `recorded` (a binary search each: no sort of the keys)."""
+def _among(keys: np.ndarray, recorded: pd.Index) -> np.ndarray:
+    """Which keys are among the recorded ones (a lookup in the index's cached hash table)."""
     if not len(recorded):
         return np.zeros(len(keys), dtype=bool)
-    at = np.searchsorted(recorded, keys).clip(max=len(recorded) - 1)
-    return recorded[at] == keys
+    return recorded.get_indexer(keys) >= 0
 
 
 def _due(uow: UnitOfWork, rule: AlertRule, metrics: pd.DataFrame) -> Due:

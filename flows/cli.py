@@ -112,6 +112,23 @@ def sync_cmd(args: argparse.Namespace) -> int:
     return 1 if any(r.error for r in results) else 0
 
 
+def simulator_cmd(args: argparse.Namespace) -> int:
+    from flows.simulator import serve
+
+    serve(args.port)
+    return 0
+
+
+def demo_connection(args: argparse.Namespace) -> int:
+    from contracts.adapters.orm import demo_mode
+    from flows.demo import connect_simulator
+
+    if not demo_mode():
+        raise FlowError("the simulated help desk is for the demo only (COVENANT_DEMO=1)")
+    print(connect_simulator(make_engine(), args.port))
+    return 0
+
+
 def alerts_run(args: argparse.Namespace) -> int:
     """One alert tick (the worker runs one every minute); e-mails wait in the outbox for
     `python -m contracts deliver-mail`."""
@@ -324,6 +341,12 @@ def main(argv: list[str] | None = None) -> int:
     rs = sub.add_parser("restore", help="rebuild an empty deployment from a backup")
     rs.add_argument("archive")
     rs.set_defaults(func=restore_cmd)
+    sm = sub.add_parser("simulator", help="the demo's simulated Zendesk help desk (loopback)")
+    sm.add_argument("--port", type=int, default=8502)
+    sm.set_defaults(func=simulator_cmd)
+    dc = sub.add_parser("demo-connection", help="the demo's connection to the simulated help desk")
+    dc.add_argument("--port", type=int, default=8502)
+    dc.set_defaults(func=demo_connection)
     dm = sub.add_parser("demo", help="the embedded demo: signed contracts, sealed, measured")
     dm.add_argument("--if-absent", action="store_true", help="do nothing when the store has data")
     dm.set_defaults(func=demo)

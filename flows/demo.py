@@ -139,3 +139,42 @@ def _pending(engine: Engine) -> None:
         "legal@demo.invalid",
         auth_method="email_link",
     )
+
+
+SIMULATED = "globex-zendesk (simulated)"
+SIMULATED_CONTRACT = "GLOBEX-EU"
+
+
+def connect_simulator(engine: Engine, port: int) -> str:
+    """The demo's help-desk connection to the simulated Zendesk (flows/simulator.py), pulled every
+    minute by the worker, feeding GLOBEX-EU; Zendesk's priorities mapped to its tiers. Nothing
+    when it exists already."""
+    from datetime import UTC, datetime
+
+    from contracts.errors import SettingsError
+    from contracts.services import connections, routing
+    from flows import simulator
+
+    try:
+        connections.by_name(UnitOfWork(engine), SIMULATED)
+        return f"connection {SIMULATED!r} already there"
+    except SettingsError:
+        pass
+    _, labels = routing.all_routing(UnitOfWork(engine))
+    wanted = {"urgent": "P1", "high": "P2", "normal": "P3"}
+    missing = {k: v for k, v in wanted.items() if k not in labels.get(SIMULATED_CONTRACT, {})}
+    if missing:
+        routing.update(UnitOfWork(engine), SIMULATED_CONTRACT, "demo", labels=missing)
+    connections.add(
+        UnitOfWork(engine),
+        SIMULATED,
+        "zendesk",
+        f"http://127.0.0.1:{port}",
+        simulator.DEMO_USER,
+        simulator.DEMO_TOKEN,
+        "demo",
+        contract_id=SIMULATED_CONTRACT,
+        every="1m",
+        since=datetime.now(UTC) - simulator.HISTORY,
+    )
+    return f"connection {SIMULATED!r} added: the worker pulls it every minute"
