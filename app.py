@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.access import DEFAULT_PAGE, PAGES
+from ui.access import DEFAULT_PAGE, PAGES, home
 from ui.auth import current_user, demo_banner, keep_cookie, login_page, roles, sign_out_button
 
 st.set_page_config(page_title="Covenant", page_icon=":material/handshake:", layout="wide")
@@ -37,7 +37,7 @@ pages = [
         p.file,
         title=p.title,
         icon=p.icon,
-        default=(p.key == DEFAULT_PAGE),
+        default=(p.key == home(have)),
         visibility="visible" if p.allows(have) else "hidden",
     )
     for p in PAGES

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from contracts.adapters.mailer import SmtpConfig, deliver, outbox_counts
+from contracts.errors import SettingsError
 from contracts.services.invitations import public_base_url
 from contracts.services.sessions import locked_accounts, unlock_sign_in
 from contracts.services.settings import AUTH_METHODS, set_workflow_defaults, workflow_defaults
@@ -32,9 +33,68 @@ from ui.text import plain
 require("admin")
 st.title("Administration")
 actor = st.session_state.get("username") or "admin"
-tab_users, tab_flow, tab_cal, tab_mail, tab_backup = st.tabs(
-    ["Users and roles", "Workflow defaults", "Calendars and holidays", "Mail", "Backups"]
+tab_users, tab_flow, tab_cal, tab_mail, tab_backup, tab_sso = st.tabs(
+    [
+        "Users and roles",
+        "Workflow defaults",
+        "Calendars and holidays",
+        "Mail",
+        "Backups",
+        "Single sign-on",
+    ]
 )
+
+with tab_sso:
+    from contracts.services.sso import set_sso_settings, sso_settings
+    from ui.auth import sso_configured
+
+    sso_now = sso_settings(unit_of_work())
+    if sso_configured():
+        st.success("An identity provider is configured ([auth] in .streamlit/secrets.toml).")
+    else:
+        st.info(
+            "No identity provider is configured. Put its [auth] section (redirect_uri, "
+            "cookie_secret, client_id, client_secret, server_metadata_url) in "
+            ".streamlit/secrets.toml; the README shows Entra, Okta, Google and Keycloak."
+        )
+    with st.form("sso_settings"):
+        claim = st.text_input(
+            "Groups claim",
+            value=sso_now.groups_claim,
+            max_chars=100,
+            key="sso_claim",
+            help="The ID token claim that lists the person's groups (Entra, Okta, Keycloak: "
+            "groups)",
+        )
+        mapping = st.text_area(
+            "Groups to Covenant roles (one per line: group = role, role)",
+            value="\n".join(f"{g} = {', '.join(r)}" for g, r in sso_now.group_roles.items()),
+            key="sso_mapping",
+            help="Roles: " + ", ".join(ROLES) + ". A person with no mapped group cannot sign in.",
+        )
+        local = st.checkbox(
+            "Allow sign-in with Covenant passwords",
+            value=sso_now.local_passwords,
+            key="sso_local",
+            help="Switch off once single sign-on works; `python -m contracts sso "
+            "local-passwords on` switches it back from the server",
+        )
+        if st.form_submit_button("Save"):
+            with shown_errors():
+                pairs: dict[str, list[str]] = {}
+                for n, line in enumerate(mapping.splitlines(), start=1):
+                    if not line.strip():
+                        continue
+                    group, sep, roles_text = line.partition("=")
+                    if not sep or not group.strip():
+                        raise SettingsError(f"line {n}: write group = role, role")
+                    pairs[group.strip()] = [r.strip() for r in roles_text.split(",") if r.strip()]
+                set_sso_settings(
+                    unit_of_work(),
+                    {"groups_claim": claim.strip(), "group_roles": pairs, "local_passwords": local},
+                    actor,
+                )
+                st.success("Saved (recorded in the audit trail).")
 
 with tab_backup:
     from flows.backup import LAST_BACKUP_KEY

@@ -208,6 +208,17 @@ def add_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def sso_local_passwords(args: argparse.Namespace) -> int:
+    """Switch Covenant passwords on or off from the server (when single sign-on fails, an
+    administrator on the server can always get back in)."""
+    from contracts.services.sso import set_sso_settings, sso_settings
+
+    now = sso_settings(_uow()).model_dump()
+    set_sso_settings(_uow(), now | {"local_passwords": args.state == "on"}, actor="cli")
+    print(f"sign-in with Covenant passwords: {args.state}")
+    return 0
+
+
 def demo_users(args: argparse.Namespace) -> int:
     from contracts.services.users import DEMO_PASSWORD, ensure_demo_users
 

@@ -175,6 +175,12 @@ def build_parser(cli: ModuleType) -> argparse.ArgumentParser:
         help="admin, support_manager, vendor_manager, finance, legal (repeatable)",
     )
     au2.set_defaults(func=cli.add_user)
+    so = sub.add_parser("sso", help="single sign-on settings from the server").add_subparsers(
+        dest="scmd", required=True
+    )
+    lp = so.add_parser("local-passwords", help="allow or refuse sign-in with Covenant passwords")
+    lp.add_argument("state", choices=["on", "off"])
+    lp.set_defaults(func=cli.sso_local_passwords)
 
     ex = sub.add_parser(
         "extract-terms", help="SLA terms from a contract PDF (also one signed elsewhere)"

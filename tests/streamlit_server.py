@@ -45,7 +45,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(env: dict[str, str], port: int) -> Iterator[str]:
+def running_app(env: dict[str, str], port: int, args: tuple[str, ...] = ()) -> Iterator[str]:
     """The app's base URL while it runs (bound to 127.0.0.1; stopped with SIGTERM afterwards).
 
     Its output goes to a log file, not a pipe: a pipe nobody reads fills up and blocks the server
@@ -69,6 +69,7 @@ def running_app(env: dict[str, str], port: int) -> Iterator[str]:
             "false",
             "--server.fileWatcherType",
             "none",
+            *args,
         ],
         cwd=ROOT,
         env=env,

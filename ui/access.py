@@ -53,6 +53,13 @@ PAGES: tuple[PageSpec, ...] = (
     _spec("outbox", "Outbox", ":material/outbox:", set()),
 )
 DEFAULT_PAGE = "overview"
+# where a person lands after sign-in when all their roles share one working page (finance works
+# on Credits); everyone else lands on the Overview
+HOME_BY_ROLES = {frozenset({"finance"}): "credits"}
+
+
+def home(roles: set[str]) -> str:
+    return HOME_BY_ROLES.get(frozenset(roles), DEFAULT_PAGE)
 
 
 def page(key: str) -> PageSpec:

@@ -15,9 +15,11 @@ from collections.abc import Mapping
 
 import streamlit as st
 import streamlit.components.v1 as components
+from streamlit.errors import StreamlitSecretNotFoundError
 
 from contracts.errors import UserError
 from contracts.services.sessions import SESSION_LIFETIME, SignedIn, session_user, sign_in, sign_out
+from contracts.services.sso import sign_in_sso, sso_settings
 from contracts.services.users import change_own_password, demo_users_active
 
 from .access import page
@@ -26,7 +28,15 @@ from .resources import served_at, unit_of_work
 from .session_route import COOKIE, PATH
 from .text import plain
 
-_AUTH_KEYS = ("authentication_status", "username", "name", "email", "roles", "session_token")
+_AUTH_KEYS = (
+    "authentication_status",
+    "username",
+    "name",
+    "email",
+    "roles",
+    "session_token",
+    "by_sso",
+)
 
 
 def client_ip() -> str | None:
@@ -62,6 +72,7 @@ def current_user() -> SignedIn | None:
         email=user.email,
         roles=list(user.roles),
         session_token=token,
+        by_sso=user.by_sso,
     )
     return user
 
@@ -89,10 +100,51 @@ def require(key: str) -> None:
         st.stop()
 
 
+def sso_configured() -> bool:
+    """Whether an identity provider is configured (`[auth]` in Streamlit's secrets.toml)."""
+    try:
+        auth = st.secrets.get("auth")
+    except (FileNotFoundError, StreamlitSecretNotFoundError):
+        return False
+    return auth is not None and bool(auth.get("client_id"))
+
+
+def sso_label() -> str:
+    return os.environ.get("COVENANT_SSO_LABEL", "your organisation's sign-in")[:80]
+
+
+def _finish_sso() -> bool:
+    """After the identity provider's redirect: a Covenant session from its verified claims (True
+    when this run signed someone in or refused them)."""
+    if not st.user.is_logged_in:
+        return False
+    try:
+        _user, token = sign_in_sso(unit_of_work(), dict(st.user.to_dict()), client_ip())
+    except UserError as exc:
+        st.error(plain(exc))
+        if st.button("Sign in as someone else", key="sso_other"):
+            st.logout()
+        return True
+    st.session_state.update(session_token=token, write_cookie=token)
+    st.rerun()
+    return True
+
+
 def login_page() -> None:
     st.title("Covenant")
     st.caption("Support contracts, signatures and SLA compliance")
     demo_banner()
+    sso = sso_configured()
+    if sso:
+        if _finish_sso():
+            return
+        if st.button(f"Sign in with {sso_label()}", key="sso_login", type="primary"):
+            st.login()
+    if not sso_settings(unit_of_work()).local_passwords:
+        st.caption("Sign-in with Covenant passwords is switched off here.")
+        return
+    if sso:
+        st.caption("Or with a Covenant password:")
     with st.form("login"):
         username = st.text_input("Username", key="login_username", max_chars=64)
         password = st.text_input("Password", type="password", key="login_password", max_chars=200)
@@ -145,7 +197,11 @@ def sign_out_button() -> None:
             for k in _AUTH_KEYS:
                 st.session_state.pop(k, None)
             st.session_state["clear_cookie"] = True
+            if sso_configured() and st.user.is_logged_in:
+                st.logout()  # the identity provider's sign-in ends with Covenant's
             st.rerun()
+        if st.session_state.get("by_sso"):
+            return  # the identity provider keeps this person's password
         with st.expander("Change my password"), st.form("own_password", clear_on_submit=True):
             current = st.text_input("Current password", type="password", key="own_pw_old")
             new = st.text_input(

@@ -183,6 +183,7 @@ class AuditKind(StrEnum):
     USER_SIGNED_OUT = "user.signed_out"
 
     SETTINGS_WORKFLOW_CHANGED = "settings.workflow_changed"
+    SETTINGS_SSO_CHANGED = "settings.sso_changed"
     SETTINGS_INGEST_SOURCE_REMEMBERED = "settings.ingest_source_remembered"
     ALERT_RULE_CREATED = "alert.rule_created"
     ALERT_RULE_ENABLED = "alert.rule_enabled"

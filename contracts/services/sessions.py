@@ -40,6 +40,7 @@ class SignedIn:
     name: str
     email: str
     roles: list[str]
+    by_sso: bool = False  # signed in through the identity provider: no Covenant password
 
 
 def _digest(token: str) -> str:
@@ -49,6 +50,9 @@ def _digest(token: str) -> str:
 def _utc(dt: datetime) -> datetime:
     """SQLite gives naive datetimes back; everything stored is UTC."""
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
+
+
+SSO_SETTING = "sso"  # contracts/services/sso.py: whether local passwords are switched off
 
 
 def wait_after(failures: int) -> timedelta:
@@ -65,6 +69,13 @@ def sign_in(
     parallel guesses queue on the throttle row and no burst checks more than FREE_FAILURES."""
     now = now or utcnow()
     username = (username or "").strip()[:64]
+    with uow:
+        local = uow.setting(SSO_SETTING)
+    if local is not None and local.get("local_passwords") is False:
+        raise UserError(
+            "Sign-in with a Covenant password is switched off here: use your organisation's "
+            "sign-in."
+        )
     keys = throttle.keys_for(username, ip)
     with uow:
         until = throttle.take_try(uow.session, keys, now)
@@ -136,7 +147,13 @@ def session_user(
         user = uow.session.get(UserRow, s.username)
         if user is None or not user.active or (user.demo and not demo_mode(str(uow.engine.url))):
             return None
-        return SignedIn(user.username, user.name, user.email, list(user.roles))
+        return SignedIn(
+            user.username,
+            user.name,
+            user.email,
+            list(user.roles),
+            by_sso=user.password_hash.startswith("!sso:"),
+        )
 
 
 def sign_out(uow: UnitOfWork, token: str | None, ip: str | None = None) -> None:
