@@ -33,7 +33,7 @@ from ui.text import plain
 require("admin")
 st.title("Administration")
 actor = st.session_state.get("username") or "admin"
-tab_users, tab_flow, tab_cal, tab_mail, tab_backup, tab_sso = st.tabs(
+tab_users, tab_flow, tab_cal, tab_mail, tab_backup, tab_sso, tab_keep = st.tabs(
     [
         "Users and roles",
         "Workflow defaults",
@@ -41,8 +41,61 @@ tab_users, tab_flow, tab_cal, tab_mail, tab_backup, tab_sso = st.tabs(
         "Mail",
         "Backups",
         "Single sign-on",
+        "Retention and privacy",
     ]
 )
+
+with tab_keep:
+    from contracts.services import retention
+
+    kept = retention.overrides(unit_of_work())
+    st.caption(
+        f"Signed contracts, their documents and audit entries are kept "
+        f"{workflow_defaults(unit_of_work()).retention_years} years after the contract ends "
+        "(Workflow defaults); a template's or a contract's own setting below wins. Legal holds "
+        "(Audit page) block deletion whatever the setting; a purge leaves a record of what went."
+    )
+
+    def _lines(values: dict[str, int]) -> str:
+        return "\n".join(f"{k} = {v}" for k, v in values.items())
+
+    def _parse(text: str, what: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, sep, years = line.partition("=")
+            if not sep or not name.strip() or not years.strip().isdigit():
+                raise SettingsError(f"{what}, line {n}: write NAME = YEARS, e.g. saas-support = 10")
+            out[name.strip()] = int(years.strip())
+        return out
+
+    with st.form("retention_overrides"):
+        per_template = st.text_area(
+            "Years per template (NAME = YEARS)", _lines(kept.per_template), key="keep_templates"
+        )
+        per_contract = st.text_area(
+            "Years per contract (ID = YEARS)", _lines(kept.per_contract), key="keep_contracts"
+        )
+        if st.form_submit_button("Save"):
+            with shown_errors():
+                retention.set_overrides(
+                    unit_of_work(),
+                    {
+                        "per_template": _parse(per_template, "templates"),
+                        "per_contract": _parse(per_contract, "contracts"),
+                    },
+                    actor,
+                )
+                st.success("Saved (recorded in the audit trail).")
+    st.markdown("**Personal data from help desks**")
+    st.caption(
+        "Covenant keeps from an export or a connection only what a measurement needs: the ticket "
+        "id, the customer key, the priority, the times and the statuses. Requester names, e-mail "
+        "addresses, subjects and descriptions are read past and never stored (minimal by "
+        "design; there is nothing to switch on). Who viewed or exported a contract's breach "
+        "evidence or its signed document is in the audit trail."
+    )
 
 with tab_sso:
     from contracts.services.sso import set_sso_settings, sso_settings

@@ -7,10 +7,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from contracts.services import evidence_access
 from flows.evidence import signed_document
 from sla_engine.exports import csv_bytes
 from sla_engine.timeline_text import figures_in_words
-from ui.auth import require
+from ui.auth import client_ip, require
 from ui.errors import shown_errors
 from ui.resources import (
     evidence_pdf_file,
@@ -218,6 +219,18 @@ def pdf() -> bytes:
     return evidence_pdf_file(title, tuple(facts), trace, gen, as_of, contract)
 
 
+what = f"{month} {tier} {metric} breaches"
+viewer = st.session_state.get("username") or ""
+seen = st.session_state.setdefault("evidence_seen", set())
+if (contract, what) not in seen:  # the first view in this session is audited
+    seen.add((contract, what))
+    evidence_access.record(unit_of_work(), viewer, contract, what, "view", client_ip())
+
+
+def exported(fmt: str) -> None:
+    evidence_access.record(unit_of_work(), viewer, contract, what, fmt, client_ip())
+
+
 e1, e2, e3 = st.columns(3)
 e3.download_button(
     "Evidence (PDF)",
@@ -225,9 +238,17 @@ e3.download_button(
     f"breaches-{contract}-{month}-{tier}-{metric}.pdf",
     "application/pdf",
     key="pdf",
+    on_click=exported,
+    args=("pdf",),
 )
 e1.download_button(
-    "Evidence (CSV)", csv, f"breaches-{contract}-{month}-{tier}-{metric}.csv", "text/csv", key="csv"
+    "Evidence (CSV)",
+    csv,
+    f"breaches-{contract}-{month}-{tier}-{metric}.csv",
+    "text/csv",
+    key="csv",
+    on_click=exported,
+    args=("csv",),
 )
 e2.download_button(
     "Evidence (XLSX)",
@@ -235,6 +256,8 @@ e2.download_button(
     f"breaches-{contract}-{month}-{tier}-{metric}.xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="xlsx",
+    on_click=exported,
+    args=("xlsx",),
 )
 
 st.subheader("Why this ticket")

@@ -13,7 +13,7 @@ from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.documents.extract import extract_terms
 from contracts.domain.lifecycle import SENDABLE, SIGNED_STATES, EnvelopeState
 from contracts.errors import FieldsError, SettingsError
-from contracts.services import completion, routing, signing
+from contracts.services import completion, evidence_access, routing, signing
 from contracts.services import contracts as contract_service
 from contracts.services.settings import AUTH_METHODS, workflow_defaults
 from flows.measure import end_contract, measured, register_signed
@@ -175,6 +175,14 @@ with tab_list:
                         f"{chosen}-signed.pdf",
                         "application/pdf",
                         key=f"dl_{env.id}",
+                        on_click=evidence_access.record,
+                        args=(
+                            UnitOfWork(eng),
+                            actor,
+                            chosen,
+                            f"signed document of envelope {env.id}",
+                            "sealed pdf",
+                        ),
                     )
                 for s in env.signers:
                     if env.status == EnvelopeState.SENT and s.code_locked:

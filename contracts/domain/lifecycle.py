@@ -184,6 +184,7 @@ class AuditKind(StrEnum):
 
     SETTINGS_WORKFLOW_CHANGED = "settings.workflow_changed"
     SETTINGS_SSO_CHANGED = "settings.sso_changed"
+    SETTINGS_RETENTION_CHANGED = "settings.retention_changed"
     SETTINGS_INGEST_SOURCE_REMEMBERED = "settings.ingest_source_remembered"
     ALERT_RULE_CREATED = "alert.rule_created"
     ALERT_RULE_ENABLED = "alert.rule_enabled"
@@ -192,6 +193,8 @@ class AuditKind(StrEnum):
     ALERT_WEBHOOK_DEAD = "alert.webhook_dead"
     ALERT_TEST_SENT = "alert.test_sent"
     NOTICE_SENT = "notice.sent"
+    EVIDENCE_VIEWED = "evidence.viewed"
+    EVIDENCE_EXPORTED = "evidence.exported"
     CONNECTION_ADDED = "connection.added"
     CONNECTION_PAUSED = "connection.paused"
     CONNECTION_RESUMED = "connection.resumed"

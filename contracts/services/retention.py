@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import delete, select
 
 from contracts.adapters.orm import (
@@ -20,7 +21,9 @@ from contracts.adapters.orm import (
     EnvelopeRow,
     LegalHoldRow,
     OutboxRow,
+    SettingRow,
     SignerRow,
+    TemplateRow,
     TokenRow,
 )
 from contracts.adapters.unit_of_work import UnitOfWork
@@ -29,12 +32,76 @@ from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
 from contracts.errors import NotFound, RetentionError
 
+RETENTION_KEY = "retention"
 
-def retention_years(uow: UnitOfWork) -> int:
-    """From the Admin page's workflow defaults (seven years unless an admin changed it)."""
+
+class RetentionOverrides(BaseModel):
+    """Years to keep, per template and per contract, over the default (workflow defaults)."""
+
+    model_config = ConfigDict(extra="forbid")
+    per_template: dict[str, int] = Field(default_factory=dict)
+    per_contract: dict[str, int] = Field(default_factory=dict)
+
+
+def overrides(uow: UnitOfWork) -> RetentionOverrides:
+    with uow:
+        stored = uow.setting(RETENTION_KEY)
+        return RetentionOverrides.model_validate(stored) if stored else RetentionOverrides()
+
+
+def set_overrides(uow: UnitOfWork, values: dict, actor: str) -> RetentionOverrides:
+    """Validate (1 to 50 years; templates and contracts that exist) and store, audited with the
+    old and new values."""
+    try:
+        new = RetentionOverrides.model_validate(values)
+    except ValidationError as exc:
+        raise RetentionError(str(exc)) from exc
+    for name, years in [*new.per_template.items(), *new.per_contract.items()]:
+        if not 1 <= years <= 50:
+            raise RetentionError(f"{name}: keep 1 to 50 years, not {years}")
+    with uow:
+        for name in new.per_template:
+            if uow.session.get(TemplateRow, name) is None:
+                raise RetentionError(f"no template {name!r}")
+        for cid in new.per_contract:
+            if uow.session.get(ContractRow, cid) is None:
+                raise RetentionError(f"no contract {cid!r}")
+        row = uow.session.get(SettingRow, RETENTION_KEY)
+        old = RetentionOverrides.model_validate(row.value) if row else RetentionOverrides()
+        if old == new:
+            return new
+        if row is None:
+            row = SettingRow(key=RETENTION_KEY)
+            uow.session.add(row)
+        row.value, row.updated_by, row.updated_at = new.model_dump(), actor, utcnow()
+        uow.record(
+            Event(
+                AuditKind.SETTINGS_RETENTION_CHANGED,
+                "settings:retention",
+                {"from": old.model_dump(), "to": new.model_dump()},
+                utcnow(),
+                actor,
+            )
+        )
+        uow.commit()
+    return new
+
+
+def retention_years(uow: UnitOfWork, contract_id: str | None = None) -> int:
+    """The contract's own setting, else its template's, else the Admin page's default (seven
+    years unless an admin changed it)."""
     from contracts.services.settings import workflow_defaults
 
-    return workflow_defaults(uow).retention_years
+    default = workflow_defaults(uow).retention_years
+    if contract_id is None:
+        return default
+    o = overrides(uow)
+    if contract_id in o.per_contract:
+        return o.per_contract[contract_id]
+    with uow:
+        row = uow.session.get(ContractRow, contract_id)
+        template = row.template_name if row is not None else None
+    return o.per_template.get(template or "", default)
 
 
 @dataclass(frozen=True)
@@ -48,9 +115,8 @@ class RetentionStatus:
 
 
 def status(uow: UnitOfWork, contract_id: str) -> RetentionStatus:
-    years = retention_years(
-        uow
-    )  # read first: one unit of work at a time (SQLite writes are exclusive)
+    # read first: one unit of work at a time (SQLite writes are exclusive)
+    years = retention_years(uow, contract_id)
     with uow:
         c = uow.repo.get_contract(contract_id)
         end = c.typed.end_date
@@ -117,7 +183,7 @@ def purge(uow: UnitOfWork, contract_id: str, actor: str, today: date | None = No
     if today <= st.keep_until:
         raise RetentionError(
             f"contract {contract_id} must be kept until {st.keep_until} "
-            f"({retention_years(uow)} years after its end); deletion refused"
+            f"({retention_years(uow, contract_id)} years after its end); deletion refused"
         )
     with uow:
         c = uow.session.get(ContractRow, contract_id)
