@@ -126,6 +126,7 @@ def test_the_worker_runs_every_job_and_a_failing_one_does_not_stop_the_others(en
     broken.run = fail
     said = run_due(all_jobs, now=0.0)
     assert [s.split(":")[0] for s in said] == [
+        "sync",
         "alerts",
         "mail",
         "reminders",
@@ -136,7 +137,11 @@ def test_the_worker_runs_every_job_and_a_failing_one_does_not_stop_the_others(en
     ]
     assert "reminders: failed: OSError: disk full" in said
     assert run_due(all_jobs, now=30.0) == []  # nobody's turn yet
-    assert [s.split(":")[0] for s in run_due(all_jobs, now=61.0)] == ["alerts", "mail"]
+    assert [s.split(":")[0] for s in run_due(all_jobs, now=61.0)] == [
+        "sync",
+        "alerts",
+        "mail",
+    ]
 
 
 def test_the_workers_backup_keeps_the_last_archives_and_says_how_it_went(engine, tmp_path):
