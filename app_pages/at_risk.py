@@ -7,7 +7,6 @@ import pandas as pd
 import streamlit as st
 
 from sla_engine.exports import csv_bytes
-from ui import alert_rules_panel
 from ui.auth import require
 from ui.resources import (
     at_risk_list,
@@ -19,20 +18,13 @@ from ui.resources import (
 
 require("at_risk")
 st.title("At risk")
-_rules_drawn = False
 
 
 def _alert_rules() -> None:
-    """The rules section, drawn once, also when the page stops early (no tickets yet)."""
-    global _rules_drawn
-    if _rules_drawn:
-        return
-    _rules_drawn = True
-    terms_now = store().terms()
-    alert_rules_panel.render(
-        sorted({t.contract_id for t in terms_now}),
-        sorted({tier for t in terms_now for tier in t.tiers}),
-        st.session_state.get("username") or "support",
+    st.page_link(
+        "app_pages/alerts.py",
+        label="Be told before these breach: alert rules and what they sent",
+        icon=":material/notifications:",
     )
 
 

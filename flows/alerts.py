@@ -12,7 +12,7 @@ Webhooks are sent after that commit, as the Standard Webhooks convention does it
 `webhook-id` stable across retries, `webhook-timestamp`, `webhook-signature` = `v1,` base64
 HMAC-SHA256 of "id.timestamp.body" with the rule's secret), or as a Slack or Teams message.
 5xx answers and timeouts are retried with exponential backoff and jitter (bounded); what still
-fails is a dead letter (the alert's webhook_status, shown on the At risk page), and a rule whose
+fails is a dead letter (the alert's webhook_status, shown on the Alerts page), and a rule whose
 webhook failed DISABLE_AFTER times in a row is disabled, its owner told by e-mail, audited.
 """
 
@@ -565,7 +565,7 @@ def _webhook_result(
                     f"Alert rule disabled: {rule.name}",
                     f"The webhook of alert rule {rule.name!r} failed {row.failures} times in a "
                     f"row (last: {status}). The rule is disabled; fix the endpoint and enable it "
-                    "again on the At risk page. E-mail recipients were still told.\n",
+                    "again on the Alerts page. E-mail recipients were still told.\n",
                 )
             uow.record(
                 Event(

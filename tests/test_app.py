@@ -24,6 +24,7 @@ PAGES = {
     "credits": ({"finance"}, "Service credits"),
     "ingest": ({"support_manager"}, "Ingest a help-desk export"),
     "at_risk": ({"support_manager"}, "At risk"),
+    "alerts": ({"support_manager"}, "Alerts"),
     "renewals": ({"vendor_manager"}, "Renewals"),
     "audit": ({"legal"}, "Audit trail"),
     "contracts": ({"legal"}, "Contracts and templates"),

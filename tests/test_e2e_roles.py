@@ -129,6 +129,8 @@ def test_a_support_manager_creates_an_alert_rule_and_sees_its_alerts(app, browse
     page = browser.new_page(viewport=SIZES["desktop"])
     login(page, app, "support")
     page.goto(app + "/at_risk", wait_until="domcontentloaded")
+    settled(page)
+    page.get_by_role("link", name=re.compile("alert rules and what they sent")).click()
     expect(page.get_by_role("heading", name="Alerts before a breach")).to_be_visible(timeout=90000)
     settled(page)
     page.get_by_text("Add an alert rule").click()

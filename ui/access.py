@@ -43,6 +43,7 @@ PAGES: tuple[PageSpec, ...] = (
         "compliance", "Compliance", ":material/monitoring:", {"support_manager", "vendor_manager"}
     ),
     _spec("at_risk", "At risk", ":material/timer:", {"support_manager"}),
+    _spec("alerts", "Alerts", ":material/notifications:", {"support_manager"}),
     _spec("ingest", "Ingest", ":material/upload_file:", {"support_manager"}),
     _spec("credits", "Credits", ":material/payments:", {"finance"}),
     _spec("renewals", "Renewals", ":material/autorenew:", {"vendor_manager"}),

@@ -1,4 +1,4 @@
-"""The At risk page's alert rules: add one (thresholds, tiers, metrics, who to tell), see them,
+"""The Alerts page's rules: add one (thresholds, tiers, metrics, who to tell), see them,
 switch them off and on, and read what was sent and what could not be delivered. The page draws;
 contracts/services/alert_rules.py decides and audits; flows/alerts.py sends."""
 
