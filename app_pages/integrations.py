@@ -5,7 +5,7 @@ contracts/services/connections.py decides and audits; flows/connectors/ pulls.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -33,7 +33,10 @@ VENDOR_HELP = {
 }
 contracts = sorted({t.contract_id for t in store().terms()})
 
-with st.expander("Add a connection", expanded=False), st.form("new_connection"):
+with (
+    st.expander("Add a connection", expanded=False),
+    st.form("new_connection", clear_on_submit=True),  # the token never stays in the page
+):
     c1, c2 = st.columns(2)
     name = c1.text_input("Name", max_chars=100, key="conn_name", placeholder="acme-zendesk")
     vendor = c2.selectbox("Help desk", list(connections.VENDORS), key="conn_vendor")
@@ -55,7 +58,12 @@ with st.expander("Add a connection", expanded=False), st.form("new_connection"):
     every = s2.text_input(
         "Every", value="10m", max_chars=10, key="conn_every", help="10m, 1h … (at least a minute)"
     )
-    since = s3.date_input("Backfill from", key="conn_since")
+    since = s3.date_input(
+        "Backfill from",
+        value=datetime.now(UTC).date() - timedelta(days=30),
+        key="conn_since",
+        help="Tickets updated since this day are read at the first run",
+    )
     if st.form_submit_button("Add the connection"):
         with shown_errors():
             cid = connections.add(
@@ -131,8 +139,13 @@ if b2.button(
 ):
     with shown_errors(), st.spinner(f"Pulling from {conn.vendor}…"):
         result = sync_connection(store(), unit_of_work, conn)
-        (st.error if result.error else st.success)(plain(result.text()))
         st.cache_data.clear()  # the pages' figures follow the new tickets
+        # said after the rerun, so the table above shows this run's counts
+        st.session_state["conn_said"] = (not result.error, result.text())
+        st.rerun()
+said = st.session_state.pop("conn_said", None)
+if said is not None:
+    (st.success if said[0] else st.error)(plain(said[1]))
 if b3.button("Test", key=f"conn_test:{conn.id}", help="Reach the help desk, store nothing"):
     with shown_errors(), st.spinner(f"Reaching {conn.vendor}…"):
         said = test_connection(unit_of_work, conn)
