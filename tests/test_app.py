@@ -828,7 +828,7 @@ def test_the_ingest_page_guides_a_new_customer_and_remembers_a_sources_answers()
 
 def test_a_support_manager_adds_an_alert_rule_and_sees_the_secret_once(monkeypatch):
     monkeypatch.setenv("COVENANT_WEBHOOK_ALLOW_PRIVATE", "1")
-    at = as_role("at_risk", "support_manager")
+    at = as_role("alerts", "support_manager")
     assert not at.exception, at.exception
     at.text_input(key="rule_name").input("Sev1 watch")
     at.text_input(key="rule_thresholds").input("80%, breach")
