@@ -15,7 +15,13 @@ from contracts.adapters.orm import make_engine
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.errors import SettingsError, UserError
 from contracts.services.sessions import session_user, sign_in
-from contracts.services.sso import set_sso_settings, sign_in_sso
+from contracts.services.sso import (
+    SSO_SESSION_LIFETIME,
+    WITHDRAWN,
+    claims_too_old,
+    set_sso_settings,
+    sign_in_sso,
+)
 from contracts.services.users import create_user, set_active
 
 ISS = "https://login.acme.example"
@@ -44,6 +50,44 @@ def test_first_sign_in_creates_the_account_with_the_mapped_roles(engine):
         kinds = [e["kind"] for e in uow.audit_entries("user:fiona.acme.example")]
     assert "user.created" in kinds and "user.roles_changed" in kinds
     assert kinds.count("user.signed_in") == 2
+
+
+def test_a_single_sign_on_session_ends_after_a_working_day(engine):
+    from datetime import timedelta
+
+    from contracts.domain.events import utcnow
+
+    set_sso_settings(UnitOfWork(engine), MAPPING, "ida")
+    t0 = utcnow()
+    _user, token = sign_in_sso(UnitOfWork(engine), _claims(), None, now=t0)
+    later = t0 + SSO_SESSION_LIFETIME
+    assert session_user(UnitOfWork(engine), token, now=later - timedelta(minutes=1)) is not None
+    assert session_user(UnitOfWork(engine), token, now=later + timedelta(minutes=1)) is None
+
+
+@pytest.mark.parametrize(
+    ("age_hours", "too_old"),
+    [(0, False), (7.9, False), (8.1, True), (None, False), ("1", False), (True, False)],
+)
+def test_an_old_answer_from_the_provider_is_not_turned_into_a_new_session(age_hours, too_old):
+    from contracts.domain.events import utcnow
+
+    now = utcnow()
+    iat = (
+        now.timestamp() - age_hours * 3600
+        if isinstance(age_hours, float | int) and not isinstance(age_hours, bool)
+        else age_hours
+    )
+    assert claims_too_old({"iat": iat}, now) is too_old
+
+
+def test_an_identity_provider_that_does_not_answer_leaves_the_session_to_its_lifetime():
+    from streamlit_server import free_port
+
+    from contracts.adapters.oidc_userinfo import IdpAnswer, ask
+
+    closed = f"http://127.0.0.1:{free_port()}/.well-known/openid-configuration"
+    assert ask(closed, "token") is IdpAnswer.UNREACHABLE
 
 
 @pytest.mark.parametrize(
@@ -169,7 +213,9 @@ def test_a_finance_user_signs_in_through_the_identity_provider(world, tmp_path, 
             'client_id = "covenant"\n'
             'client_secret = "test-only-client-secret"\n'
             f'server_metadata_url = "{issuer}/.well-known/openid-configuration"\n'
+            'expose_tokens = ["access"]\n'
         )
+        env = {**env, "COVENANT_SSO_RECHECK_SECONDS": "0"}  # ask the provider at every run
         with running_app(env, port, ("--secrets.files", str(secrets))) as base:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(base)
@@ -194,13 +240,35 @@ def test_a_finance_user_signs_in_through_the_identity_provider(world, tmp_path, 
             expect(page.get_by_role("button", name=re.compile("Sign in with"))).to_be_visible(
                 timeout=60000
             )
+            # signed in again; then the provider deprovisions her (revokes her tokens)
+            page.get_by_role("button", name=re.compile("Sign in with")).click()
+            page.get_by_role("button", name="fiona").click()
+            expect(page.get_by_role("heading", name="Service credits")).to_be_visible(timeout=60000)
+            revoke = urllib.request.Request(
+                f"{issuer}/users/fiona/revoke-tokens", method="POST", data=b""
+            )
+            assert urllib.request.urlopen(revoke, timeout=10).status == 204
+            page.reload()  # her next page run: the provider refuses her token
+            end = page.get_by_role("button", name="End session")
+            expect(end.or_(back).first).to_be_visible(timeout=60000)
+            if end.count():
+                end.click()
+            expect(page.get_by_role("button", name=re.compile("Sign in with"))).to_be_visible(
+                timeout=60000
+            )
+            expect(page.get_by_role("heading", name="Service credits")).to_have_count(0)
+            settled(page)
+            page.screenshot(path=str(SHOTS / "sso-deprovisioned-signed-out.png"))
             page.close()
     finally:
         idp.terminate()
         idp.wait(15)
     with UnitOfWork(eng) as uow:
-        kinds = [e["kind"] for e in uow.audit_entries("user:fiona.acme.example")]
+        entries = uow.audit_entries("user:fiona.acme.example")
+    kinds = [e["kind"] for e in entries]
     assert "user.created" in kinds and "user.signed_in" in kinds and "user.signed_out" in kinds
+    withdrawn = [e for e in entries if e["kind"] == "user.signed_out" and e["payload"].get("why")]
+    assert [e["payload"]["why"] for e in withdrawn] == [WITHDRAWN]
 
 
 def test_an_administrator_on_the_server_can_switch_passwords_back_on(engine):

@@ -11,15 +11,23 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Mapping
 
 import streamlit as st
 import streamlit.components.v1 as components
 from streamlit.errors import StreamlitSecretNotFoundError
 
+from contracts.adapters.oidc_userinfo import IdpAnswer, ask
 from contracts.errors import UserError
 from contracts.services.sessions import SESSION_LIFETIME, SignedIn, session_user, sign_in, sign_out
-from contracts.services.sso import sign_in_sso, sso_settings
+from contracts.services.sso import (
+    RECHECK,
+    claims_too_old,
+    sign_in_sso,
+    sso_settings,
+    withdrawn_at_provider,
+)
 from contracts.services.users import change_own_password, demo_users_active
 
 from .access import page
@@ -36,6 +44,7 @@ _AUTH_KEYS = (
     "roles",
     "session_token",
     "by_sso",
+    "idp_checked_at",
 )
 
 
@@ -61,6 +70,8 @@ def current_user() -> SignedIn | None:
     cookies: Mapping[str, str] = st.context.cookies or {}
     token = st.session_state.get("session_token") or cookies.get(COOKIE)
     user = session_user(unit_of_work(), token)
+    if user is not None and user.by_sso and not _provider_still_agrees(token):
+        user = None
     if user is None:
         for k in _AUTH_KEYS:
             st.session_state.pop(k, None)
@@ -75,6 +86,41 @@ def current_user() -> SignedIn | None:
         by_sso=user.by_sso,
     )
     return user
+
+
+def _recheck_seconds() -> float:
+    raw = os.environ.get("COVENANT_SSO_RECHECK_SECONDS", "")
+    try:
+        return max(0.0, float(raw)) if raw else RECHECK.total_seconds()
+    except ValueError:
+        return RECHECK.total_seconds()
+
+
+def _provider_still_agrees(token: str | None) -> bool:
+    """For a session made by single sign-on: ask the identity provider, at most every
+    COVENANT_SSO_RECHECK_SECONDS, whether it still accepts this person's access token (it needs
+    `expose_tokens = ["access"]` in `[auth]`; without it the session's lifetime bounds access).
+    A refusal ends the Covenant session and the provider's sign-in here."""
+    if not sso_configured() or not st.user.is_logged_in:
+        return True
+    now = time.monotonic()
+    last = st.session_state.get("idp_checked_at")
+    if isinstance(last, float) and now - last < _recheck_seconds():
+        return True
+    try:
+        access = st.user.tokens.get("access")
+    except Exception:  # tokens not exposed, or an older Streamlit
+        access = None
+    metadata = str((st.secrets.get("auth") or {}).get("server_metadata_url") or "")
+    if not access or not metadata:
+        return True
+    st.session_state["idp_checked_at"] = now
+    if ask(metadata, str(access)) is not IdpAnswer.WITHDRAWN:
+        return True
+    withdrawn_at_provider(unit_of_work(), token, client_ip())
+    st.session_state["clear_cookie"] = True
+    st.logout()
+    return False
 
 
 def roles() -> set[str]:
@@ -118,6 +164,9 @@ def _finish_sso() -> bool:
     when this run signed someone in or refused them)."""
     if not st.user.is_logged_in:
         return False
+    if claims_too_old(dict(st.user.to_dict())):
+        st.logout()  # an old answer from the provider: ask it again
+        return True
     try:
         _user, token = sign_in_sso(unit_of_work(), dict(st.user.to_dict()), client_ip())
     except UserError as exc:

@@ -156,15 +156,18 @@ def session_user(
         )
 
 
-def sign_out(uow: UnitOfWork, token: str | None, ip: str | None = None) -> None:
-    """End the session on the server (the cookie alone no longer signs anyone in)."""
+def sign_out(
+    uow: UnitOfWork, token: str | None, ip: str | None = None, why: str | None = None
+) -> None:
+    """End the session on the server (the cookie alone no longer signs anyone in); `why` is said
+    in the audit trail when the person did not sign out themselves."""
     if not token:
         return
     with uow:
         s = uow.session.get(SessionRow, _digest(token))
         if s is not None and s.revoked_at is None:
             s.revoked_at = utcnow()
-            _audit(uow, s.username, ip, utcnow(), AuditKind.USER_SIGNED_OUT, None)
+            _audit(uow, s.username, ip, utcnow(), AuditKind.USER_SIGNED_OUT, why)
             uow.commit()
 
 

@@ -8,7 +8,10 @@ module decides who that person is in Covenant:
 - created on first sign-in (audited), its roles set from the groups claim through the mapping an
   administrator edits on the Admin page (audited), at every sign-in: the provider decides;
 - a person whose groups map to no role, or whose account is disabled, is refused (audited);
-- local passwords can be switched off (sessions.sign_in then refuses them).
+- local passwords can be switched off (sessions.sign_in then refuses them);
+- access withdrawn at the provider ends the Covenant session: ui/auth.py asks the provider's
+  UserInfo endpoint (adapters/oidc_userinfo.py) at most every RECHECK, and a Covenant session made
+  from single sign-on lasts SSO_SESSION_LIFETIME, after which the provider is asked again.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -31,10 +34,17 @@ from contracts.services.sessions import (
     SignedIn,
     _audit,
     _digest,
+    sign_out,
 )
 from contracts.services.users import ROLES
 
 SSO_KEY = SSO_SETTING
+# A working day; then the provider is asked again (one click, silent while its own session lasts).
+SSO_SESSION_LIFETIME = min(timedelta(hours=8), SESSION_LIFETIME)
+RECHECK = timedelta(
+    minutes=1
+)  # how often a page run asks the provider (COVENANT_SSO_RECHECK_SECONDS)
+WITHDRAWN = "the identity provider no longer accepts this person's sign-in"
 MARK = "!sso:"  # a password hash that no password matches, naming the bound subject
 
 
@@ -182,10 +192,27 @@ def sign_in_sso(
                 token_hash=_digest(token),
                 username=username,
                 created_at=now,
-                expires_at=now + SESSION_LIFETIME,
+                expires_at=now + SSO_SESSION_LIFETIME,
                 ip=ip,
             )
         )
         _audit(uow, username, ip, now, AuditKind.USER_SIGNED_IN, "sso")
         uow.commit()
         return SignedIn(username, name, email, roles), token
+
+
+def claims_too_old(claims: dict, now: datetime | None = None) -> bool:
+    """Whether the provider's sign-in (its ID token's `iat`) is older than a single-sign-on
+    session may last: then Covenant sends the person back to the provider instead of making a
+    new session from an old answer."""
+    issued = claims.get("iat")
+    if not isinstance(issued, int | float) or isinstance(issued, bool):
+        return False
+    now = now or utcnow()
+    return now.timestamp() - float(issued) > SSO_SESSION_LIFETIME.total_seconds()
+
+
+def withdrawn_at_provider(uow: UnitOfWork, token: str | None, ip: str | None) -> None:
+    """The provider refused this person's access token: their Covenant session ends (audited
+    with the reason)."""
+    sign_out(uow, token, ip, why=WITHDRAWN)
