@@ -119,6 +119,7 @@ def ingest(
     routing: Routing | None = None,
     history_name: str | None = None,
     progress: Progress | None = None,
+    history_appends: bool = False,
 ) -> IngestReport:
     """Load one export; all-or-nothing. Returns the report (rows and tickets accounted).
 
@@ -127,6 +128,9 @@ def ingest(
 
     `display_name` and `history_name` name the files in the report, the quarantine and the batch
     list (an upload's own name, not the temporary copy the page reads).
+
+    `history_appends`: the history holds only new changes, added to the stored ones (a connector's
+    event stream); by default a ticket's history in the batch replaces its stored one.
     """
     label = display_name or str(path)
     hlabel = (history_name or str(history)) if history else None
@@ -146,6 +150,7 @@ def ingest(
             sha256_file(history),
             repr(sorted((options or {}).items())),
         ]
+        + (["history appends"] if history_appends else [])
         + ([routing.fingerprint()] if routing is not None else [])
     )
     by_contract = require_terms(store, contract)
@@ -181,6 +186,7 @@ def ingest(
             contract,
             hist_rows,
             step,
+            history_appends,
         )
 
 

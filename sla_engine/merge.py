@@ -49,8 +49,12 @@ def merge(
     contract: str | None,
     hist_rows: int,
     step: Progress,
+    history_appends: bool = False,
 ) -> IngestReport:
-    """Merge the checked batch into a new generation, publish it with its SLA ledger."""
+    """Merge the checked batch into a new generation, publish it with its SLA ledger.
+
+    `history_appends`: the batch's history holds only new changes (a connector's incremental event
+    stream), added to each ticket's stored history; otherwise a batch's history replaces it."""
 
     # ingests into one store run one at a time: a second one says it waits, then merges
     with store.write_lock(waiting=lambda: step("waiting", PHASES["waiting"])):
@@ -99,12 +103,17 @@ def merge(
             con.execute(
                 "UPDATE nb_e SET seq = seq + (SELECT coalesce(max(seq), 0) + 1 FROM old_events)"
             )
-        kept_history = _keep_stored_history(con) if old is not None and not history_given else 0
+        kept_history = (
+            _keep_stored_history(con, only_missing=history_given)
+            if old is not None and (history_appends or not history_given)
+            else 0
+        )
         con.execute(sql("ingest"))
         if old is None:  # a first load: the merged tickets are the batch's
             con.execute("ALTER TABLE nb RENAME TO t_in")
         else:
             con.execute(sql("ingest_carry"))
+        removed = _drop_deleted(con, ex.deleted_ids, contract) if old is not None else 0
         ticket_outcomes = dict(
             con.execute("SELECT outcome, count(*) FROM nb_class GROUP BY ALL").fetchall()
         )
@@ -125,7 +134,22 @@ def merge(
         not_measured = uncovered(con, terms)
 
         notes = list(ex.notes) + [u.note() for u in not_measured]
-        if kept_history:
+        if ex.deleted_ids:
+            notes.append(
+                f"{len(ex.deleted_ids):,} tickets deleted in the help desk: left out"
+                + (
+                    f"; {removed:,} of them stored earlier were removed from the store"
+                    if contract is not None
+                    else "; tickets stored earlier under these ids are kept: load with the "
+                    "contract named to remove them"
+                )
+            )
+        if kept_history and history_appends:
+            notes.append(
+                f"the new status changes were added to the history already stored for "
+                f"{kept_history:,} tickets"
+            )
+        elif kept_history:
             notes.append(
                 f"this export carries no status or field history: the history already stored for "
                 f"{kept_history:,} of its tickets was kept (upload the history file to replace it)"
@@ -154,7 +178,8 @@ def merge(
                 changed = (
                     fetch(
                         con,
-                        "SELECT contract_id, ticket_id FROM nb_class WHERE outcome <> 'unchanged'",
+                        "SELECT contract_id, ticket_id FROM nb_class WHERE outcome <> 'unchanged'"
+                        " UNION ALL SELECT contract_id, ticket_id FROM gone",
                     )
                     if prev is not None
                     else None
@@ -170,15 +195,49 @@ def merge(
         return report
 
 
-def _keep_stored_history(con: duckdb.DuckDBPyConnection) -> int:
+def _keep_stored_history(con: duckdb.DuckDBPyConnection, only_missing: bool = False) -> int:
     """An export with no history at all (a tickets file alone) says nothing about the tickets'
     histories: the stored one of each of its tickets is carried into the batch, so re-uploading
-    the tickets file never drops pauses and reopenings loaded earlier. Returns how many tickets."""
+    the tickets file never drops pauses and reopenings loaded earlier. With `only_missing` (a
+    stream of new changes), the stored changes the batch does not repeat are carried beside the
+    new ones. Returns how many of the batch's tickets had a stored history."""
+    repeat = (
+        " ANTI JOIN nb_e b ON b.contract_id = o.contract_id AND b.ticket_id = o.ticket_id"
+        " AND b.changed_us = o.changed_us AND b.field = o.field AND b.value = o.value"
+        if only_missing
+        else ""
+    )
     con.execute(
         "INSERT INTO nb_e SELECT o.contract_id, o.ticket_id, o.changed_us, o.field, o.value, o.seq"
-        " FROM old_events o SEMI JOIN nb_t n USING (contract_id, ticket_id)"
+        f" FROM old_events o SEMI JOIN nb_t n USING (contract_id, ticket_id){repeat}"
     )
-    return int(one_row(con, "SELECT count(DISTINCT (contract_id, ticket_id)) FROM nb_e")[0])
+    return int(
+        one_row(
+            con,
+            "SELECT count(DISTINCT (contract_id, ticket_id)) FROM old_events"
+            " SEMI JOIN nb_t USING (contract_id, ticket_id)",
+        )[0]
+    )
+
+
+def _drop_deleted(con: duckdb.DuckDBPyConnection, ids: list[str], contract: str | None) -> int:
+    """Tickets deleted in the help desk leave the merged tickets and events (`gone` lists them,
+    for the ledger to void their results). Only under the contract the load names: a ticket id
+    alone does not say which help desk, and so which contract, it came from. Returns how many
+    stored tickets went."""
+    con.execute("CREATE OR REPLACE TEMP TABLE gone (contract_id VARCHAR, ticket_id VARCHAR)")
+    if not ids or contract is None:
+        return 0
+    con.execute("CREATE OR REPLACE TEMP TABLE _deleted (ticket_id VARCHAR)")
+    con.executemany("INSERT INTO _deleted VALUES (?)", [[i] for i in ids])
+    con.execute(
+        "INSERT INTO gone SELECT contract_id, ticket_id FROM t_in"
+        " WHERE contract_id = ? AND ticket_id IN (SELECT ticket_id FROM _deleted)",
+        [contract],
+    )
+    con.execute("DELETE FROM t_in WHERE (contract_id, ticket_id) IN (SELECT * FROM gone)")
+    con.execute("DELETE FROM e_in WHERE (contract_id, ticket_id) IN (SELECT * FROM gone)")
+    return int(one_row(con, "SELECT count(*) FROM gone")[0])
 
 
 def _batch_row(

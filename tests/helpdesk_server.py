@@ -28,6 +28,7 @@ class Ticket:
     solved: datetime | None
     updated: datetime
     status: str = "open"  # open, pending, solved, deleted
+    changes: list[tuple[datetime, str]] = field(default_factory=list)  # (at, status) after created
 
 
 def _z(t: datetime | None) -> str | None:
@@ -113,6 +114,79 @@ class HelpDesk:
             ).decode(),
             "after_url": None,
             "end_of_stream": end >= len(rows),
+        }
+
+    def zendesk_metric_events(self, q: dict) -> dict:
+        """The incremental ticket metric events export, as Zendesk documents its events: first
+        reply (reply_time fulfill), pauses (agent_work_time pause, with requester_wait_time
+        pause for pending), resumes (activate), solves (fulfill)."""
+        events = []
+        for t in self.tickets:
+            events.append((t.created, t.id, "agent_work_time", "activate"))
+            if t.responded:
+                events.append((t.responded, t.id, "reply_time", "fulfill"))
+            for at, status in t.changes:
+                if status in ("pending", "hold"):
+                    events.append((at, t.id, "agent_work_time", "pause"))
+                    if status == "pending":
+                        events.append((at, t.id, "requester_wait_time", "pause"))
+                elif status == "open":
+                    events.append((at, t.id, "agent_work_time", "activate"))
+                elif status == "solved":
+                    events.append((at, t.id, "agent_work_time", "fulfill"))
+                    events.append((at, t.id, "resolution_time", "fulfill"))
+        since = datetime.fromtimestamp(int(q["start_time"]), UTC)
+        rows = sorted(e for e in events if e[0] >= since)
+        size = self.page_size * 3
+        page = rows[:size]
+        out: dict = {
+            "ticket_metric_events": [
+                {
+                    "id": 50_000 + n,
+                    "ticket_id": tid,
+                    "metric": metric,
+                    "instance_id": 1,
+                    "type": kind,
+                    "time": _z(at),
+                }
+                for n, (at, tid, metric, kind) in enumerate(page)
+            ],
+            "count": len(page),
+            "end_of_stream": len(rows) <= size,
+        }
+        out["next_page"] = (
+            None
+            if out["end_of_stream"]
+            else "https://acme.zendesk.com/api/v2/incremental/ticket_metric_events.json"
+            f"?start_time={int(page[-1][0].timestamp())}"
+        )
+        return out
+
+    def servicenow_audit(self, q: dict) -> dict:
+        m = re.match(
+            r"tablename=incident\^documentkeyIN([^^]+)\^fieldnameINstate,incident_state,priority"
+            r"\^ORDERBYsys_created_on$",
+            q["sysparm_query"],
+        )
+        assert m, q
+        wanted = set(m.group(1).split(","))
+        rows = sorted(
+            (at, f"sys{t.id:06d}", SN_STATE[status])
+            for t in self.tickets
+            if f"sys{t.id:06d}" in wanted
+            for at, status in [(t.created, "open"), *t.changes]
+        )
+        off, lim = int(q.get("sysparm_offset", 0)), int(q["sysparm_limit"])
+        return {
+            "result": [
+                {
+                    "documentkey": key,
+                    "fieldname": "state",
+                    "newvalue": value,
+                    "sys_created_on": _sn(at),
+                }
+                for at, key, value in rows[off : off + lim]
+            ]
         }
 
     def _since(self, text: str) -> datetime:
@@ -205,6 +279,8 @@ class PageLimit(Exception):
 
 ROUTES = {
     "/api/v2/incremental/tickets/cursor.json": "zendesk",
+    "/api/v2/incremental/ticket_metric_events.json": "zendesk_metric_events",
+    "/api/now/table/sys_audit": "servicenow_audit",
     "/api/now/table/incident": "servicenow",
     "/rest/api/3/search/jql": "jira",
     "/api/v2/tickets": "freshdesk",

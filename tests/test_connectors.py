@@ -28,6 +28,7 @@ from sla_engine.analysis import parse_as_of, store_report
 from sla_engine.ingest import ingest
 from sla_engine.store import Store
 from sla_engine.terms import parse_terms
+from sla_engine.timeline import ticket_timeline
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = parse_as_of("2025-04-01T00:00:00+00:00")
@@ -51,6 +52,7 @@ DOC = terms_doc(
         },
     },
     resolved_statuses=["solved", "resolved", "closed", "done"],
+    pause_statuses=["pending", "hold", "on hold"],
     severity_map={
         "urgent": "P1",
         "high": "P1",
@@ -162,8 +164,16 @@ def test_a_connection_loads_every_ticket_with_the_figures_of_a_file(engine, tmp_
     doc = pages[0].document
     f = tmp_path / f"{vendor}.json"
     f.write_text(json.dumps(doc))
+    history = sync_mod._write_history(pages[0].history, tmp_path / f"{vendor}-history.csv")
     other = _store(tmp_path, "file")
-    ingest(other, f, vendors.PROFILE[vendor], tz=vendors.TIMEZONE.get(vendor), contract="ACME")
+    ingest(
+        other,
+        f,
+        vendors.PROFILE[vendor],
+        tz=vendors.TIMEZONE.get(vendor),
+        contract="ACME",
+        history=history,
+    )
     a = store_report(store, AS_OF)[0].drop(columns=["terms_id"], errors="ignore")
     b = store_report(other, AS_OF)[0].drop(columns=["terms_id"], errors="ignore")
     assert a.to_dict("records") == b.to_dict("records") and len(a) > 0
@@ -207,6 +217,85 @@ def test_rate_limits_a_500_mid_run_and_a_repeated_page_change_nothing(
         store, _uow(engine), connections.by_name(UnitOfWork(engine), vendor), backoff_s=0.01
     )
     assert r2.error is None and len(_ids(store)) == 12, r2.text()
+
+
+PAUSED_ID = {"zendesk": "20", "servicenow": "INC0000020"}
+
+
+@pytest.mark.parametrize("vendor", ["zendesk", "servicenow"])
+def test_a_pause_in_the_help_desk_stops_the_clock_across_runs(engine, tmp_path, desk, vendor):
+    """An urgent ticket (240 min to resolve) waits on the customer for 6 of its 7 hours. Run one
+    sees it pending; run two sees it resumed and solved: the status history reaches the store
+    (Zendesk's metric events added to what is stored, ServiceNow's sys_audit) and the clock
+    counted 60 minutes, met — as the same records uploaded as files say."""
+    day = datetime(2025, 3, 12, 9, 0, tzinfo=UTC)
+    at = {m: day + timedelta(minutes=m) for m in (0, 20, 30, 390, 420)}
+    t = Ticket(20, "urgent", at[0], at[20], None, at[30], "pending", [(at[30], "pending")])
+    desk.tickets.append(t)
+    store = _store(tmp_path)
+    _add(engine, desk, vendor)
+    (r,) = sync_due(store, _uow(engine), backoff_s=0.01)
+    assert r.error is None, r.text()
+    ((metric),) = [
+        m
+        for m in ticket_timeline(store, "ACME", PAUSED_ID[vendor], AS_OF).metrics
+        if m.name == "resolution"
+    ]
+    assert metric.paused_now and metric.met is None
+    t.changes += [(at[390], "open"), (at[420], "solved")]
+    t.status, t.solved, t.updated = "solved", at[420], at[420]
+    r2 = sync_connection(
+        store, _uow(engine), connections.by_name(UnitOfWork(engine), vendor), backoff_s=0.01
+    )
+    assert r2.error is None, r2.text()
+    ((metric),) = [
+        m
+        for m in ticket_timeline(store, "ACME", PAUSED_ID[vendor], AS_OF).metrics
+        if m.name == "resolution"
+    ]
+    assert (metric.paused_min, metric.counted_min, metric.met) == (360, 60, True)
+    # the same records as files: the same verdict
+    desk.page_size = 100
+    (page,) = [
+        p
+        for p in vendors.PULL[vendor](
+            __import__("flows.connectors.http", fromlist=["session"]).session(USER, SECRET),
+            desk.url,
+            {},
+            SINCE,
+        )
+        if p.records
+    ]
+    f = tmp_path / "export.json"
+    f.write_text(json.dumps(page.document))
+    other = _store(tmp_path, "file")
+    ingest(
+        other,
+        f,
+        vendors.PROFILE[vendor],
+        tz=vendors.TIMEZONE.get(vendor),
+        contract="ACME",
+        history=sync_mod._write_history(page.history, tmp_path / "history.csv"),
+    )
+    a = store_report(store, AS_OF)[0].drop(columns=["terms_id"], errors="ignore")
+    b = store_report(other, AS_OF)[0].drop(columns=["terms_id"], errors="ignore")
+    assert a.to_dict("records") == b.to_dict("records")
+
+
+def test_a_ticket_deleted_in_the_help_desk_leaves_the_store(engine, tmp_path, desk):
+    store = _store(tmp_path)
+    _add(engine, desk, "zendesk")
+    sync_due(store, _uow(engine), backoff_s=0.01)
+    assert "3" in _ids(store)
+    gone = desk.tickets[2]
+    gone.status, gone.updated = "deleted", datetime(2025, 3, 25, tzinfo=UTC)
+    r = sync_connection(
+        store, _uow(engine), connections.by_name(UnitOfWork(engine), "zendesk"), backoff_s=0.01
+    )
+    assert r.error is None, r.text()
+    assert "3" not in _ids(store) and len(_ids(store)) == 8
+    rep = store_report(store, AS_OF)[0]
+    assert set(rep.groupby("metric")["tickets"].sum()) == {8}  # each metric counts 8 tickets
 
 
 def test_a_cursor_that_goes_backwards_never_moves_the_high_water_back(engine, tmp_path, desk):

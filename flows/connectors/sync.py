@@ -8,6 +8,7 @@ connection at once: the lease (contracts/services/connections.py) is one conditi
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import socket
@@ -78,17 +79,42 @@ def _dedupe(doc: dict) -> dict:
     return out
 
 
+def _write_history(rows: list[dict], path: Path) -> Path | None:
+    """The batch's status history as the file import's second file (one row per change, each
+    read once), or None when the help desk sent none."""
+    if not rows:
+        return None
+    columns = list(rows[0])
+    seen: set[tuple] = set()
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(columns)
+        for r in rows:
+            values = tuple("" if r.get(c) is None else str(r.get(c)) for c in columns)
+            if values not in seen:
+                seen.add(values)
+                w.writerow(values)
+    return path
+
+
 def _combined(batches: Iterator[Batch]) -> Iterator[Batch]:
     """Pages joined until BATCH_RECORDS, so a small page size does not mean an ingest per page."""
     pending: Batch | None = None
     for b in batches:
         if pending is None:
-            pending = Batch({k: list(v) for k, v in b.document.items()}, b.records, b.cursor)
+            pending = Batch(
+                {k: list(v) for k, v in b.document.items()},
+                b.records,
+                b.cursor,
+                list(b.history),
+                b.appends,
+            )
         else:
             for k, v in b.document.items():
                 pending.document.setdefault(k, []).extend(v)
             pending.records += b.records
             pending.cursor = b.cursor
+            pending.history.extend(b.history)
         if pending.records >= BATCH_RECORDS:
             yield pending
             pending = None
@@ -120,6 +146,7 @@ def sync_connection(
                 if batch.records:
                     path = Path(tmp) / f"{conn.vendor}-{n}.json"
                     path.write_text(json.dumps(_dedupe(batch.document)), encoding="utf-8")
+                    history = _write_history(batch.history, Path(tmp) / f"history-{n}.csv")
                     report = ingest_export(
                         store,
                         uow_factory(),
@@ -127,11 +154,18 @@ def sync_connection(
                         PROFILE[conn.vendor],
                         tz=TIMEZONE.get(conn.vendor),
                         contract=conn.contract_id,
+                        history=history,
+                        history_appends=batch.appends,
                         display_name=f"connection {conn.name} batch {n}",
+                        history_name=f"connection {conn.name} batch {n} status history"
+                        if history
+                        else None,
                     )
                     loaded = report.loaded_rows + report.updated_rows
                     quarantined = report.quarantined_rows
                     path.unlink()
+                    if history:
+                        history.unlink()
                 # the batch is in the store: now, and only now, the cursor moves past it
                 connections.advance(
                     uow_factory(), conn.id, owner, batch.cursor, batch.records, loaded, quarantined

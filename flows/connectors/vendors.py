@@ -4,8 +4,15 @@ once the batch is in the store; pulling resumes from any saved cursor.
 
 - zendesk: the incremental cursor export (`/api/v2/incremental/tickets/cursor.json`,
   `start_time`, then `cursor` until `end_of_stream`, `include=metric_sets`); saves `after_cursor`.
+  Status history: the incremental ticket metric events export
+  (`/api/v2/incremental/ticket_metric_events.json`, `start_time`, `next_page` until
+  `end_of_stream`), read first, each event handed with its ticket's batch; the file import's
+  metric-events recipe turns them into pauses (added to the stored history: the stream holds only
+  new events); saves the events' high water with the last batch.
 - servicenow: the Table API (`/api/now/table/incident`, `sys_updated_on>=` ordered by it,
-  `sysparm_limit`; `sysparm_offset` only through ties); saves the high water.
+  `sysparm_limit`; `sysparm_offset` only through ties); saves the high water. Status history:
+  `sys_audit` (`state` and `priority` of the batch's incidents, 100 at a time), the ticket's whole
+  history, which replaces the stored one.
 - jira: `/rest/api/3/search/jql` (`updated >=` ordered by it, `expand=changelog`,
   `nextPageToken` until `isLast`); saves the window and page token, then the high water.
 - freshdesk: `/api/v2/tickets` (`updated_since`, `include=stats`, ordered by `updated_at`;
@@ -22,14 +29,16 @@ keys tickets by contract and id). A high water never moves backwards, whatever a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import requests
 
 from flows.errors import FlowError
+from sla_engine.profiles.status_evidence import status_names
 
 OVERLAP = timedelta(minutes=5)
 PAGE = {"servicenow": 1000, "jira": 100, "freshdesk": 100}
@@ -46,6 +55,10 @@ class Batch:
     document: Any  # the vendor's JSON shape, read by its profile like an export file
     records: int
     cursor: dict  # save this once the batch is in the store
+    # the status history of the batch's tickets, as the file import's second file: rows of one
+    # companion shape (profiles/companions.py); `appends` when it holds only new changes
+    history: list[dict] = field(default_factory=list)
+    appends: bool = False
 
 
 PROFILE = {
@@ -106,8 +119,52 @@ def _window_start(cursor: dict, since: datetime) -> datetime:
     return max(high - OVERLAP, since) if high else since
 
 
+def _zendesk_metric_events(
+    s: requests.Session, base: str, start: datetime
+) -> tuple[dict[str, list[dict]], str | None]:
+    """Every ticket metric event since `start`, by ticket id, and the latest event time read."""
+    url = f"{base}/api/v2/incremental/ticket_metric_events.json"
+    params: dict[str, Any] = {"start_time": int(start.timestamp())}
+    by_ticket: dict[str, list[dict]] = {}
+    high: str | None = None
+    for _ in range(MAX_PAGES):
+        page = _get(s, url, params)
+        events = page.get("ticket_metric_events") if isinstance(page, dict) else None
+        if not isinstance(events, list):
+            raise ConnectorError(f"{url}: the answer has no ticket_metric_events list")
+        for e in events:
+            if isinstance(e, dict) and e.get("ticket_id") is not None and e.get("time"):
+                by_ticket.setdefault(str(e["ticket_id"]), []).append(
+                    {
+                        k: e.get(k)
+                        for k in ("id", "ticket_id", "metric", "instance_id", "type", "time")
+                    }
+                )
+        high = _higher(high, [_instant(e.get("time")) for e in events if isinstance(e, dict)])
+        nxt = page.get("next_page")
+        if page.get("end_of_stream") or not events or not isinstance(nxt, str):
+            return by_ticket, high
+        # follow the next page's start_time, never its host: the base URL is the one trusted
+        step = parse_qs(urlsplit(nxt).query).get("start_time")
+        if not step or not step[0].isdigit():
+            raise ConnectorError(f"{url}: next_page has no start_time")
+        if int(step[0]) <= int(params["start_time"]):
+            raise ConnectorError(
+                f"{url}: a whole page of metric events at one second "
+                f"({int(params['start_time'])}); Zendesk's time-based export cannot page past it"
+            )
+        params = {"start_time": int(step[0])}
+    raise ConnectorError(f"{url}: more than {MAX_PAGES} pages in one run")
+
+
 def zendesk(s: requests.Session, base: str, cursor: dict, since: datetime) -> Iterator[Batch]:
     url = f"{base}/api/v2/incremental/tickets/cursor.json"
+    events_high = cursor.get("events_high_water")
+    events_start = _instant(events_high)
+    changes, events_now = _zendesk_metric_events(
+        s, base, max(events_start - OVERLAP, since) if events_start else since
+    )
+    events_now = _higher(events_high, [_instant(events_now)])
     params: dict[str, Any] = {"include": "metric_sets"}
     if cursor.get("after_cursor"):
         params["cursor"] = cursor["after_cursor"]
@@ -119,8 +176,18 @@ def zendesk(s: requests.Session, base: str, cursor: dict, since: datetime) -> It
             raise ConnectorError(f"{url}: the answer has no tickets list")
         after = page.get("after_cursor") or cursor.get("after_cursor")
         doc = {"tickets": page["tickets"], "metric_sets": page.get("metric_sets") or []}
-        yield Batch(doc, len(page["tickets"]), {"after_cursor": after})
-        if page.get("end_of_stream") or not page.get("after_cursor"):
+        last = bool(page.get("end_of_stream") or not page.get("after_cursor"))
+        # a ticket's events go with the first batch that carries the ticket; the events of
+        # tickets not in this run were read with their ticket in an earlier run (the overlap)
+        history = [
+            e
+            for t in page["tickets"]
+            if isinstance(t, dict)
+            for e in changes.pop(str(t.get("id")), [])
+        ]
+        saved = {"after_cursor": after, "events_high_water": events_now if last else events_high}
+        yield Batch(doc, len(page["tickets"]), saved, history, appends=True)
+        if last:
             return
         params = {"include": "metric_sets", "cursor": page["after_cursor"]}
     raise ConnectorError(f"{url}: more than {MAX_PAGES} pages in one run")
@@ -163,6 +230,58 @@ def _keyset(
     raise ConnectorError(f"more than {MAX_PAGES} pages in one run")
 
 
+SN_AUDIT_FIELDS = {"state": "status", "incident_state": "status", "priority": "severity"}
+SN_AUDIT_CHUNK = 100  # incidents per sys_audit request: the query stays a short URL
+
+
+def _servicenow_history(s: requests.Session, base: str, rows: list[dict]) -> list[dict]:
+    """The state and priority changes of `rows` from `sys_audit`, as status history rows."""
+    url = f"{base}/api/now/table/sys_audit"
+    number = {r["sys_id"]: r.get("number") or r["sys_id"] for r in rows if r.get("sys_id")}
+    ids = sorted(number)
+    out: list[dict] = []
+    for k in range(0, len(ids), SN_AUDIT_CHUNK):
+        chunk = ids[k : k + SN_AUDIT_CHUNK]
+        for step in range(MAX_PAGES):
+            page = _get(
+                s,
+                url,
+                {
+                    "sysparm_query": "tablename=incident^documentkeyIN"
+                    + ",".join(chunk)
+                    + "^fieldnameINstate,incident_state,priority^ORDERBYsys_created_on",
+                    "sysparm_fields": "documentkey,fieldname,newvalue,sys_created_on",
+                    "sysparm_limit": PAGE["servicenow"],
+                    "sysparm_offset": step * PAGE["servicenow"],
+                },
+            )
+            got = page.get("result") if isinstance(page, dict) else None
+            if not isinstance(got, list):
+                raise ConnectorError(f"{url}: the answer has no result list")
+            for a in got:
+                what = SN_AUDIT_FIELDS.get(str(a.get("fieldname")))
+                if (
+                    what is None
+                    or a.get("documentkey") not in number
+                    or not a.get("sys_created_on")
+                ):
+                    continue
+                value = str(a.get("newvalue") or "")
+                if what == "status":
+                    value = str(status_names("servicenow", pd.Series([value])).iloc[0])
+                out.append(
+                    {
+                        "ticket_id": number[a["documentkey"]],
+                        "changed_at": a["sys_created_on"],
+                        "field": what,
+                        "value": value,
+                    }
+                )
+            if len(got) < PAGE["servicenow"]:
+                break
+    return out
+
+
 def servicenow(s: requests.Session, base: str, cursor: dict, since: datetime) -> Iterator[Batch]:
     url = f"{base}/api/now/table/incident"
 
@@ -183,14 +302,16 @@ def servicenow(s: requests.Session, base: str, cursor: dict, since: datetime) ->
             raise ConnectorError(f"{url}: the answer has no result list")
         return rows
 
-    yield from _keyset(
+    for b in _keyset(
         fetch,
         lambda r: r.get("sys_id") or r.get("number"),
         lambda r: _instant(r.get("sys_updated_on")),
         lambda rows: {"result": rows},
         _window_start(cursor, since),
         cursor.get("high_water"),
-    )
+    ):
+        b.history = _servicenow_history(s, base, b.document["result"])
+        yield b
 
 
 def jira(s: requests.Session, base: str, cursor: dict, since: datetime) -> Iterator[Batch]:

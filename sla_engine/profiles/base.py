@@ -44,6 +44,9 @@ class Extract:
     # the tickets and rows are the tables _ex_t and _ex_rows of the ingest's DuckDB connection
     # (a streamed export; `tickets` and `row_ticket` are then empty frames naming the columns)
     in_database: bool = False
+    # tickets the export says were deleted (or spam, merged away) in the help desk: left out of
+    # the load, and removed from the store when the load names its contract (merge.py)
+    deleted_ids: list[str] = field(default_factory=list)
 
 
 @overload

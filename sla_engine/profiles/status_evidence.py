@@ -141,8 +141,9 @@ def apply(
     tickets: pd.DataFrame,
     notes: list[str],
     history_ids: set[str],
-) -> tuple[pd.DataFrame, pd.DataFrame, Rejected]:
-    """Tickets with inferred resolutions and per-ticket notes, pause events, rejected rows.
+) -> tuple[pd.DataFrame, pd.DataFrame, Rejected, list[str]]:
+    """Tickets with inferred resolutions and per-ticket notes, pause events, rejected rows, and
+    the ids of the tickets the export says were deleted.
 
     Tickets with a status history (`history_ids`) take their resolution and pauses from it:
     nothing is inferred for them from the current status."""
@@ -215,4 +216,10 @@ def apply(
             "taken as solved unless the column mapping's statuses say so"
         )
     keep = ~deleted & ~untimed
-    return tickets[keep].copy(), events.astype({"ticket_id": "string"}), rejected
+    gone = tickets.loc[deleted, "ticket_id"].astype("string").str.strip().dropna()
+    return (
+        tickets[keep].copy(),
+        events.astype({"ticket_id": "string"}),
+        rejected,
+        sorted(set(gone.tolist())),
+    )

@@ -187,10 +187,11 @@ def read(
         at_creation = df["_severity_at_creation"]
         tickets.loc[at_creation.notna(), "severity"] = at_creation[at_creation.notna()]
     rejected: list[tuple[int, str, str]] = []
+    deleted: list[str] = []
     if cols.get("status"):
         meaning = status_evidence.meaning_of(profile, mapping.get("statuses"))
         known = set(history_ids or ()) | set(events["ticket_id"].astype("string").str.strip())
-        tickets, pause_events, rejected = status_evidence.apply(
+        tickets, pause_events, rejected, deleted = status_evidence.apply(
             profile, meaning, df, cols, tickets, notes, known
         )
         events = pd.concat([events, pause_events], ignore_index=True)
@@ -207,4 +208,5 @@ def read(
         source_columns=src,
         time_formats=TIME_FORMATS.get(profile, ()),
         notes=notes,
+        deleted_ids=deleted,
     )
