@@ -237,7 +237,7 @@ class HelpDesk:
                         "status": {"name": "Done" if t.solved else "Open"},
                         "customfield_10021": _jira(t.responded),
                     },
-                    "changelog": {"histories": []},
+                    "changelog": self._changelog(t),
                 }
                 for t in page
             ],
@@ -246,6 +246,43 @@ class HelpDesk:
         if end < len(rows):
             out["nextPageToken"] = str(end)
         return out
+
+    JIRA_STATUS = {"open": "In Progress", "pending": "Waiting for customer", "solved": "Done"}
+    jira_changelog_page: int = 100
+
+    def _histories(self, t: Ticket) -> list[dict]:
+        return [
+            {
+                "id": str(70_000 + 1000 * t.id + n),
+                "created": _jira(at),
+                "items": [
+                    {"field": "status", "fieldtype": "jira", "toString": self.JIRA_STATUS[st]}
+                ],
+            }
+            for n, (at, st) in enumerate(t.changes)
+        ]
+
+    def _changelog(self, t: Ticket) -> dict:
+        """As Jira's search shows it: at most a page of histories, and how many there are."""
+        h = self._histories(t)
+        return {
+            "startAt": 0,
+            "maxResults": self.jira_changelog_page,
+            "total": len(h),
+            "histories": h[: self.jira_changelog_page],
+        }
+
+    def jira_changelog(self, issue_id: str, q: dict) -> dict:
+        t = next(t for t in self.tickets if str(10000 + t.id) == issue_id)
+        h = self._histories(t)
+        start, size = int(q.get("startAt", 0)), min(int(q.get("maxResults", 100)), 100)
+        return {
+            "startAt": start,
+            "maxResults": size,
+            "total": len(h),
+            "isLast": start + size >= len(h),
+            "values": h[start : start + size],
+        }
 
     def freshdesk(self, q: dict) -> list:
         page_no = int(q.get("page", 1))
@@ -315,9 +352,13 @@ def serve(desk: HelpDesk) -> tuple[ThreadingHTTPServer, str]:
                         break
                     threading.Event().wait(0.1)
             vendor = ROUTES.get(parts.path)
+            q = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            changelog = re.fullmatch(r"/rest/api/3/issue/(\d+)/changelog", parts.path)
+            if changelog:
+                body = json.dumps(desk.jira_changelog(changelog.group(1), q)).encode()
+                return self._send(200, body)
             if vendor is None:
                 return self._send(404, b'{"error":"not found"}')
-            q = {k: v[0] for k, v in parse_qs(parts.query).items()}
             try:
                 body = json.dumps(getattr(desk, vendor)(q)).encode()
             except PageLimit:

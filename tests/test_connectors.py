@@ -14,6 +14,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from helpdesk_server import SECRET, USER, HelpDesk, Ticket, serve
 from helpers import terms_doc
@@ -52,7 +53,7 @@ DOC = terms_doc(
         },
     },
     resolved_statuses=["solved", "resolved", "closed", "done"],
-    pause_statuses=["pending", "hold", "on hold"],
+    pause_statuses=["pending", "hold", "on hold", "waiting for customer"],
     severity_map={
         "urgent": "P1",
         "high": "P1",
@@ -282,6 +283,39 @@ def test_a_pause_in_the_help_desk_stops_the_clock_across_runs(engine, tmp_path, 
     assert a.to_dict("records") == b.to_dict("records")
 
 
+def test_a_jira_changelog_longer_than_a_search_page_is_read_whole(engine, tmp_path, desk):
+    """60 two-minute waits on the customer, then solved: 120 status changes, more than the 100 a
+    search answer shows. Every wait counts: 120 minutes paused, not the first 100."""
+    day = datetime(2025, 3, 12, 9, 0, tzinfo=UTC)
+    waits = [
+        (day + timedelta(minutes=10 + 4 * k + d), st)
+        for k in range(60)
+        for d, st in ((0, "pending"), (2, "open"))
+    ]
+    end = day + timedelta(minutes=300)
+    desk.tickets.append(
+        Ticket(
+            20,
+            "urgent",
+            day,
+            day + timedelta(minutes=5),
+            end,
+            end,
+            "solved",
+            [*waits, (end, "solved")],
+        )
+    )
+    store = _store(tmp_path)
+    _add(engine, desk, "jira")
+    (r,) = sync_due(store, _uow(engine), backoff_s=0.01)
+    assert r.error is None, r.text()
+    assert any("/rest/api/3/issue/10020/changelog" in q for q in desk.requests)
+    ((metric),) = [
+        m for m in ticket_timeline(store, "ACME", "SUP-20", AS_OF).metrics if m.name == "resolution"
+    ]
+    assert (metric.paused_min, metric.counted_min, metric.met) == (120, 180, True)
+
+
 def test_a_ticket_deleted_in_the_help_desk_leaves_the_store(engine, tmp_path, desk):
     store = _store(tmp_path)
     _add(engine, desk, "zendesk")
@@ -433,6 +467,43 @@ def test_the_cursor_moves_only_after_the_batch_is_stored(engine, tmp_path, desk,
         store, _uow(engine), connections.by_name(UnitOfWork(engine), "zendesk"), backoff_s=0.01
     )
     assert r2.error is None and len(_ids(store)) == 9
+
+
+@pytest.mark.parametrize("vendor", ["zendesk", "servicenow"])
+def test_a_worker_that_dies_after_storing_a_batch_but_before_saving_its_cursor(
+    engine, tmp_path, desk, monkeypatch, vendor
+):
+    """The worst instant to die: the batch is in the store, the cursor not saved. The next run
+    reads the batch again; it changes nothing, and nothing is doubled."""
+    store = _store(tmp_path)
+    _add(engine, desk, vendor)
+    monkeypatch.setattr(sync_mod, "BATCH_RECORDS", 4)  # several batches per run
+    real = connections.advance
+    calls = []
+
+    def dies_once(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:  # after the second batch is stored
+            raise SystemExit("killed")
+        return real(*a, **k)
+
+    monkeypatch.setattr(connections, "advance", dies_once)
+    with pytest.raises(SystemExit):
+        sync_due(store, _uow(engine), backoff_s=0.01)
+    stored = _ids(store)
+    assert 4 < len(stored) < 9  # two batches stored, the second one's cursor never saved
+    monkeypatch.setattr(connections, "advance", real)
+    r = sync_connection(
+        store, _uow(engine), connections.by_name(UnitOfWork(engine), vendor), backoff_s=0.01
+    )
+    assert r.error is None, r.text()
+    assert len(_ids(store)) == 9 and len(set(_ids(store))) == 9
+    before = store_report(store, AS_OF)[0]
+    r2 = sync_connection(
+        store, _uow(engine), connections.by_name(UnitOfWork(engine), vendor), backoff_s=0.01
+    )
+    assert r2.error is None
+    pd.testing.assert_frame_equal(store_report(store, AS_OF)[0], before)
 
 
 def test_an_admin_connects_a_help_desk_on_the_page_and_its_tickets_arrive(

@@ -14,7 +14,8 @@ once the batch is in the store; pulling resumes from any saved cursor.
   `sys_audit` (`state` and `priority` of the batch's incidents, 100 at a time), the ticket's whole
   history, which replaces the stored one.
 - jira: `/rest/api/3/search/jql` (`updated >=` ordered by it, `expand=changelog`,
-  `nextPageToken` until `isLast`); saves the window and page token, then the high water.
+  `nextPageToken` until `isLast`); saves the window and page token, then the high water. An
+  issue whose changelog is longer than the search shows is completed from its changelog endpoint.
 - freshdesk: `/api/v2/tickets` (`updated_since`, `include=stats`, ordered by `updated_at`;
   each page asks from the last `updated_at` read, so its 300-page limit is never reached except
   by ties); saves the high water.
@@ -314,6 +315,30 @@ def servicenow(s: requests.Session, base: str, cursor: dict, since: datetime) ->
         yield b
 
 
+def _whole_changelog(s: requests.Session, base: str, issue: dict) -> None:
+    """A search answer carries at most a page of an issue's changelog (`total` says how long it
+    is): the rest comes from `/rest/api/3/issue/{id}/changelog`, paged by `startAt` until
+    `isLast`, so a long-lived ticket's early pauses are never lost."""
+    log = issue.get("changelog")
+    if not isinstance(log, dict):
+        return
+    histories = log.get("histories") if isinstance(log.get("histories"), list) else []
+    total = log.get("total")
+    if not isinstance(total, int) or total <= len(histories) or not issue.get("id"):
+        return
+    url = f"{base}/rest/api/3/issue/{issue['id']}/changelog"
+    whole: list = []
+    for _ in range(MAX_PAGES):
+        page = _get(s, url, {"startAt": len(whole), "maxResults": PAGE["jira"]})
+        values = page.get("values") if isinstance(page, dict) else None
+        if not isinstance(values, list):
+            raise ConnectorError(f"{url}: the answer has no values list")
+        whole.extend(values)
+        if page.get("isLast", True) or not values or len(whole) >= total:
+            break
+    log["histories"], log["total"] = whole, len(whole)
+
+
 def jira(s: requests.Session, base: str, cursor: dict, since: datetime) -> Iterator[Batch]:
     url = f"{base}/rest/api/3/search/jql"
     start = _instant(cursor.get("window")) or _window_start(cursor, since)
@@ -333,6 +358,8 @@ def jira(s: requests.Session, base: str, cursor: dict, since: datetime) -> Itera
         issues = page.get("issues") if isinstance(page, dict) else None
         if not isinstance(issues, list):
             raise ConnectorError(f"{url}: the answer has no issues list")
+        for issue in issues:
+            _whole_changelog(s, base, issue)
         high = _higher(high, [_instant((i.get("fields") or {}).get("updated")) for i in issues])
         token = page.get("nextPageToken")
         last = bool(page.get("isLast", not token)) or not token
