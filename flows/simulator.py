@@ -1,5 +1,7 @@
 """A simulated help desk for the embedded demo: a real HTTP server on 127.0.0.1 speaking Zendesk's
-incremental cursor export (`/api/v2/incremental/tickets/cursor.json` with `include=metric_sets`),
+incremental cursor export (`/api/v2/incremental/tickets/cursor.json` with `include=metric_sets`)
+and its incremental ticket metric events export (`/api/v2/incremental/ticket_metric_events.json`:
+replies, waits on the customer, solves),
 whose tickets arrive and move as the wall clock runs, so a newcomer's `make run` shows tickets
 arriving through a connection and risks changing on the At risk page with no upload.
 
@@ -31,6 +33,9 @@ PRIORITIES = {
     "normal": (0.5, (10, 400), (300, 2600)),
 }
 SOLVED_SHARE = 0.85  # the rest stay open, replied or not
+WAIT_SHARE = 0.3  # tickets that wait on the customer (pending) once after the reply
+WAIT_MINUTES = (20, 240)
+EVENTS_PAGE = 1000
 
 
 def _origin(now: datetime) -> datetime:
@@ -52,12 +57,19 @@ def _ticket(k: int, origin: datetime) -> dict:
     solved = (
         replied + timedelta(minutes=rng.uniform(*solve)) if rng.random() < SOLVED_SHARE else None
     )
+    wait: tuple[datetime, datetime] | None = None
+    if rng.random() < WAIT_SHARE:  # pending from a little after the reply; the solve moves later
+        start = replied + timedelta(minutes=rng.uniform(1, 30))
+        wait = (start, start + timedelta(minutes=rng.uniform(*WAIT_MINUTES)))
+        if solved is not None:
+            solved += wait[1] - wait[0] + (start - replied)
     return {
         "id": 100_000 + k,
         "priority": priority,
         "created": created,
         "replied": replied,
         "solved": solved,
+        "wait": wait,
     }
 
 
@@ -74,8 +86,15 @@ def state_at(now: datetime) -> list[dict]:
         t = _ticket(k, origin)
         replied = t["replied"] if t["replied"] <= now else None
         solved = t["solved"] if t["solved"] is not None and t["solved"] <= now else None
-        updated = max(x for x in (t["created"], replied, solved) if x is not None)
-        out.append({**t, "replied": replied, "solved": solved, "updated": updated})
+        marks = [x for x in (t["created"], replied, solved) if x is not None]
+        status = "solved" if solved else "open"
+        if t["wait"] is not None:
+            marks += [x for x in t["wait"] if x <= now]
+            if t["wait"][0] <= now < t["wait"][1]:
+                status = "pending"
+        out.append(
+            {**t, "replied": replied, "solved": solved, "updated": max(marks), "status": status}
+        )
     return sorted(out, key=lambda t: (t["updated"], t["id"]))
 
 
@@ -101,7 +120,7 @@ def page(query: dict, now: datetime) -> dict:
                 "created_at": _z(t["created"]),
                 "updated_at": _z(t["updated"]),
                 "priority": t["priority"],
-                "status": "solved" if t["solved"] else "open",
+                "status": t["status"],
                 "subject": f"Simulated request {t['id']}",
             }
             for t in chunk
@@ -121,6 +140,57 @@ def page(query: dict, now: datetime) -> dict:
     }
 
 
+def metric_events(query: dict, now: datetime) -> dict:
+    """One page of the incremental ticket metric events export as of `now` (time-based)."""
+    since = datetime.fromtimestamp(int(query.get("start_time", "0")), UTC)
+    origin = _origin(now)
+    count = int((now - origin).total_seconds() // EVERY_S) + 1
+    events: list[tuple[datetime, int, str, str]] = []
+    for k in range(count):
+        t = _ticket(k, origin)
+        events += [(t["created"], t["id"], "agent_work_time", "activate")]
+        events += [(t["replied"], t["id"], "reply_time", "fulfill")]
+        if t["wait"] is not None:
+            events += [
+                (t["wait"][0], t["id"], "agent_work_time", "pause"),
+                (t["wait"][0], t["id"], "requester_wait_time", "pause"),
+                (t["wait"][1], t["id"], "agent_work_time", "activate"),
+            ]
+        if t["solved"] is not None:
+            events += [
+                (t["solved"], t["id"], "agent_work_time", "fulfill"),
+                (t["solved"], t["id"], "resolution_time", "fulfill"),
+            ]
+    rows = sorted(e for e in events if since <= e[0] <= now)
+    chunk = rows[:EVENTS_PAGE]
+    end = len(rows) <= EVENTS_PAGE
+    return {
+        "ticket_metric_events": [
+            {
+                "id": int(at.timestamp()) * 10 + n % 10,
+                "ticket_id": tid,
+                "metric": metric,
+                "instance_id": 1,
+                "type": kind,
+                "time": _z(at),
+            }
+            for n, (at, tid, metric, kind) in enumerate(chunk)
+        ],
+        "count": len(chunk),
+        "end_of_stream": end,
+        "next_page": None
+        if end
+        else "/api/v2/incremental/ticket_metric_events.json?start_time="
+        f"{int(chunk[-1][0].timestamp())}",
+    }
+
+
+ROUTES = {
+    "/api/v2/incremental/tickets/cursor.json": page,
+    "/api/v2/incremental/ticket_metric_events.json": metric_events,
+}
+
+
 def make_server(port: int) -> ThreadingHTTPServer:
     want = "Basic " + base64.b64encode(f"{DEMO_USER}:{DEMO_TOKEN}".encode()).decode()
 
@@ -129,11 +199,12 @@ def make_server(port: int) -> ThreadingHTTPServer:
             parts = urlsplit(self.path)
             if self.headers.get("Authorization") != want:
                 return self._send(401, {"error": "Couldn't authenticate you"})
-            if parts.path != "/api/v2/incremental/tickets/cursor.json":
+            answer = ROUTES.get(parts.path)
+            if answer is None:
                 return self._send(404, {"error": "InvalidEndpoint"})
             query = {k: v[0][:200] for k, v in parse_qs(parts.query).items()}
             try:
-                body = page(query, datetime.now(UTC))
+                body = answer(query, datetime.now(UTC))
             except (ValueError, UnicodeDecodeError):
                 return self._send(400, {"error": "InvalidCursor"})
             self._send(200, body)

@@ -59,6 +59,18 @@ def test_the_demo_connection_brings_the_simulated_tickets_into_the_store(world, 
             [SIMULATED_CONTRACT],
         ).fetchone()
         assert n == r.read
+        # the simulated waits on the customer arrived as status history: pauses in the store
+        (waits,) = con.execute(
+            "SELECT count(DISTINCT ticket_id) FROM events WHERE contract_id = ? "
+            "AND field = 'status' AND value = 'pending'",
+            [SIMULATED_CONTRACT],
+        ).fetchone()
+        expected = sum(
+            1
+            for t in simulator.state_at(datetime.now(UTC))
+            if t["wait"] and t["wait"][0] <= datetime.now(UTC) - timedelta(minutes=1)
+        )
+        assert waits >= expected > 50
         conn = connections.by_name(UnitOfWork(engine), SIMULATED)
         assert conn.every_s == 60 and conn.last_error is None
     finally:
