@@ -188,6 +188,12 @@ def read(
         tickets.loc[at_creation.notna(), "severity"] = at_creation[at_creation.notna()]
     rejected: list[tuple[int, str, str]] = []
     deleted: list[str] = []
+    if profile == "freshdesk" and not history_ids and not len(events):
+        notes.append(
+            "Freshdesk records carry no status history: a ticket pending now is paused from its "
+            "pending_since, but waits on the customer that already ended are not known, so their "
+            "time is counted (upload a status history as the second file to count it right)"
+        )
     if cols.get("status"):
         meaning = status_evidence.meaning_of(profile, mapping.get("statuses"))
         known = set(history_ids or ()) | set(events["ticket_id"].astype("string").str.strip())
