@@ -12,21 +12,16 @@ import ipaddress
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import select
 
 from contracts.adapters.mailer import SmtpConfig
-from contracts.adapters.orm import OutboxRow, demo_mode, make_engine
+from contracts.adapters.orm import demo_mode
+from contracts.services.outbox import recent_mail
 from ui.auth import require
 from ui.resources import unit_of_work
 from ui.text import plain
 
 require("outbox")
 st.title("Outbox")
-
-
-@st.cache_resource
-def engine():
-    return make_engine()
 
 
 def local_viewer() -> bool:
@@ -48,19 +43,7 @@ if not demo_mode() or not local_viewer():
     )
     st.stop()
 
-with unit_of_work() as uow:
-    rows = [
-        {
-            "id": m.id,
-            "created (UTC)": m.created_at,
-            "to": m.to_addr,
-            "subject": m.subject,
-            "body": m.body,
-            "envelope": m.envelope_id,
-            "sent": m.sent_at is not None,
-        }
-        for m in uow.session.scalars(select(OutboxRow).order_by(OutboxRow.id.desc()).limit(200))
-    ]
+rows = recent_mail(unit_of_work())
 if not rows:
     st.info(
         "Nothing here yet. Send a contract for signature (`python -m contracts send ...`) and its "

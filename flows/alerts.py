@@ -30,7 +30,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-import duckdb
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
@@ -48,6 +47,7 @@ from contracts.services.alert_rules import AlertRule, Threshold
 from contracts.services.invitations import public_base_url
 from sla_engine.at_risk import describe, open_metrics
 from sla_engine.calendar import MINUTE_US
+from sla_engine.sqlfiles import connect
 from sla_engine.store import Store
 
 ATTEMPTS = 4  # webhook tries per alert
@@ -331,7 +331,7 @@ def _hash_keys(frame: pd.DataFrame, thresholds: pd.Series | str) -> np.ndarray:
 
 
 def _base_keys(frame: pd.DataFrame) -> np.ndarray:
-    con = duckdb.connect()
+    con = connect()
     con.register("f", frame[KEY].astype(str))
     base = con.execute("SELECT hash(contract_id, ticket_id, metric, tier) FROM f").fetchnumpy()
     return next(iter(base.values())).astype(np.uint64)

@@ -1,0 +1,78 @@
+"""The README's layering claims, held by the imports themselves (read with `ast`, not by running
+anything): which package may import which, and where engine connections are opened."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+OURS = ("sla_engine", "contracts", "flows", "ui", "app_pages")
+
+
+def _imports(package: str) -> dict[str, set[str]]:
+    """module path -> the modules it imports (absolute names)."""
+    out: dict[str, set[str]] = {}
+    for f in sorted((ROOT / package).rglob("*.py")):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module)
+        out[str(f.relative_to(ROOT))] = names
+    return out
+
+
+def _offenders(package: str, forbidden: tuple[str, ...], allowed: tuple[str, ...] = ()) -> list:
+    return sorted(
+        f"{path}: {name}"
+        for path, names in _imports(package).items()
+        for name in names
+        if name.split(".")[0] in forbidden and name not in allowed
+    )
+
+
+@pytest.mark.parametrize(
+    ("package", "forbidden", "allowed", "claim"),
+    [
+        (
+            "sla_engine",
+            ("streamlit", "contracts", "flows", "ui", "app_pages", "sqlalchemy"),
+            (),
+            "the SLA engine knows nothing of contracts, flows or the app",
+        ),
+        (
+            "contracts",
+            ("streamlit", "flows", "ui", "app_pages", "duckdb", "sla_engine"),
+            ("sla_engine.terms",),
+            "contracts knows the SLA engine only through the SLA terms document",
+        ),
+        (
+            "flows",
+            ("streamlit", "ui", "app_pages"),
+            (),
+            "flows cross both engines and never draw",
+        ),
+        (
+            "app_pages",
+            ("sqlalchemy", "duckdb"),
+            (),
+            "pages read widgets, call a function and render: no SQL of their own",
+        ),
+    ],
+)
+def test_a_package_imports_only_what_the_readme_says(package, forbidden, allowed, claim):
+    assert _offenders(package, forbidden, allowed) == [], claim
+
+
+def test_every_engine_connection_is_opened_by_sqlfiles_connect():
+    opened = sorted(
+        str(f.relative_to(ROOT))
+        for package in OURS
+        for f in (ROOT / package).rglob("*.py")
+        if "duckdb.connect(" in f.read_text(encoding="utf-8")
+    )
+    assert opened == ["sla_engine/sqlfiles.py"]
