@@ -17,6 +17,7 @@ from .engine import narrow_tickets, open_inputs
 from .errors import EvaluationError
 from .sqlfiles import connect
 from .store import Store
+from .terms import spellings
 
 COLUMNS = [
     "contract_id",
@@ -82,12 +83,12 @@ def open_metrics(store: Store, as_of_us: int, contract: str | None = None) -> pd
     if open_.empty:
         return pd.DataFrame(columns=METRIC_COLUMNS)
     now_status = con.execute(
-        "SELECT t.contract_id, t.ticket_id, lower(s.status) AS status_now FROM status_log s "
+        "SELECT t.contract_id, t.ticket_id, s.status AS status_now FROM status_log s "
         "JOIN tickets t USING (tid) WHERE s.start_us <= ? AND (s.end_us IS NULL OR s.end_us > ?)",
         [as_of_us, as_of_us],
     ).df()
     pauses = pd.DataFrame(
-        [(t.terms_id, s.lower()) for t in terms for s in t.pause_statuses],
+        [(t.terms_id, v) for t in terms for s in t.pause_statuses for v in spellings(s)],
         columns=["terms_id", "status_now"],
     ).drop_duplicates()
     pauses["paused_now"] = True

@@ -21,7 +21,7 @@ import pandas as pd
 from .calendar import build_table
 from .errors import CalendarError, EvaluationError
 from .sqlfiles import connect, one_row
-from .terms import Calendar, Terms
+from .terms import Calendar, Terms, spellings
 
 MIN_US = 60_000_000
 INPUTS = ("tickets", "status_log", "severity_log")  # what evaluate.sql reads
@@ -65,12 +65,12 @@ def terms_frames(terms: list[Terms], cal_bases: dict[str, int]) -> dict[str, pd.
                     "timezone": tz,
                 }
             )
-        for s in t.pause_statuses:
-            statuses.append({"terms_key": terms_key, "status": s.strip().lower(), "kind": "pause"})
-        for s in t.resolved_statuses:
-            statuses.append(
-                {"terms_key": terms_key, "status": s.strip().lower(), "kind": "resolved"}
-            )
+        for kind, names in (("pause", t.pause_statuses), ("resolved", t.resolved_statuses)):
+            statuses += [
+                {"terms_key": terms_key, "status": v, "kind": kind}
+                for s in names
+                for v in sorted(spellings(s))
+            ]
     status_df = pd.DataFrame(statuses, columns=["terms_key", "status", "kind"]).astype(
         {"terms_key": "int64", "status": "string", "kind": "string"}
     )

@@ -165,6 +165,25 @@ class NoCredits(_CreditsBase):
 Credits = Annotated[BandCredits | PerPointCredits | NoCredits, Field(discriminator="kind")]
 
 
+_STATUS_SEPARATORS = re.compile(r"[\s_\-]+")
+# What the contract form proposes; a terms document that omits pause_statuses pauses on nothing.
+SUGGESTED_PAUSE_STATUSES = ["pending", "on hold"]
+
+
+def status_name(text: str) -> str:
+    """A status as the terms name it: lower case, one space between words ("On-Hold" and
+    "on_hold" are "on hold")."""
+    return _STATUS_SEPARATORS.sub(" ", str(text).strip().lower()).strip()
+
+
+def spellings(name: str) -> set[str]:
+    """The ways a help desk writes a status the terms name (the store keeps statuses lower-cased
+    as exported): "on hold", "on-hold", "on_hold". The one place this rule lives: the engine's
+    status table, the timeline and the at-risk list all match through it."""
+    canonical = status_name(name)
+    return {canonical, canonical.replace(" ", "-"), canonical.replace(" ", "_")}
+
+
 class Terms(_Strict):
     """One version of a contract's SLA terms."""
 
@@ -200,6 +219,18 @@ class Terms(_Strict):
             raise ValueError("a contract id cannot hold line breaks or control characters")
         return v
 
+    @field_validator("pause_statuses", "resolved_statuses")
+    @classmethod
+    def _status_names(cls, v: list[str]) -> list[str]:
+        names: list[str] = []
+        for raw in v:
+            name = status_name(raw)
+            if not name:
+                raise ValueError("a status name cannot be empty")
+            if name not in names:
+                names.append(name)
+        return names
+
     @model_validator(mode="after")
     def _consistent(self) -> Terms:
         if self.effective_to is not None and self.effective_to < self.effective_from:
@@ -209,9 +240,7 @@ class Terms(_Strict):
                 raise ValueError(
                     f"severity_map[{label!r}] names tier {tier!r}, which is not in tiers"
                 )
-        overlap = {s.lower() for s in self.pause_statuses} & {
-            s.lower() for s in self.resolved_statuses
-        }
+        overlap = set(self.pause_statuses) & set(self.resolved_statuses)
         if overlap:
             raise ValueError(f"statuses both pause and resolve: {sorted(overlap)}")
         return self

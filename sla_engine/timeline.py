@@ -29,7 +29,7 @@ from .engine import narrow_tickets
 from .errors import EvaluationError
 from .sqlfiles import connect
 from .store import Store
-from .terms import Terms
+from .terms import Terms, spellings
 
 COUNTED = "counted"
 OUTSIDE = "outside business hours"
@@ -217,8 +217,8 @@ def _timeline(
     created = int(r["created_us"])
     res_at = None if pd.isna(r["res_at"]) else int(r["res_at"])
     resp_at = None if pd.isna(r["resp_at"]) else int(r["resp_at"])
-    pause = {s.strip().lower() for s in terms.pause_statuses}
-    resolved = {s.strip().lower() for s in terms.resolved_statuses}
+    pause = {v for s in terms.pause_statuses for v in spellings(s)}
+    resolved = {v for s in terms.resolved_statuses for v in spellings(s)}
     excluded: list[tuple[int, int, str, str]] = []
     for st_name, s, e in status:
         end = min(int(e), as_of_us) if e is not None else as_of_us

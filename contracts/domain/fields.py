@@ -12,7 +12,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from contracts.errors import FieldsError
-from sla_engine.terms import Calendar, Credits, NoCredits, Terms, Tier
+from sla_engine.terms import (
+    SUGGESTED_PAUSE_STATUSES,
+    Calendar,
+    Credits,
+    NoCredits,
+    Terms,
+    Tier,
+)
 
 
 class _Strict(BaseModel):
@@ -40,7 +47,7 @@ class SlaSection(_Strict):
     tiers: dict[str, Tier] = Field(min_length=1)
     tier_descriptions: dict[str, str] = Field(default_factory=dict)
     severity_map: dict[str, str] = Field(default_factory=dict)
-    pause_statuses: list[str] = Field(default_factory=lambda: ["pending", "on-hold"])
+    pause_statuses: list[str] = Field(default_factory=lambda: list(SUGGESTED_PAUSE_STATUSES))
     resolved_statuses: list[str] = Field(default_factory=lambda: ["solved", "resolved", "closed"])
     severity_change: Literal["from_change", "retroactive"] = "from_change"
     met_when_equal: bool = True
