@@ -322,7 +322,8 @@ def _whole_changelog(s: requests.Session, base: str, issue: dict) -> None:
     log = issue.get("changelog")
     if not isinstance(log, dict):
         return
-    histories = log.get("histories") if isinstance(log.get("histories"), list) else []
+    shown = log.get("histories")
+    histories: list = shown if isinstance(shown, list) else []
     total = log.get("total")
     if not isinstance(total, int) or total <= len(histories) or not issue.get("id"):
         return
