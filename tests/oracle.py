@@ -20,6 +20,12 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @cache
+def _same(status: str) -> str:
+    """The README's rule, written here on its own: case, and spaces, hyphens or underscores
+    between words, do not matter."""
+    return " ".join(status.lower().replace("-", " ").replace("_", " ").split())
+
+
 def _holidays_cached(
     country: str, subdiv: str | None, observed: bool, year: int
 ) -> frozenset[date]:
@@ -67,10 +73,10 @@ def judge(t: Terms, ticket: dict, status_events: list[tuple[int, str]], as_of: i
     """Response and resolution for one ticket (single severity), as the README states the rules."""
     created = ticket["created_us"]
     tier = t.tiers[ticket["severity"]]
-    pause = {s.lower() for s in t.pause_statuses}
-    resolved = {s.lower() for s in t.resolved_statuses}
+    pause = {_same(s) for s in t.pause_statuses}
+    resolved = {_same(s) for s in t.resolved_statuses}
     ev = sorted(
-        ((c, s.lower()) for c, s in status_events if c <= as_of), key=lambda e: e[0]
+        ((c, _same(s)) for c, s in status_events if c <= as_of), key=lambda e: e[0]
     )  # stable: ties keep input order
     intervals = [(c, ev[i + 1][0] if i + 1 < len(ev) else None, s) for i, (c, s) in enumerate(ev)]
     res = ticket.get("resolved_us")

@@ -63,8 +63,10 @@ def test_an_admin_connects_a_help_desk_and_its_tickets_reach_the_pages(world, br
     page.get_by_role("textbox", name="User").fill(simulator.DEMO_USER)
     page.get_by_role("textbox", name="Token or password").fill(simulator.DEMO_TOKEN)
     page.get_by_role("combobox", name=re.compile("Feeds contract")).first.click()
+    # the list is open before anything is typed (on a busy machine the click takes a while)
+    expect(page.get_by_role("listbox").first).to_be_visible(timeout=60000)
     page.keyboard.type("GLOBEX")  # typing filters the list, as a person does
-    page.get_by_role("option", name="GLOBEX-EU", exact=True).first.click()
+    page.get_by_role("option", name="GLOBEX-EU", exact=True).first.click(timeout=60000)
     page.get_by_role("button", name="Add the connection").click()
     expect(page.get_by_text(re.compile(r"Connection \d+ added"))).to_be_visible(timeout=60000)
     settled(page)
