@@ -38,7 +38,7 @@ PHASE_WORDS = {  # the ingest's phases, as the bar names them
     "ledger": "Judging new and changed tickets against the SLA…",
 }
 INGESTED = ""  # marks an upload whose copy the ingest used and deleted
-UPLOAD_TYPES = ["csv", "gz", "xlsx", "json", "jsonl", "parquet", "tsv"]
+UPLOAD_TYPES = ["csv", "gz", "xlsx", "json", "jsonl", "ndjson", "xml", "parquet", "tsv"]
 RENAMABLE = {
     "first_response_at": "First response",
     "resolved_at": "Resolution",

@@ -18,6 +18,7 @@ import pandas as pd
 
 from . import csv_fast
 from .errors import IngestError
+from .structured import json_records, xml_records
 
 
 def _suffixes(path: Path) -> list[str]:
@@ -25,7 +26,7 @@ def _suffixes(path: Path) -> list[str]:
 
 
 def file_kind(path: Path) -> tuple[str, bool]:
-    """('csv'|'xlsx'|'json'|'parquet', gzipped?) from the file name."""
+    """('csv'|'xlsx'|'json'|'xml'|'parquet', gzipped?) from the file name."""
     sfx = _suffixes(path)
     gz = bool(sfx) and sfx[-1] == ".gz"
     if gz:
@@ -40,11 +41,12 @@ def file_kind(path: Path) -> tuple[str, bool]:
         ".jsonl": "json",
         ".ndjson": "json",
         ".parquet": "parquet",
+        ".xml": "xml",
     }
     if ext not in kinds:
         raise IngestError(
-            f"{path}: unknown file type {ext or '(none)'!r}; use .csv, .xlsx, .json or .parquet "
-            f"(optionally .gz)"
+            f"{path}: unknown file type {ext or '(none)'!r}; use .csv, .xlsx, .json, .xml or "
+            f".parquet (optionally .gz)"
         )
     return kinds[ext], gz
 
@@ -86,8 +88,11 @@ def read_table(
             df = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="openpyxl")
         elif kind == "parquet":
             df = pd.read_parquet(io.BytesIO(raw)).astype("string")
+        elif kind == "xml":
+            records, detected["records from"] = xml_records(decode(raw)[0])
+            df = _frame(records)
         else:
-            df, side = _read_json(raw, json_key)
+            df, side, detected["records from"] = _read_json(raw, json_key)
             if sideloads is not None:
                 sideloads.update({k: v.astype("string") for k, v in side.items()})
     except IngestError:
@@ -179,7 +184,6 @@ def _check_xlsx_expansion(p: Path, raw: bytes) -> None:
 
 # the list that holds the records when a JSON object holds several (the others are sideloads,
 # e.g. Zendesk's incremental export with `metric_sets`)
-RECORD_KEYS = ("tickets", "issues", "result", "records", "incidents", "data", "results")
 
 
 def _frame(records: list) -> pd.DataFrame:
@@ -194,38 +198,8 @@ def _frame(records: list) -> pd.DataFrame:
     )
 
 
-def _read_json(raw: bytes, key: str | None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+def _read_json(raw: bytes, key: str | None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], str]:
     text, _ = decode(raw)
-    stripped = text.lstrip()
-    sideloads: dict[str, pd.DataFrame] = {}
-    if stripped.startswith("["):
-        records = json.loads(text)
-    elif stripped.startswith("{") and _is_single_object(stripped):
-        obj = json.loads(text)
-        lists = {k: v for k, v in obj.items() if isinstance(v, list)}
-        main = key if key in lists else None
-        if main is None and len(lists) == 1:
-            main = next(iter(lists))
-        if main is None:
-            main = next((k for k in RECORD_KEYS if k in lists), None)
-        if main is None:
-            raise IngestError(
-                "the JSON object holds several lists and none is the records ("
-                + ", ".join(sorted(lists))
-                + '); expected e.g. {"tickets": [...]}'
-                if lists
-                else 'the JSON object holds no list of records (e.g. {"tickets": [...]})'
-            )
-        records = lists.pop(main)
-        sideloads = {k: _frame(v) for k, v in lists.items() if v and isinstance(v[0], dict)}
-    else:  # JSON lines
-        records = [json.loads(line) for line in text.splitlines() if line.strip()]
-    return _frame(records), sideloads
-
-
-def _is_single_object(text: str) -> bool:
-    try:
-        json.loads(text)
-        return True
-    except json.JSONDecodeError:
-        return False
+    records, side, how = json_records(text, key)
+    sideloads = {k: _frame(v) for k, v in side.items() if v}
+    return _frame(records), sideloads, how
