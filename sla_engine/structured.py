@@ -77,7 +77,8 @@ def _main(obj: dict, key: str | None) -> tuple[str, list, dict[str, list]]:
 def _values(text: str) -> list[Any]:
     """Every JSON value in `text`, written one after another (one, or pages, or lines)."""
     decoder = json.JSONDecoder()
-    out, i, n = [], 0, len(text)
+    out: list[Any] = []
+    i, n = 0, len(text)
     while True:
         while i < n and text[i] in " \t\r\n\ufeff":
             i += 1
@@ -103,7 +104,9 @@ def json_records(text: str, key: str | None) -> tuple[list, dict[str, list], str
         return records, side, f"the JSON key {path!r}"
     if not any(record_lists(v) for v in values):  # one record per line
         return values, {}, "one JSON record per line"
-    records, sides, paths = [], {}, set()
+    records: list = []
+    sides: dict[str, list] = {}
+    paths: set[str] = set()
     for v in values:
         path, recs, side = _main(v, key)
         paths.add(path)
