@@ -94,17 +94,17 @@ def json_records(text: str, key: str | None) -> tuple[list, dict[str, list], str
     if not values:
         raise IngestError("the file holds no JSON")
     if all(isinstance(v, list) for v in values):
-        records = [r for v in values for r in v]
+        flat = [r for v in values for r in v]
         how = "a JSON array" if len(values) == 1 else f"{len(values)} JSON arrays one after another"
-        return records, {}, how
+        return flat, {}, how
     if not all(isinstance(v, dict) for v in values):
         raise IngestError("the JSON mixes arrays and objects: expected records or pages of them")
     if len(values) == 1:
-        path, records, side = _main(values[0], key)
-        return records, side, f"the JSON key {path!r}"
+        path, only, side = _main(values[0], key)
+        return only, side, f"the JSON key {path!r}"
     if not any(record_lists(v) for v in values):  # one record per line
         return values, {}, "one JSON record per line"
-    records: list = []
+    records = []
     sides: dict[str, list] = {}
     paths: set[str] = set()
     for v in values:
