@@ -59,7 +59,7 @@ check: $(TSTAMP)
 	$(PY) -m mypy
 
 test: check deb
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 bench: $(TSTAMP)
 	$(PY) bench/run.py
