@@ -127,7 +127,7 @@ if waiting:
                 remember(again)
                 show_report()
 up = st.file_uploader(
-    "Export file (CSV, XLSX, JSON or Parquet, optionally .gz)",
+    "Export file (CSV, XLSX, JSON, XML or Parquet, optionally .gz)",
     key="upload",
     type=UPLOAD_TYPES,
 )
