@@ -38,7 +38,7 @@ PHASE_WORDS = {  # the ingest's phases, as the bar names them
     "ledger": "Judging new and changed tickets against the SLA…",
 }
 INGESTED = ""  # marks an upload whose copy the ingest used and deleted
-UPLOAD_TYPES = ["csv", "gz", "xlsx", "json", "jsonl", "ndjson", "xml", "parquet", "tsv"]
+UPLOAD_TYPES = ["csv", "gz", "xlsx", "json", "jsonl", "ndjson", "xml", "parquet", "tsv", "zip"]
 RENAMABLE = {
     "first_response_at": "First response",
     "resolved_at": "Resolution",
@@ -127,7 +127,7 @@ if waiting:
                 remember(again)
                 show_report()
 up = st.file_uploader(
-    "Export file (CSV, XLSX, JSON, XML or Parquet, optionally .gz)",
+    "Export file (CSV, XLSX, JSON, XML or Parquet, optionally .gz; or a .zip of its pages)",
     key="upload",
     type=UPLOAD_TYPES,
 )

@@ -10,6 +10,7 @@ import codecs
 import gzip
 import io
 import json
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -42,11 +43,12 @@ def file_kind(path: Path) -> tuple[str, bool]:
         ".ndjson": "json",
         ".parquet": "parquet",
         ".xml": "xml",
+        ".zip": "zip",
     }
     if ext not in kinds:
         raise IngestError(
             f"{path}: unknown file type {ext or '(none)'!r}; use .csv, .xlsx, .json, .xml or "
-            f".parquet (optionally .gz)"
+            f".parquet (optionally .gz), or a .zip of such files"
         )
     return kinds[ext], gz
 
@@ -62,6 +64,8 @@ def read_table(
     """
     p = Path(path)
     kind, gz = file_kind(p)
+    if kind == "zip":
+        return _read_zip(p, json_key, sideloads)
     try:
         raw = _gunzip_capped(p) if gz else p.read_bytes()
         if kind == "xlsx":
@@ -170,6 +174,62 @@ def _gunzip_capped(p: Path) -> bytes:
             out += chunk
             _refuse_bomb(p, packed, len(out))
     return bytes(out)
+
+
+MAX_MEMBERS = 10_000
+
+
+def _read_zip(p: Path, json_key: str | None, sideloads: dict | None) -> pd.DataFrame:
+    """A zip of export files of one kind (an API's pages, a folder of CSVs): each read as it
+    would be alone, the rows put together, and the report says how many files. Sizes are checked
+    from the zip's directory before anything is expanded, and again while expanding."""
+    try:
+        zf = zipfile.ZipFile(p)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise IngestError(f"{p}: not a readable ZIP file: {exc}") from exc
+    with zf, tempfile.TemporaryDirectory(prefix="covenant-zip-") as tmp:
+        members = [
+            m
+            for m in zf.infolist()
+            if not m.is_dir()
+            and not m.filename.startswith("__MACOSX/")
+            and not Path(m.filename).name.startswith(".")
+        ]
+        if not members:
+            raise IngestError(f"{p}: the ZIP file holds no files")
+        if len(members) > MAX_MEMBERS:
+            raise IngestError(f"{p}: refused: more than {MAX_MEMBERS:,} files in the ZIP")
+        _refuse_bomb(p, max(p.stat().st_size, 1), sum(m.file_size for m in members))
+        kinds = {}
+        for m in members:
+            name = Path(m.filename).name
+            try:
+                kinds[m.filename] = file_kind(Path(name))
+            except IngestError as exc:
+                raise IngestError(f"{p}: {name} inside the ZIP: {exc}") from exc
+            if kinds[m.filename][0] == "zip":
+                raise IngestError(f"{p}: {name}: a ZIP inside the ZIP is not read")
+        if len({k for k, _ in kinds.values()}) > 1:
+            raise IngestError(
+                f"{p}: the ZIP mixes kinds of files ("
+                + ", ".join(sorted({k for k, _ in kinds.values()}))
+                + "); put one export's pages in it"
+            )
+        frames, written = [], 0
+        for n, m in enumerate(sorted(members, key=lambda m: m.filename)):
+            target = Path(tmp) / f"{n:05d}-{Path(m.filename).name}"
+            with zf.open(m) as src, open(target, "wb") as dst:
+                while chunk := src.read(CHUNK):
+                    written += len(chunk)
+                    _refuse_bomb(p, max(p.stat().st_size, 1), written)
+                    dst.write(chunk)
+            frames.append(read_table(target, json_key, sideloads))
+            target.unlink()
+    out = pd.concat(frames, ignore_index=True).astype("string")
+    detected = dict(frames[0].attrs.get("detected") or {})
+    detected["archive"] = f"{len(frames)} files in the ZIP"
+    out.attrs["detected"] = detected
+    return out
 
 
 def _check_xlsx_expansion(p: Path, raw: bytes) -> None:

@@ -151,3 +151,35 @@ def test_jira_rss_items_become_records(tmp_path):
 def test_xml_with_entities_is_refused_before_it_is_parsed(tmp_path, text):
     with pytest.raises(IngestError, match="DOCTYPE or entities is refused"):
         _read(tmp_path, "evil.xml", text)
+
+
+def test_a_zip_of_pages_is_read_as_one_export(tmp_path):
+    import zipfile
+
+    z = tmp_path / "export.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("pages/page-1.json", json.dumps({"tickets": [T1, T2]}))
+        zf.writestr("pages/page-2.json", json.dumps({"tickets": [T3]}))
+        zf.writestr("__MACOSX/pages/._page-1.json", "junk")
+    df = read_table(z)
+    assert list(df["id"]) == ["1", "2", "3"]
+    assert df.attrs["detected"]["archive"] == "2 files in the ZIP"
+
+
+@pytest.mark.parametrize(
+    ("members", "why"),
+    [
+        ({"a.json": "[]", "b.csv": "id\n1\n"}, "mixes kinds of files"),
+        ({"a.exe": "MZ"}, "unknown file type"),
+        ({"big.json": "[" + " " * (40 * 1024**2) + "]"}, "expand to more than"),
+    ],
+)
+def test_a_zip_that_is_not_one_export_is_refused(tmp_path, members, why):
+    import zipfile
+
+    z = tmp_path / "bad.zip"
+    with zipfile.ZipFile(z, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, text in members.items():
+            zf.writestr(name, text)
+    with pytest.raises(IngestError, match=why):
+        read_table(z)
