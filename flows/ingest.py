@@ -15,10 +15,16 @@ from contracts.services.routing import all_routing
 from sla_engine.ingest import IngestReport, dry_run, ingest, reroute
 from sla_engine.routing import Routing
 from sla_engine.store import Store
-from sla_engine.validate import NO_PRIORITY_LABEL, NO_PRIORITY_REASON
+from sla_engine.validate import NO_PRIORITY_LABEL
+from sla_engine.validate_rules import (
+    NO_PRIORITY_RULE,
+    ROUTES_NOWHERE,
+    UNKNOWN_SEVERITY_IN_HISTORY,
+    UNKNOWN_SEVERITY_RULE,
+)
 
-UNKNOWN_SEVERITY = "unknown severity "
-NO_CONTRACT = "no contract for customer key "
+# what the Ingest page offers to map: a priority label or a customer key (each rule's `value`)
+SEVERITY_RULES = (UNKNOWN_SEVERITY_RULE, UNKNOWN_SEVERITY_IN_HISTORY, NO_PRIORITY_RULE)
 
 
 def routing(uow: UnitOfWork) -> Routing:
@@ -51,7 +57,7 @@ def unmapped(store: Store, uow: UnitOfWork, path: Path, profile: str, **kw: Any)
     ex, valid = dry_run(store, path, profile, routing=route, **kw)
     q = valid.quarantine
     by_row = ex.tickets.set_index("_row")
-    sev = q[q["reason"].str.startswith(UNKNOWN_SEVERITY) | (q["reason"] == NO_PRIORITY_REASON)]
+    sev = q[q["rule"].isin(SEVERITY_RULES)]
     contract = kw.get("contract")
 
     def contract_of(row: int) -> str:
@@ -64,8 +70,8 @@ def unmapped(store: Store, uow: UnitOfWork, path: Path, profile: str, **kw: Any)
         {
             "contract": [contract_of(int(r)) for r in sev["row"]],
             "label": [
-                NO_PRIORITY_LABEL if r == NO_PRIORITY_REASON else r[len(UNKNOWN_SEVERITY) :]
-                for r in sev["reason"]
+                NO_PRIORITY_LABEL if rule == NO_PRIORITY_RULE else str(value)
+                for rule, value in zip(sev["rule"], sev["value"], strict=True)
             ],
         }
     )
@@ -74,7 +80,7 @@ def unmapped(store: Store, uow: UnitOfWork, path: Path, profile: str, **kw: Any)
         if len(labels)
         else pd.DataFrame(columns=["contract", "label", "rows"])
     )
-    cust = q[q["reason"].str.startswith(NO_CONTRACT)]["reason"].str.slice(len(NO_CONTRACT))
+    cust = q.loc[q["rule"] == ROUTES_NOWHERE, "value"]
     customers = (
         cust.value_counts().rename_axis("customer key").reset_index(name="rows")
         if len(cust)

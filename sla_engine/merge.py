@@ -284,7 +284,7 @@ def _write(con: duckdb.DuckDBPyConnection, gen: Path, first: bool) -> None:
         "severity_log": "SELECT * FROM severity_log ORDER BY tid, start_us",
         "quarantine": "SELECT * FROM old_quarantine UNION ALL BY NAME"
         " SELECT batch_id::BIGINT batch_id, file, row::BIGINT row,"
-        ' "column", reason FROM _q',
+        ' "column", reason, rule::VARCHAR rule, value::VARCHAR value FROM _q',
         "batches": "SELECT * FROM _b"
         if first
         else "SELECT * FROM old_batches UNION ALL BY NAME SELECT * FROM _b",

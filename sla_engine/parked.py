@@ -15,9 +15,11 @@ from .membership import member
 from .profiles.base import Extract
 from .timeparse import parse_instants
 from .validate import Valid
+from .validate_rules import NO_PRIORITY_RULE, ROUTES_NOWHERE, UNKNOWN_SEVERITY_RULE
 
 TICKETS, EVENTS = "parked_tickets.parquet", "parked_events.parquet"
-ROUTING_REASONS = ("no contract for customer key ", "unknown severity ", "no priority")
+# the tickets file's routing rules (a history row's unknown severity is not a ticket to park)
+ROUTING_RULES = (ROUTES_NOWHERE, UNKNOWN_SEVERITY_RULE, NO_PRIORITY_RULE)
 TICKET_COLUMNS = [
     "ticket_id",
     "contract_id",
@@ -40,7 +42,7 @@ def park(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """This batch's tickets quarantined for routing reasons, as text the generic profile reads."""
     q = valid.quarantine
-    rows = set(q.loc[q["reason"].str.startswith(ROUTING_REASONS), "row"].astype(int))
+    rows = set(q.loc[q["rule"].isin(ROUTING_RULES), "row"].astype(int))
     t = valid.raw_tickets(rows)
     out = pd.DataFrame({"ticket_id": t["ticket_id"].astype("string").str.strip()})
     out["contract_id"] = contract if contract else t.get("contract_id", pd.Series(dtype="string"))

@@ -26,11 +26,14 @@ from .sqlfiles import connect, fetch, one_row, sql
 from .terms import Terms
 from .validate_accounting import account_rows, quarantine_table
 from .validate_rules import (
+    DUPLICATE_RULE,
     EVENT_RULES,
     FUTURE_SLACK_HOURS,
     IDENTITY_RULES,
+    LOST_RULE,
     NO_PRIORITY_LABEL,
     NO_PRIORITY_REASON,
+    PROFILE_RULE,
     TICKET_RULES,
     first_broken,
 )
@@ -38,7 +41,9 @@ from .validate_times import TIME_FIELDS, evidence, read_in_sql, read_rest
 
 __all__ = ["NO_PRIORITY_LABEL", "NO_PRIORITY_REASON", "Valid", "severity_lookup", "validate"]
 
-QUARANTINE_COLUMNS = ["file", "row", "column", "reason"]
+# `rule` names the rule a row broke and `value` its parameter (the label, the customer key): what
+# code reads; `reason` is the sentence for people
+QUARANTINE_COLUMNS = ["file", "row", "column", "reason", "rule", "value"]
 RAW_TICKET_COLUMNS = [
     "ticket_id",
     "contract_id",
@@ -347,15 +352,17 @@ def _reference_tables(
         columns=["k", "row", "column", "reason"],
     ).astype({"k": "int64", "row": "int64", "column": "string", "reason": "string"})
     numbered = (
-        [(i, r.field) for i, r in enumerate(IDENTITY_RULES)]
-        + [(len(IDENTITY_RULES), "ticket_id")]
-        + [(len(IDENTITY_RULES) + 1 + i, r.field) for i, r in enumerate(TICKET_RULES)]
-        + [(100 + i, r.field) for i, r in enumerate(EVENT_RULES)]
-        + [(1000, "ticket_id")]
+        [(-1, "ticket_id", PROFILE_RULE)]
+        + [(i, r.field, r.name) for i, r in enumerate(IDENTITY_RULES)]
+        + [(len(IDENTITY_RULES), "ticket_id", DUPLICATE_RULE)]
+        + [(len(IDENTITY_RULES) + 1 + i, r.field, r.name) for i, r in enumerate(TICKET_RULES)]
+        + [(100 + i, r.field, r.name) for i, r in enumerate(EVENT_RULES)]
+        + [(1000, "ticket_id", LOST_RULE)]
     )
     v_rule_columns = pd.DataFrame(
-        [(no, _column_of(src, f)) for no, f in numbered], columns=["no", "name"]
-    ).astype({"no": "int64", "name": "string"})
+        [(no, _column_of(src, f), rule) for no, f, rule in numbered],
+        columns=["no", "name", "rule"],
+    ).astype({"no": "int64", "name": "string", "rule": "string"})
     for name, frame in {
         "v_known": v_known.drop_duplicates(),
         "v_tiers": v_tiers,

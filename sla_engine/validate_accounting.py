@@ -15,6 +15,7 @@ from .validate_rules import (
     LOST_REASON,
     TICKET_RULES,
     reason_of,
+    value_of,
 )
 from .validate_times import TIME_FIELDS
 
@@ -27,10 +28,11 @@ def account_rows(con: duckdb.DuckDBPyConnection, rows_are_tickets: bool) -> None
         f"""CREATE OR REPLACE TEMP TABLE v_q_all AS
         WITH broken AS (
             SELECT 0 AS grp, id_rule AS rule_no, _pos AS pos, _row AS row,
-                   {reason_of(IDENTITY_RULES).replace("rule_no", "id_rule")} AS reason
+                   {reason_of(IDENTITY_RULES).replace("rule_no", "id_rule")} AS reason,
+                   ({value_of(IDENTITY_RULES).replace("rule_no", "id_rule")})::VARCHAR AS value
             FROM v_t1 WHERE id_rule IS NOT NULL
             UNION ALL
-            SELECT 0, {len(IDENTITY_RULES)}, t._pos, t._row, {DUPLICATE_REASON}
+            SELECT 0, {len(IDENTITY_RULES)}, t._pos, t._row, {DUPLICATE_REASON}, t.ticket_id
             FROM v_t1s t JOIN (
                 SELECT ticket_id, array_to_string(list(_row ORDER BY _pos)[1:5], ', ') AS dup_rows
                 FROM v_t1s WHERE id_rule IS NULL AND dup GROUP BY ticket_id
@@ -38,20 +40,23 @@ def account_rows(con: duckdb.DuckDBPyConnection, rows_are_tickets: bool) -> None
             WHERE t.id_rule IS NULL AND t.dup
             UNION ALL
             SELECT 0, v_t4.rule_no, v_t4._pos, v_t4._row,
-                   {reason_of(TICKET_RULES, len(IDENTITY_RULES) + 1)}
+                   {reason_of(TICKET_RULES, len(IDENTITY_RULES) + 1)},
+                   ({value_of(TICKET_RULES, len(IDENTITY_RULES) + 1)})::VARCHAR
             FROM v_t4
             JOIN (SELECT _pos, severity, {", ".join(TIME_FIELDS)} FROM v_t1) x USING (_pos)
             WHERE v_t4.rule_no IS NOT NULL
             UNION ALL
-            SELECT {hist}, v_e2.rule_no, v_e2._pos, v_e2._row, {reason_of(EVENT_RULES, 100)}
+            SELECT {hist}, v_e2.rule_no, v_e2._pos, v_e2._row, {reason_of(EVENT_RULES, 100)},
+                   ({value_of(EVENT_RULES, 100)})::VARCHAR
             FROM v_e2 JOIN (SELECT _pos, changed_at FROM v_e1) x USING (_pos)
             WHERE v_e2.rule_no IS NOT NULL
         )
         SELECT CASE WHEN k = 1 THEN {hist} ELSE 0 END AS grp, -2 + k AS rule_no,
-               row_number() OVER () AS pos, row, "column", reason
+               row_number() OVER () AS pos, row, "column", reason,
+               (SELECT rule FROM v_rule_columns WHERE no = -1) AS rule, NULL::VARCHAR AS value
         FROM v_rejected
         UNION ALL
-        SELECT b.grp, b.rule_no, b.pos, b.row, c.name, b.reason
+        SELECT b.grp, b.rule_no, b.pos, b.row, c.name, b.reason, c.rule, b.value
         FROM broken b JOIN v_rule_columns c ON c.no = b.rule_no"""
     )
     if rows_are_tickets:
@@ -78,7 +83,7 @@ def account_rows(con: duckdb.DuckDBPyConnection, rows_are_tickets: bool) -> None
     con.execute(
         f"""INSERT INTO v_q_all
         SELECT 0, 1000, _pos, _row, (SELECT name FROM v_rule_columns WHERE no = 1000),
-               '{LOST_REASON}'
+               '{LOST_REASON}', (SELECT rule FROM v_rule_columns WHERE no = 1000), ticket_id
         FROM v_rows0 WHERE NOT kept AND NOT taken AND NOT getvariable('history_file')"""
     )
     con.execute(
@@ -97,11 +102,21 @@ def quarantine_table(
         """CREATE OR REPLACE TEMP TABLE v_quarantine AS
         SELECT grp, CASE WHEN grp = 1 THEN getvariable('hist_file') ELSE getvariable('main_file')
                END AS file, row, arg_min("column", (rule_no, pos)) AS "column",
-               arg_min(reason, (rule_no, pos)) AS reason
+               arg_min(reason, (rule_no, pos)) AS reason,
+               arg_min(rule, (rule_no, pos)) AS rule, arg_min(value, (rule_no, pos)) AS value
         FROM v_q_all GROUP BY grp, row"""
     )
     out = fetch(
         con,
-        'SELECT file, row, "column", reason FROM v_quarantine ORDER BY grp, file, row',
+        'SELECT file, row, "column", reason, rule, value FROM v_quarantine ORDER BY grp, file, row',
     )
-    return out.astype({"file": object, "row": "int64", "column": object, "reason": object})
+    return out.astype(
+        {
+            "file": object,
+            "row": "int64",
+            "column": object,
+            "reason": object,
+            "rule": object,
+            "value": object,
+        }
+    )

@@ -23,10 +23,24 @@ NO_PRIORITY_LABEL = "(no priority)"  # the label a contract maps to a tier for e
 
 @dataclass(frozen=True)
 class Rule:
-    name: str
+    name: str  # the rule's identity: the quarantine's `rule` column (data, never parsed)
     field: str  # engine field; the export's column name is reported
     when: str  # SQL: true when the row breaks the rule
-    reason: str  # SQL: the reason text
+    reason: str  # SQL: the reason text, for people
+    value: str = "NULL"  # SQL: the rule's parameter (the label, the customer key), the `value`
+
+
+# the routing rules: a row quarantined by one of these waits (parked.py) until a contract's customer
+# keys or priority labels route it, and the Ingest page offers to map its `value`
+ROUTES_NOWHERE = "customer key routes nowhere"
+NO_PRIORITY_RULE = "no priority"
+UNKNOWN_SEVERITY_RULE = "unknown severity"
+UNKNOWN_SEVERITY_IN_HISTORY = "unknown severity in history"
+
+# rules of the accounting itself (not row predicates), named like the others
+DUPLICATE_RULE = "duplicate ticket id"
+LOST_RULE = "ticket quarantined with its other rows"
+PROFILE_RULE = "rejected by the profile"
 
 
 def _text(column: str) -> str:
@@ -43,10 +57,11 @@ IDENTITY_RULES: tuple[Rule, ...] = (
         "'contract differs from --contract ' || getvariable('contract')",
     ),
     Rule(
-        "customer key routes nowhere",
+        ROUTES_NOWHERE,
         "contract_id",
         "getvariable('routing') AND contract IS NOT NULL AND NOT known_contract",
         "'no contract for customer key ' || contract",
+        "contract",
     ),
     Rule(
         "empty ticket id", "ticket_id", "ticket_id IS NULL OR ticket_id = ''", "'empty ticket id'"
@@ -56,6 +71,7 @@ IDENTITY_RULES: tuple[Rule, ...] = (
         "contract_id",
         "contract IS NULL OR NOT known_contract",
         "'unknown contract ' || coalesce(contract, '(empty)') || ': no SLA terms registered'",
+        "contract",
     ),
 )
 
@@ -119,16 +135,17 @@ TICKET_RULES: tuple[Rule, ...] = (
         "'resolved before creation'",
     ),
     Rule(
-        "no priority",
+        NO_PRIORITY_RULE,
         "severity",
         f"tier IS NULL AND label = '{NO_PRIORITY_LABEL}'",
         f"'{NO_PRIORITY_REASON}'",
     ),
     Rule(
-        "unknown severity",
+        UNKNOWN_SEVERITY_RULE,
         "severity",
         "tier IS NULL",
         "'unknown severity ' || coalesce(severity, '')",
+        "coalesce(severity, '')",
     ),
 )
 
@@ -160,10 +177,11 @@ EVENT_RULES: tuple[Rule, ...] = (
         f"'change time ' || {_text('changed_at')} || ' is {PLAUSIBLE_TEXT}'",
     ),
     Rule(
-        "unknown severity in history",
+        UNKNOWN_SEVERITY_IN_HISTORY,
         "history_severity",
         "field = 'severity' AND tier IS NULL",
         "'unknown severity ' || coalesce(value, '')",
+        "coalesce(value, '')",
     ),
     Rule(
         "empty status",
@@ -180,6 +198,15 @@ def first_broken(rules: tuple[Rule, ...], first: int = 0) -> str:
     """SQL: the number of the first rule a row breaks (numbered from `first`), NULL if none."""
     return (
         "CASE " + " ".join(f"WHEN {r.when} THEN {first + i}" for i, r in enumerate(rules)) + " END"
+    )
+
+
+def value_of(rules: tuple[Rule, ...], first: int = 0) -> str:
+    """SQL: the parameter of the rule numbered `rule_no` (NULL for rules without one)."""
+    return (
+        "CASE rule_no "
+        + " ".join(f"WHEN {first + i} THEN {r.value}" for i, r in enumerate(rules))
+        + " END"
     )
 
 

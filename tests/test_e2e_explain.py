@@ -42,7 +42,7 @@ def test_support_manager_sees_why_a_ticket_breached_and_what_is_at_risk(app, bro
     choose(page, "Contract", "GLOBEX-EU")
     page.locator('[data-testid="stRadio"]').get_by_text("Resolution", exact=True).first.click()
     settled(page)
-    expect(page.get_by_role("heading", name="Why this ticket")).to_be_visible(timeout=60000)
+    expect(page.get_by_role("heading", name="Why this ticket").first).to_be_visible(timeout=60000)
     # the clock type the dispute was about is said in words, with the instants' offsets
     expect(page.get_by_text(re.compile(r"Resolution \(P1, 24x7 clock from"))).to_be_visible(
         timeout=60000

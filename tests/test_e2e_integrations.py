@@ -54,7 +54,7 @@ def test_an_admin_connects_a_help_desk_and_its_tickets_reach_the_pages(world, br
     page = browser.new_page(viewport=SIZES["desktop"])
     login(page, base, "admin")
     page.get_by_role("link", name="Integrations", exact=True).click()
-    expect(page.get_by_role("heading", name="Integrations")).to_be_visible(timeout=60000)
+    expect(page.get_by_role("heading", name="Integrations").first).to_be_visible(timeout=60000)
     settled(page)
     expect(page.get_by_text("No connections yet")).to_be_visible()
     page.get_by_text("Add a connection").click()
@@ -89,7 +89,7 @@ def test_an_admin_connects_a_help_desk_and_its_tickets_reach_the_pages(world, br
     page = browser.new_page(viewport=SIZES["desktop"])
     login(page, base, "support")
     page.goto(base + "/at_risk", wait_until="domcontentloaded")
-    expect(page.get_by_role("heading", name="At risk")).to_be_visible(timeout=90000)
+    expect(page.get_by_role("heading", name="At risk").first).to_be_visible(timeout=90000)
     settled(page)
     grid = page.locator('[data-testid="stDataFrame"]').first
     expect(grid).to_contain_text("GLOBEX-EU", timeout=60000)
@@ -102,7 +102,7 @@ def test_an_admin_connects_a_help_desk_and_its_tickets_reach_the_pages(world, br
         f"{base}/compliance?contract=GLOBEX-EU&tier=P3&metric=resolution&month={month}",
         wait_until="domcontentloaded",
     )
-    expect(page.get_by_role("heading", name="Compliance")).to_be_visible(timeout=90000)
+    expect(page.get_by_role("heading", name="Compliance").first).to_be_visible(timeout=90000)
     settled(page)
     # the drill-down opens on the month the link names only when the report holds it: this
     # month's tickets came from the connection alone (the demo export ends in October)

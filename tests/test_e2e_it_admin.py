@@ -35,7 +35,7 @@ def test_an_admin_maps_groups_to_roles_and_sets_retention(world, browser, size):
     page = browser.new_page(viewport={"width": size[0], "height": size[1]})
     login(page, base, "admin")
     page.goto(base + "/admin", wait_until="domcontentloaded")
-    expect(page.get_by_role("heading", name="Administration")).to_be_visible(timeout=60000)
+    expect(page.get_by_role("heading", name="Administration").first).to_be_visible(timeout=60000)
     settled(page)
     page.get_by_role("tab", name="Single sign-on").click()
     expect(page.get_by_text("No identity provider is configured")).to_be_visible()

@@ -70,7 +70,7 @@ def test_support_manager_ingests_a_real_servicenow_export_and_drills_into_a_brea
     page = browser.new_page(viewport={"width": 1400, "height": 1600})
     login(page, app, "support")
     page.get_by_role("link", name="Ingest").click()
-    expect(page.get_by_role("heading", name="Ingest a help-desk export")).to_be_visible(
+    expect(page.get_by_role("heading", name="Ingest a help-desk export").first).to_be_visible(
         timeout=60000
     )
     uploader = page.locator('[data-testid="stFileUploader"] input[type="file"]')
@@ -123,11 +123,11 @@ def test_support_manager_ingests_a_real_servicenow_export_and_drills_into_a_brea
     # the new contract's months are on the Compliance page; drill into a breach and export the
     # evidence
     page.get_by_role("link", name="Compliance").click()
-    expect(page.get_by_role("heading", name="Compliance")).to_be_visible(timeout=60000)
+    expect(page.get_by_role("heading", name="Compliance").first).to_be_visible(timeout=60000)
     settled(page)
     choose(page, "Contract", "UCI-SN")
     expect(page.locator(".js-plotly-plot").first).to_contain_text("UCI-SN", timeout=60000)
-    expect(page.get_by_role("heading", name="Drill down")).to_be_visible(timeout=60000)
+    expect(page.get_by_role("heading", name="Drill down").first).to_be_visible(timeout=60000)
     # the drill-down of this contract (its months are 2016-17), not the previous contract's
     # (2024-26) still on screen
     expect(page.get_by_text(re.compile(r"tickets in 201[67]-\d\d"))).to_be_visible(timeout=120000)
@@ -146,7 +146,9 @@ def test_legal_creates_a_contract_with_the_form_and_sends_it(app, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1800})
     login(page, app, "legal")
     page.get_by_role("link", name="Contracts").click()
-    expect(page.get_by_role("heading", name="Contracts and templates")).to_be_visible(timeout=60000)
+    expect(page.get_by_role("heading", name="Contracts and templates").first).to_be_visible(
+        timeout=60000
+    )
     settled(page)
     page.get_by_role("tab", name="New contract").click()
     choose(page, "Template version", "saas-support@1")

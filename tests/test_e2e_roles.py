@@ -39,7 +39,7 @@ def test_a_newcomer_learns_what_the_overview_shows(app, browser, size):
 
     page = browser.new_page(viewport=SIZES[size])
     login(page, app, "vendor")
-    expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=60000)
+    expect(page.get_by_role("heading", name="Overview").first).to_be_visible(timeout=60000)
     settled(page)
     expect(page.get_by_text("the latest complete month with tickets")).to_be_visible()
     expect(page.get_by_text("below target · trend")).to_be_visible()
@@ -57,7 +57,7 @@ def test_an_admin_changes_another_users_roles_without_granting_admin(app, browse
     page = browser.new_page(viewport=SIZES["desktop"])
     login(page, app, "admin")
     page.get_by_role("link", name="Admin", exact=True).click()
-    expect(page.get_by_role("heading", name="Administration")).to_be_visible(timeout=60000)
+    expect(page.get_by_role("heading", name="Administration").first).to_be_visible(timeout=60000)
     settled(page)
     user = page.get_by_role("combobox", name="User", exact=True)
     user.click()
@@ -92,7 +92,7 @@ def test_a_vendor_manager_reads_where_each_contract_stands_on_renewal(app, brows
     page = browser.new_page(viewport=SIZES[size])
     login(page, app, "vendor")
     page.goto(app + "/renewals", wait_until="domcontentloaded")
-    expect(page.get_by_role("heading", name="Renewals")).to_be_visible(timeout=60000)
+    expect(page.get_by_role("heading", name="Renewals").first).to_be_visible(timeout=60000)
     settled(page)
     table = page.locator('[data-testid="stDataFrame"]').first
     expect(table).to_be_visible(timeout=60000)
@@ -106,7 +106,7 @@ def test_a_support_manager_with_a_new_customer_is_told_what_must_exist_first(app
     page = browser.new_page(viewport=SIZES["phone"])
     login(page, app, "support")
     page.goto(app + "/ingest", wait_until="domcontentloaded")
-    expect(page.get_by_role("heading", name="Ingest a help-desk export")).to_be_visible(
+    expect(page.get_by_role("heading", name="Ingest a help-desk export").first).to_be_visible(
         timeout=60000
     )
     settled(page)
@@ -131,7 +131,9 @@ def test_a_support_manager_creates_an_alert_rule_and_sees_its_alerts(app, browse
     page.goto(app + "/at_risk", wait_until="domcontentloaded")
     settled(page)
     page.get_by_role("link", name=re.compile("alert rules and what they sent")).click()
-    expect(page.get_by_role("heading", name="Alerts before a breach")).to_be_visible(timeout=90000)
+    expect(page.get_by_role("heading", name="Alerts before a breach").first).to_be_visible(
+        timeout=90000
+    )
     settled(page)
     page.get_by_text("Add an alert rule").click()
     page.get_by_role("textbox", name="Name", exact=True).fill("Breaches at ACME")
@@ -145,7 +147,9 @@ def test_a_support_manager_creates_an_alert_rule_and_sees_its_alerts(app, browse
     )
     assert report.alerts > 0
     page.reload(wait_until="domcontentloaded")
-    expect(page.get_by_role("heading", name="Alerts before a breach")).to_be_visible(timeout=90000)
+    expect(page.get_by_role("heading", name="Alerts before a breach").first).to_be_visible(
+        timeout=90000
+    )
     settled(page)
     expect(page.get_by_text(re.compile(r"The last \d+ alert\(s\) of rule"))).to_be_visible(
         timeout=60000

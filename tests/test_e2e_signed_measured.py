@@ -94,7 +94,7 @@ def test_a_contract_signed_in_covenant_is_the_one_measured(server, tmp_path):
         legal = browser.new_page(viewport={"width": 1400, "height": 1800})
         sign_in(legal, base, "lee")
         legal.get_by_role("link", name="Contracts").click()
-        expect(legal.get_by_role("heading", name="Contracts and templates")).to_be_visible(
+        expect(legal.get_by_role("heading", name="Contracts and templates").first).to_be_visible(
             timeout=60000
         )
         settled(legal)
@@ -158,9 +158,9 @@ def test_a_contract_signed_in_covenant_is_the_one_measured(server, tmp_path):
         support = browser.new_page(viewport={"width": 1400, "height": 1800})
         sign_in(support, base, "sam")
         support.get_by_role("link", name="Ingest").click()
-        expect(support.get_by_role("heading", name="Ingest a help-desk export")).to_be_visible(
-            timeout=60000
-        )
+        expect(
+            support.get_by_role("heading", name="Ingest a help-desk export").first
+        ).to_be_visible(timeout=60000)
         export = tmp_path / "hooli.csv"
         export.write_text(EXPORT)
         support.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(
@@ -174,7 +174,7 @@ def test_a_contract_signed_in_covenant_is_the_one_measured(server, tmp_path):
         expect(support.get_by_text("3 loaded")).to_be_visible(timeout=120000)
         settled(support)
         support.get_by_role("link", name="Compliance").click()
-        expect(support.get_by_role("heading", name="Compliance")).to_be_visible(timeout=60000)
+        expect(support.get_by_role("heading", name="Compliance").first).to_be_visible(timeout=60000)
         settled(support)
         expect(support.locator(".js-plotly-plot").first).to_contain_text(
             "HOOLI-2025", timeout=60000

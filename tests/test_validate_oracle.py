@@ -57,6 +57,8 @@ def same(ex: Extract, tz, contract, by_contract, history: str | None = None, rou
         a = getattr(mine, name).reset_index(drop=True)
         b = getattr(theirs, name).reset_index(drop=True)
         b = b[list(a.columns)] if name == "row_ticket" else b
+        # the oracle knows the reasons, not the rule names and values (test_quarantine_rules.py)
+        a = a[list(b.columns)] if name == "quarantine" else a
         pd.testing.assert_frame_equal(
             a.astype(object).where(a.notna(), None),
             b.astype(object).where(b.notna(), None),
@@ -236,6 +238,8 @@ def test_a_history_row_of_an_id_in_two_contracts_is_quarantined_not_guessed():
             "column": "ticket_id",
             "reason": "ticket id is in more than one contract of the tickets file; the history row "
             "cannot say which",
+            "rule": "history row of a ticket id in several contracts",
+            "value": None,
         }
     ]
 
