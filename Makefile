@@ -7,6 +7,8 @@ TSTAMP := $(VENV)/.installed-test-$(shell cat requirements.txt requirements-test
 DEB_TEST_PACKAGES := poppler-utils qpdf libnss3-tools chromium postgresql
 PORT ?= 8501
 SIM_PORT ?= 8502
+# `make test PYTEST_ARGS='-n 2'`: the suite on two workers (pytest-xdist)
+PYTEST_ARGS ?=
 
 .PHONY: run test check demo bench deb clean
 
@@ -59,7 +61,7 @@ check: $(TSTAMP)
 	$(PY) -m mypy
 
 test: check deb
-	$(PY) -m pytest -q -n 2
+	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: $(TSTAMP)
 	$(PY) bench/run.py

@@ -178,3 +178,11 @@ def login(page, base: str, user: str) -> None:
     page.get_by_role("button", name="Login", exact=True).first.click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=60000)
     settled(page)
+    # the session cookie is set by a request the page makes after sign-in: a test that opens
+    # another address right away must wait for it, as a person's next click always does
+    from ui.session_route import COOKIE
+
+    for _ in range(300):  # bounded: 30 s
+        if any(c["name"] == COOKIE and c["value"] for c in page.context.cookies()):
+            break
+        page.wait_for_timeout(100)
