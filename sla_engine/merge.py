@@ -200,24 +200,23 @@ def _keep_stored_history(con: duckdb.DuckDBPyConnection, only_missing: bool = Fa
     histories: the stored one of each of its tickets is carried into the batch, so re-uploading
     the tickets file never drops pauses and reopenings loaded earlier. With `only_missing` (a
     stream of new changes), the stored changes the batch does not repeat are carried beside the
-    new ones. Returns how many of the batch's tickets had a stored history."""
+    new ones. Returns how many of the batch's tickets had stored changes carried."""
     repeat = (
         " ANTI JOIN nb_e b ON b.contract_id = o.contract_id AND b.ticket_id = o.ticket_id"
         " AND b.changed_us = o.changed_us AND b.field = o.field AND b.value = o.value"
         if only_missing
         else ""
     )
+    # the stored events are read once: carried, counted, then added to the batch
     con.execute(
-        "INSERT INTO nb_e SELECT o.contract_id, o.ticket_id, o.changed_us, o.field, o.value, o.seq"
+        "CREATE OR REPLACE TEMP TABLE carried AS SELECT o.contract_id, o.ticket_id, o.changed_us,"
+        " o.field, o.value, o.seq"
         f" FROM old_events o SEMI JOIN nb_t n USING (contract_id, ticket_id){repeat}"
     )
-    return int(
-        one_row(
-            con,
-            "SELECT count(DISTINCT (contract_id, ticket_id)) FROM old_events"
-            " SEMI JOIN nb_t USING (contract_id, ticket_id)",
-        )[0]
-    )
+    con.execute("INSERT INTO nb_e SELECT * FROM carried")
+    n = int(one_row(con, "SELECT count(DISTINCT (contract_id, ticket_id)) FROM carried")[0])
+    con.execute("DROP TABLE carried")
+    return n
 
 
 def _drop_deleted(con: duckdb.DuckDBPyConnection, ids: list[str], contract: str | None) -> int:

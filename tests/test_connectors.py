@@ -144,6 +144,38 @@ def _ids(store: Store) -> list[str]:
     ]
 
 
+def _same_records_as_files(tmp_path: Path, desk, vendor: str, name: str) -> Store:
+    """What the help desk serves now, as one export file (and its status history as the second
+    file) loaded through the file import into a store of its own."""
+    desk.page_size = 100
+    (page,) = [
+        p
+        for p in vendors.PULL[vendor](
+            __import__("flows.connectors.http", fromlist=["session"]).session(USER, SECRET),
+            desk.url,
+            {},
+            SINCE,
+        )
+        if p.records
+    ]
+    f = tmp_path / f"{name}.json"
+    f.write_text(json.dumps(page.document))
+    other = _store(tmp_path, name)
+    ingest(
+        other,
+        f,
+        vendors.PROFILE[vendor],
+        tz=vendors.TIMEZONE.get(vendor),
+        contract="ACME",
+        history=sync_mod._write_history(page.history, tmp_path / f"{name}-history.csv"),
+    )
+    return other
+
+
+def _figures(store: Store):
+    return store_report(store, AS_OF)[0].drop(columns=["terms_id"], errors="ignore")
+
+
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_a_connection_loads_every_ticket_with_the_figures_of_a_file(engine, tmp_path, desk, vendor):
     store = _store(tmp_path)
@@ -153,30 +185,8 @@ def test_a_connection_loads_every_ticket_with_the_figures_of_a_file(engine, tmp_
     assert len(_ids(store)) == 9
     assert len(desk.requests) >= 5  # 9 tickets at 2 per page: it paged to the end
     # the same records as one export file, through the file import: the same figures
-    desk.page_size = 100
-    pages = list(
-        vendors.PULL[vendor](
-            __import__("flows.connectors.http", fromlist=["session"]).session(USER, SECRET),
-            desk.url,
-            {},
-            SINCE,
-        )
-    )
-    doc = pages[0].document
-    f = tmp_path / f"{vendor}.json"
-    f.write_text(json.dumps(doc))
-    history = sync_mod._write_history(pages[0].history, tmp_path / f"{vendor}-history.csv")
-    other = _store(tmp_path, "file")
-    ingest(
-        other,
-        f,
-        vendors.PROFILE[vendor],
-        tz=vendors.TIMEZONE.get(vendor),
-        contract="ACME",
-        history=history,
-    )
-    a = store_report(store, AS_OF)[0].drop(columns=["terms_id"], errors="ignore")
-    b = store_report(other, AS_OF)[0].drop(columns=["terms_id"], errors="ignore")
+    other = _same_records_as_files(tmp_path, desk, vendor, "file")
+    a, b = _figures(store), _figures(other)
     assert a.to_dict("records") == b.to_dict("records") and len(a) > 0
     after = connections.by_name(UnitOfWork(engine), vendor)
     assert after.last_error is None and after.rows_read == 9 and after.cursor
@@ -256,30 +266,8 @@ def test_a_pause_in_the_help_desk_stops_the_clock_across_runs(engine, tmp_path, 
     ]
     assert (metric.paused_min, metric.counted_min, metric.met) == (360, 60, True)
     # the same records as files: the same verdict
-    desk.page_size = 100
-    (page,) = [
-        p
-        for p in vendors.PULL[vendor](
-            __import__("flows.connectors.http", fromlist=["session"]).session(USER, SECRET),
-            desk.url,
-            {},
-            SINCE,
-        )
-        if p.records
-    ]
-    f = tmp_path / "export.json"
-    f.write_text(json.dumps(page.document))
-    other = _store(tmp_path, "file")
-    ingest(
-        other,
-        f,
-        vendors.PROFILE[vendor],
-        tz=vendors.TIMEZONE.get(vendor),
-        contract="ACME",
-        history=sync_mod._write_history(page.history, tmp_path / "history.csv"),
-    )
-    a = store_report(store, AS_OF)[0].drop(columns=["terms_id"], errors="ignore")
-    b = store_report(other, AS_OF)[0].drop(columns=["terms_id"], errors="ignore")
+    other = _same_records_as_files(tmp_path, desk, vendor, "file")
+    a, b = _figures(store), _figures(other)
     assert a.to_dict("records") == b.to_dict("records")
 
 
