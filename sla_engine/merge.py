@@ -1,15 +1,19 @@
-"""The merge: a validated batch joined to the store's current generation and written as the next
-one, published with its SLA ledger, under the store's writer lock (its SQL: ingest.sql,
-ingest_carry.sql, normalize.sql)."""
+"""The merge: a validated batch joined to the store's latest version and committed to its table
+(store_table.py) as the next generation, with that generation's derived relations and SLA ledger
+staged before the commit (its SQL: ingest.sql, ingest_carry.sql, normalize.sql)."""
 
 from __future__ import annotations
 
+import random
 import shutil
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from . import ledger, parked
 from .coverage import uncovered
@@ -17,7 +21,10 @@ from .ingest_report import PHASES, IngestReport, Progress, account, already
 from .normalize import derive
 from .profiles.base import Extract
 from .sqlfiles import fetch, one_row, sql
+from .errors import StoreError
 from .store import Store
+from .store_cache import write_derived
+from .store_table import COMMIT_RETRIES, MONTH_SQL, SCHEMA, Conflict, quoted
 from .validate import Valid
 
 EMPTY_BASE = (
@@ -30,10 +37,14 @@ EMPTY_EVENTS = (
     "CREATE TEMP TABLE old_events (contract_id VARCHAR, ticket_id VARCHAR, changed_us BIGINT,"
     " field VARCHAR, value VARCHAR, seq BIGINT)"
 )
-EMPTY_Q = (
-    "CREATE TEMP TABLE old_quarantine"
-    ' (batch_id BIGINT, file VARCHAR, row BIGINT, "column" VARCHAR, reason VARCHAR)'
-)
+
+
+def batches_of(path: Path) -> pa.RecordBatchReader:
+    """A staged commit file streamed in the table's schema (never whole in memory)."""
+    f = pq.ParquetFile(path)
+    return pa.RecordBatchReader.from_batches(
+        f.schema_arrow, f.iter_batches(batch_size=256_000)
+    ).cast(SCHEMA)
 
 
 def merge(
@@ -51,148 +62,262 @@ def merge(
     step: Progress,
     history_appends: bool = False,
 ) -> IngestReport:
-    """Merge the checked batch into a new generation, publish it with its SLA ledger.
+    """Merge the checked batch into the store's latest version and commit it with its SLA ledger.
 
     `history_appends`: the batch's history holds only new changes (a connector's incremental event
-    stream), added to each ticket's stored history; otherwise a batch's history replaces it."""
+    stream), added to each ticket's stored history; otherwise a batch's history replaces it.
 
-    # ingests into one store run one at a time: a second one says it waits, then merges
-    with store.write_lock(waiting=lambda: step("waiting", PHASES["waiting"])):
-        step("merge", PHASES["merge"])
-        prev = store.batches()
+    Writers take no lock: when another one commits first, this batch is merged again onto the new
+    version (bounded; each try says "waiting")."""
+    step("merge", PHASES["merge"])
+    # the checked batch, kept aside: a try that loses the race starts again from it
+    con.execute(
+        "CREATE TEMP TABLE nb_t AS SELECT contract_id, ticket_id, severity, created_us,"
+        " first_response_us, resolved_us, notes FROM v_tickets"
+    )
+    # events keep the file's order within a ticket (seq)
+    con.execute(
+        "CREATE TEMP TABLE nb_e0 AS SELECT contract_id, ticket_id, changed_us, field, value,"
+        " row_number() OVER (ORDER BY _pos) - 1 AS seq FROM v_events"
+    )
+    # each kept input row's ticket, counted (unless each row is its own ticket); then the
+    # validation's tables are let go
+    if not valid.rows_are_tickets:
+        con.execute(
+            "CREATE TEMP TABLE nb_rows AS SELECT contract_id, ticket_id, count(*) AS n"
+            " FROM v_rows GROUP BY ALL"
+        )
+    parked_now = parked.park(ex, valid, tz, contract)
+    valid.release()
+    for attempt in range(COMMIT_RETRIES):
+        try:
+            return _merge_once(
+                store, con, ex, valid, fingerprint, label, hlabel, profile, tz, contract,
+                hist_rows, step, history_appends, parked_now,
+            )
+        except Conflict:
+            step("waiting", PHASES["waiting"])
+            time.sleep(random.uniform(0, min(2.0, 0.1 * 2**attempt)))  # jitter: no lockstep
+            step("merge", PHASES["merge"])
+    raise StoreError(
+        f"{label}: other writers committed to the store {COMMIT_RETRIES} times while this batch "
+        "merged; nothing was stored: load it again"
+    )
+
+
+# the temp tables one try makes (dropped before the next try)
+TRY_TABLES = (
+    "old_base", "old_events", "old_quarantine", "old_batches", "nb_e", "nb", "nb_class", "t_in",
+    "e_in", "gone", "n_t", "tickets", "status_log", "severity_log", "w_t",
+)
+
+
+def _merge_once(
+    store: Store,
+    con: duckdb.DuckDBPyConnection,
+    ex: Extract,
+    valid: Valid,
+    fingerprint: str,
+    label: str,
+    hlabel: str | None,
+    profile: str,
+    tz: str | None,
+    contract: str | None,
+    hist_rows: int,
+    step: Progress,
+    history_appends: bool,
+    parked_now: tuple[pd.DataFrame, pd.DataFrame],
+) -> IngestReport:
+    """One try: read the latest version, merge, stage the generation and its ledger, commit."""
+    for name in TRY_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    snap = store.snapshot()
+    dt = snap.dt if snap is not None else store.table.create()
+    old = store.cached(snap) if snap is not None else None
+    if snap is not None:
+        store.attach_facts(con, dt)
+        prev = con.execute("SELECT * FROM batches ORDER BY batch_id").df()
         done = already(prev, fingerprint)
-        if done is not None:  # another process ingested the same file while we validated
+        if done is not None:  # another process loaded the same file while we validated
             return IngestReport(
                 label, profile, done[0], done[1], unchanged_rows=done[1], noop_of=done[0]
             )
-        batch_id = int(prev["batch_id"].max()) + 1 if len(prev) else 1
-        con.execute("SET VARIABLE batch_id = ?", [batch_id])
-        old = store.current()
-        if old is not None:
-            store.attach(con)
-            con.execute("CREATE TEMP TABLE old_base AS SELECT * FROM base")
-            con.execute("CREATE TEMP TABLE old_events AS SELECT * FROM events")
-            con.execute("CREATE TEMP TABLE old_quarantine AS SELECT * FROM quarantine")
-            con.execute("CREATE TEMP TABLE old_batches AS SELECT * FROM batches")
-        else:
-            con.execute(EMPTY_BASE)
-            con.execute(EMPTY_EVENTS)
-            con.execute(EMPTY_Q)
+        con.execute("CREATE TEMP TABLE old_base AS SELECT * FROM base")
+        con.execute("CREATE TEMP TABLE old_events AS SELECT * FROM events")
+    else:
+        con.execute(EMPTY_BASE)
+        con.execute(EMPTY_EVENTS)
+    batch_id = snap.batch + 1 if snap is not None else 1
+    con.execute("SET VARIABLE batch_id = ?", [batch_id])
+    con.execute("CREATE TEMP TABLE nb_e AS SELECT * FROM nb_e0")
+    history_given = one_row(con, "SELECT count(*) FROM nb_e")[0] > 0
+    if old is not None:  # events continue the old sequence numbers so order within a ticket is kept
         con.execute(
-            "CREATE TEMP TABLE nb_t AS SELECT contract_id, ticket_id, severity, created_us,"
-            " first_response_us, resolved_us, notes FROM v_tickets"
+            "UPDATE nb_e SET seq = seq + (SELECT coalesce(max(seq), 0) + 1 FROM old_events)"
         )
-        # events keep the file's order within a ticket (seq)
-        con.execute(
-            "CREATE TEMP TABLE nb_e AS SELECT contract_id, ticket_id, changed_us, field, value,"
-            " row_number() OVER (ORDER BY _pos) - 1 AS seq FROM v_events"
-        )
-        # each kept input row's ticket, counted (unless each row is its own ticket); then the
-        # validation's tables are let go
-        if not valid.rows_are_tickets:
+    kept_history = (
+        _keep_stored_history(con, only_missing=history_given)
+        if old is not None and (history_appends or not history_given)
+        else 0
+    )
+    con.execute(sql("ingest"))
+    if old is None:  # a first load: the merged tickets are the batch's
+        con.execute("ALTER TABLE nb RENAME TO t_in")
+    else:
+        con.execute(sql("ingest_carry"))
+    con.execute("DROP TABLE old_events")
+    removed = _drop_deleted(con, ex.deleted_ids, contract if old is not None else None)
+    ticket_outcomes = dict(
+        con.execute("SELECT outcome, count(*) FROM nb_class GROUP BY ALL").fetchall()
+    )
+    # every kept input row counted by what happened to its ticket
+    row_outcomes = (
+        ticket_outcomes
+        if valid.rows_are_tickets
+        else dict(
             con.execute(
-                "CREATE TEMP TABLE nb_rows AS SELECT contract_id, ticket_id, count(*) AS n"
-                " FROM v_rows GROUP BY ALL"
-            )
-        parked_now = parked.park(ex, valid, tz, contract)
-        valid.release()
-        history_given = one_row(con, "SELECT count(*) FROM nb_e")[0] > 0
-        if (
-            old is not None
-        ):  # events continue the old sequence numbers so order within a ticket is kept
-            con.execute(
-                "UPDATE nb_e SET seq = seq + (SELECT coalesce(max(seq), 0) + 1 FROM old_events)"
-            )
-        kept_history = (
-            _keep_stored_history(con, only_missing=history_given)
-            if old is not None and (history_appends or not history_given)
-            else 0
+                "SELECT c.outcome, sum(r.n)::BIGINT FROM nb_rows r LEFT JOIN nb_class c "
+                "USING (contract_id, ticket_id) GROUP BY ALL"
+            ).fetchall()
         )
-        con.execute(sql("ingest"))
-        if old is None:  # a first load: the merged tickets are the batch's
-            con.execute("ALTER TABLE nb RENAME TO t_in")
-        else:
-            con.execute(sql("ingest_carry"))
-        removed = _drop_deleted(con, ex.deleted_ids, contract) if old is not None else 0
-        ticket_outcomes = dict(
-            con.execute("SELECT outcome, count(*) FROM nb_class GROUP BY ALL").fetchall()
-        )
-        # every kept input row counted by what happened to its ticket
-        row_outcomes = (
-            ticket_outcomes
-            if valid.rows_are_tickets
-            else dict(
-                con.execute(
-                    "SELECT c.outcome, sum(r.n)::BIGINT FROM nb_rows r LEFT JOIN nb_class c "
-                    "USING (contract_id, ticket_id) GROUP BY ALL"
-                ).fetchall()
-            )
-        )
-        derive(con, keep_numbered=True)
-        # the store's tickets that no terms version judges: stored, and the report says how many
-        terms = store.terms()  # read once: the coverage note and the ledger build use them
-        not_measured = uncovered(con, terms)
+    )
+    derive(con, keep_numbered=True)
+    # the store's tickets that no terms version judges: stored, and the report says how many
+    terms = store.terms()  # read once: the coverage note and the ledger build use them
+    not_measured = uncovered(con, terms)
 
-        notes = list(ex.notes) + [u.note() for u in not_measured]
-        if ex.deleted_ids:
-            notes.append(
-                f"{len(ex.deleted_ids):,} tickets deleted in the help desk: left out"
-                + (
-                    f"; {removed:,} of them stored earlier were removed from the store"
-                    if contract is not None
-                    else "; tickets stored earlier under these ids are kept: load with the "
-                    "contract named to remove them"
-                )
+    notes = list(ex.notes) + [u.note() for u in not_measured]
+    if ex.deleted_ids:
+        notes.append(
+            f"{len(ex.deleted_ids):,} tickets deleted in the help desk: left out"
+            + (
+                f"; {removed:,} of them stored earlier were removed from the store"
+                if contract is not None
+                else "; tickets stored earlier under these ids are kept: load with the "
+                "contract named to remove them"
             )
-        if kept_history and history_appends:
-            notes.append(
-                f"the new status changes were added to the history already stored for "
-                f"{kept_history:,} tickets"
-            )
-        elif kept_history:
-            notes.append(
-                f"this export carries no status or field history: the history already stored for "
-                f"{kept_history:,} of its tickets was kept (upload the history file to replace it)"
-            )
-        report = account(
-            valid, row_outcomes, ticket_outcomes, label, profile, batch_id, hist_rows, notes
         )
-        q = valid.quarantine.copy()
-        q.insert(0, "batch_id", batch_id)
-        con.register("_q", q)
-        con.register("_b", _batch_row(report, hlabel, tz, contract, fingerprint))
-        gen = store.new_generation_dir()
-        try:
-            _write(con, gen, first=old is None)
+    if kept_history and history_appends:
+        notes.append(
+            f"the new status changes were added to the history already stored for "
+            f"{kept_history:,} tickets"
+        )
+    elif kept_history:
+        notes.append(
+            f"this export carries no status or field history: the history already stored for "
+            f"{kept_history:,} of its tickets was kept (upload the history file to replace it)"
+        )
+    report = account(
+        valid, row_outcomes, ticket_outcomes, label, profile, batch_id, hist_rows, notes
+    )
+    q = valid.quarantine.copy()
+    q.insert(0, "batch_id", batch_id)
+    con.register("_q", q)
+    con.register("_b", _batch_row(report, hlabel, tz, contract, fingerprint))
+    gen = store.staging(batch_id)
+    try:
+        write_derived(con, gen)
 
-            def loaded() -> set[str]:  # asked only when earlier batches left rows parked
-                return {str(r[0]) for r in con.execute("SELECT ticket_id FROM nb_class").fetchall()}
+        def loaded() -> set[str]:  # asked only when earlier batches left rows parked
+            return {str(r[0]) for r in con.execute("SELECT ticket_id FROM nb_class").fetchall()}
 
-            parked.write(gen, parked.carry(old, loaded, parked_now))
-            # published together with its SLA ledger, so the first report needs no full evaluation
-            if terms:
-                step("ledger", PHASES["ledger"])
-                # judged incrementally: only what this batch changed or added, and the open tickets
-                prev = ledger.latest(old) if old is not None else None
-                # (asked only when there is a ledger to build on; Arrow text, not Python strings)
-                changed = (
-                    fetch(
-                        con,
-                        "SELECT contract_id, ticket_id FROM nb_class WHERE outcome <> 'unchanged'"
-                        " UNION ALL SELECT contract_id, ticket_id FROM gone",
-                    )
-                    if prev is not None
-                    else None
-                )
-                # the batch is written: its memory goes back before the ledger build takes its own
-                con.close()
-                ledger.build(gen, terms, prev, changed)
-            store.publish(gen)
-        except BaseException:
-            # never leave a half-written generation behind; CURRENT still names the old one
-            shutil.rmtree(gen, ignore_errors=True)
-            raise
-        return report
+        carried = parked.carry(old, loaded, parked_now)
+        parked.write(gen, carried)
+        commit_file = gen.parent / "commit.parquet"
+        replaced = _stage_commit(con, commit_file, batch_id, carried, first=old is None)
+        # judged incrementally: only what this batch changed or added, and the open tickets
+        prev_ledger = ledger.latest(old) if old is not None and terms else None
+        # (asked only when there is a ledger to build on; Arrow text, not Python strings)
+        changed = (
+            fetch(
+                con,
+                "SELECT contract_id, ticket_id FROM nb_class WHERE outcome <> 'unchanged'"
+                " UNION ALL SELECT contract_id, ticket_id FROM gone",
+            )
+            if prev_ledger is not None
+            else None
+        )
+        # the batch is staged: its memory goes back before the ledger build takes its own
+        for name in TRY_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        con.unregister("_q")
+        con.unregister("_b")
+        # committed together with its SLA ledger, so the first report needs no full evaluation
+        if terms:
+            step("ledger", PHASES["ledger"])
+            ledger.build(gen, terms, prev_ledger, changed)
+        version = store.table.commit(dt, batches_of(commit_file), replaced)
+        store.promote(gen, version)
+    except BaseException:
+        # never leave a half-written generation behind; the table still ends at the old version
+        shutil.rmtree(gen.parent, ignore_errors=True)
+        raise
+    return report
+
+
+def _stage_commit(
+    con: duckdb.DuckDBPyConnection,
+    target: Path,
+    batch_id: int,
+    carried: tuple[pd.DataFrame, pd.DataFrame],
+    first: bool,
+) -> str:
+    """The rows this batch commits, written to `target` in the table's schema: every ticket of
+    each month partition it changes (with its history), its quarantine, the list of batches and
+    the parked rows. Returns the predicate of the partitions they replace."""
+    month = MONTH_SQL.format(col="created_us")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE w_months AS"
+        " WITH changed AS (SELECT contract_id, ticket_id FROM nb_class WHERE outcome <> 'unchanged'"
+        " UNION ALL SELECT contract_id, ticket_id FROM gone)"
+        f" SELECT DISTINCT {month} AS m FROM t_in SEMI JOIN changed USING (contract_id, ticket_id)"
+        f" UNION SELECT DISTINCT {month} FROM old_base SEMI JOIN changed USING (contract_id, ticket_id)"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE w_t AS SELECT {month} AS part, * FROM t_in"
+        f" WHERE {month} IN (SELECT m FROM w_months)"
+    )
+    con.register("_pt", carried[0])
+    con.register("_pe", carried[1])
+    shard = f"b{batch_id:06d}"
+    rows = f"""
+        WITH hist AS (
+            SELECT contract_id, ticket_id,
+                   list({{'changed_us': changed_us, 'field': field, 'value': value, 'seq': seq}}
+                        ORDER BY changed_us, seq) AS history
+            FROM e_in SEMI JOIN w_t USING (contract_id, ticket_id) GROUP BY ALL
+        )
+        SELECT 'ticket' AS kind, t.part, t.contract_id, t.ticket_id, t.severity, t.created_us,
+               t.first_response_us, t.resolved_us, t.content_hash, t.batch_id, t.notes,
+               h.history, NULL AS payload
+        FROM w_t t LEFT JOIN hist h USING (contract_id, ticket_id)
+        UNION ALL
+        SELECT 'quarantine', '{shard}', NULL, (row_number() OVER ())::VARCHAR, NULL, NULL, NULL,
+               NULL, NULL, batch_id, NULL, NULL,
+               to_json({{'file': file, 'row': row, 'column': "column", 'reason': reason,
+                         'rule': rule, 'value': value}})
+        FROM _q
+        UNION ALL
+        SELECT 'batch', 'all', NULL, batch_id::VARCHAR, NULL, NULL, NULL, NULL, NULL, batch_id,
+               NULL, NULL, to_json(b) FROM _b b
+        {"" if first else "UNION ALL SELECT 'batch', 'all', NULL, ticket_id, NULL, NULL, NULL,"
+         " NULL, NULL, batch_id, NULL, NULL, payload FROM _facts_batch"}
+        UNION ALL
+        SELECT 'parked', 'tickets', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+               to_json(p) FROM _pt p
+        UNION ALL
+        SELECT 'parked', 'events', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+               to_json(p) FROM _pe p
+    """
+    path = str(target).replace("'", "''")  # COPY takes no bound path
+    con.execute(f"COPY ({rows}) TO '{path}' (FORMAT parquet)")
+    con.unregister("_pt")
+    con.unregister("_pe")
+    months = [str(r[0]) for r in con.execute("SELECT m FROM w_months ORDER BY m").fetchall()]
+    clauses = ["kind = 'batch'", "kind = 'parked'", f"(kind = 'quarantine' AND part = '{shard}')"]
+    if months:
+        clauses.append(f"(kind = 'ticket' AND part IN {quoted(months)})")
+    return " OR ".join(clauses)
 
 
 def _keep_stored_history(con: duckdb.DuckDBPyConnection, only_missing: bool = False) -> int:
@@ -269,25 +394,3 @@ def _batch_row(
             }
         ]
     )
-
-
-def _write(con: duckdb.DuckDBPyConnection, gen: Path, first: bool) -> None:
-    """The generation's files (store.FILES), from the merged tables and the batch's quarantine
-    (`_q`) and line (`_b`)."""
-    outputs = {
-        # n_t is held in tid order, which is (contract_id, ticket_id) order (normalize.sql)
-        "base": "SELECT * EXCLUDE (tid) FROM n_t",
-        "events": "SELECT * FROM e_in ORDER BY contract_id, ticket_id, changed_us, seq",
-        "tickets": "SELECT * FROM tickets ORDER BY tid",
-        "status_log": "SELECT * FROM status_log ORDER BY tid, start_us",
-        "severity_log": "SELECT * FROM severity_log ORDER BY tid, start_us",
-        "quarantine": "SELECT * FROM old_quarantine UNION ALL BY NAME"
-        " SELECT batch_id::BIGINT batch_id, file, row::BIGINT row,"
-        ' "column", reason, rule::VARCHAR rule, value::VARCHAR value FROM _q',
-        "batches": "SELECT * FROM _b"
-        if first
-        else "SELECT * FROM old_batches UNION ALL BY NAME SELECT * FROM _b",
-    }
-    for name, query in outputs.items():
-        target = str(gen / (name + ".parquet")).replace("'", "''")  # COPY takes no bound path
-        con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")

@@ -1,13 +1,14 @@
-"""The ticket store: immutable Parquet generations plus an atomically swapped pointer.
+"""The ticket store: a Delta Lake table of facts (store_table.py) and, on each host, a cache of
+what the engine derives from each version of it.
 
-Why not one DuckDB file: DuckDB lets one process write a database file and
-then nobody else may even read it, so a running dashboard would lock out the
-command-line ingest. Here every ingest writes a complete new generation
-directory under a file lock, fsyncs it, and then replaces CURRENT with
-os.replace (atomic on POSIX). Readers (any number of processes) read CURRENT
-once and query that generation's Parquet files with an in-memory DuckDB, so
-they never take a lock and never see a half-written ingest. A crash or kill
-mid-ingest leaves an unreferenced directory that the next ingest deletes.
+The table is the truth: tickets with their histories, the quarantine, the list of batches and the
+parked rows, each batch committed atomically with Delta's protocol (a local folder or S3; several
+writers and hosts need no lock: a writer that loses the race starts again). Batch N's state is the
+store "generation" gen-N. What the engine reads besides the facts (tickets, status_log and
+severity_log derived by normalize.sql, and the SLA ledger) is cached per generation under
+`<root>/cache/gen-N/` with the Delta version it came from; the writer stages it before its commit,
+and any process that finds it missing (another host's batch, a writer killed after its commit)
+derives it again from that version. Readers pin a generation, so one page run never mixes two.
 """
 
 from __future__ import annotations
@@ -18,24 +19,59 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
 import duckdb
 import pandas as pd
+import pyarrow.parquet as pq
+from deltalake import DeltaTable
 
 from .errors import StoreError, TermsError
 from .sqlfiles import connect
+from .store_table import Location, Table, files, relation
 from .terms import Terms, check_no_overlap, parse_terms
 
 KEEP_GENERATIONS = 3
-# A generation that stops being current stays on disk at least this long, however many newer ones
-# are published, so a reader attached to it (a page run, a report, an export) finishes its work.
+# A cached generation that stops being current stays on disk at least this long, however many
+# newer ones are published, so a reader attached to it (a page run, a report, an export) finishes.
+# (The facts stay readable by time travel until the table's vacuum removes them: VACUUM_HOURS.)
 READ_GRACE_SECONDS = 15 * 60
 SUPERSEDED = "SUPERSEDED"  # marker file: its mtime is when the generation stopped being current
-FILES = ("base", "events", "tickets", "status_log", "severity_log", "quarantine", "batches")
+VERSION = "VERSION"  # in a cached generation: the Delta version it was derived from
+DERIVED = ("tickets", "status_log", "severity_log")
+FACTS = ("base", "events", "quarantine", "batches")
+FILES = FACTS + DERIVED
+GENERATION_NAME = re.compile(r"gen-[0-9]{6}")
+# the list of batches: each batch's row, as its JSON payload holds it
+BATCH_COLUMNS = {
+    "batch_id": "BIGINT",
+    "file": "VARCHAR",
+    "history_file": "VARCHAR",
+    "profile": "VARCHAR",
+    "tz": "VARCHAR",
+    "contract": "VARCHAR",
+    "fingerprint": "VARCHAR",
+    "ingested_at": "VARCHAR",
+    "input_rows": "BIGINT",
+    "loaded_rows": "BIGINT",
+    "updated_rows": "BIGINT",
+    "unchanged_rows": "BIGINT",
+    "quarantined_rows": "BIGINT",
+    "tickets_loaded": "BIGINT",
+    "tickets_updated": "BIGINT",
+    "tickets_unchanged": "BIGINT",
+}
+QUARANTINE_COLUMNS = {
+    "file": "VARCHAR",
+    "row": "BIGINT",
+    "column": "VARCHAR",
+    "reason": "VARCHAR",
+    "rule": "VARCHAR",
+    "value": "VARCHAR",
+}
 
 
 def _fsync_dir(path: Path) -> None:
@@ -60,7 +96,7 @@ def fsync_tree(root: Path) -> None:
 
 def atomic_write(path: Path, text: str) -> None:
     """Write-then-rename so a reader sees the old or the new file, never a torn one."""
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
@@ -69,71 +105,144 @@ def atomic_write(path: Path, text: str) -> None:
     _fsync_dir(path.parent)
 
 
-class Store:
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+def json_columns(columns: dict[str, str]) -> str:
+    """A json_transform structure for a payload with these columns."""
+    return json.dumps(columns)
 
-    # ---- pointer and generations ----
-    def current(self) -> Path | None:
-        """Directory of the current generation, or None for an empty store."""
-        ptr = self.root / "CURRENT"
-        if not ptr.exists():
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Snapshot:
+    """One committed version of the table and the batch it ends with (its generation)."""
+
+    def __init__(self, dt: DeltaTable, batch: int) -> None:
+        self.dt = dt
+        self.batch = batch
+
+    @property
+    def version(self) -> int:
+        return int(self.dt.version())
+
+    @property
+    def name(self) -> str:
+        return f"gen-{self.batch:06d}"
+
+
+def last_batch(dt: DeltaTable, location: Location) -> int:
+    """The highest batch id in this snapshot (0: no batch yet)."""
+    if location.local:
+        uris = files(dt, "batch")
+        if not uris:
+            return 0
+        col = pq.read_table(uris, columns=["batch_id"]).column("batch_id")
+    else:
+        col = dt.to_pyarrow_dataset(file_pruning_predicate=[("kind", "=", "batch")]).to_table(
+            columns=["batch_id"]
+        ).column("batch_id")
+    return int(max(col.to_pylist(), default=0) or 0)
+
+
+class Store:
+    def __init__(self, root: Path, url: str | None = None) -> None:
+        self.root = Path(root)
+        self.table = Table(Location.of(self.root, url))
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+    # ---- versions and generations ----
+    def snapshot(self) -> Snapshot | None:
+        """The latest committed version, or None for an empty store."""
+        if (self.root / "CURRENT").exists():
+            from .store_migrate import migrate  # a store of generations, from before the table
+
+            migrate(self)
+        dt = self.table.open()
+        if dt is None:
             return None
-        gen = self.root / ptr.read_text(encoding="utf-8").strip()
-        if not gen.is_dir():
-            raise StoreError(f"{ptr} points to {gen.name}, which is missing")
-        return gen
+        batch = last_batch(dt, self.table.location)
+        return Snapshot(dt, batch) if batch else None
+
+    def current(self) -> Path | None:
+        """This host's cached generation of the latest version (derived now if another host or a
+        killed writer left it missing), or None for an empty store."""
+        snap = self.snapshot()
+        return None if snap is None else self.cached(snap)
 
     def generation_number(self) -> int:
-        cur = self.current()
-        return int(cur.name.split("-")[1]) if cur else 0
+        snap = self.snapshot()
+        return snap.batch if snap else 0
 
     def pinned(self, name: str) -> PinnedStore:
         """This store read at generation `name` only (see PinnedStore)."""
-        return PinnedStore(self.root, name)
+        return PinnedStore(self.root, name, self.table.location)
 
-    @contextmanager
-    def write_lock(self, waiting: Callable[[], None] | None = None) -> Iterator[None]:
-        """One writer at a time (two ingests queue; readers are never blocked). `waiting` is called
-        once if another writer holds the lock, before this one waits for it."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "w") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if waiting is not None:
-                    waiting()
-                fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def cached(self, snap: Snapshot) -> Path:
+        path = self.cache / snap.name
+        if (path / VERSION).exists():
+            return path
+        staged = self.staging(snap.batch)
+        from .store_cache import derive_into  # the engine's relations from a snapshot's facts
 
-    def new_generation_dir(self) -> Path:
-        """A fresh directory for the next generation (leftovers of crashed ingests removed)."""
-        n = self.generation_number() + 1
-        for stale in self.root.glob("gen-*"):
-            if stale.is_dir() and int(stale.name.split("-")[1]) >= n:
-                shutil.rmtree(stale)
-        path = self.root / f"gen-{n:06d}"
+        derive_into(self, snap, staged)
+        return self.promote(staged, snap.version)
+
+    def staging(self, batch: int) -> Path:
+        """A fresh folder where this process prepares generation `batch` before it is promoted
+        (folders of writers that died are removed)."""
+        self.cache.mkdir(parents=True, exist_ok=True)
+        for stale in self.cache.glob(".staging-*"):
+            pid = stale.name.split("-")[1]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                shutil.rmtree(stale, ignore_errors=True)
+        outer = self.cache / f".staging-{os.getpid()}-{batch}"
+        shutil.rmtree(outer, ignore_errors=True)
+        path = outer / f"gen-{batch:06d}"
         path.mkdir(parents=True)
         return path
 
-    def publish(self, gen: Path) -> None:
-        """Make `gen` current, then drop generations that are both older than the last few and
-        superseded for longer than READ_GRACE_SECONDS (a reader may still be on them)."""
-        fsync_tree(gen)
-        previous = self.current()
-        atomic_write(self.root / "CURRENT", gen.name + "\n")
-        if previous is not None and previous != gen:
-            (previous / SUPERSEDED).touch()
+    def promote(self, staged: Path, version: int) -> Path:
+        """Make a staged generation the cached one of `version` (if another process cached it
+        first, that one stays), then drop generations superseded long enough ago."""
+        (staged / VERSION).write_text(f"{version}\n", encoding="utf-8")
+        fsync_tree(staged)
+        final = self.cache / staged.name
+        try:
+            os.rename(staged, final)
+        except OSError:
+            if not (final / VERSION).exists():
+                raise
+        finally:
+            shutil.rmtree(staged.parent, ignore_errors=True)
+        self._prune(final)
+        return final
+
+    def _prune(self, newest: Path) -> None:
         now = time.time()
-        gens = sorted(p for p in self.root.glob("gen-*") if p.is_dir())
+        gens = sorted(p for p in self.cache.glob("gen-*") if p.is_dir())
+        for old in gens:
+            if old.name < newest.name and not (old / SUPERSEDED).exists():
+                (old / SUPERSEDED).touch()
         for old in gens[:-KEEP_GENERATIONS]:
             marker = old / SUPERSEDED
             since = marker.stat().st_mtime if marker.exists() else old.stat().st_mtime
             if now - since >= READ_GRACE_SECONDS:
-                shutil.rmtree(old, ignore_errors=False)
+                shutil.rmtree(old, ignore_errors=True)
+
+    def version_of(self, gen: Path) -> int:
+        try:
+            return int((gen / VERSION).read_text(encoding="utf-8").strip())
+        except (OSError, ValueError) as e:
+            raise StoreError(f"{gen.name} is no longer in the store: reload") from e
 
     # ---- reading ----
     def attach(
@@ -142,8 +251,8 @@ class Store:
         only_contract: str | None = None,
         created_between: tuple[int, int] | None = None,
     ) -> None:
-        """Views over the current generation: tickets, status_log, severity_log, base, events,
-        quarantine, batches.
+        """Views over one generation: tickets, status_log, severity_log (cached) and base, events,
+        quarantine, batches (the table at that generation's version).
 
         `only_contract` restricts `tickets` to one contract and `created_between` (UTC
         microseconds, both ends included) to tickets created then: drill-downs evaluate only what
@@ -155,7 +264,10 @@ class Store:
                 f"the store {self.root} is empty: ingest an export or run `python -m sla_engine "
                 f"demo`"
             )
-        for name in FILES:
+        dt = self.table.open(self.version_of(gen))
+        assert dt is not None
+        self.attach_facts(con, dt)
+        for name in DERIVED:
             rel = con.read_parquet(str(gen / f"{name}.parquet"))
             if name == "tickets" and only_contract is not None:
                 rel = rel.filter(
@@ -170,16 +282,45 @@ class Store:
                 )
             rel.create_view(name, replace=True)
 
+    def attach_facts(self, con: duckdb.DuckDBPyConnection, dt: DeltaTable) -> None:
+        """Views base, events, quarantine, batches over one snapshot of the table."""
+        loc = self.table.location
+        relation(con, dt, loc, "ticket").create_view("_facts_ticket", replace=True)
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW base AS SELECT contract_id, ticket_id, severity,"
+            " created_us, first_response_us, resolved_us, content_hash, batch_id, notes"
+            " FROM _facts_ticket"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW events AS SELECT contract_id, ticket_id,"
+            " h.changed_us AS changed_us, h.field AS field, h.value AS value, h.seq AS seq"
+            " FROM (SELECT contract_id, ticket_id, unnest(history) AS h FROM _facts_ticket)"
+        )
+        relation(con, dt, loc, "quarantine").create_view("_facts_quarantine", replace=True)
+        q = json_columns(QUARANTINE_COLUMNS).replace("'", "''")
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW quarantine AS SELECT batch_id, j.* FROM"
+            f" (SELECT batch_id, json_transform(payload, '{q}') AS j FROM _facts_quarantine)"
+        )
+        relation(con, dt, loc, "batch").create_view("_facts_batch", replace=True)
+        b = json_columns(BATCH_COLUMNS).replace("'", "''")
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW batches AS SELECT j.* FROM"
+            f" (SELECT json_transform(payload, '{b}') AS j FROM _facts_batch)"
+        )
+
     def quarantine(self) -> pd.DataFrame:
         con = connect()
         self.attach(con)
         return con.execute("SELECT * FROM quarantine ORDER BY batch_id, file, row").df()
 
     def batches(self) -> pd.DataFrame:
-        if self.current() is None:
+        """The list of batches of the latest version (read from the table alone)."""
+        snap = self.snapshot()
+        if snap is None:
             return pd.DataFrame()
         con = connect()
-        self.attach(con)
+        self.attach_facts(con, snap.dt)
         return con.execute("SELECT * FROM batches ORDER BY batch_id").df()
 
     # ---- terms ----
@@ -195,15 +336,27 @@ class Store:
             by.setdefault(t.contract_id, []).append(t)
         return by
 
+    @contextmanager
+    def _terms_lock(self) -> Iterator[None]:
+        """Terms files change one registration at a time on this host (the overlap check reads
+        them all first)."""
+        folder = self.root / "terms"
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / ".lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
     def add_terms(self, new: list[Terms]) -> list[str]:
         """Register (or replace, same contract and effective_from) terms versions."""
-        with self.write_lock():
+        with self._terms_lock():
             existing = {t.terms_id: t for t in self.terms()}
             for t in new:
                 existing[t.terms_id] = t
             check_no_overlap(list(existing.values()))
             folder = self.root / "terms"
-            folder.mkdir(parents=True, exist_ok=True)
             for t in new:
                 name = (
                     "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in t.terms_id)
@@ -213,31 +366,40 @@ class Store:
         return [t.terms_id for t in new]
 
 
-GENERATION_NAME = re.compile(r"gen-[0-9]{6}")
-
-
 class PinnedStore(Store):
-    """The store as one generation, read-only: every read goes to that generation even after an
-    ingest publishes a newer one, so the figures of one page run (or one report, or one evidence
+    """The store as one generation, read-only: every read goes to that generation even after a
+    batch commits a newer one, so the figures of one page run (or one report, or one evidence
     file) all come from the generation its cache key names — with several app processes and
-    ingests at once, never a mix. A superseded generation stays READ_GRACE_SECONDS."""
+    writers at once, never a mix. A superseded generation stays cached READ_GRACE_SECONDS."""
 
-    def __init__(self, root: Path, name: str) -> None:
+    def __init__(self, root: Path, name: str, location: Location | None = None) -> None:
         if not GENERATION_NAME.fullmatch(name):
             raise StoreError(f"{name!r} is not a store generation")
         super().__init__(root)
+        if location is not None:
+            self.table = Table(location)
         self.name = name
 
     def current(self) -> Path:
-        gen = self.root / self.name
-        if not gen.is_dir():
+        gen = self.cache / self.name
+        if not (gen / VERSION).exists():
             raise StoreError(
                 f"generation {self.name} is no longer in the store: reload to read the current one"
             )
         return gen
 
-    def write_lock(self, waiting: Callable[[], None] | None = None) -> NoReturn:
+    def staging(self, batch: int) -> NoReturn:
         raise StoreError(f"the store read at {self.name} is read-only")
+
+    def add_terms(self, new: list[Terms]) -> NoReturn:
+        raise StoreError(f"the store read at {self.name} is read-only")
+
+    def batches(self) -> pd.DataFrame:
+        con = connect()
+        dt = self.table.open(self.version_of(self.current()))
+        assert dt is not None
+        self.attach_facts(con, dt)
+        return con.execute("SELECT * FROM batches ORDER BY batch_id").df()
 
 
 def require_terms(store: Store, contract: str | None) -> dict[str, list[Terms]]:

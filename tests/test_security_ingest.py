@@ -181,7 +181,7 @@ def test_a_reader_keeps_its_generation_while_newer_ones_are_published(tmp_path, 
     monkeypatch.setattr(store_module, "READ_GRACE_SECONDS", 0)  # the grace period has passed
     ingest(store, export(6), "generic")
     assert not first.exists()
-    gens = sorted(p.name for p in (tmp_path / "store").glob("gen-*"))
+    gens = sorted(p.name for p in (tmp_path / "store" / "cache").glob("gen-*"))
     assert len(gens) == store_module.KEEP_GENERATIONS
 
 

@@ -1,0 +1,74 @@
+"""A cached generation: what the engine derives from one version of the store's table, kept on
+this host beside it (store.py says when it is made; normalize.sql says what the relations mean).
+
+The writer of a batch writes it from the tables its merge already holds (`write_derived`); any
+other process derives it from the table's snapshot (`derive_into`), so a host that did not write
+the batch, or a writer killed between its commit and its cache, still reads the same figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+
+from . import parked
+from .normalize import derive
+from .sqlfiles import connect
+from .store_table import files
+
+if TYPE_CHECKING:
+    from .store import Snapshot, Store
+
+PARKED_PARTS = {"tickets": parked.TICKET_COLUMNS, "events": parked.EVENT_COLUMNS}
+
+
+def write_derived(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """tickets, status_log and severity_log of `con` (derive() made them) as the generation's
+    files, in ticket order."""
+    outputs = {
+        "tickets": "SELECT * FROM tickets ORDER BY tid",
+        "status_log": "SELECT * FROM status_log ORDER BY tid, start_us",
+        "severity_log": "SELECT * FROM severity_log ORDER BY tid, start_us",
+    }
+    for name, query in outputs.items():
+        target = str(folder / (name + ".parquet")).replace("'", "''")  # COPY takes no bound path
+        con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")
+
+
+def derive_into(store: Store, snap: Snapshot, folder: Path) -> None:
+    """The generation of `snap`, derived from the table alone."""
+    con = connect()
+    try:
+        con.execute("SET temp_directory = ?", [str(folder.parent / "duckdb")])
+        store.attach_facts(con, snap.dt)
+        con.execute(
+            "CREATE TEMP TABLE t_in AS SELECT contract_id, ticket_id, severity, created_us,"
+            " first_response_us, resolved_us FROM base"
+        )
+        con.execute("CREATE TEMP TABLE e_in AS SELECT * FROM events")
+        derive(con)
+        write_derived(con, folder)
+    finally:
+        con.close()
+    parked.write(folder, parked_rows(store, snap))
+
+
+def parked_rows(store: Store, snap: Snapshot) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The parked tickets and their history rows kept in this snapshot."""
+    out = []
+    for part, columns in PARKED_PARTS.items():
+        if store.table.location.local:
+            uris = files(snap.dt, "parked", [part])
+            payloads = pq.read_table(uris, columns=["payload"]).column(0).to_pylist() if uris else []
+        else:
+            ds = snap.dt.to_pyarrow_dataset(
+                file_pruning_predicate=[("kind", "=", "parked"), ("part", "=", part)]
+            )
+            payloads = ds.to_table(columns=["payload"]).column(0).to_pylist()
+        frame = pd.DataFrame([json.loads(p) for p in payloads], columns=columns)
+        out.append(frame.astype("string"))
+    return out[0], out[1]

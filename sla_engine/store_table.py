@@ -1,0 +1,211 @@
+"""The store's facts as one Delta Lake table (delta-rs): what a batch commits, atomically.
+
+Why Delta Lake: a real commit protocol (an atomic log entry per commit; on S3 a conditional put),
+snapshots and time travel, optimistic concurrency, on a local folder or object storage, readable by
+DuckDB as plain Parquet files. Measured against the alternatives in docs/benchmarks.md.
+
+One table, so that everything one batch changes lands in ONE commit (Delta has no transaction across
+tables). Its rows are of four kinds (the partition column `kind`, with `part` inside it):
+
+    kind=ticket      part=created month (YYYY-MM, UTC): one row per (contract_id, ticket_id), its
+                     facts and its whole history as a list (`history`)
+    kind=quarantine  part=b<batch id>: the rows a batch refused, as JSON (`payload`)
+    kind=batch       part=all: one row per batch (its line in the list of batches, as JSON)
+    kind=parked      part=tickets|events: rows waiting for a customer key or a priority label
+
+A batch overwrites only the partitions it touches (Delta's replaceWhere): the months of the tickets
+it changed, its own quarantine partition, the batch list and the parked rows. Every batch rewrites
+`kind=batch`, so two writers that read the same version always conflict and the second one starts
+again from the new version (`Conflict`): writers need no lock, on one host or many.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
+
+from .errors import StoreError
+
+HISTORY = pa.list_(
+    pa.struct(
+        [
+            ("changed_us", pa.int64()),
+            ("field", pa.string()),
+            ("value", pa.string()),
+            ("seq", pa.int64()),
+        ]
+    )
+)
+SCHEMA = pa.schema(
+    [
+        ("kind", pa.string()),
+        ("part", pa.string()),
+        ("contract_id", pa.string()),
+        ("ticket_id", pa.string()),
+        ("severity", pa.string()),
+        ("created_us", pa.int64()),
+        ("first_response_us", pa.int64()),
+        ("resolved_us", pa.int64()),
+        ("content_hash", pa.string()),
+        ("batch_id", pa.int64()),
+        ("notes", pa.string()),
+        ("history", HISTORY),
+        ("payload", pa.string()),
+    ]
+)
+PARTITIONS = ["kind", "part"]
+KINDS = ("ticket", "quarantine", "batch", "parked")
+# the month partition of a ticket, from its creation instant (UTC microseconds)
+MONTH_SQL = "coalesce(strftime(make_timestamp({col}), '%Y-%m'), 'none')"
+COMMIT_RETRIES = 8
+
+
+class Conflict(StoreError):
+    """Another writer committed since this one read: read again and redo the batch."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the table lives: a local folder or an object-storage URL with its options."""
+
+    uri: str
+    options: dict[str, str]
+
+    @property
+    def local(self) -> bool:
+        return "://" not in self.uri
+
+    @classmethod
+    def of(cls, root: Path, url: str | None = None) -> Location:
+        """`url` (s3://bucket/prefix) or COVENANT_STORE_URL, else the folder `root/table`.
+        Object-storage options come from the usual AWS_* variables."""
+        url = url if url is not None else os.environ.get("COVENANT_STORE_URL") or None
+        if url is None:
+            return cls(str(Path(root) / "table"), {})
+        if not url.startswith("s3://"):
+            raise StoreError(f"COVENANT_STORE_URL {url[:80]!r}: only s3:// URLs are supported")
+        opts = {
+            k: v
+            for k in (
+                "AWS_ENDPOINT_URL",
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_REGION",
+                "AWS_ALLOW_HTTP",
+            )
+            if (v := os.environ.get(k))
+        }
+        # commits on S3 are safe among concurrent writers through conditional puts
+        opts.setdefault("aws_conditional_put", "etag")
+        return cls(url.rstrip("/") + "/table", opts)
+
+
+class Table:
+    """The store's Delta table at one location."""
+
+    def __init__(self, location: Location) -> None:
+        self.location = location
+
+    def open(self, version: int | None = None) -> DeltaTable | None:
+        """The table (latest, or at `version`), or None when nothing was ever committed."""
+        try:
+            return DeltaTable(
+                self.location.uri, version=version, storage_options=self.location.options or None
+            )
+        except TableNotFoundError:
+            return None
+        except Exception as e:  # a version vacuumed away, an unreachable bucket
+            if version is not None and "version" in str(e).lower():
+                raise StoreError(f"store version {version} is no longer kept: reload") from e
+            raise
+
+    def create(self) -> DeltaTable:
+        """The table, created empty if it does not exist (two creators at once: both fine)."""
+        dt = self.open()
+        if dt is not None:
+            return dt
+        if self.location.local:
+            Path(self.location.uri).mkdir(parents=True, exist_ok=True)
+        try:
+            return DeltaTable.create(
+                self.location.uri,
+                SCHEMA,
+                mode="ignore",
+                partition_by=PARTITIONS,
+                storage_options=self.location.options or None,
+            )
+        except CommitFailedError:
+            opened = self.open()
+            if opened is None:
+                raise
+            return opened
+
+    def commit(self, dt: DeltaTable, rows: pa.RecordBatchReader, replaced: str) -> int:
+        """Replace the partitions `replaced` (a predicate over kind and part) with `rows`, in one
+        commit on top of the version `dt` was read at. Raises Conflict when another writer
+        committed first. Returns the version written."""
+        try:
+            write_deltalake(
+                dt,
+                rows,
+                mode="overwrite",
+                predicate=replaced,
+                partition_by=PARTITIONS,
+                target_file_size=64 << 20,
+            )
+        except CommitFailedError as e:
+            raise Conflict(f"another writer committed to the store first ({e})") from e
+        return int(dt.version())
+
+
+def files(dt: DeltaTable, kind: str, parts: list[str] | None = None) -> list[str]:
+    """The Parquet files of one kind in this snapshot (optionally only some parts)."""
+    filters: list[Any] = [("kind", "=", kind)]
+    if parts is not None:
+        filters.append(("part", "in", parts))
+    return list(dt.file_uris(file_pruning_predicate=filters))
+
+
+def relation(
+    con: duckdb.DuckDBPyConnection, dt: DeltaTable, location: Location, kind: str
+) -> duckdb.DuckDBPyRelation:
+    """One kind's rows in this snapshot, as a DuckDB relation (local files read natively, object
+    storage through the snapshot's Arrow dataset)."""
+    if location.local:
+        uris = files(dt, kind)
+        if not uris:
+            return con.sql(_empty_sql())
+        return con.read_parquet(uris)
+    ds = dt.to_pyarrow_dataset(file_pruning_predicate=[("kind", "=", kind)])
+    name = f"_delta_{kind}_{dt.version()}"
+    con.register(name, ds)
+    return con.sql(f"SELECT * FROM {name}")
+
+
+def _empty_sql() -> str:
+    return (
+        "SELECT NULL::VARCHAR contract_id, NULL::VARCHAR ticket_id, NULL::VARCHAR severity,"
+        " NULL::BIGINT created_us, NULL::BIGINT first_response_us, NULL::BIGINT resolved_us,"
+        " NULL::VARCHAR content_hash, NULL::BIGINT batch_id, NULL::VARCHAR notes,"
+        " NULL::STRUCT(changed_us BIGINT, field VARCHAR, value VARCHAR, seq BIGINT)[] history,"
+        " NULL::VARCHAR payload WHERE false"
+    )
+
+
+def reader(con: duckdb.DuckDBPyConnection, query: str) -> pa.RecordBatchReader:
+    """A query's rows streamed in the table's schema (never the whole result in memory)."""
+    batches = con.sql(query).to_arrow_reader(batch_size=256_000)
+    return batches.cast(SCHEMA)
+
+
+def quoted(values: list[str]) -> str:
+    """Partition values as a SQL list for a replaceWhere predicate (our own month and batch
+    names; quotes doubled anyway)."""
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
