@@ -45,8 +45,12 @@ from contracts.adapters.seal import key_folder, trust_paths
 from contracts.domain.events import utcnow
 from flows.errors import FlowError
 from sla_engine.store import Store
+from sla_engine.store_table import export_rows, import_rows
 
 FORMAT = 1
+# the store's facts in a backup: every row of one table version (older archives hold gen-N and
+# CURRENT, which the store migrates on its first read)
+TABLE_EXPORT = "table.parquet"
 SKIP_TABLES = {"alembic_version"}  # the target's migrations write their own
 
 
@@ -143,14 +147,11 @@ def backup(
     with tempfile.TemporaryDirectory(prefix="covenant-backup-") as tmp:
         snap = Path(tmp) / "store"
         snap.mkdir()
-        if store.root.exists():
-            with store.write_lock():  # no ingest publishes while the snapshot is taken
-                gen = store.current()
-                if (store.root / "terms").is_dir():
-                    shutil.copytree(store.root / "terms", snap / "terms")
-                if gen is not None:
-                    shutil.copytree(gen, snap / gen.name)
-                    (snap / "CURRENT").write_text(gen.name + "\n", encoding="utf-8")
+        if (store.root / "terms").is_dir():
+            shutil.copytree(store.root / "terms", snap / "terms")
+        pinned = store.snapshot()  # one committed version: ingests that commit meanwhile don't show
+        if pinned is not None:
+            export_rows(pinned.dt, snap / TABLE_EXPORT)
         for p in sorted(snap.rglob("*")):
             if p.is_file():
                 files[f"store/{p.relative_to(snap)}"] = p.read_bytes()
@@ -282,7 +283,11 @@ def restore(archive: Path, url: str, store: Store, owner_url: str | None = None)
                             )
         store.root.mkdir(parents=True, exist_ok=True)
         for name, data in files.items():
-            if name.startswith("store/"):
+            if name == f"store/{TABLE_EXPORT}":
+                with tempfile.TemporaryDirectory(prefix="covenant-restore-") as tmp:
+                    (Path(tmp) / TABLE_EXPORT).write_bytes(data)
+                    import_rows(store.table, Path(tmp) / TABLE_EXPORT)
+            elif name.startswith("store/"):
                 target = store.root / name[len("store/") :]
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)

@@ -17,11 +17,11 @@ import pyarrow.parquet as pq
 
 from . import ledger, parked
 from .coverage import uncovered
+from .errors import StoreError
 from .ingest_report import PHASES, IngestReport, Progress, account, already
 from .normalize import derive
 from .profiles.base import Extract
 from .sqlfiles import fetch, one_row, sql
-from .errors import StoreError
 from .store import Store
 from .store_cache import write_derived
 from .store_table import COMMIT_RETRIES, MONTH_SQL, SCHEMA, Conflict, quoted
@@ -92,8 +92,20 @@ def merge(
     for attempt in range(COMMIT_RETRIES):
         try:
             return _merge_once(
-                store, con, ex, valid, fingerprint, label, hlabel, profile, tz, contract,
-                hist_rows, step, history_appends, parked_now,
+                store,
+                con,
+                ex,
+                valid,
+                fingerprint,
+                label,
+                hlabel,
+                profile,
+                tz,
+                contract,
+                hist_rows,
+                step,
+                history_appends,
+                parked_now,
             )
         except Conflict:
             step("waiting", PHASES["waiting"])
@@ -107,8 +119,21 @@ def merge(
 
 # the temp tables one try makes (dropped before the next try)
 TRY_TABLES = (
-    "old_base", "old_events", "old_quarantine", "old_batches", "nb_e", "nb", "nb_class", "t_in",
-    "e_in", "gone", "n_t", "tickets", "status_log", "severity_log", "w_t",
+    "old_base",
+    "old_events",
+    "old_quarantine",
+    "old_batches",
+    "nb_e",
+    "nb",
+    "nb_class",
+    "t_in",
+    "e_in",
+    "gone",
+    "n_t",
+    "tickets",
+    "status_log",
+    "severity_log",
+    "w_t",
 )
 
 
@@ -270,8 +295,10 @@ def _stage_commit(
         "CREATE OR REPLACE TEMP TABLE w_months AS"
         " WITH changed AS (SELECT contract_id, ticket_id FROM nb_class WHERE outcome <> 'unchanged'"
         " UNION ALL SELECT contract_id, ticket_id FROM gone)"
-        f" SELECT DISTINCT {month} AS m FROM t_in SEMI JOIN changed USING (contract_id, ticket_id)"
-        f" UNION SELECT DISTINCT {month} FROM old_base SEMI JOIN changed USING (contract_id, ticket_id)"
+        f" SELECT DISTINCT {month} AS m FROM t_in"
+        " SEMI JOIN changed USING (contract_id, ticket_id)"
+        f" UNION SELECT DISTINCT {month} FROM old_base"
+        " SEMI JOIN changed USING (contract_id, ticket_id)"
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE w_t AS SELECT {month} AS part, * FROM t_in"
@@ -300,8 +327,12 @@ def _stage_commit(
         UNION ALL
         SELECT 'batch', 'all', NULL, batch_id::VARCHAR, NULL, NULL, NULL, NULL, NULL, batch_id,
                NULL, NULL, to_json(b) FROM _b b
-        {"" if first else "UNION ALL SELECT 'batch', 'all', NULL, ticket_id, NULL, NULL, NULL,"
-         " NULL, NULL, batch_id, NULL, NULL, payload FROM _facts_batch"}
+        {
+        ""
+        if first
+        else "UNION ALL SELECT 'batch', 'all', NULL, ticket_id, NULL, NULL, NULL,"
+        " NULL, NULL, batch_id, NULL, NULL, payload FROM _facts_batch"
+    }
         UNION ALL
         SELECT 'parked', 'tickets', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                to_json(p) FROM _pt p

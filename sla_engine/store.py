@@ -144,9 +144,11 @@ def last_batch(dt: DeltaTable, location: Location) -> int:
             return 0
         col = pq.read_table(uris, columns=["batch_id"]).column("batch_id")
     else:
-        col = dt.to_pyarrow_dataset(file_pruning_predicate=[("kind", "=", "batch")]).to_table(
-            columns=["batch_id"]
-        ).column("batch_id")
+        col = (
+            dt.to_pyarrow_dataset(file_pruning_predicate=[("kind", "=", "batch")])
+            .to_table(columns=["batch_id"])
+            .column("batch_id")
+        )
     return int(max(col.to_pylist(), default=0) or 0)
 
 

@@ -63,7 +63,9 @@ def parked_rows(store: Store, snap: Snapshot) -> tuple[pd.DataFrame, pd.DataFram
     for part, columns in PARKED_PARTS.items():
         if store.table.location.local:
             uris = files(snap.dt, "parked", [part])
-            payloads = pq.read_table(uris, columns=["payload"]).column(0).to_pylist() if uris else []
+            payloads = (
+                pq.read_table(uris, columns=["payload"]).column(0).to_pylist() if uris else []
+            )
         else:
             ds = snap.dt.to_pyarrow_dataset(
                 file_pruning_predicate=[("kind", "=", "parked"), ("part", "=", part)]

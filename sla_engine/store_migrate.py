@@ -85,5 +85,7 @@ def _commit(store: Store, gen: Path) -> None:
     # the old generation's derived files, ledger and parked rows, as the cache of that version
     folder = store.staging(last)
     shutil.rmtree(folder)
-    shutil.copytree(gen, folder, ignore=shutil.ignore_patterns(*(f"{n}.parquet" for n in OLD_FACTS)))
+    shutil.copytree(
+        gen, folder, ignore=shutil.ignore_patterns(*(f"{n}.parquet" for n in OLD_FACTS))
+    )
     store.promote(folder, version)

@@ -209,3 +209,30 @@ def quoted(values: list[str]) -> str:
     """Partition values as a SQL list for a replaceWhere predicate (our own month and batch
     names; quotes doubled anyway)."""
     return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+
+def export_rows(dt: DeltaTable, target: Path) -> int:
+    """Every row of this snapshot into one Parquet file (a backup's copy of the facts), streamed
+    batch by batch. Returns the row count."""
+    import pyarrow.parquet as pq
+
+    count = 0
+    with pq.ParquetWriter(target, SCHEMA) as out:
+        for batch in dt.to_pyarrow_dataset().to_batches():
+            table = pa.Table.from_batches([batch]).select(SCHEMA.names).cast(SCHEMA)
+            out.write_table(table)
+            count += table.num_rows
+    return count
+
+
+def import_rows(table: Table, parquet: Path) -> int:
+    """A backup's rows as the first commit of an empty table. Returns the version written."""
+    import pyarrow.parquet as pq
+
+    dt = table.create()
+    if dt.file_uris():
+        raise StoreError(f"the store table at {table.location.uri} is not empty")
+    rows = pq.ParquetFile(parquet)
+    reader = pa.RecordBatchReader.from_batches(SCHEMA, rows.iter_batches(batch_size=256_000))
+    write_deltalake(dt, reader, mode="overwrite", partition_by=PARTITIONS)
+    return int(dt.version())
