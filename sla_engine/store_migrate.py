@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import parked
 from .errors import StoreError
 from .sqlfiles import connect, one_row
 from .store_table import MONTH_SQL
@@ -52,6 +53,9 @@ def _commit(store: Store, gen: Path) -> None:
         shutil.rmtree(staged, ignore_errors=True)
         staged.mkdir(parents=True)
         target = str(staged / "commit.parquet").replace("'", "''")
+        waiting = parked.read(gen)  # rows waiting for a customer key or a label, kept
+        con.register("_pt", waiting[0])
+        con.register("_pe", waiting[1])
         con.execute(
             f"""COPY (
             WITH hist AS (
@@ -74,6 +78,12 @@ def _commit(store: Store, gen: Path) -> None:
             SELECT 'batch', 'all', NULL, b.batch_id::VARCHAR, NULL, NULL, NULL, NULL, NULL,
                    b.batch_id, NULL, NULL, to_json(b)
             FROM read_parquet({f("batches")}) b
+            UNION ALL
+            SELECT 'parked', 'tickets', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   NULL, to_json(p) FROM _pt p
+            UNION ALL
+            SELECT 'parked', 'events', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                   NULL, to_json(p) FROM _pe p
             ) TO '{target}' (FORMAT parquet)"""
         )
         last = int(one_row(con, f"SELECT max(batch_id) FROM read_parquet({f('batches')})")[0])
