@@ -26,7 +26,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import tarfile
 import tempfile
 from datetime import date, datetime
@@ -147,8 +146,6 @@ def backup(
     with tempfile.TemporaryDirectory(prefix="covenant-backup-") as tmp:
         snap = Path(tmp) / "store"
         snap.mkdir()
-        if (store.root / "terms").is_dir():
-            shutil.copytree(store.root / "terms", snap / "terms")
         pinned = store.snapshot()  # one committed version: ingests that commit meanwhile don't show
         if pinned is not None:
             export_rows(pinned.dt, snap / TABLE_EXPORT)
@@ -228,11 +225,7 @@ def _refuse_unless_empty(engine: Engine, store: Store) -> None:
                     f"the target database is not empty (table {name} has rows): restore only into "
                     "an empty deployment"
                 )
-    if (
-        store.current() is not None
-        or (store.root / "terms").is_dir()
-        and any((store.root / "terms").iterdir())
-    ):
+    if store.current() is not None or store.terms():
         raise BackupError(f"the target store {store.root} is not empty: restore into an empty one")
 
 

@@ -16,22 +16,29 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import random
 import re
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
 import duckdb
 import pandas as pd
-import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
 from .errors import StoreError, TermsError
 from .sqlfiles import connect
-from .store_table import Location, Table, files, relation
+from .store_table import (
+    COMMIT_RETRIES,
+    Conflict,
+    Location,
+    Table,
+    column,
+    relation,
+    terms_predicate,
+    terms_rows,
+)
 from .terms import Terms, check_no_overlap, parse_terms
 
 KEEP_GENERATIONS = 3
@@ -138,18 +145,7 @@ class Snapshot:
 
 def last_batch(dt: DeltaTable, location: Location) -> int:
     """The highest batch id in this snapshot (0: no batch yet)."""
-    if location.local:
-        uris = files(dt, "batch")
-        if not uris:
-            return 0
-        col = pq.read_table(uris, columns=["batch_id"]).column("batch_id")
-    else:
-        col = (
-            dt.to_pyarrow_dataset(file_pruning_predicate=[("kind", "=", "batch")])
-            .to_table(columns=["batch_id"])
-            .column("batch_id")
-        )
-    return int(max(col.to_pylist(), default=0) or 0)
+    return int(max(column(dt, location, "batch", "batch_id"), default=0) or 0)
 
 
 class Store:
@@ -327,10 +323,9 @@ class Store:
 
     # ---- terms ----
     def terms(self) -> list[Terms]:
-        out: list[Terms] = []
-        for f in sorted((self.root / "terms").glob("*.json")):
-            out.extend(parse_terms(json.loads(f.read_text(encoding="utf-8")), str(f)))
-        return out
+        """The SLA terms versions of the latest version of the table."""
+        dt = self._move_terms_folder() if self.terms_folder_to_move() else self.table.open()
+        return [] if dt is None else _terms_of(dt, self.table.location)
 
     def terms_by_contract(self) -> dict[str, list[Terms]]:
         by: dict[str, list[Terms]] = {}
@@ -338,34 +333,50 @@ class Store:
             by.setdefault(t.contract_id, []).append(t)
         return by
 
-    @contextmanager
-    def _terms_lock(self) -> Iterator[None]:
-        """Terms files change one registration at a time on this host (the overlap check reads
-        them all first)."""
-        folder = self.root / "terms"
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / ".lock", "w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-
     def add_terms(self, new: list[Terms]) -> list[str]:
-        """Register (or replace, same contract and effective_from) terms versions."""
-        with self._terms_lock():
-            existing = {t.terms_id: t for t in self.terms()}
+        """Register (or replace, same contract and effective_from) terms versions: one commit,
+        checked against the versions of the version it is made on (another host's registration
+        in between: read again and check again)."""
+        for attempt in range(COMMIT_RETRIES):
+            dt = self.table.create()
+            existing = {t.terms_id: t for t in _terms_of(dt, self.table.location)}
             for t in new:
                 existing[t.terms_id] = t
             check_no_overlap(list(existing.values()))
-            folder = self.root / "terms"
-            for t in new:
-                name = (
-                    "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in t.terms_id)
-                    + ".json"
-                )
-                atomic_write(folder / name, t.model_dump_json(indent=2))
-        return [t.terms_id for t in new]
+            touched = sorted({t.contract_id for t in new})
+            rows = [t for t in existing.values() if t.contract_id in touched]
+            try:
+                self.table.commit(dt, terms_rows(rows), terms_predicate(touched))
+                return [t.terms_id for t in new]
+            except Conflict:
+                time.sleep(min(0.05 * 2**attempt, 1.0) * (0.5 + random.random()))
+        raise StoreError("the terms could not be registered: other writers kept committing first")
+
+    def terms_folder_to_move(self) -> bool:
+        """Terms files of a store from before the table (one JSON file per version)."""
+        return any((self.root / "terms").glob("*.json"))
+
+    def _move_terms_folder(self) -> DeltaTable:
+        """The table with the old terms folder moved into it (once; the folder is renamed)."""
+        folder = self.root / "terms"
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".migrate.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            if any(folder.glob("*.json")):
+                old = [
+                    t
+                    for f in sorted(folder.glob("*.json"))
+                    for t in parse_terms(json.loads(f.read_text(encoding="utf-8")), str(f))
+                ]
+                self.add_terms(old)
+                folder.rename(self.root / f"terms.migrated-{int(time.time())}")
+        return self.table.create()
+
+
+def _terms_of(dt: DeltaTable, location: Location) -> list[Terms]:
+    docs = column(dt, location, "terms", "payload")
+    out = [t for doc in docs for t in parse_terms(json.loads(doc), "store")]
+    return sorted(out, key=lambda t: t.terms_id)  # the order the terms files were read in
 
 
 class PinnedStore(Store):

@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
-import pyarrow.parquet as pq
 
 from . import parked
 from .normalize import derive
 from .sqlfiles import connect
-from .store_table import files
+from .store_table import column
 
 if TYPE_CHECKING:
     from .store import Snapshot, Store
@@ -61,16 +60,7 @@ def parked_rows(store: Store, snap: Snapshot) -> tuple[pd.DataFrame, pd.DataFram
     """The parked tickets and their history rows kept in this snapshot."""
     out = []
     for part, columns in PARKED_PARTS.items():
-        if store.table.location.local:
-            uris = files(snap.dt, "parked", [part])
-            payloads = (
-                pq.read_table(uris, columns=["payload"]).column(0).to_pylist() if uris else []
-            )
-        else:
-            ds = snap.dt.to_pyarrow_dataset(
-                file_pruning_predicate=[("kind", "=", "parked"), ("part", "=", part)]
-            )
-            payloads = ds.to_table(columns=["payload"]).column(0).to_pylist()
+        payloads = column(snap.dt, store.table.location, "parked", "payload", [part])
         frame = pd.DataFrame([json.loads(p) for p in payloads], columns=columns)
         out.append(frame.astype("string"))
     return out[0], out[1]

@@ -12,6 +12,8 @@ tables). Its rows are of four kinds (the partition column `kind`, with `part` in
     kind=quarantine  part=b<batch id>: the rows a batch refused, as JSON (`payload`)
     kind=batch       part=all: one row per batch (its line in the list of batches, as JSON)
     kind=parked      part=tickets|events: rows waiting for a customer key or a priority label
+    kind=terms       part=contract id: one row per SLA terms version (`ticket_id` = terms id,
+                     `payload` = the terms document), so every host measures the same terms
 
 A batch overwrites only the partitions it touches (Delta's replaceWhere): the months of the tickets
 it changed, its own quarantine partition, the batch list and the parked rows. Every batch rewrites
@@ -28,6 +30,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
@@ -61,7 +64,7 @@ SCHEMA = pa.schema(
     ]
 )
 PARTITIONS = ["kind", "part"]
-KINDS = ("ticket", "quarantine", "batch", "parked")
+KINDS = ("ticket", "quarantine", "batch", "parked", "terms")
 # the month partition of a ticket, from its creation instant (UTC microseconds)
 MONTH_SQL = "coalesce(strftime(make_timestamp({col}), '%Y-%m'), 'none')"
 COMMIT_RETRIES = 8
@@ -165,12 +168,42 @@ class Table:
         return int(dt.version())
 
 
+def terms_rows(terms: list[Any]) -> pa.RecordBatchReader:
+    """Terms versions (sla_engine.terms.Terms) as rows of the table."""
+    rows: dict[str, list[Any]] = {name: [None] * len(terms) for name in SCHEMA.names}
+    rows["kind"] = ["terms"] * len(terms)
+    rows["part"] = [t.contract_id for t in terms]
+    rows["contract_id"] = [t.contract_id for t in terms]
+    rows["ticket_id"] = [t.terms_id for t in terms]
+    rows["payload"] = [t.model_dump_json() for t in terms]
+    return pa.Table.from_pydict(rows, schema=SCHEMA).to_reader()
+
+
+def terms_predicate(contracts: list[str]) -> str:
+    """The partitions of these contracts' terms."""
+    return f"kind = 'terms' AND part IN {quoted(contracts)}"
+
+
 def files(dt: DeltaTable, kind: str, parts: list[str] | None = None) -> list[str]:
     """The Parquet files of one kind in this snapshot (optionally only some parts)."""
     filters: list[Any] = [("kind", "=", kind)]
     if parts is not None:
         filters.append(("part", "in", parts))
     return list(dt.file_uris(file_pruning_predicate=filters))
+
+
+def column(
+    dt: DeltaTable, location: Location, kind: str, name: str, parts: list[str] | None = None
+) -> list[Any]:
+    """One column of one kind's rows in this snapshot (small kinds: batches, terms, parked)."""
+    if location.local:
+        uris = files(dt, kind, parts)
+        return pq.read_table(uris, columns=[name]).column(0).to_pylist() if uris else []
+    filters: list[Any] = [("kind", "=", kind)]
+    if parts is not None:
+        filters.append(("part", "in", parts))
+    ds = dt.to_pyarrow_dataset(file_pruning_predicate=filters)
+    return ds.to_table(columns=[name]).column(0).to_pylist()
 
 
 def relation(
@@ -214,8 +247,6 @@ def quoted(values: list[str]) -> str:
 def export_rows(dt: DeltaTable, target: Path) -> int:
     """Every row of this snapshot into one Parquet file (a backup's copy of the facts), streamed
     batch by batch. Returns the row count."""
-    import pyarrow.parquet as pq
-
     count = 0
     with pq.ParquetWriter(target, SCHEMA) as out:
         for batch in dt.to_pyarrow_dataset().to_batches():
@@ -227,8 +258,6 @@ def export_rows(dt: DeltaTable, target: Path) -> int:
 
 def import_rows(table: Table, parquet: Path) -> int:
     """A backup's rows as the first commit of an empty table. Returns the version written."""
-    import pyarrow.parquet as pq
-
     dt = table.create()
     if dt.file_uris():
         raise StoreError(f"the store table at {table.location.uri} is not empty")
