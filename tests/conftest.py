@@ -16,6 +16,8 @@ os.environ.setdefault("COVENANT_SECRET_KEY", "q3m0w2Jm2c4Jvu6r3mQ9o1bW5t2c0m8h7a
 # it
 import pg_cluster  # noqa: E402
 from contracts_fixtures import engine as engine  # noqa: E402
+from s3_fixture import s3_endpoint as s3_endpoint  # noqa: E402
+from s3_fixture import s3_store_url as s3_store_url  # noqa: E402
 from signing_fixtures import contract as contract  # noqa: E402
 from signing_fixtures import seal_ca as seal_ca  # noqa: E402
 from signing_fixtures import seal_env as seal_env  # noqa: E402
