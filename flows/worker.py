@@ -13,6 +13,7 @@ sent from the outbox under a row lock, reminders and checkpoints check what is d
 | completions | 5 min | envelopes fully signed but never sealed: sealed and measured (measure.py) |
 | checkpoint | 1 h | an audit checkpoint when one is due (contracts/adapters/audit_anchor.py) |
 | notices | 1 h | notice reminders, monthly reports, the at-risk digest (flows/schedule.py) |
+| store | 1 h | the store's table compacted, checkpointed, vacuumed (sla_engine/store_maintain.py) |
 | backup | 24 h | an archive in COVENANT_BACKUP_DIR, read back, the last KEEP kept (backup.py) |
 """
 
@@ -37,6 +38,7 @@ from flows.measure import finish_stalled
 from sla_engine.analysis import now_us
 from sla_engine.errors import SlaEngineError
 from sla_engine.store import Store
+from sla_engine.store_maintain import maintain
 
 log = logging.getLogger("covenant.worker")
 EXPECTED = (ContractsError, SlaEngineError, FlowError, OSError)
@@ -94,6 +96,10 @@ def jobs(store: Store, engine_factory: Callable) -> list[Job]:
         r = scheduled_backup(engine_factory(), store, Path(folder), keep)
         return f"{r['path']} ({r['bytes']:,} bytes; {r['verified']})"
 
+    def run_store() -> str:
+        done = maintain(store)
+        return done.text() if done else "store empty"
+
     return [
         Job("sync", 60, run_sync),
         Job("alerts", 60, run_alerts),
@@ -102,6 +108,7 @@ def jobs(store: Store, engine_factory: Callable) -> list[Job]:
         Job("completions", 300, run_completions),
         Job("checkpoint", 3600, run_checkpoint),
         Job("notices", 3600, run_notices),
+        Job("store", 3600, run_store),
         Job("backup", 24 * 3600, run_backup),
     ]
 

@@ -243,6 +243,17 @@ class Store:
             raise StoreError(f"{gen.name} is no longer in the store: reload") from e
 
     # ---- reading ----
+    def generation(self) -> tuple[Path, DeltaTable]:
+        """The latest generation's cached folder and the table version its facts are read at
+        (the latest one: a compaction or a terms commit since the batch changes no fact)."""
+        snap = self.snapshot()
+        if snap is None:
+            raise StoreError(
+                f"the store {self.root} is empty: ingest an export or run `python -m sla_engine "
+                f"demo`"
+            )
+        return self.cached(snap), snap.dt
+
     def attach(
         self,
         con: duckdb.DuckDBPyConnection,
@@ -256,14 +267,7 @@ class Store:
         microseconds, both ends included) to tickets created then: drill-downs evaluate only what
         they show.
         """
-        gen = self.current()
-        if gen is None:
-            raise StoreError(
-                f"the store {self.root} is empty: ingest an export or run `python -m sla_engine "
-                f"demo`"
-            )
-        dt = self.table.open(self.version_of(gen))
-        assert dt is not None
+        gen, dt = self.generation()
         self.attach_facts(con, dt)
         for name in DERIVED:
             rel = con.read_parquet(str(gen / f"{name}.parquet"))
@@ -400,6 +404,12 @@ class PinnedStore(Store):
                 f"generation {self.name} is no longer in the store: reload to read the current one"
             )
         return gen
+
+    def generation(self) -> tuple[Path, DeltaTable]:
+        gen = self.current()
+        dt = self.table.open(self.version_of(gen))
+        assert dt is not None
+        return gen, dt
 
     def staging(self, batch: int) -> NoReturn:
         raise StoreError(f"the store read at {self.name} is read-only")

@@ -133,6 +133,7 @@ def test_the_worker_runs_every_job_and_a_failing_one_does_not_stop_the_others(en
         "completions",
         "checkpoint",
         "notices",
+        "store",
         "backup",
     ]
     assert "reminders: failed: OSError: disk full" in said
