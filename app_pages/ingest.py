@@ -33,7 +33,7 @@ from ui.text import plain, plain_label
 PHASE_WORDS = {  # the ingest's phases, as the bar names them
     "read": "Reading the export…",
     "validate": "Checking every row (quarantining what cannot be used)…",
-    "waiting": "Waiting for another ingest into this store to finish (one runs at a time)…",
+    "waiting": "Another ingest committed to this store first: merging onto it…",
     "merge": "Merging with the tickets already stored…",
     "ledger": "Judging new and changed tickets against the SLA…",
 }

@@ -70,7 +70,7 @@ def ingest_file(store_root: Path, args: argparse.Namespace) -> IngestReport:
 
     def say_waiting(phase: str, done: float) -> None:  # the other phases pass unsaid on a terminal
         if phase == "waiting":
-            print(f"waiting for another ingest into {store_root} to finish…", file=sys.stderr)
+            print("another ingest committed to the store first: merging onto it…", file=sys.stderr)
 
     return ingest(
         Store(store_root),

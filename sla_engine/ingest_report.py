@@ -13,7 +13,8 @@ from .validate import Valid
 
 Progress = Callable[[str, float], None]
 # each phase with the share of an ingest's time spent before it starts (measured at 1M tickets);
-# "waiting" (for another ingest into the same store to finish) is told only when it happens
+# "waiting" (another writer committed first: this batch merges again onto its version) is told
+# only when it happens
 PHASES = {"read": 0.0, "validate": 0.12, "waiting": 0.45, "merge": 0.45, "ledger": 0.82}
 
 
