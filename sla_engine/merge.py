@@ -24,7 +24,16 @@ from .profiles.base import Extract
 from .sqlfiles import fetch, one_row, sql
 from .store import Store
 from .store_cache import write_derived
-from .store_table import COMMIT_RETRIES, MONTH_SQL, SCHEMA, Conflict, quoted
+from .store_table import (
+    COMMIT_RETRIES,
+    DELTA_PREFIX,
+    DELTA_SHARE,
+    MONTH_SQL,
+    SCHEMA,
+    TOMBSTONE,
+    Conflict,
+    quoted,
+)
 from .validate import Valid
 
 EMPTY_BASE = (
@@ -288,8 +297,9 @@ def _stage_commit(
     first: bool,
 ) -> str:
     """The rows this batch commits, written to `target` in the table's schema: every ticket of
-    each month partition it changes (with its history), its quarantine, the list of batches and
-    the parked rows. Returns the predicate of the partitions they replace."""
+    each month partition it changes (with its history) — or, for a small batch, only its changed
+    tickets as a change set —, tombstones of the tickets it deleted, its quarantine, the list of
+    batches and the parked rows. Returns the predicate of the partitions they replace."""
     month = MONTH_SQL.format(col="created_us")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE w_months AS"
@@ -300,10 +310,26 @@ def _stage_commit(
         f" UNION SELECT DISTINCT {month} FROM old_base"
         " SEMI JOIN changed USING (contract_id, ticket_id)"
     )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE w_t AS SELECT {month} AS part, * FROM t_in"
-        f" WHERE {month} IN (SELECT m FROM w_months)"
+    change_set = f"{DELTA_PREFIX}{batch_id:06d}"
+    changed, rewrite = one_row(
+        con,
+        "SELECT (SELECT count(*) FROM nb_class WHERE outcome <> 'unchanged'),"
+        f" (SELECT count(*) FROM t_in WHERE {month} IN (SELECT m FROM w_months))",
     )
+    if not first and int(changed) < DELTA_SHARE * int(rewrite):
+        # a small batch: only its tickets, as a change set, not their months (store_table.py)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE w_t AS SELECT ? AS part, t.* FROM t_in t"
+            " SEMI JOIN (SELECT contract_id, ticket_id FROM nb_class WHERE outcome <> 'unchanged')"
+            " USING (contract_id, ticket_id)",
+            [change_set],
+        )
+        con.execute("DELETE FROM w_months")
+    else:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE w_t AS SELECT {month} AS part, * FROM t_in"
+            f" WHERE {month} IN (SELECT m FROM w_months)"
+        )
     con.register("_pt", carried[0])
     con.register("_pe", carried[1])
     shard = f"b{batch_id:06d}"
@@ -318,6 +344,10 @@ def _stage_commit(
                t.first_response_us, t.resolved_us, t.content_hash, t.batch_id, t.notes,
                h.history, NULL AS payload
         FROM w_t t LEFT JOIN hist h USING (contract_id, ticket_id)
+        UNION ALL
+        SELECT 'ticket', '{change_set}', contract_id, ticket_id, NULL, NULL, NULL, NULL, NULL,
+               {batch_id}, NULL, NULL, '{TOMBSTONE}'::JSON
+        FROM gone
         UNION ALL
         SELECT 'quarantine', '{shard}', NULL, (row_number() OVER ())::VARCHAR, NULL, NULL, NULL,
                NULL, NULL, batch_id, NULL, NULL,
@@ -345,7 +375,12 @@ def _stage_commit(
     con.unregister("_pt")
     con.unregister("_pe")
     months = [str(r[0]) for r in con.execute("SELECT m FROM w_months ORDER BY m").fetchall()]
-    clauses = ["kind = 'batch'", "kind = 'parked'", f"(kind = 'quarantine' AND part = '{shard}')"]
+    clauses = [
+        "kind = 'batch'",
+        "kind = 'parked'",
+        f"(kind = 'quarantine' AND part = '{shard}')",
+        f"(kind = 'ticket' AND part = '{change_set}')",  # a new partition: it replaces nothing
+    ]
     if months:
         clauses.append(f"(kind = 'ticket' AND part IN {quoted(months)})")
     return " OR ".join(clauses)

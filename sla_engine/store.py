@@ -36,8 +36,10 @@ from .store_table import (
     Table,
     column,
     relation,
+    resolved_tickets_sql,
     terms_predicate,
     terms_rows,
+    ticket_parts,
 )
 from .terms import Terms, check_no_overlap, parse_terms
 
@@ -287,7 +289,16 @@ class Store:
     def attach_facts(self, con: duckdb.DuckDBPyConnection, dt: DeltaTable) -> None:
         """Views base, events, quarantine, batches over one snapshot of the table."""
         loc = self.table.location
-        relation(con, dt, loc, "ticket").create_view("_facts_ticket", replace=True)
+        months, deltas = ticket_parts(dt)
+        if not deltas:
+            relation(con, dt, loc, "ticket").create_view("_facts_ticket", replace=True)
+        else:  # small batches' change sets read over the months (store_table.py)
+            relation(con, dt, loc, "ticket", months).create_view("_facts_months", replace=True)
+            relation(con, dt, loc, "ticket", deltas).create_view("_facts_deltas", replace=True)
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW _facts_ticket AS "
+                + resolved_tickets_sql("_facts_months", "_facts_deltas")
+            )
         con.execute(
             "CREATE OR REPLACE TEMP VIEW base AS SELECT contract_id, ticket_id, severity,"
             " created_us, first_response_us, resolved_us, content_hash, batch_id, notes"

@@ -8,7 +8,9 @@ One table, so that everything one batch changes lands in ONE commit (Delta has n
 tables). Its rows are of four kinds (the partition column `kind`, with `part` inside it):
 
     kind=ticket      part=created month (YYYY-MM, UTC): one row per (contract_id, ticket_id), its
-                     facts and its whole history as a list (`history`)
+                     facts and its whole history as a list (`history`); or part=d<batch id>: a
+                     small batch's change set (the changed tickets' new rows, deletions as
+                     tombstones), read over the months (`resolved_tickets_sql`)
     kind=quarantine  part=b<batch id>: the rows a batch refused, as JSON (`payload`)
     kind=batch       part=all: one row per batch (its line in the list of batches, as JSON)
     kind=parked      part=tickets|events: rows waiting for a customer key or a priority label
@@ -68,6 +70,15 @@ KINDS = ("ticket", "quarantine", "batch", "parked", "terms")
 # the month partition of a ticket, from its creation instant (UTC microseconds)
 MONTH_SQL = "coalesce(strftime(make_timestamp({col}), '%Y-%m'), 'none')"
 COMMIT_RETRIES = 8
+# a small batch appends its changed tickets as one change set (part d<batch id>) instead of
+# rewriting the months they were created in; readers take each ticket's row of the highest batch id
+# (a month row and a change set row of the same batch id are the same version), and a TOMBSTONE
+# payload says the ticket was deleted. The worker's compaction folds change sets into the months.
+DELTA_PREFIX = "d"
+TOMBSTONE = '"deleted"'  # payloads are JSON: a JSON string
+# a batch writes a change set when its changed tickets are fewer than this share of the rows a
+# rewrite of their months would write
+DELTA_SHARE = 0.1
 
 
 class Conflict(StoreError):
@@ -207,19 +218,38 @@ def column(
 
 
 def relation(
-    con: duckdb.DuckDBPyConnection, dt: DeltaTable, location: Location, kind: str
+    con: duckdb.DuckDBPyConnection,
+    dt: DeltaTable,
+    location: Location,
+    kind: str,
+    parts: list[str] | None = None,
 ) -> duckdb.DuckDBPyRelation:
-    """One kind's rows in this snapshot, as a DuckDB relation (local files read natively, object
-    storage through the snapshot's Arrow dataset)."""
+    """One kind's rows in this snapshot (optionally only some parts), as a DuckDB relation (local
+    files read natively, object storage through the snapshot's Arrow dataset)."""
+    if parts is not None and not parts:
+        return con.sql(_empty_sql())
     if location.local:
-        uris = files(dt, kind)
+        uris = files(dt, kind, parts)
         if not uris:
             return con.sql(_empty_sql())
-        return con.read_parquet(uris)
-    ds = dt.to_pyarrow_dataset(file_pruning_predicate=[("kind", "=", kind)])
-    name = f"_delta_{kind}_{dt.version()}"
+        return con.read_parquet(uris, hive_partitioning=False)
+    filters: list[Any] = [("kind", "=", kind)]
+    if parts is not None:
+        filters.append(("part", "in", parts))
+    ds = dt.to_pyarrow_dataset(file_pruning_predicate=filters)
+    name = f"_delta_{kind}_{dt.version()}_{len(parts) if parts is not None else 'all'}"
     con.register(name, ds)
-    return con.sql(f"SELECT * FROM {name}")
+    return con.sql(f"SELECT * EXCLUDE (kind, part) FROM {name}")
+
+
+def ticket_parts(dt: DeltaTable) -> tuple[list[str], list[str]]:
+    """The ticket partitions of this snapshot: creation months, and the change sets small batches
+    appended (DELTA_PREFIX + batch id), oldest first."""
+    parts = sorted(
+        {p["part"] for p in dt.partitions(file_pruning_predicate=[("kind", "=", "ticket")])}
+    )
+    deltas = [p for p in parts if p.startswith(DELTA_PREFIX)]
+    return [p for p in parts if not p.startswith(DELTA_PREFIX)], deltas
 
 
 def _empty_sql() -> str:
@@ -230,6 +260,27 @@ def _empty_sql() -> str:
         " NULL::STRUCT(changed_us BIGINT, field VARCHAR, value VARCHAR, seq BIGINT)[] history,"
         " NULL::VARCHAR payload WHERE false"
     )
+
+
+def resolved_tickets_sql(months: str, deltas: str) -> str:
+    """The current row of every ticket, from the view of month rows and the view of change set
+    rows: a ticket's row of the highest batch id wins (ties are the same version; the month row is
+    taken), and a tombstone removes the ticket."""
+    return f"""
+        WITH latest AS (
+            SELECT * FROM {deltas}
+            QUALIFY row_number() OVER (
+                PARTITION BY contract_id, ticket_id ORDER BY batch_id DESC) = 1
+        )
+        SELECT m.* FROM {months} m
+        WHERE NOT EXISTS (SELECT 1 FROM latest d WHERE d.contract_id = m.contract_id
+                          AND d.ticket_id = m.ticket_id AND d.batch_id > m.batch_id)
+        UNION ALL
+        SELECT d.* FROM latest d
+        WHERE d.payload IS DISTINCT FROM '{TOMBSTONE}'
+          AND NOT EXISTS (SELECT 1 FROM {months} m WHERE m.contract_id = d.contract_id
+                          AND m.ticket_id = d.ticket_id AND m.batch_id >= d.batch_id)
+    """
 
 
 def reader(con: duckdb.DuckDBPyConnection, query: str) -> pa.RecordBatchReader:
