@@ -20,6 +20,8 @@ from test_store_concurrency import AS_OF, READER, export, reported_tickets
 
 from sla_engine.ingest import ingest
 from sla_engine.store import Store
+from sla_engine.store_maintain import maintain
+from sla_engine.store_table import ticket_parts
 from sla_engine.terms import parse_terms
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,20 +53,31 @@ def test_what_one_host_loads_another_reports_and_it_equals_a_local_store(
     assert report.loaded_rows == 400
     assert not (host(tmp_path, "a") / "table").exists()  # the facts are in the bucket only
 
+    small = ingest(a, export(tmp_path / "y.csv", 400, 2), profile="generic")
+    assert small.loaded_rows == 2
+    assert ticket_parts(a.snapshot().dt)[1] == ["d000002"]  # a change set, not a month rewrite
+
     b = Store(host(tmp_path, "b"))  # another host: no local files at all yet
     assert [t.contract_id for t in b.terms()] == ["ACME"]
-    assert reported_tickets(b) == 400
-    assert (host(tmp_path, "b") / "cache" / "gen-000001" / "tickets.parquet").exists()
+    assert reported_tickets(b) == 402
+    assert (host(tmp_path, "b") / "cache" / "gen-000002" / "tickets.parquet").exists()
 
     monkeypatch.delenv("COVENANT_STORE_URL")
     local = Store(tmp_path / "local")
     local.add_terms(parse_terms(terms_doc(contract_id="ACME")))
     ingest(local, export(tmp_path / "x.csv", 0, 400), profile="generic")
+    ingest(local, export(tmp_path / "y.csv", 400, 2), profile="generic")
     from sla_engine import analysis
 
     on_s3, _ = analysis.store_report(b, AS_OF)
     here, _ = analysis.store_report(local, AS_OF)
     assert on_s3.equals(here)
+
+    monkeypatch.setenv("COVENANT_STORE_URL", s3_store_url)
+    done = maintain(b, hours=1)  # the worker's store job, on object storage
+    assert done is not None and done.change_sets_folded == 1
+    assert ticket_parts(b.snapshot().dt)[1] == []
+    assert analysis.store_report(Store(host(tmp_path, "c")), AS_OF)[0].equals(here)
 
 
 def test_two_hosts_write_at_once_and_a_third_reads_whole_versions(s3_store_url, tmp_path):
