@@ -65,6 +65,7 @@ test: check deb
 
 bench: $(TSTAMP)
 	$(PY) bench/run.py
+	$(PY) bench/store.py
 
 clean:
 	rm -rf $(VENV) data/store

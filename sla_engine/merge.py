@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import shutil
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,12 +49,17 @@ EMPTY_EVENTS = (
 )
 
 
-def batches_of(path: Path) -> pa.RecordBatchReader:
-    """A staged commit file streamed in the table's schema (never whole in memory)."""
-    f = pq.ParquetFile(path)
-    return pa.RecordBatchReader.from_batches(
-        f.schema_arrow, f.iter_batches(batch_size=256_000)
-    ).cast(SCHEMA)
+def batches_of(folder: Path) -> pa.RecordBatchReader:
+    """A staged commit (a folder of Parquet files) streamed in the table's schema, file by file
+    (never whole in memory)."""
+    files = [pq.ParquetFile(path) for path in sorted(folder.glob("*.parquet"))]  # opened now
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for f in files:
+            for b in f.iter_batches(batch_size=256_000):
+                yield from pa.Table.from_batches([b]).select(SCHEMA.names).cast(SCHEMA).to_batches()
+
+    return pa.RecordBatchReader.from_batches(SCHEMA, batches())
 
 
 def merge(
@@ -257,8 +263,8 @@ def _merge_once(
 
         carried = parked.carry(old, loaded, parked_now)
         parked.write(gen, carried)
-        commit_file = gen.parent / "commit.parquet"
-        replaced = _stage_commit(con, commit_file, batch_id, carried, first=old is None)
+        commit_dir = gen.parent / "commit"
+        replaced = _stage_commit(con, commit_dir, batch_id, carried, first=old is None)
         # judged incrementally: only what this batch changed or added, and the open tickets
         prev_ledger = ledger.latest(old) if old is not None and terms else None
         # (asked only when there is a ledger to build on; Arrow text, not Python strings)
@@ -280,7 +286,7 @@ def _merge_once(
         if terms:
             step("ledger", PHASES["ledger"])
             ledger.build(gen, terms, prev_ledger, changed)
-        version = store.table.commit(dt, batches_of(commit_file), replaced)
+        version = store.table.commit(dt, batches_of(commit_dir), replaced)
         store.promote(gen, version)
     except BaseException:
         # never leave a half-written generation behind; the table still ends at the old version
@@ -333,20 +339,35 @@ def _stage_commit(
     con.register("_pt", carried[0])
     con.register("_pe", carried[1])
     shard = f"b{batch_id:06d}"
-    rows = f"""
-        WITH hist AS (
+    # the tickets, one file per partition: each ticket's history is gathered into a list, which
+    # DuckDB cannot spill, so one partition at a time bounds the memory (a 10M-ticket load)
+    tickets = """
+        WITH part AS (SELECT * FROM w_t WHERE part = getvariable('commit_part')),
+        hist AS (
             SELECT contract_id, ticket_id,
-                   list({{'changed_us': changed_us, 'field': field, 'value': value, 'seq': seq}}
+                   list({'changed_us': changed_us, 'field': field, 'value': value, 'seq': seq}
                         ORDER BY changed_us, seq) AS history
-            FROM e_in SEMI JOIN w_t USING (contract_id, ticket_id) GROUP BY ALL
+            FROM e_in SEMI JOIN part USING (contract_id, ticket_id) GROUP BY ALL
         )
         SELECT 'ticket' AS kind, t.part, t.contract_id, t.ticket_id, t.severity, t.created_us,
                t.first_response_us, t.resolved_us, t.content_hash, t.batch_id, t.notes,
-               h.history, NULL AS payload
-        FROM w_t t LEFT JOIN hist h USING (contract_id, ticket_id)
-        UNION ALL
-        SELECT 'ticket', '{change_set}', contract_id, ticket_id, NULL, NULL, NULL, NULL, NULL,
-               {batch_id}, NULL, NULL, '{TOMBSTONE}'::JSON
+               h.history, NULL::VARCHAR AS payload
+        FROM part t LEFT JOIN hist h USING (contract_id, ticket_id)
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    parts = [str(r[0]) for r in con.execute("SELECT DISTINCT part FROM w_t ORDER BY 1").fetchall()]
+    for i, part in enumerate(parts):
+        con.execute("SET VARIABLE commit_part = ?", [part])
+        path = str(target / f"tickets-{i:05d}.parquet").replace("'", "''")  # COPY: no bound path
+        con.execute(f"COPY ({tickets}) TO '{path}' (FORMAT parquet)")
+    rows = f"""
+        SELECT 'ticket' AS kind, '{change_set}' AS part, contract_id, ticket_id, NULL AS severity,
+               NULL::BIGINT AS created_us, NULL::BIGINT AS first_response_us,
+               NULL::BIGINT AS resolved_us, NULL AS content_hash, {batch_id}::BIGINT AS batch_id,
+               NULL AS notes,
+               NULL::STRUCT(changed_us BIGINT, field VARCHAR, value VARCHAR, seq BIGINT)[]
+                   AS history,
+               '{TOMBSTONE}'::JSON AS payload
         FROM gone
         UNION ALL
         SELECT 'quarantine', '{shard}', NULL, (row_number() OVER ())::VARCHAR, NULL, NULL, NULL,
@@ -370,10 +391,8 @@ def _stage_commit(
         SELECT 'parked', 'events', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                to_json(p) FROM _pe p
     """
-    path = str(target).replace("'", "''")  # COPY takes no bound path
+    path = str(target / "other.parquet").replace("'", "''")
     con.execute(f"COPY ({rows}) TO '{path}' (FORMAT parquet)")
-    con.unregister("_pt")
-    con.unregister("_pe")
     months = [str(r[0]) for r in con.execute("SELECT m FROM w_months ORDER BY m").fetchall()]
     clauses = [
         "kind = 'batch'",

@@ -20,6 +20,7 @@ import random
 import re
 import shutil
 import time
+import uuid
 from pathlib import Path
 from typing import NoReturn
 
@@ -204,8 +205,7 @@ class Store:
             pid = stale.name.split("-")[1]
             if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
                 shutil.rmtree(stale, ignore_errors=True)
-        outer = self.cache / f".staging-{os.getpid()}-{batch}"
-        shutil.rmtree(outer, ignore_errors=True)
+        outer = self.cache / f".staging-{os.getpid()}-{batch}-{uuid.uuid4().hex[:8]}"
         path = outer / f"gen-{batch:06d}"
         path.mkdir(parents=True)
         return path

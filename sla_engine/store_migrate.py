@@ -90,7 +90,7 @@ def _commit(store: Store, gen: Path) -> None:
     finally:
         con.close()
     dt = store.table.create()
-    version = store.table.commit(dt, batches_of(staged / "commit.parquet"), "true")
+    version = store.table.commit(dt, batches_of(staged), "true")
     shutil.rmtree(staged, ignore_errors=True)
     # the old generation's derived files, ledger and parked rows, as the cache of that version
     folder = store.staging(last)
