@@ -5,8 +5,9 @@ The archive (a gzipped tar) holds:
 - `db/<table>.jsonl`: every row of every table of the contracts database, read in one
   transaction (a logical dump, engine-neutral: a SQLite deployment restores into PostgreSQL and
   back); binary columns base64, times ISO 8601;
-- `store/`: the ticket store at one snapshot (its current generation and the terms, copied under
-  the store's write lock, so no ingest publishes half-way);
+- `store/table.parquet`: the ticket store's table at one committed version (every row: tickets
+  with their histories, quarantine, batches, parked rows, SLA terms; a batch committed meanwhile
+  is not in it, never half of one);
 - `audit/journal.jsonl`: the checkpoint journal kept outside the database;
 - `trust/`: the certificates the deployment trusts (public: the seal's root), so that a restore
   can verify the audit trail and the sealed documents;
@@ -16,7 +17,8 @@ The archive (a gzipped tar) holds:
 
 Restore checks every digest first, refuses a deployment that is not empty (a database with any
 user, contract or audit entry, or a store with tickets), then builds the schema, loads the rows
-in dependency order, resets sequences, and puts the store and the journal in place.
+in dependency order, resets sequences, writes the store's rows as its table's first commit and
+puts the journal in place.
 """
 
 from __future__ import annotations

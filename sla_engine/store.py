@@ -46,8 +46,8 @@ from .terms import Terms, check_no_overlap, parse_terms
 
 KEEP_GENERATIONS = 3
 # A cached generation that stops being current stays on disk at least this long, however many
-# newer ones are published, so a reader attached to it (a page run, a report, an export) finishes.
-# (The facts stay readable by time travel until the table's vacuum removes them: VACUUM_HOURS.)
+# newer ones are committed, so a reader attached to it (a page run, a report, an export) finishes.
+# (Its facts stay readable by time travel until the vacuum removes them: store_maintain.py.)
 READ_GRACE_SECONDS = 15 * 60
 SUPERSEDED = "SUPERSEDED"  # marker file: its mtime is when the generation stopped being current
 VERSION = "VERSION"  # in a cached generation: the Delta version it was derived from

@@ -67,7 +67,7 @@ def generation() -> str | None:
 
 def at(generation: str) -> Store:
     """The store read at the generation a cache key names (generation() made it): a page run's
-    figures come from that generation even if an ingest publishes another meanwhile."""
+    figures come from that generation even if an ingest commits another meanwhile."""
     return store().pinned(generation.split(",", 1)[0])
 
 
