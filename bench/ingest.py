@@ -76,6 +76,19 @@ con.execute(f\"\"\"COPY (SELECT * REPLACE (
 """
 
 
+def print_table(rows: list[dict]) -> None:
+    """The rows as a Markdown table (numbers with thousands separators)."""
+    cols = list(rows[0])
+    print("| " + " | ".join(c.strip() for c in cols) + " |")
+    print("|" + "---:|" * len(cols))
+    for r in rows:
+        print(
+            "| "
+            + " | ".join(f"{r[c]:,}" if not isinstance(r[c], str) else r[c] for c in cols)
+            + " |"
+        )
+
+
 def run(code: str, *args: str) -> tuple[float, float]:
     out = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
@@ -132,15 +145,7 @@ def main(sizes: list[int]) -> None:
         )
         shutil.rmtree(work, ignore_errors=True)
         print(json.dumps(rows[-1]), flush=True)
-    cols = list(rows[0])
-    print("| " + " | ".join(cols) + " |")
-    print("|" + "---:|" * len(cols))
-    for r in rows:
-        print(
-            "| "
-            + " | ".join(f"{r[c]:,}" if not isinstance(r[c], str) else r[c] for c in cols)
-            + " |"
-        )
+    print_table(rows)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 from generate import terms  # noqa: E402
-from ingest import BASELINE, EXPORT, INGEST, WRITE_EXPORT, run  # noqa: E402
+from ingest import BASELINE, EXPORT, INGEST, WRITE_EXPORT, print_table, run  # noqa: E402
 
 REPEATS = int(os.environ.get("BENCH_REPEATS", "1"))
 
@@ -117,15 +117,7 @@ def main(sizes: list[int]) -> None:
         )
         shutil.rmtree(work, ignore_errors=True)
         print(json.dumps(rows[-1]), flush=True)
-    cols = list(rows[0])
-    print("| " + " | ".join(c.strip() for c in cols) + " |")
-    print("|" + "---:|" * len(cols))
-    for r in rows:
-        print(
-            "| "
-            + " | ".join(f"{r[c]:,}" if not isinstance(r[c], str) else r[c] for c in cols)
-            + " |"
-        )
+    print_table(rows)
 
 
 if __name__ == "__main__":

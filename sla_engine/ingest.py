@@ -20,7 +20,7 @@ from . import csv_stream, memory_guard, parked
 from .errors import IngestError
 from .ingest_report import PHASES, IngestReport, Progress, already
 from .input_limits import check_shape
-from .merge import merge
+from .merge import Batch, merge
 from .profiles.base import Extract
 from .profiles.registry import read_profile
 from .routing import Routing
@@ -173,21 +173,10 @@ def ingest(
         step("validate", PHASES["validate"])
         # validation leaves the checked batch in `con`, for the merge to read
         valid = validate(ex, label, tz, contract, by_contract, hlabel, routing, con=con)
-        return merge(
-            store,
-            con,
-            ex,
-            valid,
-            fingerprint,
-            label,
-            hlabel,
-            profile,
-            tz,
-            contract,
-            hist_rows,
-            step,
-            history_appends,
+        batch = Batch(
+            ex, valid, fingerprint, label, hlabel, profile, tz, contract, hist_rows, history_appends
         )
+        return merge(store, con, batch, step)
 
 
 @contextmanager

@@ -4,10 +4,10 @@ staged before the commit (its SQL: ingest.sql, ingest_carry.sql, normalize.sql).
 
 from __future__ import annotations
 
-import random
 import shutil
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from .store_table import (
     SCHEMA,
     TOMBSTONE,
     Conflict,
+    backoff,
     quoted,
 )
 from .validate import Valid
@@ -62,25 +63,29 @@ def batches_of(folder: Path) -> pa.RecordBatchReader:
     return pa.RecordBatchReader.from_batches(SCHEMA, batches())
 
 
-def merge(
-    store: Store,
-    con: duckdb.DuckDBPyConnection,
-    ex: Extract,
-    valid: Valid,
-    fingerprint: str,
-    label: str,
-    hlabel: str | None,
-    profile: str,
-    tz: str | None,
-    contract: str | None,
-    hist_rows: int,
-    step: Progress,
-    history_appends: bool = False,
-) -> IngestReport:
-    """Merge the checked batch into the store's latest version and commit it with its SLA ledger.
+@dataclass(frozen=True)
+class Batch:
+    """A checked batch and how it was read: what each try of the merge starts again from.
 
     `history_appends`: the batch's history holds only new changes (a connector's incremental event
-    stream), added to each ticket's stored history; otherwise a batch's history replaces it.
+    stream), added to each ticket's stored history; otherwise a batch's history replaces it."""
+
+    ex: Extract
+    valid: Valid
+    fingerprint: str
+    label: str
+    hlabel: str | None
+    profile: str
+    tz: str | None
+    contract: str | None
+    hist_rows: int
+    history_appends: bool = False
+
+
+def merge(
+    store: Store, con: duckdb.DuckDBPyConnection, batch: Batch, step: Progress
+) -> IngestReport:
+    """Merge the checked batch into the store's latest version and commit it with its SLA ledger.
 
     Writers take no lock: when another one commits first, this batch is merged again onto the new
     version (bounded; each try says "waiting")."""
@@ -97,38 +102,23 @@ def merge(
     )
     # each kept input row's ticket, counted (unless each row is its own ticket); then the
     # validation's tables are let go
-    if not valid.rows_are_tickets:
+    if not batch.valid.rows_are_tickets:
         con.execute(
             "CREATE TEMP TABLE nb_rows AS SELECT contract_id, ticket_id, count(*) AS n"
             " FROM v_rows GROUP BY ALL"
         )
-    parked_now = parked.park(ex, valid, tz, contract)
-    valid.release()
+    parked_now = parked.park(batch.ex, batch.valid, batch.tz, batch.contract)
+    batch.valid.release()
     for attempt in range(COMMIT_RETRIES):
         try:
-            return _merge_once(
-                store,
-                con,
-                ex,
-                valid,
-                fingerprint,
-                label,
-                hlabel,
-                profile,
-                tz,
-                contract,
-                hist_rows,
-                step,
-                history_appends,
-                parked_now,
-            )
+            return _merge_once(store, con, batch, step, parked_now)
         except Conflict:
             step("waiting", PHASES["waiting"])
-            time.sleep(random.uniform(0, min(2.0, 0.1 * 2**attempt)))  # jitter: no lockstep
+            time.sleep(backoff(attempt))
             step("merge", PHASES["merge"])
     raise StoreError(
-        f"{label}: other writers committed to the store {COMMIT_RETRIES} times while this batch "
-        "merged; nothing was stored: load it again"
+        f"{batch.label}: other writers committed to the store {COMMIT_RETRIES} times while this "
+        "batch merged; nothing was stored: load it again"
     )
 
 
@@ -155,20 +145,14 @@ TRY_TABLES = (
 def _merge_once(
     store: Store,
     con: duckdb.DuckDBPyConnection,
-    ex: Extract,
-    valid: Valid,
-    fingerprint: str,
-    label: str,
-    hlabel: str | None,
-    profile: str,
-    tz: str | None,
-    contract: str | None,
-    hist_rows: int,
+    batch: Batch,
     step: Progress,
-    history_appends: bool,
     parked_now: tuple[pd.DataFrame, pd.DataFrame],
 ) -> IngestReport:
     """One try: read the latest version, merge, stage the generation and its ledger, commit."""
+    ex, valid, fingerprint, label = batch.ex, batch.valid, batch.fingerprint, batch.label
+    hlabel, profile, tz, contract = batch.hlabel, batch.profile, batch.tz, batch.contract
+    hist_rows, history_appends = batch.hist_rows, batch.history_appends
     for name in TRY_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {name}")
     snap = store.snapshot()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import random
 import re
 import shutil
 import time
@@ -35,6 +34,7 @@ from .store_table import (
     Conflict,
     Location,
     Table,
+    backoff,
     column,
     relation,
     resolved_tickets_sql,
@@ -364,7 +364,7 @@ class Store:
                 self.table.commit(dt, terms_rows(rows), terms_predicate(touched))
                 return [t.terms_id for t in new]
             except Conflict:
-                time.sleep(min(0.05 * 2**attempt, 1.0) * (0.5 + random.random()))
+                time.sleep(backoff(attempt))
         raise StoreError("the terms could not be registered: other writers kept committing first")
 
     def terms_folder_to_move(self) -> bool:

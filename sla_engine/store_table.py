@@ -26,6 +26,7 @@ again from the new version (`Conflict`): writers need no lock, on one host or ma
 from __future__ import annotations
 
 import os
+import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,12 @@ TOMBSTONE = '"deleted"'  # payloads are JSON: a JSON string
 # a batch writes a change set when its changed tickets are fewer than this share of the rows a
 # rewrite of their months would write
 DELTA_SHARE = 0.1
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before try `attempt` + 1 after a lost commit race: exponential, capped at
+    2 s, with full jitter so writers that collided do not collide again in lockstep."""
+    return random.uniform(0, min(2.0, 0.1 * 2**attempt))
 
 
 class Conflict(StoreError):
@@ -195,12 +202,17 @@ def terms_predicate(contracts: list[str]) -> str:
     return f"kind = 'terms' AND part IN {quoted(contracts)}"
 
 
-def files(dt: DeltaTable, kind: str, parts: list[str] | None = None) -> list[str]:
-    """The Parquet files of one kind in this snapshot (optionally only some parts)."""
+def _pruning(kind: str, parts: list[str] | None) -> list[Any]:
+    """The file-pruning predicate of one kind (optionally only some parts)."""
     filters: list[Any] = [("kind", "=", kind)]
     if parts is not None:
         filters.append(("part", "in", parts))
-    return list(dt.file_uris(file_pruning_predicate=filters))
+    return filters
+
+
+def files(dt: DeltaTable, kind: str, parts: list[str] | None = None) -> list[str]:
+    """The Parquet files of one kind in this snapshot (optionally only some parts)."""
+    return list(dt.file_uris(file_pruning_predicate=_pruning(kind, parts)))
 
 
 def column(
@@ -210,10 +222,7 @@ def column(
     if location.local:
         uris = files(dt, kind, parts)
         return pq.read_table(uris, columns=[name]).column(0).to_pylist() if uris else []
-    filters: list[Any] = [("kind", "=", kind)]
-    if parts is not None:
-        filters.append(("part", "in", parts))
-    ds = dt.to_pyarrow_dataset(file_pruning_predicate=filters)
+    ds = dt.to_pyarrow_dataset(file_pruning_predicate=_pruning(kind, parts))
     return ds.to_table(columns=[name]).column(0).to_pylist()
 
 
@@ -233,10 +242,7 @@ def relation(
         if not uris:
             return con.sql(_empty_sql())
         return con.read_parquet(uris, hive_partitioning=False)
-    filters: list[Any] = [("kind", "=", kind)]
-    if parts is not None:
-        filters.append(("part", "in", parts))
-    ds = dt.to_pyarrow_dataset(file_pruning_predicate=filters)
+    ds = dt.to_pyarrow_dataset(file_pruning_predicate=_pruning(kind, parts))
     name = f"_delta_{kind}_{dt.version()}_{len(parts) if parts is not None else 'all'}"
     con.register(name, ds)
     return con.sql(f"SELECT * EXCLUDE (kind, part) FROM {name}")
