@@ -20,6 +20,7 @@ import pandas as pd
 
 from .calendar import build_table
 from .errors import CalendarError, EvaluationError
+from .gen_files import relation_sql
 from .sqlfiles import connect, one_row
 from .terms import Calendar, Terms, spellings
 
@@ -229,11 +230,11 @@ def narrow_tickets(con: duckdb.DuckDBPyConnection, condition: str, params: list)
 
 
 def open_inputs(folder: Path, prefix: str = "") -> duckdb.DuckDBPyConnection:
-    """A fresh in-memory connection with the evaluation's inputs as views over
-    folder/<prefix><name>.parquet."""
+    """A fresh in-memory connection with the evaluation's inputs as views over the generation in
+    `folder` (its base and layers: gen_files.py), or over folder/<prefix><name>.parquet."""
     con = connect()
     for name in INPUTS:
-        con.read_parquet(str(folder / f"{prefix}{name}.parquet")).create_view(name)
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM {relation_sql(folder, name, prefix)}")
     return con
 
 

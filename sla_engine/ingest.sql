@@ -1,6 +1,8 @@
 -- Merge a validated batch (nb_t, nb_e) into the previous generation (old_base, old_events).
 -- Ticket identity is (contract_id, ticket_id); content_hash covers the ticket and its history.
--- The merged tickets t_in: ingest_carry.sql (or, on a first load, nb itself).
+-- old_base/old_events hold at least the stored rows of the batch's tickets (merge.py). What is
+-- merged next: ingest_carry.sql (the whole store), ingest_changed.sql (a small batch's own
+-- tickets), or, on a first load, nb itself.
 CREATE OR REPLACE TEMP TABLE nb AS
 WITH h AS (
     SELECT contract_id, ticket_id,
@@ -21,10 +23,7 @@ SELECT n.contract_id, n.ticket_id,
             ELSE 'updated' END AS outcome
 FROM nb n LEFT JOIN old_base o USING (contract_id, ticket_id);
 
-CREATE OR REPLACE TEMP TABLE e_in AS
-SELECT o.* FROM old_events o
-WHERE NOT EXISTS (SELECT 1 FROM nb_class c WHERE c.contract_id = o.contract_id AND c.ticket_id = o.ticket_id
-                  AND c.outcome <> 'unchanged')
-UNION ALL
+-- the events of the batch's loaded and updated tickets (an unchanged ticket keeps its stored ones)
+CREATE OR REPLACE TEMP TABLE e_new AS
 SELECT e.contract_id, e.ticket_id, e.changed_us, e.field, e.value, e.seq
 FROM nb_e e JOIN nb_class c USING (contract_id, ticket_id) WHERE c.outcome <> 'unchanged';

@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 
 from .engine import INPUTS, latest_fact, open_inputs, prepare
+from .gen_files import relation_sql
 from .ledger_files import KEY, Ledger, file_list, finals, quote
 from .sqlfiles import one_row, sql
 from .terms import Terms
@@ -91,7 +92,7 @@ def build_full(gen: Path, terms: list[Terms], tmp: Path) -> dict:
         terms,
         settled,
         tmp,
-        {n: f"read_parquet({quote(gen / f'{n}.parquet')})" for n in INPUTS},
+        {n: relation_sql(gen, n) for n in INPUTS},
         1,
     )
     _write_totals(con, "SELECT * FROM judged WHERE final", None, tmp)

@@ -15,16 +15,17 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from deltalake import DeltaTable
 
-from . import ledger, parked
-from .coverage import uncovered
+from . import gen_files, ledger, parked
+from .coverage import Uncovered, uncovered
+from .engine import open_inputs
 from .errors import StoreError
 from .ingest_report import PHASES, IngestReport, Progress, account, already
 from .normalize import derive
 from .profiles.base import Extract
 from .sqlfiles import fetch, one_row, sql
 from .store import Store
-from .store_cache import write_derived
 from .store_table import (
     COMMIT_RETRIES,
     DELTA_PREFIX,
@@ -34,6 +35,7 @@ from .store_table import (
     TOMBSTONE,
     Conflict,
     backoff,
+    month_rows,
     quoted,
 )
 from .validate import Valid
@@ -135,6 +137,9 @@ TRY_TABLES = (
     "e_in",
     "gone",
     "n_t",
+    "nb_keys",
+    "e_new",
+    "dropped_tids",
     "tickets",
     "status_log",
     "severity_log",
@@ -166,8 +171,7 @@ def _merge_once(
             return IngestReport(
                 label, profile, done[0], done[1], unchanged_rows=done[1], noop_of=done[0]
             )
-        con.execute("CREATE TEMP TABLE old_base AS SELECT * FROM base")
-        con.execute("CREATE TEMP TABLE old_events AS SELECT * FROM events")
+        _stored_rows_of_batch(con, ex.deleted_ids, contract)
     else:
         con.execute(EMPTY_BASE)
         con.execute(EMPTY_EVENTS)
@@ -185,12 +189,21 @@ def _merge_once(
         else 0
     )
     con.execute(sql("ingest"))
+    removed = _gone(con, ex.deleted_ids, contract if old is not None else None)
+    # a small batch is merged, derived, committed and judged on its own tickets only
+    layered = old is not None and snap is not None and _is_small(con, snap.dt)
     if old is None:  # a first load: the merged tickets are the batch's
         con.execute("ALTER TABLE nb RENAME TO t_in")
-    else:
+        con.execute("ALTER TABLE e_new RENAME TO e_in")
+    elif layered:
+        con.execute(sql("ingest_changed"))
+    else:  # a large batch: merged with every stored ticket
+        con.execute("CREATE OR REPLACE TEMP TABLE old_base AS SELECT * FROM base")
+        con.execute("CREATE OR REPLACE TEMP TABLE old_events AS SELECT * FROM events")
         con.execute(sql("ingest_carry"))
+        con.execute("DELETE FROM t_in WHERE (contract_id, ticket_id) IN (SELECT * FROM gone)")
+        con.execute("DELETE FROM e_in WHERE (contract_id, ticket_id) IN (SELECT * FROM gone)")
     con.execute("DROP TABLE old_events")
-    removed = _drop_deleted(con, ex.deleted_ids, contract if old is not None else None)
     ticket_outcomes = dict(
         con.execute("SELECT outcome, count(*) FROM nb_class GROUP BY ALL").fetchall()
     )
@@ -205,10 +218,13 @@ def _merge_once(
             ).fetchall()
         )
     )
-    derive(con, keep_numbered=True)
-    # the store's tickets that no terms version judges: stored, and the report says how many
     terms = store.terms()  # read once: the coverage note and the ledger build use them
-    not_measured = uncovered(con, terms)
+    gen = store.staging(batch_id)
+    try:
+        not_measured = _stage_generation(con, gen, old if layered else None, terms)
+    except BaseException:
+        shutil.rmtree(gen.parent, ignore_errors=True)
+        raise
 
     notes = list(ex.notes) + [u.note() for u in not_measured]
     if ex.deleted_ids:
@@ -238,9 +254,7 @@ def _merge_once(
     q.insert(0, "batch_id", batch_id)
     con.register("_q", q)
     con.register("_b", _batch_row(report, hlabel, tz, contract, fingerprint))
-    gen = store.staging(batch_id)
     try:
-        write_derived(con, gen)
 
         def loaded() -> set[str]:  # asked only when earlier batches left rows parked
             return {str(r[0]) for r in con.execute("SELECT ticket_id FROM nb_class").fetchall()}
@@ -248,7 +262,7 @@ def _merge_once(
         carried = parked.carry(old, loaded, parked_now)
         parked.write(gen, carried)
         commit_dir = gen.parent / "commit"
-        replaced = _stage_commit(con, commit_dir, batch_id, carried, first=old is None)
+        replaced = _stage_commit(con, commit_dir, batch_id, carried, old is None, layered)
         # judged incrementally: only what this batch changed or added, and the open tickets
         prev_ledger = ledger.latest(old) if old is not None and terms else None
         # (asked only when there is a ledger to build on; Arrow text, not Python strings)
@@ -279,17 +293,86 @@ def _merge_once(
     return report
 
 
+def _stored_rows_of_batch(
+    con: duckdb.DuckDBPyConnection, deleted_ids: list[str], contract: str | None
+) -> None:
+    """old_base/old_events: the stored rows of the batch's tickets (and of the ones it deletes)
+    only — all a small batch needs; a large one reads the whole store later."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE nb_keys AS SELECT DISTINCT contract_id, ticket_id FROM nb_t"
+    )
+    if deleted_ids and contract is not None:
+        con.executemany(
+            "INSERT INTO nb_keys VALUES (?, ?)", [[contract, str(i)] for i in deleted_ids]
+        )
+    con.execute(
+        "CREATE TEMP TABLE old_t AS SELECT * FROM _facts_ticket"
+        " SEMI JOIN nb_keys USING (contract_id, ticket_id)"
+    )
+    con.execute(
+        "CREATE TEMP TABLE old_base AS SELECT contract_id, ticket_id, severity, created_us,"
+        " first_response_us, resolved_us, content_hash, batch_id, notes FROM old_t"
+    )
+    con.execute(
+        "CREATE TEMP TABLE old_events AS SELECT contract_id, ticket_id,"
+        " h.changed_us AS changed_us, h.field AS field, h.value AS value, h.seq AS seq"
+        " FROM (SELECT contract_id, ticket_id, unnest(history) AS h FROM old_t)"
+    )
+    con.execute("DROP TABLE old_t")
+
+
+def _is_small(con: duckdb.DuckDBPyConnection, dt: DeltaTable) -> bool:
+    """Whether the tickets the batch changes or deletes are fewer than DELTA_SHARE of the store's:
+    then it is merged, derived (a layer: gen_files.py), committed (a change set) and judged on its
+    own tickets, and costs what it brings, not what is stored."""
+    n = one_row(
+        con,
+        "SELECT (SELECT count(*) FROM nb_class WHERE outcome <> 'unchanged')"
+        " + (SELECT count(*) FROM gone)",
+    )[0]
+    return int(n) < DELTA_SHARE * sum(month_rows(dt).values())
+
+
+def _stage_generation(
+    con: duckdb.DuckDBPyConnection, gen: Path, layer_on: Path | None, terms: list
+) -> list[Uncovered]:
+    """Derive the engine's relations into the staged generation `gen` — the whole store's from
+    t_in/e_in, or, with `layer_on` (the previous generation), one layer of the batch's own
+    tickets over its files — and return the store's tickets no terms version measures."""
+    if layer_on is None:
+        derive(con, keep_numbered=True)
+        gen_files.write(con, gen)
+        return uncovered(con, terms)
+    k = gen_files.carry_over(layer_on, gen, con)
+    derive(con, keep_numbered=True, tid_base=gen_files.max_tid(gen))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE dropped_tids AS SELECT tid FROM "
+        + gen_files.relation_sql(gen, "tickets")
+        + " SEMI JOIN (SELECT contract_id, ticket_id FROM nb_class WHERE outcome <> 'unchanged'"
+        " UNION ALL SELECT contract_id, ticket_id FROM gone) USING (contract_id, ticket_id)"
+    )
+    gen_files.write(con, gen, k)
+    whole = open_inputs(gen)
+    try:
+        return uncovered(whole, terms)
+    finally:
+        whole.close()
+
+
 def _stage_commit(
     con: duckdb.DuckDBPyConnection,
     target: Path,
     batch_id: int,
     carried: tuple[pd.DataFrame, pd.DataFrame],
     first: bool,
+    layered: bool,
 ) -> str:
     """The rows this batch commits, written to `target` in the table's schema: every ticket of
     each month partition it changes (with its history) — or, for a small batch, only its changed
     tickets as a change set —, tombstones of the tickets it deleted, its quarantine, the list of
-    batches and the parked rows. Returns the predicate of the partitions they replace."""
+    batches and the parked rows. Returns the predicate of the partitions they replace.
+
+    A `layered` batch (t_in holds only its changed tickets) is always a change set."""
     month = MONTH_SQL.format(col="created_us")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE w_months AS"
@@ -306,7 +389,7 @@ def _stage_commit(
         "SELECT (SELECT count(*) FROM nb_class WHERE outcome <> 'unchanged'),"
         f" (SELECT count(*) FROM t_in WHERE {month} IN (SELECT m FROM w_months))",
     )
-    if not first and int(changed) < DELTA_SHARE * int(rewrite):
+    if layered or (not first and int(changed) < DELTA_SHARE * int(rewrite)):
         # a small batch: only its tickets, as a change set, not their months (store_table.py)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE w_t AS SELECT ? AS part, t.* FROM t_in t"
@@ -413,23 +496,20 @@ def _keep_stored_history(con: duckdb.DuckDBPyConnection, only_missing: bool = Fa
     return n
 
 
-def _drop_deleted(con: duckdb.DuckDBPyConnection, ids: list[str], contract: str | None) -> int:
-    """Tickets deleted in the help desk leave the merged tickets and events (`gone` lists them,
-    for the ledger to void their results). Only under the contract the load names: a ticket id
-    alone does not say which help desk, and so which contract, it came from. Returns how many
-    stored tickets went."""
+def _gone(con: duckdb.DuckDBPyConnection, ids: list[str], contract: str | None) -> int:
+    """`gone`: the stored tickets deleted in the help desk, which leave the store (and the ledger
+    voids their results). Only under the contract the load names: a ticket id alone does not say
+    which help desk, and so which contract, it came from. Returns how many."""
     con.execute("CREATE OR REPLACE TEMP TABLE gone (contract_id VARCHAR, ticket_id VARCHAR)")
     if not ids or contract is None:
         return 0
     con.execute("CREATE OR REPLACE TEMP TABLE _deleted (ticket_id VARCHAR)")
     con.executemany("INSERT INTO _deleted VALUES (?)", [[i] for i in ids])
     con.execute(
-        "INSERT INTO gone SELECT contract_id, ticket_id FROM t_in"
+        "INSERT INTO gone SELECT contract_id, ticket_id FROM old_base"
         " WHERE contract_id = ? AND ticket_id IN (SELECT ticket_id FROM _deleted)",
         [contract],
     )
-    con.execute("DELETE FROM t_in WHERE (contract_id, ticket_id) IN (SELECT * FROM gone)")
-    con.execute("DELETE FROM e_in WHERE (contract_id, ticket_id) IN (SELECT * FROM gone)")
     return int(one_row(con, "SELECT count(*) FROM gone")[0])
 
 

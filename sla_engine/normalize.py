@@ -24,11 +24,13 @@ TICKET_COLUMNS = [
 EVENT_COLUMNS = ["contract_id", "ticket_id", "changed_us", "field", "value"]
 
 
-def derive(con: duckdb.DuckDBPyConnection, keep_numbered: bool = False) -> None:
+def derive(con: duckdb.DuckDBPyConnection, keep_numbered: bool = False, tid_base: int = 0) -> None:
     """Create tickets/status_log/severity_log from relations `t_in` and `e_in` in `con`.
 
     With `keep_numbered`, table n_t (t_in with its tid, held in tid order, which is the
-    (contract_id, ticket_id) order) is kept, for a caller to write it sorted without sorting."""
+    (contract_id, ticket_id) order) is kept, for a caller to write it sorted without sorting.
+    Tids start above `tid_base` (a small batch's layer: gen_files.py)."""
+    con.execute("SET VARIABLE tid_base = ?", [int(tid_base)])
     con.execute(sql("normalize"))
     if not keep_numbered:
         con.execute("DROP TABLE n_t")

@@ -1,11 +1,13 @@
 -- Derive the engine's relations from base tickets `t_in` and change events `e_in`.
 -- t_in(contract_id, ticket_id, severity, created_us, first_response_us, resolved_us)
 -- e_in(contract_id, ticket_id, changed_us, field, value, seq)
--- tid numbers the tickets in (contract_id, ticket_id) order, and n_t holds them in that order: a
+-- tid numbers the tickets in (contract_id, ticket_id) order from tid_base + 1 (a small batch's layer
+-- numbers its tickets above every earlier tid: gen_files.py), and n_t holds them in that order: a
 -- table made from a sorted query keeps its rows in that order and row_number() OVER () follows the
 -- table's order (DuckDB's order preservation), so n_t is written in key order without a second sort
 CREATE OR REPLACE TEMP TABLE n_sorted AS SELECT * FROM t_in ORDER BY contract_id, ticket_id;
-CREATE OR REPLACE TEMP TABLE n_t AS SELECT row_number() OVER () AS tid, * FROM n_sorted;
+CREATE OR REPLACE TEMP TABLE n_t AS
+SELECT row_number() OVER () + getvariable('tid_base') AS tid, * FROM n_sorted;
 DROP TABLE n_sorted;
 
 CREATE OR REPLACE TEMP TABLE status_log AS

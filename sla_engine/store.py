@@ -28,6 +28,7 @@ import pandas as pd
 from deltalake import DeltaTable
 
 from .errors import StoreError, TermsError
+from .gen_files import relation_sql
 from .sqlfiles import connect
 from .store_table import (
     COMMIT_RETRIES,
@@ -272,7 +273,7 @@ class Store:
         gen, dt = self.generation()
         self.attach_facts(con, dt)
         for name in DERIVED:
-            rel = con.read_parquet(str(gen / f"{name}.parquet"))
+            rel = con.sql(f"SELECT * FROM {relation_sql(gen, name)}")
             if name == "tickets" and only_contract is not None:
                 rel = rel.filter(
                     duckdb.ColumnExpression("contract_id")

@@ -1,7 +1,7 @@
 """A cached generation: what the engine derives from one version of the store's table, kept on
 this host beside it (store.py says when it is made; normalize.sql says what the relations mean).
 
-The writer of a batch writes it from the tables its merge already holds (`write_derived`); any
+The writer of a batch writes it from the tables its merge already holds (gen_files.py); any
 other process derives it from the table's snapshot (`derive_into`), so a host that did not write
 the batch, or a writer killed between its commit and its cache, still reads the same figures."""
 
@@ -11,10 +11,9 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 
-from . import parked
+from . import gen_files, parked
 from .normalize import derive
 from .sqlfiles import connect
 from .store_table import column
@@ -23,19 +22,6 @@ if TYPE_CHECKING:
     from .store import Snapshot, Store
 
 PARKED_PARTS = {"tickets": parked.TICKET_COLUMNS, "events": parked.EVENT_COLUMNS}
-
-
-def write_derived(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
-    """tickets, status_log and severity_log of `con` (derive() made them) as the generation's
-    files, in ticket order."""
-    outputs = {
-        "tickets": "SELECT * FROM tickets ORDER BY tid",
-        "status_log": "SELECT * FROM status_log ORDER BY tid, start_us",
-        "severity_log": "SELECT * FROM severity_log ORDER BY tid, start_us",
-    }
-    for name, query in outputs.items():
-        target = str(folder / (name + ".parquet")).replace("'", "''")  # COPY takes no bound path
-        con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet)")
 
 
 def derive_into(store: Store, snap: Snapshot, folder: Path) -> None:
@@ -50,7 +36,7 @@ def derive_into(store: Store, snap: Snapshot, folder: Path) -> None:
         )
         con.execute("CREATE TEMP TABLE e_in AS SELECT * FROM events")
         derive(con)
-        write_derived(con, folder)
+        gen_files.write(con, folder)
     finally:
         con.close()
     parked.write(folder, parked_rows(store, snap))

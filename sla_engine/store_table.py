@@ -258,6 +258,22 @@ def ticket_parts(dt: DeltaTable) -> tuple[list[str], list[str]]:
     return [p for p in parts if not p.startswith(DELTA_PREFIX)], deltas
 
 
+def month_rows(dt: DeltaTable) -> dict[str, int]:
+    """Rows per ticket month partition of this snapshot, from its log's statistics (no file read):
+    what rewriting those months would write."""
+    actions = pa.table(dt.get_add_actions(flatten=True))
+    out: dict[str, int] = {}
+    for kind, part, n in zip(
+        actions.column("partition.kind").to_pylist(),
+        actions.column("partition.part").to_pylist(),
+        actions.column("num_records").to_pylist(),
+        strict=True,
+    ):
+        if kind == "ticket" and not str(part).startswith(DELTA_PREFIX):
+            out[part] = out.get(part, 0) + int(n or 0)
+    return out
+
+
 def _empty_sql() -> str:
     return (
         "SELECT NULL::VARCHAR contract_id, NULL::VARCHAR ticket_id, NULL::VARCHAR severity,"

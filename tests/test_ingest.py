@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from helpers import FIXTURES, SHARED, terms_doc
 
-from sla_engine import analysis
+from sla_engine import analysis, gen_files
 from sla_engine.errors import IngestError
 from sla_engine.ingest import ingest
 from sla_engine.store import Store
@@ -454,10 +454,23 @@ def test_a_large_shuffled_export_is_stored_in_ticket_order_with_tids_in_that_ord
     assert ingest(store, newer, "generic", contract="ACME").tickets_loaded == 1_000
     gen = store.current()
     con = duckdb.connect()
-    tickets = con.execute(
-        "SELECT tid, contract_id, ticket_id FROM read_parquet(?)", [str(gen / "tickets.parquet")]
-    ).df()
-    assert len(tickets) == 301_000
-    assert tickets["tid"].tolist() == list(range(1, 301_001))  # in order, numbered from 1
-    keys = tickets[["contract_id", "ticket_id"]]
+
+    def keys_of(path: Path) -> pd.DataFrame:
+        return con.execute(
+            "SELECT tid, contract_id, ticket_id FROM read_parquet(?)", [str(path)]
+        ).df()
+
+    # the first load's base: every ticket, in key order, numbered from 1
+    base = keys_of(gen / "tickets.parquet")
+    assert base["tid"].tolist() == list(range(1, 300_001))
+    keys = base[["contract_id", "ticket_id"]]
     assert keys.equals(keys.sort_values(["contract_id", "ticket_id"]).reset_index(drop=True))
+    # the small second batch: one layer of its own tickets, in key order, numbered on from there
+    assert gen_files.layers(gen) == [1]
+    layer = keys_of(gen_files.layer_file(gen, 1, "tickets"))
+    assert layer["tid"].tolist() == list(range(300_001, 301_001))
+    assert layer["ticket_id"].tolist() == sorted(f"N{i}" for i in range(1000))
+    whole = con.execute(
+        f"SELECT count(*), count(DISTINCT tid) FROM {gen_files.relation_sql(gen, 'tickets')}"
+    ).fetchone()
+    assert whole == (301_000, 301_000)

@@ -4,7 +4,6 @@ scratch on the same generation, and the report must equal a full evaluation."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -17,6 +16,7 @@ from test_ledger import full_report
 from sla_engine import analysis, ledger
 from sla_engine.demo import build_demo
 from sla_engine.engine import INPUTS
+from sla_engine.gen_files import relation_sql
 from sla_engine.ingest import ingest
 from sla_engine.profiles.base import TICKET_FIELDS
 from sla_engine.store import Store
@@ -26,11 +26,13 @@ DAY = 24 * 3_600_000_000
 
 
 def from_scratch(gen: Path, terms, tmp: Path) -> ledger.Ledger:
-    """The oracle: a full build over a copy of the same generation's evaluation inputs."""
+    """The oracle: a full build over a copy of the same generation's evaluation inputs (its
+    base and layers read as one relation each, written as one file)."""
     copy = tmp / "scratch" / gen.name
     copy.mkdir(parents=True)
     for name in INPUTS:
-        shutil.copy(gen / f"{name}.parquet", copy / f"{name}.parquet")
+        target = str(copy / f"{name}.parquet").replace("'", "''")
+        duckdb.execute(f"COPY (SELECT * FROM {relation_sql(gen, name)}) TO '{target}'")
     led = ledger.build(copy, terms)
     assert led.built == "full"
     return led

@@ -11,9 +11,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from sla_engine import analysis
+from sla_engine import analysis, gen_files
 from sla_engine.ingest import ingest
 from sla_engine.store import Store
+from sla_engine.store_cache import derive_into
 from sla_engine.store_maintain import maintain
 from sla_engine.store_table import ticket_parts
 from sla_engine.terms import load_terms
@@ -111,3 +112,72 @@ def test_a_large_batch_rewrites_the_months_and_older_change_sets_do_not_come_bac
     months, _sets = ticket_parts(store.snapshot().dt)
     assert len(months) == 12
     same_as_one_load(store, much_later, tmp_path, "rewritten")
+
+
+def derived(gen: Path) -> dict[str, pd.DataFrame]:
+    """A generation's three relations by ticket key (tids differ between a layered generation
+    and a fresh derive; what they number must not)."""
+    con = duckdb.connect()
+    for name in gen_files.NAMES:
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM {gen_files.relation_sql(gen, name)}")
+    out = {
+        "tickets": con.execute(
+            "SELECT * EXCLUDE (tid) FROM tickets ORDER BY contract_id, ticket_id"
+        ).df()
+    }
+    for name in ("status_log", "severity_log"):
+        out[name] = con.execute(
+            f"SELECT t.contract_id, t.ticket_id, s.* EXCLUDE (tid) FROM {name} s"
+            " JOIN tickets t USING (tid) ORDER BY ALL"
+        ).df()
+    return out
+
+
+def same_as_a_fresh_derive(store: Store, tmp_path: Path, name: str) -> None:
+    """The writer's layered generation holds what a host deriving the snapshot alone holds."""
+    fresh = tmp_path / f"fresh-{name}" / "gen"
+    fresh.mkdir(parents=True)
+    derive_into(store, store.snapshot(), fresh)
+    mine, theirs = derived(store.current()), derived(fresh)
+    for rel in gen_files.NAMES:
+        pd.testing.assert_frame_equal(mine[rel], theirs[rel], obj=rel)
+
+
+def test_small_batches_add_layers_to_the_cached_generation_and_fold_them_past_the_limit(
+    store, tmp_path, monkeypatch
+):
+    """A small batch derives only its own tickets (a layer over the previous generation's files);
+    deletions and replaced tickets drop out; past MAX_LAYERS the layers fold into a new base.
+    After each batch the relations equal a derive of the whole snapshot, and the report one load."""
+    monkeypatch.setattr(gen_files, "MAX_LAYERS", 2)
+    truth = rows(300)
+    load(store, export(tmp_path / "all.csv", truth))
+    assert gen_files.layers(store.current()) == []
+
+    later = rows(300, shift_hours=7)
+    changed = {i: later[i] for i in (3, 111, 299)}
+    truth.update(changed)
+    load(store, export(tmp_path / "three.csv", changed))
+    assert gen_files.layers(store.current()) == [1]
+    same_as_a_fresh_derive(store, tmp_path, "changed")
+
+    gone = {111: truth[111].replace(",solved,", ",deleted,")}
+    load(store, export(tmp_path / "gone.csv", gone))
+    del truth[111]
+    assert gen_files.layers(store.current()) == [1, 2]
+    same_as_a_fresh_derive(store, tmp_path, "deleted")
+    same_as_one_load(store, truth, tmp_path, "layers")
+
+    newer = rows(302, shift_hours=11)  # two new tickets and one changed again: folds first
+    brought = {3: newer[3], 301: newer[301], 302: newer[302]}
+    truth.update(brought)
+    load(store, export(tmp_path / "fold.csv", brought))
+    gen = store.current()
+    assert gen_files.layers(gen) == [1]
+    # the folded base: every ticket but the two this batch brings anew
+    count = duckdb.connect().execute(
+        "SELECT count(*) FROM read_parquet(?)", [str(gen / "tickets.parquet")]
+    )
+    assert count.fetchall() == [(len(truth) - 2,)]
+    same_as_a_fresh_derive(store, tmp_path, "folded")
+    same_as_one_load(store, truth, tmp_path, "folded")
