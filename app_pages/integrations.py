@@ -30,6 +30,7 @@ VENDOR_HELP = {
     "servicenow": ("https://YOURS.service-now.com", "integration user", "password"),
     "jira": ("https://YOURS.atlassian.net", "agent@example.com", "API token"),
     "freshdesk": ("https://YOURS.freshdesk.com", "your API key", "X (any text)"),
+    "freshservice": ("https://YOURS.freshservice.com", "your API key", "X (any text)"),
 }
 contracts = sorted({t.contract_id for t in store().terms()})
 

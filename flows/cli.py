@@ -11,6 +11,7 @@ from contracts.adapters.orm import make_engine
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.errors import ContractsError
 from contracts.services import completion
+from contracts.services.connections import VENDORS
 from flows.errors import FlowError
 from flows.measure import register_signed
 from sla_engine.errors import SlaEngineError
@@ -312,9 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     cns = cn.add_subparsers(dest="ccmd", required=True)
     ca = cns.add_parser("add", help="a new connection (audited; the secret is sealed)")
     ca.add_argument("name")
-    ca.add_argument(
-        "--vendor", required=True, choices=["zendesk", "servicenow", "jira", "freshdesk"]
-    )
+    ca.add_argument("--vendor", required=True, choices=list(VENDORS))
     ca.add_argument("--base-url", required=True, help="e.g. https://acme.zendesk.com")
     ca.add_argument("--user", required=True, help="the API user (Zendesk: email/token)")
     ca.add_argument("--secret-file", required=True, help="a file holding the API token")

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 USER, SECRET = "agent@acme.example/token", "tok-3f9a"
 
@@ -60,7 +60,10 @@ class HelpDesk:
     held: threading.Event = field(default_factory=threading.Event)  # set while one is held
     backwards: bool = False  # answer with updated times an hour older than stored
     freshdesk_max_page: int = 300
-    _last: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+    # Freshdesk and Freshservice answer on the same path: which product this desk is
+    fresh: str = "freshdesk"
+    next_link: bool = False
+    _last: dict[str, tuple[int, bytes, dict]] = field(default_factory=dict)
 
     def sorted(self) -> list[Ticket]:
         return sorted(self.tickets, key=lambda t: (t.updated, t.id))
@@ -284,6 +287,43 @@ class HelpDesk:
             "values": h[start : start + size],
         }
 
+    def fresh_tickets(self, q: dict) -> list | dict:
+        return self.freshservice(q) if self.fresh == "freshservice" else self.freshdesk(q)
+
+    def freshservice(self, q: dict) -> dict:
+        """Freshservice's list of tickets (api.freshservice.com, "List All Tickets"): an object
+        {"tickets": [...]}, `updated_since`, `include=stats`, `page`/`per_page` (at most 100),
+        ordered by creation (`order_type`, default desc) — there is no order by update."""
+        page_no = int(q.get("page", 1))
+        since = self._since(q["updated_since"])
+        rows = sorted(
+            (t for t in self.tickets if self.upd(t) >= since),
+            key=lambda t: (t.created, t.id),
+            reverse=q.get("order_type", "desc") != "asc",
+        )
+        per = min(int(q.get("per_page", 30)), 100, self.page_size)
+        self.next_link = len(rows) > page_no * per  # the `Link: rel="next"` header of the answer
+        return {
+            "tickets": [
+                {
+                    "id": t.id,
+                    "subject": f"Ticket {t.id}",
+                    "created_at": _z(t.created),
+                    "updated_at": _z(self.upd(t)),
+                    "priority": FD_PRIORITY[t.priority],
+                    "status": FD_STATUS[t.status],
+                    "stats": {
+                        "first_responded_at": _z(t.responded),
+                        "resolved_at": _z(t.solved),
+                        "closed_at": None,
+                        "pending_since": None,
+                        "status_updated_at": _z(t.updated),
+                    },
+                }
+                for t in rows[(page_no - 1) * per : page_no * per]
+            ]
+        }
+
     def freshdesk(self, q: dict) -> list:
         page_no = int(q.get("page", 1))
         if page_no > self.freshdesk_max_page:
@@ -320,7 +360,7 @@ ROUTES = {
     "/api/now/table/sys_audit": "servicenow_audit",
     "/api/now/table/incident": "servicenow",
     "/rest/api/3/search/jql": "jira",
-    "/api/v2/tickets": "freshdesk",
+    "/api/v2/tickets": "fresh_tickets",
 }
 
 
@@ -342,8 +382,8 @@ def serve(desk: HelpDesk) -> tuple[ThreadingHTTPServer, str]:
                     if kind == "500":
                         return self._send(500, b'{"error":"boom"}')
                     if kind == "repeat" and parts.path in desk._last:
-                        status, body = desk._last[parts.path]
-                        return self._send(status, body)
+                        status, body, headers = desk._last[parts.path]
+                        return self._send(status, body, headers)
                     break
             if desk.hold.is_set():
                 desk.held.set()
@@ -363,8 +403,13 @@ def serve(desk: HelpDesk) -> tuple[ThreadingHTTPServer, str]:
                 body = json.dumps(getattr(desk, vendor)(q)).encode()
             except PageLimit:
                 return self._send(400, b'{"description":"page limit exceeded"}')
-            desk._last[parts.path] = (200, body)
-            self._send(200, body)
+            headers = {}
+            if desk.next_link:
+                desk.next_link = False
+                q["page"] = str(int(q.get("page", 1)) + 1)
+                headers["Link"] = f'<{parts.path}?{urlencode(q)}>; rel="next"'
+            desk._last[parts.path] = (200, body, headers)
+            self._send(200, body, headers)
 
         def _send(self, status: int, body: bytes, headers: dict | None = None) -> None:
             self.send_response(status)

@@ -258,7 +258,7 @@ class ConnectionRow(Base):
     __tablename__ = "connections"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    vendor: Mapped[str] = mapped_column(String(20))  # zendesk, servicenow, jira, freshdesk
+    vendor: Mapped[str] = mapped_column(String(20))  # services/connections.py VENDORS
     base_url: Mapped[str] = mapped_column(String(500))
     username: Mapped[str] = mapped_column(String(200))
     secret: Mapped[str] = mapped_column(Text)  # encrypted (adapters/secret_box.py)

@@ -24,7 +24,7 @@ from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
 from contracts.errors import SettingsError, SigningError
 
-VENDORS = ("zendesk", "servicenow", "jira", "freshdesk")
+VENDORS = ("zendesk", "servicenow", "jira", "freshdesk", "freshservice")
 MIN_EVERY_S = 60
 DEFAULT_EVERY_S = 600
 LEASE_S = 900  # a sync that holds its lease longer is presumed dead and another may take over

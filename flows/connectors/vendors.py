@@ -20,6 +20,13 @@ once the batch is in the store; pulling resumes from any saved cursor.
   each page asks from the last `updated_at` read, so its 300-page limit is never reached except
   by ties); saves the high water.
 
+- freshservice: `/api/v2/tickets` (`updated_since`, `include=stats`, `order_type=asc`: ordered by
+  creation — Freshservice offers no order by update —, `page`/`per_page` 100 while the answer's
+  `Link` header names a next page);
+  saves the window and the page to resume from, then the high water. Ordered by creation, a
+  ticket updated during the run keeps its place and a new one is added at the end; a ticket
+  deleted during the run moves the later ones up by one, so a resumed run starts a page early.
+
 ServiceNow and Freshdesk are paged by keyset (`_keyset`), not by offset: an offset into a list
 ordered by update time skips a ticket whenever another is updated during the run. Time-windowed
 vendors start each run OVERLAP before the last high water: a ticket updated
@@ -42,7 +49,7 @@ from flows.errors import FlowError
 from sla_engine.profiles.status_evidence import status_names
 
 OVERLAP = timedelta(minutes=5)
-PAGE = {"servicenow": 1000, "jira": 100, "freshdesk": 100}
+PAGE = {"servicenow": 1000, "jira": 100, "freshdesk": 100, "freshservice": 100}
 FRESHDESK_MAX_PAGE = 300  # Freshdesk refuses pages beyond this (reached only by ties)
 MAX_PAGES = 100_000  # a bound on any loop over a server's pages
 
@@ -67,11 +74,17 @@ PROFILE = {
     "servicenow": "servicenow",
     "jira": "jsm",
     "freshdesk": "freshdesk",
+    "freshservice": "freshdesk",  # the same ticket fields, status and priority numbers
 }
 TIMEZONE = {"servicenow": "UTC"}  # the Table API's stored values are UTC with no offset
 
 
 def _get(s: requests.Session, url: str, params: dict | None = None) -> Any:
+    return _get_linked(s, url, params)[0]
+
+
+def _get_linked(s: requests.Session, url: str, params: dict | None = None) -> tuple[Any, bool]:
+    """The answer's JSON, and whether its `Link` header names a next page (RFC 8288)."""
     try:
         r = s.get(url, params=params, timeout=(10, 60))
     except requests.RequestException as exc:
@@ -85,7 +98,7 @@ def _get(s: requests.Session, url: str, params: dict | None = None) -> Any:
             f"{url.split('?')[0]}: HTTP {r.status_code} after retries: {r.text[:200]}"
         )
     try:
-        return r.json()
+        return r.json(), "next" in r.links
     except ValueError as exc:
         raise ConnectorError(f"{url.split('?')[0]}: the answer is not JSON") from exc
 
@@ -410,4 +423,53 @@ def freshdesk(s: requests.Session, base: str, cursor: dict, since: datetime) -> 
     )
 
 
-PULL = {"zendesk": zendesk, "servicenow": servicenow, "jira": jira, "freshdesk": freshdesk}
+def freshservice(s: requests.Session, base: str, cursor: dict, since: datetime) -> Iterator[Batch]:
+    url = f"{base}/api/v2/tickets"
+    start = _instant(cursor.get("window")) or _window_start(cursor, since)
+    # a resumed window starts a page early: a deletion since may have moved tickets up by one
+    page_no = max(int(cursor.get("page") or 1) - 1, 1)
+    high = cursor.get("high_water")
+    seen: set = set()
+    asked_again = False
+    for _ in range(MAX_PAGES):
+        page, more = _get_linked(
+            s,
+            url,
+            {
+                "updated_since": _iso(start),
+                "include": "stats",
+                "order_type": "asc",
+                "per_page": PAGE["freshservice"],
+                "page": page_no,
+            },
+        )
+        rows = page.get("tickets") if isinstance(page, dict) else None
+        if not isinstance(rows, list):
+            raise ConnectorError(f"{url}: the answer has no tickets list")
+        new = [r for r in rows if isinstance(r, dict) and r.get("id") not in seen]
+        seen.update(r.get("id") for r in new)
+        if rows and not new and more and not asked_again:
+            asked_again = True  # a page served twice: ask for the same page once more
+            continue
+        asked_again = False
+        high = _higher(high, [_instant(r.get("updated_at")) for r in new])
+        last = not more or not rows  # the last page's answer names no next one
+        after = (
+            {"high_water": high}
+            if last
+            else {"window": _iso(start), "page": page_no + 1, "high_water": high}
+        )
+        yield Batch({"tickets": new}, len(new), after)
+        if last:
+            return
+        page_no += 1
+    raise ConnectorError(f"{url}: more than {MAX_PAGES} pages in one run")
+
+
+PULL = {
+    "zendesk": zendesk,
+    "servicenow": servicenow,
+    "jira": jira,
+    "freshdesk": freshdesk,
+    "freshservice": freshservice,
+}
