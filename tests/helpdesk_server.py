@@ -62,6 +62,8 @@ class HelpDesk:
     freshdesk_max_page: int = 300
     # Freshdesk and Freshservice answer on the same path: which product this desk is
     fresh: str = "freshdesk"
+    # ServiceNow's record of deleted incidents (sys_audit_delete): (ticket id, deleted at)
+    sn_deleted: list[tuple[int, datetime]] = field(default_factory=list)
     next_link: bool = False
     _last: dict[str, tuple[int, bytes, dict]] = field(default_factory=dict)
 
@@ -189,6 +191,25 @@ class HelpDesk:
                     "sys_created_on": _sn(at),
                 }
                 for at, key, value in rows[off : off + lim]
+            ]
+        }
+
+    def servicenow_audit_delete(self, q: dict) -> dict:
+        m = re.match(
+            r"tablename=incident\^sys_created_on>=(.+?)\^ORDERBYsys_created_on$", q["sysparm_query"]
+        )
+        assert m, q
+        since = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+        rows = sorted((at, i) for i, at in self.sn_deleted if at >= since)
+        off, lim = int(q.get("sysparm_offset", 0)), int(q["sysparm_limit"])
+        return {
+            "result": [
+                {
+                    "documentkey": f"sys{i:06d}",
+                    "display_value": f"INC{i:07d}",
+                    "sys_created_on": _sn(at),
+                }
+                for at, i in rows[off : off + lim]
             ]
         }
 
@@ -358,6 +379,7 @@ ROUTES = {
     "/api/v2/incremental/tickets/cursor.json": "zendesk",
     "/api/v2/incremental/ticket_metric_events.json": "zendesk_metric_events",
     "/api/now/table/sys_audit": "servicenow_audit",
+    "/api/now/table/sys_audit_delete": "servicenow_audit_delete",
     "/api/now/table/incident": "servicenow",
     "/rest/api/3/search/jql": "jira",
     "/api/v2/tickets": "fresh_tickets",

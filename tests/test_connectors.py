@@ -324,6 +324,30 @@ def test_a_ticket_deleted_in_the_help_desk_leaves_the_store(engine, tmp_path, de
     assert set(rep.groupby("metric")["tickets"].sum()) == {8}  # each metric counts 8 tickets
 
 
+def test_an_incident_deleted_in_servicenow_leaves_the_store(engine, tmp_path, desk):
+    """The Table API lists only incidents that exist: a deleted one is known from
+    sys_audit_delete, read after the incidents, and its ticket and results leave the store."""
+    store = _store(tmp_path)
+    _add(engine, desk, "servicenow")
+    (r,) = sync_due(store, _uow(engine), backoff_s=0.01)
+    assert r.error is None and "INC0000003" in _ids(store), r.text()
+    desk.tickets = [t for t in desk.tickets if t.id != 3]
+    desk.sn_deleted.append((3, datetime(2025, 3, 25, tzinfo=UTC)))
+    conn = connections.by_name(UnitOfWork(engine), "servicenow")
+    r2 = sync_connection(store, _uow(engine), conn, backoff_s=0.01)
+    assert r2.error is None, r2.text()
+    assert "INC0000003" not in _ids(store) and len(_ids(store)) == 8
+    rep = store_report(store, AS_OF)[0]
+    assert set(rep.groupby("metric")["tickets"].sum()) == {8}
+    saved = connections.by_name(UnitOfWork(engine), "servicenow").cursor
+    assert saved["deletes_high_water"] == "2025-03-25T00:00:00Z"
+    # the next run reads the deletion again (the overlap): nothing changes
+    r3 = sync_connection(
+        store, _uow(engine), connections.by_name(UnitOfWork(engine), "servicenow"), backoff_s=0.01
+    )
+    assert r3.error is None and len(_ids(store)) == 8
+
+
 def test_a_cursor_that_goes_backwards_never_moves_the_high_water_back(engine, tmp_path, desk):
     store = _store(tmp_path)
     _add(engine, desk, "servicenow")

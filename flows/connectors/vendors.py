@@ -12,7 +12,8 @@ once the batch is in the store; pulling resumes from any saved cursor.
 - servicenow: the Table API (`/api/now/table/incident`, `sys_updated_on>=` ordered by it,
   `sysparm_limit`; `sysparm_offset` only through ties); saves the high water. Status history:
   `sys_audit` (`state` and `priority` of the batch's incidents, 100 at a time), the ticket's whole
-  history, which replaces the stored one.
+  history, which replaces the stored one. Deletions: `sys_audit_delete` (incidents deleted since
+  the last deletion read, OVERLAP before), handed as records whose state says deleted.
 - jira: `/rest/api/3/search/jql` (`updated >=` ordered by it, `expand=changelog`,
   `nextPageToken` until `isLast`); saves the window and page token, then the high water. An
   issue whose changelog is longer than the search shows is completed from its changelog endpoint.
@@ -316,16 +317,83 @@ def servicenow(s: requests.Session, base: str, cursor: dict, since: datetime) ->
             raise ConnectorError(f"{url}: the answer has no result list")
         return rows
 
+    deletes_high = cursor.get("deletes_high_water")
+    high = cursor.get("high_water")
     for b in _keyset(
         fetch,
         lambda r: r.get("sys_id") or r.get("number"),
         lambda r: _instant(r.get("sys_updated_on")),
         lambda rows: {"result": rows},
         _window_start(cursor, since),
-        cursor.get("high_water"),
+        high,
     ):
         b.history = _servicenow_history(s, base, b.document["result"])
+        high = b.cursor.get("high_water")
+        b.cursor = {**b.cursor, "deletes_high_water": deletes_high}
         yield b
+    gone, deletes_now = _servicenow_deletions(
+        s, base, _window_start({"high_water": deletes_high}, since)
+    )
+    if gone:
+        yield Batch(
+            {"result": gone},
+            len(gone),
+            {"high_water": high, "deletes_high_water": _higher(deletes_high, [deletes_now])},
+        )
+
+
+SN_DELETED = "deleted"  # the state a deletion record carries (status_evidence: servicenow)
+
+
+def _servicenow_deletions(
+    s: requests.Session, base: str, start: datetime
+) -> tuple[list[dict], datetime | None]:
+    """Incidents deleted since `start`, from `sys_audit_delete` (ServiceNow records each deleted
+    record there; the Table API lists only records that exist), as records whose state says
+    deleted — the ingest then drops them from the store —, and the latest deletion time read.
+    Ordered by creation and only ever added to, so paging by offset skips nothing."""
+    url = f"{base}/api/now/table/sys_audit_delete"
+    stamp = start.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    out: list[dict] = []
+    latest: datetime | None = None
+    for step in range(MAX_PAGES):
+        page = _get(
+            s,
+            url,
+            {
+                "sysparm_query": (
+                    f"tablename=incident^sys_created_on>={stamp}^ORDERBYsys_created_on"
+                ),
+                "sysparm_fields": "documentkey,display_value,sys_created_on",
+                "sysparm_limit": PAGE["servicenow"],
+                "sysparm_offset": step * PAGE["servicenow"],
+            },
+        )
+        got = page.get("result") if isinstance(page, dict) else None
+        if not isinstance(got, list):
+            raise ConnectorError(f"{url}: the answer has no result list")
+        for d in got:
+            if not isinstance(d, dict) or not d.get("display_value"):
+                continue  # a deletion with no number names no ticket of ours
+            at = d.get("sys_created_on") or ""
+            latest = max(filter(None, [latest, _instant(at)]), default=None)
+            out.append(
+                dict.fromkeys(SN_INCIDENT_FIELDS, "")
+                | {
+                    "sys_id": d.get("documentkey") or "",
+                    "number": d["display_value"],
+                    "state": SN_DELETED,
+                    "sys_updated_on": at,
+                }
+            )
+        if len(got) < PAGE["servicenow"]:
+            return out, latest
+    raise ConnectorError(f"{url}: more than {MAX_PAGES} pages in one run")
+
+
+# the incident fields a deletion record carries empty, so a batch of deletions alone has the
+# columns the servicenow profile reads
+SN_INCIDENT_FIELDS = ("opened_at", "work_start", "resolved_at", "closed_at", "priority", "company")
 
 
 def _whole_changelog(s: requests.Session, base: str, issue: dict) -> None:

@@ -44,7 +44,8 @@ STATUS_MEANING: dict[str, dict[str, set[str]]] = {
     "servicenow": {
         "solved": {"resolved", "closed", "canceled", "cancelled"},
         "paused": {"on hold", "awaiting user info", "awaiting caller", "awaiting evidence"},
-        "deleted": set(),
+        # no incident state says deleted: the connector's records from sys_audit_delete do
+        "deleted": {"deleted"},
         "open": {"new", "in progress", "active", "assigned", "work in progress"},
     },
     "freshdesk": {
