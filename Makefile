@@ -66,6 +66,7 @@ test: check deb
 bench: $(TSTAMP)
 	$(PY) bench/run.py
 	$(PY) bench/store.py
+	$(PY) bench/connector.py
 
 clean:
 	rm -rf $(VENV) data/store
