@@ -106,14 +106,19 @@ def _plan(prev: Ledger | None, gen: Path, terms: list[Terms], changed: pd.DataFr
 
 
 def build(
-    gen: Path, terms: list[Terms], prev: Ledger | None = None, changed: pd.DataFrame | None = None
+    gen: Path,
+    terms: list[Terms],
+    prev: Ledger | None = None,
+    changed: pd.DataFrame | None = None,
+    layer: int | None = None,
 ) -> Ledger:
     """Judge the generation's tickets and write its ledger (or return the one already there).
 
     With `prev` (a ledger of this generation, or of the one before it plus `changed`: the
     (contract_id, ticket_id) whose facts this generation changed or added), only those tickets,
     the open ones and the tickets of contracts whose terms changed are judged; the rest of `prev`'s
-    results are kept.
+    results are kept. `layer`: `gen` is `prev`'s generation plus that layer (gen_files.py; the
+    caller knows), so the tickets to judge are read from the layer and `prev`'s open tickets.
     """
     final_path = ledger_dir(gen, terms)
     existing = load_dir(final_path)
@@ -130,7 +135,7 @@ def build(
             retermed = sorted(
                 c for c in set(now) | set(prev.contracts) if now.get(c) != prev.contracts.get(c)
             )
-            meta = build_incremental(gen, terms, prev, changed, tmp, retermed)
+            meta = build_incremental(gen, terms, prev, changed, tmp, retermed, layer)
         else:
             meta = build_full(gen, terms, tmp)
         meta.update(

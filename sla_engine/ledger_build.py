@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from .engine import INPUTS, latest_fact, open_inputs, prepare
-from .gen_files import relation_sql
+from .gen_files import layer_file, relation_sql
 from .ledger_files import KEY, Ledger, file_list, finals, quote
 from .sqlfiles import one_row, sql
 from .terms import Terms
@@ -132,8 +132,12 @@ def build_incremental(
     changed: pd.DataFrame | None,
     tmp: Path,
     retermed: list[str],
+    layer: int | None = None,
 ) -> dict:
-    """Judge only the changed, the open, and the `retermed` contracts' tickets; keep the rest."""
+    """Judge only the changed, the open, and the `retermed` contracts' tickets; keep the rest.
+
+    With `layer` (the generation is `prev`'s plus that layer: gen_files.py), the tickets to judge
+    are read from the layer and from `prev`'s own copy of its open tickets, not from the store."""
     con = open_inputs(gen)
     _settings(con, tmp)
     con.execute("CREATE TEMP TABLE retermed (contract_id VARCHAR)")
@@ -152,7 +156,14 @@ def build_incremental(
         f"read_parquet({quote(prev.live('tickets'))})"
     )
     # the inputs narrowed to the tickets to judge; evaluate.sql reads these names
-    con.execute(sql("ledger_narrow"))
+    if layer is not None and not retermed:
+        for name in INPUTS:
+            con.read_parquet(str(layer_file(gen, layer, name))).create_view(f"layer_{name}")
+            con.read_parquet(str(prev.live(name))).create_view(f"prev_live_{name}")
+        con.read_parquet(str(layer_file(gen, layer, "dropped"))).create_view("layer_dropped")
+        con.execute(sql("ledger_narrow_layer"))
+    else:
+        con.execute(sql("ledger_narrow"))
     k = max(prev.parts) + 1
     settled = max(prev.settled_us, latest_fact(con))
     _judge(con, terms, settled, tmp, {n: f"judge_{n}" for n in INPUTS}, k)

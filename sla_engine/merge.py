@@ -265,6 +265,15 @@ def _merge_once(
         replaced = _stage_commit(con, commit_dir, batch_id, carried, old is None, layered)
         # judged incrementally: only what this batch changed or added, and the open tickets
         prev_ledger = ledger.latest(old) if old is not None and terms else None
+        # a layer over the generation that ledger judged: its open tickets keep their tids
+        stacked = (
+            gen_files.layers(gen)[-1]
+            if layered
+            and prev_ledger is not None
+            and old is not None
+            and prev_ledger.generation == old.name
+            else None
+        )
         # (asked only when there is a ledger to build on; Arrow text, not Python strings)
         changed = (
             fetch(
@@ -283,7 +292,7 @@ def _merge_once(
         # committed together with its SLA ledger, so the first report needs no full evaluation
         if terms:
             step("ledger", PHASES["ledger"])
-            ledger.build(gen, terms, prev_ledger, changed)
+            ledger.build(gen, terms, prev_ledger, changed, stacked)
         version = store.table.commit(dt, batches_of(commit_dir), replaced)
         store.promote(gen, version)
     except BaseException:
