@@ -40,6 +40,9 @@ from .store_table import (
 )
 from .validate import Valid
 
+# up to this many ticket ids, a batch's stored rows are found through an IN filter the Parquet scan
+# evaluates on the id column first (a fifth of a semi-join's cost at 10M), beyond it by a semi-join
+PUSHED_KEYS = 50_000
 EMPTY_BASE = (
     "CREATE TEMP TABLE old_base (contract_id VARCHAR, ticket_id VARCHAR, severity VARCHAR, "
     "created_us BIGINT,"
@@ -314,10 +317,20 @@ def _stored_rows_of_batch(
         con.executemany(
             "INSERT INTO nb_keys VALUES (?, ?)", [[contract, str(i)] for i in deleted_ids]
         )
-    con.execute(
-        "CREATE TEMP TABLE old_t AS SELECT * FROM _facts_ticket"
-        " SEMI JOIN nb_keys USING (contract_id, ticket_id)"
-    )
+    n = int(one_row(con, "SELECT count(*) FROM nb_keys")[0])
+    if n <= PUSHED_KEYS:  # the ids as a filter the Parquet scan applies before reading the rest
+        ids = [r[0] for r in con.execute("SELECT DISTINCT ticket_id FROM nb_keys").fetchall()]
+        con.execute(
+            "CREATE TEMP TABLE old_t AS SELECT * FROM (SELECT * FROM _facts_ticket"
+            " WHERE ticket_id IN (SELECT unnest(?::VARCHAR[])))"
+            " SEMI JOIN nb_keys USING (contract_id, ticket_id)",
+            [ids],
+        )
+    else:
+        con.execute(
+            "CREATE TEMP TABLE old_t AS SELECT * FROM _facts_ticket"
+            " SEMI JOIN nb_keys USING (contract_id, ticket_id)"
+        )
     con.execute(
         "CREATE TEMP TABLE old_base AS SELECT contract_id, ticket_id, severity, created_us,"
         " first_response_us, resolved_us, content_hash, batch_id, notes FROM old_t"
