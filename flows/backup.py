@@ -28,11 +28,12 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import tarfile
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -138,22 +139,22 @@ def open_keys(blob: bytes, passphrase: str) -> dict[str, bytes]:
     return {k: base64.b64decode(v) for k, v in files.items()}
 
 
+def _sha_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def backup(
     out: Path, engine: Engine, store: Store, with_keys: bool = False, passphrase: str | None = None
 ) -> dict[str, Any]:
-    """Write the archive; returns its manifest."""
+    """Write the archive; returns its manifest. The store's rows go from disk into the archive in
+    chunks, never whole in memory (a 10M-ticket store is hundreds of MB)."""
     if with_keys and not passphrase:
         raise BackupError("keys go into a backup only encrypted: give a passphrase")
     files: dict[str, bytes] = {f"db/{t}.jsonl": b for t, b in _dump_db(engine).items()}
-    with tempfile.TemporaryDirectory(prefix="covenant-backup-") as tmp:
-        snap = Path(tmp) / "store"
-        snap.mkdir()
-        pinned = store.snapshot()  # one committed version: ingests that commit meanwhile don't show
-        if pinned is not None:
-            export_rows(pinned.dt, snap / TABLE_EXPORT)
-        for p in sorted(snap.rglob("*")):
-            if p.is_file():
-                files[f"store/{p.relative_to(snap)}"] = p.read_bytes()
     journal = audit_anchor.journal_path(engine.url)
     if journal.exists():
         files["audit/journal.jsonl"] = journal.read_bytes()
@@ -163,41 +164,75 @@ def backup(
         files["keys/keys.enc"] = _keys_blob(passphrase)
     with engine.connect() as conn:
         schema = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    manifest = {
-        "format": FORMAT,
-        "created_at": utcnow().isoformat(timespec="seconds"),
-        "schema": schema,
-        "files": {name: {"sha256": _sha(b), "bytes": len(b)} for name, b in sorted(files.items())},
-        "rows": {
-            name[3:-6]: data.count(b"\n") for name, data in files.items() if name.startswith("db/")
-        },
-    }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".partial")
-    with tarfile.open(partial, "w:gz") as tar:
-        for name, data in [
-            ("manifest.json", json.dumps(manifest, indent=1).encode()),
-            *sorted(files.items()),
-        ]:
-            info = tarfile.TarInfo(name)
-            info.size, info.mtime, info.mode = len(data), int(utcnow().timestamp()), 0o600
-            tar.addfile(info, io.BytesIO(data))
+    with tempfile.TemporaryDirectory(prefix="covenant-backup-") as tmp:
+        snap = Path(tmp) / "store"
+        snap.mkdir()
+        pinned = store.snapshot()  # one committed version: ingests that commit meanwhile don't show
+        if pinned is not None:
+            export_rows(pinned.dt, snap / TABLE_EXPORT)
+        on_disk = {
+            f"store/{p.relative_to(snap)}": p for p in sorted(snap.rglob("*")) if p.is_file()
+        }
+        listed = {name: {"sha256": _sha(b), "bytes": len(b)} for name, b in files.items()}
+        listed |= {
+            name: {"sha256": _sha_file(p), "bytes": p.stat().st_size} for name, p in on_disk.items()
+        }
+        manifest = {
+            "format": FORMAT,
+            "created_at": utcnow().isoformat(timespec="seconds"),
+            "schema": schema,
+            "files": dict(sorted(listed.items())),
+            "rows": {
+                name[3:-6]: data.count(b"\n")
+                for name, data in files.items()
+                if name.startswith("db/")
+            },
+        }
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(out.name + ".partial")
+        now = int(utcnow().timestamp())
+        with tarfile.open(partial, "w:gz") as tar:
+            for name, data in [
+                ("manifest.json", json.dumps(manifest, indent=1).encode()),
+                *sorted(files.items()),
+            ]:
+                info = tarfile.TarInfo(name)
+                info.size, info.mtime, info.mode = len(data), now, 0o600
+                tar.addfile(info, io.BytesIO(data))
+            for name, path in on_disk.items():
+                info = tarfile.TarInfo(name)
+                info.size, info.mtime, info.mode = path.stat().st_size, now, 0o600
+                with open(path, "rb") as fh:
+                    tar.addfile(info, fh)  # copied in chunks
     os.chmod(partial, 0o600)
     partial.replace(out)  # all or nothing: a half-written archive never has the final name
     return manifest
 
 
-def read_archive(archive: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
+STREAMED = "store/"  # members checked as they are read and written to disk, never held whole
+CHUNK = 1 << 20
+
+
+def read_archive(
+    archive: Path, spill: Path | None = None
+) -> tuple[dict[str, Any], dict[str, bytes]]:
     """The manifest and every file, each checked against its digest (BackupError names the
-    first that differs)."""
+    first that differs). The store's files (`store/…`) are not returned: they are checked in
+    chunks and, with `spill`, written under it (spill/store/…)."""
+    files: dict[str, bytes] = {}
+    streamed: dict[str, str] = {}
     try:
         with tarfile.open(archive, "r:gz") as tar:
-            files = {}
-            for m in tar.getmembers():
+            for m in tar:
                 if not m.isfile() or m.name.startswith("/") or ".." in Path(m.name).parts:
                     raise BackupError(f"{archive.name}: {m.name!r} is not a file of a backup")
                 fh = tar.extractfile(m)
-                files[m.name] = fh.read() if fh else b""
+                if fh is None:
+                    files[m.name] = b""
+                elif m.name.startswith(STREAMED):
+                    streamed[m.name] = _copy_checked(fh, spill / m.name if spill else None)
+                else:
+                    files[m.name] = fh.read()
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise BackupError(f"{archive}: not a readable backup archive ({exc})") from exc
     if "manifest.json" not in files:
@@ -205,14 +240,33 @@ def read_archive(archive: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
     manifest = json.loads(files.pop("manifest.json"))
     listed = manifest.get("files", {})
     for name, meta in listed.items():
-        if name not in files:
+        if name not in files and name not in streamed:
             raise BackupError(f"{archive.name}: {name} is listed in the manifest but missing")
-        if _sha(files[name]) != meta["sha256"]:
+        digest = streamed[name] if name in streamed else _sha(files[name])
+        if digest != meta["sha256"]:
             raise BackupError(f"{archive.name}: {name} does not match its SHA-256 in the manifest")
-    extra = set(files) - set(listed)
+    extra = (set(files) | set(streamed)) - set(listed)
     if extra:
         raise BackupError(f"{archive.name}: files not in the manifest: {sorted(extra)[:3]}")
     return manifest, files
+
+
+def _copy_checked(fh: IO[bytes], target: Path | None) -> str:
+    """The member's SHA-256, read in chunks (and written to `target`, if given)."""
+    h = hashlib.sha256()
+    out = None
+    if target is not None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        out = open(target, "wb")  # noqa: SIM115 - closed below
+    try:
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            h.update(chunk)
+            if out is not None:
+                out.write(chunk)
+    finally:
+        if out is not None:
+            out.close()
+    return h.hexdigest()
 
 
 def _refuse_unless_empty(engine: Engine, store: Store) -> None:
@@ -233,7 +287,14 @@ def _refuse_unless_empty(engine: Engine, store: Store) -> None:
 
 def restore(archive: Path, url: str, store: Store, owner_url: str | None = None) -> dict[str, Any]:
     """Rebuild the empty deployment named by `url` and `store` from the archive."""
-    manifest, files = read_archive(archive)
+    with tempfile.TemporaryDirectory(prefix="covenant-restore-") as spill:
+        return _restore(archive, Path(spill), url, store, owner_url)
+
+
+def _restore(
+    archive: Path, spill: Path, url: str, store: Store, owner_url: str | None
+) -> dict[str, Any]:
+    manifest, files = read_archive(archive, spill)
     app = make_engine(url, owner_url=owner_url)  # the schema, as the owner when one is named
     app.dispose()
     # the rows are loaded by the schema's owner (sequences, the audit head), else by the app role
@@ -277,15 +338,15 @@ def restore(archive: Path, url: str, store: Store, owner_url: str | None = None)
                                 {"t": table.name, "c": c.name},
                             )
         store.root.mkdir(parents=True, exist_ok=True)
-        for name, data in files.items():
-            if name == f"store/{TABLE_EXPORT}":
-                with tempfile.TemporaryDirectory(prefix="covenant-restore-") as tmp:
-                    (Path(tmp) / TABLE_EXPORT).write_bytes(data)
-                    import_rows(store.table, Path(tmp) / TABLE_EXPORT)
-            elif name.startswith("store/"):
-                target = store.root / name[len("store/") :]
+        for path in sorted((spill / "store").rglob("*")):
+            if not path.is_file():
+                continue
+            if path == spill / "store" / TABLE_EXPORT:
+                import_rows(store.table, path)
+            else:
+                target = store.root / path.relative_to(spill / "store")
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
+                shutil.copyfile(path, target)
         if "audit/journal.jsonl" in files:
             journal.parent.mkdir(parents=True, exist_ok=True)
             journal.write_bytes(files["audit/journal.jsonl"])

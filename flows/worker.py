@@ -15,6 +15,9 @@ sent from the outbox under a row lock, reminders and checkpoints check what is d
 | notices | 1 h | notice reminders, monthly reports, the at-risk digest (flows/schedule.py) |
 | store | 1 h | the store's table compacted, checkpointed, vacuumed (sla_engine/store_maintain.py) |
 | backup | 24 h | an archive in COVENANT_BACKUP_DIR, read back, the last KEEP kept (backup.py) |
+
+The two heavy jobs (store, backup) run in a process of their own (`in_own_process`), so the
+worker's memory does not keep what they needed.
 """
 
 from __future__ import annotations
@@ -23,11 +26,17 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
+
+from sqlalchemy.engine import Engine
 
 from contracts.adapters import audit_anchor
 from contracts.adapters.mailer import SmtpConfig, deliver
+from contracts.adapters.orm import make_engine
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.errors import ContractsError
 from contracts.services.signing import remind_due
@@ -89,16 +98,12 @@ def jobs(store: Store, engine_factory: Callable) -> list[Job]:
         return f"{len(done)} stalled completion(s) sealed" if done else "none stalled"
 
     def run_backup() -> str:
-        folder = os.environ.get("COVENANT_BACKUP_DIR")
-        if not folder:
+        if not os.environ.get("COVENANT_BACKUP_DIR"):
             return "no COVENANT_BACKUP_DIR: scheduled backups are off"
-        keep = int(os.environ.get("COVENANT_BACKUP_KEEP", "7") or 7)
-        r = scheduled_backup(engine_factory(), store, Path(folder), keep)
-        return f"{r['path']} ({r['bytes']:,} bytes; {r['verified']})"
+        return in_own_process("backup", store, engine_factory)
 
     def run_store() -> str:
-        done = maintain(store)
-        return done.text() if done else "store empty"
+        return in_own_process("store", store, engine_factory)
 
     return [
         Job("sync", 60, run_sync),
@@ -111,6 +116,43 @@ def jobs(store: Store, engine_factory: Callable) -> list[Job]:
         Job("store", 3600, run_store),
         Job("backup", 24 * 3600, run_backup),
     ]
+
+
+def _backup_job(store: Store, engine: Engine) -> str:
+    keep = int(os.environ.get("COVENANT_BACKUP_KEEP", "7") or 7)
+    r = scheduled_backup(engine, store, Path(os.environ["COVENANT_BACKUP_DIR"]), keep)
+    return f"{r['path']} ({r['bytes']:,} bytes; {r['verified']})"
+
+
+def _store_job(store: Store, engine: Engine) -> str:
+    done = maintain(store)
+    return done.text() if done else "store empty"
+
+
+HEAVY = {"store": _store_job, "backup": _backup_job}
+
+
+def _heavy(name: str, store_root: str, db_url: str) -> str:
+    """A heavy job's body, in its own process (see in_own_process)."""
+    engine = make_engine(db_url, migrate=False)
+    try:
+        return HEAVY[name](Store(Path(store_root)), engine)
+    except EXPECTED as exc:  # said in plain words: the parent's worker logs it and goes on
+        raise FlowError(f"{type(exc).__name__}: {exc}") from None
+    finally:
+        engine.dispose()
+
+
+def in_own_process(name: str, store: Store, engine_factory: Callable) -> str:
+    """Run a heavy job (rewriting the store's months, archiving every row) in a process of its
+    own: its memory goes back to the system when it ends, so the worker's own stays flat whatever
+    the store's size. The child inherits the environment (store location, backup folder, keys)."""
+    url = engine_factory().url.render_as_string(hide_password=False)
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        try:
+            return pool.submit(_heavy, name, str(store.root), url).result()
+        except BrokenProcessPool as exc:
+            raise FlowError(f"the {name} job's process ended without an answer: {exc}") from exc
 
 
 def run_due(all_jobs: list[Job], now: float) -> list[str]:

@@ -18,7 +18,16 @@ from deltalake.exceptions import CommitFailedError
 from .errors import StoreError
 from .sqlfiles import connect
 from .store import READ_GRACE_SECONDS, Store
-from .store_table import MONTH_SQL, TOMBSTONE, Conflict, quoted, reader, ticket_parts
+from .store_table import (
+    MONTH_SQL,
+    TOMBSTONE,
+    Conflict,
+    quoted,
+    reader,
+    relation,
+    resolved_tickets_sql,
+    ticket_parts,
+)
 
 DEFAULT_RETENTION_HOURS = 1
 TARGET_FILE_BYTES = 64 << 20
@@ -84,35 +93,76 @@ def maintain(store: Store, hours: int | None = None) -> Maintenance | None:
     return Maintenance(int(dt.version()), compacted, written, len(removed), deferred, folded)
 
 
+FOLD_MEMORY = "256MB"  # the fold's DuckDB spills beyond this: one month at a time, flat memory
+
+
 def fold_change_sets(store: Store, dt: DeltaTable) -> int:
-    """Rewrite the months the change sets touch with each ticket's current row, and drop the
-    change sets, in one commit (Conflict when a batch committed meanwhile). Returns how many
-    change sets were folded."""
+    """Rewrite each month the change sets touch with its tickets' current rows — one commit per
+    month, so memory holds one month whatever the store's size —, then drop the change sets in a
+    last commit (Conflict when a batch committed meanwhile: the next turn goes on). Between the
+    commits every reader sees the same tickets: a folded month row and its change set row are the
+    same version (store_table.resolved_tickets_sql). Returns how many change sets were folded."""
     _months, deltas = ticket_parts(dt)
     if not deltas:
         return 0
+    loc = store.table.location
+    month = MONTH_SQL.format(col="created_us")
     con = connect()
     try:
-        store.attach_facts(con, dt)  # _facts_ticket: the current rows; _facts_deltas, _facts_months
-        month = MONTH_SQL.format(col="created_us")
+        con.execute(f"SET memory_limit = '{FOLD_MEMORY}'")
+        con.execute("SET preserve_insertion_order = false")
+        if loc.local:
+            con.execute("SET temp_directory = ?", [str(store.root / ".fold-spill")])
+        relation(con, dt, loc, "ticket", deltas).create_view("_facts_deltas", replace=True)
         touched = [
             str(r[0])
             for r in con.execute(
                 f"SELECT DISTINCT {month} FROM _facts_deltas"
-                f" WHERE payload IS DISTINCT FROM '{TOMBSTONE}'"
-                f" UNION SELECT DISTINCT {month} FROM _facts_months m"
-                " SEMI JOIN _facts_deltas d USING (contract_id, ticket_id) ORDER BY 1"
+                f" WHERE payload IS DISTINCT FROM '{TOMBSTONE}' ORDER BY 1"
             ).fetchall()
         ]
-        con.execute("SET VARIABLE touched = ?", [touched])
-        rows = reader(
-            con,
-            f"SELECT 'ticket' AS kind, {month} AS part, contract_id, ticket_id, severity,"
-            " created_us, first_response_us, resolved_us, content_hash, batch_id, notes, history,"
-            " NULL::VARCHAR AS payload FROM _facts_ticket"
-            f" WHERE list_contains(getvariable('touched'), {month})",
+        # months holding an older row of a changed ticket (its creation moved, or it was deleted)
+        months, _ = ticket_parts(dt)
+        relation(con, dt, loc, "ticket", months).create_view("_facts_months", replace=True)
+        touched = sorted(
+            set(touched)
+            | {
+                str(r[0])
+                for r in con.execute(
+                    f"SELECT DISTINCT {month} FROM _facts_months"
+                    " WHERE ticket_id IN (SELECT ticket_id FROM _facts_deltas)"
+                    " AND (contract_id, ticket_id) IN"
+                    " (SELECT contract_id, ticket_id FROM _facts_deltas)"
+                ).fetchall()
+            }
         )
-        store.table.commit(dt, rows, f"kind = 'ticket' AND part IN {quoted(touched + deltas)}")
+        for m in touched:
+            dt = store.table.open() or dt
+            relation(con, dt, loc, "ticket", [m]).create_view("_facts_month", replace=True)
+            current = resolved_tickets_sql("_facts_month", "_facts_deltas")
+            con.execute("SET VARIABLE fold_month = ?", [m])
+            rows = reader(
+                con,
+                f"SELECT 'ticket' AS kind, {month} AS part, contract_id, ticket_id, severity,"
+                " created_us, first_response_us, resolved_us, content_hash, batch_id, notes,"
+                f" history, NULL::VARCHAR AS payload FROM ({current})"
+                f" WHERE {month} = getvariable('fold_month')",
+            )
+            store.table.commit(dt, rows, f"kind = 'ticket' AND part IN {quoted([m])}")
+        dt = store.table.open() or dt
+        store.table.commit(
+            dt, reader(con, _NO_ROWS), f"kind = 'ticket' AND part IN {quoted(deltas)}"
+        )
     finally:
         con.close()
     return len(deltas)
+
+
+_NO_ROWS = (
+    "SELECT NULL::VARCHAR AS kind, NULL::VARCHAR AS part, NULL::VARCHAR AS contract_id,"
+    " NULL::VARCHAR AS ticket_id, NULL::VARCHAR AS severity, NULL::BIGINT AS created_us,"
+    " NULL::BIGINT AS first_response_us, NULL::BIGINT AS resolved_us,"
+    " NULL::VARCHAR AS content_hash, NULL::BIGINT AS batch_id, NULL::VARCHAR AS notes,"
+    " NULL::STRUCT(changed_us BIGINT, field VARCHAR, value VARCHAR, seq BIGINT)[] AS history,"
+    " NULL::VARCHAR AS payload WHERE false"
+)

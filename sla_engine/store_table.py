@@ -322,7 +322,10 @@ def export_rows(dt: DeltaTable, target: Path) -> int:
     batch by batch. Returns the row count."""
     count = 0
     with pq.ParquetWriter(target, SCHEMA) as out:
-        for batch in dt.to_pyarrow_dataset().to_batches():
+        # one file and one small batch in flight at a time: memory stays flat whatever the size
+        for batch in dt.to_pyarrow_dataset().to_batches(
+            batch_size=32_000, batch_readahead=0, fragment_readahead=0
+        ):
             table = pa.Table.from_batches([batch]).select(SCHEMA.names).cast(SCHEMA)
             out.write_table(table)
             count += table.num_rows

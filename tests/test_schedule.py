@@ -157,3 +157,34 @@ def test_the_workers_backup_keeps_the_last_archives_and_says_how_it_went(engine,
     with UnitOfWork(engine) as uow:
         assert uow.setting(LAST_BACKUP_KEY)["path"] == record["path"]
         assert [e["kind"] for e in uow.audit_entries("backup")].count("backup.made") == 3
+
+
+def test_the_heavy_jobs_run_in_a_process_of_their_own_and_fail_in_plain_words(
+    engine, tmp_path, monkeypatch
+):
+    """The store and backup jobs rewrite months and archive every row: they run in a child
+    process (its memory goes back when it ends), with the worker's database and environment, and
+    a failure there comes back as the job's reason, the other jobs going on."""
+    store = Store(tmp_path / "store")
+    store.add_terms(parse_terms(terms_doc(contract_id="ACME")))
+    export = tmp_path / "t.csv"
+    export.write_text(
+        "ticket_id,severity,created_at,first_response_at,resolved_at\n"
+        + "".join(f"T{i},P1,2025-03-0{1 + i % 9}T10:00:00Z,,\n" for i in range(40)),
+        encoding="utf-8",
+    )
+    ingest(store, export, "generic", contract="ACME")
+    export.write_text(
+        "ticket_id,severity,created_at,first_response_at,resolved_at\n"
+        "T1,P1,2025-03-02T10:00:00Z,2025-03-02T10:20:00Z,\n",
+        encoding="utf-8",
+    )
+    ingest(store, export, "generic", contract="ACME")  # one ticket: a change set
+    monkeypatch.setenv("COVENANT_BACKUP_DIR", str(tmp_path / "backups"))
+    by_name = {j.name: j for j in jobs(store, lambda: engine)}
+    assert "1 change sets folded" in by_name["store"].run()
+    assert "every file matches its SHA-256" in by_name["backup"].run()
+    monkeypatch.setenv("COVENANT_STORE_RETENTION_HOURS", "0")  # refused inside the child
+    said = run_due([by_name["store"], by_name["mail"]], now=0.0)
+    assert said[0].startswith("store: failed: FlowError: StoreError: COVENANT_STORE_RETENTION")
+    assert said[1].startswith("mail: ")
