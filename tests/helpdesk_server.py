@@ -241,9 +241,24 @@ class HelpDesk:
         }
 
     def jira(self, q: dict) -> dict:
-        m = re.match(r'updated >= "(\d{4}/\d\d/\d\d \d\d:\d\d)" ORDER BY updated ASC$', q["jql"])
+        m = re.match(
+            r'updated >= "(\d{4}/\d\d/\d\d \d\d:\d\d)" ORDER BY (updated|key) ASC$', q["jql"]
+        )
         assert m, q
         since = datetime.strptime(m.group(1), "%Y/%m/%d %H:%M").replace(tzinfo=UTC)
+        if m.group(2) == "key":  # a listing of keys only (fields=key), as large pages as asked
+            assert q.get("fields") == "key", q
+            listed = sorted(t.id for t in self.tickets if self.upd(t) >= since)
+            start, size = int(q.get("nextPageToken", "0")), min(int(q["maxResults"]), 5000)
+            keys: dict = {
+                "issues": [
+                    {"id": str(10000 + i), "key": f"SUP-{i}"} for i in listed[start : start + size]
+                ],
+                "isLast": start + size >= len(listed),
+            }
+            if start + size < len(listed):
+                keys["nextPageToken"] = str(start + size)
+            return keys
         rows = [t for t in self.sorted() if self.upd(t) >= since]
         start = int(q.get("nextPageToken", "0"))
         page = rows[start : start + self.page_size]

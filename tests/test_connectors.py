@@ -348,6 +348,48 @@ def test_an_incident_deleted_in_servicenow_leaves_the_store(engine, tmp_path, de
     assert r3.error is None and len(_ids(store)) == 8
 
 
+def test_an_issue_deleted_in_jira_leaves_the_store_and_a_listing_of_almost_nothing_removes_nothing(
+    engine, tmp_path, desk, monkeypatch
+):
+    """Jira's search never shows a deleted issue: the run lists every key it still finds (keys
+    only) and the issues this connection brought that are gone leave the store. A listing that
+    would remove most of them is refused in plain words (a lost permission, not deletions)."""
+    monkeypatch.setattr(vendors, "JIRA_KEYS_EVERY", timedelta(0))  # list on every run
+    store = _store(tmp_path)
+    _add(engine, desk, "jira")
+    (r,) = sync_due(store, _uow(engine), backoff_s=0.01)
+    assert r.error is None and len(_ids(store)) == 9, r.text()
+    assert any("ORDER+BY+key" in q and "fields=key" in q for q in desk.requests)
+    desk.tickets = [t for t in desk.tickets if t.id != 3]
+    r2 = sync_connection(
+        store, _uow(engine), connections.by_name(UnitOfWork(engine), "jira"), backoff_s=0.01
+    )
+    assert r2.error is None, r2.text()
+    assert "SUP-3" not in _ids(store) and len(_ids(store)) == 8
+    assert set(store_report(store, AS_OF)[0].groupby("metric")["tickets"].sum()) == {8}
+    # a file upload of the same contract is not this connection's: never removed by it
+    upload = tmp_path / "other.csv"
+    upload.write_text(
+        "ticket_id,severity,created_at,first_response_at,resolved_at\n"
+        "MAIL-1,urgent,2025-03-12T10:00:00Z,2025-03-12T10:10:00Z,\n",
+        encoding="utf-8",
+    )
+    ingest(store, upload, "generic", contract="ACME")
+    desk.tickets = desk.tickets[:1]  # the user lost sight of almost every issue
+    r3 = sync_connection(
+        store, _uow(engine), connections.by_name(UnitOfWork(engine), "jira"), backoff_s=0.01
+    )
+    assert r3.error is not None and "lost permission" in r3.error
+    assert len(_ids(store)) == 9  # the 8 issues and the uploaded ticket: nothing removed
+    desk.tickets = _tickets(9)[:-1]  # back, but for issue 9 (deleted meanwhile)
+    desk.tickets = [t for t in desk.tickets if t.id != 3]
+    r4 = sync_connection(
+        store, _uow(engine), connections.by_name(UnitOfWork(engine), "jira"), backoff_s=0.01
+    )
+    assert r4.error is None, r4.text()
+    assert sorted(_ids(store)) == sorted(["MAIL-1", *(f"SUP-{i}" for i in (1, 2, 4, 5, 6, 7, 8))])
+
+
 def test_a_cursor_that_goes_backwards_never_moves_the_high_water_back(engine, tmp_path, desk):
     store = _store(tmp_path)
     _add(engine, desk, "servicenow")

@@ -25,6 +25,7 @@ from flows.connectors import http
 from flows.connectors.vendors import PROFILE, PULL, TIMEZONE, Batch, ConnectorError
 from flows.ingest import ingest_export
 from sla_engine.errors import SlaEngineError
+from sla_engine.sqlfiles import connect
 from sla_engine.store import Store
 
 BATCH_RECORDS = 5000  # pages are combined up to this many records per ingest
@@ -54,6 +55,7 @@ class SyncResult:
             f"{self.name}: {self.read} record(s) read in {self.batches} batch(es), "
             f"{self.loaded} loaded or updated, {self.quarantined} quarantined"
         )
+        said += "".join(f"; {n}" for n in self.notes)
         return said + (f"; FAILED: {self.error}" if self.error else "")
 
 
@@ -101,6 +103,12 @@ def _combined(batches: Iterator[Batch]) -> Iterator[Batch]:
     """Pages joined until BATCH_RECORDS, so a small page size does not mean an ingest per page."""
     pending: Batch | None = None
     for b in batches:
+        if b.present is not None:  # a reconciliation goes alone, after what came before it
+            if pending is not None:
+                yield pending
+                pending = None
+            yield b
+            continue
         if pending is None:
             pending = Batch(
                 {k: list(v) for k, v in b.document.items()},
@@ -143,7 +151,14 @@ def sync_connection(
         with tempfile.TemporaryDirectory(prefix="covenant-sync-") as tmp:
             for n, batch in enumerate(_combined(pull), start=1):
                 loaded = quarantined = 0
-                if batch.records:
+                if batch.present is not None:
+                    gone = _deleted_there(store, conn, batch.present)
+                    if gone:
+                        _remove(store, uow_factory, conn, gone, Path(tmp) / f"deleted-{n}.csv")
+                        result.notes.append(
+                            f"{len(gone)} ticket(s) no longer listed by the help desk: removed"
+                        )
+                elif batch.records:
                     path = Path(tmp) / f"{conn.vendor}-{n}.json"
                     path.write_text(json.dumps(_dedupe(batch.document)), encoding="utf-8")
                     history = _write_history(batch.history, Path(tmp) / f"history-{n}.csv")
@@ -185,6 +200,69 @@ def sync_connection(
             {"read": result.read, "loaded": result.loaded, "quarantined": result.quarantined},
         )
     return result
+
+
+# a reconciliation that would remove more than this share of what a connection brought is refused:
+# a help desk that suddenly lists almost nothing has lost a permission, not its tickets
+MAX_DELETED_SHARE = 0.2
+MAX_DELETED_AT_ONCE = 5  # a handful is always believed
+
+
+def _deleted_there(store: Store, conn: Connection, present: list[str]) -> list[str]:
+    """The tickets this connection brought (their latest batch is one of its own) that the help
+    desk no longer lists. Refused, in plain words, when that is more than MAX_DELETED_SHARE of
+    them (and more than MAX_DELETED_AT_ONCE): the listing is then more likely wrong than the
+    deletions real."""
+    if store.current() is None or conn.contract_id is None:
+        return []
+    con = connect()
+    try:
+        store.attach(con)
+        con.execute("CREATE TEMP TABLE _present (ticket_id VARCHAR)")
+        con.executemany("INSERT INTO _present VALUES (?)", [[k] for k in present])
+        brought, gone = con.execute(
+            "WITH mine AS (SELECT b.ticket_id FROM base b JOIN batches x USING (batch_id)"
+            " WHERE b.contract_id = ? AND starts_with(x.file, ?))"
+            " SELECT (SELECT count(*) FROM mine),"
+            " (SELECT list(ticket_id ORDER BY ticket_id) FROM mine"
+            "  WHERE ticket_id NOT IN (SELECT ticket_id FROM _present))",
+            [conn.contract_id, f"connection {conn.name} batch "],
+        ).fetchall()[0]
+    finally:
+        con.close()
+    gone = list(gone or [])
+    if len(gone) > MAX_DELETED_AT_ONCE and len(gone) > MAX_DELETED_SHARE * brought:
+        raise ConnectorError(
+            f"the help desk lists {brought - len(gone):,} of the {brought:,} tickets this "
+            f"connection brought; {len(gone):,} missing at once looks like a lost permission, not "
+            "deletions: nothing was removed (check the connection's user can see every ticket)"
+        )
+    return gone
+
+
+def _remove(
+    store: Store,
+    uow_factory: Callable[[], UnitOfWork],
+    conn: Connection,
+    ids: list[str],
+    path: Path,
+) -> None:
+    """The tickets deleted in the help desk leave the store: a batch whose rows say deleted,
+    through the same ingest (its report and the audit trail say so)."""
+    columns = ["ticket_id", "severity", "created_at", "first_response_at", "resolved_at"]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow([*columns, "status"])  # the status says why each row is left out
+        w.writerows([i, "", "", "", "", "deleted"] for i in ids)
+    ingest_export(
+        store,
+        uow_factory(),
+        path,
+        "generic",
+        contract=conn.contract_id,
+        display_name=f"connection {conn.name}: tickets no longer listed by the help desk",
+    )
+    path.unlink()
 
 
 def test_connection(uow_factory: Callable[[], UnitOfWork], conn: Connection) -> str:

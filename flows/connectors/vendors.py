@@ -17,6 +17,8 @@ once the batch is in the store; pulling resumes from any saved cursor.
 - jira: `/rest/api/3/search/jql` (`updated >=` ordered by it, `expand=changelog`,
   `nextPageToken` until `isLast`); saves the window and page token, then the high water. An
   issue whose changelog is longer than the search shows is completed from its changelog endpoint.
+  Deletions: Jira's search never returns a deleted issue, so once a day the run lists every key
+  the search still finds (keys only) and the sync removes the issues it brought that are gone.
 - freshdesk: `/api/v2/tickets` (`updated_since`, `include=stats`, ordered by `updated_at`;
   each page asks from the last `updated_at` read, so its 300-page limit is never reached except
   by ties); saves the high water.
@@ -68,6 +70,10 @@ class Batch:
     # companion shape (profiles/companions.py); `appends` when it holds only new changes
     history: list[dict] = field(default_factory=list)
     appends: bool = False
+    # every ticket id the help desk lists now (a reconciliation, for a vendor whose incremental
+    # API never shows a deletion): the tickets this connection brought that it no longer lists
+    # were deleted there (flows/connectors/sync.py decides and guards)
+    present: list[str] | None = None
 
 
 PROFILE = {
@@ -426,6 +432,7 @@ def jira(s: requests.Session, base: str, cursor: dict, since: datetime) -> Itera
     start = _instant(cursor.get("window")) or _window_start(cursor, since)
     token = cursor.get("token")
     high = cursor.get("high_water")
+    listed = cursor.get("keys_listed_at")
     jql = f'updated >= "{start.astimezone(UTC).strftime("%Y/%m/%d %H:%M")}" ORDER BY updated ASC'
     for _ in range(MAX_PAGES):
         params: dict[str, Any] = {
@@ -450,10 +457,45 @@ def jira(s: requests.Session, base: str, cursor: dict, since: datetime) -> Itera
             if last
             else {"window": _iso(start), "token": token, "high_water": high}
         )
-        yield Batch({"issues": issues}, len(issues), after)
+        yield Batch({"issues": issues}, len(issues), {**after, "keys_listed_at": listed})
         if last:
-            return
-    raise ConnectorError(f"{url}: more than {MAX_PAGES} pages in one run")
+            break
+    else:
+        raise ConnectorError(f"{url}: more than {MAX_PAGES} pages in one run")
+    now = datetime.now(UTC)
+    due = _instant(listed)
+    if due is None or now - due >= JIRA_KEYS_EVERY:
+        keys = _jira_keys(s, base, since)
+        yield Batch(
+            {"issues": []}, 0, {"high_water": high, "keys_listed_at": _iso(now)}, present=keys
+        )
+
+
+JIRA_KEYS_EVERY = timedelta(hours=24)
+JIRA_KEYS_PAGE = 5000  # the search's page when it returns keys only
+
+
+def _jira_keys(s: requests.Session, base: str, since: datetime) -> list[str]:
+    """Every issue key the connection's search still finds (`updated >= since`, keys only): Jira's
+    search never returns a deleted issue and offers no list of deletions, so an issue this
+    connection brought and no longer finds was deleted (read once a day, JIRA_KEYS_EVERY)."""
+    url = f"{base}/rest/api/3/search/jql"
+    jql = f'updated >= "{since.astimezone(UTC).strftime("%Y/%m/%d %H:%M")}" ORDER BY key ASC'
+    keys: list[str] = []
+    token = None
+    for _ in range(MAX_PAGES):
+        params: dict[str, Any] = {"jql": jql, "fields": "key", "maxResults": JIRA_KEYS_PAGE}
+        if token:
+            params["nextPageToken"] = token
+        page = _get(s, url, params)
+        issues = page.get("issues") if isinstance(page, dict) else None
+        if not isinstance(issues, list):
+            raise ConnectorError(f"{url}: the answer has no issues list")
+        keys.extend(str(i["key"]) for i in issues if isinstance(i, dict) and i.get("key"))
+        token = page.get("nextPageToken")
+        if page.get("isLast", not token) or not token:
+            return keys
+    raise ConnectorError(f"{url}: more than {MAX_PAGES} pages of keys in one run")
 
 
 def freshdesk(s: requests.Session, base: str, cursor: dict, since: datetime) -> Iterator[Batch]:
