@@ -62,7 +62,7 @@ def batches_of(folder: Path) -> pa.RecordBatchReader:
 
     def batches() -> Iterator[pa.RecordBatch]:
         for f in files:
-            for b in f.iter_batches(batch_size=256_000):
+            for b in f.iter_batches(batch_size=64_000):
                 yield from pa.Table.from_batches([b]).select(SCHEMA.names).cast(SCHEMA).to_batches()
 
     return pa.RecordBatchReader.from_batches(SCHEMA, batches())

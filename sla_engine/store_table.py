@@ -71,6 +71,10 @@ KINDS = ("ticket", "quarantine", "batch", "parked", "terms")
 # the month partition of a ticket, from its creation instant (UTC microseconds)
 MONTH_SQL = "coalesce(strftime(make_timestamp({col}), '%Y-%m'), 'none')"
 COMMIT_RETRIES = 8
+# the Delta writer holds up to this much of each partition it writes before it flushes a file: a
+# load that writes every month at once holds all of them, so small files keep its memory flat (the
+# worker's compaction merges them later: store_maintain.TARGET_FILE_BYTES)
+WRITE_FILE_BYTES = 16 << 20
 # a small batch appends its changed tickets as one change set (part d<batch id>) instead of
 # rewriting the months they were created in; readers take each ticket's row of the highest batch id
 # (a month row and a change set row of the same batch id are the same version), and a TOMBSTONE
@@ -179,7 +183,7 @@ class Table:
                 mode="overwrite",
                 predicate=replaced,
                 partition_by=PARTITIONS,
-                target_file_size=64 << 20,
+                target_file_size=WRITE_FILE_BYTES,
             )
         except CommitFailedError as e:
             raise Conflict(f"another writer committed to the store first ({e})") from e
