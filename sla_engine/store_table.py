@@ -25,6 +25,7 @@ again from the new version (`Conflict`): writers need no lock, on one host or ma
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 from dataclasses import dataclass
@@ -247,7 +248,9 @@ def relation(
             return con.sql(_empty_sql())
         return con.read_parquet(uris, hive_partitioning=False)
     ds = dt.to_pyarrow_dataset(file_pruning_predicate=_pruning(kind, parts))
-    name = f"_delta_{kind}_{dt.version()}_{len(parts) if parts is not None else 'all'}"
+    # one name per (version, kind, parts): two relations of one version never replace each other
+    which = "all" if parts is None else hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
+    name = f"_delta_{kind}_{dt.version()}_{which}"
     con.register(name, ds)
     return con.sql(f"SELECT * EXCLUDE (kind, part) FROM {name}")
 
