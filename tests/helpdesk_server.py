@@ -62,6 +62,8 @@ class HelpDesk:
     freshdesk_max_page: int = 300
     # Freshdesk and Freshservice answer on the same path: which product this desk is
     fresh: str = "freshdesk"
+    # Freshdesk's and Freshservice's trash: deleted tickets, listed only with filter=deleted
+    trash: list[Ticket] = field(default_factory=list)
     # ServiceNow's record of deleted incidents (sys_audit_delete): (ticket id, deleted at)
     sn_deleted: list[tuple[int, datetime]] = field(default_factory=list)
     next_link: bool = False
@@ -326,14 +328,19 @@ class HelpDesk:
     def fresh_tickets(self, q: dict) -> list | dict:
         return self.freshservice(q) if self.fresh == "freshservice" else self.freshdesk(q)
 
+    def _fresh_pool(self, q: dict) -> list[Ticket]:
+        """The list the answer is drawn from: the trash with filter=deleted, else the tickets."""
+        return self.trash if q.get("filter") == "deleted" else self.tickets
+
     def freshservice(self, q: dict) -> dict:
         """Freshservice's list of tickets (api.freshservice.com, "List All Tickets"): an object
         {"tickets": [...]}, `updated_since`, `include=stats`, `page`/`per_page` (at most 100),
         ordered by creation (`order_type`, default desc) — there is no order by update."""
         page_no = int(q.get("page", 1))
         since = self._since(q["updated_since"])
+        pool = self._fresh_pool(q)
         rows = sorted(
-            (t for t in self.tickets if self.upd(t) >= since),
+            (t for t in pool if self.upd(t) >= since),
             key=lambda t: (t.created, t.id),
             reverse=q.get("order_type", "desc") != "asc",
         )
@@ -343,6 +350,7 @@ class HelpDesk:
             "tickets": [
                 {
                     "id": t.id,
+                    "deleted": pool is self.trash,
                     "subject": f"Ticket {t.id}",
                     "created_at": _z(t.created),
                     "updated_at": _z(self.upd(t)),
@@ -365,11 +373,13 @@ class HelpDesk:
         if page_no > self.freshdesk_max_page:
             raise PageLimit
         since = self._since(q["updated_since"])
-        rows = [t for t in self.sorted() if self.upd(t) >= since]
+        pool = self._fresh_pool(q)
+        rows = [t for t in sorted(pool, key=lambda t: (t.updated, t.id)) if self.upd(t) >= since]
         per = min(int(q.get("per_page", 30)), self.page_size)
         return [
             {
                 "id": t.id,
+                "deleted": pool is self.trash,
                 "created_at": _z(t.created),
                 "updated_at": _z(self.upd(t)),
                 "priority": FD_PRIORITY[t.priority],

@@ -390,6 +390,26 @@ def test_an_issue_deleted_in_jira_leaves_the_store_and_a_listing_of_almost_nothi
     assert sorted(_ids(store)) == sorted(["MAIL-1", *(f"SUP-{i}" for i in (1, 2, 4, 5, 6, 7, 8))])
 
 
+@pytest.mark.parametrize("vendor", ["freshdesk", "freshservice"])
+def test_a_ticket_moved_to_the_trash_leaves_the_store(engine, tmp_path, desk, vendor):
+    """Freshdesk and Freshservice list a deleted ticket only with filter=deleted (the trash): each
+    run reads the trash since its window's start, and the ticket and its results leave."""
+    store = _store(tmp_path)
+    _add(engine, desk, vendor)
+    (r,) = sync_due(store, _uow(engine), backoff_s=0.01)
+    assert r.error is None and "3" in _ids(store), r.text()
+    (gone,) = [t for t in desk.tickets if t.id == 3]
+    desk.tickets.remove(gone)
+    gone.updated = datetime(2025, 3, 25, tzinfo=UTC)  # deleting it is its last update
+    desk.trash.append(gone)
+    conn = connections.by_name(UnitOfWork(engine), vendor)
+    r2 = sync_connection(store, _uow(engine), conn, backoff_s=0.01)
+    assert r2.error is None, r2.text()
+    assert "3" not in _ids(store) and len(_ids(store)) == 8
+    assert any("filter=deleted" in q for q in desk.requests)
+    assert set(store_report(store, AS_OF)[0].groupby("metric")["tickets"].sum()) == {8}
+
+
 def test_a_cursor_that_goes_backwards_never_moves_the_high_water_back(engine, tmp_path, desk):
     store = _store(tmp_path)
     _add(engine, desk, "servicenow")

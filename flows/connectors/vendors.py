@@ -21,7 +21,8 @@ once the batch is in the store; pulling resumes from any saved cursor.
   the search still finds (keys only) and the sync removes the issues it brought that are gone.
 - freshdesk: `/api/v2/tickets` (`updated_since`, `include=stats`, ordered by `updated_at`;
   each page asks from the last `updated_at` read, so its 300-page limit is never reached except
-  by ties); saves the high water.
+  by ties); saves the high water. Deletions: the trash (`filter=deleted`, since the window's
+  start), read after the tickets and handed on as deleted.
 
 - freshservice: `/api/v2/tickets` (`updated_since`, `include=stats`, `order_type=asc`: ordered by
   creation — Freshservice offers no order by update —, `page`/`per_page` 100 while the answer's
@@ -29,6 +30,7 @@ once the batch is in the store; pulling resumes from any saved cursor.
   saves the window and the page to resume from, then the high water. Ordered by creation, a
   ticket updated during the run keeps its place and a new one is added at the end; a ticket
   deleted during the run moves the later ones up by one, so a resumed run starts a page early.
+  Deletions: the trash, as for Freshdesk.
 
 ServiceNow and Freshdesk are paged by keyset (`_keyset`), not by offset: an offset into a list
 ordered by update time skips a ticket whenever another is updated during the run. Time-windowed
@@ -523,14 +525,46 @@ def freshdesk(s: requests.Session, base: str, cursor: dict, since: datetime) -> 
             raise ConnectorError(f"{url}: the answer is not a list of tickets")
         return rows
 
-    yield from _keyset(
+    start = _window_start(cursor, since)
+    after = {"high_water": cursor.get("high_water")}
+    for b in _keyset(
         fetch,
         lambda r: r.get("id"),
         lambda r: _instant(r.get("updated_at")),
         lambda rows: {"tickets": rows},
-        _window_start(cursor, since),
+        start,
         cursor.get("high_water"),
-    )
+    ):
+        after = b.cursor
+        yield b
+    trashed = _fresh_trash(s, url, start)
+    if trashed:
+        yield Batch({"tickets": trashed}, len(trashed), after)
+
+
+def _fresh_trash(s: requests.Session, url: str, start: datetime) -> list[dict]:
+    """Tickets moved to the trash since `start` (Freshdesk's and Freshservice's `filter=deleted`:
+    the list never shows them otherwise), each marked deleted for the profile, which then removes
+    the stored ticket."""
+    out: list[dict] = []
+    for page_no in range(1, FRESHDESK_MAX_PAGE + 1):
+        page, more = _get_linked(
+            s,
+            url,
+            {
+                "filter": "deleted",
+                "updated_since": _iso(start),
+                "per_page": PAGE["freshdesk"],
+                "page": page_no,
+            },
+        )
+        rows = page.get("tickets") if isinstance(page, dict) else page
+        if not isinstance(rows, list):
+            raise ConnectorError(f"{url}: the answer holds no list of deleted tickets")
+        out += [{**r, "status": "deleted"} for r in rows if isinstance(r, dict) and "id" in r]
+        if not rows or (not more and len(rows) < PAGE["freshdesk"]):
+            return out
+    return out
 
 
 def freshservice(s: requests.Session, base: str, cursor: dict, since: datetime) -> Iterator[Batch]:
@@ -571,9 +605,13 @@ def freshservice(s: requests.Session, base: str, cursor: dict, since: datetime) 
         )
         yield Batch({"tickets": new}, len(new), after)
         if last:
-            return
+            break
         page_no += 1
-    raise ConnectorError(f"{url}: more than {MAX_PAGES} pages in one run")
+    else:
+        raise ConnectorError(f"{url}: more than {MAX_PAGES} pages in one run")
+    trashed = _fresh_trash(s, url, start)
+    if trashed:
+        yield Batch({"tickets": trashed}, len(trashed), {"high_water": high})
 
 
 PULL = {
