@@ -13,6 +13,7 @@ from helpers import terms_doc
 from sla_engine import analysis, ledger
 from sla_engine.demo import build_demo
 from sla_engine.engine import evaluate_relation
+from sla_engine.gen_files import relation_sql
 from sla_engine.ingest import ingest
 from sla_engine.store import Store
 from sla_engine.terms import parse_terms
@@ -37,9 +38,9 @@ def full_report(store: Store, as_of_us: int) -> pd.DataFrame:
 def test_ingest_publishes_the_generation_with_its_ledger(demo):
     led = ledger.load(demo.current(), demo.terms())
     assert led is not None
-    n = duckdb.sql(
-        f"SELECT count(*) FROM read_parquet('{demo.current() / 'tickets.parquet'}')"
-    ).fetchall()[0][0]
+    n = duckdb.sql(f"SELECT count(*) FROM {relation_sql(demo.current(), 'tickets')}").fetchall()[0][
+        0
+    ]
     assert (
         led.final_tickets + led.live_tickets == n
     )  # every demo ticket has terms: all accounted for

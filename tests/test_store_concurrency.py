@@ -17,6 +17,7 @@ from helpers import terms_doc
 
 from sla_engine import analysis
 from sla_engine.errors import StoreError
+from sla_engine.gen_files import relation_sql
 from sla_engine.ingest import ingest
 from sla_engine.store import Store
 from sla_engine.store_table import Table
@@ -47,11 +48,9 @@ def export(path: Path, first: int, n: int) -> Path:
 
 
 def stored_tickets(gen: Path) -> int:
-    return int(
-        duckdb.connect()
-        .execute("SELECT count(*) FROM read_parquet(?)", [str(gen / "tickets.parquet")])
-        .fetchone()[0]
-    )
+    """The generation's tickets: its base and every layer small batches added (gen_files.py)."""
+    query = f"SELECT count(*) FROM {relation_sql(gen, 'tickets')}"
+    return int(duckdb.connect().execute(query).fetchone()[0])
 
 
 def reported_tickets(store: Store) -> int:
@@ -95,6 +94,7 @@ import json, sys, time
 from pathlib import Path
 import duckdb
 from sla_engine import analysis
+from sla_engine.gen_files import relation_sql
 from sla_engine.store import Store
 root, stop, as_of = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 store = Store(root)
@@ -104,8 +104,9 @@ while not last:
     name = store.current().name  # what a page run names in its cache keys
     rep, how = analysis.store_report(store.pinned(name), as_of)
     reported = int(rep.loc[rep['metric'] == 'response', 'tickets'].sum())
+    gen = root / 'cache' / name
     stored = duckdb.connect().execute(
-        'SELECT count(*) FROM read_parquet(?)', [str(root / 'cache' / name / 'tickets.parquet')]
+        f"SELECT count(*) FROM {relation_sql(gen, 'tickets')}"
     ).fetchone()[0]
     print(json.dumps([name, reported, int(stored), how]), flush=True)
 """
