@@ -222,6 +222,14 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def worker_job(args: argparse.Namespace) -> int:
+    """One heavy job of the worker, in the process the worker started for it (flows/worker.py)."""
+    from flows.worker import heavy_job
+
+    print(heavy_job(args.job, Path(args.store)))
+    return 0
+
+
 def _passphrase(path: str | None) -> str | None:
     if not path:
         return None
@@ -332,6 +340,9 @@ def main(argv: list[str] | None = None) -> int:
     wk = sub.add_parser("worker", help="run alerts, mail, reminders, checkpoints and notices")
     wk.add_argument("--once", action="store_true", help="run every job once, then exit")
     wk.set_defaults(func=worker)
+    wj = sub.add_parser("worker-job", help="one heavy job of the worker (the worker runs it)")
+    wj.add_argument("job", choices=["store", "backup"])
+    wj.set_defaults(func=worker_job)
     bk = sub.add_parser("backup", help="the database, the store, the journal, in one archive")
     bk.add_argument("out")
     bk.add_argument("--with-keys", action="store_true", help="include the keys, encrypted")

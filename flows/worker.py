@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -132,13 +131,14 @@ def _store_job(store: Store, engine: Engine) -> str:
 HEAVY = {"store": _store_job, "backup": _backup_job}
 
 
-def _heavy(name: str, store_root: str, db_url: str) -> str:
-    """A heavy job's body, in its own process (see in_own_process)."""
-    engine = make_engine(db_url, migrate=False)
+JOB_DATABASE_URL = "COVENANT_JOB_DATABASE_URL"  # the worker's database, handed to its child
+
+
+def heavy_job(name: str, store_root: Path) -> str:
+    """A heavy job's body, in the child (`python -m flows worker-job NAME`)."""
+    engine = make_engine(os.environ.get(JOB_DATABASE_URL) or None, migrate=False)
     try:
-        return HEAVY[name](Store(Path(store_root)), engine)
-    except EXPECTED as exc:  # said in plain words: the parent's worker logs it and goes on
-        raise FlowError(f"{type(exc).__name__}: {exc}") from None
+        return HEAVY[name](Store(store_root), engine)
     finally:
         engine.dispose()
 
@@ -146,13 +146,26 @@ def _heavy(name: str, store_root: str, db_url: str) -> str:
 def in_own_process(name: str, store: Store, engine_factory: Callable) -> str:
     """Run a heavy job (rewriting the store's months, archiving every row) in a process of its
     own: its memory goes back to the system when it ends, so the worker's own stays flat whatever
-    the store's size. The child inherits the environment (store location, backup folder, keys)."""
-    url = engine_factory().url.render_as_string(hide_password=False)
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        try:
-            return pool.submit(_heavy, name, str(store.root), url).result()
-        except BrokenProcessPool as exc:
-            raise FlowError(f"the {name} job's process ended without an answer: {exc}") from exc
+    the store's size. A fresh interpreter (not a fork: nothing of the worker's state, threads or
+    main module is carried over) with the worker's environment and database; its answer is its
+    output, its failure the reason it writes."""
+    env = dict(os.environ)
+    env[JOB_DATABASE_URL] = engine_factory().url.render_as_string(hide_password=False)
+    root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-m", "flows", "--store", str(store.root), "worker-job", name],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+        check=False,
+    )
+    if done.returncode != 0:
+        said = [line for line in done.stderr.splitlines() if line.strip()]
+        reason = said[-1].removeprefix("error: ") if said else f"exit status {done.returncode}"
+        raise FlowError(f"the {name} job failed: {reason}")
+    return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "done"
 
 
 def run_due(all_jobs: list[Job], now: float) -> list[str]:

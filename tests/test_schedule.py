@@ -186,5 +186,5 @@ def test_the_heavy_jobs_run_in_a_process_of_their_own_and_fail_in_plain_words(
     assert "every file matches its SHA-256" in by_name["backup"].run()
     monkeypatch.setenv("COVENANT_STORE_RETENTION_HOURS", "0")  # refused inside the child
     said = run_due([by_name["store"], by_name["mail"]], now=0.0)
-    assert said[0].startswith("store: failed: FlowError: StoreError: COVENANT_STORE_RETENTION")
+    assert said[0].startswith("store: failed: FlowError: the store job failed: COVENANT_STORE_RETE")
     assert said[1].startswith("mail: ")
