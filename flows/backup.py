@@ -140,11 +140,8 @@ def open_keys(blob: bytes, passphrase: str) -> dict[str, bytes]:
 
 
 def _sha_file(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return _copy_checked(f, None)
 
 
 def backup(

@@ -21,7 +21,6 @@ import duckdb
 import pyarrow.parquet as pq
 
 from .ledger_files import file_list, quote
-from .sqlfiles import connect
 
 # what evaluate.sql reads, and the order each is written in
 ORDER = {"tickets": "tid", "status_log": "tid, start_us", "severity_log": "tid, start_us"}
@@ -64,19 +63,15 @@ def _rows(paths: list[Path]) -> int:
     return sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
 
 
-def max_tid(folder: Path) -> int:
+def max_tid(con: duckdb.DuckDBPyConnection, folder: Path) -> int:
     """The highest tid any file of the generation holds (from the files' statistics)."""
-    con = connect()
-    try:
-        row = con.execute(
-            f"SELECT coalesce(max(tid), 0) FROM read_parquet({file_list(files(folder, 'tickets'))})"
-        ).fetchone()
-    finally:
-        con.close()
+    row = con.execute(
+        f"SELECT coalesce(max(tid), 0) FROM read_parquet({file_list(files(folder, 'tickets'))})"
+    ).fetchone()
     return int(row[0]) if row else 0
 
 
-def _link(src: Path, dst: Path) -> None:
+def link(src: Path, dst: Path) -> None:
     """A hard link (instant, and it outlives the older generation's folder); a copy across
     filesystems."""
     try:
@@ -100,9 +95,9 @@ def carry_over(prev: Path, staged: Path, con: duckdb.DuckDBPyConnection) -> int:
         return 1
     for name in NAMES:
         for f in files(prev, name):
-            _link(f, staged / f.name)
+            link(f, staged / f.name)
     for k in ks:
-        _link(layer_file(prev, k, "dropped"), layer_file(staged, k, "dropped"))
+        link(layer_file(prev, k, "dropped"), layer_file(staged, k, "dropped"))
     return (ks[-1] + 1) if ks else 1
 
 

@@ -3,15 +3,13 @@ parts, voids, totals and open tickets (layout: ledger_files.py; when to build wh
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from .engine import INPUTS, latest_fact, open_inputs, prepare
-from .gen_files import layer_file, relation_sql
+from .gen_files import layer_file, link, relation_sql
 from .ledger_files import KEY, Ledger, file_list, finals, quote
 from .sqlfiles import one_row, sql
 from .terms import Terms
@@ -186,7 +184,7 @@ def build_incremental(
     voided = int(one_row(con, f"SELECT count(*) FROM read_parquet({quote(void)})")[0])
     con.close()
     for f in prev.part_files() + prev.voids():  # the unchanged results: linked, not rewritten
-        _link(f, tmp / f.name)
+        link(f, tmp / f.name)
     return {
         "settled_us": settled,
         "final_tickets": prev.final_tickets - voided + int(new_final),
@@ -195,12 +193,3 @@ def build_incremental(
         "judged": int(judged),
         "voided": prev.voided + voided,
     }
-
-
-def _link(src: Path, dst: Path) -> None:
-    """A hard link (instant, and it outlives the older generation's folder); a copy across
-    filesystems."""
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)

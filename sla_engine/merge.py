@@ -366,7 +366,7 @@ def _stage_generation(
         gen_files.write(con, gen)
         return uncovered(con, terms)
     k = gen_files.carry_over(layer_on, gen, con)
-    derive(con, keep_numbered=True, tid_base=gen_files.max_tid(gen))
+    derive(con, keep_numbered=True, tid_base=gen_files.max_tid(con, gen))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE dropped_tids AS SELECT tid FROM "
         + gen_files.relation_sql(gen, "tickets")

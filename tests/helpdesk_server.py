@@ -348,22 +348,7 @@ class HelpDesk:
         self.next_link = len(rows) > page_no * per  # the `Link: rel="next"` header of the answer
         return {
             "tickets": [
-                {
-                    "id": t.id,
-                    "deleted": pool is self.trash,
-                    "subject": f"Ticket {t.id}",
-                    "created_at": _z(t.created),
-                    "updated_at": _z(self.upd(t)),
-                    "priority": FD_PRIORITY[t.priority],
-                    "status": FD_STATUS[t.status],
-                    "stats": {
-                        "first_responded_at": _z(t.responded),
-                        "resolved_at": _z(t.solved),
-                        "closed_at": None,
-                        "pending_since": None,
-                        "status_updated_at": _z(t.updated),
-                    },
-                }
+                self._fresh_ticket(t, pool is self.trash) | {"subject": f"Ticket {t.id}"}
                 for t in rows[(page_no - 1) * per : page_no * per]
             ]
         }
@@ -377,23 +362,27 @@ class HelpDesk:
         rows = [t for t in sorted(pool, key=lambda t: (t.updated, t.id)) if self.upd(t) >= since]
         per = min(int(q.get("per_page", 30)), self.page_size)
         return [
-            {
-                "id": t.id,
-                "deleted": pool is self.trash,
-                "created_at": _z(t.created),
-                "updated_at": _z(self.upd(t)),
-                "priority": FD_PRIORITY[t.priority],
-                "status": FD_STATUS[t.status],
-                "stats": {
-                    "first_responded_at": _z(t.responded),
-                    "resolved_at": _z(t.solved),
-                    "closed_at": None,
-                    "pending_since": None,
-                    "status_updated_at": _z(t.updated),
-                },
-            }
+            self._fresh_ticket(t, pool is self.trash)
             for t in rows[(page_no - 1) * per : page_no * per]
         ]
+
+    def _fresh_ticket(self, t: Ticket, deleted: bool) -> dict:
+        """A ticket as Freshdesk and Freshservice serve it with include=stats (the same fields)."""
+        return {
+            "id": t.id,
+            "deleted": deleted,
+            "created_at": _z(t.created),
+            "updated_at": _z(self.upd(t)),
+            "priority": FD_PRIORITY[t.priority],
+            "status": FD_STATUS[t.status],
+            "stats": {
+                "first_responded_at": _z(t.responded),
+                "resolved_at": _z(t.solved),
+                "closed_at": None,
+                "pending_since": None,
+                "status_updated_at": _z(t.updated),
+            },
+        }
 
 
 class PageLimit(Exception):

@@ -264,45 +264,52 @@ def _servicenow_history(s: requests.Session, base: str, rows: list[dict]) -> lis
     ids = sorted(number)
     out: list[dict] = []
     for k in range(0, len(ids), SN_AUDIT_CHUNK):
-        chunk = ids[k : k + SN_AUDIT_CHUNK]
-        for step in range(MAX_PAGES):
-            page = _get(
-                s,
-                url,
+        query = (
+            "tablename=incident^documentkeyIN"
+            + ",".join(ids[k : k + SN_AUDIT_CHUNK])
+            + "^fieldnameINstate,incident_state,priority^ORDERBYsys_created_on"
+        )
+        fields = "documentkey,fieldname,newvalue,sys_created_on"
+        for a in _servicenow_rows(s, url, query, fields):
+            what = SN_AUDIT_FIELDS.get(str(a.get("fieldname")))
+            if what is None or a.get("documentkey") not in number or not a.get("sys_created_on"):
+                continue
+            value = str(a.get("newvalue") or "")
+            if what == "status":
+                value = str(status_names("servicenow", pd.Series([value])).iloc[0])
+            out.append(
                 {
-                    "sysparm_query": "tablename=incident^documentkeyIN"
-                    + ",".join(chunk)
-                    + "^fieldnameINstate,incident_state,priority^ORDERBYsys_created_on",
-                    "sysparm_fields": "documentkey,fieldname,newvalue,sys_created_on",
-                    "sysparm_limit": PAGE["servicenow"],
-                    "sysparm_offset": step * PAGE["servicenow"],
-                },
+                    "ticket_id": number[a["documentkey"]],
+                    "changed_at": a["sys_created_on"],
+                    "field": what,
+                    "value": value,
+                }
             )
-            got = page.get("result") if isinstance(page, dict) else None
-            if not isinstance(got, list):
-                raise ConnectorError(f"{url}: the answer has no result list")
-            for a in got:
-                what = SN_AUDIT_FIELDS.get(str(a.get("fieldname")))
-                if (
-                    what is None
-                    or a.get("documentkey") not in number
-                    or not a.get("sys_created_on")
-                ):
-                    continue
-                value = str(a.get("newvalue") or "")
-                if what == "status":
-                    value = str(status_names("servicenow", pd.Series([value])).iloc[0])
-                out.append(
-                    {
-                        "ticket_id": number[a["documentkey"]],
-                        "changed_at": a["sys_created_on"],
-                        "field": what,
-                        "value": value,
-                    }
-                )
-            if len(got) < PAGE["servicenow"]:
-                break
     return out
+
+
+def _servicenow_rows(s: requests.Session, url: str, query: str, fields: str) -> Iterator[dict]:
+    """Every row a Table API query answers, page by page (`sysparm_offset`) until a short page:
+    for tables only ever added to in the order asked (sys_audit, sys_audit_delete), where an
+    offset skips nothing."""
+    for step in range(MAX_PAGES):
+        page = _get(
+            s,
+            url,
+            {
+                "sysparm_query": query,
+                "sysparm_fields": fields,
+                "sysparm_limit": PAGE["servicenow"],
+                "sysparm_offset": step * PAGE["servicenow"],
+            },
+        )
+        got = page.get("result") if isinstance(page, dict) else None
+        if not isinstance(got, list):
+            raise ConnectorError(f"{url}: the answer has no result list")
+        yield from (r for r in got if isinstance(r, dict))
+        if len(got) < PAGE["servicenow"]:
+            return
+    raise ConnectorError(f"{url}: more than {MAX_PAGES} pages in one run")
 
 
 def servicenow(s: requests.Session, base: str, cursor: dict, since: datetime) -> Iterator[Batch]:
@@ -364,39 +371,22 @@ def _servicenow_deletions(
     stamp = start.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     out: list[dict] = []
     latest: datetime | None = None
-    for step in range(MAX_PAGES):
-        page = _get(
-            s,
-            url,
-            {
-                "sysparm_query": (
-                    f"tablename=incident^sys_created_on>={stamp}^ORDERBYsys_created_on"
-                ),
-                "sysparm_fields": "documentkey,display_value,sys_created_on",
-                "sysparm_limit": PAGE["servicenow"],
-                "sysparm_offset": step * PAGE["servicenow"],
-            },
+    query = f"tablename=incident^sys_created_on>={stamp}^ORDERBYsys_created_on"
+    for d in _servicenow_rows(s, url, query, "documentkey,display_value,sys_created_on"):
+        if not d.get("display_value"):
+            continue  # a deletion with no number names no ticket of ours
+        at = d.get("sys_created_on") or ""
+        latest = max(filter(None, [latest, _instant(at)]), default=None)
+        out.append(
+            dict.fromkeys(SN_INCIDENT_FIELDS, "")
+            | {
+                "sys_id": d.get("documentkey") or "",
+                "number": d["display_value"],
+                "state": SN_DELETED,
+                "sys_updated_on": at,
+            }
         )
-        got = page.get("result") if isinstance(page, dict) else None
-        if not isinstance(got, list):
-            raise ConnectorError(f"{url}: the answer has no result list")
-        for d in got:
-            if not isinstance(d, dict) or not d.get("display_value"):
-                continue  # a deletion with no number names no ticket of ours
-            at = d.get("sys_created_on") or ""
-            latest = max(filter(None, [latest, _instant(at)]), default=None)
-            out.append(
-                dict.fromkeys(SN_INCIDENT_FIELDS, "")
-                | {
-                    "sys_id": d.get("documentkey") or "",
-                    "number": d["display_value"],
-                    "state": SN_DELETED,
-                    "sys_updated_on": at,
-                }
-            )
-        if len(got) < PAGE["servicenow"]:
-            return out, latest
-    raise ConnectorError(f"{url}: more than {MAX_PAGES} pages in one run")
+    return out, latest
 
 
 # the incident fields a deletion record carries empty, so a batch of deletions alone has the
