@@ -65,8 +65,11 @@ def _parser() -> argparse.ArgumentParser:
 
     ing = sub.add_parser("ingest", help="load a help-desk export into the store")
     ing.add_argument("file")
+    ing.add_argument("--profile", help="generic, zendesk, jsm, servicenow, freshdesk, eventlog")
     ing.add_argument(
-        "--profile", required=True, help="generic, zendesk, jsm, servicenow, freshdesk, eventlog"
+        "--recipe",
+        help="an import recipe: a built-in name (list them with `recipes`) or a .yaml file; "
+        "sets the profile, columns and status meanings",
     )
     ing.add_argument("--tz", help="IANA zone of naive timestamps in the file")
     ing.add_argument(
@@ -105,6 +108,10 @@ def _parser() -> argparse.ArgumentParser:
         help="eventlog: status that marks the first response (repeatable)",
     )
     ing.set_defaults(func=cmd_ingest)
+
+    rc = sub.add_parser("recipes", help="list the built-in import recipes, or print one as YAML")
+    rc.add_argument("name", nargs="?", help="print this recipe's YAML")
+    rc.set_defaults(func=cmd_recipes)
 
     tk = sub.add_parser("tickets", help="per-ticket results from the store, with derived instants")
     tk.add_argument("--contract", help="only this contract")
@@ -231,6 +238,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     ):
         print("error: nothing was loaded (every row is quarantined; see above)", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_recipes(args: argparse.Namespace) -> int:
+    from . import recipes
+
+    if args.name:
+        print(recipes.load(args.name).to_yaml(), end="")
+        return 0
+    for name, r in recipes.builtin().items():
+        print(f"{name:28} {r.title}")
     return 0
 
 

@@ -25,3 +25,7 @@ class StoreError(SlaEngineError):
 
 class EvaluationError(SlaEngineError):
     """The inputs of an evaluation cannot be judged (e.g. no terms cover a ticket)."""
+
+
+class RecipeError(IngestError):
+    """An import recipe is invalid; the message names the recipe and the key."""

@@ -67,6 +67,19 @@ def ingest_file(store_root: Path, args: argparse.Namespace) -> IngestReport:
         columns[field_name.strip()] = column.strip()
     if columns:
         options["columns"] = columns
+    profile = args.profile
+    if getattr(args, "recipe", None):
+        from .recipes import load
+
+        recipe = load(args.recipe)
+        profile = profile or recipe.profile
+        args.tz = args.tz or recipe.timezone
+        stated = {k: v for k, v in options.items() if v}
+        options = recipe.options() | stated
+        if columns:
+            options["columns"] = recipe.options().get("columns", {}) | columns
+    if not profile:
+        raise IngestError("say how to read the file: --recipe NAME|FILE or --profile NAME")
 
     def say_waiting(phase: str, done: float) -> None:  # the other phases pass unsaid on a terminal
         if phase == "waiting":
@@ -75,7 +88,7 @@ def ingest_file(store_root: Path, args: argparse.Namespace) -> IngestReport:
     return ingest(
         Store(store_root),
         Path(args.file),
-        args.profile,
+        profile,
         tz=args.tz,
         contract=args.contract,
         history=Path(args.history) if args.history else None,

@@ -178,3 +178,51 @@ def metric_events(
 def history(hdf: pd.DataFrame, file: str) -> tuple[pd.DataFrame, Rejected, list[str]]:
     events, rejected = read_history_columns(hdf, file)
     return events, rejected, []
+
+
+def long_history(
+    hdf: pd.DataFrame, file: str, shape: dict, names: dict[str, str]
+) -> tuple[pd.DataFrame, Rejected, list[str]]:
+    """A change log in a long shape (one row per changed field), as a recipe describes it:
+    Salesforce CaseHistory (CaseId, Field, NewValue, CreatedDate), ServiceNow sys_audit
+    (documentkey, fieldname, newvalue, sys_created_on), a warehouse's field history. Rows of the
+    recipe's status and severity fields become changes; status codes take the recipe's names."""
+    h = with_rows(hdf)
+    c = {
+        k: find_column(h, [shape[k]], f"the recipe's {k} column", file)
+        for k in ("ticket", "field", "value", "at")
+    }
+    name = h[c["field"]].astype("string").str.strip().str.lower()
+    which = pd.Series(pd.NA, index=h.index, dtype="string")
+    for fact, vendor_names in shape["fields"].items():
+        which[name.isin([n.strip().lower() for n in vendor_names])] = fact
+    use = which.notna()
+    value = h.loc[use, c["value"]].astype("string")
+    status_rows = which[use] == "status"
+    value[status_rows] = value[status_rows].str.strip().str.lower().replace(names or {})
+    events = pd.DataFrame(
+        {
+            "ticket_id": h.loc[use, c["ticket"]].astype("string").str.strip(),
+            "changed_at": h.loc[use, c["at"]],
+            "field": which[use],
+            "value": value,
+            "_row": h.loc[use, "_row"],
+        }
+    )
+    blank_value = events["value"].isna() | (events["value"].str.strip() == "")
+    rejected: Rejected = [
+        (int(r), c["value"], "no new value for this change")
+        for r in events.loc[blank_value, "_row"]
+    ]
+    other = name[~use].value_counts()
+    notes = [
+        f"{int(use.sum())} changes of the status or severity read from {c['field']} = "
+        + ", ".join(f"{k}: {'/'.join(v)}" for k, v in shape["fields"].items())
+    ]
+    if len(other):
+        notes.append(
+            f"{int(other.sum())} rows change other fields and are not needed ("
+            + ", ".join(f"{k} {v}" for k, v in other.head(6).items())
+            + ")"
+        )
+    return events[~blank_value].reset_index(drop=True), rejected, notes

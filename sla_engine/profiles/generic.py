@@ -37,7 +37,11 @@ def read(df: pd.DataFrame, file: str, overrides: dict | None = None) -> Extract:
     optional = ("contract_id", "first_response_at", "resolved_at")
     cols = {
         n: find_column(
-            df, [names[n]], WORDS[n], file, required=n not in optional or n in (overrides or {})
+            df,
+            names[n] if isinstance(names[n], list) else [names[n]],
+            WORDS[n],
+            file,
+            required=n not in optional or n in (overrides or {}),
         )
         for n in TICKET_FIELDS
     }

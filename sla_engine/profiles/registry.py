@@ -47,6 +47,9 @@ def _mapping(options: dict) -> dict:
         m["columns"] = {**(m.get("columns") or {}), **options["columns"]}
     if options.get("statuses"):
         m["statuses"] = {**(m.get("statuses") or {}), **options["statuses"]}
+    for key in ("status_names", "records", "long_history", "recipe"):  # a recipe's (recipes/)
+        if options.get(key):
+            m[key] = options[key]
     return m
 
 
@@ -73,7 +76,7 @@ def read_profile(
     if streamed is not None:
         df, detected = streamed
     else:
-        df = read_table(path, sideloads=sideloads)
+        df = read_table(path, json_key=mapping.get("records"), sideloads=sideloads)
         if len(df) == 0:
             raise IngestError(f"{path}: the file has a header but no rows")
         detected = dict(df.attrs.get("detected") or {})
@@ -82,7 +85,12 @@ def read_profile(
     if stated is not None and stated not in ORDERS:
         raise IngestError(f"date order {stated!r}: say day-first or month-first")
     second = read_table(history) if history is not None else None
-    kind = companions.kind_of(second) if second is not None else None
+    long_shape = mapping.get("long_history")
+    kind = (
+        ("long history" if long_shape else companions.kind_of(second))
+        if second is not None
+        else None
+    )
     hfile = str(history)
     if (
         second is not None
@@ -115,6 +123,11 @@ def read_profile(
     if kind == "history" and second is not None:
         events, rejected, n = companions.history(second, hfile)
         notes += n
+    elif kind == "long history" and second is not None:
+        events, rejected, n = companions.long_history(
+            second, hfile, long_shape or {}, mapping.get("status_names") or {}
+        )
+        notes += n
     elif kind == "field history" and second is not None:
         events, rejected, n = companions.field_history(second, hfile)
         notes += n
@@ -141,6 +154,8 @@ def read_profile(
     ex.notes = notes + ex.notes
     if kind:
         ex.notes.insert(0, f"second file read as {kind}")
+    if mapping.get("recipe"):
+        ex.notes.insert(0, f"read with the recipe {mapping['recipe']!r}")
     if detected:
         ex.notes.append(
             "file read as " + ", ".join(f"{k} {v}" for k, v in sorted(detected.items()))

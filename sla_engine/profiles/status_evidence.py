@@ -94,15 +94,17 @@ STATUS_NAMES: dict[str, dict[str, str]] = {
 }
 
 
-def status_names(profile: str, status: pd.Series) -> pd.Series:
-    """Lower-cased status names, product codes replaced by their names."""
+def status_names(profile: str, status: pd.Series, extra: dict[str, str] | None = None) -> pd.Series:
+    """Lower-cased status names, product codes replaced by their names (a recipe's
+    `status_names` first: HubSpot's pipeline stage "2" is "waiting on contact")."""
     s = status.astype("string").str.strip().str.lower()
-    return s.replace(STATUS_NAMES.get(profile, {}))
+    return s.replace({**STATUS_NAMES.get(profile, {}), **(extra or {})})
 
 
 def meaning_of(profile: str, overrides: dict | None) -> dict[str, set[str]]:
     """The profile's table with the mapping's lists in place of its own."""
     base = {k: set(v) for k, v in STATUS_MEANING.get(profile, STATUS_MEANING["generic"]).items()}
+    base.setdefault("merged", set())
     for kind, values in (overrides or {}).items():
         base[kind] = {str(v).strip().lower() for v in values}
     return base
@@ -142,6 +144,7 @@ def apply(
     tickets: pd.DataFrame,
     notes: list[str],
     history_ids: set[str],
+    names: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Rejected, list[str]]:
     """Tickets with inferred resolutions and per-ticket notes, pause events, rejected rows, and
     the ids of the tickets the export says were deleted.
@@ -150,14 +153,18 @@ def apply(
     nothing is inferred for them from the current status."""
     col = str(cols["status"])
     raw = df[col].astype("string").str.strip()
-    status = status_names(profile, raw)
+    status = status_names(profile, raw, names)
     rejected: Rejected = []
     if "notes" not in tickets.columns:
         tickets["notes"] = pd.Series(pd.NA, index=tickets.index, dtype="string")
 
-    deleted = status.isin(meaning["deleted"])
-    for r, v in zip(df.loc[deleted, "_row"], df.loc[deleted, col], strict=False):
-        rejected.append((int(r), col, f"status {v}: deleted in the help desk, left out"))
+    merged = status.isin(meaning["merged"])
+    deleted = status.isin(meaning["deleted"]) | merged
+    for r, v, m in zip(
+        df.loc[deleted, "_row"], df.loc[deleted, col], merged[deleted], strict=False
+    ):
+        why = "merged into another ticket" if m else "deleted in the help desk"
+        rejected.append((int(r), col, f"status {v}: {why}, left out"))
 
     ids = tickets["ticket_id"].astype("string").str.strip()
     known_history = (
@@ -177,6 +184,26 @@ def apply(
     for r, v in zip(df.loc[untimed, "_row"], df.loc[untimed, col], strict=False):
         rejected.append(
             (int(r), col, f"status {v} but no resolution, close or update time: cannot say when")
+        )
+
+    # a ticket open again (or waiting) now, whose export still carries an earlier resolution
+    # (Intercom's last_close_at, Zendesk's solved_at survive a reopen): measured as open
+    active = meaning["open"] | meaning["paused"]
+    reopened = status.isin(active) & ~blank(tickets["resolved_at"]) & ~known_history
+    if reopened.any():
+        add_note(
+            tickets,
+            reopened,
+            "reopened: status "
+            + shown
+            + " now, after a resolution recorded in "
+            + str(cols.get("resolved_at"))
+            + "; measured as open",
+        )
+        tickets.loc[reopened, "resolved_at"] = pd.NA
+        notes.append(
+            f"{int(reopened.sum())} tickets carry a resolution time but their status is open or "
+            "waiting now (reopened): measured as open, not resolved"
         )
 
     known = set().union(*meaning.values())

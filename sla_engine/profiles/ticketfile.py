@@ -141,7 +141,8 @@ def columns_of(profile: str, overrides: dict | None, file: str) -> dict[str, lis
                 f"{file}: the column mapping names {name!r}, which is not a field; fields are "
                 f"{', '.join(FIELDS)}"
             )
-        spec[name] = [str(col)]  # a named column must exist: no silent fallback
+        # a named column (or one of a recipe's named candidates) must exist: no silent fallback
+        spec[name] = [str(c) for c in col] if isinstance(col, list) else [str(col)]
     return spec
 
 
@@ -198,7 +199,7 @@ def read(
         meaning = status_evidence.meaning_of(profile, mapping.get("statuses"))
         known = set(history_ids or ()) | set(events["ticket_id"].astype("string").str.strip())
         tickets, pause_events, rejected, deleted = status_evidence.apply(
-            profile, meaning, df, cols, tickets, notes, known
+            profile, meaning, df, cols, tickets, notes, known, mapping.get("status_names")
         )
         events = pd.concat([events, pause_events], ignore_index=True)
     src = {k: v for k, v in cols.items() if v and k in tickets.columns}

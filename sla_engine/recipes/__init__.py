@@ -1,0 +1,225 @@
+"""Import recipes: how one help desk's export maps to Covenant's facts, as data.
+
+A recipe names, for each canonical fact (ticket, customer, severity, created, first response,
+resolved, closed, status, status since, pending since, updated), the column or JSON path that
+holds it; what each status value means (open, solved, paused, deleted, merged); the codes a help
+desk writes for its statuses; the list of records in a JSON envelope; and, for a second file in a
+long shape (ticket, field, value, at), which fields are the status and the severity.
+
+Recipes are YAML. The built-in ones (`builtin/*.yaml`) are grounded in each vendor's documented
+export or API fields; users save their own on the Ingest page (versioned and audited by
+contracts/services/recipes.py) or pass a file to the CLI (`--recipe NAME|FILE`). A recipe is read
+by the engine's profiles as the options of one ingest (`Recipe.options`): the named profile is
+the preset it starts from, and every field the recipe names must exist in the file (no fallback).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..errors import RecipeError
+
+BUILTIN = Path(__file__).parent / "builtin"
+PROFILES = ("generic", "zendesk", "jsm", "servicenow", "freshdesk")
+FACTS = (
+    "ticket_id",
+    "contract_id",
+    "severity",
+    "created_at",
+    "first_response_at",
+    "reply_minutes",
+    "resolved_at",
+    "status",
+    "closed_at",
+    "pending_since",
+    "updated_at",
+)
+MEANINGS = ("open", "solved", "paused", "deleted", "merged")
+MAX_YAML_BYTES = 64_000
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,47}$")
+_BRACKET = re.compile(r"""\[\s*['"]([^'"\]]+)['"]\s*\]""")
+
+
+def column_path(text: str) -> str:
+    """A column name or JSON path as the flattened export names it: `$.properties.x`,
+    `properties/x` and `properties["x"]` all become `properties.x` (nested JSON objects are
+    flattened with dots, XML attributes as `column.attribute`)."""
+    s = str(text).strip()
+    if s.startswith("$."):
+        s = s[2:]
+    s = _BRACKET.sub(r".\1", s)
+    if "/" in s and " " not in s:
+        s = s.replace("/", ".")
+    return s.strip(".")
+
+
+class LongHistory(BaseModel):
+    """A second file with one row per change: which columns hold the ticket, the field's name,
+    its new value and the instant, and which field names are the status and the severity."""
+
+    model_config = ConfigDict(extra="forbid")
+    ticket: str = Field(min_length=1, max_length=200)
+    field: str = Field(min_length=1, max_length=200)
+    value: str = Field(min_length=1, max_length=200)
+    at: str = Field(min_length=1, max_length=200)
+    fields: dict[Literal["status", "severity"], list[str]] = Field(min_length=1)
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _listed(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: [x] if isinstance(x, str) else x for k, x in v.items()}
+        return v
+
+    @field_validator("ticket", "field", "value", "at")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        return column_path(v)
+
+
+class Recipe(BaseModel):
+    """One import recipe (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid")
+    recipe: str = Field(description="its name")
+    title: str = Field("", max_length=200)
+    source: str = Field("", max_length=500, description="the vendor documentation it follows")
+    profile: Literal["generic", "zendesk", "jsm", "servicenow", "freshdesk"] = "generic"
+    records: str | None = Field(None, max_length=200, description="JSON list of records")
+    columns: dict[str, list[str]] = Field(default_factory=dict)
+    status_names: dict[str, str] = Field(default_factory=dict)
+    statuses: dict[Literal["open", "solved", "paused", "deleted", "merged"], list[str]] = Field(
+        default_factory=dict
+    )
+    date_order: Literal["day-first", "month-first"] | None = None
+    timezone: str | None = Field(
+        None,
+        max_length=64,
+        description="zone of times written with no offset, when the vendor fixes it",
+    )
+    history: LongHistory | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{v!r} is not an IANA time zone") from exc
+        return v
+
+    @field_validator("recipe")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not NAME.match(v.strip()):
+            raise ValueError(
+                "a name of 1 to 48 letters, digits, spaces, dots, dashes or underscores"
+            )
+        return v.strip()
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _columns(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        out = {}
+        for fact, col in v.items():
+            if fact not in FACTS:
+                raise ValueError(f"{fact!r} is not a fact; facts are {', '.join(FACTS)}")
+            cands = [col] if isinstance(col, str) else col
+            if not isinstance(cands, list) or not cands or len(cands) > 10:
+                raise ValueError(f"{fact}: a column name or a list of up to 10")
+            out[fact] = [column_path(str(c))[:200] for c in cands]
+        return out
+
+    @field_validator("status_names", mode="before")
+    @classmethod
+    def _names(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            if len(v) > 500:
+                raise ValueError("at most 500 status names")
+            return {
+                str(k).strip().lower()[:200]: str(x).strip().lower()[:200] for k, x in v.items()
+            }
+        return v
+
+    @field_validator("statuses", mode="before")
+    @classmethod
+    def _statuses(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {
+                k: [str(x).strip().lower()[:200] for x in ([x] if isinstance(x, str) else x)]
+                for k, x in v.items()
+            }
+        return v
+
+    def options(self) -> dict[str, Any]:
+        """The ingest options this recipe stands for (read by profiles/registry.py)."""
+        out: dict[str, Any] = {"recipe": self.recipe}
+        if self.columns:
+            out["columns"] = {k: list(v) for k, v in self.columns.items()}
+        if self.statuses:
+            out["statuses"] = {k: list(v) for k, v in self.statuses.items()}
+        if self.status_names:
+            out["status_names"] = dict(self.status_names)
+        if self.date_order:
+            out["date_order"] = self.date_order
+        if self.records:
+            out["records"] = self.records
+        if self.history is not None:
+            out["long_history"] = self.history.model_dump()
+        return out
+
+    def to_yaml(self) -> str:
+        data = self.model_dump(exclude_defaults=True, exclude_none=True)
+        data = {"recipe": self.recipe, **data}
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def parse(text: str, where: str = "the recipe") -> Recipe:
+    """A recipe from YAML (or JSON) text; RecipeError names the key that is wrong."""
+    if len(text.encode("utf-8")) > MAX_YAML_BYTES:
+        raise RecipeError(f"{where}: over {MAX_YAML_BYTES:,} bytes; a recipe is a short text")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"{where}: not readable YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RecipeError(f"{where}: a recipe is a mapping with recipe, profile, columns, …")
+    try:
+        return Recipe.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "recipe"
+        raise RecipeError(f"{where}: {key}: {first['msg']}") from exc
+
+
+def builtin() -> dict[str, Recipe]:
+    """The shipped recipes by name."""
+    out = {}
+    for path in sorted(BUILTIN.glob("*.yaml")):
+        r = parse(path.read_text(encoding="utf-8"), path.name)
+        out[r.recipe] = r
+    return out
+
+
+def load(name_or_file: str) -> Recipe:
+    """A built-in recipe by name, or a recipe file (the CLI's --recipe)."""
+    shipped = builtin()
+    if name_or_file in shipped:
+        return shipped[name_or_file]
+    p = Path(name_or_file)
+    if p.suffix.lower() in (".yaml", ".yml", ".json") and p.is_file():
+        return parse(p.read_text(encoding="utf-8"), str(p))
+    raise RecipeError(
+        f"no recipe {name_or_file!r}: name a built-in one ({', '.join(sorted(shipped))}) or a "
+        ".yaml file"
+    )
