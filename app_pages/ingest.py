@@ -15,9 +15,13 @@ import streamlit as st
 from contracts.services import routing
 from contracts.services.settings import ingest_choices, remember_ingest_choices
 from flows.ingest import ingest_export, reroute_parked
+from flows.recipes import all_recipes
+from flows.recipes import save as save_recipe
 from sla_engine.exports import csv_bytes
 from sla_engine.ingest import IngestReport, parked_count
 from sla_engine.profiles.registry import PROFILES, detect_profile
+from sla_engine.recipes import Recipe, matching
+from ui import recipe_builder
 from ui.auth import require
 from ui.errors import shown_errors
 from ui.resources import (
@@ -37,21 +41,47 @@ PHASE_WORDS = {  # the ingest's phases, as the bar names them
     "merge": "Merging with the tickets already stored…",
     "ledger": "Judging new and changed tickets against the SLA…",
 }
+HANDFUL = 5  # more inferred tickets than this: the page asks before loading
 INGESTED = ""  # marks an upload whose copy the ingest used and deleted
 UPLOAD_TYPES = ["csv", "gz", "xlsx", "json", "jsonl", "ndjson", "xml", "parquet", "tsv", "zip"]
-RENAMABLE = {
-    "first_response_at": "First response",
-    "resolved_at": "Resolution",
-    "status": "Status",
-    "severity": "Priority",
-    "created_at": "Creation",
-    "contract_id": "Customer or contract",
-}
 DATE_ORDERS = {
     "as the values show": None,
     "day first (03/04/2025 = 3 April)": "day-first",
     "month first (03/04/2025 = March 4)": "month-first",
 }
+
+
+def recipe_actions(built: Recipe) -> None:
+    """Save the recipe as shown (a new version, audited), download it, or import one."""
+    n1, n2, n3 = st.columns([2, 1, 1])
+    name = n1.text_input("Recipe name", value=built.recipe, max_chars=48, key="recipe_name")
+    text = built.model_copy(update={"recipe": name.strip() or built.recipe}).to_yaml()
+    if n2.button("Save recipe", key="save_recipe"):
+        with shown_errors():
+            saved = save_recipe(unit_of_work(), text, st.session_state.get("username") or "support")
+            st.session_state["recipe"] = saved.name
+            st.session_state["recipe_saved"] = f"Saved {saved.name}, version {saved.version}."
+            st.rerun()
+    n3.download_button(
+        "Download YAML",
+        text.encode("utf-8"),
+        file_name=f"{name.strip() or 'recipe'}.yaml",
+        mime="application/yaml",
+        key="download_recipe",
+    )
+    if st.session_state.get("recipe_saved"):
+        st.success(st.session_state.pop("recipe_saved"))
+    imported = st.file_uploader("Import a recipe (YAML)", type=["yaml", "yml"], key="import_recipe")
+    if imported is not None and st.button("Save the imported recipe", key="save_imported"):
+        with shown_errors():
+            saved = save_recipe(
+                unit_of_work(),
+                imported.getvalue()[:64_001].decode("utf-8", errors="replace"),
+                st.session_state.get("username") or "support",
+            )
+            st.session_state["recipe"] = saved.name
+            st.session_state["recipe_saved"] = f"Imported {saved.name}, version {saved.version}."
+            st.rerun()
 
 
 def discard_upload(path: str) -> None:
@@ -169,17 +199,43 @@ if second is not None and up2 is not None:
 
 with shown_errors(stop=True, words=words):
     preview = export_table(str(tmp))
-guess = detect_profile(list(preview.columns))
+book = all_recipes(unit_of_work())
+fits = matching(list(preview.columns), book)
+NO_RECIPE = "(none: read with a source profile)"
 c1, c3 = st.columns(2)
-profile = c1.selectbox(
-    "Source profile",
-    PROFILES,
-    index=PROFILES.index(guess) if guess else 0,
-    key="profile",
-    help=f"Detected from the columns: {guess}" if guess else "Not detected: choose one",
+recipe_names = [NO_RECIPE, *book]
+recipe_name = c1.selectbox(
+    "Import recipe",
+    recipe_names,
+    index=recipe_names.index(fits[0]) if fits else 0,
+    key="recipe",
+    format_func=lambda n: n if n == NO_RECIPE else f"{n} — {book[n].title or 'saved recipe'}",
+    help="A recipe says which column holds each fact and what each status means. "
+    + (
+        f"Fits this export's columns: {', '.join(fits[:3])}"
+        if fits
+        else "None fits: choose a source profile, or build a recipe below and save it"
+    ),
 )
-if guess:
-    c1.caption(f"Detected from the columns: {guess}")
+base = book.get(recipe_name)
+if base is not None:
+    profile = base.profile
+    c1.caption(
+        f"Fits this export's columns; reads it as the {profile} profile."
+        if recipe_name in fits
+        else "Not every column this recipe names is in the export: adjust it below."
+    )
+else:
+    guess = detect_profile(list(preview.columns))
+    profile = c1.selectbox(
+        "Source profile",
+        PROFILES,
+        index=PROFILES.index(guess) if guess else 0,
+        key="profile",
+        help=f"Detected from the columns: {guess}" if guess else "Not detected: choose one",
+    )
+    if guess:
+        c1.caption(f"Detected from the columns: {guess}")
 contracts = sorted({t.contract_id for t in terms})
 source = f"{profile}:{','.join(sorted(map(str, preview.columns)))}"
 remembered = ingest_choices(unit_of_work(), source)
@@ -212,16 +268,14 @@ if profile == "eventlog":
         key="ev_resp",
     )
 else:
-    with st.expander("Renamed columns (when the export's columns are not the product's own)"):
-        renamed = {}
-        for field_name, label in RENAMABLE.items():
-            col = st.selectbox(
-                label, ["(as the profile reads it)", *preview.columns], key=f"col_{field_name}"
-            )
-            if not col.startswith("(as"):
-                renamed[field_name] = col
-        if renamed:
-            options["columns"] = renamed
+    with st.expander(
+        "Recipe: which column holds each fact, what each status means",
+        expanded=base is None and profile == "generic",
+    ):
+        with shown_errors(words=words):
+            built = recipe_builder.build(preview, base, profile, f"{recipe_name}:{profile}")
+            options = built.options()
+            recipe_actions(built)
 st.markdown("**Column mapping** (how this profile reads the file)")
 with shown_errors(
     f"The {profile} profile cannot read this file: ",
@@ -341,9 +395,25 @@ if len(todo.customers):
                 if not cid.startswith("("):
                     routing.update(unit_of_work(), cid, actor, add_keys=[key])
             st.rerun()
-st.caption(f"{len(preview):,} rows, {len(preview.columns)} columns; first rows:")
-st.dataframe(preview.head(20), hide_index=True, key="preview")
-if st.button("Ingest", type="primary", key="ingest"):
+st.markdown("**How the first tickets will load** (times in each contract's zone)")
+st.dataframe(todo.preview, hide_index=True, key="as_read")
+if len(todo.held):
+    st.caption("Rows that would be quarantined, by reason:")
+    st.dataframe(todo.held, hide_index=True, key="held")
+confirmed = True
+if todo.inferred > HANDFUL:
+    st.warning(
+        f"{todo.inferred:,} tickets' figures rest on an inference from this export: "
+        + "; ".join(plain(n) for n in todo.notes if not n.startswith(("file read", "read with")))
+        + ". Map the missing column in the recipe above if the export has it."
+    )
+    confirmed = st.checkbox(
+        "Load with these inferences (each is written on its ticket and counted in the report)",
+        key=f"confirm_inferred:{source}",
+    )
+with st.expander(f"The file's first rows ({len(preview):,} rows, {len(preview.columns)} columns)"):
+    st.dataframe(preview.head(20), hide_index=True, key="preview")
+if st.button("Ingest", type="primary", key="ingest", disabled=not confirmed):
     bar = st.progress(0.0, text=PHASE_WORDS["read"])
 
     def follow(phase: str, done: float) -> None:

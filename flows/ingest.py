@@ -49,6 +49,10 @@ def reroute_parked(store: Store, uow: UnitOfWork) -> IngestReport | None:
 class Unmapped:
     labels: pd.DataFrame  # contract, label, rows
     customers: pd.DataFrame  # customer key, rows
+    preview: pd.DataFrame  # the first tickets as they will load (contract, tier, local times)
+    held: pd.DataFrame  # reason, rows: what would be quarantined
+    inferred: int = 0  # tickets whose figures rest on an inference (their notes say which)
+    notes: tuple[str, ...] = ()  # the read's own notes: what was inferred, and how often
 
 
 def unmapped(store: Store, uow: UnitOfWork, path: Path, profile: str, **kw: Any) -> Unmapped:
@@ -86,4 +90,52 @@ def unmapped(store: Store, uow: UnitOfWork, path: Path, profile: str, **kw: Any)
         if len(cust)
         else pd.DataFrame(columns=["customer key", "rows"])
     )
-    return Unmapped(labels.sort_values("rows", ascending=False), customers)
+    return Unmapped(
+        labels.sort_values("rows", ascending=False),
+        customers,
+        _as_read(valid.tickets.head(PREVIEW_ROWS), store.terms_by_contract()),
+        _held(q),
+        int(valid.tickets["notes"].notna().sum()),
+        tuple(ex.notes),
+    )
+
+
+PREVIEW_ROWS = 10
+
+
+def _local(us: Any, zone: str | None) -> str:
+    if us is None or pd.isna(us):
+        return ""
+    t = pd.Timestamp(int(us), unit="us", tz="UTC")
+    return (t.tz_convert(zone) if zone else t).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _as_read(tickets: pd.DataFrame, terms: dict[str, list]) -> pd.DataFrame:
+    """The first tickets as the engine will load them: contract, tier, and each instant in the
+    contract's own zone, with what was inferred for each."""
+    zone = {cid: ts[-1].calendar.timezone for cid, ts in terms.items() if ts}
+    rows = []
+    for t in tickets.itertuples(index=False):
+        z = zone.get(str(t.contract_id))
+        rows.append(
+            {
+                "ticket": str(t.ticket_id),
+                "contract": str(t.contract_id),
+                "tier": str(t.severity),
+                "created": _local(t.created_us, z),
+                "first response": _local(t.first_response_us, z),
+                "resolved": _local(t.resolved_us, z),
+                "inferred": "" if pd.isna(t.notes) else str(t.notes),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=["ticket", "contract", "tier", "created", "first response", "resolved", "inferred"],
+    )
+
+
+def _held(q: pd.DataFrame) -> pd.DataFrame:
+    """What would be quarantined, by reason, most first."""
+    if not len(q):
+        return pd.DataFrame(columns=["reason", "rows"])
+    return q["reason"].value_counts().head(12).rename_axis("reason").reset_index(name="rows")

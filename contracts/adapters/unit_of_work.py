@@ -13,6 +13,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,7 +21,7 @@ from contracts.adapters import audit
 from contracts.adapters.envelope_repo import EnvelopeRepository
 from contracts.adapters.orm import AuditRow, SettingRow
 from contracts.adapters.repository import Repository
-from contracts.domain.events import Event
+from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
 
 
@@ -112,6 +113,21 @@ class UnitOfWork(AbstractUnitOfWork):
     def setting(self, key: str) -> dict[str, Any] | None:
         row = self.session.get(SettingRow, key)
         return dict(row.value) if row is not None else None
+
+    def settings_under(self, prefix: str) -> dict[str, dict[str, Any]]:
+        """Every setting whose key starts with `prefix` (e.g. each saved import recipe)."""
+        rows = self.session.scalars(
+            select(SettingRow).where(SettingRow.key.startswith(prefix, autoescape=True))
+        )
+        return {r.key: dict(r.value) for r in rows}
+
+    def put_setting(self, key: str, value: dict[str, Any], actor: str) -> None:
+        """Create or replace one setting (the caller records the audit event)."""
+        row = self.session.get(SettingRow, key)
+        if row is None:
+            row = SettingRow(key=key)
+            self.session.add(row)
+        row.value, row.updated_by, row.updated_at = value, actor, utcnow()
 
     def events(self, aggregate: str | None = None) -> list[Event]:
         return [

@@ -186,6 +186,7 @@ class AuditKind(StrEnum):
     SETTINGS_SSO_CHANGED = "settings.sso_changed"
     SETTINGS_RETENTION_CHANGED = "settings.retention_changed"
     SETTINGS_INGEST_SOURCE_REMEMBERED = "settings.ingest_source_remembered"
+    RECIPE_SAVED = "recipe.saved"
     ALERT_RULE_CREATED = "alert.rule_created"
     ALERT_RULE_ENABLED = "alert.rule_enabled"
     ALERT_RULE_DISABLED = "alert.rule_disabled"

@@ -223,3 +223,16 @@ def load(name_or_file: str) -> Recipe:
         f"no recipe {name_or_file!r}: name a built-in one ({', '.join(sorted(shipped))}) or a "
         ".yaml file"
     )
+
+
+def matching(columns: list[str], among: dict[str, Recipe]) -> list[str]:
+    """Recipes whose every named fact has one of its columns in the export, the most specific
+    first (a suggestion for the page; never applied without the user seeing it)."""
+    have = {c.strip().lower() for c in columns}
+    fits = []
+    for name, r in among.items():
+        if not r.columns:
+            continue
+        if all(any(c.lower() in have for c in cands) for cands in r.columns.values()):
+            fits.append((len(r.columns), name))
+    return [name for _, name in sorted(fits, key=lambda x: (-x[0], x[1]))]

@@ -1,0 +1,87 @@
+"""The Ingest page's recipe builder: which column holds each fact and what each status means,
+started from the chosen recipe, shown against the export's own columns and status values. Saving
+and importing go through flows/recipes.py (validated, versioned, audited)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from sla_engine.recipes import MEANINGS, Recipe
+
+FACT_WORDS = {
+    "ticket_id": "Ticket id",
+    "contract_id": "Customer or contract",
+    "severity": "Priority / severity",
+    "created_at": "Created",
+    "first_response_at": "First response",
+    "resolved_at": "Resolved",
+    "closed_at": "Closed",
+    "status": "Status",
+    "pending_since": "Waiting (pending) since",
+    "updated_at": "Status changed / last updated",
+}
+NOT_MAPPED = "(not in this export)"
+AS_PROFILE = "(as the profile reads it)"
+MAX_STATUS_VALUES = 40
+
+
+def _present(cands: list[str], columns: list[str]) -> str | None:
+    lowered = {c.lower(): c for c in columns}
+    return next((lowered[c.lower()] for c in cands if c.lower() in lowered), None)
+
+
+def build(preview: pd.DataFrame, base: Recipe | None, profile: str, scope: str) -> Recipe:
+    """Widgets for every fact and status value; returns the recipe they describe. Widget keys
+    include `scope` (the chosen recipe), so choosing another recipe starts from its answers."""
+    columns = [str(c) for c in preview.columns]
+    empty = AS_PROFILE if profile != "generic" else NOT_MAPPED
+    mapped: dict[str, list[str]] = {}
+    left, right = st.columns(2)
+    for i, (fact, words) in enumerate(FACT_WORDS.items()):
+        # the recipe's column, else a column named as the fact itself (the generic layout)
+        own = [fact] if profile == "generic" else []
+        start = _present(base.columns.get(fact, []) if base else own, columns)
+        options = [empty, *columns]
+        col = (left if i % 2 == 0 else right).selectbox(
+            words,
+            options,
+            index=options.index(start) if start in options else 0,
+            key=f"rb:{scope}:{fact}",
+        )
+        if col != empty:
+            mapped[fact] = [col]
+    statuses: dict[str, list[str]] = {}
+    names = dict(base.status_names) if base else {}
+    if "status" in mapped:
+        values = preview[mapped["status"][0]].dropna().astype(str).str.strip()
+        distinct = sorted({v for v in values if v})[:MAX_STATUS_VALUES]
+        if distinct:
+            st.markdown("**What each status means** (the contract's pause list decides the rest)")
+        known = {v: k for k, vs in (base.statuses.items() if base else []) for v in vs}
+        scols = st.columns(3)
+        for j, value in enumerate(distinct):
+            named = names.get(value.lower(), value.lower())
+            start = known.get(named, AS_PROFILE)
+            choices = [AS_PROFILE, *MEANINGS]
+            meaning = scols[j % 3].selectbox(
+                f"“{value}”" + (f" ({named})" if named != value.lower() else ""),
+                choices,
+                index=choices.index(start),
+                key=f"rb:{scope}:status:{value}",
+            )
+            if meaning != AS_PROFILE:
+                statuses.setdefault(meaning, []).append(named)
+    return Recipe(
+        recipe=base.recipe if base else "my-export",
+        title=base.title if base else "",
+        source=base.source if base else "",
+        profile=base.profile if base else profile,
+        records=base.records if base else None,
+        columns=mapped,
+        status_names=names,
+        statuses=statuses,
+        date_order=base.date_order if base else None,
+        timezone=base.timezone if base else None,
+        history=base.history if base else None,
+    )
