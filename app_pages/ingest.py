@@ -59,7 +59,7 @@ def recipe_actions(built: Recipe) -> None:
     if n2.button("Save recipe", key="save_recipe"):
         with shown_errors():
             saved = save_recipe(unit_of_work(), text, st.session_state.get("username") or "support")
-            st.session_state["recipe"] = saved.name
+            st.session_state["recipe_pick"] = saved.name
             st.session_state["recipe_saved"] = f"Saved {saved.name}, version {saved.version}."
             st.rerun()
     n3.download_button(
@@ -79,7 +79,7 @@ def recipe_actions(built: Recipe) -> None:
                 imported.getvalue()[:64_001].decode("utf-8", errors="replace"),
                 st.session_state.get("username") or "support",
             )
-            st.session_state["recipe"] = saved.name
+            st.session_state["recipe_pick"] = saved.name
             st.session_state["recipe_saved"] = f"Imported {saved.name}, version {saved.version}."
             st.rerun()
 
@@ -204,6 +204,8 @@ fits = matching(list(preview.columns), book)
 NO_RECIPE = "(none: read with a source profile)"
 c1, c3 = st.columns(2)
 recipe_names = [NO_RECIPE, *book]
+if st.session_state.get("recipe_pick") in book:  # just saved or imported: chosen next
+    st.session_state["recipe"] = st.session_state.pop("recipe_pick")
 recipe_name = c1.selectbox(
     "Import recipe",
     recipe_names,

@@ -856,3 +856,56 @@ def test_a_support_manager_adds_an_alert_rule_and_sees_the_secret_once(monkeypat
     assert "80%, breach" in set(rules["Thresholds"])
     at.run()  # shown once: the secret is not on the page again
     assert not any(c.value.startswith("whsec_") for c in at.code)
+
+
+def test_support_manager_builds_a_recipe_for_an_unknown_export_saves_it_and_loads(world):
+    """No recipe and no profile knows these columns: the page builds one from the export's own
+    columns and status values, saves it (audited), and the load uses it."""
+    from contracts.adapters import audit
+    from contracts.adapters.unit_of_work import UnitOfWork
+
+    csv = (
+        "Case,Urgency,Opened,Answered,State,State since\n"
+        "K1,P2,2026-10-05T10:00:00-04:00,2026-10-05T10:30:00-04:00,Done,"
+        "2026-10-05T12:00:00-04:00\n"
+        "K2,P2,2026-10-06T10:00:00-04:00,2026-10-06T10:20:00-04:00,With client,"
+        "2026-10-06T11:00:00-04:00\n"
+        "K3,P2,2026-10-07T10:00:00-04:00,,Fresh,2026-10-07T10:00:00-04:00\n"
+    )
+    at = as_role("ingest", "support_manager")
+    at.file_uploader(key="upload").upload("acme.csv", csv.encode(), "text/csv").run()
+    assert at.selectbox(key="recipe").value.startswith("(none")
+    scope = f"rb:{at.selectbox(key='recipe').value}:generic"
+    for fact, column in {
+        "ticket_id": "Case",
+        "severity": "Urgency",
+        "created_at": "Opened",
+        "first_response_at": "Answered",
+        "status": "State",
+        "updated_at": "State since",
+    }.items():
+        at.selectbox(key=f"{scope}:{fact}").set_value(column)
+    at.run()
+    at.selectbox(key=f"{scope}:status:Done").set_value("solved")
+    at.selectbox(key=f"{scope}:status:With client").set_value("paused")
+    at.selectbox(key=f"{scope}:status:Fresh").set_value("open")
+    at.selectbox(
+        key="contract:generic:"
+        + ",".join(sorted(["Case", "Urgency", "Opened", "Answered", "State", "State since"]))
+    ).set_value("ACME-SAAS")
+    at.text_input(key="recipe_name").set_value("acme-desk")
+    at.run()
+    assert not at.exception, at.exception
+    at.button(key="save_recipe").click().run()
+    assert any("Saved acme-desk, version 1" in s.value for s in at.success)
+    assert at.selectbox(key="recipe").value == "acme-desk"
+    loads = next(d for d in at.dataframe if "first response" in d.value.columns).value
+    k1 = loads.set_index("ticket").loc["K1"]
+    # Done since 12:00 New York: resolved then, shown in the contract's zone
+    assert k1["resolved"].startswith("2026-10-05 12:00") and k1["contract"] == "ACME-SAAS"
+    at.button(key="ingest").click().run()
+    assert not at.exception, at.exception
+    assert "3 loaded" in at.success[0].value, at.success[0].value
+    with UnitOfWork(make_engine(world[1])) as uow:
+        kinds = [e.kind for e in audit.entries(uow.session) if e.actor == "support_manager"]
+    assert "recipe.saved" in kinds

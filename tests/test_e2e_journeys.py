@@ -249,3 +249,61 @@ def test_every_page_renders_for_an_admin(app, browser):
         no_exception(page)
         if link in ("Renewals", "Audit", "Admin"):  # the others are pictured by the journeys
             page.screenshot(path=str(SHOTS / f"page-{link.lower()}.png"))
+
+
+def test_support_manager_builds_a_recipe_for_an_unknown_csv_and_loads_it(app, browser, tmp_path):
+    """A help desk no recipe knows: the columns and status meanings are chosen on the page from
+    the export itself, the recipe is saved by name, and the load uses it."""
+    from playwright.sync_api import expect
+
+    csv_text = (
+        "Case,Urgency,Opened,Answered,State,State since\n"
+        "R1,P2,2026-10-05T10:00:00-04:00,2026-10-05T10:30:00-04:00,Done,2026-10-05T12:00:00-04:00\n"
+        "R2,P2,2026-10-06T10:00:00-04:00,,Fresh,2026-10-06T10:00:00-04:00\n"
+    )
+    path = tmp_path / "unknown-desk.csv"
+    path.write_text(csv_text)
+    page = browser.new_page(viewport={"width": 1366, "height": 1800})
+    login(page, app, "support")
+    page.get_by_role("link", name="Ingest").click()
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(
+        str(path)
+    )
+    expect(page.get_by_role("combobox", name="Import recipe")).to_be_visible(timeout=60000)
+    settled(page)
+    for label, column in {
+        "Ticket id": "Case",
+        "Priority / severity": "Urgency",
+        "Created": "Opened",
+        "First response": "Answered",
+        "Status": "State",
+        "Status changed / last updated": "State since",
+    }.items():
+        choose(page, label, column)
+    choose(page, "“Done”", "solved")
+    choose(page, "“Fresh”", "open")
+    choose(page, "Contract (when the file has no contract column)", "ACME-SAAS")
+    name = page.get_by_role("textbox", name="Recipe name")
+    name.fill("unknown-desk")
+    name.press("Enter")
+    settled(page)
+    page.get_by_role("button", name="Save recipe").click()
+    settled(page)
+    expect(page.get_by_text("Saved unknown-desk, version 1.")).to_be_visible(timeout=60000)
+    expect(page.get_by_role("combobox", name="Import recipe")).to_have_value(
+        re.compile("^unknown-desk"), timeout=30000
+    )
+    expect(page.get_by_text("How the first tickets will load")).to_be_visible(timeout=60000)
+    no_exception(page)
+    page.screenshot(path=str(SHOTS / "ingest-recipe-built.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 1800})
+    settled(page)
+    page.screenshot(path=str(SHOTS / "ingest-recipe-built-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 1800})
+    page.get_by_role("button", name="Ingest", exact=True).click()
+    expect(page.get_by_text("rows: 2 in")).to_be_visible(timeout=120000)
+    report = (
+        page.locator('[data-testid="stAlert"]').filter(has_text="ingest report").first.inner_text()
+    )
+    assert "2 loaded" in report and "read with the recipe 'unknown-desk'" in report, report
+    no_exception(page)
