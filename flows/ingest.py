@@ -95,7 +95,7 @@ def unmapped(store: Store, uow: UnitOfWork, path: Path, profile: str, **kw: Any)
         customers,
         _as_read(valid.tickets.head(PREVIEW_ROWS), store.terms_by_contract()),
         _held(q),
-        int(valid.tickets["notes"].notna().sum()),
+        int(valid.tickets["notes"].notna().sum()) + ex.open_unexplained,
         tuple(ex.notes),
     )
 

@@ -313,6 +313,7 @@ def validate(
         " FROM v_t4 WHERE rule_no IS NULL"
     )
     _events(con, tz, layouts("changed_at"))
+    _say_unexplained_open(con, ex)
     # each row of a streamed generic export is one ticket and nothing else rejects rows: its kept
     # rows are its kept tickets (no join of every row with every ticket)
     rows_are_tickets = (
@@ -327,6 +328,27 @@ def validate(
         quarantine=quarantine_table(con, file, history_file),
         rows_are_tickets=rows_are_tickets,
     )
+
+
+def _say_unexplained_open(con: duckdb.DuckDBPyConnection, ex: Extract) -> None:
+    """An export with no status, close time or history cannot tell an open ticket from one closed
+    without a resolution time: count the tickets treated as open, and the old ones among them."""
+    if {"status", "closed_at"} & set(ex.source_columns) or len(ex.events):
+        return
+    n, old = one_row(
+        con,
+        "SELECT count(*) FILTER (WHERE resolved_us IS NULL),"
+        " count(*) FILTER (WHERE resolved_us IS NULL AND created_us <"
+        " (SELECT max(created_us) FROM v_tickets) - 365 * 86400000000)"
+        " FROM v_tickets",
+    )
+    ex.open_unexplained = int(n or 0)
+    if n:
+        ex.notes.append(
+            f"no status or close-time column: {n:,} tickets have no resolution and are treated as "
+            f"open; {old or 0:,} of them were created over a year before the newest ticket — map "
+            "a status or a closed time if your export has one"
+        )
 
 
 def _reference_tables(

@@ -47,6 +47,9 @@ class Extract:
     # tickets the export says were deleted (or spam, merged away) in the help desk: left out of
     # the load, and removed from the store when the load names its contract (merge.py)
     deleted_ids: list[str] = field(default_factory=list)
+    # tickets with no resolution that nothing in the export explains (no status, close time or
+    # history): treated as open, counted by validate.py
+    open_unexplained: int = 0
 
 
 @overload

@@ -183,7 +183,12 @@ def apply(
     untimed = solved & blank(when)
     for r, v in zip(df.loc[untimed, "_row"], df.loc[untimed, col], strict=False):
         rejected.append(
-            (int(r), col, f"status {v} but no resolution, close or update time: cannot say when")
+            (
+                int(r),
+                col,
+                f"status {v} but no resolution, close or update time: cannot say when (map the "
+                "export's close or last-update column)",
+            )
         )
 
     # a ticket open again (or waiting) now, whose export still carries an earlier resolution
