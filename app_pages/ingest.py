@@ -200,7 +200,8 @@ if second is not None and up2 is not None:
 with shown_errors(stop=True, words=words):
     preview = export_table(str(tmp))
 book = all_recipes(unit_of_work())
-fits = matching(list(preview.columns), book)
+guess = detect_profile(list(preview.columns))
+fits = matching(list(preview.columns), book, guess)
 NO_RECIPE = "(none: read with a source profile)"
 c1, c3 = st.columns(2)
 recipe_names = [NO_RECIPE, *book]
@@ -228,7 +229,6 @@ if base is not None:
         else "Not every column this recipe names is in the export: adjust it below."
     )
 else:
-    guess = detect_profile(list(preview.columns))
     profile = c1.selectbox(
         "Source profile",
         PROFILES,

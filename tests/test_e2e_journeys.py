@@ -75,9 +75,10 @@ def test_support_manager_ingests_a_real_servicenow_export_and_drills_into_a_brea
     )
     uploader = page.locator('[data-testid="stFileUploader"] input[type="file"]')
     uploader.first.set_input_files(str(UCI))
-    # the profile was detected from the columns; the export has naive times and no contract column
-    expect(page.get_by_role("combobox", name="Source profile")).to_have_value(
-        "servicenow", timeout=120000
+    # the ServiceNow preset was suggested from the columns; the export has naive times and no
+    # contract column
+    expect(page.get_by_role("combobox", name="Import recipe")).to_have_value(
+        re.compile("^servicenow — "), timeout=120000
     )
     settled(page)
     choose(page, "Time zone of the export's times (they carry no offset)", "America/Sao_Paulo")

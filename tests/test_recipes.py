@@ -67,6 +67,23 @@ D = "2025-03-0"
 # recipe -> (file, second file, zone, stated contract, extra options, rows, loaded, quarantined,
 #            {ticket: (tier, first response, resolved, paused min, response met, resolution met)})
 CASES: dict[str, tuple] = {
+    "zendesk-explore": (
+        "zendesk-explore.csv",
+        None,
+        "UTC",
+        "R",
+        {},
+        3,
+        3,
+        0,
+        {
+            # first reply 30 minutes after creation
+            "601": ("P1", D + "3T09:30:00Z", D + "3T11:00:00Z", 0, "true", "true"),
+            "602": ("P2", D + "4T09:45:00Z", "", 38280, "true", ""),
+            # Open again although solved earlier: measured as open; no reply yet
+            "603": ("P1", "", "", 0, "false", "false"),
+        },
+    ),
     "hubspot-tickets": (
         "hubspot-tickets.json",
         None,
@@ -168,8 +185,34 @@ CASES: dict[str, tuple] = {
 }
 
 
-def test_every_builtin_recipe_has_a_fixture_case():
-    assert sorted(recipes.builtin()) == sorted(CASES | {"servicenow-display-values": ()})
+def test_every_builtin_recipe_that_names_columns_has_a_fixture_case():
+    """The presets (a profile and no columns) are tested by test_vendor_shapes.py."""
+    named = {n for n, r in recipes.builtin().items() if r.columns}
+    assert named == set(CASES) | {"servicenow-display-values"}
+    presets = {n: r.profile for n, r in recipes.builtin().items() if not r.columns}
+    assert set(presets.values()) == {"zendesk", "servicenow", "jsm", "freshdesk"}
+
+
+@pytest.mark.parametrize(
+    ("file", "best"),
+    [
+        ("hubspot-tickets.json", "hubspot-tickets"),
+        ("zendesk-explore.csv", "zendesk-explore"),
+        ("osticket-tickets.csv", "osticket-tickets"),
+        ("glpi-tickets.json", "glpi-tickets"),
+    ],
+)
+def test_the_recipe_that_fits_an_export_is_suggested_first(file, best):
+    from sla_engine.profiles.registry import detect_profile
+    from sla_engine.readers import read_table
+
+    columns = list(read_table(HERE / file).columns)
+    assert recipes.matching(columns, recipes.builtin(), detect_profile(columns))[0] == best
+
+
+def test_a_known_profile_suggests_its_preset():
+    columns = ["number", "incident_state", "sys_mod_count", "opened_at", "priority"]
+    assert recipes.matching(columns, recipes.builtin(), "servicenow") == ["servicenow"]
 
 
 @pytest.mark.parametrize("name", list(CASES))

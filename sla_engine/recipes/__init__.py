@@ -225,14 +225,23 @@ def load(name_or_file: str) -> Recipe:
     )
 
 
-def matching(columns: list[str], among: dict[str, Recipe]) -> list[str]:
-    """Recipes whose every named fact has one of its columns in the export, the most specific
-    first (a suggestion for the page; never applied without the user seeing it)."""
+CORE = ("ticket_id", "severity", "created_at")
+
+
+def matching(columns: list[str], among: dict[str, Recipe], detected: str | None) -> list[str]:
+    """Recipes that fit an export, best first (a suggestion the page shows, never applied
+    unseen): those naming columns, when their ticket, severity and creation columns are all
+    present, by how many of their facts the export holds; then the presets of the profile
+    detected from the columns."""
     have = {c.strip().lower() for c in columns}
+
+    def present(cands: list[str]) -> bool:
+        return any(c.lower() in have for c in cands)
+
     fits = []
     for name, r in among.items():
-        if not r.columns:
-            continue
-        if all(any(c.lower() in have for c in cands) for cands in r.columns.values()):
-            fits.append((len(r.columns), name))
-    return [name for _, name in sorted(fits, key=lambda x: (-x[0], x[1]))]
+        if r.columns and all(present(r.columns.get(f, [f])) for f in CORE):
+            fits.append((0, -sum(present(c) for c in r.columns.values()), name))
+        elif not r.columns and detected is not None and r.profile == detected:
+            fits.append((1, 0, name))
+    return [name for *_, name in sorted(fits)]
