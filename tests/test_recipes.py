@@ -446,3 +446,17 @@ def test_builtin_recipes_name_their_vendor_source():
         assert r.source.startswith("https://"), name
         assert r.title, name
         assert Path(recipes.BUILTIN / f"{name}.yaml").is_file()
+
+
+def test_an_export_with_a_status_column_never_says_it_has_none(tmp_path):
+    """An open ticket whose status says open: the report must not claim that no status column was
+    read (it was; nothing was inferred)."""
+    path = tmp_path / "explore.csv"
+    lines = (HERE / "zendesk-explore.csv").read_text().splitlines()
+    path.write_text("\n".join([lines[0], lines[3].replace("2025-03-05T10:00:00", "")]) + "\n")
+    store = Store(tmp_path / "store")
+    store.add_terms(parse_terms(DOC))
+    recipe = recipes.load("zendesk-explore")
+    rep = ingest(store, path, recipe.profile, tz="UTC", contract="R", options=recipe.options())
+    assert rep.loaded_rows == 1, rep.text()
+    assert not [n for n in rep.notes if n.startswith("no status or close-time column")]

@@ -257,7 +257,8 @@ def export_mapping(
         order = dateorder.evidence(values)
         if order is not None:
             needs[name + " order"] = str(order)
-    return dict(ex.source_columns), list(ex.notes), needs
+    shown = {k: v for k, v in ex.source_columns.items() if k != "changed_at" or v != "changelog"}
+    return shown, list(ex.notes), needs
 
 
 def minute_as_of() -> int:

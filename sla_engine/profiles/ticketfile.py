@@ -202,7 +202,9 @@ def read(
             profile, meaning, df, cols, tickets, notes, known, mapping.get("status_names")
         )
         events = pd.concat([events, pause_events], ignore_index=True)
-    src = {k: v for k, v in cols.items() if v and k in tickets.columns}
+    # every column read (the status facts too: the page's mapping table, validate's counts)
+    status_facts = ("status", "closed_at", "pending_since", "updated_at")
+    src = {k: v for k, v in cols.items() if v and (k in tickets.columns or k in status_facts)}
     if reply_minutes is not None and cols["reply_minutes"]:
         src["first_response_at"] = cols["reply_minutes"]
     if len(events) and "changed_at" not in src:
