@@ -53,7 +53,7 @@ DATE_ORDERS = {
 
 def recipe_actions(built: Recipe) -> None:
     """Save the recipe as shown (a new version, audited), download it, or import one."""
-    n1, n2, n3 = st.columns([2, 1, 1])
+    n1, n2, n3 = st.columns([2, 1, 1], vertical_alignment="bottom")
     name = n1.text_input("Recipe name", value=built.recipe, max_chars=48, key="recipe_name")
     text = built.model_copy(update={"recipe": name.strip() or built.recipe}).to_yaml()
     if n2.button("Save recipe", key="save_recipe"):
