@@ -28,7 +28,10 @@ def plain(text: object) -> str:
     return _SPECIAL.sub(r"\\\1", out).replace("\n", "  \n")
 
 
-_LABEL_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>!|~:$&#])")
+_LABEL_SPECIAL = re.compile(r"([\\`*{}\[\]()<>!|~:$&#])")
+# an underscore inside a word never opens or closes emphasis (CommonMark), so `not_priority` is
+# left as written; one at a word's edge is escaped
+_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
 def plain_label(text: object) -> str:
@@ -40,4 +43,4 @@ def plain_label(text: object) -> str:
     out = str(text).replace("\n", " ")
     for pattern, broken in _AUTOLINKS:
         out = out.replace(pattern, broken)
-    return _LABEL_SPECIAL.sub(r"\\\1", out)
+    return _EDGE_UNDERSCORE.sub(r"\\_", _LABEL_SPECIAL.sub(r"\\\1", out))
