@@ -15,7 +15,7 @@ from ui.text import plain, plain_label
         ("_x_", r"\_x\_"),
         ("a __b__ c", r"a \_\_b\_\_ c"),
         ("*bold*", r"\*bold\*"),
-        ("[link](https://evil.example)", "\\[link\\]\\(https:/\u2060/evil.example\\)"),
+        ("[link](https://evil.example)", "\\[link\\]\\(https\\:/\u2060/evil.example\\)"),
         ("1 - Critical", "1 - Critical"),
     ],
 )
