@@ -201,7 +201,7 @@ with shown_errors(stop=True, words=words):
     preview = export_table(str(tmp))
 book = all_recipes(unit_of_work())
 guess = detect_profile(list(preview.columns))
-fits = matching(list(preview.columns), book, guess)
+fits = matching(list(preview.columns), book, guess, second_file=up2 is not None)
 NO_RECIPE = "(none: read with a source profile)"
 c1, c3 = st.columns(2)
 recipe_names = [NO_RECIPE, *book]
@@ -300,12 +300,24 @@ z1, z2 = st.columns(2)
 if any(v == "naive" for v in needs.values()):
     zones = ["(choose the zone the help desk wrote them in)", *sorted(available_timezones())]
     zones_of = {t.contract_id: t.calendar.timezone for t in terms}
-    hint = remembered.tz or (
-        zones_of.get(chosen_contract)
-        if chosen_contract
-        else next(iter(set(zones_of.values())))
-        if len(set(zones_of.values())) == 1
-        else None
+    recipe_zone = base.timezone if base is not None else None
+    hint_from = (
+        "the recipe"
+        if recipe_zone
+        else "your last answer for this source"
+        if remembered.tz
+        else "the contract"
+    )
+    hint = (
+        recipe_zone
+        or remembered.tz
+        or (
+            zones_of.get(chosen_contract)
+            if chosen_contract
+            else next(iter(set(zones_of.values())))
+            if len(set(zones_of.values())) == 1
+            else None
+        )
     )
     zone = z1.selectbox(
         "Time zone of the export's times (they carry no offset)",
@@ -314,7 +326,7 @@ if any(v == "naive" for v in needs.values()):
         key=f"tz:{source}",
         help="Suggested: "
         + (
-            f"{hint} ({'your last answer for this source' if remembered.tz else 'the contract'})"
+            f"{hint} ({hint_from})"
             if hint
             else "none; the help desk's own settings name its zone (e.g. Zendesk: Admin → "
             "Account → Localization)"

@@ -52,6 +52,7 @@ DOC = terms_doc(
         "priority": "P1",
         "3 high": "P1",
         "4": "P1",
+        "1": "P1",
         "medium": "P2",
         "normal": "P2",
         "low": "P2",
@@ -67,6 +68,21 @@ D = "2025-03-0"
 # recipe -> (file, second file, zone, stated contract, extra options, rows, loaded, quarantined,
 #            {ticket: (tier, first response, resolved, paused min, response met, resolution met)})
 CASES: dict[str, tuple] = {
+    "servicenow-sys-audit": (
+        "servicenow-incidents.json",
+        "servicenow-sys-audit.csv",
+        "UTC",
+        "R",
+        {},
+        2,
+        2,
+        0,
+        {
+            # sys_audit (by sys_id): on hold 10:00-11:00, resolved (6) at 12:00, closed next day
+            "INC0010001": ("P1", D + "3T09:20:00Z", D + "3T12:00:00Z", 60, "true", "true"),
+            "INC0010002": ("P2", D + "5T09:00:00Z", "", 0, "true", "false"),
+        },
+    ),
     "zendesk-explore": (
         "zendesk-explore.csv",
         None,
@@ -162,8 +178,8 @@ CASES: dict[str, tuple] = {
         0,
         {
             # CaseHistory: Working 09:30, On Hold 10:00-11:00, Closed 13:00: 240 - 60 = 180 min
-            "5005g00000AbCdEAAA": ("P1", D + "3T13:00:00Z", D + "3T13:00:00Z", 60, "false", "true"),
-            "5005g00000AbCdFAAA": ("P2", "", "", 0, "false", "false"),
+            "00001001": ("P1", D + "3T13:00:00Z", D + "3T13:00:00Z", 60, "false", "true"),
+            "00001002": ("P2", "", "", 0, "false", "false"),
         },
     ),
     "osticket-tickets": (
@@ -196,6 +212,7 @@ def test_every_builtin_recipe_that_names_columns_has_a_fixture_case():
 @pytest.mark.parametrize(
     ("file", "best"),
     [
+        ("salesforce-cases.json", "salesforce-cases"),
         ("hubspot-tickets.json", "hubspot-tickets"),
         ("zendesk-explore.csv", "zendesk-explore"),
         ("osticket-tickets.csv", "osticket-tickets"),
@@ -207,7 +224,9 @@ def test_the_recipe_that_fits_an_export_is_suggested_first(file, best):
     from sla_engine.readers import read_table
 
     columns = list(read_table(HERE / file).columns)
-    assert recipes.matching(columns, recipes.builtin(), detect_profile(columns))[0] == best
+    second = recipes.builtin()[best].history is not None
+    fits = recipes.matching(columns, recipes.builtin(), detect_profile(columns), second)
+    assert fits[0] == best
 
 
 def test_a_known_profile_suggests_its_preset():

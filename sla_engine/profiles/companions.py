@@ -24,6 +24,7 @@ from ..errors import IngestError
 from ..membership import member
 from .base import find_column, with_rows
 from .history import read_history_columns
+from .status_evidence import status_names
 
 Rejected = list[tuple[int, str, str]]
 REPLY_FULFILLED = "reply_time fulfilled (ticket_metric_events)"
@@ -181,7 +182,7 @@ def history(hdf: pd.DataFrame, file: str) -> tuple[pd.DataFrame, Rejected, list[
 
 
 def long_history(
-    hdf: pd.DataFrame, file: str, shape: dict, names: dict[str, str]
+    hdf: pd.DataFrame, file: str, shape: dict, profile: str, names: dict[str, str]
 ) -> tuple[pd.DataFrame, Rejected, list[str]]:
     """A change log in a long shape (one row per changed field), as a recipe describes it:
     Salesforce CaseHistory (CaseId, Field, NewValue, CreatedDate), ServiceNow sys_audit
@@ -199,7 +200,7 @@ def long_history(
     use = which.notna()
     value = h.loc[use, c["value"]].astype("string")
     status_rows = which[use] == "status"
-    value[status_rows] = value[status_rows].str.strip().str.lower().replace(names or {})
+    value[status_rows] = status_names(profile, value[status_rows], names)
     events = pd.DataFrame(
         {
             "ticket_id": h.loc[use, c["ticket"]].astype("string").str.strip(),
@@ -226,3 +227,28 @@ def long_history(
             + ")"
         )
     return events[~blank_value].reset_index(drop=True), rejected, notes
+
+
+def by_ticket_key(
+    events: pd.DataFrame, tickets: pd.DataFrame, key: str, profile: str, mapping: dict, file: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """A history that names its tickets by another column of the ticket file (Salesforce
+    CaseHistory by the case's Id, ServiceNow sys_audit by the incident's sys_id): its changes
+    are put under the tickets' own ids."""
+    from .ticketfile import columns_of
+
+    overrides = mapping.get("columns") or {}
+    id_col = find_column(
+        tickets, columns_of(profile, overrides, file)["ticket_id"], "ticket id", file
+    )
+    key_col = find_column(tickets, [key], f"the history's ticket key {key!r}", file)
+    to_id = dict(
+        zip(
+            tickets[key_col].astype("string").str.strip(),
+            tickets[id_col].astype("string").str.strip(),
+            strict=True,
+        )
+    )
+    mapped = events["ticket_id"].map(to_id)
+    out = events.assign(ticket_id=mapped.fillna(events["ticket_id"]).astype("string"))
+    return out, [f"history rows name their tickets by {key_col}: read as {id_col}"]

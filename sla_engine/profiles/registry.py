@@ -124,10 +124,14 @@ def read_profile(
         events, rejected, n = companions.history(second, hfile)
         notes += n
     elif kind == "long history" and second is not None:
+        shape = long_shape or {}
         events, rejected, n = companions.long_history(
-            second, hfile, long_shape or {}, mapping.get("status_names") or {}
+            second, hfile, shape, profile, mapping.get("status_names") or {}
         )
         notes += n
+        if shape.get("key"):
+            events, n = companions.by_ticket_key(events, df, shape["key"], profile, mapping, file)
+            notes += n
     elif kind == "field history" and second is not None:
         events, rejected, n = companions.field_history(second, hfile)
         notes += n

@@ -68,6 +68,9 @@ class LongHistory(BaseModel):
     field: str = Field(min_length=1, max_length=200)
     value: str = Field(min_length=1, max_length=200)
     at: str = Field(min_length=1, max_length=200)
+    # the ticket file's column the history's `ticket` refers to, when it is not the ticket id
+    # (Salesforce CaseHistory names the case's Id, ServiceNow sys_audit the incident's sys_id)
+    key: str | None = Field(None, min_length=1, max_length=200)
     fields: dict[Literal["status", "severity"], list[str]] = Field(min_length=1)
 
     @field_validator("fields", mode="before")
@@ -228,11 +231,13 @@ def load(name_or_file: str) -> Recipe:
 CORE = ("ticket_id", "severity", "created_at")
 
 
-def matching(columns: list[str], among: dict[str, Recipe], detected: str | None) -> list[str]:
+def matching(
+    columns: list[str], among: dict[str, Recipe], detected: str | None, second_file: bool = False
+) -> list[str]:
     """Recipes that fit an export, best first (a suggestion the page shows, never applied
     unseen): those naming columns, when their ticket, severity and creation columns are all
     present, by how many of their facts the export holds; then the presets of the profile
-    detected from the columns."""
+    detected from the columns. A recipe that reads a second file fits only when one is given."""
     have = {c.strip().lower() for c in columns}
 
     def present(cands: list[str]) -> bool:
@@ -240,6 +245,8 @@ def matching(columns: list[str], among: dict[str, Recipe], detected: str | None)
 
     fits = []
     for name, r in among.items():
+        if r.history is not None and not second_file:
+            continue
         if r.columns and all(present(r.columns.get(f, [f])) for f in CORE):
             fits.append((0, -sum(present(c) for c in r.columns.values()), name))
         elif not r.columns and detected is not None and r.profile == detected:
