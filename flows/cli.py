@@ -206,6 +206,36 @@ def alerts_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def recipes_list(args: argparse.Namespace) -> int:
+    from flows.recipes import all_recipes
+
+    for name, r in all_recipes(UnitOfWork(make_engine())).items():
+        print(f"{name}\t{r.profile}\t{r.title or '(saved)'}")
+    return 0
+
+
+def recipes_show(args: argparse.Namespace) -> int:
+    """A recipe as YAML (built-in or saved): edit it, or pass it to `sla_engine ingest --recipe`."""
+    from flows.recipes import all_recipes
+
+    book = all_recipes(UnitOfWork(make_engine()))
+    if args.name not in book:
+        print(f"error: no recipe {args.name!r}; `python -m flows recipes list`", file=sys.stderr)
+        return 2
+    print(book[args.name].to_yaml(), end="")
+    return 0
+
+
+def recipes_save(args: argparse.Namespace) -> int:
+    """Import a recipe file as its name's next version (validated, audited)."""
+    from flows.recipes import save
+
+    text = Path(args.file).read_text(encoding="utf-8")
+    saved = save(UnitOfWork(make_engine()), text, args.actor)
+    print(f"saved {saved.name}, version {saved.version}")
+    return 0
+
+
 def worker(args: argparse.Namespace) -> int:
     import logging
     from functools import lru_cache
@@ -317,6 +347,17 @@ def main(argv: list[str] | None = None) -> int:
     aa.add_argument("--ticket-url", help="the help desk's ticket address, with {ticket}")
     aa.set_defaults(func=alerts_add)
     al.add_parser("list", help="every rule, on or off").set_defaults(func=alerts_list)
+    rc = sub.add_parser("recipes", help="import recipes: built-in and saved").add_subparsers(
+        dest="rcmd", required=True
+    )
+    rc.add_parser("list", help="every recipe").set_defaults(func=recipes_list)
+    rs_ = rc.add_parser("show", help="one recipe as YAML")
+    rs_.add_argument("name")
+    rs_.set_defaults(func=recipes_show)
+    rv = rc.add_parser("save", help="save a recipe file as a new version (audited)")
+    rv.add_argument("file")
+    rv.add_argument("--actor", required=True, help="who saves it (the audit trail's actor)")
+    rv.set_defaults(func=recipes_save)
     cn = sub.add_parser("connections", help="help desks Covenant pulls tickets from")
     cns = cn.add_subparsers(dest="ccmd", required=True)
     ca = cns.add_parser("add", help="a new connection (audited; the secret is sealed)")

@@ -72,3 +72,41 @@ def test_a_bad_name_is_refused_by_the_service_too(engine):
 
     with pytest.raises(SettingsError, match="recipe name"):
         save_recipe(UnitOfWork(engine), "../../etc", "recipe: x\n", "sam")
+
+
+def test_cli_saves_lists_shows_and_refuses_recipes(engine, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "PYTHONPATH": str(root),
+    }
+
+    def flows(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "flows", "--store", str(tmp_path / "store"), *args],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    mine = tmp_path / "acme.yaml"
+    mine.write_text(MINE)
+    saved = flows("recipes", "save", str(mine), "--actor", "sam")
+    assert saved.returncode == 0 and "saved acme-desk, version 1" in saved.stdout, saved.stderr
+    listed = flows("recipes", "list")
+    assert "acme-desk\tgeneric" in listed.stdout and "hubspot-tickets\t" in listed.stdout
+    shown = flows("recipes", "show", "acme-desk")
+    assert recipes.parse(shown.stdout).columns["created_at"] == ["Opened"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("recipe: x\ncolumns: {opened: Opened}")
+    refused = flows("recipes", "save", str(bad), "--actor", "sam")
+    assert refused.returncode != 0 and "'opened' is not a fact" in refused.stderr
+    assert "Traceback" not in refused.stderr
