@@ -68,6 +68,22 @@ D = "2025-03-0"
 # recipe -> (file, second file, zone, stated contract, extra options, rows, loaded, quarantined,
 #            {ticket: (tier, first response, resolved, paused min, response met, resolution met)})
 CASES: dict[str, tuple] = {
+    "zendesk-audits": (
+        "zendesk-tickets.json",
+        "zendesk-audits.json",
+        None,
+        "R",
+        {},
+        2,
+        2,
+        0,
+        {
+            # audits: pending 10:00-11:00, solved 13:00; no reply metric, so the response counts
+            # at the resolution (180 min > 60)
+            "901": ("P1", D + "3T13:00:00Z", D + "3T13:00:00Z", 60, "false", "true"),
+            "902": ("P2", "", "", 0, "false", "false"),
+        },
+    ),
     "servicenow-sys-audit": (
         "servicenow-incidents.json",
         "servicenow-sys-audit.csv",
@@ -203,9 +219,9 @@ CASES: dict[str, tuple] = {
 
 def test_every_builtin_recipe_that_names_columns_has_a_fixture_case():
     """The presets (a profile and no columns) are tested by test_vendor_shapes.py."""
-    named = {n for n, r in recipes.builtin().items() if r.columns}
+    named = {n for n, r in recipes.builtin().items() if r.columns or r.history}
     assert named == set(CASES) | {"servicenow-display-values"}
-    presets = {n: r.profile for n, r in recipes.builtin().items() if not r.columns}
+    presets = {n: r.profile for n, r in recipes.builtin().items() if not named & {n}}
     assert set(presets.values()) == {"zendesk", "servicenow", "jsm", "freshdesk"}
 
 
@@ -213,6 +229,9 @@ def test_every_builtin_recipe_that_names_columns_has_a_fixture_case():
     ("file", "best"),
     [
         ("salesforce-cases.json", "salesforce-cases"),
+        ("zendesk-tickets.json", "zendesk-audits"),
+        ("intercom-conversations.json", "intercom-conversations"),
+        ("servicenow-incidents.json", "servicenow-sys-audit"),
         ("hubspot-tickets.json", "hubspot-tickets"),
         ("zendesk-explore.csv", "zendesk-explore"),
         ("osticket-tickets.csv", "osticket-tickets"),
@@ -227,6 +246,29 @@ def test_the_recipe_that_fits_an_export_is_suggested_first(file, best):
     second = recipes.builtin()[best].history is not None
     fits = recipes.matching(columns, recipes.builtin(), detect_profile(columns), second)
     assert fits[0] == best
+
+
+def test_a_zendesk_ticket_file_alone_suggests_the_zendesk_preset_not_a_lookalike():
+    """id, priority, created_at are also Intercom's names: a recipe fits fully only when every
+    column it names is present."""
+    from sla_engine.profiles.registry import detect_profile
+    from sla_engine.readers import read_table
+
+    columns = list(read_table(HERE / "zendesk-tickets.json").columns)
+    assert recipes.matching(columns, recipes.builtin(), detect_profile(columns))[0] == "zendesk"
+
+
+@pytest.mark.parametrize("cell", ['{"not": "a list"}', "not json at all"])
+def test_a_history_list_that_is_not_a_list_is_refused_naming_it(tmp_path, cell):
+    from sla_engine.errors import IngestError
+    from sla_engine.profiles.companions import long_history
+
+    h = pd.DataFrame(
+        {"ticket_id": ["901"], "created_at": ["2025-03-03T09:00:00Z"], "events": [cell]}
+    )
+    shape = recipes.load("zendesk-audits").history.model_dump()
+    with pytest.raises(IngestError, match="events of record 1"):
+        long_history(h.astype("string"), "audits.json", shape, "zendesk", {})
 
 
 def test_a_known_profile_suggests_its_preset():

@@ -18,6 +18,8 @@ response is the earliest `reply_time` fulfill.
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from ..errors import IngestError
@@ -187,8 +189,12 @@ def long_history(
     """A change log in a long shape (one row per changed field), as a recipe describes it:
     Salesforce CaseHistory (CaseId, Field, NewValue, CreatedDate), ServiceNow sys_audit
     (documentkey, fieldname, newvalue, sys_created_on), a warehouse's field history. Rows of the
-    recipe's status and severity fields become changes; status codes take the recipe's names."""
+    recipe's status and severity fields become changes; status codes take the recipe's names.
+    With `each`, every record holds its changes as a list (Zendesk ticket audits' `events`): the
+    list is unrolled first, its items' keys read as `each.key`."""
     h = with_rows(hdf)
+    if shape.get("each"):
+        h = _unrolled(h, shape["each"], file)
     c = {
         k: find_column(h, [shape[k]], f"the recipe's {k} column", file)
         for k in ("ticket", "field", "value", "at")
@@ -252,3 +258,40 @@ def by_ticket_key(
     mapped = events["ticket_id"].map(to_id)
     out = events.assign(ticket_id=mapped.fillna(events["ticket_id"]).astype("string"))
     return out, [f"history rows name their tickets by {key_col}: read as {id_col}"]
+
+
+MAX_UNROLLED = 5_000_000
+
+
+def _unrolled(h: pd.DataFrame, each: str, file: str) -> pd.DataFrame:
+    """One row per item of the JSON list in column `each` (written as JSON text by the reader),
+    the record's other columns repeated, the item's keys as `each.key`; `_row` stays the
+    record's."""
+    col = find_column(h, [each], f"the recipe's list {each!r}", file)
+    parents: list[int] = []
+    items: list[dict] = []
+    for i, cell in enumerate(h[col].tolist()):
+        if cell is None or cell is pd.NA:
+            continue
+        try:
+            value = json.loads(cell) if isinstance(cell, str) else cell
+        except ValueError as exc:
+            raise IngestError(f"{file}: {col} of record {i + 1} is not a JSON list") from exc
+        if not isinstance(value, list):
+            raise IngestError(f"{file}: {col} of record {i + 1} is not a list")
+        for item in value:
+            if isinstance(item, dict):
+                parents.append(i)
+                items.append(item)
+        if len(items) > MAX_UNROLLED:
+            raise IngestError(f"{file}: over {MAX_UNROLLED:,} items in {col}: split the export")
+    flat = pd.json_normalize(items, sep=".").add_prefix(f"{col}.") if items else pd.DataFrame()
+    flat = flat.map(
+        lambda v: (
+            None
+            if v is None or (isinstance(v, float) and v != v)
+            else (json.dumps(v) if isinstance(v, (list, dict)) else str(v))
+        )
+    ).astype("string")
+    base = h.drop(columns=[col]).iloc[parents].reset_index(drop=True)
+    return pd.concat([base, flat.reset_index(drop=True)], axis=1)

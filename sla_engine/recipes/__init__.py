@@ -71,6 +71,8 @@ class LongHistory(BaseModel):
     # the ticket file's column the history's `ticket` refers to, when it is not the ticket id
     # (Salesforce CaseHistory names the case's Id, ServiceNow sys_audit the incident's sys_id)
     key: str | None = Field(None, min_length=1, max_length=200)
+    # a list of changes inside each record (Zendesk ticket audits: `events`), unrolled first
+    each: str | None = Field(None, min_length=1, max_length=200)
     fields: dict[Literal["status", "severity"], list[str]] = Field(min_length=1)
 
     @field_validator("fields", mode="before")
@@ -235,9 +237,10 @@ def matching(
     columns: list[str], among: dict[str, Recipe], detected: str | None, second_file: bool = False
 ) -> list[str]:
     """Recipes that fit an export, best first (a suggestion the page shows, never applied
-    unseen): those naming columns, when their ticket, severity and creation columns are all
-    present, by how many of their facts the export holds; then the presets of the profile
-    detected from the columns. A recipe that reads a second file fits only when one is given."""
+    unseen): recipes whose every named column is present (the most facts first); then the presets
+    of the profile detected from the columns; then recipes whose ticket, severity and creation
+    columns are present but not all the others. A recipe that reads a second file fits only when
+    one is given, and then comes first among its equals."""
     have = {c.strip().lower() for c in columns}
 
     def present(cands: list[str]) -> bool:
@@ -247,8 +250,13 @@ def matching(
     for name, r in among.items():
         if r.history is not None and not second_file:
             continue
-        if r.columns and all(present(r.columns.get(f, [f])) for f in CORE):
-            fits.append((0, -sum(present(c) for c in r.columns.values()), name))
-        elif not r.columns and detected is not None and r.profile == detected:
-            fits.append((1, 0, name))
+        history_first = 0 if r.history is not None else 1
+        if r.columns:
+            found = sum(present(c) for c in r.columns.values())
+            if found == len(r.columns):
+                fits.append((0, history_first, -found, name))
+            elif all(present(r.columns.get(f, [f])) for f in CORE):
+                fits.append((2, history_first, -found, name))
+        elif detected is not None and r.profile == detected:
+            fits.append((1, history_first, 0, name))
     return [name for *_, name in sorted(fits)]
