@@ -1,0 +1,62 @@
+"""Hypothesis round trips of the time formats exports use: an instant written with any UTC offset
+(ISO 8601 `+05:30`, Salesforce's `+0000`, `Z`) and a local time in a zone with DST read back as
+the same instant; the fall-back hour's repeated local times take their first occurrence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from sla_engine.timeparse import parse_instants
+
+SECONDS = st.integers(631152000, 4102444799)  # 1990-01-01 .. 2099-12-31
+OFFSETS = st.integers(-12 * 4, 14 * 4).map(lambda q: q * 15)  # minutes, in quarter hours
+ZONES = st.sampled_from(
+    ["America/New_York", "Europe/Amsterdam", "Australia/Sydney", "Asia/Kolkata"]
+)
+
+
+def _us(t: datetime) -> int:
+    return int(t.timestamp()) * 1_000_000
+
+
+@given(SECONDS, OFFSETS, st.sampled_from(["colon", "compact", "millis"]))
+def test_an_instant_written_with_any_offset_reads_back(seconds, offset, style):
+    t = datetime.fromtimestamp(seconds, UTC)
+    local = t + timedelta(minutes=offset)
+    sign = "-" if offset < 0 else "+"
+    hh, mm = divmod(abs(offset), 60)
+    zone = f"{sign}{hh:02d}:{mm:02d}" if style == "colon" else f"{sign}{hh:02d}{mm:02d}"
+    fraction = ".000" if style == "millis" else ""
+    text = local.strftime("%Y-%m-%dT%H:%M:%S") + fraction + ("Z" if offset == 0 else zone)
+    us, _, bad = parse_instants(pd.Series([text]), None)
+    assert not bad[0], text
+    assert us[0] == seconds * 1_000_000, text
+
+
+@given(SECONDS, ZONES)
+# New York's repeated 01:30 on 2025-11-02: first (EDT, 05:30Z) and second (EST, 06:30Z)
+@example(1762061400, "America/New_York")
+@example(1762065000, "America/New_York")
+# Amsterdam's repeated 02:30 on 2025-10-26 (00:30Z and 01:30Z)
+@example(1761438600, "Europe/Amsterdam")
+@example(1761442200, "Europe/Amsterdam")
+def test_a_local_time_in_a_dst_zone_reads_back_or_takes_the_first_of_a_repeated_hour(seconds, zone):
+    t = datetime.fromtimestamp(seconds, UTC)
+    local = t.astimezone(ZoneInfo(zone))
+    text = local.strftime("%Y-%m-%d %H:%M:%S")
+    us, _, bad = parse_instants(pd.Series([text]), zone)
+    assert not bad[0], text
+    naive = local.replace(tzinfo=None)
+    first = naive.replace(tzinfo=ZoneInfo(zone), fold=0)  # the first occurrence of that wall time
+    assert us[0] == _us(first), (text, zone)
+    assert us[0] == seconds * 1_000_000 or local.fold == 1
+
+
+def test_a_time_in_the_spring_forward_gap_is_refused_not_shifted():
+    us, _, bad = parse_instants(pd.Series(["2025-03-09 02:30:00"]), "America/New_York")
+    assert bad[0] and pd.isna(us[0])
