@@ -280,8 +280,10 @@ else:
             recipe_actions(built)
 st.markdown("**Column mapping** (how this profile reads the file)")
 with shown_errors(
-    f"The {profile} profile cannot read this file: ",
-    ". Choose another profile or fix the export.",
+    (f"The recipe {recipe_name} " if base is not None else f"The {profile} profile ")
+    + "cannot read this file: ",
+    ". Name the right column under “Recipe: which column holds each fact”, or choose another "
+    + ("recipe." if base is not None else "profile."),
     stop=True,
     words=words,
 ):

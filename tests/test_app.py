@@ -909,3 +909,16 @@ def test_support_manager_builds_a_recipe_for_an_unknown_export_saves_it_and_load
     with UnitOfWork(make_engine(world[1])) as uow:
         kinds = [e.kind for e in audit.entries(uow.session) if e.actor == "support_manager"]
     assert "recipe.saved" in kinds
+
+
+def test_a_recipe_that_does_not_fit_says_what_to_map_in_the_pages_words(world):
+    data = (ROOT / "tests" / "fixtures" / "recipes" / "hubspot-tickets.json").read_bytes()
+    at = as_role("ingest", "support_manager")
+    at.file_uploader(key="upload").upload("hubspot.json", data, "application/json").run()
+    assert at.selectbox(key="recipe").value == "hubspot-tickets"
+    at.selectbox(key="recipe").set_value("intercom-conversations").run()
+    assert not at.exception
+    said = " ".join(e.value for e in at.error)
+    assert "The recipe intercom-conversations cannot read this file" in said, said
+    assert "no list of records named 'conversations'" in said and "Recipe: which column" in said
+    assert "/tmp" not in said and "--" not in said  # no server path, no CLI flag
