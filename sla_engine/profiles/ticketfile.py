@@ -2,7 +2,7 @@
 
 Each maps the product's column names (UI CSV export and API JSON names,
 matched case-insensitively) to the engine's fields. What marks the first
-response and the resolution, per profile, is stated in README "Profiles".
+response and the resolution, per profile, is stated in docs/ingest.md (the profiles table).
 """
 
 from __future__ import annotations
