@@ -11,11 +11,13 @@ from streamlit_pdf_viewer import pdf_viewer
 
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.documents.extract import extract_terms
+from contracts.domain.events import EnvelopeCompleted
 from contracts.domain.lifecycle import SENDABLE, SIGNED_STATES, EnvelopeState
 from contracts.errors import FieldsError, SettingsError
 from contracts.services import completion, evidence_access, routing, signing
 from contracts.services import contracts as contract_service
 from contracts.services.settings import AUTH_METHODS, workflow_defaults
+from flows import bus
 from flows.measure import end_contract, measured, register_signed
 from ui.auth import require
 from ui.errors import shown_errors
@@ -237,7 +239,12 @@ with tab_list:
                     if st.button("Retry sealing", key=f"retry_{env.id}"):
                         with shown_errors():
                             completion.complete(UnitOfWork(eng), env.id)
-                            register_signed(store(), UnitOfWork(eng), env.contract_id, actor)
+                            bus.handle(
+                                EnvelopeCompleted(env.id, env.contract_id),
+                                store(),
+                                UnitOfWork(eng),
+                                actor,
+                            )
                             st.session_state["flash"] = f"Envelope {env.id} sealed and measured."
                             st.rerun()
                 if env.status == EnvelopeState.SENT:

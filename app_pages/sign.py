@@ -14,10 +14,11 @@ import streamlit as st
 
 from contracts.adapters.mailer import SmtpConfig, deliver
 from contracts.domain import disclosure
+from contracts.domain.events import EnvelopeCompleted
 from contracts.domain.lifecycle import EnvelopeState, SignerStatus
 from contracts.errors import InvalidToken
 from contracts.services import signing
-from flows.measure import register_signed
+from flows import bus
 from ui import reflow
 from ui.errors import shown_errors
 from ui.resources import engine, served_at, store, unit_of_work
@@ -253,7 +254,12 @@ if st.button(
         st.session_state["refresh"] = True
         if result == "completed":  # signed -> measured, in the same use case
             with shown_errors(suffix=" The contract is signed; an administrator can retry."):
-                register_signed(store(), unit_of_work(), view.contract_id, actor="signing")
+                bus.handle(
+                    EnvelopeCompleted(view.envelope_id, view.contract_id),
+                    store(),
+                    unit_of_work(),
+                    "signing",
+                )
         st.session_state["signed_flash"] = "Signed. " + (
             "Everyone has signed: the sealed contract is on its way to you by e-mail."
             if result == "completed"

@@ -33,9 +33,13 @@ def complete(args: argparse.Namespace) -> int:
     """Retry sealing a fully signed envelope, then register its terms."""
     eng = make_engine()
     sealed = completion.complete(UnitOfWork(eng), args.envelope)
+    from contracts.domain.events import EnvelopeCompleted
+    from flows import bus
+
     with UnitOfWork(eng) as uow:
         contract_id = uow.envelopes.get(args.envelope).contract_id
-    r = register_signed(Store(Path(args.store)), UnitOfWork(eng), contract_id, "cli")
+    event = EnvelopeCompleted(args.envelope, contract_id)
+    (r,) = bus.handle(event, Store(Path(args.store)), UnitOfWork(eng), "cli")
     print(("sealed; " if sealed else "") + f"terms {', '.join(r.terms_ids)} measured")
     return 0
 

@@ -18,10 +18,12 @@ from contracts.adapters import audit_anchor
 from contracts.adapters.orm import OutboxRow
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.documents.starters import STARTERS
+from contracts.domain.events import EnvelopeCompleted
 from contracts.errors import NotFound
 from contracts.services import contracts as contract_service
 from contracts.services import signing
 from contracts.services import templates as template_service
+from flows import bus
 from flows.measure import register_signed
 from sla_engine.demo import DEMO_DIR, build_demo
 from sla_engine.store import Store
@@ -54,8 +56,9 @@ def _fields(template: str, customer: str, t: Terms, end: date) -> dict[str, Any]
     return values
 
 
-def _sign_all(engine: Engine, contract_id: str, values: dict[str, Any]) -> None:
-    """Send to the contract's two signers (link authentication), both consent and sign."""
+def _sign_all(engine: Engine, contract_id: str, values: dict[str, Any]) -> str:
+    """Send to the contract's two signers (link authentication), both consent and sign; the
+    envelope's id."""
     signers = [
         {"name": s["name"], "email": s["email"], "role": s["title"], "group": 1}
         for s in values["signers"]
@@ -72,6 +75,7 @@ def _sign_all(engine: Engine, contract_id: str, values: dict[str, Any]) -> None:
         signing.open_link(UnitOfWork(engine), token, "127.0.0.1", "Covenant demo")
         signing.give_consent(UnitOfWork(engine), token, "127.0.0.1", "Covenant demo")
         signing.sign(UnitOfWork(engine), token, "typed", body.split("Hello ")[1].split(",")[0])
+    return env_id
 
 
 def build(engine: Engine, store_root: Path, if_absent: bool = False) -> str:
@@ -85,6 +89,7 @@ def build(engine: Engine, store_root: Path, if_absent: bool = False) -> str:
             load_terms(DEMO_DIR / "terms" / f"{number}.json"), key=lambda t: t.effective_from
         )
         previous = None
+        completed = None  # the envelope the demo completed last for this family
         for i, t in enumerate(versions):
             cid = number if i == 0 else f"{number}-A{i}"
             try:
@@ -105,9 +110,12 @@ def build(engine: Engine, store_root: Path, if_absent: bool = False) -> str:
                 actor="demo",
                 contract_id=cid,
             )
-            _sign_all(engine, cid, values)
+            completed = _sign_all(engine, cid, values)
             previous = cid
-        register_signed(store, UnitOfWork(engine), number, actor="demo")
+        if completed is not None and previous is not None:  # signed -> measured, as anywhere
+            bus.handle(EnvelopeCompleted(completed, previous), store, UnitOfWork(engine), "demo")
+        else:  # every version was signed by an earlier, interrupted run: register them
+            register_signed(store, UnitOfWork(engine), number, actor="demo")
     _pending(engine)
     audit_anchor.checkpoint_if_due(UnitOfWork(engine))  # the trail is anchored from the start
     return build_demo(store_root, register_terms=False)

@@ -186,7 +186,10 @@ def finish_stalled(store: Store, uow: UnitOfWork, actor: str = "worker") -> list
     for env_id, contract_id in stalled:
         try:
             if completion.complete(uow, env_id):
-                register_signed(store, uow, contract_id, actor)
+                from contracts.domain.events import EnvelopeCompleted
+                from flows import bus
+
+                bus.handle(EnvelopeCompleted(env_id, contract_id), store, uow, actor)
                 done.append(env_id)
         except (ContractsError, RegistrationError):
             continue  # audited where it failed; the next turn tries again

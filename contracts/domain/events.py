@@ -31,3 +31,13 @@ class Event:
     actor: str = "system"
     ip: str | None = None
     user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class EnvelopeCompleted:
+    """Every signer signed and the document is sealed: what the contract says is now binding, so
+    it can be measured. Handled once, by flows/bus.py, wherever the completion happened (the
+    signing page, the Contracts page's retry, the CLI, the worker, the demo)."""
+
+    envelope_id: str
+    contract_id: str
