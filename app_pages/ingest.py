@@ -162,8 +162,9 @@ up = st.file_uploader(
     type=UPLOAD_TYPES,
 )
 up2 = st.file_uploader(
-    "Second file, if the export has one (optional): a status history, a field history, or "
-    "Zendesk ticket metrics or metric events",
+    "Second file, if the export has one (optional): a status history, a change log the recipe "
+    "describes (Salesforce CaseHistory, ServiceNow sys_audit, Zendesk ticket audits), a field "
+    "history, or Zendesk ticket metrics or metric events",
     key="upload2",
     type=UPLOAD_TYPES,
 )
@@ -205,13 +206,15 @@ fits = matching(list(preview.columns), book, guess, second_file=up2 is not None)
 NO_RECIPE = "(none: read with a source profile)"
 c1, c3 = st.columns(2)
 recipe_names = [NO_RECIPE, *book]
+# a second file changes what fits (a recipe with a history): the choice starts again from it
+recipe_key = "recipe" if up2 is None else "recipe_with_second_file"
 if st.session_state.get("recipe_pick") in book:  # just saved or imported: chosen next
-    st.session_state["recipe"] = st.session_state.pop("recipe_pick")
+    st.session_state[recipe_key] = st.session_state.pop("recipe_pick")
 recipe_name = c1.selectbox(
     "Import recipe",
     recipe_names,
     index=recipe_names.index(fits[0]) if fits else 0,
-    key="recipe",
+    key=recipe_key,
     format_func=lambda n: n if n == NO_RECIPE else f"{n} — {book[n].title or 'saved recipe'}",
     help="A recipe says which column holds each fact and what each status means. "
     + (

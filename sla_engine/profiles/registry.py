@@ -153,7 +153,9 @@ def read_profile(
         ex.date_order = stated
     if events is not None:
         ex.events = pd.concat([ex.events, events], ignore_index=True)
-        ex.source_columns.setdefault("changed_at", "changed_at")
+        ex.source_columns.setdefault(
+            "changed_at", str((long_shape or {}).get("at") or "changed_at")
+        )
     ex.history_rejected = rejected
     ex.notes = notes + ex.notes
     if kind:
