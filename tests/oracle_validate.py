@@ -342,6 +342,18 @@ def validate(
             "_row",
         ]
     ]
+    # written here on its own: with no status, close time or history, an unresolved ticket is
+    # open only because nothing says otherwise, and the report counts them (and the old ones)
+    if not ({"status", "closed_at"} & set(ex.source_columns)) and not len(ex.events):
+        open_ = tickets["resolved_us"].isna()
+        if open_.any():
+            year_before = tickets["created_us"].max() - 365 * 86_400 * 1_000_000
+            old = int((open_ & (tickets["created_us"] < year_before)).sum())
+            ex.notes.append(
+                f"no status or close-time column: {int(open_.sum()):,} tickets have no resolution "
+                f"and are treated as open; {old:,} of them were created over a year before the "
+                "newest ticket — map a status or a closed time if your export has one"
+            )
     return Valid(
         tickets=tickets.reset_index(drop=True),
         events=events,
