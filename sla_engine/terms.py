@@ -35,6 +35,15 @@ Metric = Literal["response", "resolution"]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 
 
+def known_zone(name: str) -> str:
+    """The zone name, if the IANA database knows it (the one rule for every zone a user names)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {name!r}") from exc
+    return name
+
+
 def hhmm_to_minutes(text: str) -> int:
     """'08:30' -> 510; '24:00' -> 1440 (only meaningful as an end)."""
     if not _HHMM.match(text):
@@ -74,11 +83,7 @@ class Calendar(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA time zone {v!r}") from exc
-        return v
+        return known_zone(v)
 
     @field_validator("week")
     @classmethod

@@ -202,7 +202,7 @@ def detect_profile(columns: list[str]) -> str | None:
     return None
 
 
-STATUS_EVIDENCE = ("status", "closed_at", "pending_since", "updated_at")
+STATUS_EVIDENCE = ticketfile.STATUS_FACTS
 
 
 def _has_status_evidence(path: Path, mapping: dict, df: pd.DataFrame | None = None) -> bool:

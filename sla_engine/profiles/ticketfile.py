@@ -130,6 +130,8 @@ FIELDS = (
     "pending_since",
     "updated_at",
 )
+# the columns that are evidence of a ticket's status (status_evidence.py reads them)
+STATUS_FACTS = ("status", "closed_at", "pending_since", "updated_at")
 
 
 def columns_of(profile: str, overrides: dict | None, file: str) -> dict[str, list[str]]:
@@ -203,8 +205,7 @@ def read(
         )
         events = pd.concat([events, pause_events], ignore_index=True)
     # every column read (the status facts too: the page's mapping table, validate's counts)
-    status_facts = ("status", "closed_at", "pending_since", "updated_at")
-    src = {k: v for k, v in cols.items() if v and (k in tickets.columns or k in status_facts)}
+    src = {k: v for k, v in cols.items() if v and (k in tickets.columns or k in STATUS_FACTS)}
     if reply_minutes is not None and cols["reply_minutes"]:
         src["first_response_at"] = cols["reply_minutes"]
     if len(events) and "changed_at" not in src:

@@ -15,31 +15,20 @@ the preset it starts from, and every field the recipe names must exist in the fi
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import RecipeError
+from ..profiles.ticketfile import FIELDS
+from ..terms import known_zone
 
 BUILTIN = Path(__file__).parent / "builtin"
-PROFILES = ("generic", "zendesk", "jsm", "servicenow", "freshdesk")
-FACTS = (
-    "ticket_id",
-    "contract_id",
-    "severity",
-    "created_at",
-    "first_response_at",
-    "reply_minutes",
-    "resolved_at",
-    "status",
-    "closed_at",
-    "pending_since",
-    "updated_at",
-)
+FACTS = FIELDS  # the facts a ticket table is read for (profiles/ticketfile.py)
 MEANINGS = ("open", "solved", "paused", "deleted", "merged")
 MAX_YAML_BYTES = 64_000
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,47}$")
@@ -113,13 +102,7 @@ class Recipe(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"{v!r} is not an IANA time zone") from exc
-        return v
+        return v if v is None else known_zone(v)
 
     @field_validator("recipe")
     @classmethod
@@ -208,7 +191,14 @@ def parse(text: str, where: str = "the recipe") -> Recipe:
 
 
 def builtin() -> dict[str, Recipe]:
-    """The shipped recipes by name."""
+    """The shipped recipes by name (a copy: the caller may add to it)."""
+    return dict(_shipped())
+
+
+@functools.cache
+def _shipped() -> dict[str, Recipe]:
+    """Read once per process: the shipped files do not change while it runs (the Ingest page
+    would otherwise parse them at every rerun)."""
     out = {}
     for path in sorted(BUILTIN.glob("*.yaml")):
         r = parse(path.read_text(encoding="utf-8"), path.name)
