@@ -25,6 +25,7 @@ from ui import recipe_builder
 from ui.auth import require
 from ui.errors import shown_errors
 from ui.resources import (
+    export_columns,
     export_mapping,
     export_table,
     routing_key,
@@ -202,7 +203,8 @@ with shown_errors(stop=True, words=words):
     preview = export_table(str(tmp))
 book = all_recipes(unit_of_work())
 guess = detect_profile(list(preview.columns))
-fits = matching(list(preview.columns), book, guess, second_file=up2 is not None)
+second_columns = export_columns(second) if second is not None else None
+fits = matching(list(preview.columns), book, guess, second_columns or up2 is not None)
 NO_RECIPE = "(none: read with a source profile)"
 c1, c3 = st.columns(2)
 recipe_names = [NO_RECIPE, *book]

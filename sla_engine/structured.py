@@ -9,8 +9,12 @@ as records only when it holds objects: `_expands: ["participant"]` is not a cand
 
 XML: the element that repeats under one parent is the record (`<incident>` in ServiceNow's export
 and unload XML, `<item>` in Jira's RSS); its child elements are the columns, nested ones joined
-with dots, an attribute as `column.attribute` (`assigned_to.display_value`). A document with a
-DOCTYPE is refused before it is parsed (no entity of a stranger's is ever expanded).
+with dots, an attribute as `column.attribute` (`assigned_to.display_value`). An element that
+repeats inside a record (Jira's `<customfields><customfield>…`) is also kept whole, as a JSON list
+under its path (`customfields.customfield`), so a recipe's selector chooses one item:
+`customfields.customfield[customfieldname=Date of First Response].customfieldvalues…`.
+A document with a DOCTYPE is refused before it is parsed (no entity of a stranger's is ever
+expanded).
 """
 
 from __future__ import annotations
@@ -132,9 +136,35 @@ def _flatten(elem: ET.Element, prefix: str, out: dict[str, str]) -> None:
         if prefix:
             out.setdefault(prefix, (elem.text or "").strip())
         return
+    tags = Counter(_local(c.tag) for c in children)
     for child in children:
         where = f"{prefix}.{_local(child.tag)}" if prefix else _local(child.tag)
         _flatten(child, where, out)
+    for tag, n in tags.items():
+        # a collection: one tag repeated, or the only tag of a container (a single custom field)
+        where = f"{prefix}.{tag}" if prefix else tag
+        if (n > 1 or len(tags) == 1) and where not in out:
+            items = [_nested(c) for c in children if _local(c.tag) == tag and len(c)]
+            if items:
+                out[where] = json.dumps(items, ensure_ascii=False)
+
+
+def _nested(elem: ET.Element) -> dict[str, Any]:
+    """An element as JSON: attributes and children by name, a repeated child as a list."""
+    node: dict[str, Any] = {}
+    for child in elem:
+        tag = _local(child.tag)
+        value: Any = _nested(child) if len(child) else (child.text or "").strip()
+        if not len(child) and child.attrib:
+            value = {**{_local(k): v for k, v in child.attrib.items()}, "text": value}
+        if tag in node:
+            node[tag] = node[tag] if isinstance(node[tag], list) else [node[tag]]
+            node[tag].append(value)
+        else:
+            node[tag] = value
+    for name, v in elem.attrib.items():
+        node.setdefault(_local(name), v)
+    return node
 
 
 def _record_parent(root: ET.Element) -> tuple[ET.Element, str, int]:

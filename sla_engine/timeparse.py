@@ -21,6 +21,9 @@ _EPOCH_S = r"\d{9,10}(?:\.\d{1,6})?"
 _EPOCH_MS = r"\d{12,13}"
 # an offset at the end of an ISO 8601 time: Z, +05:30, +0530 or +05
 _OFFSET = r"(?:[+-]\d\d(?::?\d\d)?|Z)$"
+# layouts with an offset that are not ISO 8601, read in every profile: RFC 2822 (Jira's XML export,
+# e-mail headers)
+_AWARE_TEXT = ("%a, %d %b %Y %H:%M:%S %z", "%d %b %Y %H:%M:%S %z", "%a, %d %b %Y %H:%M %z")
 # naive times outside these years are not put in a zone (pandas cannot; they are implausible)
 _NAIVE_FROM = pd.Timestamp("1900-01-01")
 _NAIVE_TO = pd.Timestamp("2200-01-01")
@@ -77,7 +80,8 @@ def parse_instants(
             bad |= mask
             continue
         parsed = pd.to_datetime(part, format="ISO8601", errors="coerce", utc=aware)
-        for fmt in formats:  # profile-specific layouts, tried for what ISO 8601 did not read
+        tried = formats + (_AWARE_TEXT if aware else ())
+        for fmt in tried:  # profile-specific layouts, tried for what ISO 8601 did not read
             miss = parsed.isna()
             if not miss.any():
                 break

@@ -196,6 +196,17 @@ def export_table(path: str) -> pd.DataFrame:
     return read_table(Path(path))
 
 
+def export_columns(path: str) -> list[str] | None:
+    """A second file's column names, for suggesting the recipe that reads it; None when it
+    cannot be read now (the load says why, in its own words)."""
+    from sla_engine.errors import SlaEngineError
+
+    try:
+        return list(export_table(path).columns)
+    except SlaEngineError:
+        return None
+
+
 def routing_key() -> str:
     """The contracts' customer keys and priority labels as they are now (a cache key)."""
     from flows.ingest import routing

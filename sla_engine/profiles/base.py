@@ -120,3 +120,10 @@ def events_from_columns(
             )
         )
     return pd.concat(parts, ignore_index=True) if parts else empty_events()
+
+
+def named_severities(values: pd.Series, names: dict[str, str]) -> pd.Series:
+    """Severity codes replaced by the recipe's names (GLPI's priority 5 is "very high"); a
+    value the recipe does not name is kept as written."""
+    key = values.astype("string").str.strip().str.lower()
+    return key.map(names).fillna(values.astype("string")).astype("string")

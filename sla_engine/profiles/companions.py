@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..errors import IngestError
 from ..membership import member
-from .base import find_column, with_rows
+from .base import empty_events, find_column, named_severities, with_rows
 from .history import read_history_columns
 from .status_evidence import status_names
 
@@ -184,29 +184,47 @@ def history(hdf: pd.DataFrame, file: str) -> tuple[pd.DataFrame, Rejected, list[
 
 
 def long_history(
-    hdf: pd.DataFrame, file: str, shape: dict, profile: str, names: dict[str, str]
+    hdf: pd.DataFrame,
+    file: str,
+    shape: dict,
+    profile: str,
+    names: dict[str, str],
+    severity_names: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, Rejected, list[str]]:
     """A change log in a long shape (one row per changed field), as a recipe describes it:
     Salesforce CaseHistory (CaseId, Field, NewValue, CreatedDate), ServiceNow sys_audit
     (documentkey, fieldname, newvalue, sys_created_on), a warehouse's field history. Rows of the
     recipe's status and severity fields become changes; status codes take the recipe's names.
     With `each`, every record holds its changes as a list (Zendesk ticket audits' `events`): the
-    list is unrolled first, its items' keys read as `each.key`."""
+    list is unrolled first, its items' keys read as `each.key`. Without `field`, a change names
+    its field by a key of its own (Zendesk ticket events' `child_events`: `{"status": "open"}`),
+    and the recipe names the column of each fact's new value."""
     h = with_rows(hdf)
     if shape.get("each"):
         h = _unrolled(h, shape["each"], file)
-    c = {
-        k: find_column(h, [shape[k]], f"the recipe's {k} column", file)
-        for k in ("ticket", "field", "value", "at")
-    }
-    name = h[c["field"]].astype("string").str.strip().str.lower()
-    which = pd.Series(pd.NA, index=h.index, dtype="string")
-    for fact, vendor_names in shape["fields"].items():
-        which[name.isin([n.strip().lower() for n in vendor_names])] = fact
-    use = which.notna()
-    value = h.loc[use, c["value"]].astype("string")
+        if len(h) == 0:
+            return empty_events(), [], [f"no changes in the lists {shape['each']!r}: none read"]
+    keys = ("ticket", "at") if not shape.get("field") else ("ticket", "field", "value", "at")
+    c = {k: find_column(h, [shape[k]], f"the recipe's {k} column", file) for k in keys}
+    if shape.get("field"):
+        name = h[c["field"]].astype("string").str.strip().str.lower()
+        which = pd.Series(pd.NA, index=h.index, dtype="string")
+        for fact, vendor_names in shape["fields"].items():
+            which[name.isin([n.strip().lower() for n in vendor_names])] = fact
+        use = which.notna()
+        value = h.loc[use, c["value"]].astype("string")
+        read_from = f"{c['field']} = " + ", ".join(
+            f"{k}: {'/'.join(v)}" for k, v in shape["fields"].items()
+        )
+        other = name[~use].value_counts()
+    else:
+        use, which, value, read_from = _keyed_changes(h, shape["fields"], file)
+        other = pd.Series(dtype="int64")
     status_rows = which[use] == "status"
     value[status_rows] = status_names(profile, value[status_rows], names)
+    severity_rows = which[use] == "severity"
+    if severity_names and severity_rows.any():
+        value[severity_rows] = named_severities(value[severity_rows], severity_names)
     events = pd.DataFrame(
         {
             "ticket_id": h.loc[use, c["ticket"]].astype("string").str.strip(),
@@ -217,15 +235,11 @@ def long_history(
         }
     )
     blank_value = events["value"].isna() | (events["value"].str.strip() == "")
+    value_col = c.get("value", "the new value")
     rejected: Rejected = [
-        (int(r), c["value"], "no new value for this change")
-        for r in events.loc[blank_value, "_row"]
+        (int(r), value_col, "no new value for this change") for r in events.loc[blank_value, "_row"]
     ]
-    other = name[~use].value_counts()
-    notes = [
-        f"{int(use.sum())} changes of the status or severity read from {c['field']} = "
-        + ", ".join(f"{k}: {'/'.join(v)}" for k, v in shape["fields"].items())
-    ]
+    notes = [f"{int(use.sum())} changes of the status or severity read from {read_from}"]
     if len(other):
         notes.append(
             f"{int(other.sum())} rows change other fields and are not needed ("
@@ -233,6 +247,33 @@ def long_history(
             + ")"
         )
     return events[~blank_value].reset_index(drop=True), rejected, notes
+
+
+def _keyed_changes(
+    h: pd.DataFrame, fields: dict[str, list[str]], file: str
+) -> tuple[pd.Series, pd.Series, pd.Series, str]:
+    """Changes whose field is the key that holds the new value: per row, the first fact whose
+    column has a value (a row that changes both is read as the status change)."""
+    which = pd.Series(pd.NA, index=h.index, dtype="string")
+    value = pd.Series(pd.NA, index=h.index, dtype="string")
+    found = []
+    for fact, cands in fields.items():
+        col = find_column(h, cands, f"the recipe's {fact} column", file, required=False)
+        if col is None:
+            continue
+        found.append(f"{fact}: {col}")
+        v = h[col].astype("string").str.strip()
+        take = which.isna() & v.notna() & (v != "")
+        which[take] = fact
+        value[take] = v[take]
+    if not found:
+        names = ", ".join(c for cands in fields.values() for c in cands)
+        raise IngestError(
+            f"{file}: none of the recipe's change columns ({names}) is in the file; the file has "
+            f"{[c for c in h.columns if c != '_row'][:20]}"
+        )
+    use = which.notna()
+    return use, which, value[use], "the columns " + ", ".join(found)
 
 
 def by_ticket_key(
@@ -267,7 +308,14 @@ def _unrolled(h: pd.DataFrame, each: str, file: str) -> pd.DataFrame:
     """One row per item of the JSON list in column `each` (written as JSON text by the reader),
     the record's other columns repeated, the item's keys as `each.key`; `_row` stays the
     record's."""
-    col = find_column(h, [each], f"the recipe's list {each!r}", file)
+    col = find_column(h, [each], "", file, required=False)
+    if col is None:
+        raise IngestError(
+            f"{file}: the recipe reads each ticket's changes from the list {each!r}, which is not "
+            "in the file: export with the option that includes it (the recipe's title names "
+            "it), or choose a recipe without a history; the file has "
+            f"{[c for c in h.columns if c != '_row'][:20]}"
+        )
     parents: list[int] = []
     items: list[dict] = []
     for i, cell in enumerate(h[col].tolist()):

@@ -13,7 +13,7 @@ from .. import csv_stream
 from ..dateorder import ORDERS
 from ..errors import IngestError
 from ..readers import DELIMITER_NAMES, read_table
-from . import companions, eventlogs, generic, ticketfile
+from . import companions, eventlogs, generic, selectors, ticketfile
 from .base import Extract, find_column
 
 PROFILES = ("generic", "zendesk", "jsm", "servicenow", "freshdesk", "eventlog")
@@ -47,7 +47,8 @@ def _mapping(options: dict) -> dict:
         m["columns"] = {**(m.get("columns") or {}), **options["columns"]}
     if options.get("statuses"):
         m["statuses"] = {**(m.get("statuses") or {}), **options["statuses"]}
-    for key in ("status_names", "records", "long_history", "recipe"):  # a recipe's (recipes/)
+    # a recipe's (recipes/)
+    for key in ("status_names", "severity_names", "records", "long_history", "recipe"):
         if options.get(key):
             m[key] = options[key]
     return m
@@ -81,11 +82,26 @@ def read_profile(
             raise IngestError(f"{path}: the file has a header but no rows")
         detected = dict(df.attrs.get("detected") or {})
     file = str(path)
+    selected = [
+        c
+        for cands in (mapping.get("columns") or {}).values()
+        for c in (cands if isinstance(cands, list) else [cands])
+        if selectors.is_selector(str(c))
+    ]
+    picked: list[str] = []
+    if selected:
+        df, picked = selectors.with_selected(df, selected)
     stated = options.get("date_order") or mapping.get("date_order")
     if stated is not None and stated not in ORDERS:
         raise IngestError(f"date order {stated!r}: say day-first or month-first")
     second = read_table(history) if history is not None else None
     long_shape = mapping.get("long_history")
+    in_records = bool(long_shape and long_shape.get("same_file"))
+    if in_records and second is not None:
+        raise IngestError(
+            f"{history}: the recipe reads the changes from the ticket records themselves; "
+            "leave the second file out or choose a recipe that reads one"
+        )
     kind = (
         ("long history" if long_shape else companions.kind_of(second))
         if second is not None
@@ -126,12 +142,27 @@ def read_profile(
     elif kind == "long history" and second is not None:
         shape = long_shape or {}
         events, rejected, n = companions.long_history(
-            second, hfile, shape, profile, mapping.get("status_names") or {}
+            second,
+            hfile,
+            shape,
+            profile,
+            mapping.get("status_names") or {},
+            mapping.get("severity_names") or {},
         )
         notes += n
         if shape.get("key"):
             events, n = companions.by_ticket_key(events, df, shape["key"], profile, mapping, file)
             notes += n
+    elif in_records:
+        events, rejected, n = companions.long_history(
+            df,
+            file,
+            long_shape or {},
+            profile,
+            mapping.get("status_names") or {},
+            mapping.get("severity_names") or {},
+        )
+        notes += n
     elif kind == "field history" and second is not None:
         events, rejected, n = companions.field_history(second, hfile)
         notes += n
@@ -157,7 +188,7 @@ def read_profile(
             "changed_at", str((long_shape or {}).get("at") or "changed_at")
         )
     ex.history_rejected = rejected
-    ex.notes = notes + ex.notes
+    ex.notes = notes + picked + ex.notes
     if kind:
         ex.notes.insert(0, f"second file read as {kind}")
     if mapping.get("recipe"):

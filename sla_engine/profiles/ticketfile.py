@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..errors import IngestError
 from . import jira, status_evidence
-from .base import Extract, empty_events, find_column, ticket_frame, with_rows
+from .base import Extract, empty_events, find_column, named_severities, ticket_frame, with_rows
 
 # engine field -> candidate column names, per profile
 COLUMNS: dict[str, dict[str, list[str]]] = {
@@ -113,8 +113,9 @@ TIME_FORMATS = {
     "zendesk": ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"),
 }
 
-# Freshdesk's API gives numbers
-FRESHDESK_PRIORITY = {"1": "Low", "2": "Medium", "3": "High", "4": "Urgent"}
+# the codes a help desk writes for its severities, by profile (a recipe's severity_names are
+# added to these): Freshdesk's API gives numbers
+SEVERITY_NAMES = {"freshdesk": {"1": "Low", "2": "Medium", "3": "High", "4": "Urgent"}}
 
 
 FIELDS = (
@@ -173,8 +174,17 @@ def read(
         # Zendesk gives the first reply as minutes after creation; validation rebuilds the instant
         reply_minutes = df[cols["reply_minutes"]]
         notes.append(f"first response = created_at + {cols['reply_minutes']}")
-    if profile == "freshdesk":
-        df[cols["severity"]] = df[cols["severity"]].replace(FRESHDESK_PRIORITY)
+    severity_names = {**SEVERITY_NAMES.get(profile, {}), **(mapping.get("severity_names") or {})}
+    if severity_names:
+        sev = df[cols["severity"]]
+        df[cols["severity"]] = named_severities(sev, severity_names)
+        if mapping.get("severity_names"):
+            named = int(sev.astype("string").str.strip().str.lower().isin(severity_names).sum())
+            notes.append(
+                f"{named:,} severities written as codes, read by the recipe's names ("
+                + ", ".join(f"{k} = {v}" for k, v in list(severity_names.items())[:8])
+                + ")"
+            )
     if not cols.get("first_response_at") and reply_minutes is None:
         notes.append(
             "no first-response column: a resolved ticket's response counts as fulfilled at "

@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..errors import RecipeError
 from ..profiles.ticketfile import FIELDS
@@ -33,30 +40,43 @@ MEANINGS = ("open", "solved", "paused", "deleted", "merged")
 MAX_YAML_BYTES = 64_000
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,47}$")
 _BRACKET = re.compile(r"""\[\s*['"]([^'"\]]+)['"]\s*\]""")
+# JSONPath's filter `[?(@.name=='x')]` is written as the shorter selector `[name=x]`
+_FILTER = re.compile(r"""\[\?\(\s*@\.([A-Za-z0-9_]+)\s*==?\s*['"]([^'"]*)['"]\s*\)\]""")
+_INDEX = re.compile(r"\[(\d+)\]")
 
 
 def column_path(text: str) -> str:
     """A column name or JSON path as the flattened export names it: `$.properties.x`,
     `properties/x` and `properties["x"]` all become `properties.x` (nested JSON objects are
-    flattened with dots, XML attributes as `column.attribute`)."""
+    flattened with dots, XML attributes as `column.attribute`). An item of a list is chosen by
+    a selector, `requestFieldValues[fieldId=priority].value.name` (JSONPath's
+    `[?(@.fieldId=='priority')]` is read the same), or by its position, `cycles[0]` = `cycles.0`
+    (profiles/selectors.py reads them)."""
     s = str(text).strip()
     if s.startswith("$."):
         s = s[2:]
+    s = _FILTER.sub(r"[\1=\2]", s)
+    s = _INDEX.sub(r".\1", s)
     s = _BRACKET.sub(r".\1", s)
-    if "/" in s and " " not in s:
+    if "/" in s and " " not in s and "[" not in s:
         s = s.replace("/", ".")
     return s.strip(".")
 
 
 class LongHistory(BaseModel):
-    """A second file with one row per change: which columns hold the ticket, the field's name,
-    its new value and the instant, and which field names are the status and the severity."""
+    """Changes of the status and the severity, one per row: which columns hold the ticket, the
+    field's name, its new value and the instant, and which field names are the status and the
+    severity. Without `field` and `value`, each change names its field by a key of its own
+    (Zendesk ticket events' child events: `{"status": "open"}`): `fields` then names, for the
+    status and the severity, the columns that hold the new value. The changes are a second file,
+    or (`same_file`) a list inside each ticket record (JSM's `status` history)."""
 
     model_config = ConfigDict(extra="forbid")
     ticket: str = Field(min_length=1, max_length=200)
-    field: str = Field(min_length=1, max_length=200)
-    value: str = Field(min_length=1, max_length=200)
+    field: str | None = Field(None, min_length=1, max_length=200)
+    value: str | None = Field(None, min_length=1, max_length=200)
     at: str = Field(min_length=1, max_length=200)
+    same_file: bool = False
     # the ticket file's column the history's `ticket` refers to, when it is not the ticket id
     # (Salesforce CaseHistory names the case's Id, ServiceNow sys_audit the incident's sys_id)
     key: str | None = Field(None, min_length=1, max_length=200)
@@ -73,8 +93,21 @@ class LongHistory(BaseModel):
 
     @field_validator("ticket", "field", "value", "at")
     @classmethod
-    def _path(cls, v: str) -> str:
-        return column_path(v)
+    def _path(cls, v: str | None) -> str | None:
+        return v if v is None else column_path(v)
+
+    @model_validator(mode="after")
+    def _shape(self) -> LongHistory:
+        if (self.field is None) != (self.value is None):
+            raise ValueError(
+                "name both field and value (one row per change of a named field), or neither "
+                "(fields then names the columns that hold each new value)"
+            )
+        if self.same_file and not self.each:
+            raise ValueError("same_file needs each: the list of changes inside a ticket record")
+        if self.field is None:
+            self.fields = {k: [column_path(c) for c in v] for k, v in self.fields.items()}
+        return self
 
 
 class Recipe(BaseModel):
@@ -88,6 +121,9 @@ class Recipe(BaseModel):
     records: str | None = Field(None, max_length=200, description="JSON list of records")
     columns: dict[str, list[str]] = Field(default_factory=dict)
     status_names: dict[str, str] = Field(default_factory=dict)
+    # codes an export writes for its severities (GLPI's priority 5 is "very high"): the name is
+    # what the contract's severity_map and tiers read
+    severity_names: dict[str, str] = Field(default_factory=dict)
     statuses: dict[Literal["open", "solved", "paused", "deleted", "merged"], list[str]] = Field(
         default_factory=dict
     )
@@ -139,6 +175,15 @@ class Recipe(BaseModel):
             }
         return v
 
+    @field_validator("severity_names", mode="before")
+    @classmethod
+    def _severity_names(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            if len(v) > 100:
+                raise ValueError("at most 100 severity names")
+            return {str(k).strip().lower()[:200]: str(x).strip()[:200] for k, x in v.items()}
+        return v
+
     @field_validator("statuses", mode="before")
     @classmethod
     def _statuses(cls, v: Any) -> Any:
@@ -158,6 +203,8 @@ class Recipe(BaseModel):
             out["statuses"] = {k: list(v) for k, v in self.statuses.items()}
         if self.status_names:
             out["status_names"] = dict(self.status_names)
+        if self.severity_names:
+            out["severity_names"] = dict(self.severity_names)
         if self.date_order:
             out["date_order"] = self.date_order
         if self.records:
@@ -224,23 +271,33 @@ CORE = ("ticket_id", "severity", "created_at")
 
 
 def matching(
-    columns: list[str], among: dict[str, Recipe], detected: str | None, second_file: bool = False
+    columns: list[str],
+    among: dict[str, Recipe],
+    detected: str | None,
+    second_file: bool | list[str] = False,
 ) -> list[str]:
     """Recipes that fit an export, best first (a suggestion the page shows, never applied
     unseen): recipes whose every named column is present (the most facts first); then the presets
     of the profile detected from the columns; then recipes whose ticket, severity and creation
     columns are present but not all the others. A recipe that reads a second file fits only when
-    one is given, and then comes first among its equals."""
+    one is given (and, given its columns, only when they hold the history's columns), and then
+    comes first among its equals."""
     have = {c.strip().lower() for c in columns}
+    second = {c.strip().lower() for c in second_file} if isinstance(second_file, list) else None
 
-    def present(cands: list[str]) -> bool:
-        return any(c.lower() in have for c in cands)
+    def present(cands: list[str], names: set[str] = have) -> bool:
+        # a selector (`list[key=value].path`) is present when its list is
+        return any(c.split("[", 1)[0].lower() in names for c in cands)
 
     fits = []
     for name, r in among.items():
-        if r.history is not None and not second_file:
+        reads_second = r.history is not None and not r.history.same_file
+        if reads_second and not second_file:
             continue
-        history_first = 0 if r.history is not None else 1
+        if reads_second and second is not None and r.history is not None:
+            if not all(present([c], second) for c in _history_columns(r.history)):
+                continue
+        history_first = 0 if reads_second else 1
         if r.columns:
             found = sum(present(c) for c in r.columns.values())
             if found == len(r.columns):
@@ -250,3 +307,12 @@ def matching(
         elif detected is not None and r.profile == detected:
             fits.append((1, history_first, 0, name))
     return [name for *_, name in sorted(fits)]
+
+
+def _history_columns(h: LongHistory) -> list[str]:
+    """The columns a history names that a reader shows before any list is unrolled."""
+    named = [h.ticket, h.at] + ([h.field, h.value] if h.field and h.value else [])
+    if h.each is None:
+        return named
+    inside = h.each.lower() + "."
+    return [h.each] + [c for c in named if not c.lower().startswith(inside)]
