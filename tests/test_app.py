@@ -922,3 +922,45 @@ def test_a_recipe_that_does_not_fit_says_what_to_map_in_the_pages_words(world):
     assert "The recipe intercom-conversations cannot read this file" in said, said
     assert "no list of records named 'conversations'" in said and "Recipe: which column" in said
     assert "/tmp" not in said and "--" not in said  # no server path, no CLI flag
+
+
+def test_a_recipe_with_selectors_and_severity_codes_keeps_them_in_the_builder(world):
+    """JSM's request fields are a list (the priority is chosen by a selector) and GLPI writes its
+    priorities as codes: the builder shows both as the recipe says, and the page reads the
+    priorities through them (the labels it asks to map are the names, not the list or codes)."""
+    fixtures = ROOT / "tests" / "fixtures" / "recipes"
+
+    def labels_to_map(at) -> list[str]:
+        return [s.label for s in at.selectbox if s.key and s.key.startswith("sevmap")]
+
+    at = as_role("ingest", "support_manager")
+    data = (fixtures / "jsm-servicedesk-requests.json").read_bytes()
+    at.file_uploader(key="upload").upload("requests.json", data, "application/json").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="recipe").value == "jsm-servicedesk-requests"
+    scope = "rb:jsm-servicedesk-requests:generic"
+    assert at.selectbox(key=f"{scope}:severity").value == (
+        "requestFieldValues[fieldId=priority].value.name"
+    )
+    assert at.selectbox(key=f"{scope}:status:Resolved").value == "solved"
+    next(s for s in at.selectbox if s.label.startswith("Contract")).set_value("ACME-SAAS").run()
+    said = " ".join(labels_to_map(at))
+    assert "“High” (1 tickets)" in said and "“Medium” (1 tickets)" in said, said
+
+    glpi = as_role("ingest", "support_manager")
+    data = (fixtures / "glpi-tickets.json").read_bytes()
+    glpi.file_uploader(key="upload").upload("glpi.json", data, "application/json").run()
+    assert glpi.selectbox(key="recipe").value == "glpi-tickets"
+    scope = "rb:glpi-tickets:generic"
+    assert glpi.text_input(key=f"{scope}:severity:4").value == "high"
+    glpi.text_input(key=f"{scope}:severity:4").input("urgent").run()
+    glpi.text_input(key="recipe_name").set_value("glpi-renamed").run()
+    glpi.button(key="save_recipe").click().run()
+    assert not glpi.exception, glpi.exception
+    assert any("Saved glpi-renamed, version 1" in s.value for s in glpi.success)
+    from contracts.adapters.unit_of_work import UnitOfWork
+    from flows.recipes import all_recipes
+
+    saved = all_recipes(UnitOfWork(make_engine(world[1])))["glpi-renamed"]
+    assert saved.severity_names["4"] == "urgent" and saved.severity_names["3"] == "medium"
+    assert saved.history is None and saved.statuses["paused"] == ["pending"]

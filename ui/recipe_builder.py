@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from sla_engine.profiles.selectors import is_selector, with_selected
 from sla_engine.recipes import MEANINGS, Recipe
 
 FACT_WORDS = {
@@ -24,6 +25,7 @@ FACT_WORDS = {
 NOT_MAPPED = "(not in this export)"
 AS_PROFILE = "(as the profile reads it)"
 MAX_STATUS_VALUES = 40
+MAX_SEVERITY_CODES = 20
 
 
 def _present(cands: list[str], columns: list[str]) -> str | None:
@@ -34,6 +36,9 @@ def _present(cands: list[str], columns: list[str]) -> str | None:
 def build(preview: pd.DataFrame, base: Recipe | None, profile: str, scope: str) -> Recipe:
     """Widgets for every fact and status value; returns the recipe they describe. Widget keys
     include `scope` (the chosen recipe), so choosing another recipe starts from its answers."""
+    # a recipe's selectors (an item of a list: JSM's request fields) are columns of their own
+    chosen = [c for cands in (base.columns.values() if base else []) for c in cands]
+    preview, _ = with_selected(preview, [c for c in chosen if is_selector(c)])
     columns = [str(c) for c in preview.columns]
     empty = AS_PROFILE if profile != "generic" else NOT_MAPPED
     mapped: dict[str, list[str]] = {}
@@ -72,6 +77,7 @@ def build(preview: pd.DataFrame, base: Recipe | None, profile: str, scope: str) 
             )
             if meaning != AS_PROFILE:
                 statuses.setdefault(meaning, []).append(named)
+    severity_names = _severity_names(preview, mapped, base, scope)
     return Recipe(
         recipe=base.recipe if base else "my-export",
         title=base.title if base else "",
@@ -80,8 +86,39 @@ def build(preview: pd.DataFrame, base: Recipe | None, profile: str, scope: str) 
         records=base.records if base else None,
         columns=mapped,
         status_names=names,
+        severity_names=severity_names,
         statuses=statuses,
         date_order=base.date_order if base else None,
         timezone=base.timezone if base else None,
         history=base.history if base else None,
     )
+
+
+def _severity_names(
+    preview: pd.DataFrame, mapped: dict[str, list[str]], base: Recipe | None, scope: str
+) -> dict[str, str]:
+    """Names for severity codes (GLPI writes 5 for "very high"): asked when the recipe names
+    some or the export's severities are all numbers; a blank name keeps the code as written."""
+    names = dict(base.severity_names) if base else {}
+    if "severity" not in mapped:
+        return names
+    values = preview[mapped["severity"][0]].dropna().astype(str).str.strip()
+    distinct = sorted({v for v in values if v})[:MAX_SEVERITY_CODES]
+    if not distinct or not (names or all(v.isdigit() for v in distinct)):
+        return names
+    st.markdown(
+        "**What each severity code is called** (the contract's severity map reads the name)"
+    )
+    cols = st.columns(4)
+    for j, code in enumerate(distinct):
+        name = cols[j % 4].text_input(
+            f"Severity “{code}”",
+            value=names.get(code.lower(), ""),
+            max_chars=200,
+            key=f"rb:{scope}:severity:{code}",
+        )
+        if name.strip():
+            names[code.lower()] = name.strip()
+        else:
+            names.pop(code.lower(), None)
+    return names
