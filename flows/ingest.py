@@ -90,10 +90,12 @@ def unmapped(store: Store, uow: UnitOfWork, path: Path, profile: str, **kw: Any)
         if len(cust)
         else pd.DataFrame(columns=["customer key", "rows"])
     )
+    first = valid.tickets.head(PREVIEW_ROWS)
+    first_ids = first["ticket_id"].astype(str).tolist()
     return Unmapped(
         labels.sort_values("rows", ascending=False),
         customers,
-        _as_read(valid.tickets.head(PREVIEW_ROWS), store.terms_by_contract()),
+        _as_read(first, store.terms_by_contract(), valid.with_status_history(first_ids)),
         _held(q),
         int(valid.tickets["notes"].notna().sum()) + ex.open_unexplained,
         tuple(ex.notes),
@@ -110,9 +112,16 @@ def _local(us: Any, zone: str | None) -> str:
     return (t.tz_convert(zone) if zone else t).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def _as_read(tickets: pd.DataFrame, terms: dict[str, list]) -> pd.DataFrame:
+BY_HISTORY = "per the status history"
+
+
+def _as_read(
+    tickets: pd.DataFrame, terms: dict[str, list], with_history: set[str] | None = None
+) -> pd.DataFrame:
     """The first tickets as the engine will load them: contract, tier, and each instant in the
-    contract's own zone, with what was inferred for each."""
+    contract's own zone, with what was inferred for each. A ticket with status changes and no
+    resolution time is resolved (or not) by its history under the contract's resolved statuses,
+    which only the evaluation applies: the preview says so instead of showing it open."""
     zone = {cid: ts[-1].calendar.timezone for cid, ts in terms.items() if ts}
     rows = []
     for t in tickets.itertuples(index=False):
@@ -124,7 +133,8 @@ def _as_read(tickets: pd.DataFrame, terms: dict[str, list]) -> pd.DataFrame:
                 "tier": str(t.severity),
                 "created": _local(t.created_us, z),
                 "first response": _local(t.first_response_us, z),
-                "resolved": _local(t.resolved_us, z),
+                "resolved": _local(t.resolved_us, z)
+                or (BY_HISTORY if str(t.ticket_id) in (with_history or set()) else ""),
                 "inferred": "" if pd.isna(t.notes) else str(t.notes),
             }
         )

@@ -75,6 +75,18 @@ class Valid:
         """ticket_id, contract_id, changed_us, field, value, _row"""
         return fetch(self.con, "SELECT * FROM v_events ORDER BY _pos").drop(columns=["_pos"])
 
+    def with_status_history(self, ticket_ids: list[str]) -> set[str]:
+        """Which of these tickets carry status changes (their resolution and pauses are then the
+        evaluation's, read from the history under the contract's terms)."""
+        if not ticket_ids:
+            return set()
+        rows = self.con.execute(
+            "SELECT DISTINCT ticket_id FROM v_events WHERE field = 'status' "
+            "AND list_contains($ids, ticket_id)",
+            {"ids": [str(t) for t in ticket_ids]},
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
     def raw_tickets(self, rows: set[int]) -> pd.DataFrame:
         """The export's ticket rows numbered `rows`, as the profile read them (text, `_row`)."""
         wanted = pa.table({"_row": pa.array(sorted(rows), type=pa.int64())})

@@ -693,3 +693,37 @@ def test_severity_codes_are_read_by_the_recipes_names_and_the_report_counts_them
     )
     assert "3 severities written as codes, read by the recipe's names" in rep.text()
     assert "4 = high" in rep.text()
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_the_preview_says_when_the_status_history_decides_the_resolution(tmp_path, engine):
+    """Zendesk audits carry no solved_at: ticket 901's resolution is its history's, which only
+    the evaluation reads under the contract's resolved statuses; the preview says so rather than
+    showing it unresolved."""
+    from contracts.adapters.unit_of_work import UnitOfWork
+    from flows.ingest import BY_HISTORY, unmapped
+
+    store = Store(tmp_path / "store")
+    store.add_terms(parse_terms(DOC))
+    recipe = recipes.load("zendesk-audits")
+    seen = unmapped(
+        store,
+        UnitOfWork(engine),
+        HERE / "zendesk-tickets.json",
+        recipe.profile,
+        contract="R",
+        history=HERE / "zendesk-audits.json",
+        options=recipe.options(),
+    ).preview.set_index("ticket")
+    assert seen.loc["901", "resolved"] == BY_HISTORY
+    plain = recipes.load("hubspot-tickets")
+    seen = unmapped(
+        store,
+        UnitOfWork(engine),
+        HERE / "hubspot-tickets.json",
+        plain.profile,
+        contract="R",
+        options=plain.options(),
+    ).preview.set_index("ticket")
+    assert seen.loc["5001", "resolved"] == "2025-03-03 12:00 UTC"
+    assert seen.loc["5003", "resolved"] == ""
