@@ -195,7 +195,6 @@ tmp = Path(server_copy(up))
 second = server_copy(up2) if up2 is not None else None
 # what the user must never see: server paths (the upload's name instead) and CLI flags
 words = {str(tmp): up.name, str(tmp.parent) + "/": "", "--tz": "the time zone"}
-words |= {"--contract ID": "the Contract choice", "--contract": "the Contract choice"}
 if second is not None and up2 is not None:
     words[second] = up2.name
 

@@ -15,9 +15,8 @@ from .business_time import add_business
 from .calendar import MINUTE_US
 from .engine import narrow_tickets, open_inputs
 from .errors import EvaluationError
-from .sqlfiles import connect
+from .sqlfiles import connect, sql
 from .store import Store
-from .terms import spellings
 
 COLUMNS = [
     "contract_id",
@@ -72,8 +71,8 @@ def open_metrics(store: Store, as_of_us: int, contract: str | None = None) -> pd
     """Every metric still running as of then, one row per ticket and metric (breached ones
     included), computed column-wise with no breach instant: what alerts need at 300k open tickets.
 
-    A metric is paused now when the ticket's status at that instant is one of its contract's pause
-    statuses (compared case-insensitively, as evaluate.sql does)."""
+    A metric is paused now when the ticket's status at that instant is one its terms pause: the
+    rulebook's rule (paused_now.sql reads rulebook_history.sql's statuses)."""
     terms = [t for t in store.terms() if contract is None or t.contract_id == contract]
     if not terms:
         return pd.DataFrame(columns=METRIC_COLUMNS)
@@ -82,16 +81,7 @@ def open_metrics(store: Store, as_of_us: int, contract: str | None = None) -> pd
     open_ = per_ticket_frame(con, "(NOT resp_done OR NOT res_done)")
     if open_.empty:
         return pd.DataFrame(columns=METRIC_COLUMNS)
-    now_status = con.execute(
-        "SELECT t.contract_id, t.ticket_id, s.status AS status_now FROM status_log s "
-        "JOIN tickets t USING (tid) WHERE s.start_us <= ? AND (s.end_us IS NULL OR s.end_us > ?)",
-        [as_of_us, as_of_us],
-    ).df()
-    pauses = pd.DataFrame(
-        [(t.terms_id, v) for t in terms for s in t.pause_statuses for v in spellings(s)],
-        columns=["terms_id", "status_now"],
-    ).drop_duplicates()
-    pauses["paused_now"] = True
+    paused = con.execute(sql("paused_now")).df()  # the rulebook's pause rule (SQL)
     clocks = pd.DataFrame(
         [
             (t.terms_id, name, tier.clock == "business" and not t.calendar.is_24x7)
@@ -100,9 +90,8 @@ def open_metrics(store: Store, as_of_us: int, contract: str | None = None) -> pd
         ],
         columns=["terms_id", "tier", "business_clock"],
     )
-    base = open_.merge(now_status, on=["contract_id", "ticket_id"], how="left")
+    base = open_.merge(paused, on=["contract_id", "ticket_id"], how="left")
     base["terms_id"] = base["terms_id"].astype(str)
-    base = base.merge(pauses, on=["terms_id", "status_now"], how="left")
     base["paused_now"] = base["paused_now"].eq(True)
     parts = []
     for metric, done, el, target, sev in (

@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from . import analysis
-from .errors import SlaEngineError, TermsError
+from .errors import NoContractColumn, SlaEngineError, TermsError
 from .exports import write_csv
 from .plainfiles import load_plain, results_csv_frame
 from .sqlfiles import connect
@@ -323,12 +323,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# what the CLI says to do next, by the error's kind (the page says it in its own words)
+CLI_ADVICE: dict[type, str] = {NoContractColumn: " with --contract ID"}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.func(args))
     except SlaEngineError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        advice = CLI_ADVICE.get(type(exc), "")
+        print(f"error: {exc}{advice}", file=sys.stderr)
         return 2
     except OSError as exc:  # --out to a missing folder or a full disk, a file that vanished
         where = f" {exc.filename}" if exc.filename else ""

@@ -27,5 +27,16 @@ class EvaluationError(SlaEngineError):
     """The inputs of an evaluation cannot be judged (e.g. no terms cover a ticket)."""
 
 
+class NoContractColumn(IngestError):
+    """The export has no contract column and no contract was chosen for it: each edge says how
+    to choose one (the CLI's --contract, the page's Contract choice)."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        super().__init__(
+            f"{file}: the export has no contract column; say which contract it belongs to"
+        )
+
+
 class RecipeError(IngestError):
     """An import recipe is invalid; the message names the recipe and the key."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,16 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
+_INCLUDE = re.compile(r"^-- @include (\w+)\s*$", re.MULTILINE)
+
+
 @cache
 def sql(name: str) -> str:
-    """Text of sla_engine/<name>.sql (read once)."""
-    return (_HERE / f"{name}.sql").read_text(encoding="utf-8")
+    """Text of sla_engine/<name>.sql (read once). A line `-- @include other` is replaced by the
+    text of other.sql: a rule's CTEs written once are read by every query that applies it
+    (evaluate.sql judges with rulebook_history.sql, explain.sql draws its spans)."""
+    text = (_HERE / f"{name}.sql").read_text(encoding="utf-8")
+    return _INCLUDE.sub(lambda m: sql(m.group(1)).rstrip("\n"), text)
 
 
 def one_row(

@@ -23,13 +23,13 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from .analysis import evaluate_to_table, per_ticket_frame
-from .business_time import add_business, clock_between, intervals, local_day
+from .business_time import add_business, intervals, local_day
 from .calendar import MINUTE_US, holiday_list
 from .engine import narrow_tickets
 from .errors import EvaluationError
-from .sqlfiles import connect
+from .sqlfiles import connect, sql
 from .store import Store
-from .terms import Terms, spellings
+from .terms import Terms
 
 COUNTED = "counted"
 OUTSIDE = "outside business hours"
@@ -177,13 +177,11 @@ def ticket_timelines(
         ).fetchall()
     )
     tids = list(tid.values())
-    status: dict[int, list] = {}
-    for t, *rest in con.execute(
-        "SELECT tid, status, start_us, end_us FROM status_log WHERE list_contains(?, tid) "
-        "AND start_us <= ? ORDER BY tid, start_us",
-        [tids, as_of_us],
-    ).fetchall():
-        status.setdefault(t, []).append(tuple(rest))
+    # what the rulebook does not count, and each metric's clock: rulebook_history.sql's rules
+    spans: dict[int, list] = {}
+    for t, *rest in con.execute(sql("timeline_spans")).fetchall():
+        spans.setdefault(t, []).append(tuple(rest))
+    clocks = {t: Clock(*rest) for t, *rest in con.execute(sql("timeline_clocks")).fetchall()}
     severity: dict[int, list] = {}
     for t, *rest in con.execute(
         "SELECT tid, start_us, severity FROM severity_log WHERE list_contains(?, tid) "
@@ -197,7 +195,8 @@ def ticket_timelines(
             all_terms[str(rows.loc[t, "terms_id"])],
             contract_id,
             t,
-            status.get(tid[t], []),
+            spans.get(tid[t], []),
+            clocks.get(tid[t]),
             severity.get(tid[t], []),
             as_of_us,
         )
@@ -205,29 +204,37 @@ def ticket_timelines(
     ]
 
 
+@dataclass(frozen=True)
+class Clock:
+    """A history ticket's clocks as the rulebook sets them (timeline_clocks.sql)."""
+
+    resp_start: int
+    res_start: int
+    resp_ex: int
+    res_ex: int
+    paused_now: bool
+
+
 def _timeline(
     r: pd.Series,
     terms: Terms,
     contract_id: str,
     ticket_id: str,
-    status: list,
+    spans: list,
+    clock: Clock | None,
     sev_log: list,
     as_of_us: int,
 ) -> Timeline:
     created = int(r["created_us"])
     res_at = None if pd.isna(r["res_at"]) else int(r["res_at"])
     resp_at = None if pd.isna(r["resp_at"]) else int(r["resp_at"])
-    pause = {v for s in terms.pause_statuses for v in spellings(s)}
-    resolved = {v for s in terms.resolved_statuses for v in spellings(s)}
-    excluded: list[tuple[int, int, str, str]] = []
-    for st_name, s, e in status:
-        end = min(int(e), as_of_us) if e is not None else as_of_us
-        if st_name in pause:
-            excluded.append((int(s), end, PAUSED, f"paused: {st_name}"))
-        elif st_name in resolved and (res_at is None or int(s) < res_at):
-            excluded.append((int(s), end, REOPENED, REOPENED))
-    paused_now = bool(status) and status[-1][2] is None and status[-1][0] in pause
-
+    excluded: list[tuple[int, int, str, str]] = [
+        (int(a), int(b), PAUSED, f"paused: {status}")
+        if reason == "pause"
+        else (int(a), int(b), REOPENED, REOPENED)
+        for a, b, reason, status in spans
+    ]
+    paused_now = clock is not None and clock.paused_now
     years = range(
         local_day(terms.calendar, created).year, local_day(terms.calendar, as_of_us).year + 1
     )
@@ -252,11 +259,9 @@ def _timeline(
         tier = terms.tiers[str(sev)]
         business = tier.clock == "business" and not terms.calendar.is_24x7
         eval_end = done_at if done_at is not None else as_of_us
-        start = created
-        if sev_log and terms.severity_change == "from_change":
-            in_force = [int(s) for s, _v in sev_log if int(s) <= eval_end]
-            start = max(in_force) if in_force else created
-            start = max(start, created)
+        which = "resp" if name == "response" else "res"
+        start = created if clock is None else int(getattr(clock, f"{which}_start"))
+        excluded_us = 0 if clock is None else int(getattr(clock, f"{which}_ex"))
         segs = _pieces(terms, name, business, start, eval_end, excluded, holidays)
         tl.segments.extend(segs)
         target_us = int(target)
@@ -279,15 +284,7 @@ def _timeline(
                 clock="business hours" if business else "24x7",
                 target_min=target_us / MINUTE_US,
                 counted_min=float(el) / MINUTE_US,
-                paused_min=(
-                    float(r["paused"]) / MINUTE_US
-                    if name == "resolution"  # the engine's figure
-                    else sum(
-                        clock_between(terms.calendar, business, max(xs, start), min(xe, eval_end))
-                        for xs, xe, _k, _l in excluded
-                    )
-                    / MINUTE_US
-                ),
+                paused_min=excluded_us / MINUTE_US,  # the rulebook's, on this metric's clock
                 start_us=start,
                 end_us=done_at,
                 met=None if pd.isna(met) else bool(met),

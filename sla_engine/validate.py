@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from . import dateorder
-from .errors import IngestError
+from .errors import NoContractColumn
 from .profiles.base import Extract
 from .routing import Routing
 from .sqlfiles import connect, fetch, one_row, sql
@@ -191,10 +191,7 @@ def validate(
     tables of `con` (a new connection when none is given)."""
     src = ex.source_columns
     if contract is None and "contract_id" not in src:
-        raise IngestError(
-            f"{file}: the export has no contract column; say which contract it belongs to with "
-            f"--contract ID"
-        )
+        raise NoContractColumn(file)
     con = con if con is not None else connect()
     con.execute("SET TimeZone = 'UTC'")
     naive_in_sql = tz is None or bool(

@@ -54,7 +54,7 @@ IDENTITY_RULES: tuple[Rule, ...] = (
         "contract differs from the chosen one",
         "contract_id",
         "contract_mismatch",
-        "'contract differs from --contract ' || getvariable('contract')",
+        "'contract differs from the stated contract ' || getvariable('contract')",
     ),
     Rule(
         ROUTES_NOWHERE,
@@ -87,7 +87,7 @@ def _time_rules(name: str, required: bool) -> tuple[Rule, ...]:
             name,
             f"{stem}_bad",
             f"{unparseable} || CASE WHEN getvariable('tz') IS NULL"
-            " THEN ' (a naive time needs --tz)' ELSE '' END",
+            " THEN ' (a naive time needs the export''s time zone)' ELSE '' END",
         )
     ]
     if required:

@@ -140,15 +140,12 @@ def validate(
             q.add(
                 t.loc[mismatch, "_row"],
                 source_column(src, "contract_id"),
-                f"contract differs from --contract {contract}",
+                f"contract differs from the stated contract {contract}",
             )
             t = t[~mismatch]
         t["contract_id"] = contract
     elif "contract_id" not in src:
-        raise IngestError(
-            f"{file}: the export has no contract column; say which contract it belongs to with "
-            f"--contract ID"
-        )
+        raise IngestError(f"{file}: the export has no contract column")
     t["contract_id"] = t["contract_id"].str.strip()
     if routing is not None and routing.customer_keys:  # customer keys -> contracts
         routed = t["contract_id"].map(
@@ -206,7 +203,7 @@ def validate(
         us, blank, bad = parse_instants(t[name], tz, layouts(name))
         why = "unparseable time " + t[name].fillna("").str.slice(0, 40)
         if tz is None:
-            why = why + " (a naive time needs --tz)"
+            why = why + " (a naive time needs the export's time zone)"
         q.add(t.loc[bad, "_row"], source_column(src, name), why[bad])
         if name == "created_at":
             q.add(t.loc[blank & ~bad, "_row"], source_column(src, name), "missing creation time")

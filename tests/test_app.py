@@ -964,3 +964,14 @@ def test_a_recipe_with_selectors_and_severity_codes_keeps_them_in_the_builder(wo
     saved = all_recipes(UnitOfWork(make_engine(world[1])))["glpi-renamed"]
     assert saved.severity_names["4"] == "urgent" and saved.severity_names["3"] == "medium"
     assert saved.history is None and saved.statuses["paused"] == ["pending"]
+
+
+def test_an_export_with_no_contract_column_says_where_to_choose_one_on_the_page(world):
+    csv = "ticket_id,severity,created_at\nT1,P2,2026-10-05T10:00:00-04:00\n"
+    at = as_role("ingest", "support_manager")
+    at.file_uploader(key="upload").upload("nocontract.csv", csv.encode(), "text/csv").run()
+    assert not at.exception, at.exception
+    said = " ".join(e.value for e in at.error).replace("\\", "")  # markdown escapes
+    assert "the export has no contract column" in said, said
+    assert "choose it under “Contract (when the file has no contract column)”" in said, said
+    assert "--contract" not in said

@@ -144,3 +144,31 @@ def test_report_and_credits_from_files(files):
     assert cr.returncode == 0, cr.stderr
     c = pd.read_csv(files / "c.csv")
     assert c.loc[0, "credit_pct"] == 0 and "not measurable" in c.loc[0, "reason"]
+
+
+def test_an_export_with_no_contract_column_gets_the_clis_own_advice(tmp_path):
+    """The engine's error names what is missing; the CLI says how to give it (the page says
+    "choose it under Contract", ui/errors.py)."""
+    from helpers import terms_doc
+
+    from sla_engine.store import Store
+    from sla_engine.terms import parse_terms
+
+    store = Store(tmp_path / "store")
+    store.add_terms(parse_terms(terms_doc(contract_id="ACME-2025")))
+    (tmp_path / "t.csv").write_text(
+        "ticket_id,severity,created_at\nT1,P2,2025-03-04T10:00:00-05:00\n"
+    )
+    r = cli(
+        "--store",
+        str(tmp_path / "store"),
+        "ingest",
+        str(tmp_path / "t.csv"),
+        "--profile",
+        "generic",
+    )
+    assert r.returncode == 2
+    assert (
+        "the export has no contract column; say which contract it belongs to with "
+        "--contract ID" in r.stderr
+    ), r.stderr

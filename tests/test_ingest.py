@@ -100,13 +100,15 @@ def test_unknown_contract_and_naive_time_without_tz(store, tmp_path):
     rep = ingest(store, f, "generic")
     q = store.quarantine().set_index("row")
     assert q.loc[1, "reason"] == "unknown contract OTHER: no SLA terms registered"
-    assert "needs --tz" in q.loc[2, "reason"]
+    assert "needs the export's time zone" in q.loc[2, "reason"]
     assert rep.loaded_rows == 0 and rep.adds_up
 
 
-def test_no_contract_column_needs_contract_flag(store, tmp_path):
+def test_no_contract_column_needs_a_stated_contract(store, tmp_path):
+    from sla_engine.errors import NoContractColumn
+
     f = write_csv(tmp_path / "t.csv", GOOD)
-    with pytest.raises(IngestError, match="--contract"):
+    with pytest.raises(NoContractColumn, match="no contract column"):
         ingest(store, f, "generic")
     assert store.current() is None
 

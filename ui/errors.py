@@ -14,10 +14,14 @@ import streamlit as st
 
 from contracts.errors import ContractsError
 from flows.errors import FlowError
-from sla_engine.errors import SlaEngineError
+from sla_engine.errors import NoContractColumn, SlaEngineError
 from ui.text import plain
 
 NAMED_ERRORS: tuple[type[Exception], ...] = (ContractsError, SlaEngineError, FlowError)
+# what a page says to do next, by the error's kind (the CLI writes its own: sla_engine/cli.py)
+PAGE_ADVICE: dict[type[Exception], str] = {
+    NoContractColumn: ": choose it under “Contract (when the file has no contract column)”",
+}
 
 
 @contextmanager
@@ -34,6 +38,7 @@ def shown_errors(
         text = str(exc)
         for old, new in (words or {}).items():
             text = text.replace(old, new)
-        st.error(f"{prefix}{plain(text)}{suffix}")
+        advice = PAGE_ADVICE.get(type(exc), "")
+        st.error(f"{prefix}{plain(text)}{plain(advice)}{suffix}")
         if stop:
             st.stop()

@@ -47,7 +47,8 @@ CREATE OR REPLACE TEMP MACRO verdict(done, elapsed, target, met_when_equal) AS
 --   t_status(terms_key, status, kind)               -- kind 'pause' | 'resolved'
 --   t_cal_l(q, seg, off)                            -- the packed hourly calendars (macros.sql)
 --   t_cal_rows(k, q, seg, off)                      -- the same, one row per hour k
--- The macros (as_of, known, clock_time, verdict, ...) live in macros.sql.
+-- The macros (as_of, known, clock_time, verdict, ...) live in macros.sql; the CTEs for tickets with a
+-- history live in rulebook_history.sql (included below, and by the timeline's and at-risk's queries).
 --
 -- Rules, in the order the CTEs below apply them:
 --   terms in force   a ticket is judged by the terms version in force, in the contract's zone, when it
@@ -112,7 +113,21 @@ plain_elapsed AS (
            0::BIGINT AS paused, f.met_when_equal
     FROM plain_lookups f
 ),
--- ======== tickets with a status and/or severity history ========
+-- ======== tickets with a status and/or severity history: the rules in rulebook_history.sql ========
+-- The rulebook's rules for tickets with a status and/or severity history, as CTEs that
+-- evaluate.sql judges with and explain.sql draws from (included by `-- @include rulebook_history`,
+-- sqlfiles.sql): each rule written once.
+--   history_terms_in_force  the terms version in force when the ticket was created
+--   statuses                each status span known by now, with what the terms make of it
+--   resolution              start of the last unbroken run of resolved statuses (a reopen voids
+--                           an earlier resolution)
+--   first_response          the history's resolution wins over the export's; the response
+--                           defaults to it
+--   severity                the severity in force for each metric, and the instant its clock
+--                           starts ('from_change': that severity's change; 'retroactive': creation)
+--   excluded_spans          time not counted, with its reason: 'pause' (the status) or
+--                           'reopened' (time resolved before a reopen)
+--   pauses                  excluded time inside each metric's window, on that metric's clock
 history_terms_in_force AS (
     SELECT t.tid, t.severity, t.created_us, x.terms_key, x.contract_id, x.cal_base, x.met_when_equal, x.retro,
            known(t.first_response_us) AS fr_us,
@@ -123,7 +138,7 @@ history_terms_in_force AS (
     WHERE t.has_history AND t.created_us <= as_of()
 ),
 statuses AS (  -- each status span known by now, with what the terms make of it (pause, resolved, or none)
-    SELECT s.tid, s.start_us, known(s.end_us) AS end_us, k.kind
+    SELECT s.tid, s.status, s.start_us, known(s.end_us) AS end_us, k.kind
     FROM status_log s
     JOIN history_terms_in_force h ON h.tid = s.tid
     LEFT JOIN t_status k ON k.terms_key = h.terms_key AND k.status = s.status
@@ -172,7 +187,8 @@ tiers AS (  -- each metric's tier, target and clock
     JOIN t_tiers b ON b.terms_key = s.terms_key AND b.severity = s.res_sev
 ),
 excluded_spans AS (  -- pauses, and time spent resolved before a reopen
-    SELECT s.tid, s.start_us AS a, coalesce(s.end_us, as_of()) AS b
+    SELECT s.tid, s.start_us AS a, coalesce(s.end_us, as_of()) AS b, s.status,
+           CASE WHEN s.kind = 'pause' THEN 'pause' ELSE 'reopened' END AS reason
     FROM statuses s JOIN resolution r ON r.tid = s.tid
     WHERE s.kind = 'pause' OR (s.kind = 'resolved' AND (r.res_us IS NULL OR s.start_us < r.res_us))
 ),

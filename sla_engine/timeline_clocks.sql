@@ -1,0 +1,16 @@
+-- Each metric's clock for tickets with a history, as the rulebook sets it: the instant it starts
+-- (creation, or under 'from_change' the change to the severity in force when the metric
+-- completed), the time excluded inside its window, and whether the ticket is paused now (its
+-- current status is one the terms pause). Tickets without a history start at creation, exclude
+-- nothing and are never paused. Rules in rulebook_history.sql.
+WITH
+-- @include rulebook_history
+paused_now AS (
+    SELECT tid, bool_or(kind = 'pause' AND end_us IS NULL) AS paused_now FROM statuses GROUP BY tid
+)
+SELECT k.tid, k.resp_start, k.res_start,
+       coalesce(p.resp_ex, 0)::BIGINT AS resp_ex, coalesce(p.res_ex, 0)::BIGINT AS res_ex,
+       coalesce(n.paused_now, false) AS paused_now
+FROM tiers k
+LEFT JOIN pauses p ON p.tid = k.tid
+LEFT JOIN paused_now n ON n.tid = k.tid
