@@ -76,3 +76,29 @@ def test_every_engine_connection_is_opened_by_sqlfiles_connect():
         if "duckdb.connect(" in f.read_text(encoding="utf-8")
     )
     assert opened == ["sla_engine/sqlfiles.py"]
+
+
+def test_the_pause_and_resolved_lists_are_read_by_the_rulebook_only():
+    """Which statuses pause or resolve is the terms' (terms.py), installed once for the SQL
+    rulebook (engine.py's t_status); the timeline, at-risk and alerts read the rulebook's spans and
+    paused_now instead of matching statuses again in Python."""
+    readers = sorted(
+        str(f.relative_to(ROOT))
+        for f in (ROOT / "sla_engine").rglob("*.py")
+        if "pause_statuses" in f.read_text(encoding="utf-8")
+        or "resolved_statuses" in f.read_text(encoding="utf-8")
+    )
+    assert readers == ["sla_engine/engine.py", "sla_engine/terms.py"]
+
+
+def test_every_included_rulebook_fragment_exists_and_is_used():
+    import re
+
+    sql_dir = ROOT / "sla_engine"
+    included = {
+        m
+        for f in sql_dir.glob("*.sql")
+        for m in re.findall(r"^-- @include (\w+)\s*$", f.read_text(encoding="utf-8"), re.M)
+    }
+    assert included == {"rulebook_history"}
+    assert all((sql_dir / f"{name}.sql").is_file() for name in included)
