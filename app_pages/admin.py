@@ -23,8 +23,8 @@ from contracts.services.users import (
     set_roles,
 )
 from flows.terms import register_uploaded_terms
-from sla_engine.calendar import holiday_list
-from sla_engine.terms import DAYS, load_terms
+from sla_engine.rulebook.calendar import holiday_list
+from sla_engine.rulebook.terms import DAYS, load_terms
 from ui.auth import require
 from ui.errors import shown_errors
 from ui.resources import engine, served_at, store, unit_of_work

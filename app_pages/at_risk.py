@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from sla_engine.exports import csv_bytes
+from sla_engine.reports.exports import csv_bytes
 from ui.auth import require
 from ui.resources import (
     at_risk_list,

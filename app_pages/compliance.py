@@ -9,8 +9,8 @@ import streamlit as st
 
 from contracts.services import evidence_access
 from flows.evidence import signed_document
-from sla_engine.exports import csv_bytes
-from sla_engine.timeline_text import figures_in_words
+from sla_engine.reports.exports import csv_bytes
+from sla_engine.reports.timeline_text import figures_in_words
 from ui.auth import client_ip, require
 from ui.errors import shown_errors
 from ui.resources import (

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from flows.closing import close_month, reopen_month, with_closed
-from sla_engine.credit_invoice import credits_workbook
-from sla_engine.exports import csv_bytes
+from sla_engine.reports.credit_invoice import credits_workbook
+from sla_engine.reports.exports import csv_bytes
 from ui.auth import require
 from ui.errors import shown_errors
 from ui.resources import generation_or_stop, hourly_as_of, monthly_credits, unit_of_work

@@ -17,10 +17,10 @@ from contracts.services.settings import ingest_choices, remember_ingest_choices
 from flows.ingest import ingest_export, reroute_parked
 from flows.recipes import all_recipes
 from flows.recipes import save as save_recipe
-from sla_engine.exports import csv_bytes
-from sla_engine.ingest import IngestReport, parked_count
-from sla_engine.profiles.registry import PROFILES, detect_profile
-from sla_engine.recipes import Recipe, matching
+from sla_engine.ingest.profiles.registry import PROFILES, detect_profile
+from sla_engine.ingest.recipes import Recipe, matching
+from sla_engine.ingest.run import IngestReport, parked_count
+from sla_engine.reports.exports import csv_bytes
 from ui import recipe_builder
 from ui.auth import require
 from ui.errors import shown_errors

@@ -5,7 +5,8 @@ A store of N generated tickets (3 % open: 300k at 10M) with its SLA ledger, thre
 breach; another's resolution at 50 %), all with an e-mail recipient, in a fresh SQLite contracts
 database. Measured in one child process as the worker runs it (one process ticking every minute):
 
-- floor: the open metrics evaluated from the ledger (`sla_engine.at_risk.open_metrics`), what any
+- floor: the open metrics evaluated from the ledger (`sla_engine.reports.at_risk.open_metrics`),
+what any
   tick must read;
 - first tick: the rules meet the backlog (storms summarised, every crossing recorded);
 - steady tick: the next minute, nothing new to say (the usual tick);
@@ -39,8 +40,8 @@ from contracts.adapters.orm import AlertSentRow, make_engine
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.services import alert_rules
 from flows import alerts
-from sla_engine.at_risk import open_metrics
-from sla_engine.store import Store
+from sla_engine.reports.at_risk import open_metrics
+from sla_engine.store.core import Store
 
 AS_OF = int(sys.argv[4])
 store = Store(store_root)

@@ -69,8 +69,8 @@ def make_store(n: int, root: Path) -> Path:
     for doc in json.loads((data / "terms.json").read_text()):
         (store / "terms" / f"{doc['contract_id']}.json").write_text(json.dumps(doc))
     (store / "CURRENT").write_text("gen-000001\n")
-    from sla_engine.ledger import build
-    from sla_engine.store import Store
+    from sla_engine.ledger.core import build
+    from sla_engine.store.core import Store
 
     t = time.perf_counter()
     build(gen, Store(store).terms())  # as an ingest does before it publishes a generation

@@ -53,10 +53,10 @@ PAGES = """
 import sys, time, resource
 sys.path.insert(0, sys.argv[2])
 from pathlib import Path
-from sla_engine import analysis
-from sla_engine.at_risk import at_risk
-from sla_engine.coverage import store_uncovered
-from sla_engine.store import Store
+from sla_engine.reports import analysis
+from sla_engine.reports.at_risk import at_risk
+from sla_engine.rulebook.coverage import store_uncovered
+from sla_engine.store.core import Store
 store = Store(Path(sys.argv[1]))
 now = analysis.now_us()
 start = time.perf_counter()
@@ -111,8 +111,8 @@ def changed_tickets(tickets: Path) -> list:
 def main(sizes: list[int]) -> None:
     from helpdesk_server import SECRET, USER, HelpDesk, serve
 
-    from sla_engine.store import Store
-    from sla_engine.terms import parse_terms
+    from sla_engine.rulebook.terms import parse_terms
+    from sla_engine.store.core import Store
 
     rows = []
     for n in sizes:

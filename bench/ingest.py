@@ -52,8 +52,8 @@ INGEST = """
 import sys, time, resource
 sys.path.insert(0, sys.argv[4])
 from pathlib import Path
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
+from sla_engine.ingest.run import ingest
+from sla_engine.store.core import Store
 t, h, store = Path(sys.argv[1]), Path(sys.argv[2]), Store(Path(sys.argv[3]))
 start = time.perf_counter()
 rep = ingest(store, t, "generic", history=h)
@@ -97,8 +97,8 @@ def run(code: str, *args: str) -> tuple[float, float]:
 
 
 def main(sizes: list[int]) -> None:
-    from sla_engine.store import Store
-    from sla_engine.terms import parse_terms
+    from sla_engine.rulebook.terms import parse_terms
+    from sla_engine.store.core import Store
 
     rows = []
     for n in sizes:

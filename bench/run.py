@@ -41,8 +41,10 @@ SETUP = """
 import sys, time
 sys.path.insert(0, sys.argv[2])
 from pathlib import Path
-from sla_engine import analysis, engine, ledger
-from sla_engine.terms import load_terms
+from sla_engine.reports import analysis
+from sla_engine.rulebook import engine
+from sla_engine.ledger import core as ledger
+from sla_engine.rulebook.terms import load_terms
 d = Path(sys.argv[1])
 terms = load_terms(d / 'terms.json')
 """
@@ -84,7 +86,8 @@ BUILD = timed(
 INCREMENTAL = timed(
     "led = ledger.build(d2, terms, prev, changed)\nassert led.built == 'incremental', led.built\n",
     before=(
-        "import shutil\nfrom sla_engine.ledger import latest\nd2 = d.parent / (d.name + '-1pct')\n"
+        "import shutil\nfrom sla_engine.ledger.core import latest\n"
+        "d2 = d.parent / (d.name + '-1pct')\n"
         "for old in d2.glob('sla-*'): shutil.rmtree(old)\nprev = latest(d)\n"
         "import pandas as pd\nchanged = pd.read_parquet(d2 / 'changed.parquet')\n"
     ),

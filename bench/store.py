@@ -32,8 +32,8 @@ BATCH = """
 import sys, time, resource
 sys.path.insert(0, sys.argv[3])
 from pathlib import Path
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
+from sla_engine.ingest.run import ingest
+from sla_engine.store.core import Store
 t, store = Path(sys.argv[1]), Store(Path(sys.argv[2]))
 start = time.perf_counter()
 rep = ingest(store, t, "generic")
@@ -68,8 +68,8 @@ def changed_file(tickets: Path, out: Path, which: str, limit: int = 0) -> Path:
 
 
 def fresh_store(store: Path, tickets: Path, history: Path) -> tuple[float, float]:
-    from sla_engine.store import Store
-    from sla_engine.terms import parse_terms
+    from sla_engine.rulebook.terms import parse_terms
+    from sla_engine.store.core import Store
 
     shutil.rmtree(store, ignore_errors=True)
     Store(store).add_terms([t for d in terms() for t in parse_terms(d)])

@@ -1,5 +1,6 @@
 """Alerts before a breach: one tick evaluates every active rule (contracts/services/alert_rules.py)
-against the engine's open metrics (sla_engine/at_risk.py, breached ones included) and tells each
+against the engine's open metrics (sla_engine/reports/at_risk.py, breached ones included) and tells
+each
 rule's recipients once per ticket, metric, tier and threshold.
 
 Exactly once, however many workers tick: an alert is a row of `alerts_sent` whose unique key is
@@ -45,10 +46,10 @@ from contracts.errors import SettingsError
 from contracts.services import alert_rules
 from contracts.services.alert_rules import AlertRule, Threshold
 from contracts.services.invitations import public_base_url
-from sla_engine.at_risk import describe, open_metrics
-from sla_engine.calendar import MINUTE_US
+from sla_engine.reports.at_risk import describe, open_metrics
+from sla_engine.rulebook.calendar import MINUTE_US
 from sla_engine.sqlfiles import connect
-from sla_engine.store import Store
+from sla_engine.store.core import Store
 
 ATTEMPTS = 4  # webhook tries per alert
 FIRST_BACKOFF_S = 0.5  # then doubling, each with up to 50 % jitter

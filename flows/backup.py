@@ -46,8 +46,8 @@ from contracts.adapters.orm import make_engine
 from contracts.adapters.seal import key_folder, trust_paths
 from contracts.domain.events import utcnow
 from flows.errors import FlowError
-from sla_engine.store import Store
-from sla_engine.store_table import export_rows, import_rows
+from sla_engine.store.core import Store
+from sla_engine.store.table import export_rows, import_rows
 
 FORMAT = 1
 # the store's facts in a backup: every row of one table version (older archives hold gen-N and

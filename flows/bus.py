@@ -15,7 +15,7 @@ from typing import Any
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import EnvelopeCompleted
 from flows.measure import Registered, register_signed
-from sla_engine.store import Store
+from sla_engine.store.core import Store
 
 Handler = Callable[[Any, Store, UnitOfWork, str], Any]
 

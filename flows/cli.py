@@ -15,7 +15,7 @@ from contracts.services.connections import VENDORS
 from flows.errors import FlowError
 from flows.measure import register_signed
 from sla_engine.errors import SlaEngineError
-from sla_engine.store import Store
+from sla_engine.store.core import Store
 
 DEFAULT_STORE = os.environ.get(
     "COVENANT_STORE", str(Path(__file__).resolve().parents[1] / "data" / "store")
@@ -138,7 +138,7 @@ def alerts_run(args: argparse.Namespace) -> int:
     """One alert tick (the worker runs one every minute); e-mails wait in the outbox for
     `python -m contracts deliver-mail`."""
     from flows.alerts import tick
-    from sla_engine.analysis import parse_as_of
+    from sla_engine.reports.analysis import parse_as_of
 
     r = tick(Store(Path(args.store)), UnitOfWork(make_engine()), parse_as_of(args.as_of))
     print(

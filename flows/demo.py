@@ -26,8 +26,8 @@ from contracts.services import templates as template_service
 from flows import bus
 from flows.measure import register_signed
 from sla_engine.demo import DEMO_DIR, build_demo
-from sla_engine.store import Store
-from sla_engine.terms import Terms, load_terms
+from sla_engine.rulebook.terms import Terms, load_terms
+from sla_engine.store.core import Store
 
 # contract number -> (starter template, customer name)
 DEMO_CONTRACTS = {

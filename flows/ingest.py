@@ -12,16 +12,16 @@ import pandas as pd
 
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.services.routing import all_routing
-from sla_engine.ingest import IngestReport, dry_run, ingest, reroute
-from sla_engine.routing import Routing
-from sla_engine.store import Store
-from sla_engine.validate import NO_PRIORITY_LABEL
-from sla_engine.validate_rules import (
+from sla_engine.ingest.routing import Routing
+from sla_engine.ingest.run import IngestReport, dry_run, ingest, reroute
+from sla_engine.ingest.validate import NO_PRIORITY_LABEL
+from sla_engine.ingest.validate_rules import (
     NO_PRIORITY_RULE,
     ROUTES_NOWHERE,
     UNKNOWN_SEVERITY_IN_HISTORY,
     UNKNOWN_SEVERITY_RULE,
 )
+from sla_engine.store.core import Store
 
 # what the Ingest page offers to map: a priority label or a customer key (each rule's `value`)
 SEVERITY_RULES = (UNKNOWN_SEVERITY_RULE, UNKNOWN_SEVERITY_IN_HISTORY, NO_PRIORITY_RULE)

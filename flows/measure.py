@@ -22,10 +22,10 @@ from contracts.domain.lifecycle import ENDED, AuditKind, EnvelopeState
 from contracts.errors import ContractsError
 from contracts.services import contracts as contract_service
 from flows.errors import RegistrationError
-from sla_engine.analysis import register_terms
 from sla_engine.errors import SlaEngineError
-from sla_engine.store import Store
-from sla_engine.terms import SIGNED_IN_COVENANT, Terms
+from sla_engine.reports.analysis import register_terms
+from sla_engine.rulebook.terms import SIGNED_IN_COVENANT, Terms
+from sla_engine.store.core import Store
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sla_engine.terms import Terms
+from sla_engine.rulebook.terms import Terms
 
 METRIC_WORDS = {"response": "first response", "resolution": "resolution"}
 TREND_POINTS = 2.0  # a change of at least this many percentage points is a trend

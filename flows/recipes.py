@@ -1,6 +1,7 @@
 """Import recipes across both engines: the engine's built-in ones and the ones people saved.
 
-A saved recipe is validated by the engine's model (sla_engine.recipes.parse) before the contracts
+A saved recipe is validated by the engine's model (sla_engine.ingest.recipes.parse) before the
+contracts
 service stores it, and again when it is read, so a stored text never reaches an ingest unread.
 """
 
@@ -8,8 +9,8 @@ from __future__ import annotations
 
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.services.recipes import SavedRecipe, save_recipe, saved_recipes
-from sla_engine import recipes
-from sla_engine.recipes import Recipe
+from sla_engine.ingest import recipes
+from sla_engine.ingest.recipes import Recipe
 
 
 def all_recipes(uow: UnitOfWork) -> dict[str, Recipe]:

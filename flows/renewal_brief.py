@@ -27,7 +27,7 @@ from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemp
 
 from contracts.documents.styles import GRID, STYLES
 from flows import negotiation
-from sla_engine.terms import Terms
+from sla_engine.rulebook.terms import Terms
 
 TIER_COLOURS = [
     colors.HexColor(c) for c in ("#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b")

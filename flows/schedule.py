@@ -29,13 +29,13 @@ from contracts.domain.lifecycle import AuditKind, ContractState
 from contracts.services.invitations import public_base_url
 from flows.closing import with_closed
 from flows.evidence import evidence_pdf
-from sla_engine import analysis
-from sla_engine.at_risk import at_risk
-from sla_engine.credit_invoice import credits_workbook
+from sla_engine.reports import analysis
+from sla_engine.reports.at_risk import at_risk
+from sla_engine.reports.credit_invoice import credits_workbook
+from sla_engine.reports.timeline import MAX_TIMELINES, ticket_timelines
+from sla_engine.reports.timeline_text import figures_in_words, segment_rows
 from sla_engine.sqlfiles import connect
-from sla_engine.store import Store
-from sla_engine.timeline import MAX_TIMELINES, ticket_timelines
-from sla_engine.timeline_text import figures_in_words, segment_rows
+from sla_engine.store.core import Store
 
 NOTICE_WINDOWS = (90, 30, 7)  # days before a notice deadline
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -10,9 +10,9 @@ from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
 from contracts.errors import NotFound
 from flows.errors import RegistrationError
-from sla_engine.analysis import register_terms
-from sla_engine.store import Store
-from sla_engine.terms import Terms, signed_elsewhere
+from sla_engine.reports.analysis import register_terms
+from sla_engine.rulebook.terms import Terms, signed_elsewhere
+from sla_engine.store.core import Store
 
 
 def _held(uow: UnitOfWork, contract_id: str) -> bool:

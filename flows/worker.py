@@ -13,7 +13,7 @@ sent from the outbox under a row lock, reminders and checkpoints check what is d
 | completions | 5 min | envelopes fully signed but never sealed: sealed and measured (measure.py) |
 | checkpoint | 1 h | an audit checkpoint when one is due (contracts/adapters/audit_anchor.py) |
 | notices | 1 h | notice reminders, monthly reports, the at-risk digest (flows/schedule.py) |
-| store | 1 h | the store's table compacted, checkpointed, vacuumed (sla_engine/store_maintain.py) |
+| store | 1 h | the store's table compacted, checkpointed, vacuumed (sla_engine/store/maintain.py) |
 | backup | 24 h | an archive in COVENANT_BACKUP_DIR, read back, the last KEEP kept (backup.py) |
 
 The two heavy jobs (store, backup) run in a process of their own (`in_own_process`), so the
@@ -43,10 +43,10 @@ from flows import alerts, schedule
 from flows.backup import scheduled_backup
 from flows.errors import FlowError
 from flows.measure import finish_stalled
-from sla_engine.analysis import now_us
 from sla_engine.errors import SlaEngineError
-from sla_engine.store import Store
-from sla_engine.store_maintain import maintain
+from sla_engine.reports.analysis import now_us
+from sla_engine.store.core import Store
+from sla_engine.store.maintain import maintain
 
 log = logging.getLogger("covenant.worker")
 EXPECTED = (ContractsError, SlaEngineError, FlowError, OSError)

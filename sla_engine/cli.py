@@ -13,13 +13,19 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import analysis
-from .errors import NoContractColumn, SlaEngineError, TermsError
-from .exports import write_csv
-from .plainfiles import load_plain, results_csv_frame
-from .sqlfiles import connect
-from .store import Store
-from .terms import SIGNED_IN_COVENANT, Terms, json_schema, load_terms, signed_elsewhere
+from sla_engine.errors import NoContractColumn, SlaEngineError, TermsError
+from sla_engine.reports import analysis
+from sla_engine.reports.exports import write_csv
+from sla_engine.reports.plainfiles import load_plain, results_csv_frame
+from sla_engine.rulebook.terms import (
+    SIGNED_IN_COVENANT,
+    Terms,
+    json_schema,
+    load_terms,
+    signed_elsewhere,
+)
+from sla_engine.sqlfiles import connect
+from sla_engine.store.core import Store
 
 DEFAULT_STORE = os.environ.get(
     "COVENANT_STORE", str(Path(__file__).resolve().parent.parent / "data" / "store")
@@ -229,7 +235,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from .ingest import ingest_file
+    from sla_engine.ingest.run import ingest_file
 
     report = ingest_file(Path(args.store), args)
     print(report.text())
@@ -242,7 +248,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_recipes(args: argparse.Namespace) -> int:
-    from . import recipes
+    from sla_engine.ingest import recipes
 
     if args.name:
         print(recipes.load(args.name).to_yaml(), end="")
@@ -253,7 +259,7 @@ def cmd_recipes(args: argparse.Namespace) -> int:
 
 
 def cmd_tickets(args: argparse.Namespace) -> int:
-    from .tickets import ticket_figures
+    from sla_engine.reports.tickets import ticket_figures
 
     store = Store(Path(args.store))
     as_of = analysis.parse_as_of(args.as_of)
@@ -262,7 +268,7 @@ def cmd_tickets(args: argparse.Namespace) -> int:
 
 
 def cmd_at_risk(args: argparse.Namespace) -> int:
-    from .at_risk import at_risk, parse_within
+    from sla_engine.reports.at_risk import at_risk, parse_within
 
     store = Store(Path(args.store))
     within = parse_within(args.within)
@@ -271,7 +277,7 @@ def cmd_at_risk(args: argparse.Namespace) -> int:
 
 
 def cmd_compare_task_sla(args: argparse.Namespace) -> int:
-    from .task_sla import compare_task_sla
+    from sla_engine.reports.task_sla import compare_task_sla
 
     store = Store(Path(args.store))
     rows, counts = compare_task_sla(
@@ -317,7 +323,7 @@ def cmd_terms_list(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import build_demo
+    from sla_engine.demo import build_demo
 
     print(build_demo(Path(args.store), if_absent=args.if_absent))
     return 0

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from .ingest import ingest
-from .store import Store
-from .terms import load_terms
+from sla_engine.ingest.run import ingest
+from sla_engine.rulebook.terms import load_terms
+from sla_engine.store.core import Store
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 START = date(2024, 11, 1)

@@ -1,4 +1,4 @@
-"""Load the .sql files that live beside the engine's modules."""
+"""Load the .sql files that live beside the engine's modules (in its parts' folders)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from .errors import EvaluationError
+from sla_engine.errors import EvaluationError
 
 _HERE = Path(__file__).parent
 _PYARROW_TYPES = {
@@ -31,6 +31,15 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _path(name: str) -> Path:
+    """Where <name>.sql lives: beside the modules of the part of the engine that runs it
+    (rulebook/, ingest/, ledger/, reports/); names are unique across the engine."""
+    found = sorted(_HERE.rglob(f"{name}.sql"))
+    if len(found) != 1:
+        raise EvaluationError(f"{name}.sql: expected one such file, found {len(found)}")
+    return found[0]
+
+
 _INCLUDE = re.compile(r"^-- @include (\w+)\s*$", re.MULTILINE)
 
 
@@ -39,7 +48,7 @@ def sql(name: str) -> str:
     """Text of sla_engine/<name>.sql (read once). A line `-- @include other` is replaced by the
     text of other.sql: a rule's CTEs written once are read by every query that applies it
     (evaluate.sql judges with rulebook_history.sql, explain.sql draws its spans)."""
-    text = (_HERE / f"{name}.sql").read_text(encoding="utf-8")
+    text = _path(name).read_text(encoding="utf-8")
     return _INCLUDE.sub(lambda m: sql(m.group(1)).rstrip("\n"), text)
 
 

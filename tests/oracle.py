@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import holidays as holidays_pkg
 
-from sla_engine.terms import Terms, hhmm_to_minutes
+from sla_engine.rulebook.terms import Terms, hhmm_to_minutes
 
 MIN = 60_000_000
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

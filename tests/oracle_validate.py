@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sla_engine import dateorder
 from sla_engine.errors import IngestError
-from sla_engine.membership import member
-from sla_engine.profiles.base import Extract
-from sla_engine.routing import Routing
-from sla_engine.terms import Terms
-from sla_engine.timeparse import PLAUSIBLE_TEXT, implausible, parse_instants
+from sla_engine.ingest import dateorder
+from sla_engine.ingest.membership import member
+from sla_engine.ingest.profiles.base import Extract
+from sla_engine.ingest.routing import Routing
+from sla_engine.ingest.timeparse import PLAUSIBLE_TEXT, implausible, parse_instants
+from sla_engine.rulebook.terms import Terms
 
 QUARANTINE_COLUMNS = ["file", "row", "column", "reason"]
 NO_PRIORITY_REASON = "no priority"

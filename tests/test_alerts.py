@@ -23,9 +23,9 @@ from contracts.services import alert_rules
 from contracts.services.alert_rules import parse_threshold
 from contracts.services.users import create_user
 from flows import alerts
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
-from sla_engine.terms import parse_terms
+from sla_engine.ingest.run import ingest
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
 
 AS_OF = us("2025-03-04 10:24")
 TICKETS = (

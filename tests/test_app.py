@@ -435,7 +435,7 @@ def test_parked_tickets_load_from_the_page_after_a_mapping(world):
     assert any("1 loaded" in s.value for s in at.success), [s.value for s in at.success]
     import duckdb
 
-    from sla_engine.store import Store
+    from sla_engine.store.core import Store
 
     con = duckdb.connect()
     Store(world[0] / "store").attach(con)
@@ -558,7 +558,7 @@ def test_the_credits_workbook_is_typed_with_a_summary():
     import pandas as pd
     from openpyxl import load_workbook
 
-    from sla_engine.credit_invoice import credits_workbook
+    from sla_engine.reports.credit_invoice import credits_workbook
 
     view = pd.DataFrame(
         [
@@ -598,11 +598,11 @@ def test_the_evidence_pdf_explains_each_breached_ticket_with_its_timeline(world,
     from pypdf import PdfReader
 
     from flows.evidence import evidence_pdf
-    from sla_engine.analysis import parse_as_of
-    from sla_engine.store import Store
-    from sla_engine.tickets import ticket_figures
-    from sla_engine.timeline import ticket_timelines
-    from sla_engine.timeline_text import figures_in_words, segment_rows
+    from sla_engine.reports.analysis import parse_as_of
+    from sla_engine.reports.tickets import ticket_figures
+    from sla_engine.reports.timeline import ticket_timelines
+    from sla_engine.reports.timeline_text import figures_in_words, segment_rows
+    from sla_engine.store.core import Store
 
     store = Store(world[0] / "store")
     as_of = parse_as_of("2026-11-01T00:00:00+00:00")
@@ -659,9 +659,9 @@ def test_compliance_says_which_tickets_no_terms_version_measures(tmp_path, monke
     says how many and when instead of leaving the months silently out."""
     from helpers import terms_doc
 
-    from sla_engine.ingest import ingest
-    from sla_engine.store import Store
-    from sla_engine.terms import parse_terms
+    from sla_engine.ingest.run import ingest
+    from sla_engine.rulebook.terms import parse_terms
+    from sla_engine.store.core import Store
 
     store = Store(tmp_path / "store")
     store.add_terms(
@@ -804,8 +804,8 @@ def test_the_overview_says_what_is_in_view_marks_misses_and_links_to_compliance(
 
 
 def monthly_report_now():
-    from sla_engine import analysis
-    from sla_engine.store import Store
+    from sla_engine.reports import analysis
+    from sla_engine.store.core import Store
 
     rep, _ = analysis.store_report(
         Store(Path(os.environ["COVENANT_STORE"])),

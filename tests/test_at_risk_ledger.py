@@ -6,11 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sla_engine import at_risk as at_risk_mod
-from sla_engine import ledger
-from sla_engine.at_risk import at_risk
 from sla_engine.demo import build_demo
-from sla_engine.store import Store
+from sla_engine.ledger import core as ledger
+from sla_engine.reports import at_risk as at_risk_mod
+from sla_engine.reports.at_risk import at_risk
+from sla_engine.store.core import Store
 
 HOUR = 3_600_000_000
 

@@ -22,9 +22,9 @@ from contracts.services import contracts as contract_service
 from contracts.services import templates as template_service
 from flows.backup import BackupError, backup, open_keys, read_archive, restore
 from flows.measure import register_signed
-from sla_engine import analysis
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
+from sla_engine.ingest.run import ingest
+from sla_engine.reports import analysis
+from sla_engine.store.core import Store
 
 pytestmark = pytest.mark.usefixtures("seal_env")
 AS_OF = analysis.parse_as_of("2026-12-01T00:00:00+00:00")

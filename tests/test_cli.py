@@ -151,8 +151,8 @@ def test_an_export_with_no_contract_column_gets_the_clis_own_advice(tmp_path):
     "choose it under Contract", ui/errors.py)."""
     from helpers import terms_doc
 
-    from sla_engine.store import Store
-    from sla_engine.terms import parse_terms
+    from sla_engine.rulebook.terms import parse_terms
+    from sla_engine.store.core import Store
 
     store = Store(tmp_path / "store")
     store.add_terms(parse_terms(terms_doc(contract_id="ACME-2025")))

@@ -25,12 +25,12 @@ from contracts.services import connections
 from flows.connectors import sync as sync_mod
 from flows.connectors import vendors
 from flows.connectors.sync import sync_connection, sync_due
-from sla_engine.analysis import parse_as_of, store_report
 from sla_engine.errors import IngestError
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
-from sla_engine.terms import parse_terms
-from sla_engine.timeline import ticket_timeline
+from sla_engine.ingest.run import ingest
+from sla_engine.reports.analysis import parse_as_of, store_report
+from sla_engine.reports.timeline import ticket_timeline
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = parse_as_of("2025-04-01T00:00:00+00:00")

@@ -21,7 +21,7 @@ from contracts.documents.render import render_text
 from contracts.documents.starters import starter_templates
 from contracts.domain.fields import validate_fields
 from contracts.errors import TemplateError, TermsExtractionError
-from sla_engine.terms import parse_terms
+from sla_engine.rulebook.terms import parse_terms
 
 STARTERS = {t.name: t for t in starter_templates()}
 

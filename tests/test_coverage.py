@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from helpers import terms_doc
 
-from sla_engine import engine
-from sla_engine.analysis import evaluate_to_table, parse_as_of
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
-from sla_engine.terms import parse_terms
+from sla_engine.ingest.run import ingest
+from sla_engine.reports.analysis import evaluate_to_table, parse_as_of
+from sla_engine.rulebook import engine
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
 
 CREATED = [
     ("early", "P1", "2024-12-31T12:00:00Z"),  # before the first version (New York: Dec 31)

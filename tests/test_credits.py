@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from helpers import terms_doc
 
-from sla_engine.credits import monthly_credits, with_status
-from sla_engine.terms import parse_terms
+from sla_engine.reports.credits import monthly_credits, with_status
+from sla_engine.rulebook.terms import parse_terms
 
 
 def report(rows):

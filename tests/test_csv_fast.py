@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from helpers import SHARED
 
-from sla_engine import csv_fast
-from sla_engine.readers import encoding_of
+from sla_engine.ingest import csv_fast
+from sla_engine.ingest.readers import encoding_of
 
 
 def by_pandas(raw: bytes, codec: str, sep: str) -> pd.DataFrame:

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from helpers import terms_doc
 
-from sla_engine import csv_stream
-from sla_engine.profiles.registry import read_profile
+from sla_engine.ingest import csv_stream
+from sla_engine.ingest.profiles.registry import read_profile
+from sla_engine.ingest.validate import validate
+from sla_engine.rulebook.terms import parse_terms
 from sla_engine.sqlfiles import connect
-from sla_engine.terms import parse_terms
-from sla_engine.validate import validate
 
 HEADER = "ticket_id,contract_id,severity,created_at,first_response_at,resolved_at\n"
 FILES = {
@@ -83,8 +83,8 @@ def test_a_file_the_stream_declines_is_read_whole(tmp_path, text):
 
 
 def test_two_ingests_in_one_process_spill_into_their_own_folders(tmp_path):
-    from sla_engine.ingest import _spilling_connection
-    from sla_engine.store import Store
+    from sla_engine.ingest.run import _spilling_connection
+    from sla_engine.store.core import Store
 
     store = Store(tmp_path / "store")
     with _spilling_connection(store) as a, _spilling_connection(store) as b:

@@ -14,9 +14,9 @@ import pytest
 from helpers import FIXTURES, SHARED
 from streamlit_server import CHROMIUM, SHOTS, demo_world, free_port, login, running_app, settled
 
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
-from sla_engine.terms import load_terms
+from sla_engine.ingest.run import ingest
+from sla_engine.rulebook.terms import load_terms
+from sla_engine.store.core import Store
 
 UCI = SHARED / "uci-incident-event-log" / "incident_event_log.csv.gz"
 UCI_TERMS = FIXTURES / "terms_uci.json"

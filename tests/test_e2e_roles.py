@@ -123,8 +123,8 @@ def test_a_support_manager_creates_an_alert_rule_and_sees_its_alerts(app, browse
     from contracts.adapters.orm import make_engine
     from contracts.adapters.unit_of_work import UnitOfWork
     from flows import alerts
-    from sla_engine.analysis import now_us
-    from sla_engine.store import Store
+    from sla_engine.reports.analysis import now_us
+    from sla_engine.store.core import Store
 
     page = browser.new_page(viewport=SIZES["desktop"])
     login(page, app, "support")

@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sla_engine.timeparse import parse_instants
+from sla_engine.ingest.timeparse import parse_instants
 
 FROM_S, TO_S = 631152000, 4102444799  # 1990-01-01 .. 2099-12-31
 

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from helpers import terms_doc
 
-from sla_engine import analysis
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
-from sla_engine.terms import parse_terms
-from sla_engine.tickets import ticket_figures
+from sla_engine.ingest.run import ingest
+from sla_engine.reports import analysis
+from sla_engine.reports.tickets import ticket_figures
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
 
 
 @pytest.fixture

@@ -18,12 +18,13 @@ import pandas as pd
 import pytest
 from helpers import FIXTURES, SHARED, terms_doc
 
-from sla_engine import analysis, gen_files
 from sla_engine.errors import IngestError
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
-from sla_engine.store_table import Table
-from sla_engine.terms import parse_terms
+from sla_engine.ingest.run import ingest
+from sla_engine.reports import analysis
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store import gen_files
+from sla_engine.store.core import Store
+from sla_engine.store.table import Table
 
 GOOD = [
     (
@@ -251,7 +252,7 @@ def test_killed_ingest_leaves_store_readable_and_unchanged(tmp_path):
             sys.executable,
             "-c",
             "import sys, time, duckdb; from pathlib import Path\n"
-            "from sla_engine.store import Store\n"
+            "from sla_engine.store.core import Store\n"
             "s = Store(Path(sys.argv[1])); n = 0; t = time.time()\n"
             "while time.time() - t < 6:\n"
             "    con = duckdb.connect(); s.attach(con)\n"
@@ -312,10 +313,10 @@ def test_killed_ingest_leaves_store_readable_and_unchanged(tmp_path):
 def test_parked_rows_load_once_routed_without_the_file(tmp_path):
     """Rows quarantined only for an unknown customer or priority wait in the store; a later
     mapping loads them with no upload."""
-    from sla_engine import analysis
-    from sla_engine.ingest import parked_count, reroute
-    from sla_engine.routing import Routing
-    from sla_engine.terms import load_terms
+    from sla_engine.ingest.routing import Routing
+    from sla_engine.ingest.run import parked_count, reroute
+    from sla_engine.reports import analysis
+    from sla_engine.rulebook.terms import load_terms
 
     store = Store(tmp_path / "store")
     analysis.register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
@@ -383,7 +384,7 @@ def test_a_tickets_file_alone_keeps_the_history_loaded_with_an_earlier_one(store
 def test_an_export_too_large_for_free_memory_is_refused_before_reading(
     store, tmp_path, monkeypatch
 ):
-    from sla_engine import memory_guard
+    from sla_engine.ingest import memory_guard
 
     f = write_csv(tmp_path / "t.csv", GOOD)
     monkeypatch.setattr(memory_guard, "available_bytes", lambda: 1000)  # a nearly full machine
@@ -396,7 +397,7 @@ def test_an_export_too_large_for_free_memory_is_refused_before_reading(
 
 
 def test_a_gzip_export_is_measured_by_its_original_size(tmp_path):
-    from sla_engine.memory_guard import expanded_size
+    from sla_engine.ingest.memory_guard import expanded_size
 
     raw = b"ticket_id,severity\n" + b"T1,P1\n" * 100_000
     packed = tmp_path / "t.csv.gz"
@@ -418,7 +419,7 @@ def test_a_gzip_export_is_measured_by_its_original_size(tmp_path):
 def test_free_memory_is_the_lower_of_the_machine_and_the_container(
     tmp_path, monkeypatch, meminfo_kib, cgroup, free
 ):
-    from sla_engine import memory_guard
+    from sla_engine.ingest import memory_guard
 
     meminfo = tmp_path / "meminfo"
     meminfo.write_text(f"MemTotal: 99999999 kB\nMemAvailable: {meminfo_kib} kB\n")

@@ -7,15 +7,15 @@ import pandas as pd
 import pytest
 from test_vendor_shapes import AS_OF, DOC, SHAPES
 
-from sla_engine.analysis import parse_as_of
 from sla_engine.cli import main
-from sla_engine.dateorder import AmbiguousDateOrder
 from sla_engine.errors import IngestError
-from sla_engine.ingest import ingest
-from sla_engine.routing import Routing
-from sla_engine.store import Store
-from sla_engine.terms import parse_terms
-from sla_engine.tickets import ticket_figures
+from sla_engine.ingest.dateorder import AmbiguousDateOrder
+from sla_engine.ingest.routing import Routing
+from sla_engine.ingest.run import ingest
+from sla_engine.reports.analysis import parse_as_of
+from sla_engine.reports.tickets import ticket_figures
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
 
 
 @pytest.fixture
@@ -159,7 +159,7 @@ def test_tickets_command_writes_every_ticket_with_derived_instants_and_notes(
 
 
 def test_servicenow_task_sla_verdicts_are_compared_not_loaded(store, tmp_path):
-    from sla_engine.task_sla import compare_task_sla
+    from sla_engine.reports.task_sla import compare_task_sla
 
     ingest(store, SHAPES / "servicenow-table-api.json", "servicenow", tz="UTC", contract="SHAPES")
     rows, counts = compare_task_sla(store, SHAPES / "servicenow-task-sla.csv", AS_OF, "SHAPES")

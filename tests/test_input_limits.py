@@ -12,10 +12,10 @@ import pytest
 from helpers import terms_doc
 
 from sla_engine.errors import IngestError
-from sla_engine.ingest import ingest
-from sla_engine.input_limits import MAX_COLUMNS, MAX_LINE_BYTES
-from sla_engine.store import Store
-from sla_engine.terms import parse_terms
+from sla_engine.ingest.input_limits import MAX_COLUMNS, MAX_LINE_BYTES
+from sla_engine.ingest.run import ingest
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = "ticket_id,severity,created_at,first_response_at,resolved_at\n"

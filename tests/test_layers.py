@@ -47,7 +47,7 @@ def _offenders(package: str, forbidden: tuple[str, ...], allowed: tuple[str, ...
         (
             "contracts",
             ("streamlit", "flows", "ui", "app_pages", "duckdb", "sla_engine"),
-            ("sla_engine.terms",),
+            ("sla_engine.rulebook.terms",),
             "contracts knows the SLA engine only through the SLA terms document",
         ),
         (
@@ -88,7 +88,7 @@ def test_the_pause_and_resolved_lists_are_read_by_the_rulebook_only():
         if "pause_statuses" in f.read_text(encoding="utf-8")
         or "resolved_statuses" in f.read_text(encoding="utf-8")
     )
-    assert readers == ["sla_engine/engine.py", "sla_engine/terms.py"]
+    assert readers == ["sla_engine/rulebook/engine.py", "sla_engine/rulebook/terms.py"]
 
 
 def test_every_included_rulebook_fragment_exists_and_is_used():
@@ -97,8 +97,41 @@ def test_every_included_rulebook_fragment_exists_and_is_used():
     sql_dir = ROOT / "sla_engine"
     included = {
         m
-        for f in sql_dir.glob("*.sql")
+        for f in sql_dir.rglob("*.sql")
         for m in re.findall(r"^-- @include (\w+)\s*$", f.read_text(encoding="utf-8"), re.M)
     }
     assert included == {"rulebook_history"}
-    assert all((sql_dir / f"{name}.sql").is_file() for name in included)
+    assert all(len(list(sql_dir.rglob(f"{name}.sql"))) == 1 for name in included)
+
+
+@pytest.mark.parametrize(
+    ("part", "forbidden", "claim"),
+    [
+        (
+            "rulebook",
+            ("sla_engine.ingest", "sla_engine.ledger", "sla_engine.reports"),
+            "the rulebook judges what it is given: it knows no file format, ledger or report",
+        ),
+        ("ingest", ("sla_engine.reports",), "ingest never reads a report"),
+        (
+            "reports",
+            (
+                "sla_engine.ingest.run",
+                "sla_engine.ingest.merge",
+                "sla_engine.store.table",
+                "sla_engine.store.maintain",
+                "sla_engine.store.migrate",
+                "sla_engine.ledger.build",
+            ),
+            "reports read: they import nothing that commits to the store or builds a ledger",
+        ),
+    ],
+)
+def test_the_engines_parts_import_as_the_readme_draws_them(part, forbidden, claim):
+    found = sorted(
+        f"{path}: {name}"
+        for path, names in _imports(f"sla_engine/{part}").items()
+        for name in names
+        if any(name == f or name.startswith(f + ".") for f in forbidden)
+    )
+    assert found == [], claim

@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 from helpers import terms_doc
 
-from sla_engine import analysis, ledger
 from sla_engine.demo import build_demo
-from sla_engine.engine import evaluate_relation
-from sla_engine.gen_files import relation_sql
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
-from sla_engine.terms import parse_terms
+from sla_engine.ingest.run import ingest
+from sla_engine.ledger import core as ledger
+from sla_engine.reports import analysis
+from sla_engine.rulebook.engine import evaluate_relation
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
+from sla_engine.store.gen_files import relation_sql
 
 HOUR = 3_600_000_000
 DAY = 24 * HOUR

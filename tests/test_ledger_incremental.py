@@ -13,14 +13,15 @@ import pytest
 from helpers import terms_doc
 from test_ledger import full_report
 
-from sla_engine import analysis, ledger
 from sla_engine.demo import build_demo
-from sla_engine.engine import INPUTS
-from sla_engine.gen_files import relation_sql
-from sla_engine.ingest import ingest
-from sla_engine.profiles.base import TICKET_FIELDS
-from sla_engine.store import Store
-from sla_engine.terms import parse_terms
+from sla_engine.ingest.profiles.base import TICKET_FIELDS
+from sla_engine.ingest.run import ingest
+from sla_engine.ledger import core as ledger
+from sla_engine.reports import analysis
+from sla_engine.rulebook.engine import INPUTS
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
+from sla_engine.store.gen_files import relation_sql
 
 DAY = 24 * 3_600_000_000
 
@@ -196,8 +197,9 @@ def test_a_contract_whose_terms_appear_later_is_judged_then(tmp_path):
 KILLED_BUILD = """
 import sys, time
 from pathlib import Path
-from sla_engine import ledger, ledger_build
-from sla_engine.store import Store
+from sla_engine.ledger import core as ledger
+from sla_engine.ledger import build as ledger_build
+from sla_engine.store.core import Store
 store = Store(Path(sys.argv[1]))
 real = ledger_build._write_totals
 def stall(*a, **k):  # the build is half done: parts written, totals not yet

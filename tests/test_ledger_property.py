@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_ledger_incremental import assert_same_as_scratch
 
-from sla_engine import analysis
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
-from sla_engine.terms import parse_terms
+from sla_engine.ingest.run import ingest
+from sla_engine.reports import analysis
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
 
 CONTRACTS = ("ACME", "BETA")
 BASE = pd.Timestamp("2025-03-03T09:00:00-05:00")  # a Monday morning in New York

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from oracle import MIN, judge
 
-from sla_engine.terms import parse_terms
+from sla_engine.rulebook.terms import parse_terms
 
 ZONES = ["America/New_York", "Europe/Berlin", "Asia/Kolkata", "Australia/Sydney"]
 CALENDARS = [

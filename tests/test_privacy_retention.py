@@ -15,9 +15,9 @@ from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.errors import RetentionError
 from contracts.services import contracts as contract_service
 from contracts.services import evidence_access, retention
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
-from sla_engine.terms import parse_terms
+from sla_engine.ingest.run import ingest
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
 
 
 def _contract(engine) -> str:

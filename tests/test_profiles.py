@@ -11,9 +11,9 @@ import pytest
 from helpers import FIXTURES, terms_doc, us
 
 from sla_engine.errors import IngestError
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
-from sla_engine.terms import parse_terms
+from sla_engine.ingest.run import ingest
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
 
 DOC = terms_doc(
     contract_id="ACME",
@@ -184,10 +184,10 @@ def test_unknown_profile(store, tmp_path):
 
 def test_status_is_evidence_in_a_ticket_table(tmp_path):
     """Solved without a solve time is not open; deleted is left out; pending is paused."""
-    from sla_engine import analysis
-    from sla_engine.ingest import ingest
-    from sla_engine.store import Store
-    from sla_engine.terms import load_terms
+    from sla_engine.ingest.run import ingest
+    from sla_engine.reports import analysis
+    from sla_engine.rulebook.terms import load_terms
+    from sla_engine.store.core import Store
 
     store = Store(tmp_path / "store")
     analysis.register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
@@ -208,7 +208,7 @@ def test_status_is_evidence_in_a_ticket_table(tmp_path):
     assert "deleted in the help desk" in q[2] and "cannot say when" in q[4]
     import duckdb
 
-    from sla_engine.analysis import evaluate_to_table, per_ticket_frame
+    from sla_engine.reports.analysis import evaluate_to_table, per_ticket_frame
 
     con = duckdb.connect()
     store.attach(con)
@@ -222,10 +222,10 @@ def test_status_is_evidence_in_a_ticket_table(tmp_path):
 
 def test_a_servicenow_table_export_is_a_ticket_table_and_an_empty_contract_falls_back(tmp_path):
     """sys_mod_count alone does not make an audit log; an empty contract cell is no contract."""
-    from sla_engine import analysis
-    from sla_engine.ingest import ingest
-    from sla_engine.store import Store
-    from sla_engine.terms import load_terms
+    from sla_engine.ingest.run import ingest
+    from sla_engine.reports import analysis
+    from sla_engine.rulebook.terms import load_terms
+    from sla_engine.store.core import Store
 
     store = Store(tmp_path / "store")
     analysis.register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
@@ -246,7 +246,7 @@ def test_a_servicenow_table_export_is_a_ticket_table_and_an_empty_contract_falls
 
 @pytest.mark.parametrize("reverse", [False, True])
 def test_duplicate_audit_events_are_resolved_by_the_exports_order_not_the_files(tmp_path, reverse):
-    from sla_engine.profiles.registry import read_profile
+    from sla_engine.ingest.profiles.registry import read_profile
 
     rows = [
         "INC1,New,0,2025-03-04T10:00:00Z,2025-03-04T10:00:00Z,P1",

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from helpers import terms_doc
 
-from sla_engine.ingest import dry_run
-from sla_engine.routing import Routing
-from sla_engine.store import Store
-from sla_engine.terms import parse_terms
+from sla_engine.ingest.routing import Routing
+from sla_engine.ingest.run import dry_run
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
 
 CSV = (
     "ticket_id,contract_id,severity,created_at,first_response_at,resolved_at\n"

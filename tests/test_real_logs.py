@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from helpers import FIXTURES, SHARED
 
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
-from sla_engine.terms import load_terms
+from sla_engine.ingest.run import ingest
+from sla_engine.rulebook.terms import load_terms
+from sla_engine.store.core import Store
 
 CASES = [
     (
@@ -86,7 +86,7 @@ BPIC14_COLUMNS = {
 def _bpic14_store(tmp_path):
     from helpers import terms_doc
 
-    from sla_engine.terms import parse_terms
+    from sla_engine.rulebook.terms import parse_terms
 
     clock = {"clock": "calendar", "target_pct": 90}
     store = Store(tmp_path / "store")
@@ -113,8 +113,8 @@ def test_bpic14_closed_incidents_without_a_resolution_are_resolved_at_their_clos
     """All 4,000 incidents of the real BPIC 2014 subset are Closed; 155 have no resolved_time.
     Mapped with their status and close time, none is left open; each inferred resolution is
     counted and written on its ticket."""
-    from sla_engine.analysis import parse_as_of
-    from sla_engine.tickets import ticket_figures
+    from sla_engine.reports.analysis import parse_as_of
+    from sla_engine.reports.tickets import ticket_figures
 
     store = _bpic14_store(tmp_path)
     columns = BPIC14_COLUMNS | {"status": "status", "closed_at": "close_time"}

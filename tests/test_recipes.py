@@ -19,14 +19,14 @@ import pandas as pd
 import pytest
 from helpers import FIXTURES, terms_doc
 
-from sla_engine import recipes
-from sla_engine.analysis import parse_as_of
 from sla_engine.errors import RecipeError
-from sla_engine.ingest import ingest
-from sla_engine.routing import Routing
-from sla_engine.store import Store
-from sla_engine.terms import parse_terms
-from sla_engine.tickets import ticket_figures
+from sla_engine.ingest import recipes
+from sla_engine.ingest.routing import Routing
+from sla_engine.ingest.run import ingest
+from sla_engine.reports.analysis import parse_as_of
+from sla_engine.reports.tickets import ticket_figures
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
 
 HERE = FIXTURES / "recipes"
 AS_OF = parse_as_of("2025-03-31T00:00:00+00:00")
@@ -296,8 +296,8 @@ def test_every_builtin_recipe_that_names_columns_has_a_fixture_case():
     ],
 )
 def test_the_recipe_that_fits_an_export_is_suggested_first(file, best):
-    from sla_engine.profiles.registry import detect_profile
-    from sla_engine.readers import read_table
+    from sla_engine.ingest.profiles.registry import detect_profile
+    from sla_engine.ingest.readers import read_table
 
     columns = list(read_table(HERE / file).columns)
     second: bool | list[str] = False
@@ -310,8 +310,8 @@ def test_the_recipe_that_fits_an_export_is_suggested_first(file, best):
 def test_a_zendesk_ticket_file_alone_suggests_the_zendesk_preset_not_a_lookalike():
     """id, priority, created_at are also Intercom's names: a recipe fits fully only when every
     column it names is present."""
-    from sla_engine.profiles.registry import detect_profile
-    from sla_engine.readers import read_table
+    from sla_engine.ingest.profiles.registry import detect_profile
+    from sla_engine.ingest.readers import read_table
 
     columns = list(read_table(HERE / "zendesk-tickets.json").columns)
     assert recipes.matching(columns, recipes.builtin(), detect_profile(columns))[0] == "zendesk"
@@ -320,7 +320,7 @@ def test_a_zendesk_ticket_file_alone_suggests_the_zendesk_preset_not_a_lookalike
 @pytest.mark.parametrize("cell", ['{"not": "a list"}', "not json at all"])
 def test_a_history_list_that_is_not_a_list_is_refused_naming_it(tmp_path, cell):
     from sla_engine.errors import IngestError
-    from sla_engine.profiles.companions import long_history
+    from sla_engine.ingest.profiles.companions import long_history
 
     h = pd.DataFrame(
         {"ticket_id": ["901"], "created_at": ["2025-03-03T09:00:00Z"], "events": [cell]}
@@ -619,7 +619,7 @@ def test_an_export_with_a_status_column_never_says_it_has_none(tmp_path):
     ],
 )
 def test_a_selector_reads_the_matching_item_of_a_list(cell, path, read):
-    from sla_engine.profiles.selectors import with_selected
+    from sla_engine.ingest.profiles.selectors import with_selected
 
     df = pd.DataFrame({"F": pd.Series([cell], dtype="string")})
     out, notes = with_selected(df, [path])
@@ -665,7 +665,7 @@ def test_a_recipe_reading_changes_from_the_records_refuses_a_second_file(tmp_pat
 
 def test_keyed_changes_with_none_of_their_columns_are_refused_naming_them():
     from sla_engine.errors import IngestError
-    from sla_engine.profiles.companions import long_history
+    from sla_engine.ingest.profiles.companions import long_history
 
     h = pd.DataFrame(
         {

@@ -10,9 +10,10 @@ from datetime import date
 import pytest
 
 from flows.renewal_brief import ContractTerm, renewal_brief_pdf, summary
-from sla_engine import analysis, ledger
 from sla_engine.demo import build_demo
-from sla_engine.store import Store
+from sla_engine.ledger import core as ledger
+from sla_engine.reports import analysis
+from sla_engine.store.core import Store
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("qpdf") and shutil.which("pdftotext")),
@@ -113,6 +114,6 @@ def test_the_negotiation_pages_give_whole_term_figures_fees_share_and_points(fig
 def figures_terms(rep):
     """The demo's terms, as build_demo registers them."""
     from sla_engine.demo import DEMO_DIR
-    from sla_engine.terms import load_terms
+    from sla_engine.rulebook.terms import load_terms
 
     return [t for f in sorted((DEMO_DIR / "terms").glob("*.json")) for t in load_terms(f)]

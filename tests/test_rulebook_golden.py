@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from helpers import run_engine, terms_doc, us
 
+from sla_engine.rulebook.terms import parse_terms
 from sla_engine.sqlfiles import sql
-from sla_engine.terms import parse_terms
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"

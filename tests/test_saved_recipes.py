@@ -9,8 +9,8 @@ from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.errors import SettingsError
 from contracts.services.recipes import MAX_VERSIONS, recipe_versions, saved_recipes
 from flows.recipes import all_recipes, save
-from sla_engine import recipes
 from sla_engine.errors import RecipeError
+from sla_engine.ingest import recipes
 
 MINE = """recipe: acme-desk
 title: Acme's own help desk

@@ -19,9 +19,9 @@ from contracts.services import templates as template_service
 from contracts.services.users import create_user
 from flows import schedule
 from flows.worker import jobs, run_due
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
-from sla_engine.terms import parse_terms
+from sla_engine.ingest.run import ingest
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
 
 pytestmark = pytest.mark.usefixtures("seal_env")
 

@@ -16,7 +16,7 @@ from helpers import FIXTURES
 from openpyxl import load_workbook
 
 from flows.evidence import evidence_pdf
-from sla_engine.exports import csv_bytes, safe_text, xlsx_bytes
+from sla_engine.reports.exports import csv_bytes, safe_text, xlsx_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = [

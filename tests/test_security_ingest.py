@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sla_engine.errors import IngestError
-from sla_engine.readers import read_table
+from sla_engine.ingest.readers import read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,7 +32,7 @@ def test_a_gzip_bomb_is_refused_before_it_fills_memory(tmp_path):
     assert bomb.stat().st_size < 1024**2  # under a megabyte on disk
     code = (
         "import sys\n"
-        "from sla_engine.readers import read_table\n"
+        "from sla_engine.ingest.readers import read_table\n"
         "from sla_engine.errors import IngestError\n"
         "try:\n"
         "    read_table(sys.argv[1])\n"
@@ -83,10 +83,10 @@ def test_an_ordinary_gzip_export_still_reads(tmp_path):
 def test_an_implausible_date_is_quarantined_and_the_rest_loads(tmp_path, when):
     from helpers import FIXTURES
 
-    from sla_engine import analysis
-    from sla_engine.ingest import ingest
-    from sla_engine.store import Store
-    from sla_engine.terms import load_terms
+    from sla_engine.ingest.run import ingest
+    from sla_engine.reports import analysis
+    from sla_engine.rulebook.terms import load_terms
+    from sla_engine.store.core import Store
 
     store = Store(tmp_path / "store")
     analysis.register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
@@ -117,11 +117,11 @@ def test_a_contract_id_with_url_characters_does_not_break_the_compliance_page(
     from helpers import FIXTURES, terms_doc
     from streamlit.testing.v1 import AppTest
 
-    from sla_engine import analysis
     from sla_engine.errors import TermsError
-    from sla_engine.ingest import ingest
-    from sla_engine.store import Store
-    from sla_engine.terms import parse_terms
+    from sla_engine.ingest.run import ingest
+    from sla_engine.reports import analysis
+    from sla_engine.rulebook.terms import parse_terms
+    from sla_engine.store.core import Store
 
     odd = "A:B/C?d=1&e#f"
     store = Store(tmp_path / "store")
@@ -153,11 +153,11 @@ def test_a_reader_keeps_its_generation_while_newer_ones_are_published(tmp_path, 
     import duckdb
     from helpers import FIXTURES
 
-    from sla_engine import analysis
-    from sla_engine import store as store_module
-    from sla_engine.ingest import ingest
-    from sla_engine.store import Store
-    from sla_engine.terms import load_terms
+    from sla_engine.ingest.run import ingest
+    from sla_engine.reports import analysis
+    from sla_engine.rulebook.terms import load_terms
+    from sla_engine.store import core as store_module
+    from sla_engine.store.core import Store
 
     store = Store(tmp_path / "store")
     analysis.register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
@@ -194,7 +194,7 @@ def test_a_reader_keeps_its_generation_while_newer_ones_are_published(tmp_path, 
     ],
 )
 def test_files_as_people_save_them_are_read_and_said_so(tmp_path, encoding, sep, seen):
-    from sla_engine.profiles.registry import read_profile
+    from sla_engine.ingest.profiles.registry import read_profile
 
     rows = [
         ["ticket_id", "contract_id", "severity", "created_at", "first_response_at", "resolved_at"],
@@ -211,7 +211,7 @@ def test_files_as_people_save_them_are_read_and_said_so(tmp_path, encoding, sep,
 def test_json_null_is_a_missing_value_never_the_text_nan(tmp_path):
     import json
 
-    from sla_engine.readers import read_table
+    from sla_engine.ingest.readers import read_table
 
     p = tmp_path / "tickets.json"
     p.write_text(

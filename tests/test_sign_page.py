@@ -127,7 +127,7 @@ def test_both_signers_complete_the_envelope(setup):
     assert not [b for b in at.button if b.key == "sign"]
     assert [d for d in at.get("download_button") if "signed contract" in d.proto.label]
     # signed -> measured with no other step: the engine has the sealed document's terms
-    from sla_engine.store import Store
+    from sla_engine.store.core import Store
 
     (terms,) = Store(Path(os.environ["COVENANT_STORE"])).terms()
     assert terms.version.startswith("signed in Covenant")

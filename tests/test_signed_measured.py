@@ -23,8 +23,8 @@ from flows import measure
 from flows.errors import RegistrationError
 from flows.terms import register_uploaded_terms
 from sla_engine.errors import SlaEngineError
-from sla_engine.store import Store
-from sla_engine.terms import parse_terms
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.usefixtures("seal_env")

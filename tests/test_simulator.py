@@ -16,7 +16,7 @@ from contracts.services import connections
 from flows import simulator
 from flows.connectors.sync import sync_due
 from flows.demo import SIMULATED, SIMULATED_CONTRACT, connect_simulator
-from sla_engine.store import Store
+from sla_engine.store.core import Store
 
 
 def test_a_ticket_moves_as_the_clock_runs():

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from sla_engine import spill
+from sla_engine.store import spill
 
 
 def _folder(root: Path, name: str, lock: bool = True) -> Path:

@@ -1,6 +1,7 @@
 """How a status in an export meets a status the terms name: case, spaces, hyphens and underscores
 do not matter ("On-Hold" in the terms pauses a ticket ServiceNow exported as "on hold"), in the
-engine, the timeline and the at-risk list alike (sla_engine/terms.py: status_name, spellings)."""
+engine, the timeline and the at-risk list alike (sla_engine/rulebook/terms.py: status_name,
+spellings)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from helpers import minutes, run_engine, terms_doc, us
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sla_engine.terms import parse_terms, spellings, status_name
+from sla_engine.rulebook.terms import parse_terms, spellings, status_name
 
 TICKET = {
     "ticket_id": "T1",

@@ -1,4 +1,4 @@
-"""Small batches append change sets instead of rewriting months (sla_engine/store_table.py): what
+"""Small batches append change sets instead of rewriting months (sla_engine/store/table.py): what
 the store reads is always what one load of the final truth would read — after changed tickets,
 after deletions (tombstones), after a large batch that rewrites the months over older change sets,
 and after the worker's compaction folds the change sets into the months."""
@@ -11,13 +11,14 @@ import duckdb
 import pandas as pd
 import pytest
 
-from sla_engine import analysis, gen_files
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
-from sla_engine.store_cache import derive_into
-from sla_engine.store_maintain import maintain
-from sla_engine.store_table import ticket_parts
-from sla_engine.terms import load_terms
+from sla_engine.ingest.run import ingest
+from sla_engine.reports import analysis
+from sla_engine.rulebook.terms import load_terms
+from sla_engine.store import gen_files
+from sla_engine.store.cache import derive_into
+from sla_engine.store.core import Store
+from sla_engine.store.maintain import maintain
+from sla_engine.store.table import ticket_parts
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AS_OF = analysis.parse_as_of("2026-01-01T00:00:00Z")

@@ -15,13 +15,13 @@ import pandas as pd
 import pytest
 from helpers import terms_doc
 
-from sla_engine import analysis
 from sla_engine.errors import StoreError
-from sla_engine.gen_files import relation_sql
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
-from sla_engine.store_table import Table
-from sla_engine.terms import parse_terms
+from sla_engine.ingest.run import ingest
+from sla_engine.reports import analysis
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
+from sla_engine.store.gen_files import relation_sql
+from sla_engine.store.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = analysis.parse_as_of("2026-01-01T00:00:00Z")
@@ -93,9 +93,9 @@ READER = """
 import json, sys, time
 from pathlib import Path
 import duckdb
-from sla_engine import analysis
-from sla_engine.gen_files import relation_sql
-from sla_engine.store import Store
+from sla_engine.reports import analysis
+from sla_engine.store.gen_files import relation_sql
+from sla_engine.store.core import Store
 root, stop, as_of = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 store = Store(root)
 last = False

@@ -12,10 +12,10 @@ from helpers import terms_doc
 from test_store_concurrency import export, reported_tickets
 
 from sla_engine.errors import StoreError
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
-from sla_engine.store_maintain import maintain, retention_hours
-from sla_engine.terms import parse_terms
+from sla_engine.ingest.run import ingest
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
+from sla_engine.store.maintain import maintain, retention_hours
 
 
 def data_files(store: Store) -> set[Path]:

@@ -18,11 +18,11 @@ import pytest
 from helpers import terms_doc
 from test_store_concurrency import AS_OF, READER, export, reported_tickets
 
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
-from sla_engine.store_maintain import maintain
-from sla_engine.store_table import ticket_parts
-from sla_engine.terms import parse_terms
+from sla_engine.ingest.run import ingest
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
+from sla_engine.store.maintain import maintain
+from sla_engine.store.table import ticket_parts
 
 ROOT = Path(__file__).resolve().parents[1]
 GEN = ("--profile", "generic")
@@ -67,7 +67,7 @@ def test_what_one_host_loads_another_reports_and_it_equals_a_local_store(
     local.add_terms(parse_terms(terms_doc(contract_id="ACME")))
     ingest(local, export(tmp_path / "x.csv", 0, 400), profile="generic")
     ingest(local, export(tmp_path / "y.csv", 400, 2), profile="generic")
-    from sla_engine import analysis
+    from sla_engine.reports import analysis
 
     on_s3, _ = analysis.store_report(b, AS_OF)
     here, _ = analysis.store_report(local, AS_OF)

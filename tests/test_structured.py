@@ -1,4 +1,5 @@
-"""JSON and XML exports in the envelopes help desks actually send (sla_engine/structured.py): the
+"""JSON and XML exports in the envelopes help desks actually send
+(sla_engine/ingest/structured.py): the
 records are found under any key, in pages, per line, or as a repeated XML element, and the ingest
 report says where they were read from; what cannot be told apart is refused with the names."""
 
@@ -11,10 +12,10 @@ import pytest
 from helpers import terms_doc
 
 from sla_engine.errors import IngestError
-from sla_engine.ingest import ingest
-from sla_engine.readers import read_table
-from sla_engine.store import Store
-from sla_engine.terms import parse_terms
+from sla_engine.ingest.readers import read_table
+from sla_engine.ingest.run import ingest
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
 
 T1 = {"id": "1", "created": "2025-03-03T10:00:00Z", "priority": "High"}
 T2 = {"id": "2", "created": "2025-03-03T11:00:00Z", "priority": "Low"}

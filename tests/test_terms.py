@@ -10,7 +10,7 @@ import pytest
 from helpers import FIXTURES, terms_doc
 
 from sla_engine.errors import TermsError
-from sla_engine.terms import load_terms, parse_terms
+from sla_engine.rulebook.terms import load_terms, parse_terms
 
 
 def test_issue_example_is_accepted():

@@ -11,7 +11,7 @@ import pandas as pd
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from sla_engine.timeparse import parse_instants
+from sla_engine.ingest.timeparse import parse_instants
 
 SECONDS = st.integers(631152000, 4102444799)  # 1990-01-01 .. 2099-12-31
 OFFSETS = st.integers(-12 * 4, 14 * 4).map(lambda q: q * 15)  # minutes, in quarter hours

@@ -9,8 +9,8 @@ from helpers import run_engine, terms_doc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sla_engine.business_time import add_business
-from sla_engine.terms import parse_terms
+from sla_engine.rulebook.business_time import add_business
+from sla_engine.rulebook.terms import parse_terms
 
 SPLIT = {d: [["08:00", "12:00"], ["13:30", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 SPLIT["sat"] = [["09:00", "12:00"]]

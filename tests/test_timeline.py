@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from helpers import terms_doc, us
 
-from sla_engine.analysis import parse_as_of
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
-from sla_engine.terms import parse_terms
-from sla_engine.timeline import COUNTED, HOLIDAY, OUTSIDE, PAUSED, ticket_timeline
-from sla_engine.timeline_text import figures_in_words, local
+from sla_engine.ingest.run import ingest
+from sla_engine.reports.analysis import parse_as_of
+from sla_engine.reports.timeline import COUNTED, HOLIDAY, OUTSIDE, PAUSED, ticket_timeline
+from sla_engine.reports.timeline_text import figures_in_words, local
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
 
 BUSINESS = {"clock": "business", "target_pct": 90}
 DOC = terms_doc(
@@ -94,7 +94,7 @@ def test_an_open_ticket_shows_when_it_will_breach(store):
 def test_counted_segments_equal_the_engine_for_every_demo_ticket(tmp_path):
     """On the demo world (business and 24x7 tiers, pauses, reopens), the segments add up."""
     from sla_engine.demo import build_demo
-    from sla_engine.tickets import ticket_figures
+    from sla_engine.reports.tickets import ticket_figures
 
     build_demo(tmp_path / "demo")
     s = Store(tmp_path / "demo")

@@ -76,7 +76,7 @@ def test_the_worker_finishes_a_completion_that_stopped_before_sealing(
     """Everyone signed, the time-stamping authority was down: the worker's next turn seals the
     envelope and measures its terms, with no one pressing a button."""
     from flows.measure import finish_stalled
-    from sla_engine.store import Store
+    from sla_engine.store.core import Store
 
     url, _ = tsa
     env_id, token = _fully_signed(engine, contract, smtp)

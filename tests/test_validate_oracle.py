@@ -1,4 +1,5 @@
-"""The SQL validation (sla_engine/validate.py) against an independent oracle: the pandas validation
+"""The SQL validation (sla_engine/ingest/validate.py) against an independent oracle: the pandas
+validation
 it replaced (tests/oracle_validate.py), on every vendor shape, the real logs and messy generated
 exports. Same tickets, events, kept rows and quarantine (file, row, column, reason), row for row.
 """
@@ -18,11 +19,11 @@ from test_vendor_shapes import CASES as SHAPES
 from test_vendor_shapes import DOC as SHAPES_DOC
 
 from sla_engine.errors import IngestError
-from sla_engine.profiles.base import EVENT_FIELDS, TICKET_FIELDS, Extract
-from sla_engine.profiles.registry import read_profile
-from sla_engine.routing import Routing
-from sla_engine.terms import load_terms, parse_terms
-from sla_engine.validate import validate
+from sla_engine.ingest.profiles.base import EVENT_FIELDS, TICKET_FIELDS, Extract
+from sla_engine.ingest.profiles.registry import read_profile
+from sla_engine.ingest.routing import Routing
+from sla_engine.ingest.validate import validate
+from sla_engine.rulebook.terms import load_terms, parse_terms
 
 
 def _by_contract(terms: list) -> dict[str, list]:

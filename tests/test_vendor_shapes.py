@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 from helpers import FIXTURES, terms_doc
 
-from sla_engine.analysis import parse_as_of
-from sla_engine.ingest import ingest
-from sla_engine.store import Store
-from sla_engine.terms import parse_terms
-from sla_engine.tickets import ticket_figures
+from sla_engine.ingest.run import ingest
+from sla_engine.reports.analysis import parse_as_of
+from sla_engine.reports.tickets import ticket_figures
+from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store.core import Store
 
 SHAPES = FIXTURES / "shapes"
 AS_OF = parse_as_of("2025-03-31T00:00:00+00:00")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from sla_engine.profiles.selectors import is_selector, with_selected
-from sla_engine.recipes import MEANINGS, Recipe
+from sla_engine.ingest.profiles.selectors import is_selector, with_selected
+from sla_engine.ingest.recipes import MEANINGS, Recipe
 
 FACT_WORDS = {
     "ticket_id": "Ticket id",

@@ -16,9 +16,10 @@ from contracts.adapters import audit_anchor
 from contracts.adapters.orm import make_engine
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.errors import ContractsError
-from sla_engine import analysis, ledger
+from sla_engine.ledger import core as ledger
+from sla_engine.reports import analysis
 from sla_engine.sqlfiles import connect
-from sla_engine.store import Store
+from sla_engine.store.core import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,7 +115,7 @@ def monthly_report(generation: str, as_of_us: int) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=4)
 def unmeasured(generation: str) -> dict[str, str]:
     """Per contract, what the store holds that no terms version judges (a sentence), if any."""
-    from sla_engine.coverage import store_uncovered
+    from sla_engine.rulebook.coverage import store_uncovered
 
     return {u.contract_id: u.note() for u in store_uncovered(at(generation))}
 
@@ -139,7 +140,7 @@ def month_tickets(generation: str, as_of_us: int, contract_id: str, month: str) 
 @st.cache_data(show_spinner=False)
 def evidence_xlsx(trace: pd.DataFrame, sheet: str) -> bytes:
     """The drill-down as a workbook, built once per view."""
-    from sla_engine.exports import xlsx_bytes
+    from sla_engine.reports.exports import xlsx_bytes
 
     return xlsx_bytes({sheet: trace})
 
@@ -156,8 +157,8 @@ def evidence_pdf_file(
     """The evidence PDF, with each breached ticket explained by the engine's timeline. Built when
     the user asks for it (the download button calls it), then cached."""
     from flows.evidence import evidence_pdf
-    from sla_engine.timeline import ticket_timelines
-    from sla_engine.timeline_text import figures_in_words, segment_rows
+    from sla_engine.reports.timeline import ticket_timelines
+    from sla_engine.reports.timeline_text import figures_in_words, segment_rows
 
     breached = trace.loc[trace["state"] == "breached", "ticket"].astype(str).tolist()
     explained = [
@@ -189,8 +190,8 @@ def renewal_brief(generation: str, as_of_us: int, terms: tuple, today) -> bytes:
 @st.cache_data(show_spinner="Reading the export…", max_entries=4)
 def export_table(path: str) -> pd.DataFrame:
     """An uploaded export as a table, for the preview (its shape checked first: input_limits)."""
-    from sla_engine.input_limits import check_shape
-    from sla_engine.readers import read_table
+    from sla_engine.ingest.input_limits import check_shape
+    from sla_engine.ingest.readers import read_table
 
     check_shape(Path(path))
     return read_table(Path(path))
@@ -251,9 +252,9 @@ def export_mapping(
     notes, and what the time columns need: {field: "naive" | "day/month?" | ...}."""
     import json
 
-    from sla_engine import dateorder
-    from sla_engine.profiles.registry import read_profile
-    from sla_engine.timeparse import has_naive
+    from sla_engine.ingest import dateorder
+    from sla_engine.ingest.profiles.registry import read_profile
+    from sla_engine.ingest.timeparse import has_naive
 
     ex, _ = read_profile(
         profile, Path(path), Path(second) if second else None, json.loads(options_json), tz
@@ -280,7 +281,7 @@ def minute_as_of() -> int:
 @st.cache_data(show_spinner="Finding open tickets by time to breach…", max_entries=8)
 def at_risk_list(generation: str, as_of_us: int) -> pd.DataFrame:
     """Open, not yet breached metrics by breach instant (refreshes with the store, each minute)."""
-    from sla_engine.at_risk import at_risk
+    from sla_engine.reports.at_risk import at_risk
 
     return at_risk(at(generation), as_of_us)
 
@@ -288,7 +289,7 @@ def at_risk_list(generation: str, as_of_us: int) -> pd.DataFrame:
 @st.cache_data(show_spinner="Drawing the ticket's timeline…", max_entries=32)
 def timeline(generation: str, as_of_us: int, contract_id: str, ticket_id: str) -> Any:
     """The engine's SLA timeline of one ticket."""
-    from sla_engine.timeline import ticket_timeline
+    from sla_engine.reports.timeline import ticket_timeline
 
     return ticket_timeline(at(generation), contract_id, ticket_id, as_of_us)
 
@@ -296,6 +297,6 @@ def timeline(generation: str, as_of_us: int, contract_id: str, ticket_id: str) -
 @st.cache_data(show_spinner=False, max_entries=4)
 def newest_ticket_instant(generation: str) -> int | None:
     """The latest instant the store's tickets record (the at-risk page says how old it is)."""
-    from sla_engine.at_risk import newest_instant
+    from sla_engine.reports.at_risk import newest_instant
 
     return newest_instant(at(generation))

@@ -1,4 +1,5 @@
-"""Draw an engine timeline (sla_engine/timeline.py) as a Gantt-like plotly chart and in words.
+"""Draw an engine timeline (sla_engine/reports/timeline.py) as a Gantt-like plotly chart and in
+words.
 
 Nothing here computes business time: every segment, figure and instant comes from the engine.
 Instants are shown in the contract's zone with their UTC offset.
@@ -9,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from sla_engine.timeline import COUNTED, HOLIDAY, OUTSIDE, PAUSED, REOPENED, Timeline
-from sla_engine.timeline_text import local
+from sla_engine.reports.timeline import COUNTED, HOLIDAY, OUTSIDE, PAUSED, REOPENED, Timeline
+from sla_engine.reports.timeline_text import local
 
 COLORS = {
     COUNTED: "#c62828",

@@ -13,7 +13,7 @@ from pypdf.errors import PdfReadError
 from contracts.documents.formfields import fields_to_terms
 from contracts.documents.pdf import ATTACHMENT
 from contracts.errors import TermsExtractionError
-from sla_engine.terms import Terms
+from sla_engine.rulebook.terms import Terms
 
 
 def extract_terms(pdf: bytes | str | Path, source: str | None = None) -> Terms:

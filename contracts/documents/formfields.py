@@ -28,7 +28,7 @@ whoever produced or signed it. Values are plain text:
 from __future__ import annotations
 
 from contracts.errors import TermsExtractionError
-from sla_engine.terms import DAYS, Terms
+from sla_engine.rulebook.terms import DAYS, Terms
 
 PREFIX = "sla."
 

@@ -9,7 +9,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Table
 
 from contracts.documents.styles import GRID, STYLES, para
-from sla_engine.terms import DAYS, Terms
+from sla_engine.rulebook.terms import DAYS, Terms
 
 
 def _p(text: str, style: str = "p") -> Paragraph:

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from contracts.errors import FieldsError
-from sla_engine.terms import (
+from sla_engine.rulebook.terms import (
     SUGGESTED_PAUSE_STATUSES,
     Calendar,
     Credits,

@@ -21,7 +21,7 @@ from contracts.domain.lifecycle import (
 from contracts.domain.validation import fields_for
 from contracts.errors import FieldsError, IllegalTransition, NotFound
 from contracts.services.templates import parse_template_ref
-from sla_engine.terms import Terms
+from sla_engine.rulebook.terms import Terms
 
 
 def create_contract(

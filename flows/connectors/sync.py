@@ -26,7 +26,7 @@ from flows.connectors.vendors import PROFILE, PULL, TIMEZONE, Batch, ConnectorEr
 from flows.ingest import ingest_export
 from sla_engine.errors import SlaEngineError
 from sla_engine.sqlfiles import connect
-from sla_engine.store import Store
+from sla_engine.store.core import Store
 
 BATCH_RECORDS = 5000  # pages are combined up to this many records per ingest
 ID_FIELD = {

@@ -51,7 +51,7 @@ import pandas as pd
 import requests
 
 from flows.errors import FlowError
-from sla_engine.profiles.status_evidence import status_names
+from sla_engine.ingest.profiles.status_evidence import status_names
 
 OVERLAP = timedelta(minutes=5)
 PAGE = {"servicenow": 1000, "jira": 100, "freshdesk": 100, "freshservice": 100}
