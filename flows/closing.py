@@ -5,9 +5,8 @@ difference against them instead of silently changing a closed month."""
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import select
 
-from contracts.adapters.orm import ClosedMonthRow
+from contracts.adapters.closed_months import ClosedMonth
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
@@ -31,25 +30,14 @@ def close_month(uow: UnitOfWork, row: dict, approver: str) -> None:
         for k in FROZEN
     }
     with uow:
-        exists = uow.session.scalars(
-            select(ClosedMonthRow).where(
-                ClosedMonthRow.contract_id == row["contract_id"],
-                ClosedMonthRow.month == row["month"],
-            )
-        ).first()
+        exists = uow.closed_months.get(row["contract_id"], row["month"])
         if exists is not None:
             raise ClosingError(
                 f"{row['contract_id']} {row['month']} was closed by {exists.approved_by}; it stays "
                 f"closed"
             )
-        uow.session.add(
-            ClosedMonthRow(
-                contract_id=row["contract_id"],
-                month=row["month"],
-                figures=figures,
-                approved_by=approver,
-                approved_at=utcnow(),
-            )
+        uow.closed_months.add(
+            ClosedMonth(row["contract_id"], row["month"], figures, approver, utcnow())
         )
         uow.record(
             Event(
@@ -73,16 +61,12 @@ def reopen_month(
     except ContractsError as exc:
         raise ClosingError(f"{exc} (it goes into the audit trail)") from exc
     with uow:
-        row = uow.session.scalars(
-            select(ClosedMonthRow).where(
-                ClosedMonthRow.contract_id == contract_id, ClosedMonthRow.month == month
-            )
-        ).first()
+        row = uow.closed_months.get(contract_id, month)
         if row is None:
             raise ClosingError(f"{contract_id} {month} is not closed")
         frozen = dict(row.figures)
         approved = f"{row.approved_by} at {row.approved_at:%Y-%m-%d %H:%M} UTC"
-        uow.session.delete(row)
+        uow.closed_months.remove(contract_id, month)
         uow.record(
             Event(
                 AuditKind.CREDITS_MONTH_REOPENED,
@@ -108,7 +92,7 @@ def with_closed(uow: UnitOfWork, credits: pd.DataFrame) -> pd.DataFrame:
     """Closed months show their frozen figures; `recomputed_amount` and `difference` tell what
     changed since."""
     with uow:
-        closed = {(r.contract_id, r.month): r for r in uow.session.scalars(select(ClosedMonthRow))}
+        closed = {(r.contract_id, r.month): r for r in uow.closed_months.all()}
     out = credits.copy()
     out["closed_by"] = None
     out["closed_at"] = None

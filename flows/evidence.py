@@ -11,26 +11,15 @@ import pandas as pd
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
-from sqlalchemy import select
 
-from contracts.adapters.orm import EnvelopeRow
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.documents.styles import GRID, STYLES
-from contracts.domain.lifecycle import EnvelopeState
 
 
 def signed_document(uow: UnitOfWork, contract_id: str) -> str | None:
     """SHA-256 of the sealed PDF of the contract's completed envelope, if Covenant holds one."""
     with uow:
-        row = uow.session.scalars(
-            select(EnvelopeRow)
-            .where(
-                EnvelopeRow.contract_id == contract_id,
-                EnvelopeRow.status == str(EnvelopeState.COMPLETED),
-            )
-            .order_by(EnvelopeRow.completed_at.desc())
-        ).first()
-        return row.final_sha256 if row else None
+        return uow.envelopes.sealed_sha256(contract_id)
 
 
 def evidence_pdf(

@@ -135,3 +135,21 @@ def test_the_engines_parts_import_as_the_readme_draws_them(part, forbidden, clai
         if any(name == f or name.startswith(f + ".") for f in forbidden)
     )
     assert found == [], claim
+
+
+def test_flows_reach_the_database_through_repositories_with_the_known_exceptions_listed():
+    """A ratchet: the flows below still run SQLAlchemy statements of their own (alerts' batched
+    upserts, the backup's table copy, the worker's engine, the demo's and notices' lookups); no
+    other flow may start to, and each one moved to a repository leaves this list."""
+    users = sorted(
+        path
+        for path, names in _imports("flows").items()
+        if any(n == "sqlalchemy" or n.startswith("sqlalchemy.") for n in names)
+    )
+    assert users == [
+        "flows/alerts.py",
+        "flows/backup.py",
+        "flows/demo.py",
+        "flows/schedule.py",
+        "flows/worker.py",
+    ]

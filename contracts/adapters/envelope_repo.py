@@ -118,6 +118,18 @@ class EnvelopeRepository:
         ).all()
         return [self._load(r) for r in rows]
 
+    def sealed_sha256(self, contract_id: str) -> str | None:
+        """SHA-256 of the sealed PDF of the contract's latest completed envelope, if any."""
+        row = self.session.scalars(
+            select(EnvelopeRow)
+            .where(
+                EnvelopeRow.contract_id == contract_id,
+                EnvelopeRow.status == str(EnvelopeState.COMPLETED),
+            )
+            .order_by(EnvelopeRow.completed_at.desc())
+        ).first()
+        return row.final_sha256 if row else None
+
     def open_envelopes(self) -> list[Envelope]:
         rows = self.session.scalars(
             select(EnvelopeRow)

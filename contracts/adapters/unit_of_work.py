@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.adapters import audit
+from contracts.adapters.closed_months import ClosedMonthRepository
 from contracts.adapters.envelope_repo import EnvelopeRepository
 from contracts.adapters.orm import AuditRow, SettingRow
 from contracts.adapters.repository import Repository
@@ -79,6 +80,7 @@ class UnitOfWork(AbstractUnitOfWork):
         self.session = self._factory()
         self.repo = Repository(self.session)
         self.envelopes = EnvelopeRepository(self.session, self.repo.seen)
+        self.closed_months = ClosedMonthRepository(self.session)
         self.extra_events: list[Event] = []
         return self
 
