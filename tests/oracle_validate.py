@@ -6,6 +6,7 @@ rows of a quarantined ticket go with it, so every input row is accounted for.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -64,37 +65,43 @@ def source_column(src: dict[str, str], name: str) -> str:
     return src.get(name, name)
 
 
-def severity_lookup(
+def tier_lookup(
     terms_by_contract: dict[str, list[Terms]], routing: Routing | None = None
-) -> dict[tuple[str, str], str]:
-    """(contract_id, lower-cased label) -> tier, over every version of the contract, plus the
-    labels the contract's operational settings map (routing)."""
-    out: dict[tuple[str, str], str] = {}
-    for cid, aliases in (routing.severity_aliases if routing else {}).items():
-        for label, tier in aliases.items():
-            out[(cid, label)] = tier
-    for cid, versions in terms_by_contract.items():
-        for t in versions:
-            for tier in t.tiers:
-                out[(cid, tier.lower())] = tier
-            for label, tier in t.severity_map.items():
-                out[(cid, label.strip().lower())] = tier
-    return out
+) -> Callable[[str, str], str | None]:
+    """The tier a (contract, lower-cased label) means, written apart from validate.py's
+    severity_lookup: each terms version's own `Terms.tier_for`, the newest version first, then the
+    labels the contract's routing maps."""
+    memo: dict[tuple[str, str], str | None] = {}
+
+    def tier_of(cid: str, label: str) -> str | None:
+        if (cid, label) not in memo:
+            found = next(
+                (
+                    hit
+                    for t in sorted(
+                        terms_by_contract.get(cid, []), key=lambda t: t.effective_from, reverse=True
+                    )
+                    if (hit := t.tier_for(label)) is not None
+                ),
+                None,
+            )
+            if found is None and routing is not None:
+                found = routing.severity_aliases.get(cid, {}).get(label)
+            memo[(cid, label)] = found
+        return memo[(cid, label)]
+
+    return tier_of
 
 
 def map_labels(
-    contracts: pd.Series, labels: pd.Series, lookup: dict[tuple[str, str], str]
+    contracts: pd.Series, labels: pd.Series, tier_of: Callable[[str, str], str | None]
 ) -> pd.Series:
-    """The tier of each (contract, lower-cased label), NA where none: one vectorised join."""
-    if not len(contracts) or not lookup:
-        return pd.Series(pd.NA, index=contracts.index, dtype="string")
-    table = pd.Series(
-        list(lookup.values()), index=pd.MultiIndex.from_tuples(list(lookup)), dtype="string"
-    )
-    key = pd.MultiIndex.from_arrays(
-        [contracts.astype("string").fillna(""), labels.astype("string").fillna("")]
-    )
-    return pd.Series(table.reindex(key).to_numpy(), index=contracts.index, dtype="string")
+    """The tier of each (contract, lower-cased label), NA where none, row by row."""
+    tiers = [
+        None if pd.isna(c) or pd.isna(lab) else tier_of(str(c), str(lab))
+        for c, lab in zip(contracts, labels, strict=True)
+    ]
+    return pd.Series(tiers, index=contracts.index, dtype="string")
 
 
 def validate(
@@ -244,7 +251,7 @@ def validate(
     t = t[~early]
 
     # severity; an empty priority is "no priority", which a contract may map to a tier like a label
-    lookup = severity_lookup(terms_by_contract, routing)
+    lookup = tier_lookup(terms_by_contract, routing)
     labels = t["severity"].fillna("").str.strip().str.lower()
     no_priority = labels == ""
     labels = labels.mask(no_priority, NO_PRIORITY_LABEL)
