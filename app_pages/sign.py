@@ -15,7 +15,7 @@ import streamlit as st
 from contracts.adapters.mailer import SmtpConfig, deliver
 from contracts.domain import disclosure
 from contracts.domain.events import EnvelopeCompleted
-from contracts.domain.lifecycle import EnvelopeState, SignerStatus
+from contracts.domain.lifecycle import EnvelopeState, SignerStatus, SignResult
 from contracts.errors import InvalidToken
 from contracts.services import signing
 from flows import bus
@@ -252,7 +252,7 @@ if st.button(
         )
         send_mail_now()
         st.session_state["refresh"] = True
-        if result == "completed":  # signed -> measured, in the same use case
+        if result == SignResult.COMPLETED:  # signed -> measured, in the same use case
             with shown_errors(suffix=" The contract is signed; an administrator can retry."):
                 bus.handle(
                     EnvelopeCompleted(view.envelope_id, view.contract_id),
@@ -262,7 +262,7 @@ if st.button(
                 )
         st.session_state["signed_flash"] = "Signed. " + (
             "Everyone has signed: the sealed contract is on its way to you by e-mail."
-            if result == "completed"
+            if result == SignResult.COMPLETED
             else "The next signer has been invited."
         )
         refresh()  # the page shows its finished state: no sign button left

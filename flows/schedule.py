@@ -26,6 +26,7 @@ from contracts.adapters.orm import MailFileRow, NoticeSentRow, UserRow, demo_mod
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind, ContractState
+from contracts.domain.roles import Role
 from contracts.services.invitations import public_base_url
 from flows.closing import with_closed
 from flows.evidence import evidence_pdf
@@ -118,7 +119,7 @@ def _once(
 def notice_reminders(uow: UnitOfWork, today: date, sent: Sent) -> None:
     with uow:
         contracts = [c for c in uow.repo.list_contracts() if c.state == ContractState.SIGNED]
-    managers = _people(uow, {"vendor_manager"})
+    managers = _people(uow, {Role.VENDOR_MANAGER})
     for c in contracts:
         deadline = c.notice_deadline()
         days_left = (deadline - today).days
@@ -166,7 +167,7 @@ def monthly_reports(store: Store, uow: UnitOfWork, today: date, as_of_us: int, s
     if rep.empty:
         return
     credits = with_closed(uow, analysis.credits(rep, store.terms()))
-    to = _people(uow, {"vendor_manager", "finance"})
+    to = _people(uow, {Role.VENDOR_MANAGER, Role.FINANCE})
     for cid, r in rep.groupby("contract_id"):
         key = f"{cid}:{month}"
         with uow:
@@ -236,7 +237,7 @@ def daily_digest(store: Store, uow: UnitOfWork, now: datetime, sent: Sent) -> No
     as_of_us = int(now.timestamp() * 1_000_000)
     risky = at_risk(store, as_of_us, within_us=24 * 3600 * 1_000_000)
     day = now.date().isoformat()
-    for addr in _people(uow, {"support_manager"}):
+    for addr in _people(uow, {Role.SUPPORT_MANAGER}):
         lines = [
             f"{r.contract_id} {r.ticket_id} ({r.tier}, {r.metric}): breaches {r.breaches_at} "
             f"({r.hours_to_breach} h)"

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ADMIN = "admin"
+from contracts.domain.roles import Role
+
+ADMIN = Role.ADMIN
 
 
 @dataclass(frozen=True)
@@ -40,15 +42,18 @@ def _spec(key: str, title: str, icon: str, roles: set[str] | None) -> PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     _spec("overview", "Overview", ":material/dashboard:", None),
     _spec(
-        "compliance", "Compliance", ":material/monitoring:", {"support_manager", "vendor_manager"}
+        "compliance",
+        "Compliance",
+        ":material/monitoring:",
+        {Role.SUPPORT_MANAGER, Role.VENDOR_MANAGER},
     ),
-    _spec("at_risk", "At risk", ":material/timer:", {"support_manager"}),
-    _spec("alerts", "Alerts", ":material/notifications:", {"support_manager"}),
-    _spec("ingest", "Ingest", ":material/upload_file:", {"support_manager"}),
-    _spec("credits", "Credits", ":material/payments:", {"finance"}),
-    _spec("renewals", "Renewals", ":material/autorenew:", {"vendor_manager"}),
-    _spec("contracts", "Contracts", ":material/contract:", {"legal"}),
-    _spec("audit", "Audit", ":material/policy:", {"legal"}),
+    _spec("at_risk", "At risk", ":material/timer:", {Role.SUPPORT_MANAGER}),
+    _spec("alerts", "Alerts", ":material/notifications:", {Role.SUPPORT_MANAGER}),
+    _spec("ingest", "Ingest", ":material/upload_file:", {Role.SUPPORT_MANAGER}),
+    _spec("credits", "Credits", ":material/payments:", {Role.FINANCE}),
+    _spec("renewals", "Renewals", ":material/autorenew:", {Role.VENDOR_MANAGER}),
+    _spec("contracts", "Contracts", ":material/contract:", {Role.LEGAL}),
+    _spec("audit", "Audit", ":material/policy:", {Role.LEGAL}),
     _spec("admin", "Admin", ":material/admin_panel_settings:", set()),
     _spec("integrations", "Integrations", ":material/cable:", set()),
     _spec("outbox", "Outbox", ":material/outbox:", set()),
@@ -56,7 +61,7 @@ PAGES: tuple[PageSpec, ...] = (
 DEFAULT_PAGE = "overview"
 # where a person lands after sign-in when all their roles share one working page (finance works
 # on Credits); everyone else lands on the Overview
-HOME_BY_ROLES = {frozenset({"finance"}): "credits"}
+HOME_BY_ROLES = {frozenset({Role.FINANCE.value}): "credits"}
 
 
 def home(roles: set[str]) -> str:

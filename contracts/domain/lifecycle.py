@@ -124,6 +124,14 @@ class SignerStatus(StrEnum):
     DECLINED = "declined"
 
 
+class SignResult(StrEnum):
+    """What one signature did: recorded it (the next group is invited), or completed the
+    envelope (the last signature: sealed, and its terms measured)."""
+
+    SIGNED = "signed"
+    COMPLETED = "completed"
+
+
 SIGNER_TRANSITIONS: dict[SignerStatus, frozenset[SignerStatus]] = {
     SignerStatus.WAITING: frozenset({SignerStatus.INVITED}),
     SignerStatus.INVITED: frozenset({SignerStatus.SIGNED, SignerStatus.DECLINED}),

@@ -24,6 +24,7 @@ from contracts.domain.lifecycle import (
     ContractState,
     EnvelopeState,
     SignerStatus,
+    SignResult,
 )
 from contracts.domain.signer import Signer
 from contracts.errors import IllegalTransition, InvalidToken, SigningError, TemplateError
@@ -271,9 +272,9 @@ def sign(
     ua: str | None = None,
     base_url: str | None = None,
     proof: str | None = None,
-) -> str:
-    """Record one signature ('signed'), inviting the next group; the last one also completes
-    ('completed'). With a code, `proof` is what verify_code gave this browser session."""
+) -> SignResult:
+    """Record one signature (SIGNED), inviting the next group; the last one also completes the
+    envelope (COMPLETED). With a code, `proof` is what verify_code gave this browser session."""
 
     def go(uow: AbstractUnitOfWork, env: Envelope, s: Signer, now: datetime) -> tuple[bool, str]:
         tokens, done = env.sign(s, kind, value, now, ip, ua, proof)
@@ -283,8 +284,8 @@ def sign(
     done, env_id = _act(uow, token, go)
     if done:
         complete(uow, env_id)
-        return "completed"
-    return "signed"
+        return SignResult.COMPLETED
+    return SignResult.SIGNED
 
 
 def decline(

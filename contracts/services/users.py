@@ -10,14 +10,14 @@ from contracts.adapters.orm import UserRow, demo_mode
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
+from contracts.domain.roles import ROLES
 from contracts.errors import NotFound, UserError
 from contracts.services import throttle
 from contracts.services.passwords import check_password, hash_password
 from contracts.services.sessions import revoke_sessions
 
-__all__ = ["check_password", "hash_password"]
+__all__ = ["ROLES", "check_password", "hash_password"]
 
-ROLES = ("admin", "support_manager", "vendor_manager", "finance", "legal")
 # demo only: created by `make run` on the embedded default data, documented in the README
 DEMO_USERS = [
     ("admin", "Avery Admin", "admin@demo.invalid", ["admin"]),
