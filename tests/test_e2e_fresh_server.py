@@ -48,3 +48,29 @@ def test_the_first_visit_to_a_fresh_server_at_a_page_link_gets_the_sign_in(world
         expect(page.get_by_text("does not give access to this page")).to_be_visible(timeout=60000)
         assert "Page not found" not in page.inner_text("body")
         assert page.locator('[data-testid="stDataFrame"]').count() == 0  # and no data
+
+
+def test_a_link_to_a_persons_home_page_opens_it_not_page_not_found(world, browser):
+    """The home page is served at "/"; its own address (a bookmark, a colleague's link) must open
+    it too: finance's home is Credits, a support manager's the Overview."""
+    with running_app(world, free_port()) as base:
+        for user, path, heading in (
+            ("finance", "/credits", "Service credits"),
+            ("support", "/overview", "Overview"),
+        ):
+            page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+            page.goto(base + path, wait_until="domcontentloaded")
+            page.get_by_label("Username").first.wait_for(timeout=60000)
+            settled(page)
+            assert "Page not found" not in page.inner_text("body")
+            page.get_by_label("Username").first.fill(user)
+            page.get_by_label("Password", exact=True).first.fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="Login", exact=True).first.click()
+            expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=60000)
+            settled(page)
+            expect(page.get_by_role("heading", name=heading).first).to_be_visible(timeout=60000)
+            page.goto(base + path, wait_until="domcontentloaded")  # the address again, signed in
+            expect(page.get_by_role("heading", name=heading).first).to_be_visible(timeout=60000)
+            settled(page)
+            assert "Page not found" not in page.inner_text("body"), (user, path)
+            page.close()
