@@ -116,7 +116,9 @@ BY_HISTORY = "per the status history"
 
 
 def _as_read(
-    tickets: pd.DataFrame, terms: dict[str, list], with_history: set[str] | None = None
+    tickets: pd.DataFrame,
+    terms: dict[str, list],
+    with_history: set[str] | frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     """The first tickets as the engine will load them: contract, tier, and each instant in the
     contract's own zone, with what was inferred for each. A ticket with status changes and no
@@ -134,7 +136,7 @@ def _as_read(
                 "created": _local(t.created_us, z),
                 "first response": _local(t.first_response_us, z),
                 "resolved": _local(t.resolved_us, z)
-                or (BY_HISTORY if str(t.ticket_id) in (with_history or set()) else ""),
+                or (BY_HISTORY if str(t.ticket_id) in with_history else ""),
                 "inferred": "" if pd.isna(t.notes) else str(t.notes),
             }
         )

@@ -38,7 +38,9 @@ def build(preview: pd.DataFrame, base: Recipe | None, profile: str, scope: str) 
     include `scope` (the chosen recipe), so choosing another recipe starts from its answers."""
     # a recipe's selectors (an item of a list: JSM's request fields) are columns of their own
     chosen = [c for cands in (base.columns.values() if base else []) for c in cands]
-    preview, _ = with_selected(preview, [c for c in chosen if is_selector(c)])
+    paths = tuple(c for c in chosen if is_selector(c))
+    if paths:
+        preview = _selected(preview, paths)
     columns = [str(c) for c in preview.columns]
     empty = AS_PROFILE if profile != "generic" else NOT_MAPPED
     mapped: dict[str, list[str]] = {}
@@ -92,6 +94,13 @@ def build(preview: pd.DataFrame, base: Recipe | None, profile: str, scope: str) 
         timezone=base.timezone if base else None,
         history=base.history if base else None,
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _selected(preview: pd.DataFrame, paths: tuple[str, ...]) -> pd.DataFrame:
+    """The export with a column per selector, read once per export and recipe (not at every
+    rerun of the page: each record's list is parsed as JSON)."""
+    return with_selected(preview, list(paths))[0]
 
 
 def _severity_names(

@@ -214,6 +214,12 @@ class Clock:
     res_ex: int
     paused_now: bool
 
+    def of(self, metric: str) -> tuple[int, int]:
+        """(clock start, excluded time) of the response or the resolution."""
+        if metric == "response":
+            return int(self.resp_start), int(self.resp_ex)
+        return int(self.res_start), int(self.res_ex)
+
 
 def _timeline(
     r: pd.Series,
@@ -259,9 +265,7 @@ def _timeline(
         tier = terms.tiers[str(sev)]
         business = tier.clock == "business" and not terms.calendar.is_24x7
         eval_end = done_at if done_at is not None else as_of_us
-        which = "resp" if name == "response" else "res"
-        start = created if clock is None else int(getattr(clock, f"{which}_start"))
-        excluded_us = 0 if clock is None else int(getattr(clock, f"{which}_ex"))
+        start, excluded_us = (created, 0) if clock is None else clock.of(name)
         segs = _pieces(terms, name, business, start, eval_end, excluded, holidays)
         tl.segments.extend(segs)
         target_us = int(target)

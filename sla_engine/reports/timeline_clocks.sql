@@ -5,12 +5,12 @@
 -- nothing and are never paused. Rules in rulebook_history.sql.
 WITH
 -- @include rulebook_history
-paused_now AS (
-    SELECT tid, bool_or(kind = 'pause' AND end_us IS NULL) AS paused_now FROM statuses GROUP BY tid
+clocks AS (
+    SELECT k.tid, k.resp_start, k.res_start,
+           coalesce(p.resp_ex, 0)::BIGINT AS resp_ex, coalesce(p.res_ex, 0)::BIGINT AS res_ex,
+           n.tid IS NOT NULL AS paused_now
+    FROM tiers k
+    LEFT JOIN pauses p ON p.tid = k.tid
+    LEFT JOIN paused_now n ON n.tid = k.tid
 )
-SELECT k.tid, k.resp_start, k.res_start,
-       coalesce(p.resp_ex, 0)::BIGINT AS resp_ex, coalesce(p.res_ex, 0)::BIGINT AS res_ex,
-       coalesce(n.paused_now, false) AS paused_now
-FROM tiers k
-LEFT JOIN pauses p ON p.tid = k.tid
-LEFT JOIN paused_now n ON n.tid = k.tid
+SELECT * FROM clocks

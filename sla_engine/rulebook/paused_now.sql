@@ -3,5 +3,7 @@
 -- ticket has no breach instant while it stays paused (at_risk.py, alerts).
 WITH
 -- @include rulebook_history
-paused AS (SELECT DISTINCT tid FROM statuses WHERE kind = 'pause' AND end_us IS NULL)
-SELECT t.contract_id, t.ticket_id, true AS paused_now FROM paused JOIN tickets t USING (tid)
+named AS (
+    SELECT t.contract_id, t.ticket_id, true AS paused_now FROM paused_now JOIN tickets t USING (tid)
+)
+SELECT * FROM named

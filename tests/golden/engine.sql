@@ -128,6 +128,8 @@ plain_elapsed AS (
 --   excluded_spans          time not counted, with its reason: 'pause' (the status) or
 --                           'reopened' (time resolved before a reopen)
 --   pauses                  excluded time inside each metric's window, on that metric's clock
+--   paused_now              tickets whose current status is one the terms pause (no breach
+--                           instant while it lasts: the timeline, at-risk and alerts)
 history_terms_in_force AS (
     SELECT t.tid, t.severity, t.created_us, x.terms_key, x.contract_id, x.cal_base, x.met_when_equal, x.retro,
            known(t.first_response_us) AS fr_us,
@@ -206,6 +208,9 @@ pauses AS (  -- excluded time inside each metric's window, on that metric's cloc
                AS res_ex
     FROM paused_spans p CROSS JOIN t_cal_l L
     GROUP BY p.tid
+),
+paused_now AS (
+    SELECT DISTINCT tid FROM statuses WHERE kind = 'pause' AND end_us IS NULL
 ),
 history_elapsed AS (
     SELECT k.tid, k.terms_key,

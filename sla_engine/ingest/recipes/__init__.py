@@ -167,22 +167,13 @@ class Recipe(BaseModel):
     @field_validator("status_names", mode="before")
     @classmethod
     def _names(cls, v: Any) -> Any:
-        if isinstance(v, dict):
-            if len(v) > 500:
-                raise ValueError("at most 500 status names")
-            return {
-                str(k).strip().lower()[:200]: str(x).strip().lower()[:200] for k, x in v.items()
-            }
-        return v
+        return _code_names(v, 500, "status", lower_names=True)
 
     @field_validator("severity_names", mode="before")
     @classmethod
     def _severity_names(cls, v: Any) -> Any:
-        if isinstance(v, dict):
-            if len(v) > 100:
-                raise ValueError("at most 100 severity names")
-            return {str(k).strip().lower()[:200]: str(x).strip()[:200] for k, x in v.items()}
-        return v
+        # a severity's name keeps its case: the contract's severity map is read case-insensitively
+        return _code_names(v, 100, "severity", lower_names=False)
 
     @field_validator("statuses", mode="before")
     @classmethod
@@ -217,6 +208,20 @@ class Recipe(BaseModel):
         data = self.model_dump(exclude_defaults=True, exclude_none=True)
         data = {"recipe": self.recipe, **data}
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _code_names(v: Any, most: int, what: str, lower_names: bool) -> Any:
+    """A {code: name} mapping as a recipe keeps it: codes trimmed and lower-cased, names trimmed
+    (and lower-cased when asked), at most `most` of them."""
+    if not isinstance(v, dict):
+        return v
+    if len(v) > most:
+        raise ValueError(f"at most {most} {what} names")
+    out = {}
+    for code, name in v.items():
+        text = str(name).strip()
+        out[str(code).strip().lower()[:200]] = (text.lower() if lower_names else text)[:200]
+    return out
 
 
 def parse(text: str, where: str = "the recipe") -> Recipe:
