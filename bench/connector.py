@@ -55,7 +55,7 @@ sys.path.insert(0, sys.argv[2])
 from pathlib import Path
 from sla_engine.reports import analysis
 from sla_engine.reports.at_risk import at_risk
-from sla_engine.rulebook.coverage import store_uncovered
+from sla_engine.reports.coverage import store_uncovered
 from sla_engine.store.core import Store
 store = Store(Path(sys.argv[1]))
 now = analysis.now_us()

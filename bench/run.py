@@ -42,7 +42,7 @@ import sys, time
 sys.path.insert(0, sys.argv[2])
 from pathlib import Path
 from sla_engine.reports import analysis
-from sla_engine.rulebook import engine
+from sla_engine.store import gen_files
 from sla_engine.ledger import core as ledger
 from sla_engine.rulebook.terms import load_terms
 d = Path(sys.argv[1])
@@ -71,7 +71,7 @@ assert how == 'ledger', how
 # the same report with no ledger: every ticket evaluated from scratch (calendars, business time,
 # aggregation)
 FULL = timed(f"""
-rep = analysis.monthly_report(engine.open_inputs(d), terms, {AS_OF})
+rep = analysis.monthly_report(gen_files.open_inputs(d), terms, {AS_OF})
 """)
 
 # what an ingest adds: judging every ticket once and writing the ledger beside the generation

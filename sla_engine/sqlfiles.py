@@ -67,3 +67,13 @@ def fetch(con: duckdb.DuckDBPyConnection, query: str) -> pd.DataFrame:
     """A query's rows with nullable dtypes (Int64, Arrow text), as pandas callers expect."""
     table = con.sql(query).to_arrow_table()
     return table.to_pandas(types_mapper=_PYARROW_TYPES.get)
+
+
+def quote(path: Path) -> str:
+    """A path as a SQL string literal (COPY and read_parquet lists take no bound parameter; the
+    names are ours, quotes doubled anyway)."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def file_list(paths: list[Path]) -> str:
+    return "[" + ", ".join(quote(p) for p in paths) + "]"

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
-from sla_engine.ingest.normalize import load_frames
 from sla_engine.reports.analysis import evaluate_to_table, per_ticket_frame
 from sla_engine.rulebook.terms import Terms, parse_terms
+from sla_engine.store.derive import load_frames
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"

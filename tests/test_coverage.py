@@ -9,8 +9,8 @@ from helpers import terms_doc
 
 from sla_engine.ingest.run import ingest
 from sla_engine.reports.analysis import evaluate_to_table, parse_as_of
-from sla_engine.rulebook import engine
 from sla_engine.rulebook.terms import parse_terms
+from sla_engine.store import gen_files
 from sla_engine.store.core import Store
 
 CREATED = [
@@ -58,7 +58,7 @@ def test_tickets_outside_every_terms_version_are_counted_in_the_report(store, tm
     ]
     assert "not measured" in rep.text()
     # the oracle: what the evaluation itself leaves out of every report
-    con = engine.open_inputs(store.root / str(store.current()))
+    con = gen_files.open_inputs(store.root / str(store.current()))
     assert evaluate_to_table(con, store.terms(), parse_as_of("2026-01-01T00:00:00Z")) == 4
 
 
@@ -107,7 +107,7 @@ def test_tickets_with_a_status_history_are_counted_alike(store, tmp_path):
         "force for its severity: it is stored but not measured in any report until terms "
         "covering those dates are added"
     ]
-    con = engine.open_inputs(store.root / str(store.current()))
+    con = gen_files.open_inputs(store.root / str(store.current()))
     assert con.execute("SELECT count(*) FROM tickets WHERE has_history").fetchall() == [(2,)]
     assert evaluate_to_table(con, store.terms(), parse_as_of("2026-01-01T00:00:00Z")) == 1
 
@@ -153,6 +153,6 @@ def test_a_ticket_whose_severity_changed_counts_as_the_evaluation_judges_each_me
         "version of ACME was in force for their severity: they are stored but not measured in "
         "any report until terms covering those dates are added"
     ]
-    con = engine.open_inputs(store.root / str(store.current()))
+    con = gen_files.open_inputs(store.root / str(store.current()))
     assert con.execute("SELECT count(*) FROM severity_log").fetchone()[0] == 10  # all changed
     assert evaluate_to_table(con, store.terms(), parse_as_of("2026-01-01T00:00:00Z")) == 3

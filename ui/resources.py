@@ -115,7 +115,7 @@ def monthly_report(generation: str, as_of_us: int) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=4)
 def unmeasured(generation: str) -> dict[str, str]:
     """Per contract, what the store holds that no terms version judges (a sentence), if any."""
-    from sla_engine.rulebook.coverage import store_uncovered
+    from sla_engine.reports.coverage import store_uncovered
 
     return {u.contract_id: u.note() for u in store_uncovered(at(generation))}
 

@@ -6,38 +6,34 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
 from sla_engine.errors import StoreError
 from sla_engine.ingest import parked
-from sla_engine.ingest.normalize import derive
 from sla_engine.ingest.profiles.base import Extract
 from sla_engine.ingest.report import PHASES, IngestReport, Progress, account, already
 from sla_engine.ingest.validate import Valid
 from sla_engine.ledger import core as ledger
 from sla_engine.rulebook.coverage import Uncovered, uncovered
-from sla_engine.rulebook.engine import open_inputs
 from sla_engine.sqlfiles import fetch, one_row, sql
-from sla_engine.store import gen_files
+from sla_engine.store import gen_files, parked_files
 from sla_engine.store.core import Store
+from sla_engine.store.derive import derive
 from sla_engine.store.table import (
     COMMIT_RETRIES,
     DELTA_PREFIX,
     DELTA_SHARE,
     MONTH_SQL,
-    SCHEMA,
     TOMBSTONE,
     Conflict,
     backoff,
+    batches_of,
     month_rows,
     quoted,
 )
@@ -55,19 +51,6 @@ EMPTY_EVENTS = (
     "CREATE TEMP TABLE old_events (contract_id VARCHAR, ticket_id VARCHAR, changed_us BIGINT,"
     " field VARCHAR, value VARCHAR, seq BIGINT)"
 )
-
-
-def batches_of(folder: Path) -> pa.RecordBatchReader:
-    """A staged commit (a folder of Parquet files) streamed in the table's schema, file by file
-    (never whole in memory)."""
-    files = [pq.ParquetFile(path) for path in sorted(folder.glob("*.parquet"))]  # opened now
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        for f in files:
-            for b in f.iter_batches(batch_size=64_000):
-                yield from pa.Table.from_batches([b]).select(SCHEMA.names).cast(SCHEMA).to_batches()
-
-    return pa.RecordBatchReader.from_batches(SCHEMA, batches())
 
 
 @dataclass(frozen=True)
@@ -265,7 +248,7 @@ def _merge_once(
             return {str(r[0]) for r in con.execute("SELECT ticket_id FROM nb_class").fetchall()}
 
         carried = parked.carry(old, loaded, parked_now)
-        parked.write(gen, carried)
+        parked_files.write(gen, carried)
         commit_dir = gen.parent / "commit"
         replaced = _stage_commit(con, commit_dir, batch_id, carried, old is None, layered)
         # judged incrementally: only what this batch changed or added, and the open tickets
@@ -376,7 +359,7 @@ def _stage_generation(
         " UNION ALL SELECT contract_id, ticket_id FROM gone) USING (contract_id, ticket_id)"
     )
     gen_files.write(con, gen, k)
-    whole = open_inputs(gen)
+    whole = gen_files.open_inputs(gen)
     try:
         return uncovered(whole, terms)
     finally:

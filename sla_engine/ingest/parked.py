@@ -1,11 +1,11 @@
 """Parked rows: tickets quarantined only because nothing routed them to a contract ("no contract
 for customer key …") or mapped their priority ("unknown severity …"). They are kept with each store
 generation, as normalised text (instants as UTC ISO 8601), so that once a contract lists the
-customer key or maps the label, `reroute` loads them without the export being uploaded again."""
+customer key or maps the label, `reroute` loads them without the export being uploaded again.
+How they are kept with a generation: sla_engine/store/parked_files.py."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,19 +16,10 @@ from sla_engine.ingest.profiles.base import Extract
 from sla_engine.ingest.timeparse import parse_instants
 from sla_engine.ingest.validate import Valid
 from sla_engine.ingest.validate_rules import NO_PRIORITY_RULE, ROUTES_NOWHERE, UNKNOWN_SEVERITY_RULE
+from sla_engine.store.parked_files import EVENT_COLUMNS, TICKET_COLUMNS, read
 
-TICKETS, EVENTS = "parked_tickets.parquet", "parked_events.parquet"
 # the tickets file's routing rules (a history row's unknown severity is not a ticket to park)
 ROUTING_RULES = (ROUTES_NOWHERE, UNKNOWN_SEVERITY_RULE, NO_PRIORITY_RULE)
-TICKET_COLUMNS = [
-    "ticket_id",
-    "contract_id",
-    "severity",
-    "created_at",
-    "first_response_at",
-    "resolved_at",
-]
-EVENT_COLUMNS = ["ticket_id", "changed_at", "field", "value"]
 
 
 def _iso(us: pd.Series) -> pd.Series:
@@ -82,32 +73,3 @@ def carry(
         pd.concat([keep_t, new[0]], ignore_index=True),
         pd.concat([keep_e, new[1]], ignore_index=True),
     )
-
-
-def read(gen: Path | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    empty = (
-        pd.DataFrame(columns=TICKET_COLUMNS, dtype="string"),
-        pd.DataFrame(columns=EVENT_COLUMNS, dtype="string"),
-    )
-    if gen is None or not (gen / TICKETS).exists():
-        return empty
-    return (
-        pd.read_parquet(gen / TICKETS).astype("string"),
-        pd.read_parquet(gen / EVENTS).astype("string"),
-    )
-
-
-def write(gen: Path, parked: tuple[pd.DataFrame, pd.DataFrame]) -> None:
-    parked[0].to_parquet(gen / TICKETS, index=False)
-    parked[1].to_parquet(gen / EVENTS, index=False)
-
-
-def as_files(gen: Path) -> tuple[Path, Path] | None:
-    """The parked rows as a generic export and history file, for a re-route (None: nothing)."""
-    t, e = read(gen)
-    if not len(t):
-        return None
-    folder = Path(tempfile.mkdtemp(prefix="covenant-reroute-"))
-    t.to_csv(folder / "parked.csv", index=False)
-    e.to_csv(folder / "parked-history.csv", index=False)
-    return folder / "parked.csv", folder / "parked-history.csv"

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from sla_engine.errors import IngestError
-from sla_engine.ingest import csv_stream, memory_guard, parked
+from sla_engine.ingest import csv_stream, memory_guard
 from sla_engine.ingest.input_limits import check_shape
 from sla_engine.ingest.merge import Batch, merge
 from sla_engine.ingest.profiles.base import Extract
@@ -26,6 +26,7 @@ from sla_engine.ingest.report import PHASES, IngestReport, Progress, already
 from sla_engine.ingest.routing import Routing
 from sla_engine.ingest.validate import Valid, validate
 from sla_engine.sqlfiles import connect
+from sla_engine.store import parked_files
 from sla_engine.store.core import Store, require_terms
 from sla_engine.store.spill import spill_folder
 
@@ -210,7 +211,7 @@ def reroute(store: Store, routing: Routing) -> IngestReport | None:
     """Load the parked rows that the contracts' customer keys and priority labels now route
     (the rest stay parked); None when nothing is parked."""
     gen = store.current()
-    files = parked.as_files(gen) if gen is not None else None
+    files = parked_files.as_files(gen) if gen is not None else None
     if files is None:
         return None
     tickets, history = files
@@ -229,4 +230,4 @@ def reroute(store: Store, routing: Routing) -> IngestReport | None:
 
 def parked_count(store: Store) -> int:
     """How many parked tickets wait for a customer key or a priority label."""
-    return len(parked.read(store.current())[0])
+    return len(parked_files.read(store.current())[0])

@@ -8,11 +8,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from sla_engine.ledger.files import KEY, Ledger, file_list, finals, quote
-from sla_engine.rulebook.engine import INPUTS, latest_fact, open_inputs, prepare
+from sla_engine.ledger.files import KEY, Ledger, finals
+from sla_engine.rulebook.engine import INPUTS, latest_fact, prepare
 from sla_engine.rulebook.terms import Terms
-from sla_engine.sqlfiles import one_row, sql
-from sla_engine.store.gen_files import layer_file, link, relation_sql
+from sla_engine.sqlfiles import file_list, one_row, quote, sql
+from sla_engine.store.gen_files import layer_file, link, open_inputs, relation_sql
 
 BUILD_MEMORY = "1GB"  # DuckDB spills to the build's temp folder beyond this
 CHUNK = 1_000_000  # tickets evaluated at once by a build: its memory does not grow with the store

@@ -39,11 +39,12 @@ import pandas as pd
 
 from sla_engine import __version__
 from sla_engine.ledger.build import build_full, build_incremental
-from sla_engine.ledger.files import FORMAT, Ledger, finals, latest, load_dir, quote
-from sla_engine.rulebook.engine import aggregate_per_metric, evaluate_relation, open_inputs
+from sla_engine.ledger.files import FORMAT, Ledger, finals, latest, load_dir
+from sla_engine.rulebook.engine import aggregate_per_metric, evaluate_relation
 from sla_engine.rulebook.terms import Terms
-from sla_engine.sqlfiles import sql
+from sla_engine.sqlfiles import quote, sql
 from sla_engine.store.core import fsync_tree
+from sla_engine.store.gen_files import open_inputs
 
 __all__ = ["Ledger", "build", "finals", "fingerprint", "latest", "load", "monthly_report"]
 

@@ -1,11 +1,13 @@
-"""What an SLA ledger folder holds and how it is read (written by ledger_build.py; what a ledger
-is and when it is rebuilt: ledger.py)."""
+"""What an SLA ledger folder holds and how it is read (written by build.py; what a ledger is and
+when it is rebuilt: core.py)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sla_engine.sqlfiles import file_list
 
 FORMAT = 2
 KEY = ("contract_id", "ticket_id")
@@ -44,16 +46,6 @@ class Ledger:
     def live(self, name: str) -> Path:
         """The open tickets' rows of one evaluation input (read with the prefix `live_`)."""
         return self.path / f"live_{name}.parquet"
-
-
-def quote(path: Path) -> str:
-    """A path as a SQL string literal (COPY and read_parquet lists take no bound parameter; the
-    names are ours, quotes doubled anyway)."""
-    return "'" + str(path).replace("'", "''") + "'"
-
-
-def file_list(paths: list[Path]) -> str:
-    return "[" + ", ".join(quote(p) for p in paths) + "]"
 
 
 def load_dir(path: Path) -> Ledger | None:

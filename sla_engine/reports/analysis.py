@@ -12,10 +12,11 @@ from sla_engine.errors import EvaluationError, StoreError, TermsError
 from sla_engine.ingest.timeparse import PLAUSIBLE_FROM, PLAUSIBLE_TEXT, PLAUSIBLE_TO
 from sla_engine.ledger import core as ledger
 from sla_engine.reports.credits import monthly_credits, with_status
-from sla_engine.rulebook.engine import aggregate_report, evaluate_relation, open_inputs
+from sla_engine.rulebook.engine import aggregate_report, evaluate_relation
 from sla_engine.rulebook.terms import Terms
 from sla_engine.sqlfiles import one_row, sql
 from sla_engine.store.core import Store
+from sla_engine.store.gen_files import open_inputs
 
 
 def now_us() -> int:

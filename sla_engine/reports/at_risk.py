@@ -14,9 +14,10 @@ from sla_engine.ledger import core as ledger
 from sla_engine.reports.analysis import evaluate_to_table, per_ticket_frame
 from sla_engine.rulebook.business_time import add_business
 from sla_engine.rulebook.calendar import MINUTE_US
-from sla_engine.rulebook.engine import narrow_tickets, open_inputs
+from sla_engine.rulebook.engine import narrow_tickets
 from sla_engine.sqlfiles import connect, sql
 from sla_engine.store.core import Store
+from sla_engine.store.gen_files import open_inputs
 
 COLUMNS = [
     "contract_id",

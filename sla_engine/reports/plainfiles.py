@@ -8,12 +8,12 @@ import duckdb
 import pandas as pd
 
 from sla_engine.errors import EvaluationError
-from sla_engine.ingest.normalize import load_frames
 from sla_engine.ingest.profiles import generic
 from sla_engine.ingest.profiles.history import read_history_columns
 from sla_engine.ingest.readers import read_table
 from sla_engine.ingest.validate import validate
 from sla_engine.rulebook.terms import Terms
+from sla_engine.store.derive import load_frames
 
 
 def load_plain(

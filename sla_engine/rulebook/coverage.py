@@ -14,7 +14,6 @@ import pandas as pd
 from sla_engine.rulebook.engine import INPUTS, evaluate_relation, latest_fact, terms_frames
 from sla_engine.rulebook.terms import Terms
 from sla_engine.sqlfiles import connect
-from sla_engine.store.core import Store
 
 # the "terms in force" joins of evaluate.sql, kept as the tickets they do not match: a version in
 # force at creation with a tier for the ticket's severity. Exact for a ticket whose severity never
@@ -109,15 +108,3 @@ def _judged_by_the_engine(con: duckdb.DuckDBPyConnection, terms: list[Terms]) ->
         return sub.execute(PER_CONTRACT.format(left_out=left_out)).fetchall()
     finally:
         sub.close()
-
-
-def store_uncovered(store: Store) -> list[Uncovered]:
-    """The same over every ticket of the store's current generation (none for an empty store)."""
-    if store.current() is None:
-        return []
-    con = connect()
-    try:
-        store.attach(con)
-        return uncovered(con, store.terms())
-    finally:
-        con.close()

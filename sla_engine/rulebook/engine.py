@@ -21,8 +21,7 @@ import pandas as pd
 from sla_engine.errors import CalendarError, EvaluationError
 from sla_engine.rulebook.calendar import build_table
 from sla_engine.rulebook.terms import Calendar, Terms, spellings
-from sla_engine.sqlfiles import connect, one_row
-from sla_engine.store.gen_files import relation_sql
+from sla_engine.sqlfiles import one_row
 
 MIN_US = 60_000_000
 INPUTS = ("tickets", "status_log", "severity_log")  # what evaluate.sql reads
@@ -227,15 +226,6 @@ def narrow_tickets(con: duckdb.DuckDBPyConnection, condition: str, params: list)
     ticket's figures depend on nothing but its own facts, so a page explains a few cheaply."""
     con.execute(f"CREATE TEMP TABLE picked AS SELECT * FROM tickets WHERE {condition}", params)
     con.execute("CREATE OR REPLACE TEMP VIEW tickets AS SELECT * FROM picked")
-
-
-def open_inputs(folder: Path, prefix: str = "") -> duckdb.DuckDBPyConnection:
-    """A fresh in-memory connection with the evaluation's inputs as views over the generation in
-    `folder` (its base and layers: gen_files.py), or over folder/<prefix><name>.parquet."""
-    con = connect()
-    for name in INPUTS:
-        con.execute(f"CREATE VIEW {name} AS SELECT * FROM {relation_sql(folder, name, prefix)}")
-    return con
 
 
 def aggregate_report(con: duckdb.DuckDBPyConnection, per_ticket_sql: str) -> pd.DataFrame:

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from sla_engine.ingest import parked
-from sla_engine.ingest.normalize import derive
 from sla_engine.sqlfiles import connect
 from sla_engine.store import gen_files
+from sla_engine.store import parked_files as parked
+from sla_engine.store.derive import derive
 from sla_engine.store.table import column
 
 if TYPE_CHECKING:

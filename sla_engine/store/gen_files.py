@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from sla_engine.ledger.files import file_list, quote
+from sla_engine.sqlfiles import connect, file_list, quote
 
 # what evaluate.sql reads, and the order each is written in
 ORDER = {"tickets": "tid", "status_log": "tid, start_us", "severity_log": "tid, start_us"}
@@ -115,3 +115,12 @@ def write(con: duckdb.DuckDBPyConnection, folder: Path, layer: int | None = None
         con.execute(
             f"COPY (SELECT tid FROM dropped_tids ORDER BY tid) TO {quote(target)} (FORMAT parquet)"
         )
+
+
+def open_inputs(folder: Path, prefix: str = "") -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory connection with the evaluation's inputs as views over the generation in
+    `folder` (its base and layers: gen_files.py), or over folder/<prefix><name>.parquet."""
+    con = connect()
+    for name in NAMES:
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM {relation_sql(folder, name, prefix)}")
+    return con

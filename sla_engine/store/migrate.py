@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sla_engine.errors import StoreError
-from sla_engine.ingest import parked
 from sla_engine.sqlfiles import connect, one_row
-from sla_engine.store.table import MONTH_SQL
+from sla_engine.store import parked_files as parked
+from sla_engine.store.table import MONTH_SQL, batches_of
 
 if TYPE_CHECKING:
     from sla_engine.store.core import Store
@@ -41,8 +41,6 @@ def migrate(store: Store) -> None:
 
 
 def _commit(store: Store, gen: Path) -> None:
-    from sla_engine.ingest.merge import batches_of  # the staged-commit reader of a batch
-
     def f(name: str) -> str:
         return "'" + str(gen / f"{name}.parquet").replace("'", "''") + "'"
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -348,3 +349,16 @@ def import_rows(table: Table, parquet: Path) -> int:
     reader = pa.RecordBatchReader.from_batches(SCHEMA, rows.iter_batches(batch_size=256_000))
     write_deltalake(dt, reader, mode="overwrite", partition_by=PARTITIONS)
     return int(dt.version())
+
+
+def batches_of(folder: Path) -> pa.RecordBatchReader:
+    """A staged commit (a folder of Parquet files) streamed in the table's schema, file by file
+    (never whole in memory)."""
+    files = [pq.ParquetFile(path) for path in sorted(folder.glob("*.parquet"))]  # opened now
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for f in files:
+            for b in f.iter_batches(batch_size=64_000):
+                yield from pa.Table.from_batches([b]).select(SCHEMA.names).cast(SCHEMA).to_batches()
+
+    return pa.RecordBatchReader.from_batches(SCHEMA, batches())
