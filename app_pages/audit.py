@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from contracts.adapters import audit, audit_anchor
+from contracts.adapters import audit_anchor
 from ui.auth import require
 from ui.errors import shown_errors
 from ui.resources import unit_of_work
@@ -27,9 +27,9 @@ if c2.button("Sign a checkpoint now", key="checkpoint"):
 with unit_of_work() as uow:
     if c1.button("Verify the trail", key="verify"):
         with shown_errors():
-            verdict = audit_anchor.verify(uow.session)
+            verdict = uow.verify_trail()
             (st.success if verdict.ok else st.error)(plain(verdict.text()))
-    checkpoints = audit_anchor.as_records(uow.session)
+    checkpoints = uow.checkpoints()
     c3.download_button(
         f"Export {len(checkpoints)} checkpoint(s)",
         "".join(json.dumps(r) + "\n" for r in checkpoints),
@@ -40,16 +40,16 @@ with unit_of_work() as uow:
     )
     rows = [
         {
-            "#": r.seq,
-            "time (UTC)": r.at[:19],
-            "actor": r.actor,
-            "subject": r.subject,
-            "event": r.kind,
-            "ip": r.ip,
-            "details": r.payload,
-            "hash": r.hash[:16],
+            "#": r["seq"],
+            "time (UTC)": r["at"][:19],
+            "actor": r["actor"],
+            "subject": r["subject"],
+            "event": r["kind"],
+            "ip": r["ip"],
+            "details": r["payload"],
+            "hash": r["hash"][:16],
         }
-        for r in audit.entries(uow.session)
+        for r in uow.audit_entries()
     ]
 df = pd.DataFrame(rows)
 q = st.text_input("Search (subject, actor or event)", key="q")

@@ -33,12 +33,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 
-from contracts.adapters.orm import AlertRuleRow, AlertSentRow, UserRow
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
@@ -347,18 +342,7 @@ def _recorded(uow: UnitOfWork, rule_id: int) -> pd.Index:
     cache_key = (uow.engine.url.render_as_string(hide_password=True), rule_id)
     last_id, keys = _RECORDED.get(cache_key, (0, pd.Index(np.empty(0, dtype=np.uint64))))
     with uow:
-        rows = uow.session.execute(
-            select(
-                AlertSentRow.id,
-                AlertSentRow.contract_id,
-                AlertSentRow.ticket_id,
-                AlertSentRow.metric,
-                AlertSentRow.tier,
-                AlertSentRow.threshold,
-            )
-            .where(AlertSentRow.rule_id == rule_id, AlertSentRow.id > last_id)
-            .order_by(AlertSentRow.id)
-        ).all()
+        rows = uow.alert_log.recorded_since(rule_id, last_id)
     if rows:
         new = pd.DataFrame(rows, columns=["id", *KEY, "threshold"])
         # unique, so its hash table (built once, then cached by pandas) answers each tick
@@ -429,12 +413,8 @@ def _record_quiet(uow: UnitOfWork, rule: AlertRule, keys: list[dict]) -> int:
         return 0
     now = utcnow()
     rows = [{"rule_id": rule.id, "at": now, "payload": {}, **k} for k in keys]
-    insert = pg_insert if uow.engine.dialect.name == "postgresql" else sqlite_insert
-    done = 0
     with uow:
-        for i in range(0, len(rows), 1000):
-            stmt = insert(AlertSentRow).on_conflict_do_nothing().returning(AlertSentRow.id)
-            done += len(uow.session.execute(stmt, rows[i : i + 1000]).all())
+        done = len(uow.alert_log.claim(rows))
         uow.record(
             Event(
                 AuditKind.ALERT_SENT,
@@ -483,48 +463,48 @@ def _storm_summary(
 def _record(
     uow: UnitOfWork, rule: AlertRule, t: Threshold, row: pd.Series, msg: dict
 ) -> int | None:
-    """The alert's row and its e-mails, in one transaction; None when it was already sent."""
-    try:
-        with uow:
-            sent = AlertSentRow(
-                rule_id=rule.id,
-                contract_id=str(row["contract_id"]),
-                ticket_id=str(row["ticket_id"]),
-                metric=str(row["metric"]),
-                tier=str(row["tier"]),
-                threshold=t.text,
-                at=utcnow(),
-                webhook_status="pending" if rule.webhook_url else None,
-                payload=msg,
+    """The alert's row and its e-mails, in one transaction; None when it was already sent (by
+    another tick or worker: it sends, not this one)."""
+    with uow:
+        row_values = {
+            "rule_id": rule.id,
+            "contract_id": str(row["contract_id"]),
+            "ticket_id": str(row["ticket_id"]),
+            "metric": str(row["metric"]),
+            "tier": str(row["tier"]),
+            "threshold": t.text,
+            "at": utcnow(),
+            "webhook_status": "pending" if rule.webhook_url else None,
+            "payload": msg,
+            "outcome": "sent",
+        }
+        ids = uow.alert_log.claim([row_values])
+        if not ids:
+            return None
+        for to in rule.emails:
+            uow.envelopes.queue_mail(
+                to,
+                f"SLA alert ({t.text}): {msg['contract']} ticket {msg['ticket']}",
+                _mail_body(msg),
             )
-            uow.session.add(sent)
-            uow.session.flush()
-            for to in rule.emails:
-                uow.envelopes.queue_mail(
-                    to,
-                    f"SLA alert ({t.text}): {msg['contract']} ticket {msg['ticket']}",
-                    _mail_body(msg),
-                )
-            uow.record(
-                Event(
-                    AuditKind.ALERT_SENT,
-                    f"alert_rule:{rule.id}",
-                    {
-                        "ticket": msg["ticket"],
-                        "contract": msg["contract"],
-                        "metric": msg["metric"],
-                        "tier": msg["tier"],
-                        "threshold": t.text,
-                        "emails": len(rule.emails),
-                    },
-                    utcnow(),
-                    "alerts",
-                )
+        uow.record(
+            Event(
+                AuditKind.ALERT_SENT,
+                f"alert_rule:{rule.id}",
+                {
+                    "ticket": msg["ticket"],
+                    "contract": msg["contract"],
+                    "metric": msg["metric"],
+                    "tier": msg["tier"],
+                    "threshold": t.text,
+                    "emails": len(rule.emails),
+                },
+                utcnow(),
+                "alerts",
             )
-            uow.commit()
-            return int(sent.id)
-    except IntegrityError:
-        return None  # another tick or worker recorded it first: it sends, not this one
+        )
+        uow.commit()
+        return ids[0]
 
 
 def _webhook_result(
@@ -532,18 +512,14 @@ def _webhook_result(
 ) -> bool:
     """Record a delivery; True when the rule was just disabled (stop sending to it)."""
     with uow:
-        sent = uow.session.get(AlertSentRow, sent_id)
-        row = uow.session.get(AlertRuleRow, rule.id)
-        if sent is None or row is None:
+        health = uow.alert_log.webhook_delivered(sent_id, rule.id, status)
+        if health is None:
             return False
-        sent.webhook_status = status[:40]
         if status == "delivered":
             report.webhooks_delivered += 1
-            row.failures = 0
             uow.commit()
             return False
         report.dead_letters.append(f"alert {sent_id}: {status}")
-        row.failures += 1
         uow.record(
             Event(
                 AuditKind.ALERT_WEBHOOK_DEAD,
@@ -553,18 +529,16 @@ def _webhook_result(
                 "alerts",
             )
         )
-        disabled = row.failures >= DISABLE_AFTER and row.active
+        disabled = health.failures >= DISABLE_AFTER and health.active
         if disabled:
-            row.active = False
+            uow.alert_log.disable_rule(rule.id)
             report.rules_disabled.append(rule.id)
-            owner = uow.session.scalars(
-                select(UserRow).where(UserRow.username == rule.created_by)
-            ).first()
-            if owner is not None and owner.email:
+            owner = uow.people.email_of(rule.created_by)
+            if owner is not None:
                 uow.envelopes.queue_mail(
-                    owner.email,
+                    owner,
                     f"Alert rule disabled: {rule.name}",
-                    f"The webhook of alert rule {rule.name!r} failed {row.failures} times in a "
+                    f"The webhook of alert rule {rule.name!r} failed {health.failures} times in a "
                     f"row (last: {status}). The rule is disabled; fix the endpoint and enable it "
                     "again on the Alerts page. E-mail recipients were still told.\n",
                 )
@@ -572,7 +546,7 @@ def _webhook_result(
                 Event(
                     AuditKind.ALERT_RULE_DISABLED,
                     f"alert_rule:{rule.id}",
-                    {"why": f"webhook failed {row.failures} times in a row"},
+                    {"why": f"webhook failed {health.failures} times in a row"},
                     utcnow(),
                     "alerts",
                 )

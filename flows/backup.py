@@ -31,17 +31,14 @@ import os
 import shutil
 import tarfile
 import tempfile
-from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-from sqlalchemy import MetaData, func, insert, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.types import Integer
 
-from contracts.adapters import audit_anchor
+from contracts.adapters import audit_anchor, db_dump
 from contracts.adapters.orm import make_engine
 from contracts.adapters.seal import key_folder, trust_paths
 from contracts.domain.events import utcnow
@@ -53,7 +50,6 @@ FORMAT = 1
 # the store's facts in a backup: every row of one table version (older archives hold gen-N and
 # CURRENT, which the store migrates on its first read)
 TABLE_EXPORT = "table.parquet"
-SKIP_TABLES = {"alembic_version"}  # the target's migrations write their own
 
 
 class BackupError(FlowError):
@@ -62,47 +58,6 @@ class BackupError(FlowError):
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _json_value(v: Any) -> Any:
-    if isinstance(v, bytes | memoryview):
-        return {"$b64": base64.b64encode(bytes(v)).decode()}
-    if isinstance(v, datetime | date):
-        return {"$time": v.isoformat()}
-    return v
-
-
-def _from_json(v: Any) -> Any:
-    if isinstance(v, dict) and set(v) == {"$b64"}:
-        return base64.b64decode(v["$b64"])
-    if isinstance(v, dict) and set(v) == {"$time"}:
-        return datetime.fromisoformat(v["$time"])
-    return v
-
-
-def _tables(engine: Engine) -> MetaData:
-    md = MetaData()
-    md.reflect(bind=engine)
-    return md
-
-
-def _dump_db(engine: Engine) -> dict[str, bytes]:
-    """Every table as JSON lines, read in one transaction (a consistent snapshot)."""
-    out: dict[str, bytes] = {}
-    md = _tables(engine)
-    with engine.connect() as conn, conn.begin():
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-        for table in md.sorted_tables:
-            if table.name in SKIP_TABLES:
-                continue
-            order = list(table.primary_key.columns) or list(table.columns)[:1]
-            rows = conn.execute(select(table).order_by(*order)).mappings()
-            out[table.name] = b"".join(
-                (json.dumps({k: _json_value(v) for k, v in r.items()}, default=str) + "\n").encode()
-                for r in rows
-            )
-    return out
 
 
 def _keys_blob(passphrase: str) -> bytes:
@@ -151,7 +106,7 @@ def backup(
     chunks, never whole in memory (a 10M-ticket store is hundreds of MB)."""
     if with_keys and not passphrase:
         raise BackupError("keys go into a backup only encrypted: give a passphrase")
-    files: dict[str, bytes] = {f"db/{t}.jsonl": b for t, b in _dump_db(engine).items()}
+    files = {f"db/{t}.jsonl": b for t, b in db_dump.dump_tables(engine).items()}
     journal = audit_anchor.journal_path(engine.url)
     if journal.exists():
         files["audit/journal.jsonl"] = journal.read_bytes()
@@ -159,8 +114,7 @@ def backup(
         files[f"trust/{i}-{Path(p).name}"] = Path(p).read_bytes()
     if with_keys and passphrase:
         files["keys/keys.enc"] = _keys_blob(passphrase)
-    with engine.connect() as conn:
-        schema = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    schema = db_dump.schema_version(engine)
     with tempfile.TemporaryDirectory(prefix="covenant-backup-") as tmp:
         snap = Path(tmp) / "store"
         snap.mkdir()
@@ -267,17 +221,12 @@ def _copy_checked(fh: IO[bytes], target: Path | None) -> str:
 
 
 def _refuse_unless_empty(engine: Engine, store: Store) -> None:
-    md = _tables(engine)
-    with engine.connect() as conn:
-        for name in ("users", "contracts", "audit_log", "templates"):
-            if (
-                name in md.tables
-                and conn.execute(select(func.count()).select_from(md.tables[name])).scalar()
-            ):
-                raise BackupError(
-                    f"the target database is not empty (table {name} has rows): restore only into "
-                    "an empty deployment"
-                )
+    busy = db_dump.first_table_with_rows(engine, ("users", "contracts", "audit_log", "templates"))
+    if busy is not None:
+        raise BackupError(
+            f"the target database is not empty (table {busy} has rows): restore only into "
+            "an empty deployment"
+        )
     if store.current() is not None or store.terms():
         raise BackupError(f"the target store {store.root} is not empty: restore into an empty one")
 
@@ -301,39 +250,9 @@ def _restore(
         journal = audit_anchor.journal_path(url)
         if "audit/journal.jsonl" in files and journal.exists() and journal.read_bytes().strip():
             raise BackupError(f"the checkpoint journal {journal} is not empty: restore refused")
-        md = _tables(engine)
-        rows = {
-            name[3:-6]: [
-                {k: _from_json(v) for k, v in json.loads(line).items()}
-                for line in data.decode().splitlines()
-                if line.strip()
-            ]
-            for name, data in files.items()
-            if name.startswith("db/")
-        }
-        with engine.begin() as conn:
-            for table in md.sorted_tables:
-                if table.name in SKIP_TABLES or table.name not in rows:
-                    continue
-                if table.name == "audit_head":  # the migration wrote the genesis head: replace it
-                    conn.execute(table.delete())
-                batch = [
-                    {c.name: r.get(c.name) for c in table.columns if c.name in r}
-                    for r in rows[table.name]
-                ]
-                if batch:
-                    conn.execute(insert(table), batch)
-            if engine.dialect.name == "postgresql":  # serial columns continue after the rows
-                for table in md.sorted_tables:
-                    for c in table.primary_key.columns:
-                        if isinstance(c.type, Integer):
-                            conn.execute(
-                                text(
-                                    "SELECT setval(pg_get_serial_sequence(:t, :c), COALESCE("
-                                    f"(SELECT max({c.name}) FROM {table.name}), 0) + 1, false)"
-                                ),
-                                {"t": table.name, "c": c.name},
-                            )
+        db_dump.load_tables(
+            engine, {name[3:-6]: data for name, data in files.items() if name.startswith("db/")}
+        )
         store.root.mkdir(parents=True, exist_ok=True)
         for path in sorted((spill / "store").rglob("*")):
             if not path.is_file():
@@ -358,7 +277,6 @@ LAST_BACKUP_KEY = "last_backup"
 def scheduled_backup(engine: Engine, store: Store, folder: Path, keep: int) -> dict[str, Any]:
     """The worker's backup: a new archive in `folder`, read back and checked against its
     manifest, the oldest beyond `keep` removed; recorded (setting `last_backup`) and audited."""
-    from contracts.adapters.orm import SettingRow
     from contracts.adapters.unit_of_work import UnitOfWork
     from contracts.domain.events import Event
     from contracts.domain.lifecycle import AuditKind
@@ -384,11 +302,7 @@ def scheduled_backup(engine: Engine, store: Store, folder: Path, keep: int) -> d
         "kept": min(len(archives), keep),
     }
     with UnitOfWork(engine) as uow:
-        row = uow.session.get(SettingRow, LAST_BACKUP_KEY)
-        if row is None:
-            row = SettingRow(key=LAST_BACKUP_KEY)
-            uow.session.add(row)
-        row.value, row.updated_by, row.updated_at = record, "worker", utcnow()
+        uow.put_setting(LAST_BACKUP_KEY, record, "worker")
         uow.record(Event(AuditKind.BACKUP_MADE, "backup", record, utcnow(), "worker"))
         uow.commit()
     return record

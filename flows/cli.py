@@ -290,13 +290,12 @@ def backup_cmd(args: argparse.Namespace) -> int:
 
 
 def restore_cmd(args: argparse.Namespace) -> int:
-    from contracts.adapters import audit_anchor
     from contracts.adapters.orm import database_url
     from flows.backup import restore
 
     m = restore(Path(args.archive), database_url(), Store(Path(args.store)))
     with UnitOfWork(make_engine()) as uow:
-        verdict = audit_anchor.verify(uow.session)
+        verdict = uow.verify_trail()
     print(f"restored the backup of {m['created_at']} ({sum(m['rows'].values()):,} rows)")
     print(verdict.text())
     return 0 if verdict.ok else 1

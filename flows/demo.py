@@ -7,15 +7,15 @@ deterministic demo export, loaded through the real ingest."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from contracts.adapters import audit_anchor
-from contracts.adapters.orm import OutboxRow
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.documents.starters import STARTERS
 from contracts.domain.events import EnvelopeCompleted
@@ -35,6 +35,7 @@ DEMO_CONTRACTS = {
     "GLOBEX-EU": ("saas-support", "Globex Bavaria GmbH"),
     "INITECH-APAC": ("hardware-maintenance", "Initech Pty Ltd"),
 }
+SIGNING_LINK = re.compile(r"\S+/sign\?token=\S+")  # contracts/services/invitations.py
 PENDING = "UMBRELLA-NA"  # sent, not signed yet
 TERM_END = date(2026, 12, 31)  # contracts whose terms are open-ended run to here
 
@@ -66,15 +67,17 @@ def _sign_all(engine: Engine, contract_id: str, values: dict[str, Any]) -> str:
     env_id = signing.send_for_signature(
         UnitOfWork(engine), contract_id, signers, "legal@demo.invalid", auth_method="email_link"
     )
+    names = {s["email"]: s["name"] for s in values["signers"]}
     with UnitOfWork(engine) as uow:
-        bodies = list(
-            uow.session.scalars(select(OutboxRow.body).where(OutboxRow.envelope_id == env_id))
-        )
-    for body in bodies:
-        token = body.split("token=")[1].split()[0]
+        mails = uow.envelopes.mail_for(env_id)
+    for to, body in mails:
+        link = SIGNING_LINK.search(body)
+        if link is None or to not in names:
+            continue  # not an invitation (a notice to the sender)
+        token = parse_qs(urlsplit(link.group(0)).query)["token"][0]
         signing.open_link(UnitOfWork(engine), token, "127.0.0.1", "Covenant demo")
         signing.give_consent(UnitOfWork(engine), token, "127.0.0.1", "Covenant demo")
-        signing.sign(UnitOfWork(engine), token, "typed", body.split("Hello ")[1].split(",")[0])
+        signing.sign(UnitOfWork(engine), token, "typed", names[to])
     return env_id
 
 

@@ -19,10 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from contracts.adapters.orm import MailFileRow, NoticeSentRow, UserRow, demo_mode
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind, ContractState
@@ -66,12 +63,7 @@ def _people(uow: UnitOfWork, roles: set[str]) -> list[str]:
     """The e-mail addresses of the active users with one of `roles` (demo users only in the
     demo)."""
     with uow:
-        demo = demo_mode(str(uow.engine.url))
-        return sorted(
-            u.email
-            for u in uow.session.scalars(select(UserRow).where(UserRow.active.is_(True)))
-            if u.email and roles & set(u.roles) and (demo or not u.demo)
-        )
+        return uow.people.emails(roles)
 
 
 def _once(
@@ -87,33 +79,25 @@ def _once(
     (by this worker earlier or by another one)."""
     if not to:
         return False
-    try:
-        with uow:
-            uow.session.add(NoticeSentRow(kind=kind, key=key, at=utcnow(), recipients=to))
-            uow.session.flush()
-            refs: list[int | dict] = []
-            for f in files or []:
-                row = MailFileRow(
-                    filename=f.filename, mime=f.mime, data=f.data, created_at=utcnow()
-                )
-                uow.session.add(row)
-                uow.session.flush()
-                refs.append({"file": row.id})
-            for addr in to:
-                uow.envelopes.queue_mail(addr, subject, body, attachments=refs)
-            uow.record(
-                Event(
-                    AuditKind.NOTICE_SENT,
-                    f"{kind}:{key}",
-                    {"to": to, "subject": subject},
-                    utcnow(),
-                    "schedule",
-                )
+    with uow:
+        if not uow.notices.claim(kind, key, to):
+            return False
+        refs: list[int | dict] = [
+            {"file": uow.notices.add_file(f.filename, f.mime, f.data)} for f in files or []
+        ]
+        for addr in to:
+            uow.envelopes.queue_mail(addr, subject, body, attachments=refs)
+        uow.record(
+            Event(
+                AuditKind.NOTICE_SENT,
+                f"{kind}:{key}",
+                {"to": to, "subject": subject},
+                utcnow(),
+                "schedule",
             )
-            uow.commit()
-            return True
-    except IntegrityError:
-        return False
+        )
+        uow.commit()
+        return True
 
 
 def notice_reminders(uow: UnitOfWork, today: date, sent: Sent) -> None:
@@ -171,11 +155,7 @@ def monthly_reports(store: Store, uow: UnitOfWork, today: date, as_of_us: int, s
     for cid, r in rep.groupby("contract_id"):
         key = f"{cid}:{month}"
         with uow:
-            if uow.session.scalars(
-                select(NoticeSentRow).where(
-                    NoticeSentRow.kind == "monthly-report", NoticeSentRow.key == key
-                )
-            ).first():
+            if uow.notices.sent("monthly-report", key):
                 continue  # sent: the files are not built again
         table = r[
             [

@@ -167,19 +167,26 @@ def test_reports_only_read(forbidden, claim):
     assert found == [], claim
 
 
-def test_flows_reach_the_database_through_repositories_with_the_known_exceptions_listed():
-    """A ratchet: the flows below still run SQLAlchemy statements of their own (alerts' batched
-    upserts, the backup's table copy, the worker's engine, the demo's and notices' lookups); no
-    other flow may start to, and each one moved to a repository leaves this list."""
-    users = sorted(
-        path
-        for path, names in _imports("flows").items()
-        if any(n == "sqlalchemy" or n.startswith("sqlalchemy.") for n in names)
+@pytest.mark.parametrize("package", ["flows", "ui", "app_pages"])
+def test_flows_and_pages_reach_the_database_only_through_units_of_work(package):
+    """No flow or page runs a SQL statement of its own: they hold an `Engine` (the handle a unit
+    of work is opened on) and nothing else of SQLAlchemy; every query is a repository's method
+    in contracts/adapters/."""
+    found = sorted(
+        f"{path}: {name}"
+        for path, names in _imports(package).items()
+        for name in names
+        if (name == "sqlalchemy" or name.startswith("sqlalchemy.")) and name != "sqlalchemy.engine"
     )
-    assert users == [
-        "flows/alerts.py",
-        "flows/backup.py",
-        "flows/demo.py",
-        "flows/schedule.py",
-        "flows/worker.py",
-    ]
+    assert found == []
+
+
+def test_no_flow_or_page_reaches_into_a_session():
+    """`uow.session` is the repositories' business (a flow that used it would run its own SQL)."""
+    used = sorted(
+        str(f.relative_to(ROOT))
+        for package in ("flows", "ui", "app_pages")
+        for f in (ROOT / package).rglob("*.py")
+        if "uow.session" in f.read_text(encoding="utf-8")
+    )
+    assert used == []

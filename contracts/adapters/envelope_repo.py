@@ -217,6 +217,16 @@ class EnvelopeRepository:
             raise NotFound(f"envelope {envelope_id} has no {kind} document")
         return row
 
+    def mail_for(self, envelope_id: str) -> list[tuple[str, str]]:
+        """(to, body) of each mail queued for an envelope, oldest first: the invitations its
+        signers receive (the demo's signers open them as a person would)."""
+        return [
+            (r.to_addr, r.body)
+            for r in self.session.scalars(
+                select(OutboxRow).where(OutboxRow.envelope_id == envelope_id).order_by(OutboxRow.id)
+            )
+        ]
+
     def queue_mail(
         self,
         to: str,

@@ -17,10 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from contracts.adapters import audit
+from contracts.adapters import audit, audit_anchor
+from contracts.adapters.alert_log import AlertLog
 from contracts.adapters.closed_months import ClosedMonthRepository
 from contracts.adapters.envelope_repo import EnvelopeRepository
+from contracts.adapters.notice_log import NoticeLog
 from contracts.adapters.orm import AuditRow, SettingRow
+from contracts.adapters.people import People
 from contracts.adapters.repository import Repository
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
@@ -81,6 +84,9 @@ class UnitOfWork(AbstractUnitOfWork):
         self.repo = Repository(self.session)
         self.envelopes = EnvelopeRepository(self.session, self.repo.seen)
         self.closed_months = ClosedMonthRepository(self.session)
+        self.people = People(self.session)
+        self.notices = NoticeLog(self.session)
+        self.alert_log = AlertLog(self.session)
         self.extra_events: list[Event] = []
         return self
 
@@ -111,6 +117,14 @@ class UnitOfWork(AbstractUnitOfWork):
 
     def audit_entries(self, subject: str | None = None) -> list[dict[str, Any]]:
         return [_entry(r) for r in audit.entries(self.session, subject)]
+
+    def verify_trail(self) -> audit.Verdict:
+        """The audit trail checked: its hash chain, its signed checkpoints, the journal outside."""
+        return audit_anchor.verify(self.session)
+
+    def checkpoints(self) -> list[dict[str, Any]]:
+        """Every signed checkpoint, as exported to be kept outside the database."""
+        return audit_anchor.as_records(self.session)
 
     def setting(self, key: str) -> dict[str, Any] | None:
         row = self.session.get(SettingRow, key)
@@ -150,8 +164,10 @@ def _entry(r: AuditRow) -> dict[str, Any]:
     return {
         "seq": r.seq,
         "at": r.at,
+        "subject": r.subject,
         "kind": r.kind,
         "actor": r.actor,
         "ip": r.ip,
         "payload": r.payload,
+        "hash": r.hash,
     }
