@@ -34,7 +34,8 @@ class IngestReport:
     history_rows: int = 0
     history_quarantined: int = 0
     noop_of: int | None = None
-    reasons: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, int] = field(default_factory=dict)  # quarantined rows per rule
+    reason_examples: dict[str, str] = field(default_factory=dict)  # rule -> one row's reason
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -64,24 +65,12 @@ class IngestReport:
             lines.append(
                 f"  history rows: {self.history_rows} in, {self.history_quarantined} quarantined"
             )
-        for why, n in sorted(self.reasons.items(), key=lambda kv: -kv[1])[:10]:
-            lines.append(f"  quarantined {n:>7} x {why}")
+        for rule, n in sorted(self.reasons.items(), key=lambda kv: -kv[1])[:10]:
+            example = self.reason_examples.get(rule, "")
+            said = f" (e.g. {example})" if example and example != rule else ""
+            lines.append(f"  quarantined {n:>7} x {rule}{said}")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
-
-
-def reason_kind(reason: str) -> str:
-    """Group reasons for the summary ('unknown severity X' -> 'unknown severity')."""
-    for prefix in (
-        "unparseable time",
-        "unknown severity",
-        "unknown contract",
-        "duplicate ticket id",
-        "invalid state",
-    ):
-        if reason.startswith(prefix):
-            return prefix
-    return reason
 
 
 def already(prev: pd.DataFrame, fingerprint: str) -> tuple[int, int] | None:
@@ -121,7 +110,9 @@ def account(
         history_quarantined=int(hist_q["row"].nunique()),
         notes=list(notes),
     )
-    rep.reasons = valid.quarantine["reason"].map(reason_kind).value_counts().to_dict()
+    q = valid.quarantine
+    rep.reasons = q["rule"].value_counts().to_dict()  # by rule: data, never the sentence
+    rep.reason_examples = q.drop_duplicates("rule").set_index("rule")["reason"].to_dict()
     if not rep.adds_up:
         raise IngestError(f"{file}: internal accounting error: {rep.text()}")
     return rep
