@@ -190,3 +190,22 @@ def test_no_flow_or_page_reaches_into_a_session():
         if "uow.session" in f.read_text(encoding="utf-8")
     )
     assert used == []
+
+
+def test_services_reach_the_database_through_repositories_with_the_known_exceptions_listed():
+    """A ratchet: the services below still run statements on the session themselves (sign-in's
+    throttle and sessions, users, alert rules, connections' leases, retention); no other service
+    may start to, and each one moved to a repository in contracts/adapters/ leaves this list."""
+    users = sorted(
+        path
+        for path, names in _imports("contracts/services").items()
+        if any(n == "sqlalchemy" or n.startswith("sqlalchemy.") for n in names)
+    )
+    assert users == [
+        "contracts/services/alert_rules.py",
+        "contracts/services/connections.py",
+        "contracts/services/retention.py",
+        "contracts/services/sessions.py",
+        "contracts/services/throttle.py",
+        "contracts/services/users.py",
+    ]

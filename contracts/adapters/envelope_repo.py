@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, overload
 
@@ -39,6 +39,19 @@ def _utc(dt: datetime | None) -> datetime | None: ...
 def _utc(dt: datetime | None) -> datetime | None:
     """SQLite gives naive datetimes back; everything stored is UTC."""
     return dt.replace(tzinfo=UTC) if dt is not None and dt.tzinfo is None else dt
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One mail of the outbox, as the demo's outbox page shows it."""
+
+    id: int
+    created_at: datetime
+    to: str
+    subject: str
+    body: str
+    envelope_id: str | None
+    sent: bool
 
 
 def _signer_state(s: Signer) -> dict:
@@ -216,6 +229,22 @@ class EnvelopeRepository:
         if row is None:
             raise NotFound(f"envelope {envelope_id} has no {kind} document")
         return row
+
+    def recent_mail(self, limit: int) -> list[Mail]:
+        """The newest `limit` mails of the outbox, newest first."""
+        rows = self.session.scalars(select(OutboxRow).order_by(OutboxRow.id.desc()).limit(limit))
+        return [
+            Mail(
+                r.id,
+                r.created_at,
+                r.to_addr,
+                r.subject,
+                r.body,
+                r.envelope_id,
+                r.sent_at is not None,
+            )
+            for r in rows
+        ]
 
     def mail_for(self, envelope_id: str) -> list[tuple[str, str]]:
         """(to, body) of each mail queued for an envelope, oldest first: the invitations its

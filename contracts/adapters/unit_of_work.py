@@ -25,6 +25,7 @@ from contracts.adapters.notice_log import NoticeLog
 from contracts.adapters.orm import AuditRow, SettingRow
 from contracts.adapters.people import People
 from contracts.adapters.repository import Repository
+from contracts.adapters.routing_repo import RoutingRepository
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
 
@@ -87,6 +88,7 @@ class UnitOfWork(AbstractUnitOfWork):
         self.people = People(self.session)
         self.notices = NoticeLog(self.session)
         self.alert_log = AlertLog(self.session)
+        self.routing = RoutingRepository(self.session)
         self.extra_events: list[Event] = []
         return self
 

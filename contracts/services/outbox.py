@@ -3,9 +3,6 @@ only in the one-machine demo, to a browser on that machine)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from contracts.adapters.orm import OutboxRow
 from contracts.adapters.unit_of_work import UnitOfWork
 
 
@@ -15,13 +12,11 @@ def recent_mail(uow: UnitOfWork, limit: int = 200) -> list[dict]:
             {
                 "id": m.id,
                 "created (UTC)": m.created_at,
-                "to": m.to_addr,
+                "to": m.to,
                 "subject": m.subject,
                 "body": m.body,
                 "envelope": m.envelope_id,
-                "sent": m.sent_at is not None,
+                "sent": m.sent,
             }
-            for m in uow.session.scalars(
-                select(OutboxRow).order_by(OutboxRow.id.desc()).limit(limit)
-            )
+            for m in uow.envelopes.recent_mail(limit)
         ]

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
-from contracts.adapters.orm import ContractRoutingRow
+from contracts.adapters.routing_repo import Routing
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain import limits
 from contracts.domain.events import Event, utcnow
@@ -24,7 +22,7 @@ def _norm(value: str) -> str:
 def all_routing(uow: UnitOfWork) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """(customer key -> contract id, contract id -> {priority label: tier}) for every contract."""
     with uow:
-        rows = list(uow.session.scalars(select(ContractRoutingRow)))
+        rows = uow.routing.all()
     keys = {k: r.contract_id for r in rows for k in r.customer_keys}
     return keys, {r.contract_id: dict(r.severity_map) for r in rows}
 
@@ -49,25 +47,12 @@ def update(
     except SigningError as exc:  # the bounds are shared with signing; here they are settings
         raise SettingsError(str(exc)) from exc
     with uow:
-        taken = {
-            _norm(k): r.contract_id
-            for r in uow.session.scalars(select(ContractRoutingRow))
-            for k in r.customer_keys
-        }
+        taken = {_norm(k): r.contract_id for r in uow.routing.all() for k in r.customer_keys}
         for k in new_keys:
             owner = taken.get(_norm(k))
             if owner is not None and owner != contract_id:
                 raise SettingsError(f"customer key {k!r} already routes to contract {owner}")
-        row = uow.session.get(ContractRoutingRow, contract_id)
-        if row is None:
-            row = ContractRoutingRow(
-                contract_id=contract_id,
-                customer_keys=[],
-                severity_map={},
-                updated_by=actor,
-                updated_at=utcnow(),
-            )
-            uow.session.add(row)
+        row = uow.routing.get(contract_id)
         keys = list(row.customer_keys) + [
             k for k in new_keys if _norm(k) not in {_norm(x) for x in row.customer_keys}
         ]
@@ -84,8 +69,7 @@ def update(
                 "change (relabel) to do it"
             )
         severity = {**row.severity_map, **new_labels}
-        row.customer_keys, row.severity_map = keys, severity
-        row.updated_by, row.updated_at = actor, utcnow()
+        uow.routing.save(Routing(contract_id, keys, severity), actor)
         uow.record(
             Event(
                 AuditKind.CONTRACT_ROUTING_CHANGED,
