@@ -3,7 +3,6 @@ load."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,6 +16,7 @@ from contracts.services.settings import ingest_choices, remember_ingest_choices
 from flows.ingest import ingest_export, reroute_parked
 from flows.recipes import all_recipes
 from flows.recipes import save as save_recipe
+from sla_engine.ingest.options import ReadOptions
 from sla_engine.ingest.profiles.registry import PROFILES, detect_profile
 from sla_engine.ingest.recipes import Recipe, matching
 from sla_engine.ingest.run import IngestReport, parked_count
@@ -258,20 +258,23 @@ contract = c3.selectbox(
 if remembered.contract or remembered.tz:
     st.caption("Started from your answers for the last upload from this source.")
 chosen_contract = None if contract.startswith("(") else contract
-options: dict = {}
+options = ReadOptions()
 if profile == "eventlog":
     e1, e2, e3, e4 = st.columns(4)
     cols = list(preview.columns)
-    options = {
-        "case": e1.selectbox("Case column", cols, key="ev_case"),
-        "status": e2.selectbox("Status column", cols, key="ev_status"),
-        "time": e3.selectbox("Time column", cols, key="ev_time"),
-        "severity": e4.selectbox("Severity column", cols, key="ev_sev"),
-    }
-    options["response_status"] = st.multiselect(
-        "Statuses that mark the first response",
-        sorted(preview[options["status"]].dropna().unique())[:200],
-        key="ev_resp",
+    status_col = e2.selectbox("Status column", cols, key="ev_status")
+    options = ReadOptions(
+        case=e1.selectbox("Case column", cols, key="ev_case"),
+        status=status_col,
+        time=e3.selectbox("Time column", cols, key="ev_time"),
+        severity=e4.selectbox("Severity column", cols, key="ev_sev"),
+        response_status=tuple(
+            st.multiselect(
+                "Statuses that mark the first response",
+                sorted(preview[status_col].dropna().unique())[:200],
+                key="ev_resp",
+            )
+        ),
     )
 else:
     with st.expander(
@@ -291,9 +294,7 @@ with shown_errors(
     stop=True,
     words=words,
 ):
-    mapped, notes, needs = export_mapping(
-        str(tmp), profile, json.dumps(options, sort_keys=True), None, second
-    )
+    mapped, notes, needs = export_mapping(str(tmp), profile, options.to_json(), None, second)
     st.dataframe(
         pd.DataFrame([{"Covenant field": k, "column in the export": v} for k, v in mapped.items()]),
         hide_index=True,
@@ -353,7 +354,7 @@ if orders:
         help="Detected from the values: " + (", ".join(sorted(shown)) or "either order fits"),
     )
     if DATE_ORDERS[choice]:
-        options["date_order"] = DATE_ORDERS[choice]
+        options = options.with_date_order(DATE_ORDERS[choice])
     elif not shown:
         st.warning(
             "Every numeric date in this export reads both as day/month and as month/day "
@@ -361,7 +362,7 @@ if orders:
         )
         st.stop()
 actor = st.session_state.get("username") or "support"
-options_json = json.dumps(options, sort_keys=True)
+options_json = options.to_json()
 with shown_errors(words=words, stop=True):
     todo = unmapped_rows(
         str(tmp),
@@ -466,7 +467,7 @@ if st.button("Ingest", type="primary", key="ingest", disabled=not confirmed):
             remember_ingest_choices(
                 unit_of_work(),
                 source,
-                {"tz": zone, "contract": chosen_contract, "date_order": options.get("date_order")},
+                {"tz": zone, "contract": chosen_contract, "date_order": options.date_order},
                 actor,
             )
     show_report()

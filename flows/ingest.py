@@ -12,6 +12,7 @@ import pandas as pd
 
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.services.routing import all_routing
+from sla_engine.ingest.options import ReadOptions
 from sla_engine.ingest.routing import Routing
 from sla_engine.ingest.run import IngestReport, dry_run, ingest, reroute
 from sla_engine.ingest.validate import NO_PRIORITY_LABEL
@@ -33,10 +34,15 @@ def routing(uow: UnitOfWork) -> Routing:
 
 
 def ingest_export(
-    store: Store, uow: UnitOfWork, path: Path, profile: str, **kw: Any
+    store: Store,
+    uow: UnitOfWork,
+    path: Path,
+    profile: str,
+    options: ReadOptions | None = None,
+    **kw: Any,
 ) -> IngestReport:
     """The engine's ingest, with every contract's customer keys and priority labels."""
-    return ingest(store, path, profile, routing=routing(uow), **kw)
+    return ingest(store, path, profile, options=options, routing=routing(uow), **kw)
 
 
 def reroute_parked(store: Store, uow: UnitOfWork) -> IngestReport | None:
@@ -55,10 +61,17 @@ class Unmapped:
     notes: tuple[str, ...] = ()  # the read's own notes: what was inferred, and how often
 
 
-def unmapped(store: Store, uow: UnitOfWork, path: Path, profile: str, **kw: Any) -> Unmapped:
+def unmapped(
+    store: Store,
+    uow: UnitOfWork,
+    path: Path,
+    profile: str,
+    options: ReadOptions | None = None,
+    **kw: Any,
+) -> Unmapped:
     """Priority labels and customer keys that would be quarantined now, with their counts."""
     route = routing(uow)
-    ex, valid = dry_run(store, path, profile, routing=route, **kw)
+    ex, valid = dry_run(store, path, profile, options=options, routing=route, **kw)
     q = valid.quarantine
     by_row = ex.tickets.set_index("_row")
     sev = q[q["rule"].isin(SEVERITY_RULES)]

@@ -11,6 +11,7 @@ import pytest
 from helpers import terms_doc
 
 from sla_engine.ingest import csv_stream
+from sla_engine.ingest.options import ReadOptions
 from sla_engine.ingest.profiles.registry import read_profile
 from sla_engine.ingest.validate import validate
 from sla_engine.rulebook.terms import parse_terms
@@ -48,9 +49,9 @@ def _written(tmp_path, name: str):
 @pytest.mark.parametrize("tz", [None, "Europe/Berlin"])
 def test_a_streamed_export_validates_as_the_file_read_whole(tmp_path, name, tz):
     path = _written(tmp_path, name)
-    whole, _ = read_profile("generic", path, None, {}, tz)
+    whole, _ = read_profile("generic", path, None, ReadOptions(), tz)
     con = connect()
-    streamed, _ = read_profile("generic", path, None, {}, tz, con=con)
+    streamed, _ = read_profile("generic", path, None, ReadOptions(), tz, con=con)
     assert streamed.in_database and not whole.in_database
     a = validate(streamed, "t.csv", tz, None, _terms(), con=con)
     b = validate(whole, "t.csv", tz, None, _terms())

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from helpers import terms_doc
 
+from sla_engine.ingest.options import ReadOptions
 from sla_engine.ingest.run import ingest
 from sla_engine.reports import analysis
 from sla_engine.reports.tickets import ticket_figures
@@ -62,6 +63,6 @@ def test_status_columns_can_be_named_through_the_mapping(store, tmp_path):
         f,
         "generic",
         contract="ACME",
-        options={"columns": {"status": "State", "closed_at": "Closed on"}},
+        options=ReadOptions(columns={"status": "State", "closed_at": "Closed on"}),
     )
     assert rep.loaded_rows == 3  # G3 (merged) left out

@@ -10,6 +10,7 @@ from test_vendor_shapes import AS_OF, DOC, SHAPES
 from sla_engine.cli import main
 from sla_engine.errors import IngestError
 from sla_engine.ingest.dateorder import AmbiguousDateOrder
+from sla_engine.ingest.options import ReadOptions
 from sla_engine.ingest.routing import Routing
 from sla_engine.ingest.run import ingest
 from sla_engine.reports.analysis import parse_as_of
@@ -50,7 +51,7 @@ def test_numeric_dates_follow_the_order_the_values_or_the_user_show(
     store, tmp_path, rows, stated, created
 ):
     f = write(tmp_path, "sn.csv", SN_HEADER + "\n".join(rows) + "\n")
-    options = {"date_order": stated} if stated else {}
+    options = ReadOptions(date_order=stated)
     ingest(store, f, "servicenow", tz="UTC", contract="SHAPES", options=options)
     got = ticket_figures(store, parse_as_of("2025-06-01T00:00:00+00:00")).set_index("ticket_id")
     assert got.loc["B", "created_at"] == created
@@ -82,7 +83,7 @@ def test_a_renamed_first_response_column_is_read_through_the_mapping(store, tmp_
         "freshdesk",
         tz="UTC",
         contract="SHAPES",
-        options={"columns": {"first_response_at": "Erste Antwort"}},
+        options=ReadOptions(columns={"first_response_at": "Erste Antwort"}),
     )
     got = ticket_figures(store, AS_OF).set_index("ticket_id")
     assert got.loc["9", "first_response_at"] == "2025-03-24T09:05:00Z"
@@ -91,7 +92,14 @@ def test_a_renamed_first_response_column_is_read_through_the_mapping(store, tmp_
         ({"resolved_at": "Gelöst"}, r"expected one of \['Gelöst'\]"),
     ):
         with pytest.raises(IngestError, match=message):
-            ingest(store, f, "freshdesk", tz="UTC", contract="SHAPES", options={"columns": columns})
+            ingest(
+                store,
+                f,
+                "freshdesk",
+                tz="UTC",
+                contract="SHAPES",
+                options=ReadOptions(columns=columns),
+            )
 
 
 def test_a_custom_status_pauses_only_if_the_contract_pauses_it(tmp_path):
@@ -110,7 +118,7 @@ def test_a_custom_status_named_as_solved_resolves(store):
         SHAPES / "freshdesk-api.json",
         "freshdesk",
         contract="SHAPES",
-        options={"statuses": {"solved": ["resolved", "closed", "6"]}},
+        options=ReadOptions(statuses={"solved": ["resolved", "closed", "6"]}),
     )
     got = ticket_figures(store, AS_OF).set_index("ticket_id")
     assert got.loc["603", "resolved_at"] == "2025-03-21T10:20:00Z"

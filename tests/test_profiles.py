@@ -11,6 +11,7 @@ import pytest
 from helpers import FIXTURES, terms_doc, us
 
 from sla_engine.errors import IngestError
+from sla_engine.ingest.options import ReadOptions
 from sla_engine.ingest.run import ingest
 from sla_engine.rulebook.terms import parse_terms
 from sla_engine.store.core import Store
@@ -164,13 +165,9 @@ def test_eventlog_needs_its_columns_named(store, tmp_path):
         f,
         "eventlog",
         contract="ACME",
-        options={
-            "case": "case",
-            "status": "activity",
-            "time": "ts",
-            "severity": "prio",
-            "response_status": ["Working"],
-        },
+        options=ReadOptions(
+            case="case", status="activity", time="ts", severity="prio", response_status=("Working",)
+        ),
     )
     assert rep.loaded_rows == 1
 
@@ -260,7 +257,7 @@ def test_duplicate_audit_events_are_resolved_by_the_exports_order_not_the_files(
         + "\n".join(reversed(rows) if reverse else rows)
         + "\n"
     )
-    ex, _ = read_profile("servicenow", p, None, {})
+    ex, _ = read_profile("servicenow", p, None, ReadOptions())
     t = ex.tickets.set_index("ticket_id")
     assert t.loc["INC1", "first_response_at"].startswith("2025-03-04T10:20")
     assert [r[2] for r in ex.rejected] == ["duplicate event (same number and sys_mod_count)"]

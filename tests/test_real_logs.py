@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import FIXTURES, SHARED
 
+from sla_engine.ingest.options import ReadOptions
 from sla_engine.ingest.run import ingest
 from sla_engine.rulebook.terms import load_terms
 from sla_engine.store.core import Store
@@ -16,7 +17,7 @@ CASES = [
         "terms_uci.json",
         "UCI-SN",
         "America/Sao_Paulo",
-        {},
+        ReadOptions(),
         141_712,
         24_916,
     ),  # 2 of 24,918 incidents: response logged before opened_at
@@ -26,7 +27,7 @@ CASES = [
         "terms_volvo.json",
         "VOLVO-IT",
         None,
-        {"mapping": str(FIXTURES / "mapping_volvo.json")},
+        ReadOptions(mapping_file=str(FIXTURES / "mapping_volvo.json")),
         65_533,
         7_554,
     ),
@@ -36,7 +37,7 @@ CASES = [
         "terms_helpdesk_it.json",
         "HELPDESK-IT",
         "Europe/Rome",
-        {"mapping": str(FIXTURES / "mapping_helpdesk_it.json")},
+        ReadOptions(mapping_file=str(FIXTURES / "mapping_helpdesk_it.json")),
         21_348,
         4_580,
     ),
@@ -124,7 +125,7 @@ def test_bpic14_closed_incidents_without_a_resolution_are_resolved_at_their_clos
         "generic",
         tz="Europe/Amsterdam",
         contract="RABO",
-        options={"columns": columns},
+        options=ReadOptions(columns=columns),
     )
     assert rep.loaded_rows == 4_000, rep.text()
     assert "155 resolutions inferred from the status (solved or closed) at close_time" in rep.text()
@@ -149,7 +150,7 @@ def test_bpic14_without_status_says_how_many_are_treated_as_open(tmp_path):
         "generic",
         tz="Europe/Amsterdam",
         contract="RABO",
-        options={"columns": BPIC14_COLUMNS},
+        options=ReadOptions(columns=BPIC14_COLUMNS),
     )
     assert rep.loaded_rows == 4_000, rep.text()
     note = next(n for n in rep.notes if n.startswith("no status or close-time column"))

@@ -21,6 +21,7 @@ from helpers import FIXTURES, terms_doc
 
 from sla_engine.errors import RecipeError
 from sla_engine.ingest import recipes
+from sla_engine.ingest.options import ReadOptions
 from sla_engine.ingest.routing import Routing
 from sla_engine.ingest.run import ingest
 from sla_engine.reports.analysis import parse_as_of
@@ -349,7 +350,7 @@ def test_recipe_reads_its_vendors_export_with_hand_checked_figures(tmp_path, nam
         contract=contract,
         routing=ROUTES,
         history=HERE / second if second else None,
-        options=recipe.options() | extra,
+        options=ReadOptions(**extra).over(recipe.options()),
     )
     assert (rep.input_rows, rep.loaded_rows, rep.quarantined_rows) == (
         rows,

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from sla_engine.errors import IngestError
+from sla_engine.ingest.options import ReadOptions
 from sla_engine.ingest.readers import read_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -202,7 +203,7 @@ def test_files_as_people_save_them_are_read_and_said_so(tmp_path, encoding, sep,
     ]
     p = tmp_path / "export.csv"
     p.write_bytes("\r\n".join(sep.join(r) for r in rows).encode(encoding))
-    ex, _ = read_profile("generic", p, None, {})
+    ex, _ = read_profile("generic", p, None, ReadOptions())
     assert list(ex.tickets["ticket_id"]) == ["Ü-1"]
     assert list(ex.tickets["contract_id"]) == ["Müller GmbH"]
     assert any(seen in n for n in ex.notes), ex.notes

@@ -19,6 +19,7 @@ from test_vendor_shapes import CASES as SHAPES
 from test_vendor_shapes import DOC as SHAPES_DOC
 
 from sla_engine.errors import IngestError
+from sla_engine.ingest.options import ReadOptions
 from sla_engine.ingest.profiles.base import EVENT_FIELDS, TICKET_FIELDS, Extract
 from sla_engine.ingest.profiles.registry import read_profile
 from sla_engine.ingest.routing import Routing
@@ -76,7 +77,7 @@ def test_every_vendor_shape_validates_as_the_oracle_does(shape):
     profile, file, second, tz, *_ = SHAPES[shape]
     folder = FIXTURES / "shapes"
     second_path = folder / second if second else None
-    ex, _ = read_profile(profile, folder / file, second_path, {}, tz)
+    ex, _ = read_profile(profile, folder / file, second_path, ReadOptions(), tz)
     same(
         ex,
         tz,

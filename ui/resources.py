@@ -16,6 +16,7 @@ from contracts.adapters import audit_anchor
 from contracts.adapters.orm import make_engine
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.errors import ContractsError
+from sla_engine.ingest.options import ReadOptions
 from sla_engine.ledger import core as ledger
 from sla_engine.reports import analysis
 from sla_engine.sqlfiles import connect
@@ -227,7 +228,6 @@ def unmapped_rows(
     second: str | None = None,
 ) -> Any:
     """Which priority labels and customers of an upload nothing maps yet (before loading)."""
-    import json
 
     from flows.ingest import unmapped
 
@@ -238,7 +238,7 @@ def unmapped_rows(
         profile,
         tz=tz,
         contract=contract,
-        options=json.loads(options_json),
+        options=ReadOptions.from_json(options_json),
         display_name=display_name,
         history=Path(second) if second else None,
     )
@@ -250,14 +250,17 @@ def export_mapping(
 ) -> tuple[dict[str, str], list[str], dict[str, str]]:
     """Which column of the export feeds which field, as the profile will read it, the profile's
     notes, and what the time columns need: {field: "naive" | "day/month?" | ...}."""
-    import json
 
     from sla_engine.ingest import dateorder
     from sla_engine.ingest.profiles.registry import read_profile
     from sla_engine.ingest.timeparse import has_naive
 
     ex, _ = read_profile(
-        profile, Path(path), Path(second) if second else None, json.loads(options_json), tz
+        profile,
+        Path(path),
+        Path(second) if second else None,
+        ReadOptions.from_json(options_json),
+        tz,
     )
     needs: dict[str, str] = {}
     columns = {n: ex.tickets[n] for n in ("created_at", "first_response_at", "resolved_at")}

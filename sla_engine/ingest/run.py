@@ -20,6 +20,7 @@ from sla_engine.errors import IngestError
 from sla_engine.ingest import csv_stream, memory_guard
 from sla_engine.ingest.input_limits import check_shape
 from sla_engine.ingest.merge import Batch, merge
+from sla_engine.ingest.options import ReadOptions
 from sla_engine.ingest.profiles.base import Extract
 from sla_engine.ingest.profiles.registry import read_profile
 from sla_engine.ingest.report import PHASES, IngestReport, Progress, already
@@ -47,27 +48,23 @@ def sha256_file(path: Path | None) -> str:
 
 
 def ingest_file(store_root: Path, args: argparse.Namespace) -> IngestReport:
-    options = {
-        k: getattr(args, k.replace("-", "_"), None)
-        for k in (
-            "mapping",
-            "case",
-            "status",
-            "time",
-            "severity",
-            "contract_col",
-            "response_status",
-            "date_order",
-        )
-    }
-    columns = {}
+    columns: dict[str, str | list[str]] = {}
     for pair in getattr(args, "column", None) or []:
         field_name, sep, column = pair.partition("=")
         if not sep or not field_name.strip() or not column.strip():
             raise IngestError(f"--column {pair!r}: write FIELD=COLUMN, e.g. resolved_at=Solved at")
         columns[field_name.strip()] = column.strip()
-    if columns:
-        options["columns"] = columns
+    options = ReadOptions(
+        mapping_file=getattr(args, "mapping", None),
+        case=getattr(args, "case", None),
+        status=getattr(args, "status", None),
+        time=getattr(args, "time", None),
+        severity=getattr(args, "severity", None),
+        contract_col=getattr(args, "contract_col", None),
+        response_status=tuple(getattr(args, "response_status", None) or ()),
+        date_order=getattr(args, "date_order", None),
+        columns=columns,
+    )
     profile = args.profile
     if getattr(args, "recipe", None):
         from sla_engine.ingest.recipes import load
@@ -75,10 +72,7 @@ def ingest_file(store_root: Path, args: argparse.Namespace) -> IngestReport:
         recipe = load(args.recipe)
         profile = profile or recipe.profile
         args.tz = args.tz or recipe.timezone
-        stated = {k: v for k, v in options.items() if v}
-        options = recipe.options() | stated
-        if columns:
-            options["columns"] = recipe.options().get("columns", {}) | columns
+        options = options.over(recipe.options())
     if not profile:
         raise IngestError("say how to read the file: --recipe NAME|FILE or --profile NAME")
 
@@ -105,7 +99,7 @@ def dry_run(
     tz: str | None = None,
     contract: str | None = None,
     history: Path | None = None,
-    options: dict | None = None,
+    options: ReadOptions | None = None,
     display_name: str | None = None,
     routing: Routing | None = None,
     history_name: str | None = None,
@@ -115,7 +109,7 @@ def dry_run(
         if p is not None:
             check_shape(p, name)
     by_contract = require_terms(store, contract)
-    ex, _ = read_profile(profile, path, history, options or {}, tz)
+    ex, _ = read_profile(profile, path, history, options or ReadOptions(), tz)
     label = display_name or str(path)
     hlabel = (history_name or str(history)) if history else None
     return ex, validate(ex, label, tz, contract, by_contract, hlabel, routing)
@@ -128,7 +122,7 @@ def ingest(
     tz: str | None = None,
     contract: str | None = None,
     history: Path | None = None,
-    options: dict | None = None,
+    options: ReadOptions | None = None,
     display_name: str | None = None,
     routing: Routing | None = None,
     history_name: str | None = None,
@@ -162,7 +156,7 @@ def ingest(
             tz or "",
             contract or "",
             sha256_file(history),
-            repr(sorted((options or {}).items())),
+            (options or ReadOptions()).to_json(),
         ]
         + (["history appends"] if history_appends else [])
         + ([routing.fingerprint()] if routing is not None else [])
@@ -183,7 +177,7 @@ def ingest(
     step = progress or (lambda phase, done: None)
     with _spilling_connection(store) as con:
         step("read", PHASES["read"])
-        ex, hist_rows = read_profile(profile, path, history, options or {}, tz, con=con)
+        ex, hist_rows = read_profile(profile, path, history, options or ReadOptions(), tz, con=con)
         step("validate", PHASES["validate"])
         # validation leaves the checked batch in `con`, for the merge to read
         valid = validate(ex, label, tz, contract, by_contract, hlabel, routing, con=con)

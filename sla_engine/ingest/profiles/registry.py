@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -12,6 +13,7 @@ import yaml
 from sla_engine.errors import IngestError
 from sla_engine.ingest import csv_stream
 from sla_engine.ingest.dateorder import ORDERS
+from sla_engine.ingest.options import ReadOptions
 from sla_engine.ingest.profiles import companions, eventlogs, generic, selectors, ticketfile
 from sla_engine.ingest.profiles.base import Extract, find_column
 from sla_engine.ingest.readers import DELIMITER_NAMES, read_table
@@ -19,10 +21,11 @@ from sla_engine.ingest.readers import DELIMITER_NAMES, read_table
 PROFILES = ("generic", "zendesk", "jsm", "servicenow", "freshdesk", "eventlog")
 
 
-def _mapping(options: dict) -> dict:
+def _mapping(options: ReadOptions) -> dict:
+    """The profile's mapping: a mapping file's, with what the options state over it."""
     m: dict = {}
-    if options.get("mapping"):
-        p = Path(options["mapping"])
+    if options.mapping_file:
+        p = Path(options.mapping_file)
         try:
             text = p.read_text(encoding="utf-8")
             m = yaml.safe_load(text) if p.suffix.lower() in (".yaml", ".yml") else json.loads(text)
@@ -32,25 +35,32 @@ def _mapping(options: dict) -> dict:
             raise IngestError(
                 f"{p}: the mapping must be an object with case/status/time/severity keys"
             )
-    for key, opt in (
-        ("case", "case"),
-        ("status", "status"),
-        ("time", "time"),
-        ("severity", "severity"),
-        ("contract", "contract_col"),
+    for key, value in (
+        ("case", options.case),
+        ("status", options.status),
+        ("time", options.time),
+        ("severity", options.severity),
+        ("contract", options.contract_col),
     ):
-        if options.get(opt):
-            m[key] = options[opt]
-    if options.get("response_status"):
-        m["response_statuses"] = list(options["response_status"])
-    if options.get("columns"):
-        m["columns"] = {**(m.get("columns") or {}), **options["columns"]}
-    if options.get("statuses"):
-        m["statuses"] = {**(m.get("statuses") or {}), **options["statuses"]}
+        if value:
+            m[key] = value
+    if options.response_status:
+        m["response_statuses"] = list(options.response_status)
+    if options.columns:
+        m["columns"] = {**(m.get("columns") or {}), **options.columns}
+    if options.statuses:
+        m["statuses"] = {**(m.get("statuses") or {}), **options.statuses}
     # a recipe's (recipes/)
-    for key in ("status_names", "severity_names", "records", "long_history", "recipe"):
-        if options.get(key):
-            m[key] = options[key]
+    recipe_keys: tuple[tuple[str, Any], ...] = (
+        ("status_names", options.status_names),
+        ("severity_names", options.severity_names),
+        ("records", options.records),
+        ("long_history", options.long_history),
+        ("recipe", options.recipe),
+    )
+    for key, value in recipe_keys:
+        if value:
+            m[key] = value
     return m
 
 
@@ -58,7 +68,7 @@ def read_profile(
     profile: str,
     path: Path,
     history: Path | None,
-    options: dict,
+    options: ReadOptions,
     tz: str | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> tuple[Extract, int]:
@@ -91,7 +101,7 @@ def read_profile(
     picked: list[str] = []
     if selected:
         df, picked = selectors.with_selected(df, selected)
-    stated = options.get("date_order") or mapping.get("date_order")
+    stated = options.date_order or mapping.get("date_order")
     if stated is not None and stated not in ORDERS:
         raise IngestError(f"date order {stated!r}: say day-first or month-first")
     second = read_table(history) if history is not None else None

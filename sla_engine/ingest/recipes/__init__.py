@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from sla_engine.errors import RecipeError
+from sla_engine.ingest.options import ReadOptions
 from sla_engine.ingest.profiles.ticketfile import FIELDS
 from sla_engine.rulebook.terms import known_zone
 
@@ -185,24 +186,18 @@ class Recipe(BaseModel):
             }
         return v
 
-    def options(self) -> dict[str, Any]:
+    def options(self) -> ReadOptions:
         """The ingest options this recipe stands for (read by profiles/registry.py)."""
-        out: dict[str, Any] = {"recipe": self.recipe}
-        if self.columns:
-            out["columns"] = {k: list(v) for k, v in self.columns.items()}
-        if self.statuses:
-            out["statuses"] = {k: list(v) for k, v in self.statuses.items()}
-        if self.status_names:
-            out["status_names"] = dict(self.status_names)
-        if self.severity_names:
-            out["severity_names"] = dict(self.severity_names)
-        if self.date_order:
-            out["date_order"] = self.date_order
-        if self.records:
-            out["records"] = self.records
-        if self.history is not None:
-            out["long_history"] = self.history.model_dump()
-        return out
+        return ReadOptions(
+            recipe=self.recipe,
+            columns={k: list(v) for k, v in self.columns.items()},
+            statuses={k: list(v) for k, v in self.statuses.items()},
+            status_names=dict(self.status_names),
+            severity_names=dict(self.severity_names),
+            date_order=self.date_order,
+            records=self.records,
+            long_history=self.history.model_dump() if self.history is not None else None,
+        )
 
     def to_yaml(self) -> str:
         data = self.model_dump(exclude_defaults=True, exclude_none=True)
