@@ -22,9 +22,20 @@ def app(tmp_path_factory):
 
 
 def choose(page, label: str, option: str) -> None:
-    page.get_by_role("combobox", name=label, exact=True).first.click()
-    page.keyboard.type(option)
-    page.get_by_role("option", name=option, exact=True).first.click()
+    """Pick an option of a select box. A click that lands while the page is still rerunning opens
+    no list (seen under load): then close and open it again, three times at most."""
+    box = page.get_by_role("combobox", name=label, exact=True).first
+    wanted = page.get_by_role("option", name=option, exact=True).first
+    for _ in range(3):
+        settled(page)
+        box.click()
+        page.keyboard.type(option)
+        try:
+            wanted.wait_for(state="visible", timeout=10_000)
+            break
+        except Exception:  # noqa: BLE001 - playwright's timeout: try opening the list again
+            page.keyboard.press("Escape")
+    wanted.click()
     settled(page)
 
 
