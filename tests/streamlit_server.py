@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -97,11 +99,24 @@ def running_app(env: dict[str, str], port: int, args: tuple[str, ...] = ()) -> I
         print(f"streamlit log: {log.name}")
 
 
+_WORLD: list[Path] = []  # this process's demo world, built once (6-7 s) and copied per module
+
+
 def demo_world(root: Path) -> dict[str, str]:
     """The embedded demo store, a SQLite database with the starters, one draft contract and the
-    demo users;
-    returns the environment the app runs with (no secrets from the machine, its own calendar
-    cache)."""
+    demo users, in `root` (a copy of the one this process built first: a module's app changes
+    only its own copy); returns the environment the app runs with (no secrets from the machine,
+    its own calendar cache)."""
+    if not _WORLD:
+        first = Path(tempfile.mkdtemp(prefix="covenant-demo-world-"))
+        atexit.register(shutil.rmtree, first, ignore_errors=True)
+        _build_demo_world(first)
+        _WORLD.append(first)
+    shutil.copytree(_WORLD[0], root, symlinks=True, dirs_exist_ok=True)
+    return _world_env(root)
+
+
+def _build_demo_world(root: Path) -> None:
     from contracts_fixtures import example
 
     from contracts.adapters.orm import make_engine
@@ -118,6 +133,7 @@ def demo_world(root: Path) -> dict[str, str]:
         "COVENANT_SEAL_CERT": str(seal["seal-cert"]),
         "COVENANT_SEAL_CHAIN": str(seal["root-cert"]),
     }
+    assert seal_env == _seal_env(root), "the seal's files moved: update _seal_env"
     saved = {k: os.environ.get(k) for k in [*seal_env, "COVENANT_CACHE"]}
     os.environ.update(seal_env, COVENANT_CACHE=str(root / "cache"))
     try:  # the embedded default: contracts signed through the workflow, sealed, measured
@@ -134,9 +150,22 @@ def demo_world(root: Path) -> dict[str, str]:
         ensure_demo_users(UnitOfWork(eng))
     finally:
         del os.environ["COVENANT_DEMO"]
+    eng.dispose()
+
+
+def _seal_env(root: Path) -> dict[str, str]:
+    return {
+        "COVENANT_SEAL_KEY": str(root / "secrets" / "seal-key.pem"),
+        "COVENANT_SEAL_CERT": str(root / "secrets" / "seal-cert.pem"),
+        "COVENANT_SEAL_CHAIN": str(root / "secrets" / "root-cert.pem"),
+    }
+
+
+def _world_env(root: Path) -> dict[str, str]:
+    url = f"sqlite:///{root / 'c.sqlite'}"
     return {
         "COVENANT_DEMO": "1",
-        **seal_env,
+        **_seal_env(root),
         "PATH": "/usr/bin:/bin",
         "HOME": str(root),
         "DATABASE_URL": url,
