@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from contracts.adapters import audit, audit_anchor
+from contracts.adapters import audit_anchor
 from contracts.adapters.mailer import deliver
 from contracts.adapters.orm import database_url, make_engine
 from contracts.adapters.unit_of_work import UnitOfWork
@@ -239,7 +239,7 @@ def audit_verify(args: argparse.Namespace) -> int:
     extra = audit_anchor.load_export(args.checkpoints) if args.checkpoints else None
     trusted = trusted_certificates([Path(p) for p in args.trust]) if args.trust else None
     with _uow() as uow:
-        verdict = audit_anchor.verify(uow.session, extra, trusted, use_journal=not args.no_journal)
+        verdict = uow.verify_trail(extra, trusted, use_journal=not args.no_journal)
     print(verdict.text())
     return 0 if verdict.ok else 1
 
@@ -263,7 +263,7 @@ def audit_checkpoint(args: argparse.Namespace) -> int:
 
 def audit_export(args: argparse.Namespace) -> int:
     with _uow() as uow:
-        records = audit_anchor.as_records(uow.session)
+        records = uow.checkpoints()
     Path(args.out).write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     print(f"wrote {len(records)} checkpoint(s) to {args.out}; keep it outside the database")
     return 0
@@ -271,10 +271,10 @@ def audit_export(args: argparse.Namespace) -> int:
 
 def audit_list(args: argparse.Namespace) -> int:
     with _uow() as uow:
-        for r in audit.entries(uow.session, args.subject):
+        for r in uow.audit_entries(args.subject):
             print(
-                f"{r.seq}\t{r.at}\t{r.actor}\t{r.subject}\t{r.kind}\t{json.dumps(r.payload)}\t"
-                f"{r.hash[:12]}"
+                f"{r['seq']}\t{r['at']}\t{r['actor']}\t{r['subject']}\t{r['kind']}\t"
+                f"{json.dumps(r['payload'])}\t{r['hash'][:12]}"
             )
     return 0
 

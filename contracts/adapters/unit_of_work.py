@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.adapters import audit, audit_anchor
+from contracts.adapters.accounts import Accounts, SignInSessions, ThrottleCounters
 from contracts.adapters.alert_log import AlertLog
 from contracts.adapters.closed_months import ClosedMonthRepository
 from contracts.adapters.envelope_repo import EnvelopeRepository
@@ -89,6 +90,9 @@ class UnitOfWork(AbstractUnitOfWork):
         self.notices = NoticeLog(self.session)
         self.alert_log = AlertLog(self.session)
         self.routing = RoutingRepository(self.session)
+        self.accounts = Accounts(self.session)
+        self.sign_ins = SignInSessions(self.session)
+        self.throttle = ThrottleCounters(self.session)
         self.extra_events: list[Event] = []
         return self
 
@@ -120,9 +124,15 @@ class UnitOfWork(AbstractUnitOfWork):
     def audit_entries(self, subject: str | None = None) -> list[dict[str, Any]]:
         return [_entry(r) for r in audit.entries(self.session, subject)]
 
-    def verify_trail(self) -> audit.Verdict:
-        """The audit trail checked: its hash chain, its signed checkpoints, the journal outside."""
-        return audit_anchor.verify(self.session)
+    def verify_trail(
+        self,
+        extra: list[dict[str, Any]] | None = None,
+        trusted: list[Any] | None = None,
+        use_journal: bool = True,
+    ) -> audit.Verdict:
+        """The audit trail checked: its hash chain, its signed checkpoints (and `extra` ones kept
+        elsewhere), the journal outside the database (audit_anchor.verify)."""
+        return audit_anchor.verify(self.session, extra, trusted, use_journal=use_journal)
 
     def checkpoints(self) -> list[dict[str, Any]]:
         """Every signed checkpoint, as exported to be kept outside the database."""

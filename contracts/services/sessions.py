@@ -16,10 +16,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from contracts.adapters.orm import LoginThrottleRow, SessionRow, UserRow, demo_mode
+from contracts.adapters.accounts import SignInSessions
+from contracts.adapters.orm import SessionRow
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
@@ -78,7 +76,7 @@ def sign_in(
         )
     keys = throttle.keys_for(username, ip)
     with uow:
-        until = throttle.take_try(uow.session, keys, now)
+        until = throttle.take_try(uow.throttle, keys, now)
         if until is not None:
             _audit(uow, username, ip, now, AuditKind.USER_SIGN_IN_FAILED, "waiting")
             uow.commit()
@@ -89,20 +87,20 @@ def sign_in(
             )
         uow.commit()
     with uow:
-        user = uow.session.get(UserRow, username)
+        user = uow.accounts.get(username)
         ok = (
             user is not None
             and user.active
-            and (demo_mode(str(uow.engine.url)) or not user.demo)
+            and (uow.accounts.demo_mode() or not user.demo)
             and check_password(password or "", user.password_hash)
         )
         if not ok or user is None:
             _audit(uow, username, ip, now, AuditKind.USER_SIGN_IN_FAILED, "wrong credentials")
             uow.commit()
             raise UserError(NOT_RIGHT)
-        throttle.cleared(uow.session, keys)
+        throttle.cleared(uow.throttle, keys)
         token = secrets.token_urlsafe(32)
-        uow.session.add(
+        uow.sign_ins.add(
             SessionRow(
                 token_hash=_digest(token),
                 username=user.username,
@@ -117,15 +115,13 @@ def sign_in(
 
 
 def revoke_sessions(
-    session: Session, username: str, now: datetime, keep_token: str | None = None
+    sign_ins: SignInSessions, username: str, now: datetime, keep_token: str | None = None
 ) -> int:
     """End every live session of a user but `keep_token`'s (a password change or reset: whoever
     held the old password is signed out everywhere); how many were ended."""
     keep = _digest(keep_token) if keep_token else None
     n = 0
-    for s in session.scalars(
-        select(SessionRow).where(SessionRow.username == username, SessionRow.revoked_at.is_(None))
-    ):
+    for s in sign_ins.live_of(username):
         if s.token_hash != keep:
             s.revoked_at = now
             n += 1
@@ -141,11 +137,11 @@ def session_user(
         return None
     now = now or utcnow()
     with uow:
-        s = uow.session.get(SessionRow, _digest(token))
+        s = uow.sign_ins.get(_digest(token))
         if s is None or s.revoked_at is not None or _utc(s.expires_at) <= now:
             return None
-        user = uow.session.get(UserRow, s.username)
-        if user is None or not user.active or (user.demo and not demo_mode(str(uow.engine.url))):
+        user = uow.accounts.get(s.username)
+        if user is None or not user.active or (user.demo and not uow.accounts.demo_mode()):
             return None
         return SignedIn(
             user.username,
@@ -164,7 +160,7 @@ def sign_out(
     if not token:
         return
     with uow:
-        s = uow.session.get(SessionRow, _digest(token))
+        s = uow.sign_ins.get(_digest(token))
         if s is not None and s.revoked_at is None:
             s.revoked_at = utcnow()
             _audit(uow, s.username, ip, utcnow(), AuditKind.USER_SIGNED_OUT, why)
@@ -180,7 +176,7 @@ def locked_accounts(uow: UnitOfWork, now: datetime | None = None) -> list[dict[s
                 "failures": r.failures,
                 "waiting until": throttle.waiting_until(r, now),
             }
-            for r in uow.session.scalars(select(LoginThrottleRow))
+            for r in uow.throttle.all()
             if throttle.waiting_until(r, now) is not None
         ]
 
@@ -188,10 +184,10 @@ def locked_accounts(uow: UnitOfWork, now: datetime | None = None) -> list[dict[s
 def unlock_sign_in(uow: UnitOfWork, key: str, actor: str) -> None:
     """An administrator clears the failed attempts of an account or address (audited)."""
     with uow:
-        row = uow.session.get(LoginThrottleRow, key)
+        row = uow.throttle.get(key)
         if row is None:
             raise UserError(f"{key} has no failed sign-ins")
-        uow.session.delete(row)
+        uow.throttle.remove(row)
         uow.record(Event(AuditKind.USER_SIGN_IN_UNLOCKED, key, {}, utcnow(), actor))
         uow.commit()
 

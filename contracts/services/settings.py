@@ -14,7 +14,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from contracts.adapters.orm import SettingRow
 from contracts.adapters.unit_of_work import AbstractUnitOfWork, UnitOfWork
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
@@ -60,17 +59,14 @@ def set_workflow_defaults(uow: UnitOfWork, values: dict, actor: str) -> Workflow
             "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         ) from exc
     with uow:
-        row = uow.session.get(SettingRow, WORKFLOW_KEY)
-        old = WorkflowDefaults.model_validate(row.value) if row else WorkflowDefaults()
+        stored = uow.setting(WORKFLOW_KEY)
+        old = WorkflowDefaults.model_validate(stored) if stored else WorkflowDefaults()
         changed = {
             k: [getattr(old, k), v] for k, v in new.model_dump().items() if getattr(old, k) != v
         }
         if not changed:
             return new
-        if row is None:
-            row = SettingRow(key=WORKFLOW_KEY)
-            uow.session.add(row)
-        row.value, row.updated_by, row.updated_at = new.model_dump(mode="json"), actor, utcnow()
+        uow.put_setting(WORKFLOW_KEY, new.model_dump(mode="json"), actor)
         uow.record(
             Event(
                 AuditKind.SETTINGS_WORKFLOW_CHANGED, "settings:workflow", changed, utcnow(), actor
@@ -107,14 +103,11 @@ def remember_ingest_choices(uow: UnitOfWork, source: str, choices: dict, actor: 
         raise SettingsError(str(exc)) from exc
     key = _ingest_key(source)
     with uow:
-        row = uow.session.get(SettingRow, key)
-        old = IngestChoices.model_validate(row.value) if row else IngestChoices()
+        stored = uow.setting(key)
+        old = IngestChoices.model_validate(stored) if stored else IngestChoices()
         if old == new:
             return
-        if row is None:
-            row = SettingRow(key=key)
-            uow.session.add(row)
-        row.value, row.updated_by, row.updated_at = new.model_dump(mode="json"), actor, utcnow()
+        uow.put_setting(key, new.model_dump(mode="json"), actor)
         uow.record(
             Event(
                 AuditKind.SETTINGS_INGEST_SOURCE_REMEMBERED,

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from contracts.adapters.orm import SessionRow, SettingRow, UserRow
+from contracts.adapters.orm import SessionRow, UserRow
 from contracts.adapters.unit_of_work import AbstractUnitOfWork, UnitOfWork
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
@@ -76,14 +76,11 @@ def set_sso_settings(uow: UnitOfWork, values: dict, actor: str) -> SsoSettings:
         if bad:
             raise SettingsError(f"group {group!r}: roles are some of {', '.join(ROLES)}, not {bad}")
     with uow:
-        row = uow.session.get(SettingRow, SSO_KEY)
-        old = SsoSettings.model_validate(row.value) if row else SsoSettings()
+        stored = uow.setting(SSO_KEY)
+        old = SsoSettings.model_validate(stored) if stored else SsoSettings()
         if old == new:
             return new
-        if row is None:
-            row = SettingRow(key=SSO_KEY)
-            uow.session.add(row)
-        row.value, row.updated_by, row.updated_at = new.model_dump(mode="json"), actor, utcnow()
+        uow.put_setting(SSO_KEY, new.model_dump(mode="json"), actor)
         uow.record(
             Event(
                 AuditKind.SETTINGS_SSO_CHANGED,
@@ -133,7 +130,7 @@ def sign_in_sso(
     roles = sorted({r for g in groups for r in settings.group_roles.get(g, [])})
     mark = _subject_mark(claims)
     with uow:
-        user = uow.session.get(UserRow, username)
+        user = uow.accounts.get(username)
         refusal = None
         if not roles:
             refusal = (
@@ -164,7 +161,7 @@ def sign_in_sso(
                 demo=False,
                 created_at=now,
             )
-            uow.session.add(user)
+            uow.accounts.add(user)
             uow.record(
                 Event(
                     AuditKind.USER_CREATED,
@@ -187,7 +184,7 @@ def sign_in_sso(
             user.roles = roles
         user.name, user.email = name, email
         token = secrets.token_urlsafe(32)
-        uow.session.add(
+        uow.sign_ins.add(
             SessionRow(
                 token_hash=_digest(token),
                 username=username,

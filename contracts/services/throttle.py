@@ -17,10 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
-
+from contracts.adapters.accounts import ThrottleCounters
 from contracts.adapters.orm import LoginThrottleRow
 
 FREE_TRIES = 5  # tries (right or wrong) before any wait; a right one clears the count
@@ -54,25 +51,10 @@ def waiting_until(row: LoginThrottleRow | None, now: datetime) -> datetime | Non
     return _utc(row.locked_until)
 
 
-def take_try(session: Session, keys: list[str], now: datetime) -> datetime | None:
+def take_try(counters: ThrottleCounters, keys: list[str], now: datetime) -> datetime | None:
     """Count one try on every key under a row lock; the instant a running wait ends (the try is
     refused and not counted) or None (counted; the caller commits, then checks the password)."""
-    dialect = session.get_bind().dialect.name
-    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for k in keys:
-        session.execute(
-            ins(LoginThrottleRow)
-            .values(key=k, failures=0, last_failure=now, locked_until=None)
-            .on_conflict_do_nothing(index_elements=["key"])
-        )
-    rows = list(
-        session.scalars(
-            select(LoginThrottleRow)
-            .where(LoginThrottleRow.key.in_(keys))
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    )
+    rows = counters.locked(keys, now)
     waits = [w for w in (waiting_until(r, now) for r in rows) if w is not None]
     if waits:
         return max(waits)
@@ -81,19 +63,19 @@ def take_try(session: Session, keys: list[str], now: datetime) -> datetime | Non
         r.last_failure = now
         wait = wait_after(r.failures)
         r.locked_until = now + wait if wait else None
-    session.flush()
+    counters.flush()
     return None
 
 
-def cleared(session: Session, keys: list[str]) -> None:
+def cleared(counters: ThrottleCounters, keys: list[str]) -> None:
     """A right password: the account's count starts again; the address's try is taken back (it
     keeps the failures it had, so one valid account cannot wash an address's guesses away)."""
     for k in keys:
-        row = session.get(LoginThrottleRow, k, with_for_update=True)
+        row = counters.one_locked(k)
         if row is None:
             continue
         if k.startswith("user:"):
-            session.delete(row)
+            counters.remove(row)
             continue
         row.failures = max(row.failures - 1, 0)
         wait = wait_after(row.failures)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-
-from contracts.adapters.orm import UserRow, demo_mode
+from contracts.adapters.orm import UserRow
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
@@ -45,9 +43,9 @@ def create_user(
     if bad or not roles:
         raise UserError(f"roles must be some of {', '.join(ROLES)}; got {roles}")
     with uow:
-        if uow.session.get(UserRow, username) is not None:
+        if uow.accounts.get(username) is not None:
             raise UserError(f"user {username} already exists")
-        uow.session.add(
+        uow.accounts.add(
             UserRow(
                 username=username,
                 name=name,
@@ -76,7 +74,7 @@ def set_roles(uow: UnitOfWork, username: str, roles: list[str], actor: str) -> N
     if bad:
         raise UserError(f"unknown roles {bad}")
     with uow:
-        u = uow.session.get(UserRow, username)
+        u = uow.accounts.get(username)
         if u is None:
             raise NotFound(f"no user {username}")
         before = list(u.roles)
@@ -98,11 +96,11 @@ def reset_password(uow: UnitOfWork, username: str, password: str, actor: str) ->
     user ends (whoever held the old password is out); audited, never logged."""
     new_hash = hash_password(password)
     with uow:
-        u = uow.session.get(UserRow, username)
+        u = uow.accounts.get(username)
         if u is None:
             raise NotFound(f"no user {username}")
         u.password_hash = new_hash
-        ended = revoke_sessions(uow.session, username, utcnow())
+        ended = revoke_sessions(uow.sign_ins, username, utcnow())
         uow.record(
             Event(
                 AuditKind.USER_PASSWORD_RESET,
@@ -129,7 +127,7 @@ def change_own_password(
     now = utcnow()
     keys = throttle.keys_for(username, ip)
     with uow:
-        until = throttle.take_try(uow.session, keys, now)
+        until = throttle.take_try(uow.throttle, keys, now)
         if until is not None:
             uow.record(
                 Event(
@@ -148,7 +146,7 @@ def change_own_password(
             )
         uow.commit()
     with uow:
-        u = uow.session.get(UserRow, username)
+        u = uow.accounts.get(username)
         if u is None or not check_password(current, u.password_hash):
             uow.record(
                 Event(
@@ -162,9 +160,9 @@ def change_own_password(
             )
             uow.commit()
             raise UserError("the current password is not right")
-        throttle.cleared(uow.session, keys)
+        throttle.cleared(uow.throttle, keys)
         u.password_hash = new_hash
-        ended = revoke_sessions(uow.session, username, now, keep_token=keep_token)
+        ended = revoke_sessions(uow.sign_ins, username, now, keep_token=keep_token)
         uow.record(
             Event(
                 AuditKind.USER_PASSWORD_CHANGED,
@@ -180,7 +178,7 @@ def change_own_password(
 
 def set_active(uow: UnitOfWork, username: str, active: bool, actor: str) -> None:
     with uow:
-        u = uow.session.get(UserRow, username)
+        u = uow.accounts.get(username)
         if u is None:
             raise NotFound(f"no user {username}")
         u.active = active
@@ -198,10 +196,8 @@ def set_active(uow: UnitOfWork, username: str, active: bool, actor: str) -> None
 
 def demo_users_active(uow: UnitOfWork) -> bool:
     """Whether anyone can sign in with the published demo password right now (the app's banner)."""
-    if not demo_mode(str(uow.engine.url)):
-        return False
     with uow:
-        return any(u.demo and u.active for u in uow.session.scalars(select(UserRow)))
+        return uow.accounts.demo_mode() and any(u.demo and u.active for u in uow.accounts.all())
 
 
 def list_users(uow: UnitOfWork) -> list[dict]:
@@ -215,13 +211,15 @@ def list_users(uow: UnitOfWork) -> list[dict]:
                 "active": u.active,
                 "demo": u.demo,
             }
-            for u in uow.session.scalars(select(UserRow).order_by(UserRow.username))
+            for u in uow.accounts.all()
         ]
 
 
 def ensure_demo_users(uow: UnitOfWork) -> list[str]:
     """The demo users (one per role, published password), only in demo mode (orm.demo_mode)."""
-    if not demo_mode(str(uow.engine.url)):
+    with uow:
+        demo = uow.accounts.demo_mode()
+    if not demo:
         raise UserError(
             "demo users are created only in the one-machine demo (COVENANT_DEMO=1 on the embedded "
             "SQLite database), never on a configured database server; create real users with "
