@@ -193,8 +193,8 @@ def test_no_flow_or_page_reaches_into_a_session():
 
 
 def test_services_reach_the_database_through_repositories_with_the_known_exceptions_listed():
-    """A ratchet: the services below still run statements on the session themselves (alert
-    rules, connections' leases, retention); no other service may start to, and each one moved to
+    """A ratchet: the services below still run statements on the session themselves
+    (connections' leases, retention's purge); no other service may start to, and each one moved to
     a repository in contracts/adapters/ leaves this list."""
     users = sorted(
         path
@@ -202,7 +202,6 @@ def test_services_reach_the_database_through_repositories_with_the_known_excepti
         if any(n == "sqlalchemy" or n.startswith("sqlalchemy.") for n in names)
     )
     assert users == [
-        "contracts/services/alert_rules.py",
         "contracts/services/connections.py",
         "contracts/services/retention.py",
     ]

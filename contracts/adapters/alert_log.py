@@ -1,6 +1,6 @@
-"""The alerts' record (flows/alerts.py): every crossing recorded once per rule, ticket, metric,
-tier and threshold — sent, or kept quiet with the reason — and each rule's webhook failures in a
-row."""
+"""Alert rules and their record (contracts/services/alert_rules.py, flows/alerts.py): every
+crossing recorded once per rule, ticket, metric, tier and threshold — sent, or kept quiet with the
+reason — and each rule's webhook failures in a row."""
 
 from __future__ import annotations
 
@@ -58,3 +58,28 @@ class AlertLog:
         rule = self.session.get(AlertRuleRow, rule_id)
         if rule is not None:
             rule.active = False
+
+    def add_rule(self, row: AlertRuleRow) -> int:
+        self.session.add(row)
+        self.session.flush()
+        return int(row.id)
+
+    def rule(self, rule_id: int) -> AlertRuleRow | None:
+        return self.session.get(AlertRuleRow, rule_id)
+
+    def rules(self, active_only: bool) -> list[AlertRuleRow]:
+        q = select(AlertRuleRow).order_by(AlertRuleRow.id)
+        if active_only:
+            q = q.where(AlertRuleRow.active.is_(True))
+        return list(self.session.scalars(q))
+
+    def recent(self, rule_id: int, limit: int) -> list[AlertSentRow]:
+        """The rule's most recent crossings, newest first."""
+        return list(
+            self.session.scalars(
+                select(AlertSentRow)
+                .where(AlertSentRow.rule_id == rule_id)
+                .order_by(AlertSentRow.id.desc())
+                .limit(limit)
+            )
+        )

@@ -21,10 +21,8 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
-
 from contracts.adapters import secret_box
-from contracts.adapters.orm import AlertRuleRow, AlertSentRow
+from contracts.adapters.orm import AlertRuleRow
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain import limits
 from contracts.domain.events import Event, utcnow
@@ -245,12 +243,11 @@ def create_rule(
             created_by=actor,
             created_at=utcnow(),
         )
-        uow.session.add(row)
-        uow.session.flush()
+        rule_id = uow.alert_log.add_rule(row)
         uow.record(
             Event(
                 AuditKind.ALERT_RULE_CREATED,
-                f"alert_rule:{row.id}",
+                f"alert_rule:{rule_id}",
                 {
                     "name": name,
                     "contract": contract_id,
@@ -265,27 +262,24 @@ def create_rule(
             )
         )
         uow.commit()
-        return row.id, secret if webhook_kind == "standard" else None
+        return rule_id, secret if webhook_kind == "standard" else None
 
 
 def rules(uow: UnitOfWork, active_only: bool = True) -> list[AlertRule]:
     with uow:
-        q = select(AlertRuleRow).order_by(AlertRuleRow.id)
-        if active_only:
-            q = q.where(AlertRuleRow.active.is_(True))
-        return [_rule(r) for r in uow.session.scalars(q)]
+        return [_rule(r) for r in uow.alert_log.rules(active_only)]
 
 
 def webhook_secret(uow: UnitOfWork, rule_id: int) -> str | None:
     """The Standard Webhooks signing secret, or for Slack, Teams and apprise the address itself."""
     with uow:
-        row = uow.session.get(AlertRuleRow, rule_id)
+        row = uow.alert_log.rule(rule_id)
         return secret_box.unseal(row.webhook_secret) if row and row.webhook_secret else None
 
 
 def set_active(uow: UnitOfWork, rule_id: int, active: bool, actor: str, why: str = "") -> None:
     with uow:
-        row = uow.session.get(AlertRuleRow, rule_id)
+        row = uow.alert_log.rule(rule_id)
         if row is None:
             raise SettingsError(f"no alert rule {rule_id}")
         row.active = active
@@ -320,12 +314,7 @@ class AlertHistoryEntry:
 def history(uow: UnitOfWork, rule_id: int, limit: int = 200) -> list[AlertHistoryEntry]:
     """A rule's most recent crossings, newest first."""
     with uow:
-        rows = uow.session.scalars(
-            select(AlertSentRow)
-            .where(AlertSentRow.rule_id == rule_id)
-            .order_by(AlertSentRow.id.desc())
-            .limit(limit)
-        )
+        rows = uow.alert_log.recent(rule_id, limit)
         return [
             AlertHistoryEntry(
                 r.at,
