@@ -194,7 +194,7 @@ def test_no_flow_or_page_reaches_into_a_session():
 
 def test_services_reach_the_database_through_repositories_with_the_known_exceptions_listed():
     """A ratchet: the services below still run statements on the session themselves
-    (connections' leases, retention's purge); no other service may start to, and each one moved to
+    (connections' leases); no other service may start to, and each one moved to
     a repository in contracts/adapters/ leaves this list."""
     users = sorted(
         path
@@ -203,5 +203,4 @@ def test_services_reach_the_database_through_repositories_with_the_known_excepti
     )
     assert users == [
         "contracts/services/connections.py",
-        "contracts/services/retention.py",
     ]

@@ -26,6 +26,7 @@ from contracts.adapters.notice_log import NoticeLog
 from contracts.adapters.orm import AuditRow, SettingRow
 from contracts.adapters.people import People
 from contracts.adapters.repository import Repository
+from contracts.adapters.retention_repo import RetentionRepository
 from contracts.adapters.routing_repo import RoutingRepository
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
@@ -93,6 +94,7 @@ class UnitOfWork(AbstractUnitOfWork):
         self.accounts = Accounts(self.session)
         self.sign_ins = SignInSessions(self.session)
         self.throttle = ThrottleCounters(self.session)
+        self.retention = RetentionRepository(self.session)
         self.extra_events: list[Event] = []
         return self
 

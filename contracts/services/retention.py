@@ -13,19 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import delete, select
 
-from contracts.adapters.orm import (
-    ContractRow,
-    DocumentRow,
-    EnvelopeRow,
-    LegalHoldRow,
-    OutboxRow,
-    SettingRow,
-    SignerRow,
-    TemplateRow,
-    TokenRow,
-)
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.contract import add_months
 from contracts.domain.events import Event, utcnow
@@ -61,19 +49,16 @@ def set_overrides(uow: UnitOfWork, values: dict, actor: str) -> RetentionOverrid
             raise RetentionError(f"{name}: keep 1 to 50 years, not {years}")
     with uow:
         for name in new.per_template:
-            if uow.session.get(TemplateRow, name) is None:
+            if not uow.retention.template_exists(name):
                 raise RetentionError(f"no template {name!r}")
         for cid in new.per_contract:
-            if uow.session.get(ContractRow, cid) is None:
+            if not uow.retention.contract_exists(cid):
                 raise RetentionError(f"no contract {cid!r}")
-        row = uow.session.get(SettingRow, RETENTION_KEY)
-        old = RetentionOverrides.model_validate(row.value) if row else RetentionOverrides()
+        stored = uow.setting(RETENTION_KEY)
+        old = RetentionOverrides.model_validate(stored) if stored else RetentionOverrides()
         if old == new:
             return new
-        if row is None:
-            row = SettingRow(key=RETENTION_KEY)
-            uow.session.add(row)
-        row.value, row.updated_by, row.updated_at = new.model_dump(), actor, utcnow()
+        uow.put_setting(RETENTION_KEY, new.model_dump(), actor)
         uow.record(
             Event(
                 AuditKind.SETTINGS_RETENTION_CHANGED,
@@ -99,8 +84,7 @@ def retention_years(uow: UnitOfWork, contract_id: str | None = None) -> int:
     if contract_id in o.per_contract:
         return o.per_contract[contract_id]
     with uow:
-        row = uow.session.get(ContractRow, contract_id)
-        template = row.template_name if row is not None else None
+        template = uow.retention.template_of(contract_id)
     return o.per_template.get(template or "", default)
 
 
@@ -120,14 +104,7 @@ def status(uow: UnitOfWork, contract_id: str) -> RetentionStatus:
     with uow:
         c = uow.repo.get_contract(contract_id)
         end = c.typed.end_date
-        holds = [
-            h.reason
-            for h in uow.session.scalars(
-                select(LegalHoldRow).where(
-                    LegalHoldRow.contract_id == contract_id, LegalHoldRow.released_at.is_(None)
-                )
-            )
-        ]
+        holds = [h.reason for h in uow.retention.open_holds(contract_id)]
         return RetentionStatus(contract_id, add_months(end, 12 * years), holds)
 
 
@@ -136,11 +113,7 @@ def place_hold(uow: UnitOfWork, contract_id: str, reason: str, actor: str) -> No
         raise RetentionError("a legal hold needs a reason (matter, case number)")
     with uow:
         uow.repo.get_contract(contract_id)
-        uow.session.add(
-            LegalHoldRow(
-                contract_id=contract_id, reason=reason, placed_by=actor, placed_at=utcnow()
-            )
-        )
+        uow.retention.place_hold(contract_id, reason, actor, utcnow())
         uow.record(
             Event(AuditKind.RETENTION_HOLD_PLACED, contract_id, {"reason": reason}, utcnow(), actor)
         )
@@ -149,13 +122,7 @@ def place_hold(uow: UnitOfWork, contract_id: str, reason: str, actor: str) -> No
 
 def release_hold(uow: UnitOfWork, contract_id: str, actor: str) -> int:
     with uow:
-        holds = list(
-            uow.session.scalars(
-                select(LegalHoldRow).where(
-                    LegalHoldRow.contract_id == contract_id, LegalHoldRow.released_at.is_(None)
-                )
-            )
-        )
+        holds = uow.retention.open_holds(contract_id)
         for h in holds:
             h.released_by, h.released_at = actor, utcnow()
         uow.record(
@@ -186,30 +153,14 @@ def purge(uow: UnitOfWork, contract_id: str, actor: str, today: date | None = No
             f"({retention_years(uow, contract_id)} years after its end); deletion refused"
         )
     with uow:
-        c = uow.session.get(ContractRow, contract_id)
-        envelopes = list(
-            uow.session.scalars(
-                select(EnvelopeRow.id).where(EnvelopeRow.contract_id == contract_id)
-            )
-        )
-        docs = [
-            (d.kind, d.filename, d.sha256)
-            for d in uow.session.scalars(
-                select(DocumentRow).where(DocumentRow.envelope_id.in_(envelopes))
-            )
-        ]
-        for table in (TokenRow, DocumentRow, SignerRow):
-            uow.session.execute(delete(table).where(table.envelope_id.in_(envelopes)))
-        uow.session.execute(delete(OutboxRow).where(OutboxRow.envelope_id.in_(envelopes)))
-        uow.session.execute(delete(EnvelopeRow).where(EnvelopeRow.id.in_(envelopes)))
-        if c is None:
+        gone = uow.retention.purge(contract_id)
+        if gone is None:
             raise NotFound(f"no contract {contract_id!r}")
-        uow.session.delete(c)
         what = {
             "contract": contract_id,
-            "template": f"{c.template_name} v{c.template_version}",
-            "envelopes": envelopes,
-            "documents": [{"kind": k, "file": f, "sha256": h} for k, f, h in docs],
+            "template": gone.template,
+            "envelopes": gone.envelopes,
+            "documents": [{"kind": k, "file": f, "sha256": h} for k, f, h in gone.documents],
             "kept_until": st.keep_until.isoformat(),
         }
         uow.record(Event(AuditKind.RETENTION_PURGED, contract_id, what, utcnow(), actor))
