@@ -192,15 +192,17 @@ def test_no_flow_or_page_reaches_into_a_session():
     assert used == []
 
 
-def test_services_reach_the_database_through_repositories_with_the_known_exceptions_listed():
-    """A ratchet: the services below still run statements on the session themselves
-    (connections' leases); no other service may start to, and each one moved to
-    a repository in contracts/adapters/ leaves this list."""
+def test_services_reach_the_database_only_through_repositories():
+    """Services hold the rules and take a unit of work; every statement is a repository's method
+    in contracts/adapters/ (no service imports SQLAlchemy or touches `uow.session`)."""
     users = sorted(
         path
         for path, names in _imports("contracts/services").items()
         if any(n == "sqlalchemy" or n.startswith("sqlalchemy.") for n in names)
     )
-    assert users == [
-        "contracts/services/connections.py",
-    ]
+    touching = sorted(
+        str(f.relative_to(ROOT))
+        for f in (ROOT / "contracts" / "services").rglob("*.py")
+        if "uow.session" in f.read_text(encoding="utf-8")
+    )
+    assert users == [] and touching == []

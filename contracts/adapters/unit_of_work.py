@@ -21,6 +21,7 @@ from contracts.adapters import audit, audit_anchor
 from contracts.adapters.accounts import Accounts, SignInSessions, ThrottleCounters
 from contracts.adapters.alert_log import AlertLog
 from contracts.adapters.closed_months import ClosedMonthRepository
+from contracts.adapters.connection_repo import ConnectionRepository
 from contracts.adapters.envelope_repo import EnvelopeRepository
 from contracts.adapters.notice_log import NoticeLog
 from contracts.adapters.orm import AuditRow, SettingRow
@@ -95,6 +96,7 @@ class UnitOfWork(AbstractUnitOfWork):
         self.sign_ins = SignInSessions(self.session)
         self.throttle = ThrottleCounters(self.session)
         self.retention = RetentionRepository(self.session)
+        self.connections = ConnectionRepository(self.session)
         self.extra_events: list[Event] = []
         return self
 

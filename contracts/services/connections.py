@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select, update
-
 from contracts.adapters import secret_box
 from contracts.adapters.orm import ConnectionRow
 from contracts.adapters.unit_of_work import UnitOfWork
@@ -138,7 +136,7 @@ def add(
     if start > now:
         raise SettingsError("the backfill start is in the future")
     with uow:
-        taken = uow.session.scalars(select(ConnectionRow).where(ConnectionRow.name == name)).first()
+        taken = uow.connections.named(name)
         if taken is not None:
             raise SettingsError(f"a connection named {name!r} exists already")
         row = ConnectionRow(
@@ -159,8 +157,7 @@ def add(
             created_by=actor,
             created_at=now,
         )
-        uow.session.add(row)
-        uow.session.flush()
+        uow.connections.add(row)
         uow.record(
             Event(
                 AuditKind.CONNECTION_ADDED,
@@ -184,12 +181,12 @@ def add(
 
 def all_connections(uow: UnitOfWork) -> list[Connection]:
     with uow:
-        return [_view(r) for r in uow.session.scalars(select(ConnectionRow).order_by("name"))]
+        return [_view(r) for r in uow.connections.all()]
 
 
 def by_name(uow: UnitOfWork, name: str) -> Connection:
     with uow:
-        row = uow.session.scalars(select(ConnectionRow).where(ConnectionRow.name == name)).first()
+        row = uow.connections.named(name)
         if row is None:
             raise SettingsError(f"no connection named {name!r}")
         return _view(row)
@@ -197,7 +194,7 @@ def by_name(uow: UnitOfWork, name: str) -> Connection:
 
 def set_paused(uow: UnitOfWork, connection_id: int, paused: bool, actor: str) -> None:
     with uow:
-        row = uow.session.get(ConnectionRow, connection_id)
+        row = uow.connections.get(connection_id)
         if row is None:
             raise SettingsError(f"no connection {connection_id}")
         if row.paused == paused:
@@ -218,7 +215,7 @@ def set_paused(uow: UnitOfWork, connection_id: int, paused: bool, actor: str) ->
 def run_now(uow: UnitOfWork, connection_id: int) -> None:
     """Make a connection due now (the worker takes it at its next turn)."""
     with uow:
-        row = uow.session.get(ConnectionRow, connection_id)
+        row = uow.connections.get(connection_id)
         if row is None:
             raise SettingsError(f"no connection {connection_id}")
         row.next_run_at = utcnow()
@@ -228,12 +225,7 @@ def run_now(uow: UnitOfWork, connection_id: int) -> None:
 def due(uow: UnitOfWork, name: str | None = None) -> list[Connection]:
     """Connections whose turn has come (or the named one, whatever its schedule), not paused."""
     with uow:
-        q = select(ConnectionRow).where(ConnectionRow.paused.is_(False))
-        if name is None:
-            q = q.where(ConnectionRow.next_run_at <= utcnow())
-        else:
-            q = q.where(ConnectionRow.name == name)
-        return [_view(r) for r in uow.session.scalars(q.order_by(ConnectionRow.next_run_at))]
+        return [_view(r) for r in uow.connections.due(utcnow(), name)]
 
 
 def _dead_here(owner: str | None) -> bool:
@@ -255,25 +247,19 @@ def take_lease(uow: UnitOfWork, connection_id: int, owner: str) -> bool:
     lease of a killed process on this host is free at once; on another host, when it expires)."""
     now = utcnow()
     with uow:
-        row = uow.session.get(ConnectionRow, connection_id)
-        stale = row is not None and _dead_here(row.lease_owner)
-        free = or_(ConnectionRow.lease_until.is_(None), ConnectionRow.lease_until < now)
-        if stale and row is not None:  # only if it is still that dead process's lease
-            free = or_(free, ConnectionRow.lease_owner == row.lease_owner)
-        done = uow.session.execute(
-            update(ConnectionRow)
-            .where(ConnectionRow.id == connection_id, free)
-            .values(lease_owner=owner, lease_until=now + timedelta(seconds=LEASE_S))
-            .execution_options(synchronize_session=False)
+        row = uow.connections.get(connection_id)
+        dead = row.lease_owner if row is not None and _dead_here(row.lease_owner) else None
+        done = uow.connections.take_lease(
+            connection_id, owner, now, now + timedelta(seconds=LEASE_S), dead
         )
         uow.commit()
-        return bool(done.rowcount)  # type: ignore[attr-defined]
+        return done
 
 
 def credential(uow: UnitOfWork, connection_id: int) -> str:
     """The unsealed credential, for the connector only."""
     with uow:
-        row = uow.session.get(ConnectionRow, connection_id)
+        row = uow.connections.get(connection_id)
         if row is None:
             raise SettingsError(f"no connection {connection_id}")
         return secret_box.unseal(row.secret)
@@ -292,7 +278,7 @@ def advance(
     lease was lost (another worker took over: its cursor wins)."""
     now = utcnow()
     with uow:
-        row = uow.session.get(ConnectionRow, connection_id)
+        row = uow.connections.get(connection_id)
         if row is None or row.lease_owner != owner:
             raise SettingsError(f"connection {connection_id}: the lease was lost")
         row.cursor = cursor
@@ -309,7 +295,7 @@ def finish(
     """End a run: release the lease, set the next run, record the outcome (audited)."""
     now = utcnow()
     with uow:
-        row = uow.session.get(ConnectionRow, connection_id)
+        row = uow.connections.get(connection_id)
         if row is None:
             return
         if row.lease_owner == owner:
