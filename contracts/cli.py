@@ -11,6 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import config
 from contracts.adapters import audit_anchor
 from contracts.adapters.mailer import deliver
 from contracts.adapters.orm import database_url, make_engine
@@ -198,11 +199,10 @@ def init_seal(args: argparse.Namespace) -> int:
 def add_user(args: argparse.Namespace) -> int:
     """The first administrator of a configured database (no demo users there)."""
     import getpass
-    import os
 
     from contracts.services.users import create_user
 
-    password = os.environ.get("COVENANT_NEW_PASSWORD") or getpass.getpass("Password: ")
+    password = config.get("COVENANT_NEW_PASSWORD") or getpass.getpass("Password: ")
     create_user(_uow(), args.username, args.name, args.email, password, args.role, actor="cli")
     print(f"user {args.username} added ({', '.join(args.role)})")
     return 0

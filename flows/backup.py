@@ -38,6 +38,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from sqlalchemy.engine import Engine
 
+import config
 from contracts.adapters import audit_anchor, db_dump
 from contracts.adapters.orm import make_engine
 from contracts.adapters.seal import key_folder, trust_paths
@@ -65,10 +66,10 @@ def _keys_blob(passphrase: str) -> bytes:
     folder = key_folder()
     files = {}
     for name in ("seal-key.pem", "seal-cert.pem", "secret-box.key"):
-        p = Path(os.environ.get("COVENANT_SEAL_KEY", "")) if name == "seal-key.pem" else None
+        p = Path(config.get("COVENANT_SEAL_KEY") or "") if name == "seal-key.pem" else None
         path = p if p and p.exists() else folder / name
-        if name == "seal-cert.pem" and os.environ.get("COVENANT_SEAL_CERT"):
-            path = Path(os.environ["COVENANT_SEAL_CERT"])
+        if name == "seal-cert.pem" and config.get("COVENANT_SEAL_CERT"):
+            path = Path(config.get("COVENANT_SEAL_CERT") or "")
         if path.exists():
             files[name] = base64.b64encode(path.read_bytes()).decode()
     salt = os.urandom(16)

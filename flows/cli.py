@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+import config
 from contracts.adapters.orm import make_engine
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.errors import ContractsError
@@ -17,9 +18,7 @@ from flows.measure import register_signed
 from sla_engine.errors import SlaEngineError
 from sla_engine.store.core import Store
 
-DEFAULT_STORE = os.environ.get(
-    "COVENANT_STORE", str(Path(__file__).resolve().parents[1] / "data" / "store")
-)
+DEFAULT_STORE = config.get("COVENANT_STORE")
 
 
 def register(args: argparse.Namespace) -> int:

@@ -14,12 +14,12 @@ the audit trail."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import pandas as pd
 
+import config
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind, ContractState
@@ -42,7 +42,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def report_day() -> int:
     """The day of the month the closed month's reports go out (COVENANT_REPORT_DAY, 1-28)."""
     try:
-        return min(max(int(os.environ.get("COVENANT_REPORT_DAY", "3")), 1), 28)
+        return min(max(int(config.get("COVENANT_REPORT_DAY") or "3"), 1), 28)
     except ValueError:
         return 3
 

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+import config
 from contracts.adapters import audit_anchor
 from contracts.adapters.mailer import SmtpConfig, deliver
 from contracts.adapters.orm import make_engine
@@ -97,7 +98,7 @@ def jobs(store: Store, engine_factory: Callable) -> list[Job]:
         return f"{len(done)} stalled completion(s) sealed" if done else "none stalled"
 
     def run_backup() -> str:
-        if not os.environ.get("COVENANT_BACKUP_DIR"):
+        if not config.get("COVENANT_BACKUP_DIR"):
             return "no COVENANT_BACKUP_DIR: scheduled backups are off"
         return in_own_process("backup", store, engine_factory)
 
@@ -118,8 +119,8 @@ def jobs(store: Store, engine_factory: Callable) -> list[Job]:
 
 
 def _backup_job(store: Store, engine: Engine) -> str:
-    keep = int(os.environ.get("COVENANT_BACKUP_KEEP", "7") or 7)
-    r = scheduled_backup(engine, store, Path(os.environ["COVENANT_BACKUP_DIR"]), keep)
+    keep = int(config.get("COVENANT_BACKUP_KEEP") or 7)
+    r = scheduled_backup(engine, store, Path(config.get("COVENANT_BACKUP_DIR") or ""), keep)
     return f"{r['path']} ({r['bytes']:,} bytes; {r['verified']})"
 
 
@@ -136,7 +137,7 @@ JOB_DATABASE_URL = "COVENANT_JOB_DATABASE_URL"  # the worker's database, handed 
 
 def heavy_job(name: str, store_root: Path) -> str:
     """A heavy job's body, in the child (`python -m flows worker-job NAME`)."""
-    engine = make_engine(os.environ.get(JOB_DATABASE_URL) or None, migrate=False)
+    engine = make_engine(config.get(JOB_DATABASE_URL) or None, migrate=False)
     try:
         return HEAVY[name](Store(store_root), engine)
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+import config
 from sla_engine.errors import NoContractColumn, SlaEngineError, TermsError
 from sla_engine.reports import analysis
 from sla_engine.reports.exports import write_csv
@@ -27,9 +27,7 @@ from sla_engine.rulebook.terms import (
 from sla_engine.sqlfiles import connect
 from sla_engine.store.core import Store
 
-DEFAULT_STORE = os.environ.get(
-    "COVENANT_STORE", str(Path(__file__).resolve().parent.parent / "data" / "store")
-)
+DEFAULT_STORE = config.get("COVENANT_STORE")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -206,3 +206,17 @@ def test_services_reach_the_database_only_through_repositories():
         if "uow.session" in f.read_text(encoding="utf-8")
     )
     assert users == [] and touching == []
+
+
+def test_only_config_py_reads_the_environment():
+    """Every setting is read through config.py (its name, default and meaning listed there); the
+    worker passes its environment on to the process of its heavy jobs, which is not a read."""
+    readers = sorted(
+        f"{path}: {line.strip()}"
+        for package in (*OURS, "app.py", "serve.py")
+        for f in ([ROOT / package] if package.endswith(".py") else (ROOT / package).rglob("*.py"))
+        for path in [str(f.relative_to(ROOT))]
+        for line in f.read_text(encoding="utf-8").splitlines()
+        if ("os.environ" in line or "getenv(" in line) and "dict(os.environ)" not in line
+    )
+    assert readers == []

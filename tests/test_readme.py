@@ -51,3 +51,19 @@ def test_the_two_commands_are_the_makefiles():
     for target in commands:
         assert re.search(rf"^{target}:", makefile, re.M), target
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+TEST_ONLY = {"COVENANT_SCREENSHOTS"}  # read by the browser tests, not by Covenant
+
+
+def test_every_setting_the_docs_name_is_one_config_reads():
+    import config
+
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    named = {
+        n
+        for f in docs
+        for n in re.findall(r"\b(COVENANT_[A-Z_]*[A-Z]|DATABASE_(?:OWNER_)?URL)\b", f.read_text())
+    }
+    assert len(named) > 20
+    assert sorted(named - TEST_ONLY - set(config.SETTINGS)) == []

@@ -10,7 +10,6 @@ page run, and signing out revokes the token on the server.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Mapping
 
@@ -18,6 +17,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 from streamlit.errors import StreamlitSecretNotFoundError
 
+import config
 from contracts.adapters.oidc_userinfo import IdpAnswer, ask
 from contracts.errors import UserError
 from contracts.services.sessions import SESSION_LIFETIME, SignedIn, session_user, sign_in, sign_out
@@ -54,7 +54,7 @@ def client_ip() -> str | None:
     (comma-separated addresses), the last address in X-Forwarded-For that is not one of them."""
     ip = getattr(st.context, "ip_address", None)
     ip = ip if isinstance(ip, str) and ip else None
-    trusted = {p.strip() for p in os.environ.get("COVENANT_TRUSTED_PROXIES", "").split(",")}
+    trusted = {p.strip() for p in (config.get("COVENANT_TRUSTED_PROXIES") or "").split(",")}
     trusted.discard("")
     if ip is None or ip not in trusted:
         return ip
@@ -89,7 +89,7 @@ def current_user() -> SignedIn | None:
 
 
 def _recheck_seconds() -> float:
-    raw = os.environ.get("COVENANT_SSO_RECHECK_SECONDS", "")
+    raw = config.get("COVENANT_SSO_RECHECK_SECONDS") or ""
     try:
         return max(0.0, float(raw)) if raw else RECHECK.total_seconds()
     except ValueError:
@@ -156,7 +156,7 @@ def sso_configured() -> bool:
 
 
 def sso_label() -> str:
-    return os.environ.get("COVENANT_SSO_LABEL", "your organisation's sign-in")[:80]
+    return (config.get("COVENANT_SSO_LABEL") or "")[:80]
 
 
 def _finish_sso() -> bool:

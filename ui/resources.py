@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+import config
 from contracts.adapters import audit_anchor
 from contracts.adapters.orm import make_engine
 from contracts.adapters.unit_of_work import UnitOfWork
@@ -54,7 +54,7 @@ def unit_of_work() -> UnitOfWork:
 
 
 def store() -> Store:
-    return Store(Path(os.environ.get("COVENANT_STORE", ROOT / "data" / "store")))
+    return Store(Path(config.get("COVENANT_STORE") or ROOT / "data" / "store"))
 
 
 def generation() -> str | None:

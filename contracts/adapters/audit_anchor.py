@@ -39,6 +39,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
+import config
 from contracts.adapters import audit
 from contracts.adapters.orm import AuditCheckpointRow, AuditRow
 from contracts.adapters.seal import key_folder, load_signer, trusted_certificates
@@ -52,7 +53,7 @@ def journal_path(database: Any = None) -> Path:
     """The checkpoint journal, outside the database: COVENANT_AUDIT_JOURNAL, or beside the seal
     key, one per database the deployment is configured with (`database`: its URL or a session;
     the name comes from configuration, which an insider with database rights cannot change)."""
-    configured = os.environ.get("COVENANT_AUDIT_JOURNAL")
+    configured = config.get("COVENANT_AUDIT_JOURNAL")
     if configured:
         return Path(configured)
     if isinstance(database, Session):
@@ -68,7 +69,7 @@ def cadence() -> timedelta:
     """How often a checkpoint must be signed (the worker or cron runs `audit checkpoint
     --if-due`); entries older than twice this must be covered."""
     try:
-        hours = float(os.environ.get("COVENANT_CHECKPOINT_HOURS", "24"))
+        hours = float(config.get("COVENANT_CHECKPOINT_HOURS") or "24")
     except ValueError:
         hours = 24.0
     return timedelta(hours=max(hours, 0.01))
@@ -131,7 +132,7 @@ def checkpoint(session: Session, tsa_url: str | None = None) -> AuditCheckpointR
         sig = key.sign(msg, ec.ECDSA(hashes.SHA256()))
     else:
         raise SealError("the seal key must be RSA or EC to sign audit checkpoints")
-    token = _timestamp(msg, tsa_url or os.environ.get("COVENANT_TSA_URL"))
+    token = _timestamp(msg, tsa_url or config.get("COVENANT_TSA_URL"))
     row = AuditCheckpointRow(
         **cp,
         signature=base64.b64encode(sig).decode(),

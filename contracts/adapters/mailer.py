@@ -13,7 +13,6 @@ callable(phone, text)); none is configured by default, so they stay in the outbo
 from __future__ import annotations
 
 import importlib
-import os
 import re
 import smtplib
 import ssl
@@ -23,6 +22,7 @@ from email.message import EmailMessage
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+import config
 from contracts.adapters.orm import DocumentRow, MailFileRow, OutboxRow
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.domain.events import Event, utcnow
@@ -42,22 +42,22 @@ class SmtpConfig:
 
     @classmethod
     def from_env(cls) -> SmtpConfig | None:
-        host = os.environ.get("COVENANT_SMTP_HOST")
+        host = config.get("COVENANT_SMTP_HOST")
         if not host:
             return None
-        starttls = os.environ.get("COVENANT_SMTP_STARTTLS", "0") in ("1", "true", "yes")
+        starttls = config.get("COVENANT_SMTP_STARTTLS") in ("1", "true", "yes")
         return cls(
             host,
-            int(os.environ.get("COVENANT_SMTP_PORT", "587" if starttls else "25")),
+            int(config.get("COVENANT_SMTP_PORT") or ("587" if starttls else "25")),
             starttls,
-            os.environ.get("COVENANT_SMTP_USER"),
-            os.environ.get("COVENANT_SMTP_PASSWORD"),
-            os.environ.get("COVENANT_MAIL_FROM", "covenant@localhost"),
+            config.get("COVENANT_SMTP_USER"),
+            config.get("COVENANT_SMTP_PASSWORD"),
+            config.value("COVENANT_MAIL_FROM"),
         )
 
 
 def _sms_sender():
-    spec = os.environ.get("COVENANT_SMS_SENDER")
+    spec = config.get("COVENANT_SMS_SENDER")
     if not spec:
         return None
     module, _, name = spec.partition(":")

@@ -6,7 +6,6 @@ owned by Alembic (contracts/migrations) and upgraded when the engine is created.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 
@@ -26,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+import config
 
 DEFAULT_SQLITE = Path(__file__).resolve().parents[2] / "data" / "covenant.sqlite"
 
@@ -335,12 +336,12 @@ class SessionRow(Base):
 def demo_mode(url: str | None = None) -> bool:
     """The one-machine demo: COVENANT_DEMO=1 (make run sets it) on an embedded SQLite database.
     Never on a database server: demo users with a published password must not reach one."""
-    return os.environ.get("COVENANT_DEMO") == "1" and (url or database_url()).startswith("sqlite")
+    return config.get("COVENANT_DEMO") == "1" and (url or database_url()).startswith("sqlite")
 
 
 def database_url() -> str:
     """DATABASE_URL, with postgresql:// meaning psycopg 3; default a SQLite file in data/."""
-    url = os.environ.get("DATABASE_URL")
+    url = config.get("DATABASE_URL")
     if not url:
         DEFAULT_SQLITE.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{DEFAULT_SQLITE}"
@@ -376,7 +377,7 @@ def make_engine(
 
     if not migrate:
         return engine
-    owner_url = owner_url or os.environ.get("DATABASE_OWNER_URL")
+    owner_url = owner_url or config.get("DATABASE_OWNER_URL")
     if owner_url and engine.dialect.name == "postgresql":
         from contracts.adapters.db_roles import grant_app_role
 

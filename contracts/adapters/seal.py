@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+import config
 from contracts.errors import SealError
 
 SECRETS = Path(__file__).resolve().parents[2] / "data" / "secrets"
@@ -131,15 +132,13 @@ def load_signer(folder: Path | None = None):
     """The pyhanko signer from configuration (PKCS#12, PEM) or the local seal certificate."""
     from pyhanko.sign import signers
 
-    p12 = os.environ.get("COVENANT_SEAL_P12")
+    p12 = config.get("COVENANT_SEAL_P12")
     try:
         if p12:
-            pw = os.environ.get("COVENANT_SEAL_P12_PASSWORD", "").encode() or None
+            pw = (config.get("COVENANT_SEAL_P12_PASSWORD") or "").encode() or None
             return signers.SimpleSigner.load_pkcs12(p12, passphrase=pw)
-        key, cert = os.environ.get("COVENANT_SEAL_KEY"), os.environ.get("COVENANT_SEAL_CERT")
-        chain = tuple(
-            p for p in (os.environ.get("COVENANT_SEAL_CHAIN") or "").split(os.pathsep) if p
-        )
+        key, cert = config.get("COVENANT_SEAL_KEY"), config.get("COVENANT_SEAL_CERT")
+        chain = tuple(p for p in (config.get("COVENANT_SEAL_CHAIN") or "").split(os.pathsep) if p)
         if not (key and cert):
             paths = ensure_local_ca(folder or SECRETS)
             key, cert, chain = (
@@ -162,7 +161,7 @@ def seal_pdf(pdf: bytes, signer, reason: str, tsa_url: str | None = None) -> byt
     from pyhanko.sign import fields, signers, timestamps
     from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
 
-    tsa_url = tsa_url if tsa_url is not None else os.environ.get("COVENANT_TSA_URL")
+    tsa_url = tsa_url if tsa_url is not None else config.get("COVENANT_TSA_URL")
     meta = signers.PdfSignatureMetadata(
         field_name="CovenantSeal",
         md_algorithm="sha256",
@@ -198,10 +197,10 @@ def trust_paths(folder: Path | None = None) -> list[Path]:
     configured chain (COVENANT_SEAL_CHAIN), else the local root CA. Never taken from the database
     or from a document: what is verified must chain to one of these."""
     for var in ("COVENANT_SEAL_TRUST", "COVENANT_SEAL_CHAIN"):
-        paths = [Path(p) for p in (os.environ.get(var) or "").split(os.pathsep) if p]
+        paths = [Path(p) for p in (config.get(var) or "").split(os.pathsep) if p]
         if paths:
             return paths
-    if os.environ.get("COVENANT_SEAL_P12") or os.environ.get("COVENANT_SEAL_CERT"):
+    if config.get("COVENANT_SEAL_P12") or config.get("COVENANT_SEAL_CERT"):
         raise SealError(
             "set COVENANT_SEAL_TRUST (or COVENANT_SEAL_CHAIN) to the root certificate that issued "
             "the seal certificate: without it nothing signed can be verified"
@@ -225,6 +224,6 @@ def trusted_certificates(paths: list[Path] | None = None) -> list[x509.Certifica
 def key_folder() -> Path:
     """Where the seal key lives (outside the database): the audit checkpoint journal sits here."""
     for var in ("COVENANT_SEAL_P12", "COVENANT_SEAL_KEY"):
-        if os.environ.get(var):
-            return Path(os.environ[var]).resolve().parent
+        if config.get(var):
+            return Path(config.get(var) or "").resolve().parent
     return SECRETS

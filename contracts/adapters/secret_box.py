@@ -10,12 +10,13 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+import config
 from contracts.adapters.seal import key_folder
 from contracts.errors import SettingsError
 
 
 def _key() -> bytes:
-    configured = os.environ.get("COVENANT_SECRET_KEY")
+    configured = config.get("COVENANT_SECRET_KEY")
     if configured:
         return configured.encode()
     path = Path(key_folder()) / "secret-box.key"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import os
 import re
 import secrets
 import socket
@@ -21,6 +20,7 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
+import config
 from contracts.adapters import secret_box
 from contracts.adapters.orm import AlertRuleRow
 from contracts.adapters.unit_of_work import UnitOfWork
@@ -163,7 +163,7 @@ def check_target(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise SettingsError(f"webhook {url[:80]!r}: an http(s) address is needed")
-    if os.environ.get("COVENANT_WEBHOOK_ALLOW_PRIVATE") == "1":
+    if config.get("COVENANT_WEBHOOK_ALLOW_PRIVATE") == "1":
         return
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)

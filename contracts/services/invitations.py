@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
+import config
 from contracts.adapters.unit_of_work import AbstractUnitOfWork
 from contracts.domain.envelope import Envelope
 
@@ -14,7 +13,7 @@ def public_base_url(served_at: str | None = None) -> tuple[str, str]:
     """The address signing links point to, and where it comes from: COVENANT_BASE_URL when the
     operator set it, else the address the app is served on (as the browser that acted saw it),
     else make run's local address."""
-    configured = os.environ.get("COVENANT_BASE_URL")
+    configured = config.get("COVENANT_BASE_URL")
     if configured:
         return configured.rstrip("/"), "COVENANT_BASE_URL"
     if served_at:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+import config
 from sla_engine.errors import IngestError
 from sla_engine.ingest import csv_stream, memory_guard
 from sla_engine.ingest.input_limits import check_shape
@@ -34,7 +34,7 @@ from sla_engine.store.spill import spill_folder
 __all__ = ["PHASES", "IngestReport", "dry_run", "ingest", "ingest_file", "parked_count", "reroute"]
 
 # beyond this the ingest's DuckDB tables spill to the store's disk (COVENANT_INGEST_MEMORY)
-MEMORY_LIMIT = os.environ.get("COVENANT_INGEST_MEMORY", "1GB")
+MEMORY_LIMIT = config.get("COVENANT_INGEST_MEMORY") or "1GB"
 
 
 def sha256_file(path: Path | None) -> str:

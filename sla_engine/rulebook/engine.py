@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 
+import config
 from sla_engine.errors import CalendarError, EvaluationError
 from sla_engine.rulebook.calendar import build_table
 from sla_engine.rulebook.terms import Calendar, Terms, spellings
@@ -124,7 +125,7 @@ def cached_table(cal: Calendar, start_us: int, end_us: int) -> Path:
 
 def calendar_cache_dir() -> Path:
     """$COVENANT_CACHE, else ~/.cache/covenant/calendars."""
-    root = os.environ.get("COVENANT_CACHE")
+    root = config.get("COVENANT_CACHE")
     return Path(root) if root else Path.home() / ".cache" / "covenant" / "calendars"
 
 

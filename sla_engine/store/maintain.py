@@ -9,12 +9,12 @@ keep a day of rewritten month partitions. Time travel further back than the wind
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from deltalake import DeltaTable
 from deltalake.exceptions import CommitFailedError
 
+import config
 from sla_engine.errors import StoreError
 from sla_engine.sqlfiles import connect
 from sla_engine.store.core import READ_GRACE_SECONDS, Store
@@ -56,7 +56,7 @@ class Maintenance:
 
 
 def retention_hours() -> int:
-    raw = os.environ.get("COVENANT_STORE_RETENTION_HOURS", "") or str(DEFAULT_RETENTION_HOURS)
+    raw = config.get("COVENANT_STORE_RETENTION_HOURS") or str(DEFAULT_RETENTION_HOURS)
     try:
         hours = int(raw)
     except ValueError as e:

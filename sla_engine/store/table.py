@@ -26,7 +26,6 @@ again from the new version (`Conflict`): writers need no lock, on one host or ma
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ import pyarrow.parquet as pq
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
+import config
 from sla_engine.errors import StoreError
 
 HISTORY = pa.list_(
@@ -113,7 +113,7 @@ class Location:
     def of(cls, root: Path, url: str | None = None) -> Location:
         """`url` (s3://bucket/prefix) or COVENANT_STORE_URL, else the folder `root/table`.
         Object-storage options come from the usual AWS_* variables."""
-        url = url if url is not None else os.environ.get("COVENANT_STORE_URL") or None
+        url = url if url is not None else config.get("COVENANT_STORE_URL") or None
         if url is None:
             return cls(str(Path(root) / "table"), {})
         if not url.startswith("s3://"):
@@ -127,7 +127,7 @@ class Location:
                 "AWS_REGION",
                 "AWS_ALLOW_HTTP",
             )
-            if (v := os.environ.get(k))
+            if (v := config.get(k))
         }
         # commits on S3 are safe among concurrent writers through conditional puts
         opts.setdefault("aws_conditional_put", "etag")
