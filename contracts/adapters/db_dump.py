@@ -38,25 +38,6 @@ def _tables(engine: Engine) -> MetaData:
     return md
 
 
-def _dump_db(engine: Engine) -> dict[str, bytes]:
-    """Every table as JSON lines, read in one transaction (a consistent snapshot)."""
-    out: dict[str, bytes] = {}
-    md = _tables(engine)
-    with engine.connect() as conn, conn.begin():
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-        for table in md.sorted_tables:
-            if table.name in SKIP_TABLES:
-                continue
-            order = list(table.primary_key.columns) or list(table.columns)[:1]
-            rows = conn.execute(select(table).order_by(*order)).mappings()
-            out[table.name] = b"".join(
-                (json.dumps({k: _json_value(v) for k, v in r.items()}, default=str) + "\n").encode()
-                for r in rows
-            )
-    return out
-
-
 def dump_tables(engine: Engine) -> dict[str, bytes]:
     """Every table as JSON lines, read in one transaction (a consistent snapshot)."""
     out: dict[str, bytes] = {}
