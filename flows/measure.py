@@ -23,7 +23,7 @@ from contracts.errors import ContractsError
 from contracts.services import contracts as contract_service
 from flows.errors import RegistrationError
 from sla_engine.errors import SlaEngineError
-from sla_engine.reports.analysis import register_terms
+from sla_engine.ledger.register import register_terms
 from sla_engine.rulebook.terms import SIGNED_IN_COVENANT, Terms
 from sla_engine.store.core import Store
 

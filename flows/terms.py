@@ -10,7 +10,7 @@ from contracts.domain.events import Event, utcnow
 from contracts.domain.lifecycle import AuditKind
 from contracts.errors import NotFound
 from flows.errors import RegistrationError
-from sla_engine.reports.analysis import register_terms
+from sla_engine.ledger.register import register_terms
 from sla_engine.rulebook.terms import Terms, signed_elsewhere
 from sla_engine.store.core import Store
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 import config
 from sla_engine.errors import NoContractColumn, SlaEngineError, TermsError
+from sla_engine.ledger.register import register_terms
 from sla_engine.reports import analysis
 from sla_engine.reports.exports import write_csv
 from sla_engine.reports.plainfiles import load_plain, results_csv_frame
@@ -305,7 +306,7 @@ def cmd_terms_add(args: argparse.Namespace) -> int:
         raise TermsError(
             f"{', '.join(refused)}: signed in Covenant; its terms come from the sealed document"
         )
-    added, led = analysis.register_terms(store, new)
+    added, led = register_terms(store, new)
     print("registered: " + ", ".join(added))
     if led is not None:
         print(f"SLA ledger: {led.final_tickets} tickets final, {led.live_tickets} open")

@@ -20,6 +20,7 @@ from helpers import FIXTURES, SHARED, terms_doc
 
 from sla_engine.errors import IngestError
 from sla_engine.ingest.run import ingest
+from sla_engine.ledger.register import register_terms
 from sla_engine.reports import analysis
 from sla_engine.rulebook.terms import parse_terms
 from sla_engine.store import gen_files
@@ -315,11 +316,10 @@ def test_parked_rows_load_once_routed_without_the_file(tmp_path):
     mapping loads them with no upload."""
     from sla_engine.ingest.routing import Routing
     from sla_engine.ingest.run import parked_count, reroute
-    from sla_engine.reports import analysis
     from sla_engine.rulebook.terms import load_terms
 
     store = Store(tmp_path / "store")
-    analysis.register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
+    register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
     export = tmp_path / "export.csv"
     export.write_text(
         "ticket_id,contract_id,severity,created_at,first_response_at,resolved_at\n"

@@ -152,8 +152,9 @@ def test_the_layer_test_sees_the_imports_it_judges():
                 "sla_engine.store.maintain",
                 "sla_engine.store.migrate",
                 "sla_engine.ledger.build",
+                "sla_engine.ledger.register",
             ),
-            "reports read: they import nothing that commits to the store or builds a ledger",
+            "reports read: they import nothing that commits to the store or registers terms",
         ),
     ],
 )

@@ -17,6 +17,7 @@ from sla_engine.demo import build_demo
 from sla_engine.ingest.profiles.base import TICKET_FIELDS
 from sla_engine.ingest.run import ingest
 from sla_engine.ledger import core as ledger
+from sla_engine.ledger.register import register_terms
 from sla_engine.reports import analysis
 from sla_engine.rulebook.engine import INPUTS
 from sla_engine.rulebook.terms import parse_terms
@@ -167,7 +168,7 @@ def test_changed_terms_rejudge_only_their_contract(demo, tmp_path):
     doc = target.model_dump(mode="json")
     for tier in doc["tiers"].values():
         tier["resolution_minutes"] = tier["resolution_minutes"] / 2
-    analysis.register_terms(demo, parse_terms(doc))
+    register_terms(demo, parse_terms(doc))
     led = assert_same_as_scratch(demo, tmp_path)
     assert led.built == "incremental"
     others_open = sum(1 for c, _ in live(before) if c != "GLOBEX-EU")
@@ -188,7 +189,7 @@ def test_a_contract_whose_terms_appear_later_is_judged_then(tmp_path):
     f2 = tmp_path / "b.csv"
     pd.read_csv(f).assign(resolved_at="2025-03-04T12:00:00-05:00").to_csv(f2, index=False)
     ingest(store, f, "generic")
-    analysis.register_terms(store, parse_terms(terms_doc(contract_id="BETA")))
+    register_terms(store, parse_terms(terms_doc(contract_id="BETA")))
     ingest(store, f2, "generic")
     led = assert_same_as_scratch(store, tmp_path)
     assert led.final_tickets == 2 and led.built == "incremental"

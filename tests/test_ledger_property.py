@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from test_ledger_incremental import assert_same_as_scratch
 
 from sla_engine.ingest.run import ingest
-from sla_engine.reports import analysis
+from sla_engine.ledger.register import register_terms
 from sla_engine.rulebook.terms import parse_terms
 from sla_engine.store.core import Store
 
@@ -98,7 +98,7 @@ def test_any_sequence_of_exports_and_terms_changes_keeps_the_ledger_exact(steps)
             else:
                 doc = terms_doc(contract_id=s[1])
                 doc["tiers"]["P1"]["response_minutes"] = s[2]
-                analysis.register_terms(store, parse_terms(doc))
+                register_terms(store, parse_terms(doc))
         if exported:
             assert_same_as_scratch(store, work)
     finally:

@@ -13,6 +13,7 @@ from helpers import FIXTURES, terms_doc, us
 from sla_engine.errors import IngestError
 from sla_engine.ingest.options import ReadOptions
 from sla_engine.ingest.run import ingest
+from sla_engine.ledger.register import register_terms
 from sla_engine.rulebook.terms import parse_terms
 from sla_engine.store.core import Store
 
@@ -187,7 +188,7 @@ def test_status_is_evidence_in_a_ticket_table(tmp_path):
     from sla_engine.store.core import Store
 
     store = Store(tmp_path / "store")
-    analysis.register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
+    register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
     csv = tmp_path / "zendesk-view.csv"
     csv.write_text(
         "Id,Organization,Priority,Status,Created at,Solved at,Updated at\n"
@@ -220,12 +221,11 @@ def test_status_is_evidence_in_a_ticket_table(tmp_path):
 def test_a_servicenow_table_export_is_a_ticket_table_and_an_empty_contract_falls_back(tmp_path):
     """sys_mod_count alone does not make an audit log; an empty contract cell is no contract."""
     from sla_engine.ingest.run import ingest
-    from sla_engine.reports import analysis
     from sla_engine.rulebook.terms import load_terms
     from sla_engine.store.core import Store
 
     store = Store(tmp_path / "store")
-    analysis.register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
+    register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
     table = tmp_path / "incident.csv"
     table.write_text(
         "number,company,priority,state,incident_state,sys_mod_count,opened_at,resolved_at,"

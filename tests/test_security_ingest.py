@@ -15,6 +15,7 @@ import pytest
 from sla_engine.errors import IngestError
 from sla_engine.ingest.options import ReadOptions
 from sla_engine.ingest.readers import read_table
+from sla_engine.ledger.register import register_terms
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,7 +91,7 @@ def test_an_implausible_date_is_quarantined_and_the_rest_loads(tmp_path, when):
     from sla_engine.store.core import Store
 
     store = Store(tmp_path / "store")
-    analysis.register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
+    register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
     csv = tmp_path / "t.csv"
     csv.write_text(
         "ticket_id,contract_id,severity,created_at,first_response_at,resolved_at\n"
@@ -120,7 +121,6 @@ def test_a_contract_id_with_url_characters_does_not_break_the_compliance_page(
 
     from sla_engine.errors import TermsError
     from sla_engine.ingest.run import ingest
-    from sla_engine.reports import analysis
     from sla_engine.rulebook.terms import parse_terms
     from sla_engine.store.core import Store
 
@@ -128,7 +128,7 @@ def test_a_contract_id_with_url_characters_does_not_break_the_compliance_page(
     store = Store(tmp_path / "store")
     doc = json.loads((FIXTURES / "acme_terms.json").read_text())
     doc = {**(doc if isinstance(doc, dict) else doc[0]), "contract_id": odd}
-    analysis.register_terms(store, parse_terms(doc))
+    register_terms(store, parse_terms(doc))
     (tmp_path / "t.csv").write_text(
         "ticket_id,contract_id,severity,created_at,first_response_at,resolved_at\n"
         f"T1,{odd},P2,2025-03-04T10:00:00-05:00,2025-03-04T10:30:00-05:00,"
@@ -155,13 +155,12 @@ def test_a_reader_keeps_its_generation_while_newer_ones_are_published(tmp_path, 
     from helpers import FIXTURES
 
     from sla_engine.ingest.run import ingest
-    from sla_engine.reports import analysis
     from sla_engine.rulebook.terms import load_terms
     from sla_engine.store import core as store_module
     from sla_engine.store.core import Store
 
     store = Store(tmp_path / "store")
-    analysis.register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
+    register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
 
     def export(n: int) -> Path:
         p = tmp_path / f"t{n}.csv"

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from sla_engine.ingest.run import ingest
+from sla_engine.ledger.register import register_terms
 from sla_engine.reports import analysis
 from sla_engine.rulebook.terms import load_terms
 from sla_engine.store import gen_files
@@ -45,7 +46,7 @@ def export(path: Path, lines: dict[int, str]) -> Path:
 
 def new_store(root: Path) -> Store:
     store = Store(root)
-    analysis.register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
+    register_terms(store, load_terms(FIXTURES / "acme_terms.json"))
     return store
 
 

@@ -123,20 +123,6 @@ def store_report(
     return _finish(rep, terms), how
 
 
-def register_terms(store: Store, new: list[Terms]) -> tuple[list[str], ledger.Ledger | None]:
-    """Register terms versions and judge the stored tickets against them now, not at the first
-    report.
-
-    Returns the registered ids and the new ledger (None while the store has no tickets).
-    """
-    added = store.add_terms(new)
-    gen = store.current()
-    if gen is None:
-        return added, None
-    # only the contracts whose terms changed are judged again
-    return added, ledger.build(gen, store.terms(), ledger.latest(gen))
-
-
 def credits(report: pd.DataFrame, terms: list[Terms]) -> pd.DataFrame:
     return monthly_credits(report, {t.terms_id: t for t in terms})
 
