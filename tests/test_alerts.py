@@ -22,7 +22,7 @@ from contracts.errors import SettingsError
 from contracts.services import alert_rules
 from contracts.services.alert_rules import parse_threshold
 from contracts.services.users import create_user
-from flows import alerts
+from flows import alert_delivery, alerts
 from sla_engine.ingest.run import ingest
 from sla_engine.rulebook.terms import parse_terms
 from sla_engine.store.core import Store
@@ -203,8 +203,8 @@ def test_a_failing_webhook_is_retried_then_dead_and_the_rule_disabled(
     rule_id = _rule(engine, receiver)
     r = alerts.tick(store, UnitOfWork(engine), AS_OF, sleep=waits.append)
     assert len(r.dead_letters) == 2 and r.rules_disabled == [rule_id]
-    assert len(receiver.got) == 2 * alerts.ATTEMPTS  # every try of both alerts, then stopped
-    assert len(waits) == 2 * (alerts.ATTEMPTS - 1) and waits[1] > waits[0] * 1.3  # backoff
+    assert len(receiver.got) == 2 * alert_delivery.ATTEMPTS  # every try of both, then stopped
+    assert len(waits) == 2 * (alert_delivery.ATTEMPTS - 1) and waits[1] > waits[0] * 1.3  # backoff
     assert not [x for x in alert_rules.rules(UnitOfWork(engine)) if x.id == rule_id]
     with UnitOfWork(engine) as uow:
         statuses = [
