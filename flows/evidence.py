@@ -14,6 +14,9 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.documents.styles import GRID, STYLES
+from sla_engine.reports.timeline import ticket_timelines
+from sla_engine.reports.timeline_text import figures_in_words, segment_rows
+from sla_engine.store.core import Store
 
 
 def signed_document(uow: UnitOfWork, contract_id: str) -> str | None:
@@ -83,3 +86,30 @@ def evidence_pdf(
         )
     doc.build(story)
     return buf.getvalue()
+
+
+def explained_tickets(
+    store: Store, contract_id: str, ticket_ids: list[str], as_of_us: int
+) -> list[tuple[str, list[str], pd.DataFrame]]:
+    """Each ticket's figures in words and its timeline's segments, as the evidence PDF explains a
+    breach (the engine's timeline, never recomputed here)."""
+    return [
+        (tl.ticket_id, figures_in_words(tl), segment_rows(tl).drop(columns="ticket"))
+        for tl in ticket_timelines(store, contract_id, ticket_ids, as_of_us)
+    ]
+
+
+def evidence_pack_pdf(
+    store: Store,
+    title: str,
+    facts: list[tuple[str, str]],
+    trace: pd.DataFrame,
+    contract_id: str,
+    as_of_us: int,
+) -> bytes:
+    """The Compliance drill-down's evidence PDF: the trace, and each breached ticket of it
+    explained by its timeline."""
+    breached = trace.loc[trace["state"] == "breached", "ticket"].astype(str).tolist()
+    return evidence_pdf(
+        title, facts, trace, explained_tickets(store, contract_id, breached, as_of_us)
+    )

@@ -12,9 +12,12 @@ import pandas as pd
 
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.services.routing import all_routing
+from sla_engine.ingest import dateorder
 from sla_engine.ingest.options import ReadOptions
+from sla_engine.ingest.profiles.registry import read_profile
 from sla_engine.ingest.routing import Routing
 from sla_engine.ingest.run import IngestReport, dry_run, ingest, reroute
+from sla_engine.ingest.timeparse import has_naive
 from sla_engine.ingest.validate import NO_PRIORITY_LABEL
 from sla_engine.ingest.validate_rules import (
     NO_PRIORITY_RULE,
@@ -164,3 +167,32 @@ def _held(q: pd.DataFrame) -> pd.DataFrame:
     if not len(q):
         return pd.DataFrame(columns=["reason", "rows"])
     return q["reason"].value_counts().head(12).rename_axis("reason").reset_index(name="rows")
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """How an export will be read, before anything is loaded: which column feeds which field,
+    the profile's notes, and what the time columns need ({field: "naive"} when their times carry
+    no offset, {"<field> order": "day-first"|...} when their values show a date order)."""
+
+    columns: dict[str, str]
+    notes: list[str]
+    needs: dict[str, str]
+
+
+def export_plan(
+    path: Path, profile: str, options: ReadOptions, tz: str | None, second: Path | None = None
+) -> ExportPlan:
+    ex, _ = read_profile(profile, path, second, options, tz)
+    needs: dict[str, str] = {}
+    columns = {n: ex.tickets[n] for n in ("created_at", "first_response_at", "resolved_at")}
+    if len(ex.events):
+        columns["changed_at"] = ex.events["changed_at"]
+    for name, values in columns.items():
+        if has_naive(values):
+            needs[name] = "naive"
+        order = dateorder.evidence(values)
+        if order is not None:
+            needs[name + " order"] = str(order)
+    shown = {k: v for k, v in ex.source_columns.items() if k != "changed_at" or v != "changelog"}
+    return ExportPlan(shown, list(ex.notes), needs)

@@ -26,12 +26,11 @@ from contracts.domain.lifecycle import AuditKind, ContractState
 from contracts.domain.roles import Role
 from contracts.services.invitations import public_base_url
 from flows.closing import with_closed
-from flows.evidence import evidence_pdf
+from flows.evidence import evidence_pdf, explained_tickets
 from sla_engine.reports import analysis
 from sla_engine.reports.at_risk import at_risk
 from sla_engine.reports.credit_invoice import credits_workbook
-from sla_engine.reports.timeline import MAX_TIMELINES, ticket_timelines
-from sla_engine.reports.timeline_text import figures_in_words, segment_rows
+from sla_engine.reports.timeline import MAX_TIMELINES
 from sla_engine.sqlfiles import connect
 from sla_engine.store.core import Store
 
@@ -174,10 +173,7 @@ def monthly_reports(store: Store, uow: UnitOfWork, today: date, as_of_us: int, s
         tickets = _month_tickets(store, as_of_us, str(cid), month)
         breached = tickets[(tickets["resp_met"] == False) | (tickets["res_met"] == False)]  # noqa: E712
         ids = breached["ticket_id"].astype(str).tolist()[:MAX_TIMELINES]
-        explained = [
-            (tl.ticket_id, figures_in_words(tl), segment_rows(tl).drop(columns="ticket"))
-            for tl in ticket_timelines(store, str(cid), ids, as_of_us)
-        ]
+        explained = explained_tickets(store, str(cid), ids, as_of_us)
         c = credits[credits["contract_id"] == cid]
         owed = ", ".join(
             f"{a:,.2f} {cur}" for cur, a in c.groupby("currency")["amount"].sum().items()

@@ -157,16 +157,9 @@ def evidence_pdf_file(
 ) -> bytes:
     """The evidence PDF, with each breached ticket explained by the engine's timeline. Built when
     the user asks for it (the download button calls it), then cached."""
-    from flows.evidence import evidence_pdf
-    from sla_engine.reports.timeline import ticket_timelines
-    from sla_engine.reports.timeline_text import figures_in_words, segment_rows
+    from flows.evidence import evidence_pack_pdf
 
-    breached = trace.loc[trace["state"] == "breached", "ticket"].astype(str).tolist()
-    explained = [
-        (tl.ticket_id, figures_in_words(tl), segment_rows(tl).drop(columns="ticket"))
-        for tl in ticket_timelines(at(generation), contract_id, breached, as_of_us)
-    ]
-    return evidence_pdf(title, list(facts), trace, explained)
+    return evidence_pack_pdf(at(generation), title, list(facts), trace, contract_id, as_of_us)
 
 
 @st.cache_data(show_spinner="Drawing the renewal brief…", max_entries=8)
@@ -248,32 +241,18 @@ def unmapped_rows(
 def export_mapping(
     path: str, profile: str, options_json: str, tz: str | None, second: str | None = None
 ) -> tuple[dict[str, str], list[str], dict[str, str]]:
-    """Which column of the export feeds which field, as the profile will read it, the profile's
-    notes, and what the time columns need: {field: "naive" | "day/month?" | ...}."""
+    """Which column of the export feeds which field, the profile's notes, and what the time
+    columns need (flows/ingest.export_plan)."""
+    from flows.ingest import export_plan
 
-    from sla_engine.ingest import dateorder
-    from sla_engine.ingest.profiles.registry import read_profile
-    from sla_engine.ingest.timeparse import has_naive
-
-    ex, _ = read_profile(
-        profile,
+    plan = export_plan(
         Path(path),
-        Path(second) if second else None,
+        profile,
         ReadOptions.from_json(options_json),
         tz,
+        Path(second) if second else None,
     )
-    needs: dict[str, str] = {}
-    columns = {n: ex.tickets[n] for n in ("created_at", "first_response_at", "resolved_at")}
-    if len(ex.events):
-        columns["changed_at"] = ex.events["changed_at"]
-    for name, values in columns.items():
-        if has_naive(values):
-            needs[name] = "naive"
-        order = dateorder.evidence(values)
-        if order is not None:
-            needs[name + " order"] = str(order)
-    shown = {k: v for k, v in ex.source_columns.items() if k != "changed_at" or v != "changelog"}
-    return shown, list(ex.notes), needs
+    return plan.columns, plan.notes, plan.needs
 
 
 def minute_as_of() -> int:
