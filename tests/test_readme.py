@@ -67,3 +67,19 @@ def test_every_setting_the_docs_name_is_one_config_reads():
     }
     assert len(named) > 20
     assert sorted(named - TEST_ONLY - set(config.SETTINGS)) == []
+
+
+def test_every_name_where_things_are_points_to_is_defined_in_that_file():
+    """`file.py` (`name`, …): each name is a function, class or constant of that file, so a
+    newcomer who opens it finds the rule."""
+    pairs = re.findall(
+        r"`((?:[\w]+/)+[\w]+\.py)` \(((?:`\w+`(?:, )?)+)\)", _section("Where things are")
+    )
+    assert len(pairs) >= 8
+    missing = []
+    for path, names in pairs:
+        text = (ROOT / path).read_text(encoding="utf-8")
+        for name in re.findall(r"`(\w+)`", names):
+            if not re.search(rf"^\s*(?:def|class|async def) {name}\b|^{name}\s*[:=]", text, re.M):
+                missing.append(f"{path}: {name}")
+    assert missing == []
