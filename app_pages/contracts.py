@@ -271,13 +271,14 @@ with tab_new:
         from contracts.domain.fields import ContractFields
 
         editable = [c for c in contracts if c.state == "draft"]
+        drafts = {f"Edit draft {c.id}: {c.typed.title}": c for c in editable}
         start = st.selectbox(
             "Start from",
-            ["A new contract", *(f"Edit draft {c.id}: {c.typed.title}" for c in editable)],
+            ["A new contract", *drafts],
             key="new_start",
             help="A draft can be changed until it is sent; every change is audited.",
         )
-        editing = next((c for c in editable if start.startswith(f"Edit draft {c.id}:")), None)
+        editing = drafts.get(start)
         if editing is not None:
             ref = f"{editing.template_name}@{editing.template_version}"
             st.caption(f"Template version {ref} (a draft keeps the version it was created from).")

@@ -94,12 +94,16 @@ d2.download_button(
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     key="xlsx",
 )
-labels = [f"{r.contract_id} {r.month}" for r in view.itertuples()]
-if labels:
-    explain = st.selectbox("Explain a month", list(reversed(labels)), key="explain")
-    cid, month = explain.split(" ")
+months = [(str(r.contract_id), str(r.month)) for r in view.itertuples()]
+if months:
+    cid, month = st.selectbox(
+        "Explain a month",
+        list(reversed(months)),
+        format_func=lambda pair: f"{pair[0]} {pair[1]}",
+        key="explain",
+    )
     row = view[(view["contract_id"] == cid) & (view["month"] == month)].iloc[0]
-    st.markdown(f"**{plain(explain)}: {row['amount']:,.2f} {plain(row['currency'])}**")
+    st.markdown(f"**{plain(cid)} {month}: {row['amount']:,.2f} {plain(row['currency'])}**")
     for sentence in str(row["reason"]).split(". "):
         st.markdown("- " + plain(sentence.rstrip(".") + "."))
 
