@@ -70,8 +70,6 @@ def recipe_actions(built: Recipe) -> None:
         mime="application/yaml",
         key="download_recipe",
     )
-    if st.session_state.get("recipe_saved"):
-        st.success(st.session_state.pop("recipe_saved"))
     imported = st.file_uploader("Import a recipe (YAML)", type=["yaml", "yml"], key="import_recipe")
     if imported is not None and st.button("Save the imported recipe", key="save_imported"):
         with shown_errors():
@@ -277,6 +275,8 @@ if profile == "eventlog":
         ),
     )
 else:
+    if st.session_state.get("recipe_saved"):  # outside the expander: seen even once it closes
+        st.success(st.session_state.pop("recipe_saved"))
     with st.expander(
         "Recipe: which column holds each fact, what each status means",
         expanded=base is None and profile == "generic",
