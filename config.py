@@ -80,10 +80,6 @@ def get(name: str) -> str | None:
     return value if value else SETTINGS[name].default
 
 
-def is_set(name: str) -> bool:
-    return bool(os.environ.get(SETTINGS[name].name))
-
-
 def value(name: str) -> str:
     """A setting that has a default: its value, never None."""
     got = get(name)

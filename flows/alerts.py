@@ -367,7 +367,7 @@ def _webhook_result(
         if disabled:
             uow.alert_log.disable_rule(rule.id)
             report.rules_disabled.append(rule.id)
-            owner = uow.people.email_of(rule.created_by)
+            owner = uow.accounts.email_of(rule.created_by)
             if owner is not None:
                 uow.envelopes.queue_mail(
                     owner,

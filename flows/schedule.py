@@ -62,7 +62,7 @@ def _people(uow: UnitOfWork, roles: set[str]) -> list[str]:
     """The e-mail addresses of the active users with one of `roles` (demo users only in the
     demo)."""
     with uow:
-        return uow.people.emails(roles)
+        return uow.accounts.emails(roles)
 
 
 def _once(

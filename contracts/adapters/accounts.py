@@ -5,6 +5,7 @@ written by the unit of work's commit."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -30,6 +31,20 @@ class Accounts:
     def demo_mode(self) -> bool:
         """Whether this database is the one-machine demo's (orm.demo_mode)."""
         return demo_mode(str(self.session.get_bind().engine.url))
+
+    def emails(self, roles: Iterable[str]) -> list[str]:
+        """Who is told: the active users holding one of `roles`, sorted; demo users count only in
+        the demo."""
+        wanted, demo = set(roles), self.demo_mode()
+        return sorted(
+            u.email
+            for u in self.session.scalars(select(UserRow).where(UserRow.active.is_(True)))
+            if u.email and wanted & set(u.roles) and (demo or not u.demo)
+        )
+
+    def email_of(self, username: str) -> str | None:
+        row = self.get(username)
+        return row.email if row is not None and row.email else None
 
 
 class SignInSessions:

@@ -25,7 +25,6 @@ from contracts.adapters.connection_repo import ConnectionRepository
 from contracts.adapters.envelope_repo import EnvelopeRepository
 from contracts.adapters.notice_log import NoticeLog
 from contracts.adapters.orm import AuditRow, SettingRow
-from contracts.adapters.people import People
 from contracts.adapters.repository import Repository
 from contracts.adapters.retention_repo import RetentionRepository
 from contracts.adapters.routing_repo import RoutingRepository
@@ -88,7 +87,6 @@ class UnitOfWork(AbstractUnitOfWork):
         self.repo = Repository(self.session)
         self.envelopes = EnvelopeRepository(self.session, self.repo.seen)
         self.closed_months = ClosedMonthRepository(self.session)
-        self.people = People(self.session)
         self.notices = NoticeLog(self.session)
         self.alert_log = AlertLog(self.session)
         self.routing = RoutingRepository(self.session)
