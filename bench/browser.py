@@ -1,8 +1,8 @@
 """Browser benchmark: the Compliance page with 1M tickets in the store, measured in headless
 Chromium.
 
-Builds a store from bench/generate.py's data, starts the app, logs in as the demo support manager
-and times
+Builds a store by a full ingest of bench/store.py's generated export, starts the app, logs in
+as the demo support manager and times
 (1) the Compliance page's first render (cold cache: the SLA ledger read, open tickets evaluated)
 and (2) a filter change.
 Usage: python bench/browser.py [N]   (default 1000000; prints a markdown row)
@@ -10,7 +10,6 @@ Usage: python bench/browser.py [N]   (default 1000000; prints a markdown row)
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import statistics
@@ -21,10 +20,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-import duckdb
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless",
@@ -39,42 +37,17 @@ ARGS = [
 
 
 def make_store(n: int, root: Path) -> Path:
-    data = ROOT / "bench" / "out" / str(n)
-    if not (data / "terms.json").exists():
-        subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "generate.py"), str(n), str(data)], check=True
-        )
-    store = root / "store"
-    gen = store / "gen-000001"
-    gen.mkdir(parents=True)
-    con = duckdb.connect()
-    for name in ("tickets", "status_log", "severity_log"):
-        (gen / f"{name}.parquet").symlink_to(data / f"{name}.parquet")
-    empty = {
-        "base": "SELECT ''::VARCHAR contract_id, ''::VARCHAR ticket_id, ''::VARCHAR severity,"
-        " 0::BIGINT created_us,"
-        " 0::BIGINT first_response_us, 0::BIGINT resolved_us, ''::VARCHAR content_hash, 0::BIGINT "
-        "batch_id",
-        "events": "SELECT ''::VARCHAR contract_id, ''::VARCHAR ticket_id, 0::BIGINT changed_us,"
-        " ''::VARCHAR field,"
-        " ''::VARCHAR value, 0::BIGINT seq",
-        "quarantine": "SELECT 0::BIGINT batch_id, ''::VARCHAR file, 0::BIGINT row,"
-        " ''::VARCHAR \"column\", ''::VARCHAR reason",
-        "batches": "SELECT 1::BIGINT batch_id, 'bench'::VARCHAR file, ''::VARCHAR fingerprint,"
-        " 0::BIGINT input_rows",
-    }
-    for name, q in empty.items():
-        con.execute(f"COPY ({q} LIMIT 0) TO '{gen / (name + '.parquet')}' (FORMAT parquet)")
-    (store / "terms").mkdir()
-    for doc in json.loads((data / "terms.json").read_text()):
-        (store / "terms" / f"{doc['contract_id']}.json").write_text(json.dumps(doc))
-    (store / "CURRENT").write_text("gen-000001\n")
-    from sla_engine.ledger.core import build
-    from sla_engine.store.core import Store
+    """A store made as a user makes one: bench/store.py's generic export (n tickets, a status
+    history for a fifth) through a full ingest, which builds the SLA ledger before it publishes."""
+    from ingest import EXPORT, WRITE_EXPORT  # bench/ingest.py
+    from store import fresh_store  # bench/store.py
 
-    t = time.perf_counter()
-    build(gen, Store(store).terms())  # as an ingest does before it publishes a generation
-    print(f"SLA ledger built in {time.perf_counter() - t:.1f} s (paid at ingest)", flush=True)
+    tickets, history = root / "tickets.csv", root / "history.csv"
+    export = EXPORT.format(tickets=tickets, history=history)
+    subprocess.run([sys.executable, "-c", WRITE_EXPORT, str(n), export], check=True)
+    store = root / "store"
+    seconds, peak = fresh_store(store, tickets, history)
+    print(f"full ingest of {n:,} tickets: {seconds:.1f} s, peak RSS {peak:,.0f} MiB", flush=True)
     return store
 
 
@@ -152,7 +125,7 @@ def main(n: int) -> None:
                 )
                 first.append(time.perf_counter() - t)
                 t = time.perf_counter()
-                page.get_by_test_id("stRadioGroup").get_by_text("resolution", exact=True).click()
+                page.get_by_test_id("stRadioGroup").get_by_text("Resolution", exact=True).click()
                 expect(page.get_by_text("· resolution compliance")).to_be_visible(timeout=300000)
                 page.wait_for_selector(
                     '[data-testid="stStatusWidget"]', state="detached", timeout=300000

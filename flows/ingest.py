@@ -15,6 +15,7 @@ from contracts.services.routing import all_routing
 from sla_engine.ingest import dateorder
 from sla_engine.ingest.options import ReadOptions
 from sla_engine.ingest.profiles.registry import read_profile
+from sla_engine.ingest.readers import RawExport
 from sla_engine.ingest.routing import Routing
 from sla_engine.ingest.run import IngestReport, dry_run, ingest, reroute
 from sla_engine.ingest.timeparse import has_naive
@@ -181,9 +182,15 @@ class ExportPlan:
 
 
 def export_plan(
-    path: Path, profile: str, options: ReadOptions, tz: str | None, second: Path | None = None
+    path: Path,
+    profile: str,
+    options: ReadOptions,
+    tz: str | None,
+    second: Path | None = None,
+    raw: RawExport | None = None,
+    raw_second: RawExport | None = None,
 ) -> ExportPlan:
-    ex, _ = read_profile(profile, path, second, options, tz)
+    ex, _ = read_profile(profile, path, second, options, tz, raw=raw, raw_history=raw_second)
     needs: dict[str, str] = {}
     columns = {n: ex.tickets[n] for n in ("created_at", "first_response_at", "resolved_at")}
     if len(ex.events):

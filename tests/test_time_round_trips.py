@@ -60,3 +60,37 @@ def test_a_local_time_in_a_dst_zone_reads_back_or_takes_the_first_of_a_repeated_
 def test_a_time_in_the_spring_forward_gap_is_refused_not_shifted():
     us, _, bad = parse_instants(pd.Series(["2025-03-09 02:30:00"]), "America/New_York")
     assert bad[0] and pd.isna(us[0])
+
+
+# texts an export may hold in one column: ISO with and without offset, a vendor layout, epoch
+# seconds, blanks and placeholders, junk
+CELLS = st.sampled_from(
+    [
+        "2025-03-03T10:00:00Z",
+        "2025-03-03T11:00:00+01:00",
+        "2025-03-03 10:00:00",
+        "03/04/2025 10:00",
+        "1741000000",
+        "",
+        " ",
+        "n/a",
+        "not a time",
+        "9999-12-31 00:00:00",
+        "2025-03-30 02:30:00",
+    ]
+)
+
+
+@given(st.lists(st.one_of(CELLS, st.none()), min_size=1, max_size=40), st.randoms())
+def test_a_column_reads_as_its_cells_read_one_by_one(cells, rnd):
+    """Each distinct text is parsed once and spread back (parse_instants): every cell gets what it
+    gets alone, in its own row, whatever the repeats, the gaps and the row labels."""
+    labels = list(range(100, 100 + len(cells)))
+    rnd.shuffle(labels)
+    column = pd.Series(pd.array(cells, dtype="string"), index=labels)
+    fmt = ("%d/%m/%Y %H:%M",)
+    out, blank, bad = parse_instants(column, "Europe/Amsterdam", fmt)
+    for label, cell in zip(labels, cells, strict=True):
+        alone = parse_instants(pd.Series(pd.array([cell], dtype="string")), "Europe/Amsterdam", fmt)
+        assert (out[label] is pd.NA and alone[0][0] is pd.NA) or out[label] == alone[0][0], cell
+        assert (bool(blank[label]), bool(bad[label])) == (bool(alone[1][0]), bool(alone[2][0]))

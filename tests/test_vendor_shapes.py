@@ -332,3 +332,35 @@ def test_shape_ingests_as_shipped_with_hand_checked_figures(store, shape):
             row["resolution_met"],
         )
         assert seen == (created, first, resolved, paused, resp, res), (ticket, row["notes"])
+
+
+@pytest.mark.parametrize("shape", list(CASES))
+def test_a_file_read_once_for_the_ingest_page_reads_as_the_file_itself(store, shape, monkeypatch):
+    """The Ingest page reads an upload once (ui/resources.raw_export) and hands it to the read plan
+    and the dry run: what they find is what reading the file finds, and the table the page holds
+    is left as read."""
+    from sla_engine.ingest.profiles import registry
+    from sla_engine.ingest.readers import read_raw
+    from sla_engine.ingest.run import dry_run
+
+    profile, file, second, tz, *_ = CASES[shape]
+    history = SHAPES / second if second else None
+    kw = {"tz": tz, "contract": "SHAPES", "history": history}
+    ex_file, valid_file = dry_run(store, SHAPES / file, profile, **kw)
+    raw = read_raw(SHAPES / file)
+    raw_history = read_raw(history) if history else None
+    held = raw.table.copy()
+
+    def no_second_read(*a, **k):
+        raise AssertionError("the file was read again")
+
+    monkeypatch.setattr(registry, "read_table", no_second_read)
+    ex_raw, valid_raw = dry_run(
+        store, SHAPES / file, profile, raw=raw, raw_history=raw_history, **kw
+    )
+    pd.testing.assert_frame_equal(ex_raw.tickets, ex_file.tickets)
+    pd.testing.assert_frame_equal(ex_raw.events, ex_file.events)
+    pd.testing.assert_frame_equal(valid_raw.tickets, valid_file.tickets)
+    pd.testing.assert_frame_equal(valid_raw.quarantine, valid_file.quarantine)
+    assert ex_raw.notes == ex_file.notes
+    pd.testing.assert_frame_equal(raw.table, held)

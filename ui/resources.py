@@ -17,6 +17,7 @@ from contracts.adapters.orm import make_engine
 from contracts.adapters.unit_of_work import UnitOfWork
 from contracts.errors import ContractsError
 from sla_engine.ingest.options import ReadOptions
+from sla_engine.ingest.readers import RawExport
 from sla_engine.ledger import core as ledger
 from sla_engine.reports import analysis
 from sla_engine.sqlfiles import connect
@@ -181,14 +182,20 @@ def renewal_brief(generation: str, as_of_us: int, terms: tuple, today) -> bytes:
     )
 
 
-@st.cache_data(show_spinner="Reading the export…", max_entries=4)
-def export_table(path: str) -> pd.DataFrame:
-    """An uploaded export as a table, for the preview (its shape checked first: input_limits)."""
+@st.cache_resource(show_spinner="Reading the export…", max_entries=4)
+def raw_export(path: str) -> RawExport:
+    """An uploaded file as read, once: the preview, the read plan and the dry run all start from
+    it (its shape checked first: input_limits). Shared, not copied: nothing may change it."""
     from sla_engine.ingest.input_limits import check_shape
-    from sla_engine.ingest.readers import read_table
+    from sla_engine.ingest.readers import read_raw
 
     check_shape(Path(path))
-    return read_table(Path(path))
+    return read_raw(Path(path))
+
+
+def export_table(path: str) -> pd.DataFrame:
+    """An uploaded export as a table, for the preview (read-only)."""
+    return raw_export(path).table
 
 
 def export_columns(path: str) -> list[str] | None:
@@ -234,6 +241,8 @@ def unmapped_rows(
         options=ReadOptions.from_json(options_json),
         display_name=display_name,
         history=Path(second) if second else None,
+        raw=raw_export(path),
+        raw_history=raw_export(second) if second else None,
     )
 
 
@@ -251,6 +260,8 @@ def export_mapping(
         ReadOptions.from_json(options_json),
         tz,
         Path(second) if second else None,
+        raw=raw_export(path),
+        raw_second=raw_export(second) if second else None,
     )
     return plan.columns, plan.notes, plan.needs
 

@@ -13,6 +13,7 @@ import json
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -107,6 +108,23 @@ def read_table(
     out = df.astype("string")
     out.attrs["detected"] = detected  # told to the user in the ingest report
     return out
+
+
+@dataclass(frozen=True)
+class RawExport:
+    """A file as read: its table and a JSON object's other lists (sideloads). The Ingest page reads
+    an upload once and hands this to its preview, its read plan and its dry run; a profile reads a
+    copy (read_profile), so the one held stays as read."""
+
+    table: pd.DataFrame
+    sideloads: dict[str, pd.DataFrame] = field(default_factory=dict)
+    json_key: str | None = None
+
+
+def read_raw(path: str | Path, json_key: str | None = None) -> RawExport:
+    side: dict[str, pd.DataFrame] = {}
+    table = read_table(path, json_key=json_key, sideloads=side)
+    return RawExport(table, side, json_key)
 
 
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}

@@ -23,6 +23,7 @@ from sla_engine.ingest.merge import Batch, merge
 from sla_engine.ingest.options import ReadOptions
 from sla_engine.ingest.profiles.base import Extract
 from sla_engine.ingest.profiles.registry import read_profile
+from sla_engine.ingest.readers import RawExport
 from sla_engine.ingest.report import PHASES, IngestReport, Progress, already
 from sla_engine.ingest.routing import Routing
 from sla_engine.ingest.validate import Valid, validate
@@ -103,13 +104,17 @@ def dry_run(
     display_name: str | None = None,
     routing: Routing | None = None,
     history_name: str | None = None,
+    raw: RawExport | None = None,
+    raw_history: RawExport | None = None,
 ) -> tuple[Extract, Valid]:
     """Read and validate without loading: what an ingest would load and quarantine, and why."""
     for p, name in ((path, display_name), (history, history_name)):
         if p is not None:
             check_shape(p, name)
     by_contract = require_terms(store, contract)
-    ex, _ = read_profile(profile, path, history, options or ReadOptions(), tz)
+    ex, _ = read_profile(
+        profile, path, history, options or ReadOptions(), tz, raw=raw, raw_history=raw_history
+    )
     label = display_name or str(path)
     hlabel = (history_name or str(history)) if history else None
     return ex, validate(ex, label, tz, contract, by_contract, hlabel, routing)

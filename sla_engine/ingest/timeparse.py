@@ -52,8 +52,29 @@ def parse_instants(
     `tz` they are bad ("naive timestamp and no --tz"), so nothing is guessed.
     Non-existent local times (spring-forward gap) are bad; ambiguous ones
     (fall-back hour) take the first occurrence.
+
+    Each distinct text is parsed once: an export repeats its times (an event log carries a
+    ticket's opening time on every event; times to the minute repeat across tickets), and the
+    layouts tried one after another cost per value.
     """
     raw = series.astype("string").str.strip()
+    codes, distinct = pd.factorize(raw, use_na_sentinel=True)
+    if len(distinct) == len(raw):
+        return _parse_each(raw, tz, formats)
+    # a missing cell becomes one more distinct value: <NA>, which reads as blank
+    codes = np.where(codes < 0, len(distinct), codes)
+    values = pd.Series(pd.array([*distinct, pd.NA], dtype="string"))
+    out, blank, bad = _parse_each(values, tz, formats)
+
+    def spread(s: pd.Series) -> pd.Series:
+        return pd.Series(s.array.take(codes), index=raw.index)
+
+    return spread(out), spread(blank), spread(bad)
+
+
+def _parse_each(
+    raw: pd.Series, tz: str | None, formats: tuple[str, ...]
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     blank = is_blank(raw)
     values = raw.where(~blank)
     out = pd.Series(pd.array([pd.NA] * len(raw), dtype="Int64"), index=raw.index)

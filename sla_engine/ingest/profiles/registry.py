@@ -16,7 +16,7 @@ from sla_engine.ingest.dateorder import ORDERS
 from sla_engine.ingest.options import ReadOptions
 from sla_engine.ingest.profiles import companions, eventlogs, generic, selectors, ticketfile
 from sla_engine.ingest.profiles.base import Extract, find_column
-from sla_engine.ingest.readers import DELIMITER_NAMES, read_table
+from sla_engine.ingest.readers import DELIMITER_NAMES, RawExport, read_table
 
 PROFILES = ("generic", "zendesk", "jsm", "servicenow", "freshdesk", "eventlog")
 
@@ -71,11 +71,14 @@ def read_profile(
     options: ReadOptions,
     tz: str | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    raw: RawExport | None = None,
+    raw_history: RawExport | None = None,
 ) -> tuple[Extract, int]:
     """Read `path` with the named profile, and its second file (history, field history, Zendesk
     metrics or metric events; see companions.py); returns the extract and the second file's
     number of rows. Given a connection, a generic CSV export is streamed into it (csv_stream)
-    instead of being held in memory."""
+    instead of being held in memory. Given the file already read (`raw`, `raw_history`: the
+    Ingest page's), a copy of it is used instead of reading the file again."""
     if profile not in PROFILES:
         raise IngestError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     sideloads: dict[str, pd.DataFrame] = {}
@@ -87,7 +90,11 @@ def read_profile(
     if streamed is not None:
         df, detected = streamed
     else:
-        df = read_table(path, json_key=mapping.get("records"), sideloads=sideloads)
+        if raw is not None and raw.json_key == mapping.get("records"):
+            df = raw.table.copy()
+            sideloads.update({k: v.copy() for k, v in raw.sideloads.items()})
+        else:
+            df = read_table(path, json_key=mapping.get("records"), sideloads=sideloads)
         if len(df) == 0:
             raise IngestError(f"{path}: the file has a header but no rows")
         detected = dict(df.attrs.get("detected") or {})
@@ -104,7 +111,13 @@ def read_profile(
     stated = options.date_order or mapping.get("date_order")
     if stated is not None and stated not in ORDERS:
         raise IngestError(f"date order {stated!r}: say day-first or month-first")
-    second = read_table(history) if history is not None else None
+    second = (
+        None
+        if history is None
+        else raw_history.table.copy()
+        if raw_history is not None and raw_history.json_key is None
+        else read_table(history)
+    )
     long_shape = mapping.get("long_history")
     in_records = bool(long_shape and long_shape.get("same_file"))
     if in_records and second is not None:
