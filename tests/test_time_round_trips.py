@@ -94,3 +94,20 @@ def test_a_column_reads_as_its_cells_read_one_by_one(cells, rnd):
         alone = parse_instants(pd.Series(pd.array([cell], dtype="string")), "Europe/Amsterdam", fmt)
         assert (out[label] is pd.NA and alone[0][0] is pd.NA) or out[label] == alone[0][0], cell
         assert (bool(blank[label]), bool(bad[label])) == (bool(alone[1][0]), bool(alone[2][0]))
+
+
+@given(st.lists(st.one_of(SECONDS, st.none()), min_size=1, max_size=20), ZONES)
+def test_a_column_of_instants_is_written_as_each_instant_is(seconds, zone):
+    """The Compliance page writes a month's breaches with local_times (column-wise); each reads as
+    the timeline writes that one instant (local), with its offset, and a missing one is empty."""
+    from types import SimpleNamespace
+
+    from sla_engine.reports.timeline_text import local, local_times
+
+    us = pd.Series(
+        pd.array([None if s is None else s * 1_000_000 + 123 for s in seconds], dtype="Int64")
+    )
+    got = local_times(us, zone)
+    tl = SimpleNamespace(timezone=zone)
+    for value, text in zip(us, got, strict=True):
+        assert text == ("" if value is pd.NA else local(tl, int(value))), value  # type: ignore[arg-type]

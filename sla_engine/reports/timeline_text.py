@@ -3,6 +3,7 @@ pack (instants in the contract's zone with their UTC offset)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from sla_engine.reports.timeline import Timeline
@@ -14,6 +15,25 @@ def local(tl: Timeline, us: int | None) -> str:
         return "—"
     ts = pd.Timestamp(us, unit="us", tz="UTC").tz_convert(tl.timezone)
     return ts.strftime("%Y-%m-%d %H:%M %z")[:-2] + ":" + ts.strftime("%z")[-2:]
+
+
+def local_times(us: pd.Series, zone: str) -> pd.Series:
+    """Instants (UTC microseconds) as local() writes them, for a whole column at once: the wall
+    clock drawn by NumPy, the offset once per distinct offset ("" where there is no instant)."""
+    utc = pd.to_datetime(us, unit="us", utc=True)
+    wall = utc.dt.tz_convert(zone).dt.tz_localize(None)
+    minutes = ((wall - utc.dt.tz_localize(None)) // pd.Timedelta(minutes=1)).astype("Int64")
+
+    def offset(m: int) -> str:
+        return f"{'+' if m >= 0 else '-'}{abs(m) // 60:02d}:{abs(m) % 60:02d}"
+
+    text = np.datetime_as_string(wall.to_numpy(dtype="datetime64[m]"), unit="m")
+    out = pd.Series(np.char.replace(text, "T", " "), index=us.index, dtype=object)
+    offsets = {m: offset(int(m)) for m in minutes.dropna().unique()}
+    out = (
+        out + " " + pd.Series([offsets.get(m, "") for m in minutes.astype(object)], index=us.index)
+    )
+    return out.where(utc.notna(), "").astype(str)
 
 
 def figures_in_words(tl: Timeline) -> list[str]:

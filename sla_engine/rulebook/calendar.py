@@ -28,24 +28,31 @@ MINUTE_US = 60 * US
 UTC = UTC
 
 
+@lru_cache(maxsize=64)
+def _public_holidays(
+    country: str, subdivision: str | None, observed: bool, years: tuple[int, ...]
+) -> tuple[tuple[date, str], ...]:
+    """A country's (or subdivision's) public holidays in `years`: computed once per process (the
+    holidays package builds them from rules each call; a timeline asks on every page run)."""
+    try:
+        hol = holidays_pkg.country_holidays(
+            country, subdiv=subdivision, years=list(years), observed=observed
+        )
+    except NotImplementedError as exc:
+        raise CalendarError(
+            f"holidays: no calendar for country {country!r} subdivision {subdivision!r}: {exc}"
+        ) from exc
+    return tuple(sorted(hol.items()))
+
+
+def _public(cal: Calendar, years: tuple[int, ...]) -> tuple[tuple[date, str], ...]:
+    h = cal.holidays
+    return () if h is None else _public_holidays(h.country, h.subdivision, h.observed, years)
+
+
 def holiday_dates(cal: Calendar, years: range) -> set[date]:
     """Public holidays (observed days when asked) plus the contract's extra days."""
-    days: set[date] = set(cal.extra_holidays)
-    if cal.holidays is not None:
-        try:
-            hol = holidays_pkg.country_holidays(
-                cal.holidays.country,
-                subdiv=cal.holidays.subdivision,
-                years=list(years),
-                observed=cal.holidays.observed,
-            )
-        except NotImplementedError as exc:
-            raise CalendarError(
-                f"holidays: no calendar for country {cal.holidays.country!r}"
-                f" subdivision {cal.holidays.subdivision!r}: {exc}"
-            ) from exc
-        days.update(hol.keys())
-    return days
+    return set(cal.extra_holidays) | {d for d, _ in _public(cal, tuple(years))}
 
 
 def holiday_list(cal: Calendar, year: int) -> list[dict]:
@@ -56,22 +63,10 @@ def holiday_list(cal: Calendar, year: int) -> list[dict]:
         if d.year == year
     ]
     if cal.holidays is not None:
-        try:
-            hol = holidays_pkg.country_holidays(
-                cal.holidays.country,
-                subdiv=cal.holidays.subdivision,
-                years=[year],
-                observed=cal.holidays.observed,
-            )
-        except NotImplementedError as exc:
-            raise CalendarError(
-                f"holidays: no calendar for country {cal.holidays.country!r}"
-                f" subdivision {cal.holidays.subdivision!r}: {exc}"
-            ) from exc
         source = cal.holidays.country + (
             f"-{cal.holidays.subdivision}" if cal.holidays.subdivision else ""
         )
-        rows += [{"date": d, "name": name, "source": source} for d, name in hol.items()]
+        rows += [{"date": d, "name": name, "source": source} for d, name in _public(cal, (year,))]
     return sorted(rows, key=lambda r: r["date"])
 
 
