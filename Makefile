@@ -67,6 +67,7 @@ bench: $(TSTAMP)
 	$(PY) bench/run.py
 	$(PY) bench/store.py
 	$(PY) bench/connector.py
+	$(PY) bench/ingest_page.py
 
 clean:
 	rm -rf $(VENV) data/store
