@@ -157,18 +157,13 @@ contract_terms = [t for t in store().terms() if t.contract_id == contract]  # re
 tz = contract_terms[0].calendar.timezone if contract_terms else "UTC"
 
 
-def local(us: pd.Series) -> pd.Series:
-    """UTC microseconds -> wall-clock time in the contract's zone (empty while pending)."""
-    return local_times(us, tz)
-
-
 trace = pd.DataFrame(
     {
         "ticket": sel["ticket_id"],
         "state": sel[col].map(lambda x: "pending" if pd.isna(x) else "breached"),
-        f"created ({tz})": local(sel["created_us"]),
-        f"first response ({tz})": local(sel["resp_at"]),
-        f"resolved ({tz})": local(sel["res_at"]),
+        f"created ({tz})": local_times(sel["created_us"], tz),
+        f"first response ({tz})": local_times(sel["resp_at"], tz),
+        f"resolved ({tz})": local_times(sel["res_at"], tz),
         "minutes counted": (
             (sel["resp_el"] if metric == "response" else sel["res_el"]) / 60e6
         ).round(1),

@@ -111,13 +111,11 @@ def read_profile(
     stated = options.date_order or mapping.get("date_order")
     if stated is not None and stated not in ORDERS:
         raise IngestError(f"date order {stated!r}: say day-first or month-first")
-    second = (
-        None
-        if history is None
-        else raw_history.table.copy()
-        if raw_history is not None and raw_history.json_key is None
-        else read_table(history)
-    )
+    second = None
+    if history is not None and raw_history is not None and raw_history.json_key is None:
+        second = raw_history.table.copy()
+    elif history is not None:
+        second = read_table(history)
     long_shape = mapping.get("long_history")
     in_records = bool(long_shape and long_shape.get("same_file"))
     if in_records and second is not None:
